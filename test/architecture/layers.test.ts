@@ -1,0 +1,75 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, test } from 'vitest';
+
+/**
+ * ARCHITECTURE.md: dependencies point down only. core is pure; store is the only place with SQL;
+ * service composes them; the edges (http, web, cli) are thin; config is the only reader of process.env.
+ */
+const srcDir = join(import.meta.dirname, '../../src');
+
+const allowedLayers: Record<string, string[]> = {
+  core: ['core'],
+  store: ['store', 'core'],
+  service: ['service', 'core', 'store'],
+  config: ['config', 'core', 'store'],
+  http: ['http', 'service', 'core', 'store', 'config'],
+  web: ['web', 'http', 'service', 'core', 'store', 'config'],
+  cli: ['cli', 'service', 'core', 'store', 'config', 'http'],
+  mail: ['mail', 'service', 'core'],
+};
+
+/** Packages that do I/O or carry infrastructure; core must stay free of them. */
+const corePackages = ['node:crypto', 'otpauth', '@node-rs/argon2'];
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') ? [path] : [];
+  });
+}
+
+function importsOf(source: string): string[] {
+  return [...source.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+'([^']+)'/g)].map(
+    (match) => match[1]!,
+  );
+}
+
+const files = sourceFiles(srcDir).map((path) => {
+  const rel = relative(srcDir, path);
+  const layer = rel.includes('/') ? rel.split('/')[0]! : 'root';
+  return { path, rel, layer, source: readFileSync(path, 'utf8') };
+});
+
+describe('layering (ARCHITECTURE.md)', () => {
+  test.each(files.filter((file) => file.layer in allowedLayers).map((file) => [file.rel, file] as const))(
+    '%s imports only from the layers below it',
+    (_rel, file) => {
+      for (const specifier of importsOf(file.source).filter((s) => s.startsWith('.'))) {
+        const target = relative(srcDir, join(file.path, '..', specifier));
+        const targetLayer = target.includes('/') ? target.split('/')[0]! : 'root';
+        expect(allowedLayers[file.layer], `${file.rel} imports ${specifier}`).toContain(targetLayer);
+      }
+    },
+  );
+
+  test('core does no I/O: only crypto and the OTP/KDF libraries, no clock, no environment', () => {
+    for (const file of files.filter((f) => f.layer === 'core')) {
+      for (const specifier of importsOf(file.source).filter((s) => !s.startsWith('.'))) {
+        expect(corePackages, `${file.rel} imports ${specifier}`).toContain(specifier);
+      }
+      expect(file.source, file.rel).not.toMatch(/Date\.now\(|new Date\(\)|process\.env|Math\.random/);
+    }
+  });
+
+  test('only config/ and the composition root read process.env', () => {
+    const readers = files.filter((f) => /process\.env/.test(f.source)).map((f) => f.rel);
+    expect(readers.filter((rel) => !rel.startsWith('config/') && rel !== 'main.ts')).toEqual([]);
+  });
+
+  test('SQL is written only in store/', () => {
+    const withSql = files.filter((f) => /from 'kysely'|from 'pg'|from 'better-sqlite3'/.test(f.source));
+    expect(withSql.map((f) => f.rel).filter((rel) => !rel.startsWith('store/'))).toEqual([]);
+  });
+});
