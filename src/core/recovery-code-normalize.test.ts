@@ -101,7 +101,10 @@ describe('normalizeRecoveryCode', () => {
   });
 
   it('req 14: a 1 MB string of valid symbols is malformed (the length cap, not the alphabet, refuses it)', () => {
-    expect(normalizeRecoveryCode('K'.repeat(1024 * 1024), format)).toEqual({ ok: false, reason: 'malformed' });
+    expect(normalizeRecoveryCode('K'.repeat(1024 * 1024), format)).toEqual({
+      ok: false,
+      reason: 'malformed',
+    });
   });
 
   it('never throws and only ever returns canonical codes of the right length, for any string (property)', () => {
