@@ -1,0 +1,39 @@
+import type { Config } from './config/config.js';
+import { DEFAULT_EMAIL_OTP_DIGITS, EMAIL_OTP_MAX_ATTEMPTS } from './core/email-otp.js';
+import { systemRandom } from './core/random.js';
+import { argon2idKdf } from './core/recovery-code-digest.js';
+import { deriveServerKeys } from './core/server-keys.js';
+import { createSmtpMailer } from './mail/smtp-mailer.js';
+import { type ServiceDeps, systemClock } from './service/deps.js';
+import type { Mailer } from './service/mailer.js';
+import type { Store } from './store/store.js';
+
+/** Production wiring: the system clock and CSPRNG, argon2id, and keys derived from the server secret. */
+export function createServiceDeps(config: Readonly<Config>, store: Store): ServiceDeps {
+  return {
+    store,
+    clock: systemClock,
+    random: systemRandom,
+    kdf: argon2idKdf,
+    mailer: config.mail.url ? createSmtpMailer({ url: config.mail.url, from: config.mail.from }) : noMailer,
+    keys: deriveServerKeys(config.serverSecret),
+    options: {
+      kdfParams: config.kdfParams,
+      issuer: config.issuer,
+      totp: config.totp,
+      emailOtp: {
+        enabled: config.emailOtp.enabled,
+        ttlMs: config.emailOtp.ttlMs,
+        digits: DEFAULT_EMAIL_OTP_DIGITS,
+        maxAttempts: EMAIL_OTP_MAX_ATTEMPTS,
+      },
+    },
+  };
+}
+
+/** Without an SMTP relay nothing that needs email is offered; reaching this is a programming error. */
+const noMailer: Mailer = {
+  send: async () => {
+    throw new Error('No SMTP relay is configured (SPAREKEY_SMTP_URL)');
+  },
+};

@@ -1,0 +1,25 @@
+import type { Argon2idParams } from '../core/recovery-code-digest.js';
+import type { TotpSettings } from '../core/totp.js';
+import type { DatabaseConfig } from '../store/open-store.js';
+
+export type KdfProfile = 'owasp' | 'minimum';
+
+/** Everything SpareKey reads from its environment, validated once at start-up and then frozen. */
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  database: DatabaseConfig;
+  /** The server secret (>= 32 bytes) from SPAREKEY_SECRET or the data directory's secret file. */
+  serverSecret: Uint8Array;
+  /** Where the secret came from, for the start-up log (never the secret itself). */
+  serverSecretSource: 'environment' | 'generated' | 'data-dir';
+  kdfProfile: KdfProfile;
+  kdfParams: Argon2idParams;
+  issuer: string;
+  totp: TotpSettings;
+  /** SMTP relay; null when none is configured (email codes are then unavailable). */
+  mail: { url: string | null; from: string };
+  /** On only when switched on (the default) and an SMTP relay is configured. */
+  emailOtp: { enabled: boolean; ttlMs: number };
+}

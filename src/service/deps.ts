@@ -1,0 +1,41 @@
+import type { RandomSource } from '../core/random.js';
+import type { Argon2idParams, Kdf } from '../core/recovery-code-digest.js';
+import type { ServerKeys } from '../core/server-keys.js';
+import type { TotpSettings } from '../core/totp.js';
+import type { Store } from '../store/store.js';
+import type { Mailer } from './mailer.js';
+
+/** Where use cases get "now". A fixed clock in tests; the system clock in production. */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** The settings of the use cases that come from start-up configuration (not from the database). */
+export interface ServiceOptions {
+  kdfParams: Argon2idParams;
+  /** Shown in authenticator apps next to the account. */
+  issuer: string;
+  totp: TotpSettings;
+  emailOtp: { enabled: boolean; ttlMs: number; digits: number; maxAttempts: number };
+}
+
+/** What every use case is composed from. The edges build one of these in main.ts. */
+export interface ServiceDeps {
+  store: Store;
+  clock: Clock;
+  random: RandomSource;
+  kdf: Kdf;
+  keys: ServerKeys;
+  mailer: Mailer;
+  options: ServiceOptions;
+}
+
+/** Who asked, from where: recorded with every audit event (never a secret). */
+export interface RequestContext {
+  ip?: string | null;
+  userAgent?: string | null;
+  /** The acting user when it differs from the subject (an administrator or an API key). */
+  actorId?: string | null;
+}

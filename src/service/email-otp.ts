@@ -1,0 +1,92 @@
+import { digestEmailOtp, emailOtpMatches, generateEmailOtp, isEmailOtpExpired } from '../core/email-otp.js';
+import { fail, ok, type Result } from '../core/result.js';
+import { auditEvent } from './audit.js';
+import type { RequestContext, ServiceDeps } from './deps.js';
+
+/**
+ * Emails a one-time code for one sign-in attempt. A resend replaces the attempt's earlier code, so only
+ * the newest one is live (OWASP MFA CS). The code is stored only as an HMAC bound to its challenge.
+ * Email is not a NIST authenticator (63B §5.1.3.1): operators can switch it off.
+ */
+export async function sendEmailOtp(
+  deps: ServiceDeps,
+  input: { userId: string; attemptId: string; context: RequestContext },
+): Promise<Result<{ expiresAt: Date }, 'email_otp_disabled' | 'user_not_found'>> {
+  const { store, clock, options } = deps;
+  if (!options.emailOtp.enabled) return fail('email_otp_disabled');
+  const user = await store.findUserById(input.userId);
+  if (!user) return fail('user_not_found');
+  const code = generateEmailOtp(deps.random, options.emailOtp.digits);
+  const challengeId = deps.random.uuid();
+  const now = clock.now();
+  const expiresAt = new Date(now.getTime() + options.emailOtp.ttlMs);
+  await store.transaction(async (tx) => {
+    await tx.replaceEmailOtpChallenge({
+      id: challengeId,
+      userId: user.id,
+      attemptId: input.attemptId,
+      digest: digestEmailOtp(code, challengeId, deps.keys.emailOtpKey),
+      createdAt: now,
+      expiresAt,
+    });
+    await tx.appendAuditEvent(
+      auditEvent(now, 'email_otp_sent', 'success', user.id, input.context, { challengeId }),
+    );
+  });
+  const minutes = Math.round(options.emailOtp.ttlMs / 60_000);
+  await deps.mailer.send({
+    to: user.email,
+    subject: `Your ${options.issuer} sign-in code`,
+    text:
+      `Your ${options.issuer} sign-in code is ${code}\n\n` +
+      `It expires in ${minutes} minute${minutes === 1 ? '' : 's'} and works once.\n` +
+      'If you did not just try to sign in, someone may know your password: change it.\n',
+  });
+  return ok({ expiresAt });
+}
+
+export type EmailOtpFailure = 'invalid_code' | 'email_code_expired' | 'email_code_attempts_exhausted';
+
+/**
+ * Checks an emailed code for the sign-in attempt it was sent for, and only that one (ASVS 5.0 6.6.2).
+ * Each attempt is charged before it is evaluated, so concurrent guesses cannot exceed the cap; after
+ * the cap even the right code is refused and a new one must be requested.
+ */
+export async function verifyEmailOtp(
+  deps: ServiceDeps,
+  input: { userId: string; attemptId: string; code: string; context: RequestContext },
+): Promise<Result<{ challengeId: string }, EmailOtpFailure>> {
+  const { store, clock } = deps;
+  const now = clock.now();
+  const refuse = async (error: EmailOtpFailure, challengeId: string | null) => {
+    await store.appendAuditEvent(
+      auditEvent(now, 'email_otp_failed', 'failure', input.userId, input.context, {
+        reason: error,
+        challengeId,
+      }),
+    );
+    return fail(error);
+  };
+  const challenge = await store.findEmailOtpChallenge(input.attemptId);
+  if (!challenge || challenge.userId !== input.userId || challenge.consumedAt !== null) {
+    return refuse('invalid_code', challenge?.id ?? null);
+  }
+  if (isEmailOtpExpired(challenge.expiresAt, now)) return refuse('email_code_expired', challenge.id);
+  const { charged } = await store.chargeEmailOtpAttempt(challenge.id, deps.options.emailOtp.maxAttempts);
+  if (!charged) return refuse('email_code_attempts_exhausted', challenge.id);
+  if (!emailOtpMatches(input.code, challenge.id, challenge.digest, deps.keys.emailOtpKey)) {
+    return refuse('invalid_code', challenge.id);
+  }
+  const won = await store.transaction(async (tx) => {
+    const { consumed } = await tx.consumeEmailOtpChallenge(challenge.id, now);
+    if (consumed) {
+      await tx.appendAuditEvent(
+        auditEvent(now, 'email_otp_verified', 'success', input.userId, input.context, {
+          challengeId: challenge.id,
+        }),
+      );
+    }
+    return consumed;
+  });
+  return won ? ok({ challengeId: challenge.id }) : refuse('invalid_code', challenge.id);
+}

@@ -1,0 +1,44 @@
+import { openSecret, sealSecret } from '../core/secret-box.js';
+import { decodeBase32, encodeBase32, type TotpSettings } from '../core/totp.js';
+import type { FactorRecord } from '../store/store.js';
+import type { ServiceDeps } from './deps.js';
+
+/** A TOTP factor's seed and the settings it was enrolled with (kept even if the defaults change later). */
+export interface TotpFactorSecret {
+  secret: Uint8Array;
+  settings: Omit<TotpSettings, 'window'>;
+}
+
+interface SealedPayload {
+  s: string;
+  a: TotpSettings['algorithm'];
+  d: number;
+  p: number;
+}
+
+/**
+ * Seals a seed for storage (AES-256-GCM; STANDARDS req 25). The factor id is the associated data, so
+ * a ciphertext copied onto another factor's row does not open.
+ */
+export function sealTotpFactorSecret(deps: ServiceDeps, factorId: string, value: TotpFactorSecret): string {
+  const payload: SealedPayload = {
+    s: encodeBase32(value.secret),
+    a: value.settings.algorithm,
+    d: value.settings.digits,
+    p: value.settings.periodSeconds,
+  };
+  const plaintext = new TextEncoder().encode(JSON.stringify(payload));
+  return sealSecret(deps.keys.sealingKey, plaintext, deps.random, factorId);
+}
+
+/** Opens a stored seed, or undefined when it cannot be authenticated: callers fail closed. */
+export function openTotpFactorSecret(deps: ServiceDeps, factor: FactorRecord): TotpFactorSecret | undefined {
+  if (factor.kind !== 'totp' || !factor.secretCiphertext) return undefined;
+  const keys = new Map([[deps.keys.sealingKey.id, deps.keys.sealingKey.key]]);
+  const plaintext = openSecret(keys, factor.secretCiphertext, factor.id);
+  if (!plaintext) return undefined;
+  const payload = JSON.parse(new TextDecoder().decode(plaintext)) as SealedPayload;
+  const secret = decodeBase32(payload.s);
+  if (!secret) return undefined;
+  return { secret, settings: { algorithm: payload.a, digits: payload.d, periodSeconds: payload.p } };
+}

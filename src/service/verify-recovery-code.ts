@@ -1,0 +1,122 @@
+import { isLowOnRecoveryCodes, type RecoveryCodeSettings } from '../core/policy.js';
+import { normalizeRecoveryCode } from '../core/recovery-code.js';
+import { type Argon2idParams, verifyRecoveryCodeDigest } from '../core/recovery-code-digest.js';
+import { fail, ok, type Result } from '../core/result.js';
+import type { Store } from '../store/store.js';
+import { auditEvent } from './audit.js';
+import type { RequestContext, ServiceDeps } from './deps.js';
+import { type IssuedRecoveryCodeSet, prepareRecoveryCodeSet } from './prepare-recovery-code-set.js';
+import { loadRecoveryCodeSettings } from './settings.js';
+
+/** What the edge shows after a recovery code signed the user in, per the operator's policy. */
+export type RecoveryOutcome =
+  | { policy: 'continue'; remaining: number; total: number; low: boolean }
+  | { policy: 'disable_mfa' }
+  | { policy: 'rotate'; replacement: IssuedRecoveryCodeSet };
+
+export type RecoveryCodeFailure =
+  | 'feature_disabled'
+  | 'malformed_code'
+  | 'invalid_code'
+  | 'code_already_used';
+
+/**
+ * Verifies a recovery code as a second factor and applies the post-recovery policy.
+ *
+ * Cost: the code names its slot (D1), so one attempt runs the KDF exactly once whatever the set size,
+ * including for a slot that does not exist (a digest that matches nothing keeps the timing uniform).
+ * Single use: the store consumes with a conditional update, and the policy's effects and the audit
+ * event commit in the same transaction, so a concurrent second use of one code always loses.
+ */
+export async function verifyRecoveryCode(
+  deps: ServiceDeps,
+  input: { userId: string; code: string; context: RequestContext },
+): Promise<Result<RecoveryOutcome, RecoveryCodeFailure>> {
+  const { store, clock } = deps;
+  const settings = await loadRecoveryCodeSettings(store);
+  const refuse = async (error: RecoveryCodeFailure) => {
+    await store.appendAuditEvent(
+      auditEvent(clock.now(), 'recovery_code_failed', 'failure', input.userId, input.context, {
+        reason: error,
+      }),
+    );
+    return fail(error);
+  };
+  if (!settings.enabled) return refuse('feature_disabled');
+  // Normalization caps the input length before any KDF work (STANDARDS req 14).
+  const normalized = normalizeRecoveryCode(input.code, settings.format);
+  if (!normalized.ok) return refuse('malformed_code');
+
+  const record = await store.findRecoveryCode(input.userId, normalized.slot);
+  const matches = await verifyRecoveryCodeDigest(deps.kdf, {
+    code: normalized.code,
+    digest: record?.digest ?? unmatchableDigest(deps.options.kdfParams),
+    pepper: deps.keys.recoveryCodePepper,
+  });
+  if (!record || !matches) return refuse('invalid_code');
+  // A dead code is worth naming (NIST SP 800-63B 5.1.5.2 "MAY warn"): it discloses nothing usable.
+  if (record.usedAt !== null) return refuse('code_already_used');
+
+  // Replacement codes are hashed before the transaction, so no lock is held during KDF work.
+  const replacement = settings.policy === 'rotate' ? await prepareRecoveryCodeSet(deps, settings) : undefined;
+  const outcome = await store.transaction(async (tx) => {
+    const now = clock.now();
+    const { consumed } = await tx.consumeRecoveryCode(record.setId, record.slot, now);
+    if (!consumed) return undefined;
+    return applyPolicy(tx, settings, { ...input, now, setId: record.setId, slot: record.slot, replacement });
+  });
+  return outcome ? ok(outcome) : refuse('code_already_used');
+}
+
+async function applyPolicy(
+  tx: Store,
+  settings: RecoveryCodeSettings,
+  use: {
+    userId: string;
+    context: RequestContext;
+    now: Date;
+    setId: string;
+    slot: number;
+    replacement: Awaited<ReturnType<typeof prepareRecoveryCodeSet>> | undefined;
+  },
+): Promise<RecoveryOutcome> {
+  const event = (action: Parameters<typeof auditEvent>[1], details = {}) =>
+    tx.appendAuditEvent(auditEvent(use.now, action, 'success', use.userId, use.context, details));
+  const used = { setId: use.setId, slot: use.slot, policy: settings.policy };
+
+  if (settings.policy === 'disable_mfa') {
+    const factors = await tx.deleteAllFactors(use.userId);
+    await tx.deleteRecoveryCodeSet(use.userId);
+    await event('recovery_code_used', { ...used, remaining: 0 });
+    await event('mfa_disabled', { reason: 'recovery_code', factorsRemoved: factors });
+    return { policy: 'disable_mfa' };
+  }
+  if (settings.policy === 'rotate' && use.replacement) {
+    await tx.replaceRecoveryCodeSet(use.userId, use.replacement.stored);
+    await event('recovery_code_used', { ...used, remaining: use.replacement.issued.codes.length });
+    await event('recovery_codes_regenerated', {
+      reason: 'rotate',
+      setId: use.replacement.issued.setId,
+      count: use.replacement.issued.codes.length,
+    });
+    return { policy: 'rotate', replacement: use.replacement.issued };
+  }
+  const summary = await tx.getRecoveryCodeSummary(use.userId);
+  const remaining = summary?.remaining ?? 0;
+  await event('recovery_code_used', { ...used, remaining });
+  return {
+    policy: 'continue',
+    remaining,
+    total: summary?.total ?? 0,
+    low: isLowOnRecoveryCodes(remaining, settings.lowThreshold),
+  };
+}
+
+/**
+ * A well-formed digest with the configured parameters that no code matches (an all-zero hash), used
+ * when the typed slot has no stored code, so that attempt also costs exactly one KDF run.
+ */
+function unmatchableDigest(params: Argon2idParams): string {
+  const zeros = (length: number) => Buffer.alloc(length).toString('base64').replace(/=+$/, '');
+  return `$v1$argon2id$m=${params.memoryCostKiB},t=${params.timeCost},p=${params.parallelism}$${zeros(16)}$${zeros(32)}`;
+}

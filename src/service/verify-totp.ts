@@ -1,0 +1,62 @@
+import { fail, ok, type Result } from '../core/result.js';
+import { checkTotpCode } from '../core/totp.js';
+import { auditEvent } from './audit.js';
+import type { RequestContext, ServiceDeps } from './deps.js';
+import { openTotpFactorSecret } from './totp-factor-secret.js';
+
+/**
+ * Checks an authenticator-app code as a second factor. A step is accepted at most once: the matched step
+ * must be later than the last accepted one, and the store records it with a conditional write, so two
+ * concurrent submissions of one code cannot both win (RFC 6238 5.2; ASVS 4.0.3 2.8.4).
+ */
+export async function verifyTotp(
+  deps: ServiceDeps,
+  input: { userId: string; code: string; context: RequestContext },
+): Promise<
+  Result<{ factorId: string }, 'mfa_not_enabled' | 'invalid_code' | 'totp_replayed' | 'factor_unreadable'>
+> {
+  const { store } = deps;
+  const factor = (await store.listFactors(input.userId)).find(
+    (f) => f.kind === 'totp' && f.confirmedAt !== null,
+  );
+  if (!factor) return fail('mfa_not_enabled');
+  const now = deps.clock.now();
+  const seed = openTotpFactorSecret(deps, factor);
+  if (!seed) {
+    // A seed that does not authenticate (tampered row or wrong SPAREKEY_SECRET) fails closed: the attempt
+    // is refused and audited, never accepted (STANDARDS req 25).
+    await store.appendAuditEvent(
+      auditEvent(now, 'totp_failed', 'failure', input.userId, input.context, {
+        factorId: factor.id,
+        reason: 'seed_unreadable',
+      }),
+    );
+    return fail('factor_unreadable');
+  }
+
+  const settings = { ...seed.settings, window: deps.options.totp.window };
+  const check = checkTotpCode({
+    secret: seed.secret,
+    code: input.code,
+    settings,
+    nowMs: now.getTime(),
+    lastUsedStep: factor.lastUsedStep,
+  });
+  const won = check.ok && (await store.recordTotpStep(factor.id, check.step, now)).recorded;
+  if (won) {
+    await store.appendAuditEvent(
+      auditEvent(now, 'totp_verified', 'success', input.userId, input.context, { factorId: factor.id }),
+    );
+    return ok({ factorId: factor.id });
+  }
+  // A correct code whose step was already accepted, before or by a concurrent request, is a replay:
+  // audited as its own event (ASVS 4.0.3 2.8.5), not as a wrong code.
+  const replayed = check.ok || check.reason === 'replayed';
+  await store.appendAuditEvent(
+    auditEvent(now, replayed ? 'totp_replay' : 'totp_failed', 'failure', input.userId, input.context, {
+      factorId: factor.id,
+      ...(replayed ? {} : { reason: check.ok ? 'invalid' : check.reason }),
+    }),
+  );
+  return fail(replayed ? 'totp_replayed' : 'invalid_code');
+}

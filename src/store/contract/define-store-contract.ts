@@ -1,0 +1,24 @@
+import { describe } from 'vitest';
+import { defineAuditAndTransactionContract } from './audit-transactions.contract.js';
+import { defineConcurrencyContract } from './concurrency.contract.js';
+import { defineEmailOtpAndSettingsContract } from './email-otp-settings.contract.js';
+import type { MakeStore } from './fixtures.js';
+import { defineRecoveryCodeContract } from './recovery-codes.contract.js';
+import { defineUserAndFactorContract } from './users-factors.contract.js';
+
+/**
+ * The one behaviour + concurrency suite every `Store` must pass (like Lucia's `testAdapter`), registered
+ * as vitest describe blocks. `makeStore` is called once per block and must return a fresh, empty,
+ * migrated store whose `close()` also disposes of it (file or schema), so blocks never see each other.
+ */
+export function defineStoreContract(name: string, makeStore: MakeStore): void {
+  describe(`Store contract: ${name}`, () => {
+    defineUserAndFactorContract(makeStore);
+    defineRecoveryCodeContract(makeStore);
+    defineEmailOtpAndSettingsContract(makeStore);
+    defineAuditAndTransactionContract(makeStore);
+    defineConcurrencyContract(makeStore);
+  });
+}
+
+export type { MakeStore } from './fixtures.js';

@@ -1,0 +1,103 @@
+import type { Generated } from 'kysely';
+
+/**
+ * The tables as Kysely sees them, shared by both engines. Times are integer milliseconds since the
+ * epoch (`bigint` columns): both engines hand them back as JS numbers (PostgreSQL through the pool's
+ * int8 parser, see ../postgres/open-postgres.ts), so no row mapper guesses about types.
+ */
+export interface Database {
+  users: UsersTable;
+  user_roles: UserRolesTable;
+  mfa_factors: MfaFactorsTable;
+  recovery_code_sets: RecoveryCodeSetsTable;
+  recovery_codes: RecoveryCodesTable;
+  email_otp_challenges: EmailOtpChallengesTable;
+  settings: SettingsTable;
+  audit_events: AuditEventsTable;
+  audit_chain_head: AuditChainHeadTable;
+}
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  /** Lowercased `email`; UNIQUE, so two accounts can never differ only in case. */
+  email_normalized: string;
+  password_hash: string | null;
+  created_at: number;
+  /** Bumped by every replacement or deletion of the recovery-code set; its UPDATE is the user's lock. */
+  code_set_version: Generated<number>;
+}
+
+export interface UserRolesTable {
+  user_id: string;
+  role: string;
+}
+
+export interface MfaFactorsTable {
+  id: string;
+  user_id: string;
+  kind: string;
+  secret_ciphertext: string | null;
+  created_at: number;
+  confirmed_at: number | null;
+  last_used_step: number | null;
+  last_used_at: number | null;
+}
+
+export interface RecoveryCodeSetsTable {
+  id: string;
+  /** UNIQUE: at most one live set per user, enforced by the schema. */
+  user_id: string;
+  generated_at: number;
+  total: number;
+  /** Maintained counter, decremented in the same transaction as each consume. */
+  remaining: number;
+  last_used_at: number | null;
+}
+
+export interface RecoveryCodesTable {
+  set_id: string;
+  slot: number;
+  digest: string;
+  used_at: number | null;
+}
+
+export interface EmailOtpChallengesTable {
+  id: string;
+  user_id: string;
+  attempt_id: string;
+  digest: string;
+  created_at: number;
+  expires_at: number;
+  attempts: Generated<number>;
+  consumed_at: number | null;
+}
+
+export interface SettingsTable {
+  key: string;
+  /** JSON text. */
+  value: string;
+  updated_at: number;
+}
+
+export interface AuditEventsTable {
+  seq: number;
+  at: number;
+  action: string;
+  outcome: string;
+  user_id: string | null;
+  actor_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  /** JSON text. */
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditChainHeadTable {
+  /** Always 1: a single row whose lock serializes appenders. */
+  id: number;
+  last_seq: number;
+  last_hash: string;
+}

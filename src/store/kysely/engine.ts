@@ -1,0 +1,19 @@
+import type { Kysely } from 'kysely';
+import type { Database } from './database.js';
+
+/**
+ * What differs between the engines, as capabilities (like Kysely's dialect adapters), so the queries in
+ * this folder are written once and never ask which engine they run on.
+ */
+export interface Engine {
+  /**
+   * Runs `work` in one new transaction on a connection of its own, committing when it resolves and
+   * rolling back when it throws. SQLite: BEGIN IMMEDIATE; PostgreSQL: READ COMMITTED.
+   */
+  transaction<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  /**
+   * Whether `SELECT ... FOR NO KEY UPDATE` exists. PostgreSQL needs it to serialize writers on a row;
+   * SQLite has no row locks and needs none, because BEGIN IMMEDIATE already holds the single write lock.
+   */
+  readonly supportsRowLocks: boolean;
+}

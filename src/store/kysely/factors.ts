@@ -1,0 +1,110 @@
+import type { FactorKind, FactorRecord, NewFactor } from '../store.js';
+import { changedExactlyOne, type StoreContext, toDate, toDateOrNull } from './context.js';
+import type { MfaFactorsTable } from './database.js';
+
+export async function createFactor(ctx: StoreContext, factor: NewFactor): Promise<void> {
+  await ctx.db
+    .insertInto('mfa_factors')
+    .values({
+      id: factor.id,
+      user_id: factor.userId,
+      kind: factor.kind,
+      secret_ciphertext: factor.secretCiphertext,
+      created_at: factor.createdAt.getTime(),
+    })
+    .execute();
+}
+
+export async function findFactor(
+  ctx: StoreContext,
+  userId: string,
+  factorId: string,
+): Promise<FactorRecord | undefined> {
+  const row = await ctx.db
+    .selectFrom('mfa_factors')
+    .selectAll()
+    .where('id', '=', factorId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return row && toFactorRecord(row);
+}
+
+export async function listFactors(ctx: StoreContext, userId: string): Promise<FactorRecord[]> {
+  const rows = await ctx.db
+    .selectFrom('mfa_factors')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  return rows.map(toFactorRecord);
+}
+
+export async function confirmFactor(
+  ctx: StoreContext,
+  userId: string,
+  factorId: string,
+  at: Date,
+): Promise<{ confirmed: boolean }> {
+  // Conditional on `confirmed_at IS NULL`: of two concurrent confirmations only the first changes the
+  // row (PostgreSQL re-evaluates the condition after waiting on the row lock), so only one reports it.
+  const result = await ctx.db
+    .updateTable('mfa_factors')
+    .set({ confirmed_at: at.getTime() })
+    .where('id', '=', factorId)
+    .where('user_id', '=', userId)
+    .where('confirmed_at', 'is', null)
+    .executeTakeFirst();
+  return { confirmed: changedExactlyOne(result) };
+}
+
+export async function deleteFactor(
+  ctx: StoreContext,
+  userId: string,
+  factorId: string,
+): Promise<{ removed: boolean }> {
+  const result = await ctx.db
+    .deleteFrom('mfa_factors')
+    .where('id', '=', factorId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return { removed: result.numDeletedRows === 1n };
+}
+
+export async function deleteAllFactors(ctx: StoreContext, userId: string): Promise<number> {
+  const result = await ctx.db.deleteFrom('mfa_factors').where('user_id', '=', userId).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+export async function recordTotpStep(
+  ctx: StoreContext,
+  factorId: string,
+  step: number,
+  at: Date,
+): Promise<{ recorded: boolean }> {
+  // RFC 6238 5.2: a step is accepted at most once. One conditional UPDATE: under PostgreSQL READ
+  // COMMITTED a concurrent caller with the same step waits on the row lock, re-evaluates
+  // `last_used_step < step` against the winner's committed row and changes nothing; SQLite runs
+  // statements one at a time. A pending (unconfirmed) factor never records a step.
+  const result = await ctx.db
+    .updateTable('mfa_factors')
+    .set({ last_used_step: step, last_used_at: at.getTime() })
+    .where('id', '=', factorId)
+    .where('confirmed_at', 'is not', null)
+    .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', step)]))
+    .executeTakeFirst();
+  return { recorded: changedExactlyOne(result) };
+}
+
+function toFactorRecord(row: MfaFactorsTable): FactorRecord {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    kind: row.kind as FactorKind,
+    secretCiphertext: row.secret_ciphertext,
+    createdAt: toDate(row.created_at),
+    confirmedAt: toDateOrNull(row.confirmed_at),
+    lastUsedStep: row.last_used_step,
+    lastUsedAt: toDateOrNull(row.last_used_at),
+  };
+}

@@ -1,0 +1,64 @@
+import type { Kysely } from 'kysely';
+import type { Store } from '../store.js';
+import * as audit from './audit.js';
+import type { StoreContext } from './context.js';
+import type { Database } from './database.js';
+import * as emailOtp from './email-otp.js';
+import type { Engine } from './engine.js';
+import * as factors from './factors.js';
+import * as recoveryCodes from './recovery-codes.js';
+import * as settings from './settings.js';
+import * as users from './users.js';
+
+/**
+ * The one implementation of `Store`, for both engines; `engine` supplies the few differences.
+ * Inside `transaction(work)`, use only the `tx` store handed to `work`: the root store would wait for a
+ * connection the transaction holds (SQLite has one) and its writes would not be part of the transaction.
+ */
+export function createKyselyStore(db: Kysely<Database>, engine: Engine): Store {
+  return bind(db, engine, false);
+}
+
+function bind(db: Kysely<Database>, engine: Engine, inTransaction: boolean): Store {
+  const ctx: StoreContext = {
+    db,
+    engine,
+    atomic: (work) => (inTransaction ? work(db) : engine.transaction(db, work)),
+  };
+  const store: Store = {
+    // Nested calls run in the enclosing transaction: one commit, one rollback, for the whole unit.
+    transaction: (work) =>
+      inTransaction ? work(store) : engine.transaction(db, (trx) => work(bind(trx, engine, true))),
+
+    createUser: (user) => users.createUser(ctx, user),
+    findUserByEmail: (email) => users.findUserByEmail(ctx, email),
+    findUserById: (userId) => users.findUserById(ctx, userId),
+    setUserRoles: (userId, roles) => users.setUserRoles(ctx, userId, roles),
+
+    createFactor: (factor) => factors.createFactor(ctx, factor),
+    findFactor: (userId, factorId) => factors.findFactor(ctx, userId, factorId),
+    listFactors: (userId) => factors.listFactors(ctx, userId),
+    confirmFactor: (userId, factorId, at) => factors.confirmFactor(ctx, userId, factorId, at),
+    deleteFactor: (userId, factorId) => factors.deleteFactor(ctx, userId, factorId),
+    deleteAllFactors: (userId) => factors.deleteAllFactors(ctx, userId),
+    recordTotpStep: (factorId, step, at) => factors.recordTotpStep(ctx, factorId, step, at),
+
+    replaceRecoveryCodeSet: (userId, set) => recoveryCodes.replaceRecoveryCodeSet(ctx, userId, set),
+    findRecoveryCode: (userId, slot) => recoveryCodes.findRecoveryCode(ctx, userId, slot),
+    consumeRecoveryCode: (setId, slot, at) => recoveryCodes.consumeRecoveryCode(ctx, setId, slot, at),
+    getRecoveryCodeSummary: (userId) => recoveryCodes.getRecoveryCodeSummary(ctx, userId),
+    deleteRecoveryCodeSet: (userId) => recoveryCodes.deleteRecoveryCodeSet(ctx, userId),
+
+    replaceEmailOtpChallenge: (challenge) => emailOtp.replaceEmailOtpChallenge(ctx, challenge),
+    findEmailOtpChallenge: (attemptId) => emailOtp.findEmailOtpChallenge(ctx, attemptId),
+    chargeEmailOtpAttempt: (challengeId, max) => emailOtp.chargeEmailOtpAttempt(ctx, challengeId, max),
+    consumeEmailOtpChallenge: (challengeId, at) => emailOtp.consumeEmailOtpChallenge(ctx, challengeId, at),
+
+    getSetting: (key) => settings.getSetting(ctx, key),
+    putSetting: (key, value, at) => settings.putSetting(ctx, key, value, at),
+
+    appendAuditEvent: (event) => audit.appendAuditEvent(ctx, event),
+    listAuditEvents: (query) => audit.listAuditEvents(ctx, query),
+  };
+  return store;
+}

@@ -1,0 +1,19 @@
+import type { StoreContext } from './context.js';
+
+export async function getSetting(ctx: StoreContext, key: string): Promise<unknown | undefined> {
+  const row = await ctx.db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst();
+  return row === undefined ? undefined : JSON.parse(row.value);
+}
+
+export async function putSetting(ctx: StoreContext, key: string, value: unknown, at: Date): Promise<void> {
+  const json = JSON.stringify(value);
+  // JSON.stringify(undefined) is undefined: storing "nothing" is a programmer error, not a value.
+  if (json === undefined) throw new TypeError(`putSetting(${key}): value is not representable as JSON`);
+  // An upsert is one statement, so concurrent writers of a key never fail on the primary key; the last
+  // to commit wins, which is what "put" means.
+  await ctx.db
+    .insertInto('settings')
+    .values({ key, value: json, updated_at: at.getTime() })
+    .onConflict((conflict) => conflict.column('key').doUpdateSet({ value: json, updated_at: at.getTime() }))
+    .execute();
+}

@@ -1,0 +1,34 @@
+import { type Kysely, type Migration, Migrator } from 'kysely';
+import type { Database } from '../kysely/database.js';
+import * as m0001 from './0001-initial.js';
+
+/**
+ * Every migration, listed statically: no filesystem scanning, so bundles and compiled output carry them
+ * and the order is the order written here. Append new entries; never rename or edit shipped ones.
+ */
+export const migrations: Readonly<Record<string, Migration>> = {
+  '0001-initial': m0001,
+};
+
+export interface MigrateOptions {
+  /** Where Kysely keeps its bookkeeping tables (PostgreSQL: the store's schema). */
+  migrationTableSchema?: string;
+  /** True when the caller already runs the migrator inside its own exclusive transaction. */
+  disableTransactions?: boolean;
+}
+
+/** Applies every pending migration; throws when one fails (the store cannot run on a partial schema). */
+export async function migrateToLatest(db: Kysely<Database>, options: MigrateOptions = {}): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => ({ ...migrations }) },
+    ...options,
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((result) => result.status === 'Error')?.migrationName;
+    const message =
+      failed === undefined ? 'database migration failed' : `database migration ${failed} failed`;
+    throw new Error(message, { cause: error });
+  }
+}

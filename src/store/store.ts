@@ -1,0 +1,154 @@
+import type { AuditEvent, AuditEventInput } from '../core/audit.js';
+
+/**
+ * The storage interface, in domain terms. Every write that can lose a race reports whether it won, so
+ * the service layer never needs a read-check-write of its own (see ../../shared/FIELD-DEFECTS.md).
+ *
+ * Each method is atomic on its own. `transaction` groups several calls into one atomic unit; inside
+ * it, the methods of the `Store` handed to the callback run in that transaction.
+ */
+export interface Store {
+  transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
+
+  // Users
+  createUser(user: NewUser): Promise<{ created: true } | { created: false; reason: 'email_taken' }>;
+  /** Case-insensitive on the email address. */
+  findUserByEmail(email: string): Promise<UserRecord | undefined>;
+  findUserById(userId: string): Promise<UserRecord | undefined>;
+  setUserRoles(userId: string, roles: readonly string[]): Promise<void>;
+
+  // Second factors (TOTP and email). A factor is pending until `confirmedAt` is set.
+  createFactor(factor: NewFactor): Promise<void>;
+  findFactor(userId: string, factorId: string): Promise<FactorRecord | undefined>;
+  listFactors(userId: string): Promise<FactorRecord[]>;
+  /** Confirms a pending factor. `confirmed` is false when it was already confirmed or is gone. */
+  confirmFactor(userId: string, factorId: string, at: Date): Promise<{ confirmed: boolean }>;
+  /** Removes a factor; `removed` is false when there was none. */
+  deleteFactor(userId: string, factorId: string): Promise<{ removed: boolean }>;
+  /** Removes every factor of the user (confirmed and pending) and returns how many were removed. */
+  deleteAllFactors(userId: string): Promise<number>;
+  /**
+   * Records that TOTP time step `step` was accepted. Conditional: wins only when `step` is greater than
+   * the last accepted step, so a step (or any earlier one) is accepted at most once, even when
+   * concurrent requests race (RFC 6238 5.2; STANDARDS req. 23).
+   */
+  recordTotpStep(factorId: string, step: number, at: Date): Promise<{ recorded: boolean }>;
+
+  // Recovery codes: at most one live set per user.
+  /**
+   * Replaces the user's set with `set` in one transaction: after it commits, every code of the old set
+   * is invalid and the new set is complete. Concurrent calls for one user serialize; the last to commit wins.
+   */
+  replaceRecoveryCodeSet(userId: string, set: NewRecoveryCodeSet): Promise<void>;
+  /** The stored digest for one slot of the user's live set (used or not), for verification. */
+  findRecoveryCode(userId: string, slot: number): Promise<RecoveryCodeRecord | undefined>;
+  /**
+   * Marks one code used: `UPDATE ... WHERE used_at IS NULL`. Exactly one concurrent caller gets
+   * `consumed: true`; a code from a replaced set is never consumed.
+   */
+  consumeRecoveryCode(setId: string, slot: number, at: Date): Promise<{ consumed: boolean }>;
+  getRecoveryCodeSummary(userId: string): Promise<RecoveryCodeSummary | undefined>;
+  /** Deletes the user's set; returns whether there was one. */
+  deleteRecoveryCodeSet(userId: string): Promise<{ deleted: boolean }>;
+
+  // Email one-time codes, bound to the sign-in attempt that asked for them.
+  /** Stores `challenge` and kills every earlier challenge of the same sign-in attempt (a resend). */
+  replaceEmailOtpChallenge(challenge: NewEmailOtpChallenge): Promise<void>;
+  findEmailOtpChallenge(attemptId: string): Promise<EmailOtpChallengeRecord | undefined>;
+  /**
+   * Charges one attempt against the challenge before it is evaluated. Wins only while the challenge is
+   * unconsumed and has fewer than `maxAttempts` attempts, so concurrent guesses cannot exceed the cap.
+   */
+  chargeEmailOtpAttempt(challengeId: string, maxAttempts: number): Promise<{ charged: boolean }>;
+  consumeEmailOtpChallenge(challengeId: string, at: Date): Promise<{ consumed: boolean }>;
+
+  // Settings (a JSON document per key, validated by the service)
+  getSetting(key: string): Promise<unknown | undefined>;
+  putSetting(key: string, value: unknown, at: Date): Promise<void>;
+
+  // Audit: an append-only hash chain. Appends are serialized so the chain has one order across processes.
+  appendAuditEvent(event: AuditEventInput): Promise<AuditEvent>;
+  /** Newest first. */
+  listAuditEvents(query: AuditQuery): Promise<AuditEvent[]>;
+}
+
+export interface NewUser {
+  id: string;
+  email: string;
+  passwordHash: string | null;
+  roles: readonly string[];
+  createdAt: Date;
+}
+
+export interface UserRecord {
+  id: string;
+  email: string;
+  passwordHash: string | null;
+  roles: string[];
+  createdAt: Date;
+}
+
+export type FactorKind = 'totp' | 'email';
+
+export interface NewFactor {
+  id: string;
+  userId: string;
+  kind: FactorKind;
+  /** TOTP: the seed and its settings, encrypted (AES-256-GCM, see core/secret-box). Email: null. */
+  secretCiphertext: string | null;
+  createdAt: Date;
+}
+
+export interface FactorRecord extends NewFactor {
+  confirmedAt: Date | null;
+  lastUsedStep: number | null;
+  lastUsedAt: Date | null;
+}
+
+export interface NewRecoveryCodeSet {
+  id: string;
+  generatedAt: Date;
+  /** One entry per code: the non-secret slot number (0-31) and the versioned digest. */
+  codes: readonly { slot: number; digest: string }[];
+}
+
+export interface RecoveryCodeRecord {
+  setId: string;
+  slot: number;
+  digest: string;
+  usedAt: Date | null;
+}
+
+export interface RecoveryCodeSummary {
+  setId: string;
+  generatedAt: Date;
+  total: number;
+  remaining: number;
+  lastUsedAt: Date | null;
+}
+
+export interface NewEmailOtpChallenge {
+  id: string;
+  userId: string;
+  attemptId: string;
+  digest: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export interface EmailOtpChallengeRecord extends NewEmailOtpChallenge {
+  attempts: number;
+  consumedAt: Date | null;
+}
+
+export interface AuditQuery {
+  userId?: string;
+  action?: string;
+  /** Inclusive lower bound. */
+  since?: Date;
+  /** Exclusive upper bound. */
+  until?: Date;
+  /** Only events with a smaller seq (keyset pagination). */
+  beforeSeq?: number;
+  limit: number;
+}

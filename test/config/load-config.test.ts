@@ -1,0 +1,83 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { loadConfig } from '../../src/config/load-config.js';
+import { OWASP_ARGON2ID_PARAMS } from '../../src/core/recovery-code-digest.js';
+
+const tempDir = () => mkdtempSync(join(tmpdir(), 'sparekey-config-'));
+const goodSecret = Buffer.alloc(32, 9).toString('base64');
+
+describe('loadConfig', () => {
+  test('zero configuration: SQLite in the data directory, OWASP argon2id, a generated 0600 secret', () => {
+    const dir = tempDir();
+    const result = loadConfig({ SPAREKEY_DATA_DIR: dir });
+    if (!result.ok) throw new Error(result.problems.join('\n'));
+    expect(result.config.database).toEqual({ kind: 'sqlite', path: join(dir, 'sparekey.db') });
+    expect(result.config.port).toBe(3000);
+    expect(result.config.kdfParams).toEqual(OWASP_ARGON2ID_PARAMS);
+    expect(result.config.serverSecretSource).toBe('generated');
+    const secretFile = join(dir, 'secret.key');
+    expect(statSync(secretFile).mode & 0o777).toBe(0o600);
+    expect(Buffer.from(readFileSync(secretFile, 'utf8').trim(), 'base64')).toHaveLength(32);
+    // The second start reads the same secret back.
+    const again = loadConfig({ SPAREKEY_DATA_DIR: dir });
+    expect(again.ok && again.config.serverSecretSource).toBe('data-dir');
+    expect(
+      again.ok && Buffer.from(again.config.serverSecret).equals(Buffer.from(result.config.serverSecret)),
+    ).toBe(true);
+  });
+
+  test('PORT and DATABASE_URL are honoured; PostgreSQL needs a shared SPAREKEY_SECRET', () => {
+    const env = { SPAREKEY_DATA_DIR: tempDir(), PORT: '4123', DATABASE_URL: 'postgres://u@db:5432/sk' };
+    const missing = loadConfig(env);
+    expect(missing.ok).toBe(false);
+    expect(!missing.ok && missing.problems.join()).toMatch(/SPAREKEY_SECRET is required with DATABASE_URL/);
+    const result = loadConfig({ ...env, SPAREKEY_SECRET: goodSecret });
+    if (!result.ok) throw new Error(result.problems.join('\n'));
+    expect(result.config.port).toBe(4123);
+    expect(result.config.database).toMatchObject({
+      kind: 'postgres',
+      url: 'postgres://u@db:5432/sk',
+      poolSize: 10,
+    });
+    expect(result.config.serverSecretSource).toBe('environment');
+  });
+
+  test('every problem is reported at once, in words', () => {
+    const result = loadConfig({
+      SPAREKEY_DATA_DIR: tempDir(),
+      PORT: 'eighty',
+      SPAREKEY_KDF_PROFILE: 'fast',
+      SPAREKEY_TOTP_WINDOW: '5',
+      SPAREKEY_TOTP_DIGITS: '5',
+      SPAREKEY_EMAIL_OTP_TTL_SECONDS: '3600',
+      SPAREKEY_SECRET: 'too-short',
+      SPAREKEY_ISSUER: 'Acme: Login',
+    });
+    expect(result.ok).toBe(false);
+    const text = !result.ok ? result.problems.join('\n') : '';
+    expect(text).toMatch(/PORT must be a whole number/);
+    expect(text).toMatch(/SPAREKEY_KDF_PROFILE/);
+    expect(text).toMatch(/SPAREKEY_TOTP_WINDOW/);
+    expect(text).toMatch(/TOTP settings: .*digit/i);
+    expect(text).toMatch(/10 minutes at most/);
+    expect(text).toMatch(/SPAREKEY_ISSUER must not contain a colon/);
+  });
+
+  test('a short SPAREKEY_SECRET is refused', () => {
+    const result = loadConfig({
+      SPAREKEY_DATA_DIR: tempDir(),
+      SPAREKEY_SECRET: Buffer.alloc(16).toString('base64'),
+    });
+    expect(!result.ok && result.problems.join()).toMatch(/at least 32 random bytes/);
+  });
+
+  test('the strict ASVS 5 TOTP windows are expressible', () => {
+    const dir = tempDir();
+    const past = loadConfig({ SPAREKEY_DATA_DIR: dir, SPAREKEY_TOTP_WINDOW: 'past' });
+    const none = loadConfig({ SPAREKEY_DATA_DIR: dir, SPAREKEY_TOTP_WINDOW: '0' });
+    expect(past.ok && past.config.totp.window).toEqual({ past: 1, future: 0 });
+    expect(none.ok && none.config.totp.window).toEqual({ past: 0, future: 0 });
+  });
+});

@@ -1,0 +1,122 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { systemRandom } from '../../src/core/random.js';
+import type { Kdf } from '../../src/core/recovery-code-digest.js';
+import { argon2idKdf, MINIMUM_TEST_ARGON2ID_PARAMS } from '../../src/core/recovery-code-digest.js';
+import { deriveServerKeys } from '../../src/core/server-keys.js';
+import { DEFAULT_TOTP_SETTINGS } from '../../src/core/totp.js';
+import type { ServiceDeps } from '../../src/service/deps.js';
+import { type OpenedStore, openStore } from '../../src/store/open-store.js';
+import { testDatabaseUrl, uniqueSchemaName } from './postgres.js';
+import { type SmtpCapture, startSmtpCapture } from './smtp-capture.js';
+
+export type Engine = 'sqlite' | 'postgres';
+
+/** A clock the test moves by hand. */
+export class TestClock {
+  constructor(public nowMs = Date.UTC(2026, 10, 22, 12, 0, 0)) {}
+  now = (): Date => new Date(this.nowMs);
+  advance(ms: number): void {
+    this.nowMs += ms;
+  }
+}
+
+/** Wraps the real argon2id KDF and counts its runs, to prove "one KDF per attempt". */
+export function countingKdf(inner: Kdf = argon2idKdf): Kdf & { calls: number } {
+  const counter = {
+    calls: 0,
+    derive: (...args: Parameters<Kdf['derive']>) => {
+      counter.calls += 1;
+      return inner.derive(...args);
+    },
+  };
+  return counter;
+}
+
+export const TEST_SERVER_SECRET = new Uint8Array(32).fill(7);
+
+export interface TestEnvironment {
+  deps: ServiceDeps;
+  clock: TestClock;
+  kdf: Kdf & { calls: number };
+  opened: OpenedStore;
+  /** A real SMTP server in-process: every email the use cases sent. */
+  smtp: SmtpCapture;
+  /** SQLite: the database file; PostgreSQL: the schema. */
+  location: string;
+  engine: Engine;
+  close(): Promise<void>;
+}
+
+/** Real storage on either engine, fast KDF parameters, a test clock. Nothing is mocked. */
+export async function createTestEnvironment(engine: Engine): Promise<TestEnvironment> {
+  const clock = new TestClock();
+  const kdf = countingKdf();
+  let opened: OpenedStore;
+  let location: string;
+  let cleanup: () => Promise<void>;
+  if (engine === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'sparekey-test-'));
+    location = join(dir, 'sparekey.db');
+    opened = await openStore({ kind: 'sqlite', path: location });
+    cleanup = async () => rmSync(dir, { recursive: true, force: true });
+  } else {
+    location = uniqueSchemaName('svc');
+    opened = await openStore({ kind: 'postgres', url: testDatabaseUrl, schema: location, poolSize: 10 });
+    cleanup = async () => {
+      const client = new pg.Client({ connectionString: testDatabaseUrl });
+      await client.connect();
+      await client.query(`drop schema if exists "${location}" cascade`);
+      await client.end();
+    };
+  }
+  const smtp = await startSmtpCapture();
+  const deps: ServiceDeps = {
+    store: opened.store,
+    mailer: smtp.mailer,
+    clock,
+    random: systemRandom,
+    kdf,
+    keys: deriveServerKeys(TEST_SERVER_SECRET),
+    options: {
+      kdfParams: MINIMUM_TEST_ARGON2ID_PARAMS,
+      issuer: 'SpareKey Test',
+      totp: DEFAULT_TOTP_SETTINGS,
+      emailOtp: { enabled: true, ttlMs: 10 * 60 * 1000, digits: 6, maxAttempts: 5 },
+    },
+  };
+  return {
+    deps,
+    clock,
+    kdf,
+    opened,
+    smtp,
+    location,
+    engine,
+    close: async () => {
+      await smtp.close();
+      await opened.close();
+      await cleanup();
+    },
+  };
+}
+
+/** Creates a user directly in the store. */
+export async function createTestUser(
+  env: TestEnvironment,
+  options: { email?: string; roles?: string[] } = {},
+): Promise<{ id: string; email: string }> {
+  const id = env.deps.random.uuid();
+  const email = options.email ?? `user-${id.slice(0, 8)}@example.test`;
+  const created = await env.deps.store.createUser({
+    id,
+    email,
+    passwordHash: null,
+    roles: options.roles ?? ['subscriber'],
+    createdAt: env.clock.now(),
+  });
+  if (!created.created) throw new Error(`could not create ${email}`);
+  return { id, email };
+}
