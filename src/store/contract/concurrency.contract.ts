@@ -91,6 +91,27 @@ export function defineConcurrencyContract(makeStore: MakeStore): void {
       expectChainVerifies(await allAuditEvents(store));
     });
 
+    test('a consume that rotates the set, racing regenerations, never deadlocks (the rotate policy)', async () => {
+      const { store } = opened();
+      const user = await givenUser(store);
+      const old = newCodeSet(10);
+      await store.replaceRecoveryCodeSet(user.id, old);
+      const replacements = Array.from({ length: 20 }, () => newCodeSet(10));
+      // Even i: consume one code of the old set and, in the same transaction, replace the set (as the
+      // rotate policy does). Odd i: a plain regeneration. Both must take the user's lock first.
+      await race(20, (i) =>
+        store.transaction(async (tx) => {
+          if (i % 2 === 0 && !(await tx.consumeRecoveryCode(old.id, i / 2, at(i))).consumed) return;
+          await tx.replaceRecoveryCodeSet(user.id, replacements[i]!);
+          await tx.appendAuditEvent(auditInput({ action: 'recovery_codes_regenerated', userId: user.id }));
+        }),
+      );
+      const live = await store.getRecoveryCodeSummary(user.id);
+      expect(live).toMatchObject({ total: 10, remaining: 10 });
+      expect(replacements.map((set) => set.id)).toContain(live!.setId);
+      expectChainVerifies(await allAuditEvents(store));
+    });
+
     test('50 concurrent acceptances of one TOTP step: exactly one recorded', async () => {
       const { store } = opened();
       const user = await givenUser(store);

@@ -6,7 +6,7 @@ import type { Database } from './database.js';
 /*
  * Lock order, the same in every method here so no two of them deadlock on PostgreSQL:
  * user row -> code rows -> set row -> (audit chain head, taken last by the caller).
- * consumeRecoveryCode takes code row -> set row; replacement and deletion take user row -> code rows
+ * consumeRecoveryCode takes user row -> code row -> set row; replacement and deletion take user row -> code rows
  * (deleted explicitly, before the set, rather than through ON DELETE CASCADE, which would lock the set
  * row first and invert the order against a concurrent consume).
  */
@@ -65,6 +65,16 @@ export async function consumeRecoveryCode(
   at: Date,
 ): Promise<{ consumed: boolean }> {
   return ctx.atomic(async (db) => {
+    // The owner's row lock first, as every writer of a user's codes takes it: a transaction that
+    // consumes and then replaces the set (the rotate policy) or deletes it (disable_mfa) would otherwise
+    // lock code -> set -> user while a regeneration locks user -> codes, and PostgreSQL would abort one
+    // of them as a deadlock. Consumes of one user's codes serialize; different users never wait.
+    await db
+      .selectFrom('users')
+      .select('id')
+      .where('id', '=', (eb) => eb.selectFrom('recovery_code_sets').select('user_id').where('id', '=', setId))
+      .$if(ctx.engine.supportsRowLocks, (query) => query.forNoKeyUpdate())
+      .executeTakeFirst();
     // Single use like Kratos: one conditional UPDATE, then check that exactly one row changed. Under
     // PostgreSQL READ COMMITTED a second concurrent UPDATE of the same code waits on the row lock, then
     // re-evaluates `used_at IS NULL` against the first caller's committed row and changes 0 rows. If a
