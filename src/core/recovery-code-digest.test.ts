@@ -15,6 +15,7 @@ import {
   OWASP_ARGON2ID_PARAMS,
   parseRecoveryCodeDigest,
   RECOVERY_CODE_SALT_BYTES,
+  unmatchableRecoveryCodeDigest,
   verifyRecoveryCodeDigest,
 } from './recovery-code-digest.js';
 
@@ -182,5 +183,21 @@ describe('recovery-code digest', () => {
   ])('digestRecoveryCode refuses %s (programmer misuse)', async (_name, change) => {
     const input = { code: 'K7Q2MX9HD4T', salt: new Uint8Array(16), params, pepper, ...change };
     await expect(digestRecoveryCode(argon2idKdf, input)).rejects.toThrow(RangeError);
+  });
+});
+
+describe('unmatchableRecoveryCodeDigest', () => {
+  it('is a parseable v1 digest with the given parameters that no code matches, at one KDF run (req 15)', async () => {
+    const digest = unmatchableRecoveryCodeDigest(MINIMUM_TEST_ARGON2ID_PARAMS);
+    expect(parseRecoveryCodeDigest(digest)?.params).toEqual(MINIMUM_TEST_ARGON2ID_PARAMS);
+    let calls = 0;
+    const kdf: Kdf = {
+      derive: (...args) => {
+        calls += 1;
+        return argon2idKdf.derive(...args);
+      },
+    };
+    expect(await verifyRecoveryCodeDigest(kdf, { code: 'K7Q2MX9HD4T', digest, pepper })).toBe(false);
+    expect(calls).toBe(1);
   });
 });

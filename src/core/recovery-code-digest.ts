@@ -86,6 +86,18 @@ export async function digestRecoveryCode(
   if (!areValidParams(params)) throw new RangeError('Invalid Argon2id parameters.');
   assertPepper(pepper);
   const hash = await kdf.derive(utf8.encode(code), salt, params, pepper);
+  return formatDigest(params, salt, hash);
+}
+
+/**
+ * A well-formed digest with `params` that no code matches (all-zero salt and hash). Verifying against it
+ * still costs one KDF run, so an attempt on a slot that holds no code takes as long as any other.
+ */
+export function unmatchableRecoveryCodeDigest(params: Argon2idParams): string {
+  return formatDigest(params, new Uint8Array(RECOVERY_CODE_SALT_BYTES), new Uint8Array(32));
+}
+
+function formatDigest(params: Argon2idParams, salt: Uint8Array, hash: Uint8Array): string {
   const { memoryCostKiB: m, timeCost: t, parallelism: p } = params;
   return `$v1$argon2id$m=${m},t=${t},p=${p}$${encodeBase64(salt)}$${encodeBase64(hash)}`;
 }

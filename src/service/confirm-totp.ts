@@ -1,12 +1,11 @@
 import { recoveryCodeGenerationRefusal } from '../core/policy.js';
 import { fail, ok, type Result } from '../core/result.js';
-import { checkTotpCode } from '../core/totp.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 import { hasConfirmedFactor } from './mfa-state.js';
 import { type IssuedRecoveryCodeSet, prepareRecoveryCodeSet } from './prepare-recovery-code-set.js';
 import { loadRecoveryCodeSettings } from './settings.js';
-import { openTotpFactorSecret } from './totp-factor-secret.js';
+import { checkFactorCode, openTotpFactorSecret } from './totp-factor-secret.js';
 
 export interface TotpConfirmation {
   factorId: string;
@@ -38,14 +37,7 @@ export async function confirmTotp(
   if (!seed) return fail('enrollment_not_found');
 
   const now = clock.now();
-  const settings = { ...seed.settings, window: deps.options.totp.window };
-  const check = checkTotpCode({
-    secret: seed.secret,
-    code: input.code,
-    settings,
-    nowMs: now.getTime(),
-    lastUsedStep: null,
-  });
+  const check = checkFactorCode(deps, seed, { code: input.code, now, lastUsedStep: null });
   if (!check.ok) {
     await store.appendAuditEvent(
       auditEvent(now, 'totp_failed', 'failure', user.id, input.context, {

@@ -1,5 +1,11 @@
 import { openSecret, sealSecret } from '../core/secret-box.js';
-import { decodeBase32, encodeBase32, type TotpSettings } from '../core/totp.js';
+import {
+  checkTotpCode,
+  decodeBase32,
+  encodeBase32,
+  type TotpCheck,
+  type TotpSettings,
+} from '../core/totp.js';
 import type { FactorRecord } from '../store/store.js';
 import type { ServiceDeps } from './deps.js';
 
@@ -41,4 +47,19 @@ export function openTotpFactorSecret(deps: ServiceDeps, factor: FactorRecord): T
   const secret = decodeBase32(payload.s);
   if (!secret) return undefined;
   return { secret, settings: { algorithm: payload.a, digits: payload.d, periodSeconds: payload.p } };
+}
+
+/** Checks a code against a factor's seed: its enrolled settings with the operator's current drift window. */
+export function checkFactorCode(
+  deps: ServiceDeps,
+  seed: TotpFactorSecret,
+  input: { code: string; now: Date; lastUsedStep: number | null },
+): TotpCheck {
+  return checkTotpCode({
+    secret: seed.secret,
+    code: input.code,
+    settings: { ...seed.settings, window: deps.options.totp.window },
+    nowMs: input.now.getTime(),
+    lastUsedStep: input.lastUsedStep,
+  });
 }

@@ -1,6 +1,6 @@
 import { isLowOnRecoveryCodes, type RecoveryCodeSettings } from '../core/policy.js';
 import { normalizeRecoveryCode } from '../core/recovery-code.js';
-import { type Argon2idParams, verifyRecoveryCodeDigest } from '../core/recovery-code-digest.js';
+import { unmatchableRecoveryCodeDigest, verifyRecoveryCodeDigest } from '../core/recovery-code-digest.js';
 import { fail, ok, type Result } from '../core/result.js';
 import type { Store } from '../store/store.js';
 import { auditEvent } from './audit.js';
@@ -50,7 +50,7 @@ export async function verifyRecoveryCode(
   const record = await store.findRecoveryCode(input.userId, normalized.slot);
   const matches = await verifyRecoveryCodeDigest(deps.kdf, {
     code: normalized.code,
-    digest: record?.digest ?? unmatchableDigest(deps.options.kdfParams),
+    digest: record?.digest ?? unmatchableRecoveryCodeDigest(deps.options.kdfParams),
     pepper: deps.keys.recoveryCodePepper,
   });
   if (!record || !matches) return refuse('invalid_code');
@@ -110,13 +110,4 @@ async function applyPolicy(
     total: summary?.total ?? 0,
     low: isLowOnRecoveryCodes(remaining, settings.lowThreshold),
   };
-}
-
-/**
- * A well-formed digest with the configured parameters that no code matches (an all-zero hash), used
- * when the typed slot has no stored code, so that attempt also costs exactly one KDF run.
- */
-function unmatchableDigest(params: Argon2idParams): string {
-  const zeros = (length: number) => Buffer.alloc(length).toString('base64').replace(/=+$/, '');
-  return `$v1$argon2id$m=${params.memoryCostKiB},t=${params.timeCost},p=${params.parallelism}$${zeros(16)}$${zeros(32)}`;
 }

@@ -1,8 +1,7 @@
 import { fail, ok, type Result } from '../core/result.js';
-import { checkTotpCode } from '../core/totp.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
-import { openTotpFactorSecret } from './totp-factor-secret.js';
+import { checkFactorCode, openTotpFactorSecret } from './totp-factor-secret.js';
 
 /**
  * Checks an authenticator-app code as a second factor. A step is accepted at most once: the matched step
@@ -34,14 +33,7 @@ export async function verifyTotp(
     return fail('factor_unreadable');
   }
 
-  const settings = { ...seed.settings, window: deps.options.totp.window };
-  const check = checkTotpCode({
-    secret: seed.secret,
-    code: input.code,
-    settings,
-    nowMs: now.getTime(),
-    lastUsedStep: factor.lastUsedStep,
-  });
+  const check = checkFactorCode(deps, seed, { code: input.code, now, lastUsedStep: factor.lastUsedStep });
   const won = check.ok && (await store.recordTotpStep(factor.id, check.step, now)).recorded;
   if (won) {
     await store.appendAuditEvent(
