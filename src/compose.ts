@@ -1,3 +1,4 @@
+import { loadCommonPasswords } from './config/common-passwords.js';
 import type { Config } from './config/config.js';
 import { DEFAULT_EMAIL_OTP_DIGITS, EMAIL_OTP_MAX_ATTEMPTS } from './core/email-otp.js';
 import { systemRandom } from './core/random.js';
@@ -27,6 +28,8 @@ export function createServiceDeps(config: Readonly<Config>, store: Store): Servi
         digits: DEFAULT_EMAIL_OTP_DIGITS,
         maxAttempts: EMAIL_OTP_MAX_ATTEMPTS,
       },
+      password: { params: config.passwordParams, commonPasswords: loadCommonPasswords() },
+      notifications: config.notifications,
     },
   };
 }

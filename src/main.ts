@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
+import { buildApp } from './app.js';
 import { createServiceDeps } from './compose.js';
 import { loadConfig } from './config/load-config.js';
-import { buildApp } from './http/app.js';
+import { createFirstAdmin, needsFirstAdmin } from './service/first-admin.js';
 import { openStore } from './store/open-store.js';
 
 /** Composition root: config -> store -> services -> HTTP edge. */
@@ -13,7 +15,30 @@ async function main(): Promise<void> {
   }
   const { config } = loaded;
   const opened = await openStore(config.database);
-  const app = await buildApp({ deps: createServiceDeps(config, opened.store), logger: true });
+  const deps = createServiceDeps(config, opened.store);
+
+  // First start: the administrator comes from the environment, or from a one-time link printed here.
+  let setupToken: string | undefined;
+  if (await needsFirstAdmin(deps)) {
+    if (config.admin) {
+      const created = await createFirstAdmin(deps, {
+        ...config.admin,
+        context: { ip: null, userAgent: 'startup' },
+      });
+      if (!created.ok) {
+        console.error(
+          `SpareKey cannot create the first administrator: ${created.error} (SPAREKEY_ADMIN_EMAIL/PASSWORD)`,
+        );
+        await opened.close();
+        process.exitCode = 1;
+        return;
+      }
+    } else {
+      setupToken = randomBytes(32).toString('base64url');
+    }
+  }
+
+  const app = await buildApp({ deps, logger: true, trustProxy: config.trustProxy, setupToken });
   if (config.serverSecretSource === 'generated') {
     app.log.warn(
       `Generated a server secret in ${config.dataDir}: back it up; codes cannot be verified without it.`,
@@ -34,6 +59,12 @@ async function main(): Promise<void> {
   await app.listen({ host: config.host, port: config.port });
   const where = config.database.kind === 'sqlite' ? config.database.path : 'PostgreSQL';
   app.log.info(`SpareKey is listening on http://${config.host}:${config.port} (database: ${where})`);
+  if (setupToken) {
+    // Printed to the console only (never logged to a file sink as structured data): it makes an administrator.
+    console.log(
+      `\nNo account exists yet. Create the first administrator here (the link works once):\n\n  ${config.publicUrl}/setup?token=${setupToken}\n`,
+    );
+  }
 }
 
 await main();

@@ -22,4 +22,14 @@ export interface Config {
   mail: { url: string | null; from: string };
   /** On only when switched on (the default) and an SMTP relay is configured. */
   emailOtp: { enabled: boolean; ttlMs: number };
+  /** Security notices by email (recovery code used, codes regenerated): on when a relay is configured. */
+  notifications: boolean;
+  /** Account-password hashing cost: OWASP's argon2id, or the benchmark minimum with the same profile switch. */
+  passwordParams: Argon2idParams;
+  /** The first administrator, created on first start with an empty database. */
+  admin: { email: string; password: string } | null;
+  /** Where people reach SpareKey (for the one-time setup link); the listening address by default. */
+  publicUrl: string;
+  /** Behind a reverse proxy: take the client address from X-Forwarded-For (the audit log records it). */
+  trustProxy: boolean;
 }

@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_EMAIL_OTP_TTL_MS } from '../core/email-otp.js';
+import { MINIMUM_TEST_PASSWORD_PARAMS, PASSWORD_ARGON2ID_PARAMS } from '../core/password.js';
 import { systemRandom } from '../core/random.js';
 import { MINIMUM_TEST_ARGON2ID_PARAMS, OWASP_ARGON2ID_PARAMS } from '../core/recovery-code-digest.js';
 import { MIN_SERVER_SECRET_BYTES, parseServerSecret } from '../core/server-keys.js';
@@ -31,12 +32,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
   const issuer = env.SPAREKEY_ISSUER?.trim() || 'SpareKey';
   // The otpauth:// label is "issuer:account": a colon in the issuer would make it ambiguous.
   if (issuer.includes(':')) problems.push('SPAREKEY_ISSUER must not contain a colon (:).');
+  const admin = parseAdmin(env, problems);
+  const host = env.HOST?.trim() || '127.0.0.1';
+  const publicUrl = parsePublicUrl(env.SPAREKEY_PUBLIC_URL, `http://${host}:${port}`, problems);
+  const notifications = parseSwitch(env, 'SPAREKEY_NOTIFICATIONS', 'on', problems) && mail.url !== null;
+  const trustProxy = parseSwitch(env, 'SPAREKEY_TRUST_PROXY', 'off', problems);
   const secret = problems.length === 0 ? loadServerSecret(env, dataDir, database?.kind, problems) : undefined;
   if (problems.length > 0 || !database || !secret) return { ok: false, problems };
   return {
     ok: true,
     config: Object.freeze({
-      host: env.HOST?.trim() || '127.0.0.1',
+      host,
       port,
       dataDir,
       database,
@@ -48,8 +54,49 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       totp,
       mail,
       emailOtp,
+      notifications,
+      passwordParams: kdfProfile === 'minimum' ? MINIMUM_TEST_PASSWORD_PARAMS : PASSWORD_ARGON2ID_PARAMS,
+      admin,
+      publicUrl,
+      trustProxy,
     }),
   };
+}
+
+function parseSwitch(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: 'on' | 'off',
+  problems: string[],
+): boolean {
+  const text = env[name]?.trim().toLowerCase() || fallback;
+  if (text !== 'on' && text !== 'off') problems.push(`${name} must be "on" or "off".`);
+  return text === 'on';
+}
+
+function parseAdmin(env: NodeJS.ProcessEnv, problems: string[]): Config['admin'] {
+  const email = env.SPAREKEY_ADMIN_EMAIL?.trim();
+  const password = env.SPAREKEY_ADMIN_PASSWORD;
+  if (!email && !password) return null;
+  if (!email || !password) {
+    problems.push('Set both SPAREKEY_ADMIN_EMAIL and SPAREKEY_ADMIN_PASSWORD, or neither.');
+    return null;
+  }
+  return { email, password };
+}
+
+function parsePublicUrl(text: string | undefined, fallback: string, problems: string[]): string {
+  const value = text?.trim() || fallback;
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');
+    return url.origin;
+  } catch {
+    problems.push(
+      `SPAREKEY_PUBLIC_URL must be an http(s) address like https://2fa.example.com, not "${value}".`,
+    );
+    return fallback;
+  }
 }
 
 function parsePort(text: string | undefined, problems: string[]): number {

@@ -25,6 +25,9 @@ export const auditActions = [
   'sign_out',
   'user_created',
   'rate_limited',
+  'step_up',
+  'step_up_failed',
+  'notification_failed',
 ] as const;
 
 export type AuditAction = (typeof auditActions)[number];

@@ -25,6 +25,28 @@ export const errorMessages = {
   // Accounts
   user_not_found: 'That account was not found.',
   email_taken: 'An account with that email address already exists.',
+  invalid_email: 'Enter a valid email address, like name@example.com.',
+  password_too_short: 'Use a password of at least 8 characters.',
+  password_too_long: 'Use a password of at most 256 characters.',
+  password_common: 'That password is on a list of common or breached passwords. Choose a different one.',
+  password_contains_email: 'Your password must not contain your email address.',
+  wrong_credentials: 'That email address and password do not match an account.',
+  wrong_password: 'That password is not correct.',
+  setup_token_invalid: 'That setup link is not valid or has already been used.',
+  // Sessions and forms
+  not_signed_in: 'Please sign in to continue.',
+  sign_in_expired: 'Your sign-in attempt has expired. Sign in again.',
+  csrf_invalid:
+    'This form has expired or did not come from this site. Go back, reload the page and try again.',
+  code_required: 'Enter the code.',
+  codes_not_acknowledged: 'Tick "I have saved these codes" to finish.',
+  step_up_failed: 'That password or authenticator code is not correct.',
+  totp_already_added: 'An authenticator app is already set up. Remove it first to add a different one.',
+  email_factor_already_added: 'Email codes are already set up for your account.',
+  last_factor: 'This is your only two-factor method: turn two-factor authentication off instead.',
+  not_found: 'That page does not exist.',
+  site_not_set_up: 'This site is still being set up. Try again later.',
+  bad_request: 'The request could not be understood. Go back and try again.',
 } as const;
 
 export type ErrorCode = keyof typeof errorMessages;

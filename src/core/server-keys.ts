@@ -14,6 +14,10 @@ export interface ServerKeys {
   recoveryCodePepper: Uint8Array;
   /** Keys email-code digests (ASVS 4.0.3 2.7.5). */
   emailOtpKey: Uint8Array;
+  /** Keys account-password hashes (argon2id's secret input), like the recovery-code pepper. */
+  passwordPepper: Uint8Array;
+  /** Keys the HMAC that binds CSRF tokens to a session. */
+  csrfKey: Uint8Array;
   /** Seals TOTP seeds at rest (STANDARDS req 25). */
   sealingKey: SealingKey;
 }
@@ -28,6 +32,8 @@ const DERIVED_KEY_BYTES = 32;
 const LABELS = {
   recoveryCodePepper: 'sparekey recovery-code pepper v1',
   emailOtpKey: 'sparekey email-otp key v1',
+  passwordPepper: 'sparekey password pepper v1',
+  csrfKey: 'sparekey csrf key v1',
   sealingKey: 'sparekey totp-seed sealing key v1',
 } as const;
 
@@ -48,6 +54,8 @@ export function deriveServerKeys(serverSecret: Uint8Array): ServerKeys {
   return {
     recoveryCodePepper: derive(serverSecret, LABELS.recoveryCodePepper),
     emailOtpKey: derive(serverSecret, LABELS.emailOtpKey),
+    passwordPepper: derive(serverSecret, LABELS.passwordPepper),
+    csrfKey: derive(serverSecret, LABELS.csrfKey),
     // The id is a fingerprint of a 256-bit random key: 32 bits of its hash reveal nothing usable about it, and
     // let sealed values name the key that opens them across rotations.
     sealingKey: { id: createHash('sha256').update(sealing).digest('hex').slice(0, 8), key: sealing },

@@ -1,24 +1,14 @@
-import { recoveryCodeGenerationRefusal } from '../core/policy.js';
 import { fail, ok, type Result } from '../core/result.js';
 import { auditEvent } from './audit.js';
+import { completeEnrollment, type FactorConfirmation } from './complete-enrollment.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
-import { hasConfirmedFactor } from './mfa-state.js';
-import { type IssuedRecoveryCodeSet, prepareRecoveryCodeSet } from './prepare-recovery-code-set.js';
-import { loadRecoveryCodeSettings } from './settings.js';
 import { checkFactorCode, openTotpFactorSecret } from './totp-factor-secret.js';
 
-export interface TotpConfirmation {
-  factorId: string;
-  /** True when this factor turned two-factor authentication on. */
-  mfaEnabled: boolean;
-  /** The first recovery codes, shown exactly once; null when the user already has a set or may not have one. */
-  recoveryCodes: IssuedRecoveryCodeSet | null;
-}
+export type TotpConfirmation = FactorConfirmation;
 
 /**
- * Completes an authenticator-app enrollment with the first correct code. When this turns two-factor on
- * and the operator allows it, the first recovery-code set is created in the same transaction, so a user
- * never ends up with two-factor on and codes promised but missing.
+ * Completes an authenticator-app enrollment with the first correct code (and, for the first factor, the
+ * first recovery codes: see completeEnrollment).
  */
 export async function confirmTotp(
   deps: ServiceDeps,
@@ -48,36 +38,14 @@ export async function confirmTotp(
     return fail('invalid_code');
   }
 
-  const firstFactor = !hasConfirmedFactor(factors);
-  const codeSettings = await loadRecoveryCodeSettings(store);
-  const wantsCodes =
-    firstFactor &&
-    recoveryCodeGenerationRefusal(codeSettings, { roles: user.roles, mfaEnabled: true }) === undefined &&
-    (await store.getRecoveryCodeSummary(user.id)) === undefined;
-  const prepared = wantsCodes ? await prepareRecoveryCodeSet(deps, codeSettings) : undefined;
-
-  return store.transaction(async (tx) => {
-    const { confirmed } = await tx.confirmFactor(user.id, factor.id, now);
-    if (!confirmed) return fail('enrollment_not_found');
-    // The enrolling code's step counts as used, so it cannot sign in a second time (RFC 6238 5.2).
-    await tx.recordTotpStep(factor.id, check.step, now);
-    const events = [
-      auditEvent(now, 'factor_added', 'success', user.id, input.context, {
-        factorId: factor.id,
-        kind: 'totp',
-      }),
-    ];
-    if (firstFactor) events.push(auditEvent(now, 'mfa_enabled', 'success', user.id, input.context));
-    if (prepared) {
-      await tx.replaceRecoveryCodeSet(user.id, prepared.stored);
-      events.push(
-        auditEvent(now, 'recovery_codes_generated', 'success', user.id, input.context, {
-          setId: prepared.issued.setId,
-          count: prepared.issued.codes.length,
-        }),
-      );
-    }
-    for (const event of events) await tx.appendAuditEvent(event);
-    return ok({ factorId: factor.id, mfaEnabled: firstFactor, recoveryCodes: prepared?.issued ?? null });
+  const confirmed = await completeEnrollment(deps, {
+    user,
+    factors,
+    factor,
+    kind: 'totp',
+    now,
+    totpStep: check.step,
+    context: input.context,
   });
+  return confirmed ? ok(confirmed) : fail('enrollment_not_found');
 }

@@ -19,6 +19,10 @@ export interface ServiceOptions {
   issuer: string;
   totp: TotpSettings;
   emailOtp: { enabled: boolean; ttlMs: number; digits: number; maxAttempts: number };
+  /** Account passwords: argon2id cost and the blocklist of common and breached passwords. */
+  password: { params: Argon2idParams; commonPasswords: ReadonlySet<string> };
+  /** Email the user when a recovery code is used or codes are regenerated (needs an SMTP relay). */
+  notifications: boolean;
 }
 
 /** What every use case is composed from. The edges build one of these in main.ts. */

@@ -2,7 +2,7 @@ import { fail, ok, type Result } from '../core/result.js';
 import { encodeBase32, generateTotpSecret, totpKeyUri } from '../core/totp.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
-import { sealTotpFactorSecret } from './totp-factor-secret.js';
+import { openTotpFactorSecret, sealTotpFactorSecret } from './totp-factor-secret.js';
 
 export interface TotpEnrollment {
   factorId: string;
@@ -20,9 +20,14 @@ export interface TotpEnrollment {
 export async function enrollTotp(
   deps: ServiceDeps,
   input: { userId: string; context: RequestContext },
-): Promise<Result<TotpEnrollment, 'user_not_found'>> {
+): Promise<Result<TotpEnrollment, 'user_not_found' | 'totp_already_added'>> {
   const user = await deps.store.findUserById(input.userId);
   if (!user) return fail('user_not_found');
+  // One authenticator app per account, as in GitHub: a second one is added by removing the first.
+  const existing = await deps.store.listFactors(user.id);
+  if (existing.some((factor) => factor.kind === 'totp' && factor.confirmedAt !== null)) {
+    return fail('totp_already_added');
+  }
   const settings = deps.options.totp;
   const secret = generateTotpSecret(deps.random, settings.algorithm);
   const factorId = deps.random.uuid();
@@ -54,5 +59,33 @@ export async function enrollTotp(
     factorId,
     secretBase32: encodeBase32(secret),
     uri: totpKeyUri({ secret, settings, issuer: deps.options.issuer, accountName: user.email }),
+  });
+}
+
+/**
+ * The QR code and key of a pending enrollment, to show the page again after a mistyped code. Only the
+ * enrolling user's own pending factor opens; a confirmed factor's seed is never shown again.
+ */
+export async function pendingTotpEnrollment(
+  deps: ServiceDeps,
+  input: { userId: string; factorId: string },
+): Promise<Result<TotpEnrollment, 'enrollment_not_found'>> {
+  const [user, factor] = await Promise.all([
+    deps.store.findUserById(input.userId),
+    deps.store.findFactor(input.userId, input.factorId),
+  ]);
+  if (!user || !factor || factor.kind !== 'totp' || factor.confirmedAt !== null)
+    return fail('enrollment_not_found');
+  const seed = openTotpFactorSecret(deps, factor);
+  if (!seed) return fail('enrollment_not_found');
+  return ok({
+    factorId: factor.id,
+    secretBase32: encodeBase32(seed.secret),
+    uri: totpKeyUri({
+      secret: seed.secret,
+      settings: { ...seed.settings, window: deps.options.totp.window },
+      issuer: deps.options.issuer,
+      accountName: user.email,
+    }),
   });
 }

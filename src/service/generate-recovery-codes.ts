@@ -3,6 +3,7 @@ import { fail, ok, type Result } from '../core/result.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 import { isMfaEnabled } from './mfa-state.js';
+import { notifyRecoveryCodesRegenerated } from './notifications.js';
 import { type IssuedRecoveryCodeSet, prepareRecoveryCodeSet } from './prepare-recovery-code-set.js';
 import { loadRecoveryCodeSettings } from './settings.js';
 
@@ -32,7 +33,7 @@ export async function generateRecoveryCodes(
     return fail(refusal);
   }
   const prepared = await prepareRecoveryCodeSet(deps, settings);
-  await store.transaction(async (tx) => {
+  const replaced = await store.transaction(async (tx) => {
     const replacing = (await tx.getRecoveryCodeSummary(user.id)) !== undefined;
     await tx.replaceRecoveryCodeSet(user.id, prepared.stored);
     await tx.appendAuditEvent(
@@ -45,6 +46,15 @@ export async function generateRecoveryCodes(
         { setId: prepared.issued.setId, count: prepared.issued.codes.length },
       ),
     );
+    return replacing;
   });
+  if (replaced) {
+    await notifyRecoveryCodesRegenerated(deps, {
+      userId: user.id,
+      at: prepared.issued.generatedAt,
+      count: prepared.issued.codes.length,
+      context: input.context,
+    });
+  }
   return ok(prepared.issued);
 }

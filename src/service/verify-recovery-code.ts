@@ -5,6 +5,7 @@ import { fail, ok, type Result } from '../core/result.js';
 import type { Store } from '../store/store.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
+import { notifyRecoveryCodeUsed } from './notifications.js';
 import { type IssuedRecoveryCodeSet, prepareRecoveryCodeSet } from './prepare-recovery-code-set.js';
 import { loadRecoveryCodeSettings } from './settings.js';
 
@@ -65,7 +66,25 @@ export async function verifyRecoveryCode(
     if (!consumed) return undefined;
     return applyPolicy(tx, settings, { ...input, now, setId: record.setId, slot: record.slot, replacement });
   });
-  return outcome ? ok(outcome) : refuse('code_already_used');
+  if (!outcome) return refuse('code_already_used');
+  await notifyRecoveryCodeUsed(deps, {
+    userId: input.userId,
+    at: clock.now(),
+    remaining: outcome.policy === 'continue' ? outcome.remaining : null,
+    outcome: outcomeSentence(outcome),
+    context: input.context,
+  });
+  return ok(outcome);
+}
+
+function outcomeSentence(outcome: RecoveryOutcome): string {
+  if (outcome.policy === 'disable_mfa') {
+    return 'As this site requires, two-factor authentication was turned off and must be set up again.';
+  }
+  if (outcome.policy === 'rotate') {
+    return 'As this site requires, your recovery codes were replaced by new ones, shown once at sign-in.';
+  }
+  return 'Your other recovery codes still work.';
 }
 
 async function applyPolicy(

@@ -16,6 +16,7 @@ export interface Store {
   findUserByEmail(email: string): Promise<UserRecord | undefined>;
   findUserById(userId: string): Promise<UserRecord | undefined>;
   setUserRoles(userId: string, roles: readonly string[]): Promise<void>;
+  countUsers(): Promise<number>;
 
   // Second factors (TOTP and email). A factor is pending until `confirmedAt` is set.
   createFactor(factor: NewFactor): Promise<void>;
@@ -65,6 +66,24 @@ export interface Store {
   // Settings (a JSON document per key, validated by the service)
   getSetting(key: string): Promise<unknown | undefined>;
   putSetting(key: string, value: unknown, at: Date): Promise<void>;
+  /** Stores `value` only when `key` has never been set: exactly one concurrent claimant wins. */
+  claimSetting(key: string, value: unknown, at: Date): Promise<{ claimed: boolean }>;
+
+  // Browser sessions, keyed by the SHA-256 of the cookie token (the token itself is never stored).
+  createSession(session: NewSession): Promise<void>;
+  findSession(idHash: string): Promise<SessionRecord | undefined>;
+  /**
+   * Rotation: deletes `oldIdHash` and creates `next` in one transaction, only when the old session still
+   * exists. Of two concurrent rotations of one session exactly one wins; the loser creates nothing.
+   */
+  replaceSession(oldIdHash: string, next: NewSession): Promise<{ replaced: boolean }>;
+  /** Slides the idle deadline; never moves `expiresAt` later than the caller computed. */
+  touchSession(idHash: string, lastSeenAt: Date, expiresAt: Date): Promise<void>;
+  deleteSession(idHash: string): Promise<{ deleted: boolean }>;
+  /** Ends every session of the user except `exceptIdHash`; returns how many ended. */
+  deleteUserSessions(userId: string, exceptIdHash?: string): Promise<number>;
+  /** Housekeeping: removes sessions whose `expiresAt` is at or before `now`. */
+  deleteExpiredSessions(now: Date): Promise<number>;
 
   // Audit: an append-only hash chain. Appends are serialized so the chain has one order across processes.
   appendAuditEvent(event: AuditEventInput): Promise<AuditEvent>;
@@ -140,6 +159,22 @@ export interface EmailOtpChallengeRecord extends NewEmailOtpChallenge {
   attempts: number;
   consumedAt: Date | null;
 }
+
+export type SessionStage = 'second_factor' | 'signed_in';
+
+export interface NewSession {
+  idHash: string;
+  userId: string;
+  stage: SessionStage;
+  attemptId: string;
+  createdAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export type SessionRecord = NewSession;
 
 export interface AuditQuery {
   userId?: string;

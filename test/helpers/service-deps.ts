@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { loadCommonPasswords } from '../../src/config/common-passwords.js';
+import { MINIMUM_TEST_PASSWORD_PARAMS } from '../../src/core/password.js';
 import { systemRandom } from '../../src/core/random.js';
 import type { Kdf } from '../../src/core/recovery-code-digest.js';
 import { argon2idKdf, MINIMUM_TEST_ARGON2ID_PARAMS } from '../../src/core/recovery-code-digest.js';
@@ -51,7 +53,10 @@ export interface TestEnvironment {
 }
 
 /** Real storage on either engine, fast KDF parameters, a test clock. Nothing is mocked. */
-export async function createTestEnvironment(engine: Engine): Promise<TestEnvironment> {
+export async function createTestEnvironment(
+  engine: Engine,
+  options: { notifications?: boolean } = {},
+): Promise<TestEnvironment> {
   const clock = new TestClock();
   const kdf = countingKdf();
   let opened: OpenedStore;
@@ -85,6 +90,8 @@ export async function createTestEnvironment(engine: Engine): Promise<TestEnviron
       issuer: 'SpareKey Test',
       totp: DEFAULT_TOTP_SETTINGS,
       emailOtp: { enabled: true, ttlMs: 10 * 60 * 1000, digits: 6, maxAttempts: 5 },
+      password: { params: MINIMUM_TEST_PASSWORD_PARAMS, commonPasswords: loadCommonPasswords() },
+      notifications: options.notifications ?? false,
     },
   };
   return {

@@ -4,6 +4,7 @@ import { defineConcurrencyContract } from './concurrency.contract.js';
 import { defineEmailOtpAndSettingsContract } from './email-otp-settings.contract.js';
 import type { MakeStore } from './fixtures.js';
 import { defineRecoveryCodeContract } from './recovery-codes.contract.js';
+import { defineSessionContract } from './sessions.contract.js';
 import { defineUserAndFactorContract } from './users-factors.contract.js';
 
 /**
@@ -18,6 +19,7 @@ export function defineStoreContract(name: string, makeStore: MakeStore): void {
     defineEmailOtpAndSettingsContract(makeStore);
     defineAuditAndTransactionContract(makeStore);
     defineConcurrencyContract(makeStore);
+    defineSessionContract(makeStore);
   });
 }
 

@@ -15,6 +15,7 @@ export interface Database {
   settings: SettingsTable;
   audit_events: AuditEventsTable;
   audit_chain_head: AuditChainHeadTable;
+  sessions: SessionsTable;
 }
 
 export interface UsersTable {
@@ -100,4 +101,17 @@ export interface AuditChainHeadTable {
   id: number;
   last_seq: number;
   last_hash: string;
+}
+
+export interface SessionsTable {
+  /** SHA-256 (hex) of the cookie's token. */
+  id_hash: string;
+  user_id: string;
+  stage: string;
+  attempt_id: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  ip: string | null;
+  user_agent: string | null;
 }

@@ -7,6 +7,7 @@ import * as emailOtp from './email-otp.js';
 import type { Engine } from './engine.js';
 import * as factors from './factors.js';
 import * as recoveryCodes from './recovery-codes.js';
+import * as sessions from './sessions.js';
 import * as settings from './settings.js';
 import * as users from './users.js';
 
@@ -34,6 +35,7 @@ function bind(db: Kysely<Database>, engine: Engine, inTransaction: boolean): Sto
     findUserByEmail: (email) => users.findUserByEmail(ctx, email),
     findUserById: (userId) => users.findUserById(ctx, userId),
     setUserRoles: (userId, roles) => users.setUserRoles(ctx, userId, roles),
+    countUsers: () => users.countUsers(ctx),
 
     createFactor: (factor) => factors.createFactor(ctx, factor),
     findFactor: (userId, factorId) => factors.findFactor(ctx, userId, factorId),
@@ -56,6 +58,16 @@ function bind(db: Kysely<Database>, engine: Engine, inTransaction: boolean): Sto
 
     getSetting: (key) => settings.getSetting(ctx, key),
     putSetting: (key, value, at) => settings.putSetting(ctx, key, value, at),
+    claimSetting: (key, value, at) => settings.claimSetting(ctx, key, value, at),
+
+    createSession: (session) => sessions.createSession(ctx, session),
+    findSession: (idHash) => sessions.findSession(ctx, idHash),
+    replaceSession: (oldIdHash, next) => sessions.replaceSession(ctx, oldIdHash, next),
+    touchSession: (idHash, lastSeenAt, expiresAt) =>
+      sessions.touchSession(ctx, idHash, lastSeenAt, expiresAt),
+    deleteSession: (idHash) => sessions.deleteSession(ctx, idHash),
+    deleteUserSessions: (userId, exceptIdHash) => sessions.deleteUserSessions(ctx, userId, exceptIdHash),
+    deleteExpiredSessions: (now) => sessions.deleteExpiredSessions(ctx, now),
 
     appendAuditEvent: (event) => audit.appendAuditEvent(ctx, event),
     listAuditEvents: (query) => audit.listAuditEvents(ctx, query),

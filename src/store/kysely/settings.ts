@@ -17,3 +17,20 @@ export async function putSetting(ctx: StoreContext, key: string, value: unknown,
     .onConflict((conflict) => conflict.column('key').doUpdateSet({ value: json, updated_at: at.getTime() }))
     .execute();
 }
+
+export async function claimSetting(
+  ctx: StoreContext,
+  key: string,
+  value: unknown,
+  at: Date,
+): Promise<{ claimed: boolean }> {
+  const json = JSON.stringify(value);
+  if (json === undefined) throw new TypeError(`claimSetting(${key}): value is not representable as JSON`);
+  // DO NOTHING rather than catching the violation: a failed statement would abort a PostgreSQL transaction.
+  const inserted = await ctx.db
+    .insertInto('settings')
+    .values({ key, value: json, updated_at: at.getTime() })
+    .onConflict((conflict) => conflict.column('key').doNothing())
+    .executeTakeFirst();
+  return { claimed: inserted.numInsertedOrUpdatedRows === 1n };
+}

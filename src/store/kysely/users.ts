@@ -57,6 +57,14 @@ export async function setUserRoles(
   });
 }
 
+export async function countUsers(ctx: StoreContext): Promise<number> {
+  const row = await ctx.db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number | string>().as('count'))
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
 async function insertRoles(db: Kysely<Database>, userId: string, roles: readonly string[]): Promise<void> {
   const unique = [...new Set(roles)];
   if (unique.length === 0) return;

@@ -1,0 +1,34 @@
+import { createHash } from 'node:crypto';
+import type { RandomSource } from './random.js';
+
+/** 256 bits from the CSPRNG (OWASP Session CS: at least 64 bits of entropy; we take a key's worth). */
+const SESSION_TOKEN_BYTES = 32;
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
+/** How long each stage of a session lives (NIST SP 800-63B 7.2 for AAL2: 12 h absolute, 30 min idle). */
+export const SESSION_LIFETIMES = Object.freeze({
+  /** Between a correct password and the second factor. */
+  secondFactorMs: 10 * 60 * 1000,
+  signedInIdleMs: 30 * 60 * 1000,
+  signedInAbsoluteMs: 12 * 60 * 60 * 1000,
+});
+
+export function generateSessionToken(random: RandomSource): string {
+  return Buffer.from(random.bytes(SESSION_TOKEN_BYTES)).toString('base64url');
+}
+
+/** The store keeps only this hash, so a database copy cannot be turned back into cookies. */
+export function hashSessionToken(token: string): string | undefined {
+  if (!TOKEN_SHAPE.test(token)) return undefined;
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** The idle deadline slides with use but never passes the absolute one. */
+export function signedInDeadline(createdAt: Date, now: Date): Date {
+  return new Date(
+    Math.min(
+      now.getTime() + SESSION_LIFETIMES.signedInIdleMs,
+      createdAt.getTime() + SESSION_LIFETIMES.signedInAbsoluteMs,
+    ),
+  );
+}

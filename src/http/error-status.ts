@@ -1,0 +1,50 @@
+import type { ErrorCode } from '../core/errors.js';
+
+/**
+ * The one table from failure codes to HTTP statuses, shared by the JSON API and the pages:
+ * 400 the input is malformed, 401 a credential or code is wrong, 403 not allowed, 404 not found,
+ * 409 the state does not allow it (already used, already set up), 410 expired, 503 not offered here.
+ */
+const statuses: Record<ErrorCode, number> = {
+  invalid_code: 401,
+  malformed_code: 400,
+  code_already_used: 409,
+  no_recovery_codes: 409,
+  feature_disabled: 403,
+  role_not_allowed: 403,
+  mfa_not_enabled: 409,
+  invalid_code_format: 400,
+  totp_replayed: 409,
+  enrollment_not_found: 404,
+  factor_not_found: 404,
+  factor_unreadable: 503,
+  email_code_expired: 410,
+  email_code_attempts_exhausted: 429,
+  email_otp_disabled: 403,
+  user_not_found: 404,
+  email_taken: 409,
+  invalid_email: 400,
+  password_too_short: 400,
+  password_too_long: 400,
+  password_common: 400,
+  password_contains_email: 400,
+  wrong_credentials: 401,
+  wrong_password: 401,
+  setup_token_invalid: 403,
+  not_signed_in: 401,
+  sign_in_expired: 401,
+  csrf_invalid: 403,
+  code_required: 400,
+  codes_not_acknowledged: 400,
+  step_up_failed: 401,
+  totp_already_added: 409,
+  email_factor_already_added: 409,
+  last_factor: 409,
+  not_found: 404,
+  site_not_set_up: 409,
+  bad_request: 400,
+};
+
+export function errorStatus(code: ErrorCode): number {
+  return statuses[code];
+}

@@ -1,0 +1,114 @@
+import { parseEmailAddress } from '../core/email-address.js';
+import {
+  createDummyPasswordHash,
+  hashPassword,
+  type PasswordProblem,
+  passwordProblem,
+  verifyPassword,
+} from '../core/password.js';
+import { DEFAULT_USER_ROLE } from '../core/policy.js';
+import { fail, ok, type Result } from '../core/result.js';
+import type { UserRecord } from '../store/store.js';
+import { auditEvent } from './audit.js';
+import type { RequestContext, ServiceDeps } from './deps.js';
+import { hasConfirmedFactor } from './mfa-state.js';
+
+export type SignUpFailure = 'invalid_email' | PasswordProblem | 'email_taken';
+
+/** The password rules of NIST SP 800-63B 5.1.1.2: length and a blocklist, no composition rules. */
+export function checkNewPassword(
+  deps: ServiceDeps,
+  input: { email?: string; password: string },
+): PasswordProblem | undefined {
+  return passwordProblem(input.password, {
+    email: input.email,
+    commonPasswords: deps.options.password.commonPasswords,
+  });
+}
+
+/** Creates an account with a password (argon2id, peppered). New accounts get the default role. */
+export async function signUp(
+  deps: ServiceDeps,
+  input: { email: string; password: string; roles?: readonly string[]; context: RequestContext },
+): Promise<Result<{ userId: string }, SignUpFailure>> {
+  const email = parseEmailAddress(input.email);
+  if (!email.ok) return email;
+  const problem = checkNewPassword(deps, { email: email.value, password: input.password });
+  if (problem) return fail(problem);
+  const passwordHash = await hashPassword(input.password, {
+    pepper: deps.keys.passwordPepper,
+    params: deps.options.password.params,
+  });
+  const userId = deps.random.uuid();
+  const now = deps.clock.now();
+  const roles = input.roles ?? [DEFAULT_USER_ROLE];
+  return deps.store.transaction(async (tx) => {
+    const created = await tx.createUser({
+      id: userId,
+      email: email.value,
+      passwordHash,
+      roles,
+      createdAt: now,
+    });
+    if (!created.created) return fail('email_taken');
+    await tx.appendAuditEvent(
+      auditEvent(now, 'user_created', 'success', userId, input.context, { roles: roles.join(',') }),
+    );
+    return ok({ userId });
+  });
+}
+
+const dummyHashes = new WeakMap<ServiceDeps, Promise<string>>();
+
+/** A hash of a random password, made once per process, so unknown emails cost one verify too. */
+function dummyHash(deps: ServiceDeps): Promise<string> {
+  let hash = dummyHashes.get(deps);
+  if (!hash) {
+    hash = createDummyPasswordHash(deps.keys.passwordPepper, deps.options.password.params);
+    dummyHashes.set(deps, hash);
+  }
+  return hash;
+}
+
+export interface PasswordSignIn {
+  user: UserRecord;
+  /** True when a second factor is owed before the session counts as signed in. */
+  secondFactorRequired: boolean;
+}
+
+/**
+ * Checks an email and password. The answer never says which of the two was wrong, and an unknown email
+ * runs the same argon2id verification as a known one, so neither the message nor the timing tells
+ * whether an account exists (OWASP Authentication CS).
+ */
+export async function signInWithPassword(
+  deps: ServiceDeps,
+  input: { email: string; password: string; context: RequestContext },
+): Promise<Result<PasswordSignIn, 'wrong_credentials'>> {
+  const email = parseEmailAddress(input.email);
+  const user = email.ok ? await deps.store.findUserByEmail(email.value) : undefined;
+  const matches = await verifyPassword(input.password, user?.passwordHash ?? (await dummyHash(deps)), {
+    pepper: deps.keys.passwordPepper,
+  });
+  if (!user?.passwordHash || !matches) {
+    await deps.store.appendAuditEvent(
+      auditEvent(deps.clock.now(), 'sign_in_failed', 'failure', user?.id ?? null, input.context, {
+        reason: 'wrong_credentials',
+      }),
+    );
+    return fail('wrong_credentials');
+  }
+  const factors = await deps.store.listFactors(user.id);
+  return ok({ user, secondFactorRequired: hasConfirmedFactor(factors) });
+}
+
+/** Re-checks the signed-in user's password (step-up before sensitive changes). */
+export async function checkUserPassword(
+  deps: ServiceDeps,
+  input: { userId: string; password: string },
+): Promise<boolean> {
+  const user = await deps.store.findUserById(input.userId);
+  const hash = user?.passwordHash ?? (await dummyHash(deps));
+  const matches = await verifyPassword(input.password, hash, { pepper: deps.keys.passwordPepper });
+  return Boolean(user?.passwordHash) && matches;
+}

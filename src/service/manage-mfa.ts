@@ -1,0 +1,103 @@
+import { fail, ok, type Result } from '../core/result.js';
+import type { FactorKind } from '../store/store.js';
+import { auditEvent } from './audit.js';
+import type { RequestContext, ServiceDeps } from './deps.js';
+import { getRecoveryCodeStatus, type RecoveryCodeStatus } from './recovery-code-status.js';
+
+export interface MfaOverview {
+  factors: { id: string; kind: FactorKind; addedAt: Date; lastUsedAt: Date | null }[];
+  mfaEnabled: boolean;
+  recoveryCodes: RecoveryCodeStatus;
+  emailCodesAvailable: boolean;
+}
+
+/** What Settings → Two-factor authentication shows: confirmed factors and the recovery-code count. */
+export async function getMfaOverview(deps: ServiceDeps, input: { userId: string }): Promise<MfaOverview> {
+  const [factors, recoveryCodes] = await Promise.all([
+    deps.store.listFactors(input.userId),
+    getRecoveryCodeStatus(deps, input),
+  ]);
+  const confirmed = factors.filter((factor) => factor.confirmedAt !== null);
+  return {
+    factors: confirmed.map((factor) => ({
+      id: factor.id,
+      kind: factor.kind,
+      addedAt: factor.confirmedAt as Date,
+      lastUsedAt: factor.lastUsedAt,
+    })),
+    mfaEnabled: confirmed.length > 0,
+    recoveryCodes,
+    emailCodesAvailable: deps.options.emailOtp.enabled,
+  };
+}
+
+/**
+ * Removes one of several factors. The last one cannot be removed this way: that is "turn two-factor
+ * off", which also deletes the recovery codes (a set without a factor would be a lone password bypass).
+ */
+export async function removeFactor(
+  deps: ServiceDeps,
+  input: { userId: string; factorId: string; context: RequestContext },
+): Promise<Result<{ kind: FactorKind }, 'factor_not_found' | 'last_factor'>> {
+  return deps.store.transaction(async (tx) => {
+    const factors = (await tx.listFactors(input.userId)).filter((factor) => factor.confirmedAt !== null);
+    const factor = factors.find((candidate) => candidate.id === input.factorId);
+    if (!factor) return fail('factor_not_found');
+    if (factors.length === 1) return fail('last_factor');
+    await tx.deleteFactor(input.userId, factor.id);
+    await tx.appendAuditEvent(
+      auditEvent(deps.clock.now(), 'factor_removed', 'success', input.userId, input.context, {
+        factorId: factor.id,
+        kind: factor.kind,
+      }),
+    );
+    return ok({ kind: factor.kind });
+  });
+}
+
+/** Turns two-factor off: every factor and the recovery-code set go in one transaction. */
+export async function disableMfa(
+  deps: ServiceDeps,
+  input: { userId: string; context: RequestContext },
+): Promise<Result<{ factorsRemoved: number }, 'mfa_not_enabled'>> {
+  return deps.store.transaction(async (tx) => {
+    const confirmed = (await tx.listFactors(input.userId)).filter((factor) => factor.confirmedAt !== null);
+    if (confirmed.length === 0) return fail('mfa_not_enabled');
+    const now = deps.clock.now();
+    const factorsRemoved = await tx.deleteAllFactors(input.userId);
+    const { deleted } = await tx.deleteRecoveryCodeSet(input.userId);
+    await tx.appendAuditEvent(
+      auditEvent(now, 'mfa_disabled', 'success', input.userId, input.context, {
+        reason: 'user',
+        factorsRemoved,
+      }),
+    );
+    if (deleted) {
+      await tx.appendAuditEvent(
+        auditEvent(now, 'recovery_codes_deleted', 'success', input.userId, input.context, {
+          reason: 'mfa_disabled',
+        }),
+      );
+    }
+    return ok({ factorsRemoved });
+  });
+}
+
+/** Which second factors the sign-in step can offer this user. */
+export async function secondFactorChoices(
+  deps: ServiceDeps,
+  input: { userId: string },
+): Promise<{ totp: boolean; email: boolean; recoveryCode: boolean }> {
+  const [factors, status] = await Promise.all([
+    deps.store.listFactors(input.userId),
+    getRecoveryCodeStatus(deps, input),
+  ]);
+  const has = (kind: FactorKind) =>
+    factors.some((factor) => factor.kind === kind && factor.confirmedAt !== null);
+  return {
+    totp: has('totp'),
+    email: has('email') && deps.options.emailOtp.enabled,
+    // The link is always shown while the feature is on, so it does not reveal whether codes exist.
+    recoveryCode: status.enabled,
+  };
+}

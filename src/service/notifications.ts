@@ -1,0 +1,76 @@
+import { auditEvent } from './audit.js';
+import type { RequestContext, ServiceDeps } from './deps.js';
+
+/** "2026-11-23 01:50:12 UTC": unambiguous in every mail client's time zone. */
+const formatTime = (at: Date) => `${at.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+
+function describeRequest(context: RequestContext): string {
+  return [
+    `IP address: ${context.ip ?? 'unknown'}`,
+    // A user agent is attacker-controlled text: bounded and on one line.
+    `Browser: ${(context.userAgent ?? 'unknown').replace(/[\r\n]+/g, ' ').slice(0, 200)}`,
+  ].join('\n');
+}
+
+/**
+ * Sends a security notice to the account's address. A notice is best effort: the action it reports has
+ * already committed, so a relay failure must not undo or fail it; the failure is audited instead.
+ */
+async function notify(
+  deps: ServiceDeps,
+  input: { userId: string; subject: string; text: string; context: RequestContext; kind: string },
+): Promise<void> {
+  if (!deps.options.notifications) return;
+  const user = await deps.store.findUserById(input.userId);
+  if (!user) return;
+  try {
+    await deps.mailer.send({ to: user.email, subject: input.subject, text: input.text });
+  } catch (error) {
+    await deps.store.appendAuditEvent(
+      auditEvent(deps.clock.now(), 'notification_failed', 'failure', user.id, input.context, {
+        kind: input.kind,
+        error: error instanceof Error ? error.message.slice(0, 200) : 'unknown',
+      }),
+    );
+  }
+}
+
+export async function notifyRecoveryCodeUsed(
+  deps: ServiceDeps,
+  input: { userId: string; at: Date; remaining: number | null; outcome: string; context: RequestContext },
+): Promise<void> {
+  const site = deps.options.issuer;
+  const left =
+    input.remaining === null
+      ? ''
+      : `Recovery codes left: ${input.remaining}${input.remaining <= 3 ? ' (generate new ones soon)' : ''}\n`;
+  await notify(deps, {
+    userId: input.userId,
+    kind: 'recovery_code_used',
+    subject: `A recovery code was used to sign in to ${site}`,
+    text:
+      `A recovery code was just used to sign in to your ${site} account.\n\n` +
+      `Time: ${formatTime(input.at)}\n${describeRequest(input.context)}\n${left}${input.outcome}\n\n` +
+      'If this was not you, someone has your password and a recovery code: change your password, ' +
+      'regenerate your recovery codes and contact the site support.\n',
+    context: input.context,
+  });
+}
+
+export async function notifyRecoveryCodesRegenerated(
+  deps: ServiceDeps,
+  input: { userId: string; at: Date; count: number; context: RequestContext },
+): Promise<void> {
+  const site = deps.options.issuer;
+  await notify(deps, {
+    userId: input.userId,
+    kind: 'recovery_codes_regenerated',
+    subject: `New recovery codes were generated for ${site}`,
+    text:
+      `New recovery codes were just generated for your ${site} account. ` +
+      `Your previous codes no longer work.\n\nTime: ${formatTime(input.at)}\n${describeRequest(input.context)}\n` +
+      `New codes: ${input.count}\n\n` +
+      'If this was not you, change your password and contact the site support.\n',
+    context: input.context,
+  });
+}

@@ -1,0 +1,94 @@
+import type { NewSession, SessionRecord, SessionStage } from '../store.js';
+import { type StoreContext, toDate } from './context.js';
+import type { SessionsTable } from './database.js';
+
+const toRow = (session: NewSession): SessionsTable => ({
+  id_hash: session.idHash,
+  user_id: session.userId,
+  stage: session.stage,
+  attempt_id: session.attemptId,
+  created_at: session.createdAt.getTime(),
+  last_seen_at: session.lastSeenAt.getTime(),
+  expires_at: session.expiresAt.getTime(),
+  ip: session.ip,
+  user_agent: session.userAgent,
+});
+
+const toRecord = (row: SessionsTable): SessionRecord => ({
+  idHash: row.id_hash,
+  userId: row.user_id,
+  stage: row.stage as SessionStage,
+  attemptId: row.attempt_id,
+  createdAt: toDate(row.created_at),
+  lastSeenAt: toDate(row.last_seen_at),
+  expiresAt: toDate(row.expires_at),
+  ip: row.ip,
+  userAgent: row.user_agent,
+});
+
+export async function createSession(ctx: StoreContext, session: NewSession): Promise<void> {
+  await ctx.db.insertInto('sessions').values(toRow(session)).execute();
+}
+
+export async function findSession(ctx: StoreContext, idHash: string): Promise<SessionRecord | undefined> {
+  const row = await ctx.db
+    .selectFrom('sessions')
+    .selectAll()
+    .where('id_hash', '=', idHash)
+    .executeTakeFirst();
+  return row && toRecord(row);
+}
+
+export async function replaceSession(
+  ctx: StoreContext,
+  oldIdHash: string,
+  next: NewSession,
+): Promise<{ replaced: boolean }> {
+  return ctx.atomic(async (db) => {
+    // The DELETE is the decision: under READ COMMITTED a concurrent rotation waits on the row and then
+    // deletes nothing, so only one of them goes on to create a successor.
+    const deleted = await db.deleteFrom('sessions').where('id_hash', '=', oldIdHash).executeTakeFirst();
+    if (deleted.numDeletedRows !== 1n) return { replaced: false };
+    await db.insertInto('sessions').values(toRow(next)).execute();
+    return { replaced: true };
+  });
+}
+
+export async function touchSession(
+  ctx: StoreContext,
+  idHash: string,
+  lastSeenAt: Date,
+  expiresAt: Date,
+): Promise<void> {
+  await ctx.db
+    .updateTable('sessions')
+    .set({ last_seen_at: lastSeenAt.getTime(), expires_at: expiresAt.getTime() })
+    .where('id_hash', '=', idHash)
+    .execute();
+}
+
+export async function deleteSession(ctx: StoreContext, idHash: string): Promise<{ deleted: boolean }> {
+  const result = await ctx.db.deleteFrom('sessions').where('id_hash', '=', idHash).executeTakeFirst();
+  return { deleted: result.numDeletedRows === 1n };
+}
+
+export async function deleteUserSessions(
+  ctx: StoreContext,
+  userId: string,
+  exceptIdHash?: string,
+): Promise<number> {
+  const result = await ctx.db
+    .deleteFrom('sessions')
+    .where('user_id', '=', userId)
+    .$if(exceptIdHash !== undefined, (query) => query.where('id_hash', '!=', exceptIdHash as string))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+export async function deleteExpiredSessions(ctx: StoreContext, now: Date): Promise<number> {
+  const result = await ctx.db
+    .deleteFrom('sessions')
+    .where('expires_at', '<=', now.getTime())
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -1,0 +1,97 @@
+import { type Html, html } from '../html.js';
+import { csrfField, errorBox, noticeBox } from '../layout.js';
+import type { FormState } from './account-pages.js';
+
+export interface SecondStepState extends FormState {
+  choices: { totp: boolean; email: boolean; recoveryCode: boolean };
+  /** An email code was sent in this sign-in attempt: show its form. */
+  emailSent?: boolean;
+}
+
+const codeInput = (id: string, label: string) => html`<label for="${id}">${label}</label>
+  <input id="${id}" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="12" required autofocus>`;
+
+export function secondStepPage(state: SecondStepState): Html {
+  const { choices } = state;
+  return html`<h1>Two-factor authentication</h1>
+${noticeBox(state.notice)}${errorBox(state.error)}
+${
+  choices.totp
+    ? html`<form method="post" action="/sign-in/two-factor/totp" class="stack">
+  ${csrfField(state.csrf)}
+  <p>Open your authenticator app and enter the 6-digit code for this site.</p>
+  ${codeInput('totp-code', 'Authentication code')}
+  <button type="submit">Verify</button>
+</form>`
+    : ''
+}
+${
+  choices.email
+    ? state.emailSent || !choices.totp
+      ? html`${
+          state.emailSent
+            ? html`<form method="post" action="/sign-in/two-factor/email" class="stack">
+  ${csrfField(state.csrf)}
+  <p>We sent a code to your email address. It expires in 10 minutes.</p>
+  ${codeInput('email-code', 'Email code')}
+  <button type="submit">Verify</button>
+</form>`
+            : ''
+        }
+<form method="post" action="/sign-in/two-factor/email/send" class="inline">
+  ${csrfField(state.csrf)}
+  <button type="submit" class="${state.emailSent ? 'link' : ''}">${state.emailSent ? 'Send a new code' : 'Email me a code'}</button>
+</form>`
+      : html`<form method="post" action="/sign-in/two-factor/email/send" class="inline">
+  ${csrfField(state.csrf)}
+  <button type="submit" class="link">Email me a code instead</button>
+</form>`
+    : ''
+}
+<ul class="alternatives">
+  ${choices.recoveryCode ? html`<li><a href="/sign-in/recovery" id="use-recovery-code">Use a recovery code</a></li>` : ''}
+  <li><a href="/lost-access">Lost access to everything?</a></li>
+</ul>`;
+}
+
+export function recoveryCodeFormPage(state: FormState): Html {
+  return html`<h1>Use a recovery code</h1>
+${errorBox(state.error)}
+<p>Enter one of the recovery codes you saved when you set up two-factor authentication. Each code works once. Spaces, dashes and capital letters do not matter.</p>
+<form method="post" action="/sign-in/recovery" class="stack">
+  ${csrfField(state.csrf)}
+  <label for="recovery-code">Recovery code</label>
+  <input id="recovery-code" name="code" type="text" autocomplete="off" autocapitalize="characters" spellcheck="false" maxlength="64" required autofocus>
+  <button type="submit">Verify</button>
+</form>
+<ul class="alternatives">
+  <li><a href="/sign-in/two-factor">Use your authenticator app or email instead</a></li>
+  <li><a href="/lost-access">No recovery codes either?</a></li>
+</ul>`;
+}
+
+export function recoverySignedInPage(input: {
+  remaining: number;
+  total: number;
+  low: boolean;
+  csrf: string;
+}): Html {
+  return html`<h1>You are signed in</h1>
+<p class="notice" role="status">You used a recovery code. <strong>You have ${input.remaining} recovery code${input.remaining === 1 ? '' : 's'} left</strong> (of ${input.total}).</p>
+${
+  input.remaining === 0
+    ? html`<p class="warning" role="alert">That was your last recovery code. Generate new ones now, or you may be locked out next time.</p>`
+    : input.low
+      ? html`<p class="warning" role="alert">You are running low on recovery codes. Generate a new set soon.</p>`
+      : ''
+}
+<p>If you lost your authenticator, set it up again in your two-factor settings.</p>
+<p><a class="button" href="/settings/two-factor/recovery-codes/regenerate">Generate new recovery codes</a> <a href="/settings/two-factor">Go to two-factor settings</a></p>`;
+}
+
+export function mfaDisabledAfterRecoveryPage(): Html {
+  return html`<h1>Two-factor authentication is off</h1>
+<p class="notice" role="status">You signed in with a recovery code. As this site requires, that turned two-factor authentication off for your account and deleted your remaining recovery codes.</p>
+<p>Your account is now protected by your password only. Set up two-factor authentication again now: you will get a new authenticator registration and new recovery codes.</p>
+<p><a class="button" href="/settings/two-factor">Set up two-factor authentication again</a></p>`;
+}

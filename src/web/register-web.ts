@@ -1,0 +1,124 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCsrf from '@fastify/csrf-protection';
+import fastifyFormbody from '@fastify/formbody';
+import fastifyHelmet from '@fastify/helmet';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorCode } from '../core/errors.js';
+import { resolveSession } from '../service/sessions.js';
+import { messagePage } from './pages/account-pages.js';
+import { registerAuthRoutes } from './routes/auth-routes.js';
+import { registerSecondFactorRoutes } from './routes/second-factor-routes.js';
+import { registerTwoFactorRoutes } from './routes/two-factor-routes.js';
+import {
+  CSRF_COOKIE,
+  cookieAttributes,
+  csrfBinding,
+  messageFor,
+  SESSION_COOKIE,
+  sendPage,
+  statusFor,
+} from './web-context.js';
+import type { WebOptions } from './web-options.js';
+
+const publicDir = join(import.meta.dirname, '../../public');
+
+/**
+ * Strict CSP: scripts and styles only from our own files (no inline code at all), images from us or
+ * data: (none today), forms post only to us, and no framing (clickjacking).
+ */
+const contentSecurityPolicy = {
+  useDefaults: false,
+  directives: {
+    defaultSrc: ["'none'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'", 'data:'],
+    connectSrc: ["'self'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+    baseUri: ["'none'"],
+  },
+};
+
+export async function registerWeb(app: FastifyInstance, web: WebOptions): Promise<void> {
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy,
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(fastifyCookie);
+  await app.register(fastifyFormbody, { bodyLimit: 16 * 1024 });
+  await app.register(fastifyCsrf, {
+    cookieKey: CSRF_COOKIE,
+    cookieOpts: cookieAttributes,
+    // Tokens are bound to the session (HMAC over its id), so a token leaked from one session is useless in another.
+    csrfOpts: { hmacKey: Buffer.from(web.deps.keys.csrfKey) },
+    getUserInfo: (request: FastifyRequest) => csrfBinding(request),
+    getToken: (request: FastifyRequest) => (request.body as { _csrf?: unknown } | undefined)?._csrf as string,
+  });
+
+  app.decorateRequest('auth', undefined);
+  app.decorateRequest('sessionToken', undefined);
+  app.addHook('onRequest', async (request) => {
+    if (request.url.startsWith('/assets/')) return;
+    const token = request.cookies[SESSION_COOKIE];
+    if (!token) return;
+    request.sessionToken = token;
+    request.auth = await resolveSession(web.deps, token);
+  });
+
+  registerAssets(app);
+  registerAuthRoutes(app, web);
+  registerSecondFactorRoutes(app, web);
+  registerTwoFactorRoutes(app, web);
+
+  const showError = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    code: ErrorCode,
+    status = statusFor(code),
+  ) =>
+    sendPage(request, reply, web.deps, {
+      title: 'Sorry',
+      status,
+      body: messagePage({
+        heading: 'Sorry',
+        message: messageFor(code),
+        link: { href: '/', text: 'Go to the start page' },
+      }),
+    });
+
+  app.setNotFoundHandler((request, reply) => showError(request, reply, 'not_found'));
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.code === 'FST_CSRF_INVALID_TOKEN' || error.code === 'FST_CSRF_MISSING_SECRET') {
+      return showError(request, reply, 'csrf_invalid');
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      request.log.info({ code: error.code }, 'bad request');
+      return showError(request, reply, 'bad_request', status);
+    }
+    // Never a stack trace in the page: the details go to the log only.
+    request.log.error(error);
+    return reply
+      .code(500)
+      .header('cache-control', 'no-store')
+      .type('text/plain; charset=utf-8')
+      .send('Something went wrong on our side. Try again in a moment.');
+  });
+}
+
+function registerAssets(app: FastifyInstance): void {
+  const assets = {
+    'style.css': 'text/css; charset=utf-8',
+    'enhance.js': 'text/javascript; charset=utf-8',
+  } as const;
+  for (const [name, type] of Object.entries(assets)) {
+    const body = readFileSync(join(publicDir, name));
+    app.get(`/assets/${name}`, async (_request, reply) =>
+      reply.type(type).header('cache-control', 'public, max-age=3600').send(body),
+    );
+  }
+}

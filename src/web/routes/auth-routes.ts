@@ -1,0 +1,192 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorCode } from '../../core/errors.js';
+import { signInWithPassword, signUp } from '../../service/accounts.js';
+import { createFirstAdmin, needsFirstAdmin } from '../../service/first-admin.js';
+import { endSession, startSession } from '../../service/sessions.js';
+import { lostAccessPage, messagePage, setupPage, signInPage, signUpPage } from '../pages/account-pages.js';
+import {
+  clearSessionCookie,
+  csrfToken,
+  field,
+  messageFor,
+  redirect,
+  requestContext,
+  sendPage,
+  setSessionCookie,
+  statusFor,
+} from '../web-context.js';
+import { noticeFor, type WebOptions } from '../web-options.js';
+
+const HOME = '/settings/two-factor';
+
+export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void {
+  const { deps } = web;
+  const csrf = { preHandler: app.csrfProtection };
+
+  app.get('/', async (request, reply) =>
+    redirect(reply, request.auth?.record.stage === 'signed_in' ? HOME : '/sign-in'),
+  );
+
+  const showSignIn = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    extra: { error?: ErrorCode; email?: string } = {},
+  ) =>
+    sendPage(request, reply, deps, {
+      title: 'Sign in',
+      status: extra.error ? statusFor(extra.error) : 200,
+      body: signInPage({
+        csrf: csrfToken(request, reply),
+        error: extra.error && messageFor(extra.error),
+        notice: noticeFor(request.query),
+        email: extra.email,
+        signUpOpen: true,
+      }),
+    });
+
+  app.get('/sign-in', async (request, reply) =>
+    request.auth?.record.stage === 'signed_in' ? redirect(reply, HOME) : showSignIn(request, reply),
+  );
+
+  app.post('/sign-in', csrf, async (request, reply) => {
+    const email = field(request, 'email', 512);
+    const result = await signInWithPassword(deps, {
+      email,
+      password: field(request, 'password', 4096),
+      context: requestContext(request),
+    });
+    if (!result.ok) return showSignIn(request, reply, { error: result.error, email });
+    const { token } = await startSession(deps, {
+      userId: result.value.user.id,
+      stage: result.value.secondFactorRequired ? 'second_factor' : 'signed_in',
+      previousToken: request.sessionToken,
+      context: requestContext(request),
+    });
+    setSessionCookie(reply, token);
+    return redirect(reply, result.value.secondFactorRequired ? '/sign-in/two-factor' : HOME);
+  });
+
+  app.post('/sign-out', csrf, async (request, reply) => {
+    if (request.sessionToken)
+      await endSession(deps, { token: request.sessionToken, context: requestContext(request) });
+    clearSessionCookie(reply);
+    return redirect(reply, '/sign-in?notice=signed-out');
+  });
+
+  const showSignUp = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    extra: { error?: ErrorCode; email?: string } = {},
+  ) =>
+    sendPage(request, reply, deps, {
+      title: 'Create an account',
+      status: extra.error ? statusFor(extra.error) : 200,
+      body: signUpPage({
+        csrf: csrfToken(request, reply),
+        error: extra.error && messageFor(extra.error),
+        email: extra.email,
+      }),
+    });
+
+  /** While the one-time setup link is outstanding, it is the only way in: nobody races the operator. */
+  const awaitingSetup = async () => web.setupToken !== undefined && (await needsFirstAdmin(deps));
+
+  app.get('/sign-up', async (request, reply) => {
+    if (await awaitingSetup()) return showSignUp(request, reply, { error: 'site_not_set_up' });
+    return showSignUp(request, reply);
+  });
+
+  app.post('/sign-up', csrf, async (request, reply) => {
+    const email = field(request, 'email', 512);
+    if (await awaitingSetup()) return showSignUp(request, reply, { error: 'site_not_set_up', email });
+    const created = await signUp(deps, {
+      email,
+      password: field(request, 'password', 4096),
+      context: requestContext(request),
+    });
+    if (!created.ok) return showSignUp(request, reply, { error: created.error, email });
+    const { token } = await startSession(deps, {
+      userId: created.value.userId,
+      stage: 'signed_in',
+      previousToken: request.sessionToken,
+      context: requestContext(request),
+    });
+    setSessionCookie(reply, token);
+    return redirect(reply, `${HOME}?notice=welcome`);
+  });
+
+  const setupTokenMatches = (candidate: string) => {
+    const expected = web.setupToken;
+    if (!expected || candidate.length !== expected.length) return false;
+    return timingSafeEqual(Buffer.from(candidate), Buffer.from(expected));
+  };
+
+  const showSetup = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    token: string,
+    extra: { error?: ErrorCode; email?: string } = {},
+  ) =>
+    sendPage(request, reply, deps, {
+      title: 'Set up SpareKey',
+      status: extra.error ? statusFor(extra.error) : 200,
+      body: setupPage({
+        csrf: csrfToken(request, reply),
+        token,
+        error: extra.error && messageFor(extra.error),
+        email: extra.email,
+      }),
+    });
+
+  const refuseSetup = (request: FastifyRequest, reply: FastifyReply) =>
+    sendPage(request, reply, deps, {
+      title: 'Setup link',
+      status: statusFor('setup_token_invalid'),
+      body: lostAccessMessage('setup_token_invalid'),
+    });
+
+  app.get('/setup', async (request, reply) => {
+    const token = String((request.query as { token?: unknown }).token ?? '');
+    if (!setupTokenMatches(token) || !(await needsFirstAdmin(deps))) return refuseSetup(request, reply);
+    return showSetup(request, reply, token);
+  });
+
+  app.post('/setup', csrf, async (request, reply) => {
+    const token = field(request, 'token', 256);
+    if (!setupTokenMatches(token)) return refuseSetup(request, reply);
+    const email = field(request, 'email', 512);
+    const created = await createFirstAdmin(deps, {
+      email,
+      password: field(request, 'password', 4096),
+      context: requestContext(request),
+    });
+    if (!created.ok) {
+      if (created.error === 'setup_token_invalid') return refuseSetup(request, reply);
+      return showSetup(request, reply, token, { error: created.error, email });
+    }
+    const session = await startSession(deps, {
+      userId: created.value.userId,
+      stage: 'signed_in',
+      previousToken: request.sessionToken,
+      context: requestContext(request),
+    });
+    setSessionCookie(reply, session.token);
+    return redirect(reply, `${HOME}?notice=admin-created`);
+  });
+
+  app.get('/lost-access', async (request, reply) =>
+    sendPage(request, reply, deps, {
+      title: 'Lost access',
+      body: lostAccessPage({ siteName: deps.options.issuer }),
+    }),
+  );
+}
+
+function lostAccessMessage(code: ErrorCode) {
+  return messagePage({
+    heading: 'Sorry',
+    message: messageFor(code),
+    link: { href: '/sign-in', text: 'Go to sign in' },
+  });
+}

@@ -1,0 +1,182 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorCode } from '../../core/errors.js';
+import { sendEmailOtp, verifyEmailOtp } from '../../service/email-otp.js';
+import { secondFactorChoices } from '../../service/manage-mfa.js';
+import { rotateSession } from '../../service/sessions.js';
+import { verifyRecoveryCode } from '../../service/verify-recovery-code.js';
+import { verifyTotp } from '../../service/verify-totp.js';
+import { messagePage } from '../pages/account-pages.js';
+import {
+  mfaDisabledAfterRecoveryPage,
+  recoveryCodeFormPage,
+  recoverySignedInPage,
+  secondStepPage,
+} from '../pages/sign-in-pages.js';
+import { recoveryCodesShownPage } from '../pages/two-factor-pages.js';
+import {
+  csrfToken,
+  field,
+  messageFor,
+  redirect,
+  requestContext,
+  sendPage,
+  statusFor,
+} from '../web-context.js';
+import type { WebOptions } from '../web-options.js';
+import { adoptSession } from './session-guards.js';
+
+const HOME = '/settings/two-factor';
+
+/**
+ * The second sign-in step. Every route needs a session in the `second_factor` stage (a correct password
+ * less than 10 minutes ago); success rotates the session token into a signed-in one.
+ */
+export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions): void {
+  const { deps } = web;
+  const csrf = { preHandler: app.csrfProtection };
+
+  const pending = (request: FastifyRequest) =>
+    request.auth?.record.stage === 'second_factor' ? request.auth : undefined;
+
+  const expired = (request: FastifyRequest, reply: FastifyReply) =>
+    sendPage(request, reply, deps, {
+      title: 'Sign in again',
+      status: statusFor('sign_in_expired'),
+      body: messagePage({
+        heading: 'Sign in again',
+        message: messageFor('sign_in_expired'),
+        link: { href: '/sign-in', text: 'Go to sign in' },
+      }),
+    });
+
+  const showStep = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    extra: { error?: ErrorCode; emailSent?: boolean; notice?: string } = {},
+  ) => {
+    const session = pending(request);
+    if (!session) return redirect(reply, '/sign-in?notice=session-expired');
+    return sendPage(request, reply, deps, {
+      title: 'Two-factor authentication',
+      status: extra.error ? statusFor(extra.error) : 200,
+      body: secondStepPage({
+        csrf: csrfToken(request, reply),
+        choices: await secondFactorChoices(deps, { userId: session.user.id }),
+        error: extra.error && messageFor(extra.error),
+        emailSent: extra.emailSent,
+        notice: extra.notice,
+      }),
+    });
+  };
+
+  const signedIn = async (request: FastifyRequest, reply: FastifyReply, method: string) => {
+    const token = request.sessionToken as string;
+    const rotated = await rotateSession(deps, {
+      token,
+      stage: 'signed_in',
+      method,
+      context: requestContext(request),
+    });
+    if (!rotated) return false;
+    await adoptSession(deps, request, reply, rotated.token);
+    return true;
+  };
+
+  app.get('/sign-in/two-factor', async (request, reply) => showStep(request, reply));
+
+  app.post('/sign-in/two-factor/totp', csrf, async (request, reply) => {
+    const session = pending(request);
+    if (!session) return expired(request, reply);
+    const code = field(request, 'code', 64);
+    if (!code.trim()) return showStep(request, reply, { error: 'code_required' });
+    const result = await verifyTotp(deps, {
+      userId: session.user.id,
+      code,
+      context: requestContext(request),
+    });
+    if (!result.ok) return showStep(request, reply, { error: result.error });
+    if (!(await signedIn(request, reply, 'totp'))) return expired(request, reply);
+    return redirect(reply, HOME);
+  });
+
+  app.post('/sign-in/two-factor/email/send', csrf, async (request, reply) => {
+    const session = pending(request);
+    if (!session) return expired(request, reply);
+    const choices = await secondFactorChoices(deps, { userId: session.user.id });
+    if (!choices.email) return showStep(request, reply, { error: 'factor_not_found' });
+    const sent = await sendEmailOtp(deps, {
+      userId: session.user.id,
+      attemptId: session.record.attemptId,
+      context: requestContext(request),
+    });
+    if (!sent.ok) return showStep(request, reply, { error: sent.error });
+    return showStep(request, reply, { emailSent: true, notice: 'We sent you a new code.' });
+  });
+
+  app.post('/sign-in/two-factor/email', csrf, async (request, reply) => {
+    const session = pending(request);
+    if (!session) return expired(request, reply);
+    const code = field(request, 'code', 64);
+    if (!code.trim()) return showStep(request, reply, { error: 'code_required', emailSent: true });
+    const result = await verifyEmailOtp(deps, {
+      userId: session.user.id,
+      attemptId: session.record.attemptId,
+      code,
+      context: requestContext(request),
+    });
+    if (!result.ok) return showStep(request, reply, { error: result.error, emailSent: true });
+    if (!(await signedIn(request, reply, 'email'))) return expired(request, reply);
+    return redirect(reply, HOME);
+  });
+
+  const showRecoveryForm = (request: FastifyRequest, reply: FastifyReply, error?: ErrorCode) =>
+    sendPage(request, reply, deps, {
+      title: 'Use a recovery code',
+      status: error ? statusFor(error) : 200,
+      body: recoveryCodeFormPage({ csrf: csrfToken(request, reply), error: error && messageFor(error) }),
+    });
+
+  app.get('/sign-in/recovery', async (request, reply) => {
+    if (!pending(request)) return redirect(reply, '/sign-in?notice=session-expired');
+    return showRecoveryForm(request, reply);
+  });
+
+  app.post('/sign-in/recovery', csrf, async (request, reply) => {
+    const session = pending(request);
+    if (!session) return expired(request, reply);
+    const code = field(request, 'code', 256);
+    if (!code.trim()) return showRecoveryForm(request, reply, 'code_required');
+    const result = await verifyRecoveryCode(deps, {
+      userId: session.user.id,
+      code,
+      context: requestContext(request),
+    });
+    if (!result.ok) return showRecoveryForm(request, reply, result.error);
+    if (!(await signedIn(request, reply, 'recovery_code'))) return expired(request, reply);
+    const outcome = result.value;
+    if (outcome.policy === 'disable_mfa') {
+      return sendPage(request, reply, deps, {
+        title: 'Two-factor authentication is off',
+        body: mfaDisabledAfterRecoveryPage(),
+      });
+    }
+    if (outcome.policy === 'rotate') {
+      return sendPage(request, reply, deps, {
+        title: 'Your new recovery codes',
+        body: recoveryCodesShownPage({
+          csrf: csrfToken(request, reply),
+          set: outcome.replacement,
+          heading: 'Your new recovery codes',
+          intro:
+            'You signed in with a recovery code. As this site requires, your old codes were replaced: these are your new ones.',
+          siteName: deps.options.issuer,
+          account: session.user.email,
+        }),
+      });
+    }
+    return sendPage(request, reply, deps, {
+      title: 'Signed in',
+      body: recoverySignedInPage({ ...outcome, csrf: csrfToken(request, reply) }),
+    });
+  });
+}

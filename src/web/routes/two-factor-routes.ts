@@ -1,0 +1,393 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import QRCode from 'qrcode';
+import type { ErrorCode } from '../../core/errors.js';
+import type { FactorConfirmation } from '../../service/complete-enrollment.js';
+import { confirmTotp } from '../../service/confirm-totp.js';
+import { confirmEmailFactor, resendEmailFactorCode, startEmailFactor } from '../../service/email-factor.js';
+import { enrollTotp, pendingTotpEnrollment, type TotpEnrollment } from '../../service/enroll-totp.js';
+import { generateRecoveryCodes } from '../../service/generate-recovery-codes.js';
+import { disableMfa, getMfaOverview, removeFactor } from '../../service/manage-mfa.js';
+import type { IssuedRecoveryCodeSet } from '../../service/prepare-recovery-code-set.js';
+import type { ActiveSession } from '../../service/sessions.js';
+import { rotateSession } from '../../service/sessions.js';
+import { verifyStepUp } from '../../service/step-up.js';
+import { messagePage } from '../pages/account-pages.js';
+import {
+  emailEnrollPage,
+  overviewPage,
+  recoveryCodesShownPage,
+  stepUpPage,
+  totpEnrollPage,
+} from '../pages/two-factor-pages.js';
+import {
+  csrfToken,
+  field,
+  messageFor,
+  redirect,
+  requestContext,
+  sendPage,
+  statusFor,
+} from '../web-context.js';
+import { noticeFor, type WebOptions } from '../web-options.js';
+import { adoptSession } from './session-guards.js';
+
+const HOME = '/settings/two-factor';
+
+/** Settings → Two-factor authentication: methods, recovery codes, and the changes that need step-up. */
+export function registerTwoFactorRoutes(app: FastifyInstance, web: WebOptions): void {
+  const { deps } = web;
+  const csrf = { preHandler: app.csrfProtection };
+
+  const signedIn = (request: FastifyRequest) =>
+    request.auth?.record.stage === 'signed_in' ? request.auth : undefined;
+
+  /** GETs send the browser to sign in; a POST without a session gets a 401 page (its input is not kept). */
+  const notSignedIn = (request: FastifyRequest, reply: FastifyReply) =>
+    request.method === 'GET'
+      ? redirect(reply, '/sign-in?notice=session-expired')
+      : sendPage(request, reply, deps, {
+          title: 'Sign in',
+          status: statusFor('not_signed_in'),
+          body: messagePage({
+            heading: 'Sign in',
+            message: messageFor('not_signed_in'),
+            link: { href: '/sign-in', text: 'Go to sign in' },
+          }),
+        });
+
+  const withUser =
+    (
+      handler: (
+        request: FastifyRequest,
+        reply: FastifyReply,
+        session: ActiveSession,
+      ) => Promise<FastifyReply>,
+    ) =>
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      const session = signedIn(request);
+      return session ? handler(request, reply, session) : notSignedIn(request, reply);
+    };
+
+  const showOverview = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    session: ActiveSession,
+    error?: ErrorCode,
+  ) =>
+    sendPage(request, reply, deps, {
+      title: 'Two-factor authentication',
+      status: error ? statusFor(error) : 200,
+      body: overviewPage({
+        csrf: csrfToken(request, reply),
+        overview: await getMfaOverview(deps, { userId: session.user.id }),
+        notice: noticeFor(request.query),
+        error: error && messageFor(error),
+      }),
+    });
+
+  /** Each completed MFA step gets a fresh session token (OWASP Session CS: renew on privilege change). */
+  const rotate = async (request: FastifyRequest, reply: FastifyReply) => {
+    const rotated = await rotateSession(deps, {
+      token: request.sessionToken as string,
+      stage: 'signed_in',
+      context: requestContext(request),
+    });
+    if (rotated) await adoptSession(deps, request, reply, rotated.token);
+  };
+
+  const showCodes = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    session: ActiveSession,
+    set: IssuedRecoveryCodeSet,
+    copy: { heading: string; intro: string },
+  ) =>
+    sendPage(request, reply, deps, {
+      title: copy.heading,
+      body: recoveryCodesShownPage({
+        csrf: csrfToken(request, reply),
+        set,
+        ...copy,
+        siteName: deps.options.issuer,
+        account: session.user.email,
+      }),
+    });
+
+  const afterConfirmation = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    session: ActiveSession,
+    confirmation: FactorConfirmation,
+  ) => {
+    await rotate(request, reply);
+    if (!confirmation.recoveryCodes) return redirect(reply, `${HOME}?notice=factor-added`);
+    return showCodes(request, reply, session, confirmation.recoveryCodes, {
+      heading: 'Save your recovery codes',
+      intro:
+        'Two-factor authentication is on. If you lose your phone or cannot get your codes, these recovery codes are how you get back into your account.',
+    });
+  };
+
+  app.get(
+    HOME,
+    withUser(async (request, reply, session) => showOverview(request, reply, session)),
+  );
+
+  const showTotpEnrollment = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    enrollment: TotpEnrollment,
+    error?: ErrorCode,
+  ) =>
+    sendPage(request, reply, deps, {
+      title: 'Set up an authenticator app',
+      status: error ? statusFor(error) : 200,
+      body: totpEnrollPage({
+        csrf: csrfToken(request, reply),
+        factorId: enrollment.factorId,
+        secretBase32: enrollment.secretBase32,
+        qrSvg: await QRCode.toString(enrollment.uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
+        issuer: deps.options.issuer,
+        error: error && messageFor(error),
+      }),
+    });
+
+  app.post(
+    `${HOME}/totp/start`,
+    csrf,
+    withUser(async (request, reply, session) => {
+      const enrollment = await enrollTotp(deps, {
+        userId: session.user.id,
+        context: requestContext(request),
+      });
+      if (!enrollment.ok) return showOverview(request, reply, session, enrollment.error);
+      return showTotpEnrollment(request, reply, enrollment.value);
+    }),
+  );
+
+  app.post(
+    `${HOME}/totp/confirm`,
+    csrf,
+    withUser(async (request, reply, session) => {
+      const factorId = field(request, 'factorId', 64);
+      const code = field(request, 'code', 64);
+      const input = { userId: session.user.id, factorId, code, context: requestContext(request) };
+      const confirmed = code.trim() ? await confirmTotp(deps, input) : undefined;
+      if (confirmed?.ok) return afterConfirmation(request, reply, session, confirmed.value);
+      const error: ErrorCode = confirmed ? confirmed.error : 'code_required';
+      const pendingEnrollment = await pendingTotpEnrollment(deps, { userId: session.user.id, factorId });
+      if (!pendingEnrollment.ok) return showOverview(request, reply, session, 'enrollment_not_found');
+      return showTotpEnrollment(request, reply, pendingEnrollment.value, error);
+    }),
+  );
+
+  const showEmailEnrollment = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    session: ActiveSession,
+    factorId: string,
+    extra: { error?: ErrorCode; notice?: string } = {},
+  ) =>
+    sendPage(request, reply, deps, {
+      title: 'Use email codes',
+      status: extra.error ? statusFor(extra.error) : 200,
+      body: emailEnrollPage({
+        csrf: csrfToken(request, reply),
+        factorId,
+        email: session.user.email,
+        error: extra.error && messageFor(extra.error),
+        notice: extra.notice,
+      }),
+    });
+
+  app.post(
+    `${HOME}/email/start`,
+    csrf,
+    withUser(async (request, reply, session) => {
+      const started = await startEmailFactor(deps, {
+        userId: session.user.id,
+        context: requestContext(request),
+      });
+      if (!started.ok) return showOverview(request, reply, session, started.error);
+      return showEmailEnrollment(request, reply, session, started.value.factorId);
+    }),
+  );
+
+  app.post(
+    `${HOME}/email/resend`,
+    csrf,
+    withUser(async (request, reply, session) => {
+      const factorId = field(request, 'factorId', 64);
+      const sent = await resendEmailFactorCode(deps, {
+        userId: session.user.id,
+        factorId,
+        context: requestContext(request),
+      });
+      if (!sent.ok) return showOverview(request, reply, session, sent.error);
+      return showEmailEnrollment(request, reply, session, factorId, { notice: 'We sent you a new code.' });
+    }),
+  );
+
+  app.post(
+    `${HOME}/email/confirm`,
+    csrf,
+    withUser(async (request, reply, session) => {
+      const factorId = field(request, 'factorId', 64);
+      const code = field(request, 'code', 64);
+      if (!code.trim())
+        return showEmailEnrollment(request, reply, session, factorId, { error: 'code_required' });
+      const confirmed = await confirmEmailFactor(deps, {
+        userId: session.user.id,
+        factorId,
+        code,
+        context: requestContext(request),
+      });
+      if (confirmed.ok) return afterConfirmation(request, reply, session, confirmed.value);
+      if (confirmed.error === 'enrollment_not_found')
+        return showOverview(request, reply, session, confirmed.error);
+      return showEmailEnrollment(request, reply, session, factorId, { error: confirmed.error });
+    }),
+  );
+
+  app.post(
+    `${HOME}/recovery-codes/acknowledge`,
+    csrf,
+    withUser(async (request, reply, session) => {
+      if (field(request, 'saved', 16) !== 'yes') {
+        return sendPage(request, reply, deps, {
+          title: 'Save your recovery codes',
+          status: statusFor('codes_not_acknowledged'),
+          body: messagePage({
+            heading: 'Save your recovery codes',
+            message: `${messageFor('codes_not_acknowledged')} If you no longer have the codes page, generate a new set.`,
+            link: { href: `${HOME}/recovery-codes/regenerate`, text: 'Generate new recovery codes' },
+          }),
+        });
+      }
+      void session;
+      return redirect(reply, `${HOME}?notice=codes-saved`);
+    }),
+  );
+
+  registerStepUpAction(app, web, {
+    path: `${HOME}/recovery-codes/regenerate`,
+    withUser,
+    page: {
+      heading: 'Generate new recovery codes',
+      explanation: 'A new set replaces your current recovery codes: every old code stops working at once.',
+      submit: 'Generate new codes',
+    },
+    act: async (request, reply, session) => {
+      const generated = await generateRecoveryCodes(deps, {
+        userId: session.user.id,
+        context: requestContext(request),
+      });
+      if (!generated.ok) return showOverview(request, reply, session, generated.error);
+      await rotate(request, reply);
+      return showCodes(request, reply, session, generated.value, {
+        heading: 'Your new recovery codes',
+        intro: 'Your previous recovery codes no longer work.',
+      });
+    },
+  });
+
+  registerStepUpAction(app, web, {
+    path: `${HOME}/factors/:factorId/remove`,
+    withUser,
+    page: {
+      heading: 'Remove a two-factor method',
+      explanation: 'You will no longer be able to sign in with this method.',
+      submit: 'Remove',
+      danger: true,
+    },
+    act: async (request, reply, session) => {
+      const { factorId } = request.params as { factorId: string };
+      const removed = await removeFactor(deps, {
+        userId: session.user.id,
+        factorId,
+        context: requestContext(request),
+      });
+      if (!removed.ok) return showOverview(request, reply, session, removed.error);
+      await rotate(request, reply);
+      return redirect(reply, `${HOME}?notice=factor-removed`);
+    },
+  });
+
+  registerStepUpAction(app, web, {
+    path: `${HOME}/disable`,
+    withUser,
+    page: {
+      heading: 'Turn off two-factor authentication',
+      explanation:
+        'Your account will be protected by your password only, and your recovery codes will be deleted.',
+      submit: 'Turn off two-factor authentication',
+      danger: true,
+    },
+    act: async (request, reply, session) => {
+      const disabled = await disableMfa(deps, { userId: session.user.id, context: requestContext(request) });
+      if (!disabled.ok) return showOverview(request, reply, session, disabled.error);
+      await rotate(request, reply);
+      return redirect(reply, `${HOME}?notice=mfa-disabled`);
+    },
+  });
+}
+
+type Handler = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  session: ActiveSession,
+) => Promise<FastifyReply>;
+
+/**
+ * A GET showing the re-authentication form and a POST that checks it before acting (STANDARDS req 11).
+ * The action's URL (with its parameters) is the form's target, so nothing is carried in hidden fields.
+ */
+function registerStepUpAction(
+  app: FastifyInstance,
+  web: WebOptions,
+  action: {
+    path: string;
+    withUser: (handler: Handler) => (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>;
+    page: { heading: string; explanation: string; submit: string; danger?: boolean };
+    act: Handler;
+  },
+): void {
+  const { deps } = web;
+  const show = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    session: ActiveSession,
+    error?: ErrorCode,
+  ) => {
+    const overview = await getMfaOverview(deps, { userId: session.user.id });
+    return sendPage(request, reply, deps, {
+      title: action.page.heading,
+      status: error ? statusFor(error) : 200,
+      body: stepUpPage({
+        csrf: csrfToken(request, reply),
+        ...action.page,
+        action: request.url.split('?')[0] as string,
+        hasTotp: overview.factors.some((factor) => factor.kind === 'totp'),
+        error: error && messageFor(error),
+      }),
+    });
+  };
+  app.get(
+    action.path,
+    action.withUser(async (request, reply, session) => show(request, reply, session)),
+  );
+  app.post(
+    action.path,
+    { preHandler: app.csrfProtection },
+    action.withUser(async (request, reply, session) => {
+      const verified = await verifyStepUp(deps, {
+        userId: session.user.id,
+        password: field(request, 'password', 4096),
+        totpCode: field(request, 'totpCode', 64),
+        context: requestContext(request),
+      });
+      if (!verified.ok) return show(request, reply, session, verified.error);
+      return action.act(request, reply, session);
+    }),
+  );
+}

@@ -1,0 +1,97 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type ErrorCode, errorMessage } from '../core/errors.js';
+import { hashSessionToken } from '../core/session-token.js';
+import { errorStatus } from '../http/error-status.js';
+import type { RequestContext, ServiceDeps } from '../service/deps.js';
+import type { ActiveSession } from '../service/sessions.js';
+import type { Html } from './html.js';
+import { layout } from './layout.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The browser's session, resolved once per request from its cookie. */
+    auth: ActiveSession | undefined;
+    sessionToken: string | undefined;
+  }
+}
+
+/**
+ * `__Host-`: the browser accepts it only with Secure, Path=/ and no Domain, so a sibling subdomain can
+ * neither set nor overwrite it (cookie tossing). Browsers treat http://localhost and 127.0.0.1 as secure
+ * contexts, so this works in development too.
+ */
+export const SESSION_COOKIE = '__Host-sparekey_session';
+export const CSRF_COOKIE = '__Host-sparekey_csrf';
+
+export const cookieAttributes = {
+  path: '/',
+  secure: true,
+  httpOnly: true,
+  sameSite: 'lax',
+} as const;
+
+export function setSessionCookie(reply: FastifyReply, token: string): void {
+  reply.setCookie(SESSION_COOKIE, token, cookieAttributes);
+}
+
+export function clearSessionCookie(reply: FastifyReply): void {
+  reply.clearCookie(SESSION_COOKIE, cookieAttributes);
+}
+
+/** What the CSRF token is bound to: this session, so a token from another session is worthless. */
+export function csrfBinding(request: FastifyRequest): string {
+  return (request.sessionToken && hashSessionToken(request.sessionToken)) || 'anonymous';
+}
+
+export function requestContext(request: FastifyRequest): RequestContext {
+  const userAgent = request.headers['user-agent'];
+  return { ip: request.ip, userAgent: typeof userAgent === 'string' ? userAgent : null };
+}
+
+export function csrfToken(request: FastifyRequest, reply: FastifyReply): string {
+  return reply.generateCsrf({ userInfo: csrfBinding(request) });
+}
+
+/** Sends a full page. Pages never go to shared caches or the back-forward cache: they show account state. */
+export function sendPage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: ServiceDeps,
+  page: { title: string; body: Html; status?: number },
+): FastifyReply {
+  const signedIn = request.auth?.record.stage === 'signed_in' ? request.auth : undefined;
+  return reply
+    .code(page.status ?? 200)
+    .header('cache-control', 'no-store')
+    .type('text/html; charset=utf-8')
+    .send(
+      layout(
+        {
+          title: page.title,
+          siteName: deps.options.issuer,
+          signedInAs: signedIn?.user.email,
+          csrfToken: signedIn ? csrfToken(request, reply) : undefined,
+        },
+        page.body,
+      ).toString(),
+    );
+}
+
+export function statusFor(code: ErrorCode): number {
+  return errorStatus(code);
+}
+
+export function messageFor(code: ErrorCode): string {
+  return errorMessage(code);
+}
+
+/** Reads one text field of a urlencoded form; anything else (missing, repeated, an object) is ''. */
+export function field(request: FastifyRequest, name: string, maxLength = 1024): string {
+  const body = request.body as Record<string, unknown> | undefined;
+  const value = body?.[name];
+  return typeof value === 'string' ? value.slice(0, maxLength) : '';
+}
+
+export function redirect(reply: FastifyReply, location: string): FastifyReply {
+  return reply.code(303).header('cache-control', 'no-store').redirect(location, 303);
+}

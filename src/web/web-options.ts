@@ -1,0 +1,26 @@
+import type { ServiceDeps } from '../service/deps.js';
+
+export interface WebOptions {
+  deps: ServiceDeps;
+  /** The one-time first-administrator setup token printed at start-up, while the database has no account. */
+  setupToken?: string;
+}
+
+/** Fixed notices chosen by a query parameter: the URL selects one, it never carries the text. */
+export const notices = {
+  'signed-out': 'You have signed out.',
+  welcome: 'Your account is ready. Set up two-factor authentication to protect it.',
+  'admin-created': 'Your administrator account is ready. Set up two-factor authentication to protect it.',
+  'codes-saved': 'Two-factor authentication is on and your recovery codes are saved.',
+  'factor-added': 'Your new two-factor method is ready.',
+  'factor-removed': 'The two-factor method was removed.',
+  'mfa-disabled': 'Two-factor authentication is off, and your recovery codes were deleted.',
+  'session-expired': 'Your session has ended. Sign in again.',
+} as const;
+
+export function noticeFor(query: unknown): string | undefined {
+  const key = (query as { notice?: unknown } | undefined)?.notice;
+  return typeof key === 'string' && Object.hasOwn(notices, key)
+    ? notices[key as keyof typeof notices]
+    : undefined;
+}

@@ -1,0 +1,57 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+
+/** Debian's Chromium: the tests never download a browser. */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+/**
+ * Under CI a missing Chromium is a failure (`launchBrowser` throws), not a skip; on a developer's machine
+ * without it the browser suites are skipped with this reason.
+ */
+export function browserAvailable(): boolean {
+  return existsSync(CHROMIUM_PATH) || process.env.CI === 'true';
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(
+      `Chromium is missing at ${CHROMIUM_PATH}: install Debian's chromium (apt-get install -y chromium)`,
+    );
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    // The machine's network is closed: without these Chromium keeps trying to reach Google's services.
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** A fresh context (its own cookies) per person in a test. */
+export async function newTestPage(
+  browser: Browser,
+  options: { javaScriptEnabled?: boolean; viewport?: { width: number; height: number } } = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  const javaScriptEnabled = options.javaScriptEnabled ?? true;
+  const context = await browser.newContext({
+    acceptDownloads: true,
+    javaScriptEnabled,
+    viewport: options.viewport ?? { width: 1000, height: 800 },
+  });
+  if (javaScriptEnabled) await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  context.setDefaultTimeout(10_000);
+  return { context, page: await context.newPage() };
+}
+
+export async function screenshotTo(page: Page, path: string): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true });
+  await page.screenshot({ path, fullPage: true });
+}

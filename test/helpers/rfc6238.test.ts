@@ -1,0 +1,48 @@
+import { describe, expect, test } from 'vitest';
+import { hotpCode, totpCode } from './rfc6238.js';
+
+/** The browser tests' authenticator must itself be right: RFC 4226 App. D and RFC 6238 App. B. */
+describe('the independent TOTP implementation used by the browser tests', () => {
+  test('RFC 4226 Appendix D: HOTP values for counters 0-9', () => {
+    const key = Buffer.from('12345678901234567890');
+    const expected = [
+      '755224',
+      '287082',
+      '359152',
+      '969429',
+      '338314',
+      '254676',
+      '287922',
+      '162583',
+      '399871',
+      '520489',
+    ];
+    expect(expected.map((_, counter) => hotpCode(key, counter))).toEqual(expected);
+  });
+
+  const seeds = {
+    SHA1: Buffer.from('12345678901234567890'),
+    SHA256: Buffer.from('12345678901234567890123456789012'),
+    SHA512: Buffer.from('1234567890123456789012345678901234567890123456789012345678901234'),
+  } as const;
+  const base32 = (bytes: Buffer) => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+    let bits = '';
+    for (const byte of bytes) bits += byte.toString(2).padStart(8, '0');
+    return (bits.match(/.{1,5}/g) ?? [])
+      .map((chunk) => alphabet[Number.parseInt(chunk.padEnd(5, '0'), 2)])
+      .join('');
+  };
+  test.each([
+    [59, '94287082', '46119246', '90693936'],
+    [1111111109, '07081804', '68084774', '25091201'],
+    [1111111111, '14050471', '67062674', '99943326'],
+    [1234567890, '89005924', '91819424', '93441116'],
+    [2000000000, '69279037', '90698825', '38618901'],
+    [20000000000, '65353130', '77737706', '47863826'],
+  ])('RFC 6238 Appendix B at T=%i', (seconds, sha1, sha256, sha512) => {
+    const at = (algorithm: keyof typeof seeds) =>
+      totpCode(base32(seeds[algorithm]).toLowerCase(), { timeMs: seconds * 1000, algorithm, digits: 8 });
+    expect([at('SHA1'), at('SHA256'), at('SHA512')]).toEqual([sha1, sha256, sha512]);
+  });
+});
