@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** The bundled blocklist (data/common-passwords.txt), next to src/ and dist/ alike. */
-export const DEFAULT_COMMON_PASSWORDS_PATH = join(import.meta.dirname, '../../data/common-passwords.txt');
+/** The bundled blocklist (resources/common-passwords.txt), next to src/ and dist/ alike. */
+export const DEFAULT_COMMON_PASSWORDS_PATH = join(
+  import.meta.dirname,
+  '../../resources/common-passwords.txt',
+);
 
 const cache = new Map<string, ReadonlySet<string>>();
 

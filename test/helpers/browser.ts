@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 /** Debian's Chromium: the tests never download a browser. */
@@ -51,7 +51,12 @@ export async function newTestPage(
   return { context, page: await context.newPage() };
 }
 
-export async function screenshotTo(page: Page, path: string): Promise<void> {
+/**
+ * Screenshots go to test-results/ (ignored by git); `npm run screenshots` points SCREENSHOT_DIR at
+ * docs/screenshots to refresh the pictures in the README.
+ */
+export async function screenshotTo(page: Page, name: string): Promise<void> {
+  const path = join(process.env.SCREENSHOT_DIR ?? 'test-results/screenshots', name);
   mkdirSync(dirname(path), { recursive: true });
   await page.screenshot({ path, fullPage: true });
 }

@@ -38,7 +38,7 @@ describe.skipIf(!browserAvailable())(
       const codes = await codesOnPage(page);
       expect(codes).toHaveLength(10);
       for (const code of codes) expect(code).toMatch(CODE_SHAPE);
-      await screenshotTo(page, 'docs/screenshots/recovery-codes.png');
+      await screenshotTo(page, 'recovery-codes.png');
 
       // Copy puts every code on the clipboard.
       await page.getByRole('button', { name: 'Copy' }).click();
