@@ -80,4 +80,39 @@ describe('loadConfig', () => {
     expect(past.ok && past.config.totp.window).toEqual({ past: 1, future: 0 });
     expect(none.ok && none.config.totp.window).toEqual({ past: 0, future: 0 });
   });
+
+  test('first administrator, public URL, notifications and proxy settings', () => {
+    const base = { SPAREKEY_DATA_DIR: tempDir(), SPAREKEY_SECRET: goodSecret };
+    const defaults = loadConfig(base);
+    if (!defaults.ok) throw new Error(defaults.problems.join('\n'));
+    expect(defaults.config.admin).toBeNull();
+    expect(defaults.config.publicUrl).toBe('http://127.0.0.1:3000');
+    // Notices need a relay: off without SPAREKEY_SMTP_URL, on with one.
+    expect(defaults.config.notifications).toBe(false);
+    expect(defaults.config.trustProxy).toBe(false);
+    const full = loadConfig({
+      ...base,
+      SPAREKEY_ADMIN_EMAIL: 'owner@example.test',
+      SPAREKEY_ADMIN_PASSWORD: 'violet-canyon-ledger-42',
+      SPAREKEY_PUBLIC_URL: 'https://2fa.example.com/ignored/path',
+      SPAREKEY_SMTP_URL: 'smtp://relay.example.com:587',
+      SPAREKEY_TRUST_PROXY: 'on',
+    });
+    if (!full.ok) throw new Error(full.problems.join('\n'));
+    expect(full.config.admin).toEqual({ email: 'owner@example.test', password: 'violet-canyon-ledger-42' });
+    expect(full.config.publicUrl).toBe('https://2fa.example.com');
+    expect(full.config.notifications).toBe(true);
+    expect(full.config.trustProxy).toBe(true);
+    const broken = loadConfig({
+      ...base,
+      SPAREKEY_ADMIN_EMAIL: 'owner@example.test',
+      SPAREKEY_PUBLIC_URL: 'ftp://nope',
+      SPAREKEY_NOTIFICATIONS: 'maybe',
+    });
+    expect(broken.ok).toBe(false);
+    const problems = !broken.ok ? broken.problems.join('\n') : '';
+    expect(problems).toContain('Set both SPAREKEY_ADMIN_EMAIL and SPAREKEY_ADMIN_PASSWORD');
+    expect(problems).toContain('SPAREKEY_PUBLIC_URL must be an http(s) address');
+    expect(problems).toContain('SPAREKEY_NOTIFICATIONS must be "on" or "off"');
+  });
 });

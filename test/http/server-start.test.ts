@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { openStore } from '../../src/store/open-store.js';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -49,9 +50,20 @@ describe('the server process', () => {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let stdout = '';
+    child.stdout?.on('data', (chunk) => {
+      stdout += String(chunk);
+    });
     const home = await waitFor(`http://127.0.0.1:${port}/`, child);
     expect(home.status).toBe(200);
     expect(await home.text()).toContain('SpareKey');
+    // First start with an empty database: a one-time setup link on the console, and it opens the setup page.
+    const link = stdout.match(/(http:\/\/\S+\/setup\?token=[A-Za-z0-9_-]+)/)?.[1];
+    expect(link, stdout).toBeDefined();
+    const setup = await fetch(link as string);
+    expect(setup.status).toBe(200);
+    expect(await setup.text()).toContain('Create the first administrator');
+    expect((await fetch(`http://127.0.0.1:${port}/setup?token=guess`)).status).toBe(403);
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
     expect(existsSync(join(dataDir, 'sparekey.db'))).toBe(true);
     expect(statSync(join(dataDir, 'secret.key')).mode & 0o777).toBe(0o600);
@@ -59,5 +71,41 @@ describe('the server process', () => {
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+
+  test('SPAREKEY_ADMIN_EMAIL/PASSWORD create the first administrator on first start; no setup link is printed', async () => {
+    const adminDataDir = join(mkdtempSync(join(tmpdir(), 'sparekey-admin-')), 'data');
+    const port = await freePort();
+    const admin = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        PORT: String(port),
+        SPAREKEY_DATA_DIR: adminDataDir,
+        SPAREKEY_ADMIN_EMAIL: 'owner@example.test',
+        SPAREKEY_ADMIN_PASSWORD: 'violet-canyon-ledger-42',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    admin.stdout?.on('data', (chunk) => {
+      stdout += String(chunk);
+    });
+    try {
+      expect((await waitFor(`http://127.0.0.1:${port}/sign-in`, admin)).status).toBe(200);
+      expect(stdout).not.toContain('/setup?token=');
+    } finally {
+      const exited = new Promise((resolve) => admin.once('exit', resolve));
+      admin.kill('SIGTERM');
+      await exited;
+    }
+    const opened = await openStore({ kind: 'sqlite', path: join(adminDataDir, 'sparekey.db') });
+    try {
+      const user = await opened.store.findUserByEmail('owner@example.test');
+      expect(user?.roles).toEqual(['administrator']);
+      expect(user?.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    } finally {
+      await opened.close();
+    }
   });
 });
