@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     if (config.admin) {
       const created = await createFirstAdmin(deps, {
         ...config.admin,
+        enableRecoveryCodes: config.recoveryCodesAtSetup,
         context: { ip: null, userAgent: 'startup' },
       });
       if (!created.ok) {

@@ -28,6 +28,8 @@ export interface Config {
   passwordParams: Argon2idParams;
   /** The first administrator, created on first start with an empty database. */
   admin: { email: string; password: string } | null;
+  /** With `admin`: turn the recovery-code master switch on when that administrator is created. */
+  recoveryCodesAtSetup: boolean;
   /** Where people reach SpareKey (for the one-time setup link); the listening address by default. */
   publicUrl: string;
   /** Behind a reverse proxy: take the client address from X-Forwarded-For (the audit log records it). */

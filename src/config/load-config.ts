@@ -37,6 +37,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
   const publicUrl = parsePublicUrl(env.SPAREKEY_PUBLIC_URL, `http://${host}:${port}`, problems);
   const notifications = parseSwitch(env, 'SPAREKEY_NOTIFICATIONS', 'on', problems) && mail.url !== null;
   const trustProxy = parseSwitch(env, 'SPAREKEY_TRUST_PROXY', 'off', problems);
+  const recoveryCodesAtSetup = parseSwitch(env, 'SPAREKEY_ADMIN_RECOVERY_CODES', 'on', problems);
   const secret = problems.length === 0 ? loadServerSecret(env, dataDir, database?.kind, problems) : undefined;
   if (problems.length > 0 || !database || !secret) return { ok: false, problems };
   return {
@@ -57,6 +58,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       notifications,
       passwordParams: kdfProfile === 'minimum' ? MINIMUM_TEST_PASSWORD_PARAMS : PASSWORD_ARGON2ID_PARAMS,
       admin,
+      recoveryCodesAtSetup,
       publicUrl,
       trustProxy,
     }),

@@ -2,6 +2,7 @@ import { parseEmailAddress } from '../core/email-address.js';
 import { fail, ok, type Result } from '../core/result.js';
 import { checkNewPassword, type SignUpFailure, signUp } from './accounts.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
+import { updateRecoveryCodeSettings } from './settings.js';
 
 /** The claim that makes first-admin creation happen once, across processes and restarts. */
 const FIRST_ADMIN_CLAIM = 'first_admin_created';
@@ -19,7 +20,7 @@ export async function needsFirstAdmin(deps: ServiceDeps): Promise<boolean> {
  */
 export async function createFirstAdmin(
   deps: ServiceDeps,
-  input: { email: string; password: string; context: RequestContext },
+  input: { email: string; password: string; enableRecoveryCodes?: boolean; context: RequestContext },
 ): Promise<Result<{ userId: string }, SignUpFailure | 'setup_token_invalid'>> {
   if (!(await needsFirstAdmin(deps))) return fail('setup_token_invalid');
   // Check the input before claiming, so a typo does not use up the one-time setup.
@@ -31,5 +32,14 @@ export async function createFirstAdmin(
   const { claimed } = await deps.store.claimSetting(FIRST_ADMIN_CLAIM, { at: now.toISOString() }, now);
   if (!claimed) return fail('setup_token_invalid');
   const created = await signUp(deps, { ...input, roles: ['administrator'] });
-  return created.ok ? ok(created.value) : created;
+  if (!created.ok) return created;
+  // The master switch is off by default (as in Auth0); setting up is where the operator decides.
+  if (input.enableRecoveryCodes) {
+    await updateRecoveryCodeSettings(
+      deps,
+      { enabled: true },
+      { ...input.context, actorId: created.value.userId },
+    );
+  }
+  return ok(created.value);
 }

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { loadRecoveryCodeSettings } from '../../src/service/settings.js';
 import { openStore } from '../../src/store/open-store.js';
 
 async function freePort(): Promise<number> {
@@ -103,6 +104,7 @@ describe('the server process', () => {
     try {
       const user = await opened.store.findUserByEmail('owner@example.test');
       expect(user?.roles).toEqual(['administrator']);
+      expect((await loadRecoveryCodeSettings(opened.store)).enabled).toBe(true);
       expect(user?.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     } finally {
       await opened.close();

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { errorMessages } from '../../src/core/errors.js';
+import { loadRecoveryCodeSettings } from '../../src/service/settings.js';
 import { alertText, createWebTestApp, type WebTestApp } from '../helpers/web-client.js';
 import { passwordStep, signUpThroughPages, TEST_PASSWORD } from '../helpers/web-flows.js';
 
@@ -184,11 +185,14 @@ describe('first administrator: one-time setup link', () => {
       token,
       email: 'admin@example.test',
       password: TEST_PASSWORD,
+      recoveryCodes: 'on',
     });
     expect(created.statusCode).toBe(303);
     expect(created.headers.location).toBe('/settings/two-factor?notice=admin-created');
     const admin = await web.env.deps.store.findUserByEmail('admin@example.test');
     expect(admin?.roles).toEqual(['administrator']);
+    // The operator's choice on the setup page turned the recovery-code master switch on.
+    expect((await loadRecoveryCodeSettings(web.env.deps.store)).enabled).toBe(true);
     const again = web.client();
     expect((await again.get(`/setup?token=${token}`)).statusCode).toBe(403);
     expect((await again.get('/sign-up')).statusCode).toBe(200);

@@ -51,6 +51,8 @@ ${errorBox(state.error)}
   <input id="email" name="email" type="email" autocomplete="username" required value="${state.email ?? ''}" autofocus>
   <label for="password">Password</label>
   <input id="password" name="password" type="password" autocomplete="new-password" minlength="8" required>
+  <div class="check"><input type="checkbox" id="recovery-codes" name="recoveryCodes" value="on" checked><label for="recovery-codes">Turn on recovery codes for everyone</label></div>
+  <p class="hint">Recovery codes let people back in when they lose their phone. You can change this later.</p>
   <button type="submit">Create administrator</button>
 </form>`;
 }

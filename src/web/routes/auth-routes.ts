@@ -159,6 +159,7 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
     const created = await createFirstAdmin(deps, {
       email,
       password: field(request, 'password', 4096),
+      enableRecoveryCodes: field(request, 'recoveryCodes', 8) === 'on',
       context: requestContext(request),
     });
     if (!created.ok) {
