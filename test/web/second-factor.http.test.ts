@@ -138,6 +138,58 @@ describe('the second sign-in step over HTTP', () => {
   });
 });
 
+describe('emailed codes over HTTP: the error paths', () => {
+  let web: WebTestApp;
+  beforeAll(async () => {
+    web = await createWebTestApp();
+    await configureRecoveryCodes(web.env);
+  });
+  afterAll(async () => web?.close());
+
+  test('asking for an email code without an email factor is 404; a wrong enrollment code 401; the 6th guess 429', async () => {
+    const client = web.client();
+    await signUpThroughPages(client, 'no-mail-factor@example.test');
+    await enableTotpThroughPages(client, web.env);
+    await client.post('/sign-out', {});
+    await client.follow(await passwordStep(client, 'no-mail-factor@example.test'));
+    const send = await client.post('/sign-in/two-factor/email/send', {});
+    expect(send.statusCode).toBe(404);
+    expect(alertText(send.body)).toBe(errorMessages.factor_not_found);
+
+    const enrolling = web.client();
+    await signUpThroughPages(enrolling, 'guesser@example.test');
+    const started = await enrolling.post('/settings/two-factor/email/start', {});
+    const factorId = started.body.match(/name="factorId" value="([^"]+)"/)?.[1] as string;
+    const code = lastCodeSentTo(web, 'guesser@example.test');
+    const wrong = code === '000000' ? '111111' : '000000';
+    for (let guess = 1; guess <= 5; guess += 1) {
+      const response = await enrolling.post('/settings/two-factor/email/confirm', { factorId, code: wrong });
+      expect(response.statusCode).toBe(401);
+    }
+    const sixth = await enrolling.post('/settings/two-factor/email/confirm', { factorId, code });
+    expect(sixth.statusCode).toBe(429);
+    expect(alertText(sixth.body)).toBe(errorMessages.email_code_attempts_exhausted);
+    // A new code (resend) works.
+    const resent = await enrolling.post('/settings/two-factor/email/resend', { factorId });
+    expect(resent.statusCode).toBe(200);
+    const fresh = lastCodeSentTo(web, 'guesser@example.test');
+    const confirmed = await enrolling.post('/settings/two-factor/email/confirm', { factorId, code: fresh });
+    expect(confirmed.statusCode).toBe(200);
+  });
+
+  test('an expired email code is 410 with a message to ask for a new one', async () => {
+    const client = web.client();
+    await signUpThroughPages(client, 'late@example.test');
+    const started = await client.post('/settings/two-factor/email/start', {});
+    const factorId = started.body.match(/name="factorId" value="([^"]+)"/)?.[1] as string;
+    const code = lastCodeSentTo(web, 'late@example.test');
+    web.env.clock.advance(10 * 60 * 1000);
+    const response = await client.post('/settings/two-factor/email/confirm', { factorId, code });
+    expect(response.statusCode).toBe(410);
+    expect(alertText(response.body)).toBe(errorMessages.email_code_expired);
+  });
+});
+
 function lastCodeSentTo(web: WebTestApp, email: string): string {
   const message = [...web.env.smtp.messages]
     .reverse()
