@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
-import type { Argon2idParams } from './recovery-code-digest.js';
+import {
+  type Argon2idParams,
+  MINIMUM_TEST_ARGON2ID_PARAMS,
+  OWASP_ARGON2ID_PARAMS,
+} from './recovery-code-digest.js';
 
 /** NIST SP 800-63B 5.1.1.2: at least 8 characters; verifiers SHOULD permit at least 64. */
 export const PASSWORD_MIN_LENGTH = 8;
@@ -13,18 +17,10 @@ export type PasswordProblem =
   | 'password_common'
   | 'password_contains_email';
 
-/** OWASP Password Storage CS, argon2id's first row (m=19 MiB, t=2, p=1). */
-export const PASSWORD_ARGON2ID_PARAMS: Argon2idParams = Object.freeze({
-  memoryCostKiB: 19456,
-  timeCost: 2,
-  parallelism: 1,
-});
+/** OWASP Password Storage CS, argon2id's first row (m=19 MiB, t=2, p=1): the recovery-code cost. */
+export const PASSWORD_ARGON2ID_PARAMS: Argon2idParams = OWASP_ARGON2ID_PARAMS;
 /** Tests and benchmarks only. */
-export const MINIMUM_TEST_PASSWORD_PARAMS: Argon2idParams = Object.freeze({
-  memoryCostKiB: 8,
-  timeCost: 1,
-  parallelism: 1,
-});
+export const MINIMUM_TEST_PASSWORD_PARAMS: Argon2idParams = MINIMUM_TEST_ARGON2ID_PARAMS;
 
 /**
  * 63B 5.1.1.2: Unicode passwords are normalized (NFKC) before they are checked or hashed, so the same

@@ -7,7 +7,6 @@ import fastifyHelmet from '@fastify/helmet';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../core/errors.js';
 import { resolveSession } from '../service/sessions.js';
-import { messagePage } from './pages/account-pages.js';
 import { registerAuthRoutes } from './routes/auth-routes.js';
 import { registerSecondFactorRoutes } from './routes/second-factor-routes.js';
 import { registerTwoFactorRoutes } from './routes/two-factor-routes.js';
@@ -15,9 +14,8 @@ import {
   CSRF_COOKIE,
   cookieAttributes,
   csrfBinding,
-  messageFor,
   SESSION_COOKIE,
-  sendPage,
+  sendMessagePage,
   statusFor,
 } from './web-context.js';
 import type { WebOptions } from './web-options.js';
@@ -79,16 +77,7 @@ export async function registerWeb(app: FastifyInstance, web: WebOptions): Promis
     reply: FastifyReply,
     code: ErrorCode,
     status = statusFor(code),
-  ) =>
-    sendPage(request, reply, web.deps, {
-      title: 'Sorry',
-      status,
-      body: messagePage({
-        heading: 'Sorry',
-        message: messageFor(code),
-        link: { href: '/', text: 'Go to the start page' },
-      }),
-    });
+  ) => sendMessagePage(request, reply, web.deps, { code, status });
 
   app.setNotFoundHandler((request, reply) => showError(request, reply, 'not_found'));
   app.setErrorHandler((error: FastifyError, request, reply) => {

@@ -6,6 +6,7 @@ import type { RequestContext, ServiceDeps } from '../service/deps.js';
 import type { ActiveSession } from '../service/sessions.js';
 import type { Html } from './html.js';
 import { layout } from './layout.js';
+import { messagePage } from './pages/account-pages.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -95,3 +96,32 @@ export function field(request: FastifyRequest, name: string, maxLength = 1024): 
 export function redirect(reply: FastifyReply, location: string): FastifyReply {
   return reply.code(303).header('cache-control', 'no-store').redirect(location, 303);
 }
+
+/** A page that only says what went wrong (in words) and where to go next, with the code's status. */
+export function sendMessagePage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: ServiceDeps,
+  input: {
+    code: ErrorCode;
+    heading?: string;
+    link?: { href: string; text: string };
+    status?: number;
+    extra?: string;
+  },
+): FastifyReply {
+  const heading = input.heading ?? 'Sorry';
+  return sendPage(request, reply, deps, {
+    title: heading,
+    status: input.status ?? errorStatus(input.code),
+    body: messagePage({
+      heading,
+      message: input.extra ? `${errorMessage(input.code)} ${input.extra}` : errorMessage(input.code),
+      link: input.link ?? { href: '/', text: 'Go to the start page' },
+    }),
+  });
+}
+
+export const SIGN_IN_LINK = { href: '/sign-in', text: 'Go to sign in' } as const;
+/** Where a signed-in person lands. */
+export const HOME = '/settings/two-factor';

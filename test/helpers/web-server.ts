@@ -1,6 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { buildApp } from '../../src/app.js';
+import { launchBrowser } from './browser.js';
 import { createTestEnvironment, type Engine, type TestEnvironment } from './service-deps.js';
 
 export interface RunningWebServer {
@@ -24,6 +27,37 @@ export async function startWebServer(engine: Engine = 'sqlite'): Promise<Running
     close: async () => {
       await app.close();
       await env.close();
+    },
+  };
+}
+
+/**
+ * One real server and one Chromium for a describe block: started before its tests (after `prepare`,
+ * e.g. the operator's settings), closed after them.
+ */
+export function useServerAndBrowser(prepare?: (server: RunningWebServer) => Promise<void>): {
+  readonly server: RunningWebServer;
+  readonly browser: Browser;
+} {
+  let server: RunningWebServer | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    server = await startWebServer();
+    await prepare?.(server);
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  return {
+    get server() {
+      if (!server) throw new Error('the server did not start (see the beforeAll failure)');
+      return server;
+    },
+    get browser() {
+      if (!browser) throw new Error('Chromium did not start (see the beforeAll failure)');
+      return browser;
     },
   };
 }

@@ -1,7 +1,7 @@
-import AxeBuilder from '@axe-core/playwright';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { browserAvailable, launchBrowser, newTestPage } from '../helpers/browser.js';
+import { AxeBuilder } from '@axe-core/playwright';
+import type { Page } from 'playwright-core';
+import { describe, expect, test } from 'vitest';
+import { browserAvailable, newTestPage } from '../helpers/browser.js';
 import {
   acknowledgeCodes,
   setUpAuthenticator,
@@ -11,24 +11,14 @@ import {
   uniqueEmail,
 } from '../helpers/browser-flows.js';
 import { configureRecoveryCodes } from '../helpers/mfa.js';
-import { type RunningWebServer, startWebServer } from '../helpers/web-server.js';
+import { useServerAndBrowser } from '../helpers/web-server.js';
 
 /**
  * Accessible and responsive: every page an end user touches passes axe-core's WCAG 2.1 A/AA rules, on a
  * desktop and on a 360 px phone screen without sideways scrolling.
  */
 describe.skipIf(!browserAvailable())('accessibility and small screens', () => {
-  let server: RunningWebServer;
-  let browser: Browser;
-  beforeAll(async () => {
-    server = await startWebServer();
-    await configureRecoveryCodes(server.env);
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const live = useServerAndBrowser((server) => configureRecoveryCodes(server.env));
 
   async function check(page: Page, label: string) {
     const results = await new AxeBuilder({ page })
@@ -48,26 +38,26 @@ describe.skipIf(!browserAvailable())('accessibility and small screens', () => {
     ['desktop', { width: 1000, height: 800 }],
     ['phone', { width: 360, height: 740 }],
   ] as const)('every end-user page passes on %s', async (_name, viewport) => {
-    const { context, page } = await newTestPage(browser, { viewport });
+    const { context, page } = await newTestPage(live.browser, { viewport });
     const email = uniqueEmail('a11y');
-    await page.goto(`${server.url}/sign-in`);
+    await page.goto(`${live.server.url}/sign-in`);
     await check(page, 'sign-in');
-    await page.goto(`${server.url}/sign-up`);
+    await page.goto(`${live.server.url}/sign-up`);
     await check(page, 'sign-up');
-    await signUp(page, server, email);
+    await signUp(page, live.server, email);
     await check(page, 'settings (off)');
     await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
     await page.locator('figure.qr svg').waitFor();
     await check(page, 'authenticator setup');
-    await page.goto(`${server.url}/settings/two-factor`);
-    await setUpAuthenticator(page, server);
+    await page.goto(`${live.server.url}/settings/two-factor`);
+    await setUpAuthenticator(page, live.server);
     await check(page, 'recovery codes');
     await acknowledgeCodes(page);
     await check(page, 'settings (on)');
     await page.getByRole('link', { name: 'Regenerate recovery codes' }).click();
     await check(page, 'step-up');
     await signOut(page);
-    await signInWithPassword(page, server, email);
+    await signInWithPassword(page, live.server, email);
     await page.waitForURL(/two-factor/);
     await check(page, 'second step');
     await page.getByRole('link', { name: 'Use a recovery code' }).click();
@@ -75,7 +65,7 @@ describe.skipIf(!browserAvailable())('accessibility and small screens', () => {
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.getByRole('alert').waitFor();
     await check(page, 'recovery code with an error');
-    await page.goto(`${server.url}/lost-access`);
+    await page.goto(`${live.server.url}/lost-access`);
     await check(page, 'lost access');
     await context.close();
   });

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { browserAvailable, launchBrowser, newTestPage, screenshotTo } from '../helpers/browser.js';
+import { describe, expect, test } from 'vitest';
+import { browserAvailable, newTestPage, screenshotTo } from '../helpers/browser.js';
 import {
   acknowledgeCodes,
   codesOnPage,
@@ -10,29 +9,19 @@ import {
   uniqueEmail,
 } from '../helpers/browser-flows.js';
 import { configureRecoveryCodes } from '../helpers/mfa.js';
-import { type RunningWebServer, startWebServer } from '../helpers/web-server.js';
+import { useServerAndBrowser } from '../helpers/web-server.js';
 
 const CODE_SHAPE = /^[0-9A-HJKMNP-TV-Z]{1,2}-[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$/;
 
 describe.skipIf(!browserAvailable())(
   'flow 1: set up two-factor in Chromium, codes shown exactly once',
   () => {
-    let server: RunningWebServer;
-    let browser: Browser;
-    beforeAll(async () => {
-      server = await startWebServer();
-      await configureRecoveryCodes(server.env);
-      browser = await launchBrowser();
-    });
-    afterAll(async () => {
-      await browser?.close();
-      await server?.close();
-    });
+    const live = useServerAndBrowser((server) => configureRecoveryCodes(server.env));
 
     test('authenticator app: QR + key, a correct code, then the codes with Copy, Download, Print and the saved-box', async () => {
-      const { context, page } = await newTestPage(browser);
-      await signUp(page, server, uniqueEmail('totp'));
-      await setUpAuthenticator(page, server);
+      const { context, page } = await newTestPage(live.browser);
+      await signUp(page, live.server, uniqueEmail('totp'));
+      await setUpAuthenticator(page, live.server);
 
       await expect.poll(() => page.locator('h1').textContent()).toBe('Save your recovery codes');
       const codes = await codesOnPage(page);
@@ -83,15 +72,15 @@ describe.skipIf(!browserAvailable())(
       await shownNowhere();
       await page.reload().catch(() => undefined);
       await shownNowhere();
-      await page.goto(`${server.url}/settings/two-factor`);
+      await page.goto(`${live.server.url}/settings/two-factor`);
       expect(await page.content()).not.toContain(codes[0]);
       await context.close();
     });
 
     test('without JavaScript the page still works: codes, a download link, the saved-box; Copy and Print stay hidden', async () => {
-      const { context, page } = await newTestPage(browser, { javaScriptEnabled: false });
-      await signUp(page, server, uniqueEmail('nojs'));
-      await setUpAuthenticator(page, server);
+      const { context, page } = await newTestPage(live.browser, { javaScriptEnabled: false });
+      await signUp(page, live.server, uniqueEmail('nojs'));
+      await setUpAuthenticator(page, live.server);
       expect(await codesOnPage(page)).toHaveLength(10);
       expect(await page.getByRole('button', { name: 'Copy' }).isVisible()).toBe(false);
       expect(await page.getByRole('button', { name: 'Print' }).isVisible()).toBe(false);
@@ -105,8 +94,8 @@ describe.skipIf(!browserAvailable())(
     });
 
     test('a wrong code keeps the QR page with a clear error; the enrollment still completes afterwards', async () => {
-      const { context, page } = await newTestPage(browser);
-      await signUp(page, server, uniqueEmail('wrong'));
+      const { context, page } = await newTestPage(live.browser);
+      await signUp(page, live.server, uniqueEmail('wrong'));
       await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
       await page.getByLabel('Enter the 6-digit code your app shows').fill('000000');
       await page.getByRole('button', { name: 'Verify and turn on' }).click();
@@ -116,11 +105,11 @@ describe.skipIf(!browserAvailable())(
     });
 
     test('email code as the factor: the code arrives over SMTP, and the codes are shown once', async () => {
-      const { context, page } = await newTestPage(browser);
+      const { context, page } = await newTestPage(live.browser);
       const email = uniqueEmail('mail');
-      await signUp(page, server, email);
+      await signUp(page, live.server, email);
       await page.getByRole('button', { name: 'Use email codes' }).click();
-      const message = [...server.env.smtp.messages].reverse().find((m) => m.to.includes(email));
+      const message = [...live.server.env.smtp.messages].reverse().find((m) => m.to.includes(email));
       const code = message?.text.match(/code is (\d+)/)?.[1] as string;
       await page.getByLabel('Email code').fill(code);
       await page.getByRole('button', { name: 'Verify and turn on' }).click();

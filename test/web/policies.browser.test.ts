@@ -1,6 +1,6 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { browserAvailable, launchBrowser, newTestPage } from '../helpers/browser.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, test } from 'vitest';
+import { browserAvailable, newTestPage } from '../helpers/browser.js';
 import {
   acknowledgeCodes,
   codesOnPage,
@@ -11,25 +11,16 @@ import {
   uniqueEmail,
 } from '../helpers/browser-flows.js';
 import { configureRecoveryCodes } from '../helpers/mfa.js';
-import { type RunningWebServer, startWebServer } from '../helpers/web-server.js';
+import { useServerAndBrowser } from '../helpers/web-server.js';
 
 /** Flow 3: what happens after a recovery code is the operator's post-recovery policy. */
 describe.skipIf(!browserAvailable())('flow 3: the post-recovery policy, in Chromium', () => {
-  let server: RunningWebServer;
-  let browser: Browser;
-  beforeAll(async () => {
-    server = await startWebServer();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const live = useServerAndBrowser();
 
   async function personSignedOut(page: Page) {
     const email = uniqueEmail('policy');
-    await signUp(page, server, email);
-    await setUpAuthenticator(page, server);
+    await signUp(page, live.server, email);
+    await setUpAuthenticator(page, live.server);
     const codes = await codesOnPage(page);
     await acknowledgeCodes(page);
     await signOut(page);
@@ -37,15 +28,15 @@ describe.skipIf(!browserAvailable())('flow 3: the post-recovery policy, in Chrom
   }
 
   async function useRecoveryCode(page: Page, email: string, code: string) {
-    await signInWithPassword(page, server, email);
+    await signInWithPassword(page, live.server, email);
     await page.getByRole('link', { name: 'Use a recovery code' }).click();
     await page.getByLabel('Recovery code').fill(code);
     await page.getByRole('button', { name: 'Verify' }).click();
   }
 
   test('continue: signed in with "K codes left", and a prompt to regenerate once at the low threshold', async () => {
-    await configureRecoveryCodes(server.env, { policy: 'continue', codesPerSet: 5, lowThreshold: 3 });
-    const { context, page } = await newTestPage(browser);
+    await configureRecoveryCodes(live.server.env, { policy: 'continue', codesPerSet: 5, lowThreshold: 3 });
+    const { context, page } = await newTestPage(live.browser);
     const { email, codes } = await personSignedOut(page);
     expect(codes).toHaveLength(5);
     await useRecoveryCode(page, email, codes[0] as string);
@@ -60,8 +51,12 @@ describe.skipIf(!browserAvailable())('flow 3: the post-recovery policy, in Chrom
   });
 
   test('disable_mfa: signed in, two-factor turned off, and sent to set it up again with an explanation', async () => {
-    await configureRecoveryCodes(server.env, { policy: 'disable_mfa', codesPerSet: 10, lowThreshold: 3 });
-    const { context, page } = await newTestPage(browser);
+    await configureRecoveryCodes(live.server.env, {
+      policy: 'disable_mfa',
+      codesPerSet: 10,
+      lowThreshold: 3,
+    });
+    const { context, page } = await newTestPage(live.browser);
     const { email, codes } = await personSignedOut(page);
     await useRecoveryCode(page, email, codes[3] as string);
     await expect.poll(() => page.locator('h1').textContent()).toBe('Two-factor authentication is off');
@@ -71,14 +66,14 @@ describe.skipIf(!browserAvailable())('flow 3: the post-recovery policy, in Chrom
     expect(await page.locator('#mfa-status').textContent()).toBe('off');
     // The other codes died with it: the next sign-in needs no second factor, and a code is no longer asked.
     await signOut(page);
-    await signInWithPassword(page, server, email);
+    await signInWithPassword(page, live.server, email);
     await page.waitForURL(/\/settings\/two-factor/);
     await context.close();
   });
 
   test('rotate: signed in and shown the replacement codes once; the old set is dead', async () => {
-    await configureRecoveryCodes(server.env, { policy: 'rotate', codesPerSet: 10, lowThreshold: 3 });
-    const { context, page } = await newTestPage(browser);
+    await configureRecoveryCodes(live.server.env, { policy: 'rotate', codesPerSet: 10, lowThreshold: 3 });
+    const { context, page } = await newTestPage(live.browser);
     const { email, codes } = await personSignedOut(page);
     await useRecoveryCode(page, email, codes[0] as string);
     await expect.poll(() => page.locator('h1').textContent()).toBe('Your new recovery codes');
@@ -89,7 +84,7 @@ describe.skipIf(!browserAvailable())('flow 3: the post-recovery policy, in Chrom
     await signOut(page);
     await useRecoveryCode(page, email, codes[1] as string);
     await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('not valid');
-    await page.goto(`${server.url}/sign-in/recovery`);
+    await page.goto(`${live.server.url}/sign-in/recovery`);
     await page.getByLabel('Recovery code').fill(replacement[0] as string);
     await page.getByRole('button', { name: 'Verify' }).click();
     await expect.poll(() => page.locator('h1').textContent()).toBe('Your new recovery codes');

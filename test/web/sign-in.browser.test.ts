@@ -1,7 +1,7 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, test } from 'vitest';
 import { errorMessages } from '../../src/core/errors.js';
-import { browserAvailable, launchBrowser, newTestPage, screenshotTo } from '../helpers/browser.js';
+import { browserAvailable, newTestPage, screenshotTo } from '../helpers/browser.js';
 import {
   acknowledgeCodes,
   codesOnPage,
@@ -13,28 +13,18 @@ import {
   uniqueEmail,
 } from '../helpers/browser-flows.js';
 import { configureRecoveryCodes } from '../helpers/mfa.js';
-import { type RunningWebServer, startWebServer } from '../helpers/web-server.js';
+import { useServerAndBrowser } from '../helpers/web-server.js';
 
 describe.skipIf(!browserAvailable())(
   'flows 2, 5 and 6: sign in with a second factor or a recovery code',
   () => {
-    let server: RunningWebServer;
-    let browser: Browser;
-    beforeAll(async () => {
-      server = await startWebServer();
-      await configureRecoveryCodes(server.env);
-      browser = await launchBrowser();
-    });
-    afterAll(async () => {
-      await browser?.close();
-      await server?.close();
-    });
+    const live = useServerAndBrowser((server) => configureRecoveryCodes(server.env));
 
     /** A person with an authenticator app and saved codes, signed out. */
     async function enrolledPerson(page: Page) {
       const email = uniqueEmail('signin');
-      await signUp(page, server, email);
-      const { secret } = await setUpAuthenticator(page, server);
+      await signUp(page, live.server, email);
+      const { secret } = await setUpAuthenticator(page, live.server);
       const codes = await codesOnPage(page);
       await acknowledgeCodes(page);
       await signOut(page);
@@ -44,11 +34,11 @@ describe.skipIf(!browserAvailable())(
     const alert = (page: Page) => page.getByRole('alert').first().textContent();
 
     test('password, then the authenticator code: signed in', async () => {
-      const { context, page } = await newTestPage(browser);
+      const { context, page } = await newTestPage(live.browser);
       const { email, secret } = await enrolledPerson(page);
-      await signInWithPassword(page, server, email);
+      await signInWithPassword(page, live.server, email);
       await page.waitForURL(/\/sign-in\/two-factor/);
-      await page.getByLabel('Authentication code').fill(currentCode(server, secret));
+      await page.getByLabel('Authentication code').fill(currentCode(live.server, secret));
       await page.getByRole('button', { name: 'Verify' }).click();
       await page.waitForURL(/\/settings\/two-factor/);
       expect(await page.locator('#mfa-status').textContent()).toBe('on');
@@ -56,9 +46,9 @@ describe.skipIf(!browserAvailable())(
     });
 
     test('"Use a recovery code": case, spaces and dashes do not matter; a used or unknown code gets a clear message; the user is emailed', async () => {
-      const { context, page } = await newTestPage(browser, { viewport: { width: 800, height: 640 } });
+      const { context, page } = await newTestPage(live.browser, { viewport: { width: 800, height: 640 } });
       const { email, codes } = await enrolledPerson(page);
-      await signInWithPassword(page, server, email);
+      await signInWithPassword(page, live.server, email);
       await page.waitForURL(/\/sign-in\/two-factor/);
       await expect.poll(() => page.getByRole('link', { name: 'Use a recovery code' }).isVisible()).toBe(true);
       await screenshotTo(page, 'sign-in-second-step.png');
@@ -70,15 +60,15 @@ describe.skipIf(!browserAvailable())(
       await page.getByRole('button', { name: 'Verify' }).click();
       await expect.poll(() => alert(page)).toBe(errorMessages.invalid_code);
 
-      const before = server.env.smtp.messages.length;
+      const before = live.server.env.smtp.messages.length;
       await page.getByLabel('Recovery code').fill(`  ${first.toLowerCase().replaceAll('-', ' ')} `);
       await page.getByRole('button', { name: 'Verify' }).click();
       await expect.poll(() => page.locator('h1').textContent()).toBe('You are signed in');
       expect(await page.textContent('main')).toContain('You have 9 recovery codes left');
 
-      // Flow 6: an email with the time, IP, browser and codes left.
-      await expect.poll(() => server.env.smtp.messages.length).toBeGreaterThan(before);
-      const notice = server.env.smtp.messages.find(
+      // Flow 6: an email with the time, IP, live.browser and codes left.
+      await expect.poll(() => live.server.env.smtp.messages.length).toBeGreaterThan(before);
+      const notice = live.server.env.smtp.messages.find(
         (m, i) => i >= before && m.subject.includes('recovery code was used'),
       );
       expect(notice?.to).toContain(email);
@@ -89,7 +79,7 @@ describe.skipIf(!browserAvailable())(
       expect(notice?.text).not.toContain(first);
 
       await signOut(page);
-      await signInWithPassword(page, server, email);
+      await signInWithPassword(page, live.server, email);
       await page.getByRole('link', { name: 'Use a recovery code' }).click();
       await page.getByLabel('Recovery code').fill(first);
       await page.getByRole('button', { name: 'Verify' }).click();
@@ -98,9 +88,9 @@ describe.skipIf(!browserAvailable())(
     });
 
     test('flow 5: lost everything explains that support resets it and what they will need', async () => {
-      const { context, page } = await newTestPage(browser);
+      const { context, page } = await newTestPage(live.browser);
       const { email } = await enrolledPerson(page);
-      await signInWithPassword(page, server, email);
+      await signInWithPassword(page, live.server, email);
       await page.getByRole('link', { name: 'Lost access to everything?' }).click();
       await page.waitForURL(/\/lost-access/);
       const text = (await page.textContent('main')) ?? '';

@@ -4,21 +4,22 @@ import type { ErrorCode } from '../../core/errors.js';
 import { signInWithPassword, signUp } from '../../service/accounts.js';
 import { createFirstAdmin, needsFirstAdmin } from '../../service/first-admin.js';
 import { endSession, startSession } from '../../service/sessions.js';
-import { lostAccessPage, messagePage, setupPage, signInPage, signUpPage } from '../pages/account-pages.js';
+import { lostAccessPage, setupPage, signInPage, signUpPage } from '../pages/account-pages.js';
 import {
   clearSessionCookie,
   csrfToken,
   field,
+  HOME,
   messageFor,
   redirect,
   requestContext,
+  SIGN_IN_LINK,
+  sendMessagePage,
   sendPage,
   setSessionCookie,
   statusFor,
 } from '../web-context.js';
 import { noticeFor, type WebOptions } from '../web-options.js';
-
-const HOME = '/settings/two-factor';
 
 export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void {
   const { deps } = web;
@@ -140,11 +141,7 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
     });
 
   const refuseSetup = (request: FastifyRequest, reply: FastifyReply) =>
-    sendPage(request, reply, deps, {
-      title: 'Setup link',
-      status: statusFor('setup_token_invalid'),
-      body: lostAccessMessage('setup_token_invalid'),
-    });
+    sendMessagePage(request, reply, deps, { code: 'setup_token_invalid', link: SIGN_IN_LINK });
 
   app.get('/setup', async (request, reply) => {
     const token = String((request.query as { token?: unknown }).token ?? '');
@@ -182,12 +179,4 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
       body: lostAccessPage({ siteName: deps.options.issuer }),
     }),
   );
-}
-
-function lostAccessMessage(code: ErrorCode) {
-  return messagePage({
-    heading: 'Sorry',
-    message: messageFor(code),
-    link: { href: '/sign-in', text: 'Go to sign in' },
-  });
 }

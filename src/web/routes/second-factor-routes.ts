@@ -5,7 +5,6 @@ import { secondFactorChoices } from '../../service/manage-mfa.js';
 import { rotateSession } from '../../service/sessions.js';
 import { verifyRecoveryCode } from '../../service/verify-recovery-code.js';
 import { verifyTotp } from '../../service/verify-totp.js';
-import { messagePage } from '../pages/account-pages.js';
 import {
   mfaDisabledAfterRecoveryPage,
   recoveryCodeFormPage,
@@ -16,16 +15,17 @@ import { recoveryCodesShownPage } from '../pages/two-factor-pages.js';
 import {
   csrfToken,
   field,
+  HOME,
   messageFor,
   redirect,
   requestContext,
+  SIGN_IN_LINK,
+  sendMessagePage,
   sendPage,
   statusFor,
 } from '../web-context.js';
 import type { WebOptions } from '../web-options.js';
 import { adoptSession } from './session-guards.js';
-
-const HOME = '/settings/two-factor';
 
 /**
  * The second sign-in step. Every route needs a session in the `second_factor` stage (a correct password
@@ -39,14 +39,10 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
     request.auth?.record.stage === 'second_factor' ? request.auth : undefined;
 
   const expired = (request: FastifyRequest, reply: FastifyReply) =>
-    sendPage(request, reply, deps, {
-      title: 'Sign in again',
-      status: statusFor('sign_in_expired'),
-      body: messagePage({
-        heading: 'Sign in again',
-        message: messageFor('sign_in_expired'),
-        link: { href: '/sign-in', text: 'Go to sign in' },
-      }),
+    sendMessagePage(request, reply, deps, {
+      code: 'sign_in_expired',
+      heading: 'Sign in again',
+      link: SIGN_IN_LINK,
     });
 
   const showStep = async (

@@ -11,7 +11,6 @@ import type { IssuedRecoveryCodeSet } from '../../service/prepare-recovery-code-
 import type { ActiveSession } from '../../service/sessions.js';
 import { rotateSession } from '../../service/sessions.js';
 import { verifyStepUp } from '../../service/step-up.js';
-import { messagePage } from '../pages/account-pages.js';
 import {
   emailEnrollPage,
   overviewPage,
@@ -22,16 +21,17 @@ import {
 import {
   csrfToken,
   field,
+  HOME,
   messageFor,
   redirect,
   requestContext,
+  SIGN_IN_LINK,
+  sendMessagePage,
   sendPage,
   statusFor,
 } from '../web-context.js';
 import { noticeFor, type WebOptions } from '../web-options.js';
 import { adoptSession } from './session-guards.js';
-
-const HOME = '/settings/two-factor';
 
 /** Settings → Two-factor authentication: methods, recovery codes, and the changes that need step-up. */
 export function registerTwoFactorRoutes(app: FastifyInstance, web: WebOptions): void {
@@ -45,14 +45,10 @@ export function registerTwoFactorRoutes(app: FastifyInstance, web: WebOptions): 
   const notSignedIn = (request: FastifyRequest, reply: FastifyReply) =>
     request.method === 'GET'
       ? redirect(reply, '/sign-in?notice=session-expired')
-      : sendPage(request, reply, deps, {
-          title: 'Sign in',
-          status: statusFor('not_signed_in'),
-          body: messagePage({
-            heading: 'Sign in',
-            message: messageFor('not_signed_in'),
-            link: { href: '/sign-in', text: 'Go to sign in' },
-          }),
+      : sendMessagePage(request, reply, deps, {
+          code: 'not_signed_in',
+          heading: 'Sign in',
+          link: SIGN_IN_LINK,
         });
 
   const withUser =
@@ -252,19 +248,15 @@ export function registerTwoFactorRoutes(app: FastifyInstance, web: WebOptions): 
   app.post(
     `${HOME}/recovery-codes/acknowledge`,
     csrf,
-    withUser(async (request, reply, session) => {
+    withUser(async (request, reply) => {
       if (field(request, 'saved', 16) !== 'yes') {
-        return sendPage(request, reply, deps, {
-          title: 'Save your recovery codes',
-          status: statusFor('codes_not_acknowledged'),
-          body: messagePage({
-            heading: 'Save your recovery codes',
-            message: `${messageFor('codes_not_acknowledged')} If you no longer have the codes page, generate a new set.`,
-            link: { href: `${HOME}/recovery-codes/regenerate`, text: 'Generate new recovery codes' },
-          }),
+        return sendMessagePage(request, reply, deps, {
+          code: 'codes_not_acknowledged',
+          heading: 'Save your recovery codes',
+          extra: 'If you no longer have the codes page, generate a new set.',
+          link: { href: `${HOME}/recovery-codes/regenerate`, text: 'Generate new recovery codes' },
         });
       }
-      void session;
       return redirect(reply, `${HOME}?notice=codes-saved`);
     }),
   );
