@@ -17,6 +17,15 @@ export interface Store {
   findUserById(userId: string): Promise<UserRecord | undefined>;
   setUserRoles(userId: string, roles: readonly string[]): Promise<void>;
   countUsers(): Promise<number>;
+  /** Roles administrators added (the built-in ones are not stored). */
+  listCustomRoles(): Promise<string[]>;
+  /** Adds a role; `added` is false when it already exists. */
+  addCustomRole(name: string, at: Date): Promise<{ added: boolean }>;
+  /**
+   * Users that have a recovery-code set, ordered by email then id (keyset pagination: pass the last row's
+   * email and id as `after`), optionally only emails starting with `emailPrefix` (case-insensitive).
+   */
+  listUsersWithCodes(query: UsersWithCodesQuery): Promise<UserWithCodes[]>;
 
   // Second factors (TOTP and email). A factor is pending until `confirmedAt` is set.
   createFactor(factor: NewFactor): Promise<void>;
@@ -51,6 +60,8 @@ export interface Store {
   getRecoveryCodeSummary(userId: string): Promise<RecoveryCodeSummary | undefined>;
   /** Deletes the user's set; returns whether there was one. */
   deleteRecoveryCodeSet(userId: string): Promise<{ deleted: boolean }>;
+  /** How many sets have each `remaining` value (maintained counters: exact and cheap at any scale). */
+  getRecoveryCodeSetCounts(): Promise<{ remaining: number; sets: number }[]>;
 
   // Email one-time codes, bound to the sign-in attempt that asked for them.
   /** Stores `challenge` and kills every earlier challenge of the same sign-in attempt (a resend). */
@@ -89,6 +100,23 @@ export interface Store {
   appendAuditEvent(event: AuditEventInput): Promise<AuditEvent>;
   /** Newest first. */
   listAuditEvents(query: AuditQuery): Promise<AuditEvent[]>;
+  /** Oldest first, after `afterSeq`: for verifying the chain and streaming exports. */
+  listAuditEventsAscending(query: AuditQuery & { afterSeq?: number }): Promise<AuditEvent[]>;
+  getAuditChainHead(): Promise<AuditChainHead>;
+  /**
+   * Deletes the events before `before` and anchors the chain at the first kept event (its seq and the
+   * hash it links to), so the rest stays verifiable. Returns how many went.
+   */
+  purgeAuditEventsBefore(before: Date): Promise<{ purged: number }>;
+  /**
+   * Events per action per UTC quarter hour, from counters maintained by every append (not a scan).
+   * `from` and `to` (exclusive) are rounded down to quarter hours.
+   */
+  countAuditEventsByBucket(query: {
+    actions: readonly string[];
+    from: Date;
+    to: Date;
+  }): Promise<AuditBucketCount[]>;
 }
 
 export interface NewUser {
@@ -175,6 +203,37 @@ export interface NewSession {
 }
 
 export type SessionRecord = NewSession;
+
+export interface UsersWithCodesQuery {
+  emailPrefix?: string;
+  after?: { email: string; id: string };
+  limit: number;
+}
+
+export interface UserWithCodes {
+  id: string;
+  email: string;
+  roles: string[];
+  total: number;
+  remaining: number;
+  generatedAt: Date;
+  lastUsedAt: Date | null;
+}
+
+export interface AuditChainHead {
+  lastSeq: number;
+  lastHash: string;
+  anchorSeq: number;
+  anchorHash: string;
+}
+
+export interface AuditBucketCount {
+  bucketStart: Date;
+  action: string;
+  events: number;
+}
+
+export const AUDIT_BUCKET_MS = 15 * 60 * 1000;
 
 export interface AuditQuery {
   userId?: string;

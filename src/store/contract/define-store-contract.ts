@@ -1,4 +1,5 @@
 import { describe } from 'vitest';
+import { defineAdminContract } from './admin.contract.js';
 import { defineAuditAndTransactionContract } from './audit-transactions.contract.js';
 import { defineConcurrencyContract } from './concurrency.contract.js';
 import { defineEmailOtpAndSettingsContract } from './email-otp-settings.contract.js';
@@ -20,6 +21,7 @@ export function defineStoreContract(name: string, makeStore: MakeStore): void {
     defineAuditAndTransactionContract(makeStore);
     defineConcurrencyContract(makeStore);
     defineSessionContract(makeStore);
+    defineAdminContract(makeStore);
   });
 }
 

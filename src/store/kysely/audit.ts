@@ -1,5 +1,5 @@
 import { type AuditEvent, type AuditEventInput, hashAuditEvent } from '../../core/audit.js';
-import type { AuditQuery } from '../store.js';
+import { AUDIT_BUCKET_MS, type AuditBucketCount, type AuditChainHead, type AuditQuery } from '../store.js';
 import type { StoreContext } from './context.js';
 import type { AuditEventsTable } from './database.js';
 
@@ -36,23 +36,117 @@ export async function appendAuditEvent(ctx: StoreContext, event: AuditEventInput
       })
       .execute();
     await db.updateTable('audit_chain_head').set({ last_hash: hash }).where('id', '=', 1).execute();
+    // The statistics' counter, in the same transaction: exact, and only appenders (already serialized) touch it.
+    const bucketStart = event.at.getTime() - (event.at.getTime() % AUDIT_BUCKET_MS);
+    await db
+      .insertInto('audit_counts')
+      .values({ bucket_start: bucketStart, action: event.action, events: 1 })
+      .onConflict((conflict) =>
+        conflict
+          .columns(['bucket_start', 'action'])
+          .doUpdateSet((eb) => ({ events: eb('audit_counts.events', '+', 1) })),
+      )
+      .execute();
     return { ...event, seq, prevHash: head.last_hash, hash };
   });
 }
 
-export async function listAuditEvents(ctx: StoreContext, query: AuditQuery): Promise<AuditEvent[]> {
-  const rows = await ctx.db
+function filtered(ctx: StoreContext, query: AuditQuery) {
+  return ctx.db
     .selectFrom('audit_events')
     .selectAll()
-    .$if(query.userId !== undefined, (q) => q.where('user_id', '=', query.userId!))
-    .$if(query.action !== undefined, (q) => q.where('action', '=', query.action!))
-    .$if(query.since !== undefined, (q) => q.where('at', '>=', query.since!.getTime()))
-    .$if(query.until !== undefined, (q) => q.where('at', '<', query.until!.getTime()))
-    .$if(query.beforeSeq !== undefined, (q) => q.where('seq', '<', query.beforeSeq!))
+    .$if(query.userId !== undefined, (q) => q.where('user_id', '=', query.userId as string))
+    .$if(query.action !== undefined, (q) => q.where('action', '=', query.action as string))
+    .$if(query.since !== undefined, (q) => q.where('at', '>=', (query.since as Date).getTime()))
+    .$if(query.until !== undefined, (q) => q.where('at', '<', (query.until as Date).getTime()));
+}
+
+export async function listAuditEvents(ctx: StoreContext, query: AuditQuery): Promise<AuditEvent[]> {
+  const rows = await filtered(ctx, query)
+    .$if(query.beforeSeq !== undefined, (q) => q.where('seq', '<', query.beforeSeq as number))
     .orderBy('seq', 'desc')
     .limit(query.limit)
     .execute();
   return rows.map(toAuditEvent);
+}
+
+export async function listAuditEventsAscending(
+  ctx: StoreContext,
+  query: AuditQuery & { afterSeq?: number },
+): Promise<AuditEvent[]> {
+  const rows = await filtered(ctx, query)
+    .$if(query.afterSeq !== undefined, (q) => q.where('seq', '>', query.afterSeq as number))
+    .orderBy('seq', 'asc')
+    .limit(query.limit)
+    .execute();
+  return rows.map(toAuditEvent);
+}
+
+export async function getAuditChainHead(ctx: StoreContext): Promise<AuditChainHead> {
+  const row = await ctx.db
+    .selectFrom('audit_chain_head')
+    .selectAll()
+    .where('id', '=', 1)
+    .executeTakeFirstOrThrow();
+  return {
+    lastSeq: row.last_seq,
+    lastHash: row.last_hash,
+    anchorSeq: row.anchor_seq,
+    anchorHash: row.anchor_hash,
+  };
+}
+
+export async function purgeAuditEventsBefore(ctx: StoreContext, before: Date): Promise<{ purged: number }> {
+  return ctx.atomic(async (db) => {
+    // The chain head's lock: no append interleaves, so "the first kept event" is well defined.
+    await db
+      .updateTable('audit_chain_head')
+      .set((eb) => ({ last_seq: eb('last_seq', '+', 0) }))
+      .where('id', '=', 1)
+      .execute();
+    const firstKept = await db
+      .selectFrom('audit_events')
+      .select(['seq', 'prev_hash'])
+      .where('at', '>=', before.getTime())
+      .orderBy('seq', 'asc')
+      .limit(1)
+      .executeTakeFirst();
+    // Nothing kept: anchor after the last event, on the head's hash, so the next append still links.
+    const head = await db
+      .selectFrom('audit_chain_head')
+      .select(['last_seq', 'last_hash'])
+      .where('id', '=', 1)
+      .executeTakeFirstOrThrow();
+    const anchor = firstKept
+      ? { anchor_seq: firstKept.seq, anchor_hash: firstKept.prev_hash }
+      : { anchor_seq: head.last_seq + 1, anchor_hash: head.last_hash };
+    const deleted = await db
+      .deleteFrom('audit_events')
+      .where('seq', '<', anchor.anchor_seq)
+      .executeTakeFirst();
+    await db.updateTable('audit_chain_head').set(anchor).where('id', '=', 1).execute();
+    return { purged: Number(deleted.numDeletedRows) };
+  });
+}
+
+export async function countAuditEventsByBucket(
+  ctx: StoreContext,
+  query: { actions: readonly string[]; from: Date; to: Date },
+): Promise<AuditBucketCount[]> {
+  if (query.actions.length === 0) return [];
+  const rows = await ctx.db
+    .selectFrom('audit_counts')
+    .select(['bucket_start', 'action', 'events'])
+    .where('action', 'in', [...query.actions])
+    .where('bucket_start', '>=', query.from.getTime() - (query.from.getTime() % AUDIT_BUCKET_MS))
+    .where('bucket_start', '<', query.to.getTime())
+    .orderBy('bucket_start')
+    .execute();
+  return rows.map((row) => ({
+    bucketStart: new Date(row.bucket_start),
+    action: row.action,
+    events: Number(row.events),
+  }));
 }
 
 function toAuditEvent(row: AuditEventsTable): AuditEvent {

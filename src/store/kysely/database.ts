@@ -16,6 +16,9 @@ export interface Database {
   audit_events: AuditEventsTable;
   audit_chain_head: AuditChainHeadTable;
   sessions: SessionsTable;
+  roles: RolesTable;
+  recovery_code_set_counts: RecoveryCodeSetCountsTable;
+  audit_counts: AuditCountsTable;
 }
 
 export interface UsersTable {
@@ -101,6 +104,9 @@ export interface AuditChainHeadTable {
   id: number;
   last_seq: number;
   last_hash: string;
+  /** After a retention purge: the first kept event's seq and the hash it links to (0 and genesis before). */
+  anchor_seq: Generated<number>;
+  anchor_hash: Generated<string>;
 }
 
 export interface SessionsTable {
@@ -114,4 +120,23 @@ export interface SessionsTable {
   expires_at: number;
   ip: string | null;
   user_agent: string | null;
+}
+
+export interface RolesTable {
+  name: string;
+  created_at: number;
+}
+
+export interface RecoveryCodeSetCountsTable {
+  /** A `remaining` value, 0..32. */
+  remaining: number;
+  /** How many sets have it now. */
+  sets: number;
+}
+
+export interface AuditCountsTable {
+  /** Start of a UTC quarter hour, epoch ms. */
+  bucket_start: number;
+  action: string;
+  events: number;
 }

@@ -36,6 +36,9 @@ function bind(db: Kysely<Database>, engine: Engine, inTransaction: boolean): Sto
     findUserById: (userId) => users.findUserById(ctx, userId),
     setUserRoles: (userId, roles) => users.setUserRoles(ctx, userId, roles),
     countUsers: () => users.countUsers(ctx),
+    listCustomRoles: () => users.listCustomRoles(ctx),
+    addCustomRole: (name, at) => users.addCustomRole(ctx, name, at),
+    listUsersWithCodes: (query) => users.listUsersWithCodes(ctx, query),
 
     createFactor: (factor) => factors.createFactor(ctx, factor),
     findFactor: (userId, factorId) => factors.findFactor(ctx, userId, factorId),
@@ -50,6 +53,7 @@ function bind(db: Kysely<Database>, engine: Engine, inTransaction: boolean): Sto
     consumeRecoveryCode: (setId, slot, at) => recoveryCodes.consumeRecoveryCode(ctx, setId, slot, at),
     getRecoveryCodeSummary: (userId) => recoveryCodes.getRecoveryCodeSummary(ctx, userId),
     deleteRecoveryCodeSet: (userId) => recoveryCodes.deleteRecoveryCodeSet(ctx, userId),
+    getRecoveryCodeSetCounts: () => recoveryCodes.getRecoveryCodeSetCounts(ctx),
 
     replaceEmailOtpChallenge: (challenge) => emailOtp.replaceEmailOtpChallenge(ctx, challenge),
     findEmailOtpChallenge: (attemptId) => emailOtp.findEmailOtpChallenge(ctx, attemptId),
@@ -71,6 +75,10 @@ function bind(db: Kysely<Database>, engine: Engine, inTransaction: boolean): Sto
 
     appendAuditEvent: (event) => audit.appendAuditEvent(ctx, event),
     listAuditEvents: (query) => audit.listAuditEvents(ctx, query),
+    listAuditEventsAscending: (query) => audit.listAuditEventsAscending(ctx, query),
+    getAuditChainHead: () => audit.getAuditChainHead(ctx),
+    purgeAuditEventsBefore: (before) => audit.purgeAuditEventsBefore(ctx, before),
+    countAuditEventsByBucket: (query) => audit.countAuditEventsByBucket(ctx, query),
   };
   return store;
 }

@@ -5,7 +5,7 @@ import type { Database } from './database.js';
 
 /*
  * Lock order, the same in every method here so no two of them deadlock on PostgreSQL:
- * user row -> code rows -> set row -> (audit chain head, taken last by the caller).
+ * user row -> code rows -> set row -> set-count rows (ascending) -> (audit chain head, taken last by the caller).
  * consumeRecoveryCode takes user row -> code row -> set row; replacement and deletion take user row -> code rows
  * (deleted explicitly, before the set, rather than through ON DELETE CASCADE, which would lock the set
  * row first and invert the order against a concurrent consume).
@@ -24,7 +24,16 @@ export async function replaceRecoveryCodeSet(
     if (!(await bumpCodeSetVersion(db, userId))) {
       throw new Error(`replaceRecoveryCodeSet: no user ${userId}`);
     }
-    await deleteSetOf(db, userId);
+    const old = await deleteSetOf(db, userId);
+    await adjustSetCounts(
+      db,
+      old === undefined
+        ? [[set.codes.length, 1]]
+        : [
+            [old, -1],
+            [set.codes.length, 1],
+          ],
+    );
     await db
       .insertInto('recovery_code_sets')
       .values({
@@ -91,11 +100,16 @@ export async function consumeRecoveryCode(
     // The counter moves in the same transaction, relative to the committed value (`remaining - 1` is
     // evaluated after any concurrent consumer of another code commits), so two different codes used at
     // once both count and no consumed code is "resurrected" by a stale write-back.
-    await db
+    const set = await db
       .updateTable('recovery_code_sets')
       .set((eb) => ({ remaining: eb('remaining', '-', 1), last_used_at: at.getTime() }))
       .where('id', '=', setId)
-      .execute();
+      .returning('remaining')
+      .executeTakeFirstOrThrow();
+    await adjustSetCounts(db, [
+      [set.remaining + 1, -1],
+      [set.remaining, 1],
+    ]);
     return { consumed: true };
   });
 }
@@ -127,7 +141,9 @@ export async function deleteRecoveryCodeSet(
   return ctx.atomic(async (db) => {
     // Same lock order as a replacement (user row first), so a deletion and a regeneration serialize.
     if (!(await bumpCodeSetVersion(db, userId))) return { deleted: false };
-    return { deleted: await deleteSetOf(db, userId) };
+    const old = await deleteSetOf(db, userId);
+    if (old !== undefined) await adjustSetCounts(db, [[old, -1]]);
+    return { deleted: old !== undefined };
   });
 }
 
@@ -140,14 +156,60 @@ async function bumpCodeSetVersion(db: Kysely<Database>, userId: string): Promise
   return changedExactlyOne(result);
 }
 
-/** Codes first, then the set: see the lock order above. */
-async function deleteSetOf(db: Kysely<Database>, userId: string): Promise<boolean> {
+/** Codes first, then the set: see the lock order above. Returns the deleted set's `remaining`. */
+async function deleteSetOf(db: Kysely<Database>, userId: string): Promise<number | undefined> {
   await db
     .deleteFrom('recovery_codes')
     .where('set_id', 'in', (eb) =>
       eb.selectFrom('recovery_code_sets').select('id').where('user_id', '=', userId),
     )
     .execute();
-  const deleted = await db.deleteFrom('recovery_code_sets').where('user_id', '=', userId).executeTakeFirst();
-  return deleted.numDeletedRows > 0n;
+  const deleted = await db
+    .deleteFrom('recovery_code_sets')
+    .where('user_id', '=', userId)
+    .returning('remaining')
+    .executeTakeFirst();
+  return deleted?.remaining;
+}
+
+/**
+ * Moves sets between `remaining` buckets in the same transaction as the change itself, so the counts
+ * are exact. Rows are touched in ascending order, so two transactions never lock them in opposite order.
+ */
+async function adjustSetCounts(db: Kysely<Database>, changes: readonly (readonly [number, number])[]) {
+  const merged = new Map<number, number>();
+  for (const [remaining, delta] of changes) merged.set(remaining, (merged.get(remaining) ?? 0) + delta);
+  for (const [remaining, delta] of [...merged].sort(([a], [b]) => a - b)) {
+    if (delta === 0) continue;
+    if (delta < 0) {
+      // A set leaving a bucket was counted into it, so the row exists (the CHECK catches a drift).
+      await db
+        .updateTable('recovery_code_set_counts')
+        .set((eb) => ({ sets: eb('sets', '+', delta) }))
+        .where('remaining', '=', remaining)
+        .execute();
+      continue;
+    }
+    await db
+      .insertInto('recovery_code_set_counts')
+      .values({ remaining, sets: delta })
+      .onConflict((conflict) =>
+        conflict
+          .column('remaining')
+          .doUpdateSet((eb) => ({ sets: eb('recovery_code_set_counts.sets', '+', delta) })),
+      )
+      .execute();
+  }
+}
+
+export async function getRecoveryCodeSetCounts(
+  ctx: StoreContext,
+): Promise<{ remaining: number; sets: number }[]> {
+  const rows = await ctx.db
+    .selectFrom('recovery_code_set_counts')
+    .select(['remaining', 'sets'])
+    .where('sets', '>', 0)
+    .orderBy('remaining')
+    .execute();
+  return rows.map((row) => ({ remaining: row.remaining, sets: Number(row.sets) }));
 }

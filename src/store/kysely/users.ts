@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { NewUser, Store, UserRecord } from '../store.js';
+import type { NewUser, Store, UserRecord, UsersWithCodesQuery, UserWithCodes } from '../store.js';
 import { lockUser, type StoreContext, toDate } from './context.js';
 import type { Database, UsersTable } from './database.js';
 
@@ -94,4 +94,87 @@ function toUserRecord(row: UserRow, roles: string[]): UserRecord {
     roles,
     createdAt: toDate(row.created_at),
   };
+}
+
+export async function listCustomRoles(ctx: StoreContext): Promise<string[]> {
+  const rows = await ctx.db.selectFrom('roles').select('name').orderBy('name').execute();
+  return rows.map((row) => row.name);
+}
+
+export async function addCustomRole(ctx: StoreContext, name: string, at: Date): Promise<{ added: boolean }> {
+  const inserted = await ctx.db
+    .insertInto('roles')
+    .values({ name, created_at: at.getTime() })
+    .onConflict((conflict) => conflict.column('name').doNothing())
+    .executeTakeFirst();
+  return { added: inserted.numInsertedOrUpdatedRows === 1n };
+}
+
+export async function listUsersWithCodes(
+  ctx: StoreContext,
+  query: UsersWithCodesQuery,
+): Promise<UserWithCodes[]> {
+  const prefix = query.emailPrefix ? normalizeEmail(query.emailPrefix) : undefined;
+  const after = query.after && { email: normalizeEmail(query.after.email), id: query.after.id };
+  // Walks users in (email_normalized, id) index order from the cursor, probing each one's set by its
+  // unique user_id: no OFFSET, no sort, whatever page is asked for.
+  const rows = await ctx.db
+    .selectFrom('users as u')
+    .innerJoin('recovery_code_sets as s', 's.user_id', 'u.id')
+    .select([
+      'u.id',
+      'u.email',
+      'u.email_normalized',
+      's.total',
+      's.remaining',
+      's.generated_at',
+      's.last_used_at',
+    ])
+    .$if(prefix !== undefined, (q) =>
+      // A range, not LIKE: it uses the index on both engines and treats % and _ as ordinary characters.
+      q
+        .where('u.email_normalized', '>=', prefix as string)
+        .where('u.email_normalized', '<', `${prefix}\uffff`),
+    )
+    .$if(after !== undefined, (q) =>
+      q.where((eb) =>
+        eb.or([
+          eb('u.email_normalized', '>', after?.email as string),
+          eb.and([
+            eb('u.email_normalized', '=', after?.email as string),
+            eb('u.id', '>', after?.id as string),
+          ]),
+        ]),
+      ),
+    )
+    .orderBy('u.email_normalized')
+    .orderBy('u.id')
+    .limit(query.limit)
+    .execute();
+  const roles = await rolesOf(
+    ctx.db,
+    rows.map((row) => row.id),
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    email: row.email,
+    roles: roles.get(row.id) ?? [],
+    total: row.total,
+    remaining: row.remaining,
+    generatedAt: toDate(row.generated_at),
+    lastUsedAt: row.last_used_at === null ? null : toDate(row.last_used_at),
+  }));
+}
+
+async function rolesOf(db: Kysely<Database>, userIds: string[]): Promise<Map<string, string[]>> {
+  const map = new Map<string, string[]>();
+  if (userIds.length === 0) return map;
+  const rows = await db
+    .selectFrom('user_roles')
+    .select(['user_id', 'role'])
+    .where('user_id', 'in', userIds)
+    .orderBy('role')
+    .execute();
+  for (const row of rows) map.set(row.user_id, [...(map.get(row.user_id) ?? []), row.role]);
+  return map;
 }

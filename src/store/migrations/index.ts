@@ -2,6 +2,7 @@ import { type Kysely, type Migration, Migrator } from 'kysely';
 import type { Database } from '../kysely/database.js';
 import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-sessions.js';
+import * as m0003 from './0003-admin.js';
 
 /**
  * Every migration, listed statically: no filesystem scanning, so bundles and compiled output carry them
@@ -10,6 +11,7 @@ import * as m0002 from './0002-sessions.js';
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001-initial': m0001,
   '0002-sessions': m0002,
+  '0003-admin': m0003,
 };
 
 export interface MigrateOptions {

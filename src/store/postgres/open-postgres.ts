@@ -22,8 +22,27 @@ export interface PostgresConfig {
  */
 export const postgresEngine: Engine = {
   supportsRowLocks: true,
-  transaction: (db, work) => db.transaction().execute(work),
+  transaction: async (db, work) => {
+    // Lock orders are fixed (see ../kysely/recovery-codes.ts), but a transaction that changes the
+    // operator's settings between two of its own steps could still meet another in a deadlock; PostgreSQL
+    // then rolls one back whole, so running it again is safe (its work is database statements only).
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await db.transaction().execute(work);
+      } catch (error) {
+        if (attempt >= MAX_TRANSACTION_ATTEMPTS || !isRetryable(error)) throw error;
+      }
+    }
+  },
 };
+
+const MAX_TRANSACTION_ATTEMPTS = 3;
+/** deadlock_detected, serialization_failure. */
+const RETRYABLE_SQLSTATES = new Set(['40P01', '40001']);
+const isRetryable = (error: unknown) =>
+  typeof error === 'object' &&
+  error !== null &&
+  RETRYABLE_SQLSTATES.has((error as { code?: string }).code ?? '');
 
 /** Schema names go into a connection option and DDL, so only plain identifiers are accepted. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
