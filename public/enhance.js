@@ -19,3 +19,13 @@ for (const button of document.querySelectorAll('[data-action="print"]')) {
   button.hidden = false;
   button.addEventListener('click', () => window.print());
 }
+// Administration: "Select all" / "Remove all" change the selection here instead of posting the form.
+for (const button of document.querySelectorAll('[data-select-all], [data-select-none]')) {
+  const id = button.dataset.selectAll ?? button.dataset.selectNone;
+  const select = document.getElementById(id);
+  if (!select) continue;
+  button.type = 'button';
+  button.addEventListener('click', () => {
+    for (const option of select.options) option.selected = button.dataset.selectAll !== undefined;
+  });
+}

@@ -30,6 +30,7 @@ export function createServiceDeps(config: Readonly<Config>, store: Store): Servi
       },
       password: { params: config.passwordParams, commonPasswords: loadCommonPasswords() },
       notifications: config.notifications,
+      timeZone: config.timeZone,
     },
   };
 }

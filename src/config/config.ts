@@ -34,4 +34,6 @@ export interface Config {
   publicUrl: string;
   /** Behind a reverse proxy: take the client address from X-Forwarded-For (the audit log records it). */
   trustProxy: boolean;
+  /** IANA time zone of the statistics' "today" and "this month". */
+  timeZone: string;
 }

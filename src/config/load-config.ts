@@ -5,6 +5,7 @@ import { MINIMUM_TEST_PASSWORD_PARAMS, PASSWORD_ARGON2ID_PARAMS } from '../core/
 import { systemRandom } from '../core/random.js';
 import { MINIMUM_TEST_ARGON2ID_PARAMS, OWASP_ARGON2ID_PARAMS } from '../core/recovery-code-digest.js';
 import { MIN_SERVER_SECRET_BYTES, parseServerSecret } from '../core/server-keys.js';
+import { isValidTimeZone } from '../core/time-zone.js';
 import { DEFAULT_TOTP_SETTINGS, type TotpSettings, validateTotpSettings } from '../core/totp.js';
 import type { Config, KdfProfile } from './config.js';
 
@@ -37,6 +38,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
   const publicUrl = parsePublicUrl(env.SPAREKEY_PUBLIC_URL, `http://${host}:${port}`, problems);
   const notifications = parseSwitch(env, 'SPAREKEY_NOTIFICATIONS', 'on', problems) && mail.url !== null;
   const trustProxy = parseSwitch(env, 'SPAREKEY_TRUST_PROXY', 'off', problems);
+  const timeZone = env.SPAREKEY_TIME_ZONE?.trim() || 'UTC';
+  if (!isValidTimeZone(timeZone))
+    problems.push(`SPAREKEY_TIME_ZONE must be an IANA time zone like Europe/Paris, not "${timeZone}".`);
   const recoveryCodesAtSetup = parseSwitch(env, 'SPAREKEY_ADMIN_RECOVERY_CODES', 'on', problems);
   const secret = problems.length === 0 ? loadServerSecret(env, dataDir, database?.kind, problems) : undefined;
   if (problems.length > 0 || !database || !secret) return { ok: false, problems };
@@ -61,6 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       recoveryCodesAtSetup,
       publicUrl,
       trustProxy,
+      timeZone,
     }),
   };
 }

@@ -28,6 +28,9 @@ export const auditActions = [
   'step_up',
   'step_up_failed',
   'notification_failed',
+  'roles_changed',
+  'role_added',
+  'audit_purged',
 ] as const;
 
 export type AuditAction = (typeof auditActions)[number];

@@ -46,6 +46,14 @@ export const errorMessages = {
   last_factor: 'This is your only two-factor method: turn two-factor authentication off instead.',
   not_found: 'That page does not exist.',
   site_not_set_up: 'This site is still being set up. Try again later.',
+  // Administration
+  not_admin: 'Only administrators can open this page.',
+  reason_required: 'Give the reason for the reset (up to 500 characters): it is kept in the audit log.',
+  invalid_role_name: 'Role names are 1 to 40 lowercase letters, digits, dashes or underscores.',
+  role_exists: 'That role already exists.',
+  invalid_settings: 'Those settings cannot be saved. See the problems listed.',
+  invalid_filter: 'That filter is not valid. Check the dates and the event type.',
+  mfa_setup_required: 'Your role requires two-factor authentication: set it up to continue.',
   bad_request: 'The request could not be understood. Go back and try again.',
 } as const;
 

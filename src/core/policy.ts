@@ -27,6 +27,8 @@ export interface RecoveryCodeSettings {
   /** `low` is reported when 0 < remaining <= lowThreshold. */
   lowThreshold: number;
   policy: PostRecoveryPolicy;
+  /** Members of these roles must set up two-factor authentication before they can do anything else. */
+  mfaRequiredRoles: readonly string[];
 }
 
 export const DEFAULT_RECOVERY_CODE_SETTINGS: RecoveryCodeSettings = Object.freeze({
@@ -37,6 +39,7 @@ export const DEFAULT_RECOVERY_CODE_SETTINGS: RecoveryCodeSettings = Object.freez
   format: DEFAULT_RECOVERY_CODE_FORMAT,
   lowThreshold: 3,
   policy: 'continue',
+  mfaRequiredRoles: [],
 });
 
 /** Human-readable problems with a settings document; empty when it can be saved. */
@@ -50,7 +53,11 @@ export function validateRecoveryCodeSettings(settings: RecoveryCodeSettings): st
   } else if (settings.lowThreshold >= settings.codesPerSet) {
     problems.push('The low-on-codes threshold must be smaller than the number of codes per set.');
   }
-  if (!settings.allowedRoles.every((role) => typeof role === 'string' && role.length > 0)) {
+  if (
+    ![...settings.allowedRoles, ...settings.mfaRequiredRoles].every(
+      (role) => typeof role === 'string' && role.length > 0,
+    )
+  ) {
     problems.push('Roles must be non-empty names.');
   }
   return problems;
@@ -72,4 +79,15 @@ export function recoveryCodeGenerationRefusal(
 /** NIST SP 800-63B 6.1.2.1 encourages keeping more than one authenticator: warn before the last code. */
 export function isLowOnRecoveryCodes(remaining: number, lowThreshold: number): boolean {
   return remaining > 0 && remaining <= lowThreshold;
+}
+
+/** Role names administrators can add: short, lowercase, URL- and CSV-safe. */
+export const ROLE_NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+
+/** Whether this user must set up two-factor before doing anything else. */
+export function mfaSetupRequired(
+  settings: RecoveryCodeSettings,
+  user: { roles: readonly string[]; mfaEnabled: boolean },
+) {
+  return !user.mfaEnabled && user.roles.some((role) => settings.mfaRequiredRoles.includes(role));
 }

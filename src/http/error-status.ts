@@ -42,6 +42,13 @@ const statuses: Record<ErrorCode, number> = {
   last_factor: 409,
   not_found: 404,
   site_not_set_up: 409,
+  not_admin: 403,
+  reason_required: 400,
+  invalid_role_name: 400,
+  role_exists: 409,
+  invalid_settings: 400,
+  invalid_filter: 400,
+  mfa_setup_required: 403,
   bad_request: 400,
 };
 

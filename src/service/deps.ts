@@ -23,6 +23,8 @@ export interface ServiceOptions {
   password: { params: Argon2idParams; commonPasswords: ReadonlySet<string> };
   /** Email the user when a recovery code is used or codes are regenerated (needs an SMTP relay). */
   notifications: boolean;
+  /** IANA zone for the operator's "today" and "this month" (statistics). */
+  timeZone: string;
 }
 
 /** What every use case is composed from. The edges build one of these in main.ts. */

@@ -74,3 +74,22 @@ export async function notifyRecoveryCodesRegenerated(
     context: input.context,
   });
 }
+
+export async function notifyMfaReset(
+  deps: ServiceDeps,
+  input: { userId: string; at: Date; context: RequestContext },
+): Promise<void> {
+  const site = deps.options.issuer;
+  await notify(deps, {
+    userId: input.userId,
+    kind: 'mfa_reset',
+    subject: `Your ${site} two-factor authentication was reset`,
+    text:
+      `An administrator of ${site} reset the two-factor authentication of your account.\n\n` +
+      `Time: ${formatTime(input.at)}\n\n` +
+      'Your authenticator, email codes and recovery codes no longer work, and every session was signed out. ' +
+      'Sign in with your password and set up two-factor authentication again.\n\n' +
+      'If you did not ask the support team for this, contact them immediately.\n',
+    context: input.context,
+  });
+}

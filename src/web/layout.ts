@@ -4,6 +4,8 @@ export interface PageChrome {
   title: string;
   /** The signed-in user's email, shown with a sign-out button; absent on public pages. */
   signedInAs?: string;
+  /** Shows the link to the administration pages. */
+  isAdmin?: boolean;
   /** CSRF token for the sign-out form. */
   csrfToken?: string;
   siteName: string;
@@ -31,6 +33,7 @@ export function layout(chrome: PageChrome, body: Html): Html {
   ${
     chrome.signedInAs
       ? html`<nav aria-label="Account">
+    ${chrome.isAdmin ? html`<a href="/admin">Administration</a>` : ''}
     <a href="/settings/two-factor">Two-factor authentication</a>
     <span class="who">${chrome.signedInAs}</span>
     <form method="post" action="/sign-out" class="inline">

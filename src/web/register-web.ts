@@ -6,7 +6,11 @@ import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../core/errors.js';
+import { mfaSetupRequired } from '../core/policy.js';
+import { isMfaEnabled } from '../service/mfa-state.js';
 import { resolveSession } from '../service/sessions.js';
+import { loadRecoveryCodeSettings } from '../service/settings.js';
+import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerAuthRoutes } from './routes/auth-routes.js';
 import { registerSecondFactorRoutes } from './routes/second-factor-routes.js';
 import { registerTwoFactorRoutes } from './routes/two-factor-routes.js';
@@ -14,11 +18,14 @@ import {
   CSRF_COOKIE,
   cookieAttributes,
   csrfBinding,
+  redirect,
   SESSION_COOKIE,
   sendMessagePage,
   statusFor,
 } from './web-context.js';
 import type { WebOptions } from './web-options.js';
+
+const MFA_SETUP_PATHS = ['/settings/two-factor', '/sign-out', '/assets', '/lost-access'];
 
 const publicDir = join(import.meta.dirname, '../../public');
 
@@ -67,10 +74,29 @@ export async function registerWeb(app: FastifyInstance, web: WebOptions): Promis
     request.auth = await resolveSession(web.deps, token);
   });
 
+  // Roles the operator marked "must set up two-factor": until they have, only the two-factor settings
+  // (and signing out) are reachable, like Keycloak's CONFIGURE_TOTP required action.
+  app.addHook('preHandler', async (request, reply) => {
+    const auth = request.auth;
+    if (auth?.record.stage !== 'signed_in') return;
+    const path = request.url.split('?')[0] ?? '';
+    if (MFA_SETUP_PATHS.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))) return;
+    const settings = await loadRecoveryCodeSettings(web.deps.store);
+    if (settings.mfaRequiredRoles.length === 0) return;
+    const mfaEnabled = await isMfaEnabled(web.deps.store, auth.user.id);
+    if (!mfaSetupRequired(settings, { roles: auth.user.roles, mfaEnabled })) return;
+    if (request.method === 'GET') return redirect(reply, '/settings/two-factor?notice=mfa-required');
+    return sendMessagePage(request, reply, web.deps, {
+      code: 'mfa_setup_required',
+      link: { href: '/settings/two-factor', text: 'Set up two-factor authentication' },
+    });
+  });
+
   registerAssets(app);
   registerAuthRoutes(app, web);
   registerSecondFactorRoutes(app, web);
   registerTwoFactorRoutes(app, web);
+  registerAdminRoutes(app, web);
 
   const showError = (
     request: FastifyRequest,

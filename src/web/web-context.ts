@@ -71,6 +71,7 @@ export function sendPage(
           title: page.title,
           siteName: deps.options.issuer,
           signedInAs: signedIn?.user.email,
+          isAdmin: signedIn?.user.roles.includes('administrator') ?? false,
           csrfToken: signedIn ? csrfToken(request, reply) : undefined,
         },
         page.body,
@@ -125,3 +126,16 @@ export function sendMessagePage(
 export const SIGN_IN_LINK = { href: '/sign-in', text: 'Go to sign in' } as const;
 /** Where a signed-in person lands. */
 export const HOME = '/settings/two-factor';
+
+/** Every value of a repeated field (checkboxes, multi-selects); strings only, each bounded. */
+export function fields(request: FastifyRequest, name: string, maxLength = 128): string[] {
+  const value = (request.body as Record<string, unknown> | undefined)?.[name];
+  const values = Array.isArray(value) ? value : [value];
+  return values
+    .filter((item): item is string => typeof item === 'string' && item.length > 0)
+    .map((item) => item.slice(0, maxLength));
+}
+
+export function isAdministrator(request: FastifyRequest): boolean {
+  return request.auth?.record.stage === 'signed_in' && request.auth.user.roles.includes('administrator');
+}

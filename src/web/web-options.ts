@@ -16,6 +16,12 @@ export const notices = {
   'factor-removed': 'The two-factor method was removed.',
   'mfa-disabled': 'Two-factor authentication is off, and your recovery codes were deleted.',
   'session-expired': 'Your session has ended. Sign in again.',
+  'settings-saved': 'The settings were saved.',
+  'roles-saved': 'The roles were saved.',
+  'role-added': 'The role was added.',
+  'mfa-reset': 'Two-factor authentication was reset: the user was signed out everywhere and emailed.',
+  'audit-purged': 'Old audit events were deleted; the chain was re-anchored.',
+  'mfa-required': 'Your role requires two-factor authentication: set it up to continue.',
 } as const;
 
 export function noticeFor(query: unknown): string | undefined {

@@ -55,7 +55,7 @@ export interface TestEnvironment {
 /** Real storage on either engine, fast KDF parameters, a test clock. Nothing is mocked. */
 export async function createTestEnvironment(
   engine: Engine,
-  options: { notifications?: boolean } = {},
+  options: { notifications?: boolean; timeZone?: string } = {},
 ): Promise<TestEnvironment> {
   const clock = new TestClock();
   const kdf = countingKdf();
@@ -92,6 +92,7 @@ export async function createTestEnvironment(
       emailOtp: { enabled: true, ttlMs: 10 * 60 * 1000, digits: 6, maxAttempts: 5 },
       password: { params: MINIMUM_TEST_PASSWORD_PARAMS, commonPasswords: loadCommonPasswords() },
       notifications: options.notifications ?? false,
+      timeZone: options.timeZone ?? 'UTC',
     },
   };
   return {

@@ -1,0 +1,38 @@
+import { fail, ok, type Result } from '../../core/result.js';
+import { auditEvent } from '../audit.js';
+import type { RequestContext, ServiceDeps } from '../deps.js';
+import { notifyMfaReset } from '../notifications.js';
+
+export const MAX_RESET_REASON_LENGTH = 500;
+
+/**
+ * The support path for someone who lost every factor: an administrator removes all of the user's factors
+ * and recovery codes and ends all of their sessions in one transaction, with the reason in the audit log,
+ * then the user is told by email. The user signs in with their password and sets two-factor up again.
+ */
+export async function resetUserMfa(
+  deps: ServiceDeps,
+  input: { userId: string; reason: string; context: RequestContext & { actorId: string } },
+): Promise<Result<{ factorsRemoved: number; sessionsEnded: number }, 'user_not_found' | 'reason_required'>> {
+  const reason = input.reason.trim();
+  if (reason.length === 0 || reason.length > MAX_RESET_REASON_LENGTH) return fail('reason_required');
+  const user = await deps.store.findUserById(input.userId);
+  if (!user) return fail('user_not_found');
+  const now = deps.clock.now();
+  const outcome = await deps.store.transaction(async (tx) => {
+    const factorsRemoved = await tx.deleteAllFactors(user.id);
+    const { deleted } = await tx.deleteRecoveryCodeSet(user.id);
+    const sessionsEnded = await tx.deleteUserSessions(user.id);
+    await tx.appendAuditEvent(
+      auditEvent(now, 'mfa_reset', 'success', user.id, input.context, {
+        reason,
+        factorsRemoved,
+        recoveryCodesDeleted: deleted,
+        sessionsEnded,
+      }),
+    );
+    return { factorsRemoved, sessionsEnded };
+  });
+  await notifyMfaReset(deps, { userId: user.id, at: now, context: input.context });
+  return ok(outcome);
+}

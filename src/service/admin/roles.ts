@@ -1,0 +1,49 @@
+import { builtInRoles, ROLE_NAME } from '../../core/policy.js';
+import { fail, ok, type Result } from '../../core/result.js';
+import { auditEvent } from '../audit.js';
+import type { RequestContext, ServiceDeps } from '../deps.js';
+
+/** The built-in roles, then the ones administrators added. */
+export async function listRoles(deps: ServiceDeps): Promise<string[]> {
+  const custom = await deps.store.listCustomRoles();
+  return [...builtInRoles, ...custom.filter((role) => !(builtInRoles as readonly string[]).includes(role))];
+}
+
+export async function addRole(
+  deps: ServiceDeps,
+  input: { name: string; context: RequestContext },
+): Promise<Result<{ name: string }, 'invalid_role_name' | 'role_exists'>> {
+  const name = input.name.trim().toLowerCase();
+  if (!ROLE_NAME.test(name)) return fail('invalid_role_name');
+  if ((builtInRoles as readonly string[]).includes(name)) return fail('role_exists');
+  const now = deps.clock.now();
+  return deps.store.transaction(async (tx) => {
+    const { added } = await tx.addCustomRole(name, now);
+    if (!added) return fail('role_exists');
+    await tx.appendAuditEvent(auditEvent(now, 'role_added', 'success', null, input.context, { role: name }));
+    return ok({ name });
+  });
+}
+
+/** Replaces a user's roles with known roles only; the audit event has the roles before and after. */
+export async function assignRoles(
+  deps: ServiceDeps,
+  input: { userId: string; roles: readonly string[]; context: RequestContext },
+): Promise<Result<{ roles: string[] }, 'user_not_found' | 'invalid_role_name'>> {
+  const known = new Set(await listRoles(deps));
+  const roles = [...new Set(input.roles)];
+  if (!roles.every((role) => known.has(role))) return fail('invalid_role_name');
+  const user = await deps.store.findUserById(input.userId);
+  if (!user) return fail('user_not_found');
+  const now = deps.clock.now();
+  await deps.store.transaction(async (tx) => {
+    await tx.setUserRoles(user.id, roles);
+    await tx.appendAuditEvent(
+      auditEvent(now, 'roles_changed', 'success', user.id, input.context, {
+        before: user.roles.join(','),
+        after: [...roles].sort().join(','),
+      }),
+    );
+  });
+  return ok({ roles: [...roles].sort() });
+}

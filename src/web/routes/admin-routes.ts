@@ -1,0 +1,270 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { builtInRoles, type RecoveryCodeSettings } from '../../core/policy.js';
+import { resetUserMfa } from '../../service/admin/reset-mfa.js';
+import { addRole, assignRoles, listRoles } from '../../service/admin/roles.js';
+import { getRecoveryCodeStatistics } from '../../service/admin/statistics.js';
+import { getMfaOverview } from '../../service/manage-mfa.js';
+import type { ActiveSession } from '../../service/sessions.js';
+import { loadRecoveryCodeSettings, updateRecoveryCodeSettings } from '../../service/settings.js';
+import {
+  adminSettingsPage,
+  adminUserPage,
+  dashboardPage,
+  rolesPage,
+  usersWithCodesPage,
+} from '../pages/admin-pages.js';
+import {
+  csrfToken,
+  field,
+  fields,
+  messageFor,
+  redirect,
+  requestContext,
+  sendMessagePage,
+  sendPage,
+  statusFor,
+} from '../web-context.js';
+import { noticeFor, type WebOptions } from '../web-options.js';
+import { registerAuditRoutes } from './admin-audit-routes.js';
+import { adminOnly } from './admin-guard.js';
+import { hasTotp, stepUpPassed } from './step-up.js';
+
+const USERS_PAGE = 50;
+
+export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void {
+  const { deps } = web;
+  const csrf = { preHandler: app.csrfProtection };
+
+  app.get(
+    '/admin',
+    adminOnly(web, async (request, reply) => {
+      const [stats, settings] = await Promise.all([
+        getRecoveryCodeStatistics(deps),
+        loadRecoveryCodeSettings(deps.store),
+      ]);
+      return sendPage(request, reply, deps, {
+        title: 'Administration',
+        body: dashboardPage({ stats, enabled: settings.enabled }),
+      });
+    }),
+  );
+
+  const showSettings = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    settings: RecoveryCodeSettings,
+    extra: { problems?: string[]; notice?: string } = {},
+  ) =>
+    sendPage(request, reply, deps, {
+      title: 'Recovery-code settings',
+      status: extra.problems?.length ? statusFor('invalid_settings') : 200,
+      body: adminSettingsPage({
+        csrf: csrfToken(request, reply),
+        settings,
+        roles: await listRoles(deps),
+        problems: extra.problems,
+        notice: extra.notice ?? noticeFor(request.query),
+      }),
+    });
+
+  app.get(
+    '/admin/settings',
+    adminOnly(web, async (request, reply) =>
+      showSettings(request, reply, await loadRecoveryCodeSettings(deps.store)),
+    ),
+  );
+
+  app.post(
+    '/admin/settings',
+    csrf,
+    adminOnly(web, async (request, reply, admin) => {
+      const current = await loadRecoveryCodeSettings(deps.store);
+      const roles = await listRoles(deps);
+      const number = (name: string) => {
+        const text = field(request, name, 16).trim();
+        return /^\d+$/.test(text) ? Number(text) : Number.NaN;
+      };
+      const policy = field(request, 'policy', 32);
+      const submitted: RecoveryCodeSettings = {
+        enabled: field(request, 'enabled', 8) === 'on',
+        allowedRoles: fields(request, 'allowedRoles').filter((role) => roles.includes(role)),
+        codesPerSet: number('codesPerSet'),
+        format: {
+          slotLength: number('slotLength') as 1 | 2,
+          secretLength: number('secretLength'),
+          groupSize: number('groupSize'),
+        },
+        lowThreshold: number('lowThreshold'),
+        policy: (policy || current.policy) as RecoveryCodeSettings['policy'],
+        mfaRequiredRoles: fields(request, 'mfaRequiredRoles').filter((role) => roles.includes(role)),
+      };
+      // Without JavaScript, "Select all" / "Remove all" post the form: show the choice, save nothing yet.
+      const bulk = field(request, 'bulk', 8);
+      if (bulk === 'all' || bulk === 'none') {
+        return showSettings(
+          request,
+          reply,
+          { ...submitted, allowedRoles: bulk === 'all' ? roles : [] },
+          {
+            notice: 'Not saved yet: choose Save changes to keep this.',
+          },
+        );
+      }
+      const saved = await updateRecoveryCodeSettings(deps, submitted, {
+        ...requestContext(request),
+        actorId: admin.user.id,
+      });
+      if (!saved.ok)
+        return showSettings(request, reply, submitted, {
+          problems: saved.problems ?? [messageFor('invalid_settings')],
+        });
+      return redirect(reply, '/admin/settings?notice=settings-saved');
+    }),
+  );
+
+  app.get(
+    '/admin/users',
+    adminOnly(web, async (request, reply) => {
+      const query = request.query as { q?: unknown; after?: unknown; id?: unknown };
+      const search = typeof query.q === 'string' ? query.q.trim().slice(0, 254) : '';
+      const after =
+        typeof query.after === 'string' && typeof query.id === 'string'
+          ? { email: query.after, id: query.id }
+          : undefined;
+      const rows = await deps.store.listUsersWithCodes({
+        emailPrefix: search || undefined,
+        after,
+        limit: USERS_PAGE + 1,
+      });
+      const page = rows.slice(0, USERS_PAGE);
+      const last = page[page.length - 1];
+      const next =
+        rows.length > USERS_PAGE && last
+          ? `/admin/users?${new URLSearchParams({ ...(search ? { q: search } : {}), after: last.email, id: last.id })}`
+          : undefined;
+      return sendPage(request, reply, deps, {
+        title: 'Users with backup codes',
+        body: usersWithCodesPage({ rows: page, search, next, csrf: csrfToken(request, reply) }),
+      });
+    }),
+  );
+
+  app.get(
+    '/admin/accounts',
+    adminOnly(web, async (request, reply) => {
+      const email = String((request.query as { email?: unknown }).email ?? '').slice(0, 254);
+      const user = email ? await deps.store.findUserByEmail(email) : undefined;
+      if (!user)
+        return sendMessagePage(request, reply, deps, {
+          code: 'user_not_found',
+          link: { href: '/admin/users', text: 'Back to users' },
+        });
+      return redirect(reply, `/admin/users/${user.id}`);
+    }),
+  );
+
+  const showUser = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    admin: ActiveSession,
+    userId: string,
+    extra: { error?: Parameters<typeof messageFor>[0]; notice?: string } = {},
+  ) => {
+    const user = await deps.store.findUserById(userId);
+    if (!user)
+      return sendMessagePage(request, reply, deps, {
+        code: 'user_not_found',
+        link: { href: '/admin/users', text: 'Back to users' },
+      });
+    return sendPage(request, reply, deps, {
+      title: user.email,
+      status: extra.error ? statusFor(extra.error) : 200,
+      body: adminUserPage({
+        csrf: csrfToken(request, reply),
+        user,
+        overview: await getMfaOverview(deps, { userId: user.id }),
+        roles: await listRoles(deps),
+        error: extra.error && messageFor(extra.error),
+        notice: extra.notice ?? noticeFor(request.query),
+        adminHasTotp: await hasTotp(deps, admin.user.id),
+      }),
+    });
+  };
+
+  const userIdOf = (request: FastifyRequest) => (request.params as { userId: string }).userId;
+
+  app.get(
+    '/admin/users/:userId',
+    adminOnly(web, async (request, reply, admin) => showUser(request, reply, admin, userIdOf(request))),
+  );
+
+  app.post(
+    '/admin/users/:userId/roles',
+    csrf,
+    adminOnly(web, async (request, reply, admin) => {
+      const result = await assignRoles(deps, {
+        userId: userIdOf(request),
+        roles: fields(request, 'roles'),
+        context: { ...requestContext(request), actorId: admin.user.id },
+      });
+      if (!result.ok) return showUser(request, reply, admin, userIdOf(request), { error: result.error });
+      return redirect(reply, `/admin/users/${userIdOf(request)}?notice=roles-saved`);
+    }),
+  );
+
+  app.post(
+    '/admin/users/:userId/reset',
+    csrf,
+    adminOnly(web, async (request, reply, admin) => {
+      const reason = field(request, 'reason', 2000);
+      if (!reason.trim() || reason.trim().length > 500)
+        return showUser(request, reply, admin, userIdOf(request), { error: 'reason_required' });
+      if (!(await stepUpPassed(deps, request, admin)))
+        return showUser(request, reply, admin, userIdOf(request), { error: 'step_up_failed' });
+      const result = await resetUserMfa(deps, {
+        userId: userIdOf(request),
+        reason,
+        context: { ...requestContext(request), actorId: admin.user.id },
+      });
+      if (!result.ok) return showUser(request, reply, admin, userIdOf(request), { error: result.error });
+      return redirect(reply, `/admin/users/${userIdOf(request)}?notice=mfa-reset`);
+    }),
+  );
+
+  const showRoles = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    error?: Parameters<typeof messageFor>[0],
+  ) =>
+    sendPage(request, reply, deps, {
+      title: 'Roles',
+      status: error ? statusFor(error) : 200,
+      body: rolesPage({
+        csrf: csrfToken(request, reply),
+        roles: await listRoles(deps),
+        builtIn: builtInRoles,
+        error: error && messageFor(error),
+        notice: noticeFor(request.query),
+      }),
+    });
+
+  app.get(
+    '/admin/roles',
+    adminOnly(web, async (request, reply) => showRoles(request, reply)),
+  );
+
+  app.post(
+    '/admin/roles',
+    csrf,
+    adminOnly(web, async (request, reply, admin) => {
+      const added = await addRole(deps, {
+        name: field(request, 'name', 64),
+        context: { ...requestContext(request), actorId: admin.user.id },
+      });
+      if (!added.ok) return showRoles(request, reply, added.error);
+      return redirect(reply, '/admin/roles?notice=role-added');
+    }),
+  );
+
+  registerAuditRoutes(app, web);
+}
