@@ -1,0 +1,59 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { describe, expect, test } from 'vitest';
+import { openStore } from '../../src/store/open-store.js';
+
+function cli(dataDir: string, ...args: string[]) {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, SPAREKEY_DATA_DIR: dataDir },
+    encoding: 'utf8',
+  });
+  return { status: run.status, out: run.stdout + run.stderr };
+}
+
+describe('sparekey audit verify', () => {
+  test('exit 0 on an intact chain; exit 1 naming the first altered, then the first deleted event', async () => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'sparekey-cli-')), 'data');
+    expect(cli(dataDir, 'audit', 'verify').status).toBe(0); // creates the empty database
+    const opened = await openStore({ kind: 'sqlite', path: join(dataDir, 'sparekey.db') });
+    try {
+      for (let i = 0; i < 8; i += 1) {
+        await opened.store.appendAuditEvent({
+          at: new Date(Date.UTC(2026, 10, 1, 12, i)),
+          action: 'sign_in',
+          outcome: 'success',
+          userId: `user-${i}`,
+          actorId: null,
+          ip: '192.0.2.1',
+          userAgent: 'cli-test',
+          details: { method: 'password' },
+        });
+      }
+    } finally {
+      await opened.close();
+    }
+    const intact = cli(dataDir, 'audit', 'verify');
+    expect(intact).toEqual({
+      status: 0,
+      out: 'The audit chain verifies: 8 events, none altered or missing.\n',
+    });
+
+    const tamper = async (statement: ReturnType<typeof sql>) => {
+      const db = await openStore({ kind: 'sqlite', path: join(dataDir, 'sparekey.db') });
+      await statement.execute(db.db);
+      await db.close();
+    };
+    await tamper(sql`update audit_events set user_id = 'someone-else' where seq = 5`);
+    const altered = cli(dataDir, 'audit', 'verify');
+    expect(altered.status).toBe(1);
+    expect(altered.out).toContain('Event #5 was altered');
+    await tamper(sql`delete from audit_events where seq = 2`);
+    const deleted = cli(dataDir, 'audit', 'verify');
+    expect(deleted.status).toBe(1);
+    expect(deleted.out).toContain('Event #2 is missing: it was deleted.');
+    expect(cli(dataDir, 'nonsense').status).toBe(2);
+  });
+});
