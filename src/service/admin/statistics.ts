@@ -45,27 +45,58 @@ export async function getRecoveryCodeStatistics(deps: ServiceDeps): Promise<Reco
   const monthStart = startOfMonth(now, timeZone);
   const from = new Date(Math.min(monthStart.getTime(), (starts[0] as Date).getTime()));
   const buckets = await deps.store.countAuditEventsByBucket({ actions: [USED, FAILED], from, to: end });
-  const count = (action: string, since: Date, until: Date) =>
-    buckets
-      .filter((b) => b.action === action && b.bucketStart >= since && b.bucketStart < until)
-      .reduce((total, b) => total + b.events, 0);
 
-  const today = startOfDay(now, timeZone);
+  // One pass over the buckets (a few thousand): each lands in its local day, and in today and this month.
+  const dayStarts = starts.map((start) => start.getTime());
+  const used = new Array<number>(dayStarts.length).fill(0);
+  const failed = new Array<number>(dayStarts.length).fill(0);
+  const todayStart = startOfDay(now, timeZone).getTime();
+  let usedThisMonth = 0;
+  let usedToday = 0;
+  let failedToday = 0;
+  for (const bucket of buckets) {
+    const at = bucket.bucketStart.getTime();
+    const isUse = bucket.action === USED;
+    if (isUse && at >= monthStart.getTime()) usedThisMonth += bucket.events;
+    if (at >= todayStart) {
+      if (isUse) usedToday += bucket.events;
+      else failedToday += bucket.events;
+    }
+    const day = dayIndex(dayStarts, at);
+    if (day >= 0) {
+      const series = isUse ? used : failed;
+      series[day] = (series[day] as number) + bucket.events;
+    }
+  }
   return {
     usersWithCodes: sum((remaining) => remaining > 0),
     lowOnCodes: sum((remaining) => remaining > 0 && remaining <= settings.lowThreshold),
     lowThreshold: settings.lowThreshold,
-    usedToday: count(USED, today, end),
-    usedThisMonth: count(USED, monthStart, end),
-    failedToday: count(FAILED, today, end),
-    last30Days: starts.map((start, index) => {
-      const next = starts[index + 1] ?? end;
-      return {
-        date: localDateLabel(start, timeZone),
-        used: count(USED, start, next),
-        failed: count(FAILED, start, next),
-      };
-    }),
+    usedToday,
+    usedThisMonth,
+    failedToday,
+    last30Days: starts.map((start, index) => ({
+      date: localDateLabel(start, timeZone),
+      used: used[index] as number,
+      failed: failed[index] as number,
+    })),
     timeZone,
   };
+}
+
+/** The index of the last day start at or before `at` (binary search), or -1 before the first. */
+function dayIndex(dayStarts: readonly number[], at: number): number {
+  let low = 0;
+  let high = dayStarts.length - 1;
+  let found = -1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    if ((dayStarts[middle] as number) <= at) {
+      found = middle;
+      low = middle + 1;
+    } else {
+      high = middle - 1;
+    }
+  }
+  return found;
 }
