@@ -60,7 +60,7 @@ async function seed(opened: OpenedStore, engine: string): Promise<void> {
       select 's' || lpad(i::text, 8, '0'), 'u' || lpad(i::text, 8, '0'), ${NOW - 200 * DAY}, 10, i % 11, null
       from generate_series(1, ${USERS}) as i`.execute(db);
     await sql`insert into audit_events (seq, at, action, outcome, user_id, actor_id, ip, user_agent, details, prev_hash, hash)
-      select i, ${NOW} - (i::bigint * ${Math.floor((365 * DAY) / EVENTS)}),
+      select i, ${NOW} - ((${EVENTS} - i)::bigint * ${Math.floor((365 * DAY) / EVENTS)}),
              (array[${sql.join(actions.map((a) => sql`${a}`))}])[1 + i % ${actions.length}], 'success',
              'u' || lpad((1 + i % ${USERS})::text, 8, '0'), null, '192.0.2.1', 'bench', '{}', md5(i::text), md5((i + 1)::text)
       from generate_series(1, ${EVENTS}) as i`.execute(db);
@@ -77,7 +77,7 @@ async function seed(opened: OpenedStore, engine: string): Promise<void> {
     await sql`${series(USERS)} insert into recovery_code_sets (id, user_id, generated_at, total, remaining, last_used_at)
       select printf('s%08d', i), printf('u%08d', i), ${NOW - 200 * DAY}, 10, i % 11, null from n`.execute(db);
     await sql`${series(EVENTS)} insert into audit_events (seq, at, action, outcome, user_id, actor_id, ip, user_agent, details, prev_hash, hash)
-      select i, ${NOW} - (i * ${Math.floor((365 * DAY) / EVENTS)}),
+      select i, ${NOW} - ((${EVENTS} - i) * ${Math.floor((365 * DAY) / EVENTS)}),
              case i % ${actions.length} ${sql.join(
                actions.map((a, index) => sql`when ${index} then ${a}`),
                sql` `,

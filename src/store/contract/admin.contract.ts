@@ -121,6 +121,22 @@ export function defineAdminContract(makeStore: MakeStore): void {
       expect(await store.listUsersWithCodes({ emailPrefix: `${tag}-%`, limit: 10 })).toHaveLength(0);
     });
 
+    test('a time filter is exact, even for events appended slightly out of time order (clock skew)', async () => {
+      const { store } = opened();
+      const base = T0.getTime() + 90 * 24 * 3600_000;
+      const offsets = [0, 60_000, 30_000, 120_000, 119_000, 180_000];
+      const appended = [];
+      for (const offset of offsets)
+        appended.push(await store.appendAuditEvent(auditInput({ at: new Date(base + offset) })));
+      const since = new Date(base + 30_000);
+      const until = new Date(base + 120_000);
+      const expected = appended.filter((e) => e.at >= since && e.at < until).map((e) => e.seq);
+      const found = await store.listAuditEvents({ since, until, limit: 100 });
+      expect(found.map((e) => e.seq).sort((a, b) => a - b)).toEqual(expected);
+      const ascending = await store.listAuditEventsAscending({ since, until, limit: 100 });
+      expect(ascending.map((e) => e.seq)).toEqual(expected);
+    });
+
     test('custom roles are added once and listed', async () => {
       const { store } = opened();
       const name = `support-${randomUUID().slice(0, 6)}`;

@@ -51,18 +51,54 @@ export async function appendAuditEvent(ctx: StoreContext, event: AuditEventInput
   });
 }
 
-function filtered(ctx: StoreContext, query: AuditQuery) {
+/**
+ * A time range also becomes a seq range, so every filter reads the seq-ordered indexes and a page costs
+ * the same whether the range is a day or a year, and however far back it lies. Events are appended in
+ * time order (one chain, serialized appends), up to the clock skew between instances; the seq bounds are
+ * taken with CLOCK_SLACK_MS to spare, and the exact `at` condition still decides.
+ */
+const CLOCK_SLACK_MS = 5 * 60_000;
+
+async function seqBounds(ctx: StoreContext, query: AuditQuery): Promise<{ low?: number; high?: number }> {
+  const bounds: { low?: number; high?: number } = {};
+  if (query.since) {
+    const first = await ctx.db
+      .selectFrom('audit_events')
+      .select('seq')
+      .where('at', '>=', query.since.getTime() - CLOCK_SLACK_MS)
+      .orderBy('at', 'asc')
+      .limit(1)
+      .executeTakeFirst();
+    bounds.low = first?.seq ?? Number.MAX_SAFE_INTEGER;
+  }
+  if (query.until) {
+    const last = await ctx.db
+      .selectFrom('audit_events')
+      .select('seq')
+      .where('at', '<', query.until.getTime() + CLOCK_SLACK_MS)
+      .orderBy('at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    bounds.high = last?.seq ?? 0;
+  }
+  return bounds;
+}
+
+async function filtered(ctx: StoreContext, query: AuditQuery) {
+  const { low, high } = await seqBounds(ctx, query);
   return ctx.db
     .selectFrom('audit_events')
     .selectAll()
     .$if(query.userId !== undefined, (q) => q.where('user_id', '=', query.userId as string))
     .$if(query.action !== undefined, (q) => q.where('action', '=', query.action as string))
+    .$if(low !== undefined, (q) => q.where('seq', '>=', low as number))
+    .$if(high !== undefined, (q) => q.where('seq', '<=', high as number))
     .$if(query.since !== undefined, (q) => q.where('at', '>=', (query.since as Date).getTime()))
     .$if(query.until !== undefined, (q) => q.where('at', '<', (query.until as Date).getTime()));
 }
 
 export async function listAuditEvents(ctx: StoreContext, query: AuditQuery): Promise<AuditEvent[]> {
-  const rows = await filtered(ctx, query)
+  const rows = await (await filtered(ctx, query))
     .$if(query.beforeSeq !== undefined, (q) => q.where('seq', '<', query.beforeSeq as number))
     .orderBy('seq', 'desc')
     .limit(query.limit)
@@ -74,7 +110,7 @@ export async function listAuditEventsAscending(
   ctx: StoreContext,
   query: AuditQuery & { afterSeq?: number },
 ): Promise<AuditEvent[]> {
-  const rows = await filtered(ctx, query)
+  const rows = await (await filtered(ctx, query))
     .$if(query.afterSeq !== undefined, (q) => q.where('seq', '>', query.afterSeq as number))
     .orderBy('seq', 'asc')
     .limit(query.limit)

@@ -136,19 +136,9 @@ export async function listUsersWithCodes(
         .where('u.email_normalized', '>=', prefix as string)
         .where('u.email_normalized', '<', `${prefix}\uffff`),
     )
-    .$if(after !== undefined, (q) =>
-      q.where((eb) =>
-        eb.or([
-          eb('u.email_normalized', '>', after?.email as string),
-          eb.and([
-            eb('u.email_normalized', '=', after?.email as string),
-            eb('u.id', '>', after?.id as string),
-          ]),
-        ]),
-      ),
-    )
+    // email_normalized is UNIQUE, so it alone is the cursor: a plain range the index answers directly.
+    .$if(after !== undefined, (q) => q.where('u.email_normalized', '>', after?.email as string))
     .orderBy('u.email_normalized')
-    .orderBy('u.id')
     .limit(query.limit)
     .execute();
   const roles = await rolesOf(
