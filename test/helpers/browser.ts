@@ -1,13 +1,13 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 /** Debian's Chromium: the tests never download a browser. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 /**
- * Under CI a missing Chromium is a failure (`launchBrowser` throws), not a skip; on a developer's machine
- * without it the browser suites are skipped with this reason.
+ * For `describe.skipIf(!browserAvailable())`. Under CI a missing Chromium is a failure, not a skip: this
+ * says "available" and `launchBrowser` throws. On a developer's machine without it the suites are skipped.
  */
 export function browserAvailable(): boolean {
   return existsSync(CHROMIUM_PATH) || process.env.CI === 'true';
@@ -16,7 +16,7 @@ export function browserAvailable(): boolean {
 export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(
-      `Chromium is missing at ${CHROMIUM_PATH}: install Debian's chromium (apt-get install -y chromium)`,
+      `Chromium is missing at ${CHROMIUM_PATH}: install Debian's chromium: apt-get install -y chromium`,
     );
   }
   return chromium.launch({
@@ -52,11 +52,12 @@ export async function newTestPage(
 }
 
 /**
- * Screenshots go to test-results/ (ignored by git); `npm run screenshots` points SCREENSHOT_DIR at
- * docs/screenshots to refresh the pictures in the README.
+ * A full-page PNG. A relative name goes under test-results/screenshots (ignored by git), or under
+ * SCREENSHOT_DIR: `npm run screenshots` points that at docs/screenshots to refresh the README's pictures.
+ * An absolute path is used as is. Missing directories are created.
  */
 export async function screenshotTo(page: Page, name: string): Promise<void> {
-  const path = join(process.env.SCREENSHOT_DIR ?? 'test-results/screenshots', name);
+  const path = isAbsolute(name) ? name : join(process.env.SCREENSHOT_DIR ?? 'test-results/screenshots', name);
   mkdirSync(dirname(path), { recursive: true });
   await page.screenshot({ path, fullPage: true });
 }

@@ -1,8 +1,29 @@
 import { describe, expect, test } from 'vitest';
-import { hotpCode, totpCode } from './rfc6238.js';
+import { decodeBase32, hotpCode, type TotpAlgorithm, totpCode } from './rfc6238.js';
 
-/** The browser tests' authenticator must itself be right: RFC 4226 App. D and RFC 6238 App. B. */
+/** The browser tests' authenticator must itself be right: RFC 4648 §10, RFC 4226 App. D, RFC 6238 App. B. */
 describe('the independent TOTP implementation used by the browser tests', () => {
+  test('RFC 4648 section 10: base32 test vectors, also typed in lower case, spaced, unpadded', () => {
+    const vectors: [string, string][] = [
+      ['', ''],
+      ['f', 'MY======'],
+      ['fo', 'MZXQ===='],
+      ['foo', 'MZXW6==='],
+      ['foob', 'MZXW6YQ='],
+      ['fooba', 'MZXW6YTB'],
+      ['foobar', 'MZXW6YTBOI======'],
+    ];
+    for (const [plain, encoded] of vectors) {
+      expect(decodeBase32(encoded).toString()).toBe(plain);
+      const typed = encoded
+        .toLowerCase()
+        .replace(/=/g, '')
+        .replace(/(.{4})/g, '$1 ');
+      expect(decodeBase32(typed).toString()).toBe(plain);
+    }
+    expect(() => decodeBase32('MZXW1')).toThrow(/not base32/);
+  });
+
   test('RFC 4226 Appendix D: HOTP values for counters 0-9', () => {
     const key = Buffer.from('12345678901234567890');
     const expected = [
@@ -17,14 +38,15 @@ describe('the independent TOTP implementation used by the browser tests', () => 
       '399871',
       '520489',
     ];
-    expect(expected.map((_, counter) => hotpCode(key, counter))).toEqual(expected);
+    expect(expected.map((_, counter) => hotpCode(key, counter, 6))).toEqual(expected);
   });
 
-  const seeds = {
+  const seeds: Record<TotpAlgorithm, Buffer> = {
     SHA1: Buffer.from('12345678901234567890'),
     SHA256: Buffer.from('12345678901234567890123456789012'),
     SHA512: Buffer.from('1234567890123456789012345678901234567890123456789012345678901234'),
-  } as const;
+  };
+  // A throwaway encoder (bit string in 5-bit chunks, no padding) so the test does not trust the decoder's twin.
   const base32 = (bytes: Buffer) => {
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
     let bits = '';
@@ -41,8 +63,14 @@ describe('the independent TOTP implementation used by the browser tests', () => 
     [2000000000, '69279037', '90698825', '38618901'],
     [20000000000, '65353130', '77737706', '47863826'],
   ])('RFC 6238 Appendix B at T=%i', (seconds, sha1, sha256, sha512) => {
-    const at = (algorithm: keyof typeof seeds) =>
+    const at = (algorithm: TotpAlgorithm) =>
       totpCode(base32(seeds[algorithm]).toLowerCase(), { timeMs: seconds * 1000, algorithm, digits: 8 });
     expect([at('SHA1'), at('SHA256'), at('SHA512')]).toEqual([sha1, sha256, sha512]);
+  });
+
+  test('defaults: SHA1, 6 digits, 30-second period', () => {
+    const secret = base32(seeds.SHA1);
+    expect(totpCode(secret, { timeMs: 59_000 })).toBe('287082');
+    expect(totpCode(secret, { timeMs: 59_000, periodSeconds: 60 })).toBe('755224');
   });
 });

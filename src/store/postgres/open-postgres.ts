@@ -1,4 +1,13 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import {
+  type DatabaseIntrospector,
+  type DatabaseMetadata,
+  Kysely,
+  PostgresDialect,
+  type PostgresDialectConfig,
+  type SchemaMetadata,
+  sql,
+  type TableMetadata,
+} from 'kysely';
 import pg from 'pg';
 import type { Database } from '../kysely/database.js';
 import type { Engine } from '../kysely/engine.js';
@@ -81,11 +90,17 @@ export async function openPostgresStore(config: PostgresConfig): Promise<OpenedS
   // event would crash the process. The next query reports the outage through its own rejection.
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const migrationTableSchema = schema ?? 'public';
   try {
     if (schema !== undefined) await createSchemaIfMissing(db, schema);
     // The bookkeeping tables go in our schema explicitly: without it, Kysely's existence check looks in
     // every schema and would skip creating them when another schema of the database already has them.
-    await migrateToLatest(db, { migrationTableSchema: schema ?? 'public' });
+    // The migrator runs on the same pool through a dialect that introspects only that schema (see
+    // OneSchemaIntrospector). That Kysely is never destroyed: destroying it would end the shared pool.
+    const migrationDb = new Kysely<Database>({
+      dialect: new OneSchemaPostgresDialect(migrationTableSchema, { pool }),
+    });
+    await migrateToLatest(migrationDb, { migrationTableSchema });
   } catch (error) {
     await db.destroy();
     throw error;
@@ -93,12 +108,79 @@ export async function openPostgresStore(config: PostgresConfig): Promise<OpenedS
   return { store: createKyselyStore(db, postgresEngine), db, close: () => db.destroy() };
 }
 
+/** Concurrent creators of one schema: how many times a lost race is retried before giving up. */
+const CREATE_SCHEMA_ATTEMPTS = 3;
+/** unique_violation: IF NOT EXISTS checks first, so two creators can both pass it and meet on the unique index. */
+const UNIQUE_VIOLATION = '23505';
+
 async function createSchemaIfMissing(db: Kysely<Database>, schema: string): Promise<void> {
-  try {
-    await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
-  } catch (error) {
-    // Two processes creating it at once: IF NOT EXISTS can still fail on the catalog's unique index.
-    const found = await sql`select 1 from pg_namespace where nspname = ${schema}`.execute(db);
-    if (found.rows.length === 0) throw error;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+      return;
+    } catch (error) {
+      // The loser waited for the winner's transaction, so a committed schema is visible now. If the
+      // winner rolled back instead, nothing is there and creating it again can succeed.
+      const found = await sql`select 1 from pg_namespace where nspname = ${schema}`.execute(db);
+      if (found.rows.length > 0) return;
+      if (attempt >= CREATE_SCHEMA_ATTEMPTS || sqlState(error) !== UNIQUE_VIOLATION) throw error;
+    }
+  }
+}
+
+const sqlState = (error: unknown) =>
+  typeof error === 'object' && error !== null ? (error as { code?: string }).code : undefined;
+
+/**
+ * What Kysely's migrator asks the introspector (does our schema exist, do its bookkeeping tables exist),
+ * answered from one schema only. PostgresIntrospector.getTables reads every table of the database and
+ * resolves each schema and table by name (has_schema_privilege(nspname, ...), pg_get_serial_sequence).
+ * Those lookups see the catalog as it is now, not as of the query's snapshot, so a schema that another
+ * connection drops while the query runs (a parallel test file's cleanup, a tenant being removed) fails
+ * opening this store with 3F000 (schema does not exist, from get_namespace_oid) or 42703/42P01. Here the
+ * catalogs are joined by OID and filtered to our schema, so nothing of another schema is looked up by
+ * name. Tables come without columns: the migrator reads only names, and nothing else uses this dialect.
+ */
+class OneSchemaIntrospector implements DatabaseIntrospector {
+  constructor(
+    private readonly db: Kysely<unknown>,
+    private readonly schema: string,
+  ) {}
+
+  async getSchemas(): Promise<SchemaMetadata[]> {
+    const result = await sql<{ name: string }>`
+      select nspname as name from pg_catalog.pg_namespace where nspname = ${this.schema}`.execute(this.db);
+    return result.rows.map((row) => ({ name: row.name }));
+  }
+
+  async getTables(): Promise<TableMetadata[]> {
+    const result = await sql<{ name: string; is_view: boolean }>`
+      select c.relname as name, c.relkind = 'v' as is_view
+      from pg_catalog.pg_class c
+      join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = ${this.schema} and c.relkind in ('r', 'v', 'p')`.execute(this.db);
+    return result.rows.map((row) => ({
+      name: row.name,
+      schema: this.schema,
+      isView: row.is_view,
+      columns: [],
+    }));
+  }
+
+  async getMetadata(): Promise<DatabaseMetadata> {
+    return { tables: await this.getTables() };
+  }
+}
+
+class OneSchemaPostgresDialect extends PostgresDialect {
+  constructor(
+    private readonly schema: string,
+    config: PostgresDialectConfig,
+  ) {
+    super(config);
+  }
+
+  override createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
+    return new OneSchemaIntrospector(db, this.schema);
   }
 }

@@ -1,0 +1,182 @@
+import { loadCommonPasswords } from './config/common-passwords.js';
+import {
+  DEFAULT_EMAIL_OTP_DIGITS,
+  DEFAULT_EMAIL_OTP_TTL_MS,
+  EMAIL_OTP_MAX_ATTEMPTS,
+} from './core/email-otp.js';
+import type { PostRecoveryPolicy } from './core/policy.js';
+import { systemRandom } from './core/random.js';
+import {
+  argon2idKdf,
+  MINIMUM_TEST_ARGON2ID_PARAMS,
+  OWASP_ARGON2ID_PARAMS,
+} from './core/recovery-code-digest.js';
+import { deriveServerKeys, parseServerSecret } from './core/server-keys.js';
+import { isValidTimeZone } from './core/time-zone.js';
+import { DEFAULT_TOTP_SETTINGS, type TotpSettings, validateTotpSettings } from './core/totp.js';
+import { createSmtpMailer } from './mail/smtp-mailer.js';
+import { signInWithPassword, signUp } from './service/accounts.js';
+import { exportAuditEvents, verifyAuditChain } from './service/admin/audit-log.js';
+import { resetUserMfa } from './service/admin/reset-mfa.js';
+import { addRole, assignRoles, listRoles } from './service/admin/roles.js';
+import { getRecoveryCodeStatistics } from './service/admin/statistics.js';
+import { confirmTotp } from './service/confirm-totp.js';
+import { type RequestContext, type ServiceDeps, systemClock } from './service/deps.js';
+import { confirmEmailFactor, startEmailFactor } from './service/email-factor.js';
+import { sendEmailOtp, verifyEmailOtp } from './service/email-otp.js';
+import { enrollTotp } from './service/enroll-totp.js';
+import { generateRecoveryCodes } from './service/generate-recovery-codes.js';
+import type { Mailer } from './service/mailer.js';
+import { disableMfa, getMfaOverview, removeFactor } from './service/manage-mfa.js';
+import { getRecoveryCodeStatus } from './service/recovery-code-status.js';
+import {
+  loadRecoveryCodeSettings,
+  type SettingsUpdate,
+  updateRecoveryCodeSettings,
+} from './service/settings.js';
+import { verifyRecoveryCode } from './service/verify-recovery-code.js';
+import { verifyTotp } from './service/verify-totp.js';
+import { type DatabaseConfig, type OpenedStore, openStore } from './store/open-store.js';
+import type { UsersWithCodesQuery } from './store/store.js';
+
+export interface SpareKeyOptions {
+  /** `{ kind: 'sqlite', path }` (embedded) or `{ kind: 'postgres', url }` (several instances). */
+  database: DatabaseConfig;
+  /** At least 32 random bytes, or their base64/hex text (`openssl rand -base64 32`). Keep it outside the database. */
+  secret: Uint8Array | string;
+  /** Shown in authenticator apps. */
+  issuer?: string;
+  totp?: Partial<TotpSettings>;
+  /** SMTP relay for email codes and security notices; without it neither is offered. */
+  smtp?: { url: string; from: string };
+  /** `owasp` (default) or `minimum` (tests and benchmarks only). */
+  kdfProfile?: 'owasp' | 'minimum';
+  /** IANA time zone of the statistics' days and months. Default UTC. */
+  timeZone?: string;
+}
+
+/** Who asked: recorded in the audit log. Optional everywhere; pass it from your request handler. */
+export type Context = RequestContext;
+
+/**
+ * SpareKey as a library: the same use cases as the server, as typed methods, on your database.
+ *
+ *   const sparekey = await createSpareKey({ database: { kind: 'sqlite', path: 'sparekey.db' }, secret });
+ *   const { value } = await sparekey.recoveryCodes.generate({ userId });
+ *
+ * Every method returns `{ ok: true, value }` or `{ ok: false, error }` with a stable error code
+ * (see `errorMessages`) for the failures a person can cause; only bugs and outages throw.
+ */
+export async function createSpareKey(options: SpareKeyOptions) {
+  const deps = buildDeps(options);
+  const opened = await openStore(options.database);
+  deps.store = opened.store;
+  return spareKeyApi(deps, opened);
+}
+
+export type SpareKey = Awaited<ReturnType<typeof createSpareKey>>;
+
+function buildDeps(options: SpareKeyOptions): ServiceDeps {
+  const secret = typeof options.secret === 'string' ? parseServerSecret(options.secret) : options.secret;
+  if (!secret || secret.length < 32)
+    throw new RangeError('createSpareKey: the secret must be at least 32 random bytes');
+  const totp = { ...DEFAULT_TOTP_SETTINGS, ...options.totp };
+  const totpProblems = validateTotpSettings(totp);
+  if (totpProblems.length > 0) throw new RangeError(`createSpareKey: ${totpProblems.join(' ')}`);
+  const timeZone = options.timeZone ?? 'UTC';
+  if (!isValidTimeZone(timeZone)) throw new RangeError(`createSpareKey: unknown time zone ${timeZone}`);
+  const kdfParams = options.kdfProfile === 'minimum' ? MINIMUM_TEST_ARGON2ID_PARAMS : OWASP_ARGON2ID_PARAMS;
+  const mailer: Mailer = options.smtp
+    ? createSmtpMailer(options.smtp)
+    : {
+        send: async () => {
+          throw new Error('createSpareKey: no SMTP relay was configured (options.smtp)');
+        },
+      };
+  return {
+    store: undefined as never,
+    clock: systemClock,
+    random: systemRandom,
+    kdf: argon2idKdf,
+    keys: deriveServerKeys(secret),
+    mailer,
+    options: {
+      kdfParams,
+      issuer: options.issuer ?? 'SpareKey',
+      totp,
+      emailOtp: {
+        enabled: options.smtp !== undefined,
+        ttlMs: DEFAULT_EMAIL_OTP_TTL_MS,
+        digits: DEFAULT_EMAIL_OTP_DIGITS,
+        maxAttempts: EMAIL_OTP_MAX_ATTEMPTS,
+      },
+      password: { params: kdfParams, commonPasswords: loadCommonPasswords() },
+      notifications: options.smtp !== undefined,
+      timeZone,
+    },
+  };
+}
+
+/** The typed surface over the use cases; also used by the HTTP API's in-process callers. */
+export function spareKeyApi(deps: ServiceDeps, opened?: OpenedStore) {
+  const ctx = (context?: Context): Context => context ?? {};
+  return {
+    users: {
+      create: (input: { email: string; password: string; roles?: string[]; context?: Context }) =>
+        signUp(deps, { ...input, context: ctx(input.context) }),
+      checkPassword: (input: { email: string; password: string; context?: Context }) =>
+        signInWithPassword(deps, { ...input, context: ctx(input.context) }),
+      findByEmail: (email: string) => deps.store.findUserByEmail(email),
+      findById: (userId: string) => deps.store.findUserById(userId),
+      roles: () => listRoles(deps),
+      addRole: (name: string, context?: Context) => addRole(deps, { name, context: ctx(context) }),
+      assignRoles: (input: { userId: string; roles: string[]; context?: Context }) =>
+        assignRoles(deps, { ...input, context: ctx(input.context) }),
+    },
+    mfa: {
+      overview: (userId: string) => getMfaOverview(deps, { userId }),
+      enrollTotp: (input: { userId: string; context?: Context }) =>
+        enrollTotp(deps, { ...input, context: ctx(input.context) }),
+      confirmTotp: (input: { userId: string; factorId: string; code: string; context?: Context }) =>
+        confirmTotp(deps, { ...input, context: ctx(input.context) }),
+      verifyTotp: (input: { userId: string; code: string; context?: Context }) =>
+        verifyTotp(deps, { ...input, context: ctx(input.context) }),
+      startEmailFactor: (input: { userId: string; context?: Context }) =>
+        startEmailFactor(deps, { ...input, context: ctx(input.context) }),
+      confirmEmailFactor: (input: { userId: string; factorId: string; code: string; context?: Context }) =>
+        confirmEmailFactor(deps, { ...input, context: ctx(input.context) }),
+      sendEmailCode: (input: { userId: string; attemptId: string; context?: Context }) =>
+        sendEmailOtp(deps, { ...input, context: ctx(input.context) }),
+      verifyEmailCode: (input: { userId: string; attemptId: string; code: string; context?: Context }) =>
+        verifyEmailOtp(deps, { ...input, context: ctx(input.context) }),
+      removeFactor: (input: { userId: string; factorId: string; context?: Context }) =>
+        removeFactor(deps, { ...input, context: ctx(input.context) }),
+      disable: (input: { userId: string; context?: Context }) =>
+        disableMfa(deps, { ...input, context: ctx(input.context) }),
+      reset: (input: { userId: string; reason: string; context: Context & { actorId: string } }) =>
+        resetUserMfa(deps, input),
+    },
+    recoveryCodes: {
+      generate: (input: { userId: string; context?: Context }) =>
+        generateRecoveryCodes(deps, { ...input, context: ctx(input.context) }),
+      verify: (input: { userId: string; code: string; context?: Context }) =>
+        verifyRecoveryCode(deps, { ...input, context: ctx(input.context) }),
+      status: (userId: string) => getRecoveryCodeStatus(deps, { userId }),
+    },
+    admin: {
+      settings: () => loadRecoveryCodeSettings(deps.store),
+      updateSettings: (update: SettingsUpdate, context?: Context) =>
+        updateRecoveryCodeSettings(deps, update, ctx(context)),
+      statistics: () => getRecoveryCodeStatistics(deps),
+      usersWithCodes: (query: UsersWithCodesQuery) => deps.store.listUsersWithCodes(query),
+      verifyAuditChain: () => verifyAuditChain(deps.store),
+      exportAudit: (format: 'csv' | 'jsonl') => exportAuditEvents(deps.store, format),
+    },
+    /** Closes the database pool (PostgreSQL) or file (SQLite) this instance opened. */
+    close: async () => {
+      await opened?.close();
+    },
+  };
+}
+
+export type { PostRecoveryPolicy };
