@@ -1,4 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { registerOpenApi } from './http/api/openapi.js';
+import { registerApi } from './http/api/register-api.js';
 import { registerHttpRoutes } from './http/app.js';
 import type { ServiceDeps } from './service/deps.js';
 import { registerWeb } from './web/register-web.js';
@@ -20,7 +22,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Recovery codes and OTPs are short; nothing SpareKey accepts needs a large body.
     bodyLimit: 64 * 1024,
   });
+  await registerOpenApi(app);
   registerHttpRoutes(app, options.deps);
+  await registerApi(app, options.deps);
   await registerWeb(app, { deps: options.deps, setupToken: options.setupToken });
   return app;
 }

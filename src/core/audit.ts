@@ -31,6 +31,9 @@ export const auditActions = [
   'roles_changed',
   'role_added',
   'audit_purged',
+  'api_key_created',
+  'api_key_revoked',
+  'api_key_refused',
 ] as const;
 
 export type AuditAction = (typeof auditActions)[number];

@@ -53,6 +53,11 @@ export const errorMessages = {
   role_exists: 'That role already exists.',
   invalid_settings: 'Those settings cannot be saved. See the problems listed.',
   invalid_filter: 'That filter is not valid. Check the dates and the event type.',
+  invalid_api_key_request: 'Give the key a name (up to 80 characters) and at least one known scope.',
+  api_key_not_found: 'That API key was not found or is already revoked.',
+  api_key_required: 'Send a valid API key: Authorization: Bearer sk_...',
+  api_scope_missing: 'This API key does not have the scope this operation needs.',
+  invalid_request: 'The request does not match the documented schema.',
   mfa_setup_required: 'Your role requires two-factor authentication: set it up to continue.',
   bad_request: 'The request could not be understood. Go back and try again.',
 } as const;

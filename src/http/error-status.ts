@@ -49,6 +49,11 @@ const statuses: Record<ErrorCode, number> = {
   invalid_settings: 400,
   invalid_filter: 400,
   mfa_setup_required: 403,
+  invalid_api_key_request: 400,
+  api_key_not_found: 404,
+  api_key_required: 401,
+  api_scope_missing: 403,
+  invalid_request: 400,
   bad_request: 400,
 };
 

@@ -96,6 +96,14 @@ export interface Store {
   /** Housekeeping: removes sessions whose `expiresAt` is at or before `now`. */
   deleteExpiredSessions(now: Date): Promise<number>;
 
+  // API keys (server-to-server)
+  createApiKey(key: NewApiKey): Promise<void>;
+  findApiKey(id: string): Promise<ApiKeyRecord | undefined>;
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  /** `revoked` is false when the key was unknown or already revoked. */
+  revokeApiKey(id: string, at: Date): Promise<{ revoked: boolean }>;
+  touchApiKey(id: string, at: Date): Promise<void>;
+
   // Audit: an append-only hash chain. Appends are serialized so the chain has one order across processes.
   appendAuditEvent(event: AuditEventInput): Promise<AuditEvent>;
   /** Newest first. */
@@ -203,6 +211,20 @@ export interface NewSession {
 }
 
 export type SessionRecord = NewSession;
+
+export interface NewApiKey {
+  id: string;
+  name: string;
+  secretHash: string;
+  scopes: readonly string[];
+  createdAt: Date;
+  createdBy: string | null;
+}
+
+export interface ApiKeyRecord extends NewApiKey {
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+}
 
 export interface UsersWithCodesQuery {
   emailPrefix?: string;

@@ -19,6 +19,7 @@ export interface Database {
   roles: RolesTable;
   recovery_code_set_counts: RecoveryCodeSetCountsTable;
   audit_counts: AuditCountsTable;
+  api_keys: ApiKeysTable;
 }
 
 export interface UsersTable {
@@ -139,4 +140,16 @@ export interface AuditCountsTable {
   bucket_start: number;
   action: string;
   events: number;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  secret_hash: string;
+  /** Space-separated. */
+  scopes: string;
+  created_at: number;
+  created_by: string | null;
+  revoked_at: number | null;
+  last_used_at: number | null;
 }

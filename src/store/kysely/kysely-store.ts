@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Store } from '../store.js';
+import * as apiKeys from './api-keys.js';
 import * as audit from './audit.js';
 import type { StoreContext } from './context.js';
 import type { Database } from './database.js';
@@ -72,6 +73,12 @@ function bind(db: Kysely<Database>, engine: Engine, inTransaction: boolean): Sto
     deleteSession: (idHash) => sessions.deleteSession(ctx, idHash),
     deleteUserSessions: (userId, exceptIdHash) => sessions.deleteUserSessions(ctx, userId, exceptIdHash),
     deleteExpiredSessions: (now) => sessions.deleteExpiredSessions(ctx, now),
+
+    createApiKey: (key) => apiKeys.createApiKey(ctx, key),
+    findApiKey: (id) => apiKeys.findApiKey(ctx, id),
+    listApiKeys: () => apiKeys.listApiKeys(ctx),
+    revokeApiKey: (id, at) => apiKeys.revokeApiKey(ctx, id, at),
+    touchApiKey: (id, at) => apiKeys.touchApiKey(ctx, id, at),
 
     appendAuditEvent: (event) => audit.appendAuditEvent(ctx, event),
     listAuditEvents: (query) => audit.listAuditEvents(ctx, query),

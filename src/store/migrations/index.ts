@@ -3,6 +3,7 @@ import type { Database } from '../kysely/database.js';
 import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-sessions.js';
 import * as m0003 from './0003-admin.js';
+import * as m0004 from './0004-api-keys.js';
 
 /**
  * Every migration, listed statically: no filesystem scanning, so bundles and compiled output carry them
@@ -12,6 +13,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0001-initial': m0001,
   '0002-sessions': m0002,
   '0003-admin': m0003,
+  '0004-api-keys': m0004,
 };
 
 export interface MigrateOptions {

@@ -1,0 +1,53 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type ApiKeyScope, scopeAllows } from '../../core/api-key.js';
+import { type ErrorCode, errorMessage } from '../../core/errors.js';
+import { authenticateApiKey } from '../../service/admin/api-keys.js';
+import type { RequestContext, ServiceDeps } from '../../service/deps.js';
+import type { ApiKeyRecord } from '../../store/store.js';
+import { errorStatus } from '../error-status.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The scope an API route needs; every /api/v1 route declares one. */
+    scope?: ApiKeyScope;
+  }
+  interface FastifyRequest {
+    apiKey: ApiKeyRecord | undefined;
+  }
+}
+
+/** The one error shape of the API: `{ "error": { "code", "message" } }`, with the catalog's status. */
+export function sendApiError(
+  reply: FastifyReply,
+  code: ErrorCode,
+  status = errorStatus(code),
+  message = errorMessage(code),
+) {
+  return reply.code(status).header('cache-control', 'no-store').send({ error: { code, message } });
+}
+
+/** Audit context of an API call: the key is the actor (`apikey:<id>`). */
+export function apiContext(request: FastifyRequest): RequestContext & { actorId: string } {
+  const userAgent = request.headers['user-agent'];
+  return {
+    ip: request.ip,
+    userAgent: typeof userAgent === 'string' ? userAgent : null,
+    actorId: `apikey:${request.apiKey?.id ?? 'unknown'}`,
+  };
+}
+
+/** onRequest: a valid, unrevoked key with the route's scope, or a 401/403 in the API's error shape. */
+export function requireApiKey(deps: ServiceDeps) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    // An unknown path is a 404 for everyone: the routes are public in /openapi.json anyway.
+    if (request.is404) return;
+    const header = request.headers.authorization;
+    const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+    const context = { ip: request.ip, userAgent: request.headers['user-agent'] ?? null };
+    const key = token ? await authenticateApiKey(deps, { key: token, context }) : undefined;
+    if (!key) return sendApiError(reply.header('www-authenticate', 'Bearer'), 'api_key_required');
+    const needed = request.routeOptions.config.scope;
+    if (!needed || !scopeAllows(key.scopes, needed)) return sendApiError(reply, 'api_scope_missing');
+    request.apiKey = key;
+  };
+}

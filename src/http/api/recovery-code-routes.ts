@@ -1,0 +1,181 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { resetUserMfa } from '../../service/admin/reset-mfa.js';
+import type { ServiceDeps } from '../../service/deps.js';
+import { generateRecoveryCodes } from '../../service/generate-recovery-codes.js';
+import { getMfaOverview } from '../../service/manage-mfa.js';
+import { getRecoveryCodeStatus } from '../../service/recovery-code-status.js';
+import { verifyRecoveryCode } from '../../service/verify-recovery-code.js';
+import { apiContext, sendApiError } from './api-context.js';
+import { CodeBody, errors, IssuedCodes, RecoveryCodeStatus, UserIdParams } from './schemas.js';
+
+/** Per-user recovery codes and MFA, for a backend acting for its users (the Auth0 Management API shape). */
+export function registerRecoveryCodeRoutes(parent: FastifyInstance, deps: ServiceDeps): void {
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+  const userExists = async (userId: string) => (await deps.store.findUserById(userId)) !== undefined;
+
+  app.get(
+    '/users/:userId/recovery-codes',
+    {
+      config: { scope: 'recovery_codes:read' },
+      schema: {
+        operationId: 'getRecoveryCodeStatus',
+        summary: "How many of a user's recovery codes are left (never the codes)",
+        tags: ['recovery codes'],
+        params: UserIdParams,
+        response: { 200: RecoveryCodeStatus, ...errors(404) },
+      },
+    },
+    async (request, reply) => {
+      if (!(await userExists(request.params.userId))) return sendApiError(reply, 'user_not_found');
+      const status = await getRecoveryCodeStatus(deps, { userId: request.params.userId });
+      return status.hasCodes
+        ? {
+            ...status,
+            generatedAt: status.generatedAt.toISOString(),
+            lastUsedAt: status.lastUsedAt?.toISOString() ?? null,
+          }
+        : status;
+    },
+  );
+
+  app.post(
+    '/users/:userId/recovery-codes',
+    {
+      config: { scope: 'recovery_codes:write' },
+      schema: {
+        operationId: 'generateRecoveryCodes',
+        summary: 'Generate (or regenerate) the recovery codes: the old set stops working at once',
+        description: 'Step-up is the caller’s duty: call this only after the user re-authenticated.',
+        tags: ['recovery codes'],
+        params: UserIdParams,
+        response: { 201: IssuedCodes, ...errors(404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const result = await generateRecoveryCodes(deps, {
+        userId: request.params.userId,
+        context: apiContext(request),
+      });
+      if (!result.ok) return sendApiError(reply, result.error);
+      return reply.code(201).header('cache-control', 'no-store').send({
+        setId: result.value.setId,
+        generatedAt: result.value.generatedAt.toISOString(),
+        codes: result.value.codes,
+      });
+    },
+  );
+
+  app.post(
+    '/users/:userId/recovery-codes/verify',
+    {
+      config: { scope: 'recovery_codes:write' },
+      schema: {
+        operationId: 'verifyRecoveryCode',
+        summary: 'Verify a recovery code as the second factor; it works once, then the policy applies',
+        tags: ['recovery codes'],
+        params: UserIdParams,
+        body: CodeBody,
+        response: {
+          200: Type.Object({
+            policy: Type.Union([
+              Type.Literal('continue'),
+              Type.Literal('disable_mfa'),
+              Type.Literal('rotate'),
+            ]),
+            remaining: Type.Optional(Type.Integer()),
+            total: Type.Optional(Type.Integer()),
+            low: Type.Optional(Type.Boolean()),
+            replacement: Type.Optional(IssuedCodes),
+          }),
+          ...errors(404, 409),
+        },
+      },
+    },
+    async (request, reply) => {
+      if (!(await userExists(request.params.userId))) return sendApiError(reply, 'user_not_found');
+      const result = await verifyRecoveryCode(deps, {
+        userId: request.params.userId,
+        code: request.body.code,
+        context: apiContext(request),
+      });
+      if (!result.ok) return sendApiError(reply, result.error);
+      const outcome = result.value;
+      if (outcome.policy !== 'rotate') return outcome;
+      return {
+        policy: outcome.policy,
+        replacement: {
+          setId: outcome.replacement.setId,
+          generatedAt: outcome.replacement.generatedAt.toISOString(),
+          codes: outcome.replacement.codes,
+        },
+      };
+    },
+  );
+
+  app.get(
+    '/users/:userId/mfa',
+    {
+      config: { scope: 'recovery_codes:read' },
+      schema: {
+        operationId: 'getMfaStatus',
+        summary: "A user's confirmed second factors and recovery-code count",
+        tags: ['mfa'],
+        params: UserIdParams,
+        response: {
+          200: Type.Object({
+            mfaEnabled: Type.Boolean(),
+            factors: Type.Array(
+              Type.Object({ id: Type.String(), kind: Type.String(), addedAt: Type.String() }),
+            ),
+            recoveryCodes: RecoveryCodeStatus,
+          }),
+          ...errors(404),
+        },
+      },
+    },
+    async (request, reply) => {
+      if (!(await userExists(request.params.userId))) return sendApiError(reply, 'user_not_found');
+      const overview = await getMfaOverview(deps, { userId: request.params.userId });
+      const codes = overview.recoveryCodes;
+      return {
+        mfaEnabled: overview.mfaEnabled,
+        factors: overview.factors.map((f) => ({ id: f.id, kind: f.kind, addedAt: f.addedAt.toISOString() })),
+        recoveryCodes: codes.hasCodes
+          ? {
+              ...codes,
+              generatedAt: codes.generatedAt.toISOString(),
+              lastUsedAt: codes.lastUsedAt?.toISOString() ?? null,
+            }
+          : codes,
+      };
+    },
+  );
+
+  app.post(
+    '/users/:userId/mfa/reset',
+    {
+      config: { scope: 'mfa:reset' },
+      schema: {
+        operationId: 'resetMfa',
+        summary: "Remove all of a user's factors, codes and sessions (support path); the reason is audited",
+        tags: ['mfa'],
+        params: UserIdParams,
+        body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 500 }) }),
+        response: {
+          200: Type.Object({ factorsRemoved: Type.Integer(), sessionsEnded: Type.Integer() }),
+          ...errors(404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const result = await resetUserMfa(deps, {
+        userId: request.params.userId,
+        reason: request.body.reason,
+        context: apiContext(request),
+      });
+      return result.ok ? result.value : sendApiError(reply, result.error);
+    },
+  );
+}

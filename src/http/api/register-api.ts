@@ -1,0 +1,47 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import type { ServiceDeps } from '../../service/deps.js';
+import { registerAdminApiRoutes } from './admin-routes.js';
+import { requireApiKey, sendApiError } from './api-context.js';
+import { registerRecoveryCodeRoutes } from './recovery-code-routes.js';
+import { ErrorBody } from './schemas.js';
+
+export const API_PREFIX = '/api/v1';
+
+/** The JSON API: bearer API keys with scopes, schemas at the boundary, one error shape. */
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every API route (method and URL) as registered: the documentation test checks each is in /openapi.json. */
+    apiRoutes: { method: string; url: string; hidden: boolean }[];
+  }
+}
+
+export async function registerApi(app: FastifyInstance, deps: ServiceDeps): Promise<void> {
+  app.addSchema(ErrorBody);
+  app.decorate('apiRoutes', []);
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith(API_PREFIX)) return;
+    for (const method of [route.method].flat()) {
+      if (method === 'HEAD') continue;
+      app.apiRoutes.push({ method, url: route.url, hidden: route.schema?.hide === true });
+    }
+  });
+  await app.register(
+    async (api) => {
+      api.decorateRequest('apiKey', undefined);
+      api.addHook('onRequest', requireApiKey(deps));
+      api.setErrorHandler((error: FastifyError, request, reply) => {
+        if (error.validation) return sendApiError(reply, 'invalid_request', 400, `${error.message}.`);
+        const status = error.statusCode ?? 500;
+        if (status >= 400 && status < 500) return sendApiError(reply, 'bad_request', status);
+        request.log.error(error);
+        return reply
+          .code(500)
+          .send({ error: { code: 'internal_error', message: 'Something went wrong on our side.' } });
+      });
+      api.setNotFoundHandler((_request, reply) => sendApiError(reply, 'not_found'));
+      registerRecoveryCodeRoutes(api, deps);
+      registerAdminApiRoutes(api, deps);
+    },
+    { prefix: API_PREFIX },
+  );
+}

@@ -1,0 +1,38 @@
+import { Type } from 'typebox';
+
+/** Shared request and response schemas: they validate input at the edge and document /openapi.json. */
+export const ErrorBody = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'Stable machine-readable code, e.g. code_already_used' }),
+      message: Type.String({ description: 'What went wrong, in words a person understands' }),
+    }),
+  },
+  { $id: 'Error' },
+);
+
+export const UserIdParams = Type.Object({ userId: Type.String({ minLength: 1, maxLength: 64 }) });
+
+export const IssuedCodes = Type.Object({
+  setId: Type.String(),
+  generatedAt: Type.String({ format: 'date-time' }),
+  codes: Type.Array(Type.String(), { description: 'Shown once: store them nowhere but with the user' }),
+});
+
+export const RecoveryCodeStatus = Type.Object({
+  enabled: Type.Boolean(),
+  hasCodes: Type.Boolean(),
+  total: Type.Optional(Type.Integer()),
+  remaining: Type.Optional(Type.Integer()),
+  low: Type.Optional(Type.Boolean()),
+  generatedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  lastUsedAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
+});
+
+export const CodeBody = Type.Object({ code: Type.String({ minLength: 1, maxLength: 256 }) });
+
+/** Error responses, documented on every route with the statuses it can answer. */
+export function errors(...statuses: number[]) {
+  const all = [...new Set([400, 401, 403, ...statuses])];
+  return Object.fromEntries(all.map((status) => [status, { $ref: 'Error#' }]));
+}

@@ -1,0 +1,83 @@
+import {
+  type ApiKeyScope,
+  apiKeyScopes,
+  apiKeySecretMatches,
+  generateApiKey,
+  hashApiKeySecret,
+  parseApiKey,
+} from '../../core/api-key.js';
+import { fail, ok, type Result } from '../../core/result.js';
+import type { ApiKeyRecord } from '../../store/store.js';
+import { auditEvent } from '../audit.js';
+import type { RequestContext, ServiceDeps } from '../deps.js';
+
+/** Creates a key. The full key is returned once and never stored: only its secret's hash is. */
+export async function createApiKey(
+  deps: ServiceDeps,
+  input: { name: string; scopes: readonly string[]; context: RequestContext },
+): Promise<Result<{ id: string; key: string; scopes: ApiKeyScope[] }, 'invalid_api_key_request'>> {
+  const name = input.name.trim();
+  const scopes = [...new Set(input.scopes)];
+  if (name.length === 0 || name.length > 80 || scopes.length === 0) return fail('invalid_api_key_request');
+  if (!scopes.every((scope) => (apiKeyScopes as readonly string[]).includes(scope)))
+    return fail('invalid_api_key_request');
+  const generated = generateApiKey(deps.random);
+  const now = deps.clock.now();
+  await deps.store.transaction(async (tx) => {
+    await tx.createApiKey({
+      id: generated.id,
+      name,
+      secretHash: hashApiKeySecret(generated.secret),
+      scopes,
+      createdAt: now,
+      createdBy: input.context.actorId ?? null,
+    });
+    await tx.appendAuditEvent(
+      auditEvent(now, 'api_key_created', 'success', null, input.context, {
+        keyId: generated.id,
+        name,
+        scopes: scopes.join(' '),
+      }),
+    );
+  });
+  return ok({ id: generated.id, key: generated.key, scopes: scopes as ApiKeyScope[] });
+}
+
+export async function revokeApiKey(
+  deps: ServiceDeps,
+  input: { id: string; context: RequestContext },
+): Promise<Result<{ id: string }, 'api_key_not_found'>> {
+  const now = deps.clock.now();
+  return deps.store.transaction(async (tx) => {
+    const { revoked } = await tx.revokeApiKey(input.id, now);
+    if (!revoked) return fail('api_key_not_found');
+    await tx.appendAuditEvent(
+      auditEvent(now, 'api_key_revoked', 'success', null, input.context, { keyId: input.id }),
+    );
+    return ok({ id: input.id });
+  });
+}
+
+/** The live key a bearer token names, or undefined (malformed, unknown, revoked or wrong secret: all alike). */
+export async function authenticateApiKey(
+  deps: ServiceDeps,
+  input: { key: string; context: RequestContext },
+): Promise<ApiKeyRecord | undefined> {
+  const parsed = parseApiKey(input.key);
+  const record = parsed && (await deps.store.findApiKey(parsed.id));
+  if (
+    !parsed ||
+    !record ||
+    record.revokedAt !== null ||
+    !apiKeySecretMatches(parsed.secret, record.secretHash)
+  ) {
+    await deps.store.appendAuditEvent(
+      auditEvent(deps.clock.now(), 'api_key_refused', 'failure', null, input.context, {
+        keyId: parsed?.id ?? null,
+      }),
+    );
+    return undefined;
+  }
+  await deps.store.touchApiKey(record.id, deps.clock.now());
+  return record;
+}

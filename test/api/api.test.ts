@@ -1,0 +1,179 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { errorMessages } from '../../src/core/errors.js';
+import { createApiKey } from '../../src/service/admin/api-keys.js';
+import { configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
+import { createTestUser } from '../helpers/service-deps.js';
+import { createWebTestApp, type WebTestApp } from '../helpers/web-client.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: parsed JSON responses are read field by field in assertions
+type Json = Record<string, any>;
+
+describe('the JSON API', () => {
+  let web: WebTestApp;
+  let adminKey: string;
+  let readKey: string;
+  beforeAll(async () => {
+    web = await createWebTestApp();
+    await configureRecoveryCodes(web.env);
+    const admin = await createApiKey(web.env.deps, { name: 'tests', scopes: ['admin'], context: {} });
+    const read = await createApiKey(web.env.deps, {
+      name: 'read',
+      scopes: ['recovery_codes:read'],
+      context: {},
+    });
+    if (!admin.ok || !read.ok) throw new Error('keys');
+    adminKey = admin.value.key;
+    readKey = read.value.key;
+  });
+  afterAll(async () => web?.close());
+
+  const call = async (method: string, url: string, options: { key?: string; body?: unknown } = {}) => {
+    const response = await web.app.inject({
+      method: method as 'GET',
+      url,
+      headers: options.key === '' ? {} : { authorization: `Bearer ${options.key ?? adminKey}` },
+      ...(options.body === undefined ? {} : { payload: options.body as Json }),
+    });
+    const json =
+      /^application\/json(;|$)/.test(String(response.headers['content-type'])) && response.body
+        ? JSON.parse(response.body)
+        : undefined;
+    return { status: response.statusCode, json, body: response.body, headers: response.headers };
+  };
+
+  test('/openapi.json is OpenAPI 3.1; every API route is documented with an operationId, a summary and error responses', async () => {
+    const { json: spec } = await call('GET', '/openapi.json', { key: '' });
+    expect(spec.openapi).toBe('3.1.0');
+    const documented = new Set<string>();
+    for (const [path, operations] of Object.entries<Json>(spec.paths)) {
+      for (const [method, operation] of Object.entries<Json>(operations)) {
+        documented.add(`${method.toUpperCase()} ${path}`);
+        expect(operation.operationId, `${method} ${path}`).toMatch(/^[a-z][A-Za-z]+$/);
+        expect(operation.summary, `${method} ${path}`).toBeTruthy();
+        for (const status of ['400', '401', '403'])
+          expect(operation.responses[status], `${method} ${path} ${status}`).toBeDefined();
+      }
+    }
+    const toOpenApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}');
+    const routes = web.app.apiRoutes
+      .filter((route) => !route.hidden)
+      .map((route) => `${route.method} ${toOpenApiPath(route.url)}`);
+    expect(routes.length).toBeGreaterThan(10);
+    expect(routes.filter((route) => !documented.has(route))).toEqual([]);
+    const ids = Object.values<Json>(spec.paths).flatMap((ops) =>
+      Object.values<Json>(ops).map((op) => op.operationId),
+    );
+    expect(new Set(ids).size).toBe(ids.length);
+    const docs = await call('GET', '/docs/', { key: '' });
+    expect(docs.status).toBe(200);
+  });
+
+  test('every documented operation answers without a key with 401 and the error shape', async () => {
+    const { json: spec } = await call('GET', '/openapi.json', { key: '' });
+    for (const [path, operations] of Object.entries<Json>(spec.paths)) {
+      for (const method of Object.keys(operations)) {
+        const url = path.replace(/\{(\w+)\}/g, 'x');
+        const response = await call(method.toUpperCase(), url, { key: '' });
+        expect(response.status, `${method} ${url}`).toBe(401);
+        expect(response.json).toEqual({
+          error: { code: 'api_key_required', message: errorMessages.api_key_required },
+        });
+      }
+    }
+  });
+
+  test('a revoked or forged key is 401; a key without the scope is 403; every refusal is audited', async () => {
+    expect((await call('GET', '/api/v1/statistics', { key: readKey })).json.error.code).toBe(
+      'api_scope_missing',
+    );
+    expect((await call('GET', '/api/v1/statistics', { key: `${adminKey.slice(0, -2)}xx` })).status).toBe(401);
+    const created = await call('POST', '/api/v1/api-keys', {
+      body: { name: 'temp', scopes: ['audit:read'] },
+    });
+    expect(created.status).toBe(201);
+    expect((await call('GET', '/api/v1/audit-events?limit=1', { key: created.json.key })).status).toBe(200);
+    expect((await call('DELETE', `/api/v1/api-keys/${created.json.id}`)).status).toBe(204);
+    expect((await call('GET', '/api/v1/audit-events?limit=1', { key: created.json.key })).status).toBe(401);
+    expect((await call('DELETE', `/api/v1/api-keys/${created.json.id}`)).status).toBe(404);
+    const refused = await web.env.deps.store.listAuditEvents({ action: 'api_key_refused', limit: 10 });
+    expect(refused.length).toBeGreaterThanOrEqual(2);
+    const stored = await web.env.deps.store.findApiKey(created.json.id);
+    expect(stored?.secretHash).not.toContain(created.json.key.split('_')[2]);
+  });
+
+  test('a backend drives a user: status, generate, verify once, MFA status, reset; errors keep the shape', async () => {
+    const user = await createTestUser(web.env);
+    await enableTotp(web.env, user.id);
+    const base = `/api/v1/users/${user.id}`;
+    expect((await call('GET', `${base}/recovery-codes`)).json).toMatchObject({
+      hasCodes: true,
+      remaining: 10,
+    });
+    const generated = await call('POST', `${base}/recovery-codes`);
+    expect(generated.status).toBe(201);
+    expect(generated.headers['cache-control']).toBe('no-store');
+    const code = generated.json.codes[0] as string;
+    const verified = await call('POST', `${base}/recovery-codes/verify`, {
+      body: { code: code.toLowerCase() },
+    });
+    expect(verified.json).toEqual({ policy: 'continue', remaining: 9, total: 10, low: false });
+    const again = await call('POST', `${base}/recovery-codes/verify`, { body: { code } });
+    expect(again.status).toBe(409);
+    expect(again.json).toEqual({
+      error: { code: 'code_already_used', message: errorMessages.code_already_used },
+    });
+    expect((await call('POST', `${base}/recovery-codes/verify`, { body: { code: 'nope' } })).status).toBe(
+      400,
+    );
+    const invalid = await call('POST', `${base}/recovery-codes/verify`, { body: { wrong: 1 } });
+    expect(invalid.status).toBe(400);
+    expect(invalid.json.error.code).toBe('invalid_request');
+    expect((await call('GET', `${base}/mfa`)).json).toMatchObject({
+      mfaEnabled: true,
+      factors: [{ kind: 'totp' }],
+    });
+    expect((await call('GET', '/api/v1/users/nobody/recovery-codes')).status).toBe(404);
+    expect((await call('POST', `${base}/mfa/reset`, { body: { reason: '' } })).status).toBe(400);
+    const reset = await call('POST', `${base}/mfa/reset`, { body: { reason: 'support ticket 9' } });
+    expect(reset.json).toEqual({ factorsRemoved: 1, sessionsEnded: 0 });
+    const [event] = await web.env.deps.store.listAuditEvents({ action: 'mfa_reset', limit: 1 });
+    expect(event?.actorId).toMatch(/^apikey:/);
+  });
+
+  test('admin operations: statistics, settings (422 on invalid), users with codes, audit query/export/verification, users', async () => {
+    expect((await call('GET', '/api/v1/statistics')).json.usersWithCodes).toBeGreaterThanOrEqual(0);
+    expect((await call('GET', '/api/v1/settings')).json.enabled).toBe(true);
+    const bad = await call('PATCH', '/api/v1/settings', { body: { codesPerSet: 99 } });
+    expect(bad.status).toBe(422);
+    expect(bad.json.error.code).toBe('invalid_settings');
+    expect((await call('PATCH', '/api/v1/settings', { body: { lowThreshold: 2 } })).json.lowThreshold).toBe(
+      2,
+    );
+    const created = await call('POST', '/api/v1/users', {
+      body: { email: 'api-user@example.test', password: 'amber-cellar-quietly-3' },
+    });
+    expect(created.status).toBe(201);
+    expect(
+      (
+        await call('POST', '/api/v1/users', {
+          body: { email: 'api-user@example.test', password: 'amber-cellar-quietly-3' },
+        })
+      ).status,
+    ).toBe(409);
+    expect(
+      (await call('POST', '/api/v1/users', { body: { email: 'weak@example.test', password: 'password' } }))
+        .json.error.code,
+    ).toBe('password_common');
+    expect((await call('GET', '/api/v1/users/by-email/api-user@example.test')).json.id).toBe(
+      created.json.userId,
+    );
+    expect((await call('GET', '/api/v1/users-with-codes?limit=2')).json.users.length).toBeLessThanOrEqual(2);
+    const events = await call('GET', '/api/v1/audit-events?action=settings_changed&limit=5');
+    expect(events.json.events[0].action).toBe('settings_changed');
+    expect((await call('GET', '/api/v1/audit-events?action=not_real')).status).toBe(400);
+    const exported = await call('GET', '/api/v1/audit-events/export?format=jsonl');
+    expect(exported.body.trim().split('\n').length).toBeGreaterThan(3);
+    expect((await call('GET', '/api/v1/audit-events/verification')).json).toMatchObject({ ok: true });
+    expect((await call('GET', '/api/v1/nothing-here')).json.error.code).toBe('not_found');
+  });
+});
