@@ -20,6 +20,7 @@ export const notices = {
   'roles-saved': 'The roles were saved.',
   'role-added': 'The role was added.',
   'mfa-reset': 'Two-factor authentication was reset: the user was signed out everywhere and emailed.',
+  'api-key-revoked': 'The API key was revoked: it stops working at once.',
   'audit-purged': 'Old audit events were deleted; the chain was re-anchored.',
   'mfa-required': 'Your role requires two-factor authentication: set it up to continue.',
 } as const;

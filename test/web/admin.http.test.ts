@@ -201,4 +201,26 @@ describe('administration over HTTP: access and every error path', () => {
       await configureRecoveryCodes(web.env, { mfaRequiredRoles: [] });
     }
   });
+
+  test('API keys: created with scopes and shown once, usable at once, revoked at once; bad input 400', async () => {
+    await admin.get('/admin/api-keys');
+    expect((await admin.post('/admin/api-keys', { name: 'billing' })).statusCode).toBe(400);
+    await admin.get('/admin/api-keys');
+    const created = await admin.post('/admin/api-keys', { name: 'billing', scopes: 'recovery_codes:read' });
+    expect(created.statusCode).toBe(201);
+    const key = created.body.match(/id="new-api-key" class="secret">(sk_[^<]+)</)?.[1] as string;
+    expect(key).toMatch(/^sk_/);
+    const api = (token: string) =>
+      web.app.inject({
+        url: '/api/v1/users/by-email/root@example.test',
+        headers: { authorization: `Bearer ${token}` },
+      });
+    expect((await api(key)).statusCode).toBe(200);
+    const page = await admin.get('/admin/api-keys');
+    expect(page.body).not.toContain(key);
+    const id = key.split('_')[1] as string;
+    const revoked = await admin.post(`/admin/api-keys/${id}/revoke`, {});
+    expect(revoked.statusCode).toBe(303);
+    expect((await api(key)).statusCode).toBe(401);
+  });
 });

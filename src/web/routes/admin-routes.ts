@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { apiKeyScopes } from '../../core/api-key.js';
 import { builtInRoles, type RecoveryCodeSettings } from '../../core/policy.js';
+import { createApiKey, revokeApiKey } from '../../service/admin/api-keys.js';
 import { resetUserMfa } from '../../service/admin/reset-mfa.js';
 import { addRole, assignRoles, listRoles } from '../../service/admin/roles.js';
 import { getRecoveryCodeStatistics } from '../../service/admin/statistics.js';
@@ -9,6 +11,7 @@ import { loadRecoveryCodeSettings, updateRecoveryCodeSettings } from '../../serv
 import {
   adminSettingsPage,
   adminUserPage,
+  apiKeysPage,
   dashboardPage,
   rolesPage,
   usersWithCodesPage,
@@ -263,6 +266,59 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
       });
       if (!added.ok) return showRoles(request, reply, added.error);
       return redirect(reply, '/admin/roles?notice=role-added');
+    }),
+  );
+
+  const showKeys = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    extra: { created?: { key: string; name: string }; error?: Parameters<typeof messageFor>[0] } = {},
+  ) =>
+    sendPage(request, reply, deps, {
+      title: 'API keys',
+      status: extra.error ? statusFor(extra.error) : extra.created ? 201 : 200,
+      body: apiKeysPage({
+        csrf: csrfToken(request, reply),
+        keys: await deps.store.listApiKeys(),
+        scopes: apiKeyScopes,
+        created: extra.created,
+        error: extra.error && messageFor(extra.error),
+        notice: noticeFor(request.query),
+      }),
+    });
+
+  app.get(
+    '/admin/api-keys',
+    adminOnly(web, async (request, reply) => showKeys(request, reply)),
+  );
+
+  app.post(
+    '/admin/api-keys',
+    csrf,
+    adminOnly(web, async (request, reply, admin) => {
+      const name = field(request, 'name', 128);
+      const created = await createApiKey(deps, {
+        name,
+        scopes: fields(request, 'scopes'),
+        context: { ...requestContext(request), actorId: admin.user.id },
+      });
+      if (!created.ok) return showKeys(request, reply, { error: created.error });
+      // The key is in this response only (no-store): it is never stored or shown again.
+      return showKeys(request, reply, { created: { key: created.value.key, name: name.trim() } });
+    }),
+  );
+
+  app.post(
+    '/admin/api-keys/:keyId/revoke',
+    csrf,
+    adminOnly(web, async (request, reply, admin) => {
+      const { keyId } = request.params as { keyId: string };
+      const revoked = await revokeApiKey(deps, {
+        id: keyId,
+        context: { ...requestContext(request), actorId: admin.user.id },
+      });
+      if (!revoked.ok) return showKeys(request, reply, { error: revoked.error });
+      return redirect(reply, '/admin/api-keys?notice=api-key-revoked');
     }),
   );
 
