@@ -1,43 +1,290 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { createServiceDeps } from '../compose.js';
 import { loadConfig } from '../config/load-config.js';
-import { describeChainBreak, verifyAuditChain } from '../service/admin/audit-log.js';
+import { errorMessage } from '../core/errors.js';
+import { signUp } from '../service/accounts.js';
+import { createApiKey, revokeApiKey } from '../service/admin/api-keys.js';
+import { describeChainBreak, exportAuditEvents, verifyAuditChain } from '../service/admin/audit-log.js';
+import { resetUserMfa } from '../service/admin/reset-mfa.js';
+import { assignRoles } from '../service/admin/roles.js';
+import { getRecoveryCodeStatistics } from '../service/admin/statistics.js';
+import type { ServiceDeps } from '../service/deps.js';
+import { getRecoveryCodeStatus } from '../service/recovery-code-status.js';
+import { migrations } from '../store/migrations/index.js';
 import { openStore } from '../store/open-store.js';
 
-const USAGE = `Usage: sparekey <command>
-
-Commands:
-  audit verify    Check the audit log's hash chain; exit 1 and name the first broken event if it is not intact.
-
-Configuration comes from the same environment variables as the server (see docs/configuration.md).`;
-
-/** The command-line edge: parse, call one use case, print, exit 0 (ok), 1 (found a problem) or 2 (usage). */
-export async function runCli(argv: readonly string[], out: (line: string) => void): Promise<number> {
-  const [group, command] = argv;
-  if (group === 'audit' && command === 'verify') {
-    const loaded = loadConfig(process.env);
-    if (!loaded.ok) {
-      out(
-        `SpareKey cannot read its configuration:\n${loaded.problems.map((problem) => `  - ${problem}`).join('\n')}`,
-      );
-      return 2;
-    }
-    const opened = await openStore(loaded.config.database);
-    try {
-      const result = await verifyAuditChain(opened.store);
-      if (result.ok) {
-        out(`The audit chain verifies: ${result.checked} events, none altered or missing.`);
-        return 0;
-      }
-      out(
-        `The audit chain is broken. ${describeChainBreak(result.firstBreak as NonNullable<typeof result.firstBreak>)}`,
-      );
-      out(`${result.checked} events before it verified.`);
-      return 1;
-    } finally {
-      await opened.close();
-    }
-  }
-  out(USAGE);
-  return group === undefined || group === 'help' || group === '--help' ? 0 : 2;
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  stdin(): Promise<string>;
 }
 
-process.exitCode = await runCli(process.argv.slice(2), (line) => console.log(line));
+type Command = {
+  usage: string;
+  summary: string;
+  options?: ParseArgsConfig['options'];
+  run(
+    deps: ServiceDeps,
+    args: { positionals: string[]; values: Record<string, unknown> },
+    io: Io,
+  ): Promise<number>;
+};
+
+const CLI_CONTEXT = { ip: null, userAgent: 'sparekey-cli', actorId: 'cli' };
+
+async function userByEmail(deps: ServiceDeps, email: string | undefined, io: Io) {
+  const user = email ? await deps.store.findUserByEmail(email) : undefined;
+  if (!user) io.err(`No account has the email address ${email ?? '(none given)'}.`);
+  return user;
+}
+
+/** Each command: one use case, printed for a person; exit 0 done, 1 refused or found a problem, 2 misuse. */
+const commands: Record<string, Command> = {
+  migrate: {
+    usage: 'sparekey migrate',
+    summary: 'Bring the database to the latest schema (the server also does this at start).',
+    run: async (_deps, _args, io) => {
+      io.out(`The database is at the latest schema (${Object.keys(migrations).length} migrations).`);
+      return 0;
+    },
+  },
+  'user add': {
+    usage: 'sparekey user add <email> [--role <role>]... < password-on-stdin',
+    summary: 'Create an account; the password is read from standard input (never from the command line).',
+    options: { role: { type: 'string', multiple: true } },
+    run: async (deps, { positionals, values }, io) => {
+      const password = (await io.stdin()).replace(/\r?\n$/, '');
+      const roles = (values.role as string[] | undefined) ?? undefined;
+      const created = await signUp(deps, {
+        email: positionals[0] ?? '',
+        password,
+        roles,
+        context: CLI_CONTEXT,
+      });
+      if (!created.ok) {
+        io.err(errorMessage(created.error));
+        return 1;
+      }
+      io.out(`Created ${positionals[0]} (id ${created.value.userId}).`);
+      return 0;
+    },
+  },
+  'user roles': {
+    usage: 'sparekey user roles <email> <role>...',
+    summary: "Replace an account's roles.",
+    run: async (deps, { positionals }, io) => {
+      const user = await userByEmail(deps, positionals[0], io);
+      if (!user) return 1;
+      const result = await assignRoles(deps, {
+        userId: user.id,
+        roles: positionals.slice(1),
+        context: CLI_CONTEXT,
+      });
+      if (!result.ok) {
+        io.err(errorMessage(result.error));
+        return 1;
+      }
+      io.out(`${user.email}: ${result.value.roles.join(', ') || '(no roles)'}`);
+      return 0;
+    },
+  },
+  'mfa reset': {
+    usage: 'sparekey mfa reset <email> --reason "<why>"',
+    summary: "Remove all of an account's factors, recovery codes and sessions (after checking who asks).",
+    options: { reason: { type: 'string' } },
+    run: async (deps, { positionals, values }, io) => {
+      const user = await userByEmail(deps, positionals[0], io);
+      if (!user) return 1;
+      const result = await resetUserMfa(deps, {
+        userId: user.id,
+        reason: String(values.reason ?? ''),
+        context: CLI_CONTEXT,
+      });
+      if (!result.ok) {
+        io.err(errorMessage(result.error));
+        return 1;
+      }
+      io.out(
+        `Reset ${user.email}: ${result.value.factorsRemoved} factors removed, ${result.value.sessionsEnded} sessions ended.`,
+      );
+      return 0;
+    },
+  },
+  'codes status': {
+    usage: 'sparekey codes status <email>',
+    summary: 'How many recovery codes an account has left.',
+    run: async (deps, { positionals }, io) => {
+      const user = await userByEmail(deps, positionals[0], io);
+      if (!user) return 1;
+      const status = await getRecoveryCodeStatus(deps, { userId: user.id });
+      io.out(
+        status.hasCodes
+          ? `${user.email}: ${status.remaining} of ${status.total} recovery codes left${status.low ? ' (low)' : ''}.`
+          : `${user.email}: no recovery codes.`,
+      );
+      return 0;
+    },
+  },
+  stats: {
+    usage: 'sparekey stats',
+    summary: 'The statistics of the admin dashboard.',
+    run: async (deps, _args, io) => {
+      const stats = await getRecoveryCodeStatistics(deps);
+      io.out(
+        [
+          `Users with codes:       ${stats.usersWithCodes}`,
+          `Low on codes (<= ${stats.lowThreshold}):    ${stats.lowOnCodes}`,
+          `Used today:             ${stats.usedToday}`,
+          `Used this month:        ${stats.usedThisMonth}`,
+          `Failed attempts today:  ${stats.failedToday}`,
+          `(time zone ${stats.timeZone})`,
+        ].join('\n'),
+      );
+      return 0;
+    },
+  },
+  'audit export': {
+    usage: 'sparekey audit export --format csv|jsonl [--since <ISO date>] [--until <ISO date>] > file',
+    summary: 'Write the audit log to standard output, oldest first; progress goes to standard error.',
+    options: { format: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' } },
+    run: async (deps, { values }, io) => {
+      const format = values.format;
+      const since = values.since ? new Date(String(values.since)) : undefined;
+      const until = values.until ? new Date(String(values.until)) : undefined;
+      if (
+        (format !== 'csv' && format !== 'jsonl') ||
+        Number.isNaN(since?.getTime()) ||
+        Number.isNaN(until?.getTime())
+      ) {
+        io.err('Give --format csv or --format jsonl, and dates like 2026-11-01 for --since / --until.');
+        return 2;
+      }
+      let lines = 0;
+      for await (const chunk of exportAuditEvents(deps.store, format, { since, until })) {
+        io.out(chunk.replace(/\r?\n$/, ''));
+        lines += chunk.split('\n').length - 1;
+        if (lines % 100_000 < 500) io.err(`exported ${lines} lines…`);
+      }
+      io.err(`done: ${lines} lines.`);
+      return 0;
+    },
+  },
+  'audit verify': {
+    usage: 'sparekey audit verify',
+    summary: "Check the audit log's hash chain; exit 1 and name the first broken event if it is not intact.",
+    run: async (deps, _args, io) => {
+      const result = await verifyAuditChain(deps.store);
+      if (result.ok) {
+        io.out(`The audit chain verifies: ${result.checked} events, none altered or missing.`);
+        return 0;
+      }
+      io.out(
+        `The audit chain is broken. ${describeChainBreak(result.firstBreak as NonNullable<typeof result.firstBreak>)}`,
+      );
+      io.out(`${result.checked} events before it verified.`);
+      return 1;
+    },
+  },
+  'apikey create': {
+    usage: 'sparekey apikey create --name <name> --scope <scope>...',
+    summary: 'Create an API key for a backend; the key is printed once.',
+    options: { name: { type: 'string' }, scope: { type: 'string', multiple: true } },
+    run: async (deps, { values }, io) => {
+      const created = await createApiKey(deps, {
+        name: String(values.name ?? ''),
+        scopes: (values.scope as string[] | undefined) ?? [],
+        context: CLI_CONTEXT,
+      });
+      if (!created.ok) {
+        io.err(errorMessage(created.error));
+        return 1;
+      }
+      io.out(created.value.key);
+      io.err(
+        `Created key ${created.value.id} with ${created.value.scopes.join(' ')}. Store it now: it is not shown again.`,
+      );
+      return 0;
+    },
+  },
+  'apikey revoke': {
+    usage: 'sparekey apikey revoke <id>',
+    summary: 'Revoke an API key at once.',
+    run: async (deps, { positionals }, io) => {
+      const revoked = await revokeApiKey(deps, { id: positionals[0] ?? '', context: CLI_CONTEXT });
+      if (!revoked.ok) {
+        io.err(errorMessage(revoked.error));
+        return 1;
+      }
+      io.out(`Revoked ${revoked.value.id}.`);
+      return 0;
+    },
+  },
+};
+
+function help(): string {
+  const rows = Object.values(commands).map((command) => `  ${command.usage}\n      ${command.summary}`);
+  return [
+    'Usage: sparekey <command> [options]',
+    '',
+    '  sparekey serve',
+    '      Start the server (the same as npm start).',
+    ...rows,
+    '',
+    'Every command takes --help. Configuration comes from the same environment variables as the server',
+    '(see docs/configuration.md). Exit codes: 0 done, 1 refused or found a problem, 2 wrong usage.',
+  ].join('\n');
+}
+
+export async function runCli(argv: readonly string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {
+  const name = [`${argv[0]} ${argv[1]}`, argv[0]].find((candidate) => candidate && candidate in commands);
+  if (argv[0] === 'serve') {
+    await import('../main.js');
+    return 0;
+  }
+  if (!name) {
+    const asked = argv.length === 0 || argv[0] === 'help' || argv[0] === '--help';
+    (asked ? io.out : io.err)(asked ? help() : `Unknown command "${argv.join(' ')}".\n\n${help()}`);
+    return asked ? 0 : 2;
+  }
+  const command = commands[name] as Command;
+  const rest = argv.slice(name.split(' ').length);
+  let parsed: { positionals: string[]; values: Record<string, unknown> };
+  try {
+    parsed = parseArgs({
+      args: [...rest],
+      options: { help: { type: 'boolean' }, ...command.options },
+      allowPositionals: true,
+    });
+  } catch (error) {
+    io.err(`${error instanceof Error ? error.message : String(error)}\nUsage: ${command.usage}`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    io.out(`Usage: ${command.usage}\n\n${command.summary}`);
+    return 0;
+  }
+  const loaded = loadConfig(env);
+  if (!loaded.ok) {
+    io.err(
+      `SpareKey cannot read its configuration:\n${loaded.problems.map((problem) => `  - ${problem}`).join('\n')}`,
+    );
+    return 2;
+  }
+  const opened = await openStore(loaded.config.database);
+  try {
+    return await command.run(createServiceDeps(loaded.config, opened.store), parsed, io);
+  } finally {
+    await opened.close();
+  }
+}
+
+const io: Io = {
+  out: (text) => console.log(text),
+  err: (text) => console.error(text),
+  stdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
+};
+process.exitCode = await runCli(process.argv.slice(2), io, process.env);

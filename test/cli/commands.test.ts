@@ -1,0 +1,100 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+
+/** The CLI as a subprocess against a real SQLite database, configured by the environment like the server. */
+function cli(dataDir: string, args: string[], stdin = '') {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      SPAREKEY_DATA_DIR: dataDir,
+      SPAREKEY_KDF_PROFILE: 'minimum',
+    },
+    input: stdin,
+    encoding: 'utf8',
+  });
+  return { status: run.status, out: run.stdout, err: run.stderr };
+}
+
+describe('the sparekey CLI', () => {
+  const dataDir = join(mkdtempSync(join(tmpdir(), 'sparekey-cli-')), 'data');
+
+  test('help, per-command help, and wrong usage (exit 2)', () => {
+    const help = cli(dataDir, ['--help']);
+    expect(help.status).toBe(0);
+    for (const command of [
+      'migrate',
+      'user add',
+      'user roles',
+      'mfa reset',
+      'codes status',
+      'stats',
+      'audit export',
+      'audit verify',
+      'apikey create',
+      'apikey revoke',
+    ]) {
+      expect(help.out).toContain(`sparekey ${command}`);
+    }
+    expect(cli(dataDir, ['mfa', 'reset', '--help']).out).toContain(
+      'Usage: sparekey mfa reset <email> --reason',
+    );
+    expect(cli(dataDir, ['frobnicate']).status).toBe(2);
+    expect(cli(dataDir, ['stats', '--nope']).status).toBe(2);
+    expect(cli(dataDir, ['audit', 'export', '--format', 'xml']).status).toBe(2);
+  });
+
+  test('migrate, user add (password on stdin), roles, codes status, stats, mfa reset, apikey create/revoke, audit export', () => {
+    expect(cli(dataDir, ['migrate']).out).toMatch(/latest schema \(\d+ migrations\)/);
+    const weak = cli(dataDir, ['user', 'add', 'ops@example.test'], 'password\n');
+    expect(weak.status).toBe(1);
+    expect(weak.err).toContain('common or breached');
+    const added = cli(
+      dataDir,
+      ['user', 'add', 'ops@example.test', '--role', 'editor'],
+      'granite-meadow-lantern-5\n',
+    );
+    expect(added.status, added.err).toBe(0);
+    expect(cli(dataDir, ['user', 'roles', 'ops@example.test', 'editor', 'author']).out).toContain(
+      'author, editor',
+    );
+    expect(cli(dataDir, ['user', 'roles', 'ops@example.test', 'root']).status).toBe(1);
+    expect(cli(dataDir, ['codes', 'status', 'ops@example.test']).out).toContain('no recovery codes');
+    expect(cli(dataDir, ['codes', 'status', 'nobody@example.test']).status).toBe(1);
+    expect(cli(dataDir, ['stats']).out).toContain('Users with codes:       0');
+    expect(cli(dataDir, ['mfa', 'reset', 'ops@example.test']).status).toBe(1);
+    expect(cli(dataDir, ['mfa', 'reset', 'ops@example.test', '--reason', 'ticket 7']).out).toContain(
+      'Reset ops@example.test',
+    );
+
+    const key = cli(dataDir, ['apikey', 'create', '--name', 'billing', '--scope', 'audit:read']);
+    expect(key.status).toBe(0);
+    expect(key.out.trim()).toMatch(/^sk_[a-z0-9]{12}_[A-Za-z0-9_-]{43}$/);
+    expect(cli(dataDir, ['apikey', 'create', '--name', 'x', '--scope', 'root']).status).toBe(1);
+    const id = key.out.trim().split('_')[1] as string;
+    expect(cli(dataDir, ['apikey', 'revoke', id]).status).toBe(0);
+    expect(cli(dataDir, ['apikey', 'revoke', id]).status).toBe(1);
+
+    const exported = cli(dataDir, ['audit', 'export', '--format', 'jsonl']);
+    expect(exported.status).toBe(0);
+    const actions = exported.out
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).action);
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'user_created',
+        'roles_changed',
+        'mfa_reset',
+        'api_key_created',
+        'api_key_revoked',
+      ]),
+    );
+    expect(exported.err).toContain('done:');
+    expect(exported.out).not.toContain('granite-meadow-lantern-5');
+    expect(cli(dataDir, ['audit', 'verify']).status).toBe(0);
+  });
+});
