@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { errorMessages } from '../../src/core/errors.js';
 import { createApiKey } from '../../src/service/admin/api-keys.js';
-import { configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
+import { authenticatorCode, configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
 import { createTestUser } from '../helpers/service-deps.js';
 import { createWebTestApp, type WebTestApp } from '../helpers/web-client.js';
 
@@ -68,18 +68,98 @@ describe('the JSON API', () => {
     expect(docs.status).toBe(200);
   });
 
-  test('every documented operation answers without a key with 401 and the error shape', async () => {
+  test('every documented operation answers without credentials with 401 and the error shape (public ones with 400)', async () => {
     const { json: spec } = await call('GET', '/openapi.json', { key: '' });
     for (const [path, operations] of Object.entries<Json>(spec.paths)) {
-      for (const method of Object.keys(operations)) {
+      for (const [method, operation] of Object.entries<Json>(operations)) {
         const url = path.replace(/\{(\w+)\}/g, 'x');
-        const response = await call(method.toUpperCase(), url, { key: '' });
-        expect(response.status, `${method} ${url}`).toBe(401);
-        expect(response.json).toEqual({
-          error: { code: 'api_key_required', message: errorMessages.api_key_required },
+        const response = await call(method.toUpperCase(), url, {
+          key: '',
+          body: method === 'get' ? undefined : {},
         });
+        const isPublic = Array.isArray(operation.security) && operation.security.length === 0;
+        expect(response.status, `${method} ${url}`).toBe(isPublic ? 400 : 401);
+        expect(Object.keys(response.json.error).sort(), `${method} ${url}`).toEqual(['code', 'message']);
+        if (!isPublic)
+          expect(['api_key_required', 'not_signed_in', 'sign_in_expired']).toContain(
+            response.json.error.code,
+          );
       }
     }
+  });
+
+  test('end users: sign-up, sign-in, enroll TOTP with first codes, challenge, recovery code, step-up, sign-out', async () => {
+    const post = (url: string, token: string, body: unknown = {}) => call('POST', url, { key: token, body });
+    expect(
+      (
+        await post('/api/v1/auth/sign-up', '', {
+          email: 'enduser@example.test',
+          password: 'cobalt-harvest-window-8',
+        })
+      ).status,
+    ).toBe(201);
+    const first = await post('/api/v1/auth/sign-in', '', {
+      email: 'enduser@example.test',
+      password: 'cobalt-harvest-window-8',
+    });
+    expect(first.json).toMatchObject({ stage: 'signed_in' });
+    let token = first.json.token as string;
+    const enrolled = await post('/api/v1/me/factors/totp', token);
+    expect(enrolled.status).toBe(201);
+    const confirmed = await post(`/api/v1/me/factors/totp/${enrolled.json.factorId}/confirm`, token, {
+      code: authenticatorCode(enrolled.json.secret, web.env.clock.nowMs),
+    });
+    expect(confirmed.json.mfaEnabled).toBe(true);
+    const codes = confirmed.json.recoveryCodes.codes as string[];
+    expect(codes).toHaveLength(10);
+    token = confirmed.json.token;
+    expect((await post('/api/v1/auth/sign-out', token)).status).toBe(204);
+    expect((await call('GET', '/api/v1/me/mfa', { key: token })).status).toBe(401);
+
+    const challenge = await post('/api/v1/auth/sign-in', '', {
+      email: 'enduser@example.test',
+      password: 'cobalt-harvest-window-8',
+    });
+    expect(challenge.json).toMatchObject({
+      stage: 'second_factor',
+      secondFactors: { totp: true, recoveryCode: true },
+    });
+    expect((await call('GET', '/api/v1/me/mfa', { key: challenge.json.token })).json.error.code).toBe(
+      'not_signed_in',
+    );
+    const wrong = await post('/api/v1/auth/second-factor/recovery-code', challenge.json.token, {
+      code: 'A-AAAAA-AAAAA',
+    });
+    expect(wrong.json.error.code).toBe('invalid_code');
+    const recovered = await post('/api/v1/auth/second-factor/recovery-code', challenge.json.token, {
+      code: codes[0],
+    });
+    expect(recovered.json).toMatchObject({ stage: 'signed_in', policy: 'continue', remaining: 9 });
+    token = recovered.json.token;
+    expect(
+      (await post('/api/v1/auth/second-factor/recovery-code', challenge.json.token, { code: codes[1] }))
+        .status,
+    ).toBe(401);
+    expect((await call('GET', '/api/v1/me/mfa', { key: token })).json).toMatchObject({
+      mfaEnabled: true,
+      recoveryCodes: { remaining: 9 },
+    });
+    expect((await post('/api/v1/me/recovery-codes', token, { password: 'wrong' })).json.error.code).toBe(
+      'step_up_failed',
+    );
+    const regenerated = await post('/api/v1/me/recovery-codes', token, {
+      password: 'cobalt-harvest-window-8',
+    });
+    expect(regenerated.status).toBe(201);
+    const used = await post(
+      `/api/v1/users/${(await web.env.deps.store.findUserByEmail('enduser@example.test'))?.id}/recovery-codes/verify`,
+      adminKey,
+      { code: codes[2] },
+    );
+    expect(used.json.error.code).toBe('invalid_code');
+    expect(
+      (await post('/api/v1/me/mfa/disable', token, { password: 'cobalt-harvest-window-8' })).status,
+    ).toBe(204);
   });
 
   test('a revoked or forged key is 401; a key without the scope is 403; every refusal is audited', async () => {

@@ -3,16 +3,23 @@ import { type ApiKeyScope, scopeAllows } from '../../core/api-key.js';
 import { type ErrorCode, errorMessage } from '../../core/errors.js';
 import { authenticateApiKey } from '../../service/admin/api-keys.js';
 import type { RequestContext, ServiceDeps } from '../../service/deps.js';
-import type { ApiKeyRecord } from '../../store/store.js';
+import { type ActiveSession, resolveSession } from '../../service/sessions.js';
+import type { ApiKeyRecord, SessionStage } from '../../store/store.js';
 import { errorStatus } from '../error-status.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The scope an API route needs; every /api/v1 route declares one. */
+    /** The scope an API-key route needs. */
     scope?: ApiKeyScope;
+    /**
+     * End-user routes: `none` (sign-up, sign-in), or a session token (from sign-in) in
+     * `Authorization: Bearer`, at the `second_factor` or `signed_in` stage. Absent: an API key.
+     */
+    session?: 'none' | SessionStage;
   }
   interface FastifyRequest {
     apiKey: ApiKeyRecord | undefined;
+    apiSession: ActiveSession | undefined;
   }
 }
 
@@ -32,7 +39,7 @@ export function apiContext(request: FastifyRequest): RequestContext & { actorId:
   return {
     ip: request.ip,
     userAgent: typeof userAgent === 'string' ? userAgent : null,
-    actorId: `apikey:${request.apiKey?.id ?? 'unknown'}`,
+    actorId: request.apiSession ? request.apiSession.user.id : `apikey:${request.apiKey?.id ?? 'unknown'}`,
   };
 }
 
@@ -43,6 +50,16 @@ export function requireApiKey(deps: ServiceDeps) {
     if (request.is404) return;
     const header = request.headers.authorization;
     const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+    const sessionRule = request.routeOptions.config.session;
+    if (sessionRule === 'none') return;
+    if (sessionRule) {
+      const session = token ? await resolveSession(deps, token) : undefined;
+      if (!session || session.record.stage !== sessionRule) {
+        return sendApiError(reply, sessionRule === 'second_factor' ? 'sign_in_expired' : 'not_signed_in');
+      }
+      request.apiSession = session;
+      return;
+    }
     const context = { ip: request.ip, userAgent: request.headers['user-agent'] ?? null };
     const key = token ? await authenticateApiKey(deps, { key: token, context }) : undefined;
     if (!key) return sendApiError(reply.header('www-authenticate', 'Bearer'), 'api_key_required');
@@ -50,4 +67,10 @@ export function requireApiKey(deps: ServiceDeps) {
     if (!needed || !scopeAllows(key.scopes, needed)) return sendApiError(reply, 'api_scope_missing');
     request.apiKey = key;
   };
+}
+
+/** The session token sent with the request (end-user routes). */
+export function sessionToken(request: FastifyRequest): string {
+  const header = request.headers.authorization ?? '';
+  return header.startsWith('Bearer ') ? header.slice(7).trim() : '';
 }

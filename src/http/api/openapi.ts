@@ -19,7 +19,14 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
           'Errors always have the shape `{ "error": { "code": "...", "message": "..." } }`.',
       },
       components: {
-        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (sk_...)' } },
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (sk_...), for backends' },
+          session: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'A session token from signIn, for end-user routes',
+          },
+        },
       },
       security: [{ apiKey: [] }],
     },

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import type { ServiceDeps } from '../../service/deps.js';
 import { registerAdminApiRoutes } from './admin-routes.js';
 import { requireApiKey, sendApiError } from './api-context.js';
+import { registerEndUserRoutes } from './end-user-routes.js';
 import { registerRecoveryCodeRoutes } from './recovery-code-routes.js';
 import { ErrorBody } from './schemas.js';
 
@@ -28,6 +29,7 @@ export async function registerApi(app: FastifyInstance, deps: ServiceDeps): Prom
   await app.register(
     async (api) => {
       api.decorateRequest('apiKey', undefined);
+      api.decorateRequest('apiSession', undefined);
       api.addHook('onRequest', requireApiKey(deps));
       api.setErrorHandler((error: FastifyError, request, reply) => {
         if (error.validation) return sendApiError(reply, 'invalid_request', 400, `${error.message}.`);
@@ -41,6 +43,7 @@ export async function registerApi(app: FastifyInstance, deps: ServiceDeps): Prom
       api.setNotFoundHandler((_request, reply) => sendApiError(reply, 'not_found'));
       registerRecoveryCodeRoutes(api, deps);
       registerAdminApiRoutes(api, deps);
+      registerEndUserRoutes(api, deps);
     },
     { prefix: API_PREFIX },
   );

@@ -1,0 +1,442 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { signInWithPassword, signUp } from '../../service/accounts.js';
+import { confirmTotp } from '../../service/confirm-totp.js';
+import type { ServiceDeps } from '../../service/deps.js';
+import { sendEmailOtp, verifyEmailOtp } from '../../service/email-otp.js';
+import { enrollTotp } from '../../service/enroll-totp.js';
+import { generateRecoveryCodes } from '../../service/generate-recovery-codes.js';
+import { disableMfa, getMfaOverview, removeFactor, secondFactorChoices } from '../../service/manage-mfa.js';
+import { endSession, rotateSession, startSession } from '../../service/sessions.js';
+import { verifyStepUp } from '../../service/step-up.js';
+import { verifyRecoveryCode } from '../../service/verify-recovery-code.js';
+import { verifyTotp } from '../../service/verify-totp.js';
+import { apiContext, sendApiError, sessionToken } from './api-context.js';
+import { CodeBody, errors, IssuedCodes } from './schemas.js';
+
+const Credentials = Type.Object({
+  email: Type.String({ maxLength: 254 }),
+  password: Type.String({ maxLength: 1024 }),
+});
+const StepUp = Type.Object({
+  password: Type.Optional(Type.String({ maxLength: 1024 })),
+  totpCode: Type.Optional(Type.String({ maxLength: 16 })),
+});
+const SessionToken = Type.Object({
+  token: Type.String({ description: 'Send as Authorization: Bearer <token>; it changes at every step' }),
+  stage: Type.Union([Type.Literal('second_factor'), Type.Literal('signed_in')]),
+});
+const issued = (set: { setId: string; generatedAt: Date; codes: string[] }) => ({
+  setId: set.setId,
+  generatedAt: set.generatedAt.toISOString(),
+  codes: set.codes,
+});
+const PUBLIC = { security: [] };
+const SESSION = { security: [{ session: [] }] };
+
+/**
+ * The web pages' flows for apps that draw their own screens: sign-in returns a challenge (a session in
+ * the `second_factor` stage), each completed step returns a new token (the old one dies).
+ */
+export function registerEndUserRoutes(parent: FastifyInstance, deps: ServiceDeps): void {
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['end users'];
+
+  app.post(
+    '/auth/sign-up',
+    {
+      config: { session: 'none' },
+      schema: {
+        ...PUBLIC,
+        operationId: 'signUp',
+        summary: 'Create an account',
+        tags,
+        body: Credentials,
+        response: { 201: Type.Object({ userId: Type.String() }), ...errors(409) },
+      },
+    },
+    async (request, reply) => {
+      const created = await signUp(deps, { ...request.body, context: apiContext(request) });
+      return created.ok ? reply.code(201).send(created.value) : sendApiError(reply, created.error);
+    },
+  );
+
+  app.post(
+    '/auth/sign-in',
+    {
+      config: { session: 'none' },
+      schema: {
+        ...PUBLIC,
+        operationId: 'signIn',
+        summary: 'Check email and password; returns a session, or a challenge when a second factor is owed',
+        tags,
+        body: Credentials,
+        response: {
+          200: Type.Object({
+            ...SessionToken.properties,
+            secondFactors: Type.Object({
+              totp: Type.Boolean(),
+              email: Type.Boolean(),
+              recoveryCode: Type.Boolean(),
+            }),
+          }),
+          ...errors(),
+        },
+      },
+    },
+    async (request, reply) => {
+      const result = await signInWithPassword(deps, { ...request.body, context: apiContext(request) });
+      if (!result.ok) return sendApiError(reply, result.error);
+      const stage = result.value.secondFactorRequired ? ('second_factor' as const) : ('signed_in' as const);
+      const { token } = await startSession(deps, {
+        userId: result.value.user.id,
+        stage,
+        context: apiContext(request),
+      });
+      return {
+        token,
+        stage,
+        secondFactors: await secondFactorChoices(deps, { userId: result.value.user.id }),
+      };
+    },
+  );
+
+  const signedIn = async (request: Parameters<typeof apiContext>[0], method: string) =>
+    rotateSession(deps, {
+      token: sessionToken(request),
+      stage: 'signed_in',
+      method,
+      context: apiContext(request),
+    });
+
+  app.post(
+    '/auth/second-factor/totp',
+    {
+      config: { session: 'second_factor' },
+      schema: {
+        ...SESSION,
+        operationId: 'signInWithTotp',
+        summary: 'Complete sign-in with an authenticator code',
+        tags,
+        body: CodeBody,
+        response: { 200: SessionToken, ...errors(409) },
+      },
+    },
+    async (request, reply) => {
+      const userId = request.apiSession?.user.id as string;
+      const result = await verifyTotp(deps, {
+        userId,
+        code: request.body.code,
+        context: apiContext(request),
+      });
+      if (!result.ok) return sendApiError(reply, result.error);
+      const rotated = await signedIn(request, 'totp');
+      return rotated
+        ? { token: rotated.token, stage: 'signed_in' as const }
+        : sendApiError(reply, 'sign_in_expired');
+    },
+  );
+
+  app.post(
+    '/auth/second-factor/email/send',
+    {
+      config: { session: 'second_factor' },
+      schema: {
+        ...SESSION,
+        operationId: 'sendSignInEmailCode',
+        summary: 'Email a sign-in code (a resend kills the previous one)',
+        tags,
+        response: { 202: Type.Object({ expiresAt: Type.String() }), ...errors(404) },
+      },
+    },
+    async (request, reply) => {
+      const session = request.apiSession as NonNullable<typeof request.apiSession>;
+      if (!(await secondFactorChoices(deps, { userId: session.user.id })).email)
+        return sendApiError(reply, 'factor_not_found');
+      const sent = await sendEmailOtp(deps, {
+        userId: session.user.id,
+        attemptId: session.record.attemptId,
+        context: apiContext(request),
+      });
+      return sent.ok
+        ? reply.code(202).send({ expiresAt: sent.value.expiresAt.toISOString() })
+        : sendApiError(reply, sent.error);
+    },
+  );
+
+  app.post(
+    '/auth/second-factor/email',
+    {
+      config: { session: 'second_factor' },
+      schema: {
+        ...SESSION,
+        operationId: 'signInWithEmailCode',
+        summary: 'Complete sign-in with the emailed code',
+        tags,
+        body: CodeBody,
+        response: { 200: SessionToken, ...errors(410, 429) },
+      },
+    },
+    async (request, reply) => {
+      const session = request.apiSession as NonNullable<typeof request.apiSession>;
+      const result = await verifyEmailOtp(deps, {
+        userId: session.user.id,
+        attemptId: session.record.attemptId,
+        code: request.body.code,
+        context: apiContext(request),
+      });
+      if (!result.ok) return sendApiError(reply, result.error);
+      const rotated = await signedIn(request, 'email');
+      return rotated
+        ? { token: rotated.token, stage: 'signed_in' as const }
+        : sendApiError(reply, 'sign_in_expired');
+    },
+  );
+
+  app.post(
+    '/auth/second-factor/recovery-code',
+    {
+      config: { session: 'second_factor' },
+      schema: {
+        ...SESSION,
+        operationId: 'signInWithRecoveryCode',
+        summary: 'Complete sign-in with a recovery code; the response says which policy applied',
+        tags,
+        body: CodeBody,
+        response: {
+          200: Type.Object({
+            ...SessionToken.properties,
+            policy: Type.String(),
+            remaining: Type.Optional(Type.Integer()),
+            low: Type.Optional(Type.Boolean()),
+            replacement: Type.Optional(IssuedCodes),
+          }),
+          ...errors(409),
+        },
+      },
+    },
+    async (request, reply) => {
+      const userId = request.apiSession?.user.id as string;
+      const result = await verifyRecoveryCode(deps, {
+        userId,
+        code: request.body.code,
+        context: apiContext(request),
+      });
+      if (!result.ok) return sendApiError(reply, result.error);
+      const rotated = await signedIn(request, 'recovery_code');
+      if (!rotated) return sendApiError(reply, 'sign_in_expired');
+      const outcome = result.value;
+      const base = { token: rotated.token, stage: 'signed_in' as const, policy: outcome.policy };
+      if (outcome.policy === 'continue') return { ...base, remaining: outcome.remaining, low: outcome.low };
+      if (outcome.policy === 'rotate') return { ...base, replacement: issued(outcome.replacement) };
+      return base;
+    },
+  );
+
+  app.post(
+    '/auth/sign-out',
+    {
+      config: { session: 'signed_in' },
+      schema: {
+        ...SESSION,
+        operationId: 'signOut',
+        summary: 'End the session',
+        tags,
+        response: { 204: { type: 'null', description: 'Signed out' }, ...errors() },
+      },
+    },
+    async (request, reply) => {
+      await endSession(deps, { token: sessionToken(request), context: apiContext(request) });
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/me/mfa',
+    {
+      config: { session: 'signed_in' },
+      schema: {
+        ...SESSION,
+        operationId: 'getMyMfa',
+        summary: 'My second factors and how many recovery codes I have left',
+        tags,
+        response: {
+          200: Type.Object({
+            mfaEnabled: Type.Boolean(),
+            factors: Type.Array(Type.Object({ id: Type.String(), kind: Type.String() })),
+            recoveryCodes: Type.Object({
+              hasCodes: Type.Boolean(),
+              remaining: Type.Optional(Type.Integer()),
+              total: Type.Optional(Type.Integer()),
+              low: Type.Optional(Type.Boolean()),
+            }),
+          }),
+          ...errors(),
+        },
+      },
+    },
+    async (request) => {
+      const overview = await getMfaOverview(deps, { userId: request.apiSession?.user.id as string });
+      const codes = overview.recoveryCodes;
+      return {
+        mfaEnabled: overview.mfaEnabled,
+        factors: overview.factors.map((factor) => ({ id: factor.id, kind: factor.kind })),
+        recoveryCodes: codes.hasCodes
+          ? { hasCodes: true, remaining: codes.remaining, total: codes.total, low: codes.low }
+          : { hasCodes: false },
+      };
+    },
+  );
+
+  app.post(
+    '/me/factors/totp',
+    {
+      config: { session: 'signed_in' },
+      schema: {
+        ...SESSION,
+        operationId: 'enrollMyTotp',
+        summary: 'Start adding an authenticator app: the key and otpauth URI to show as a QR code',
+        tags,
+        response: {
+          201: Type.Object({ factorId: Type.String(), secret: Type.String(), uri: Type.String() }),
+          ...errors(409),
+        },
+      },
+    },
+    async (request, reply) => {
+      const enrollment = await enrollTotp(deps, {
+        userId: request.apiSession?.user.id as string,
+        context: apiContext(request),
+      });
+      if (!enrollment.ok) return sendApiError(reply, enrollment.error);
+      const { factorId, secretBase32, uri } = enrollment.value;
+      return reply
+        .code(201)
+        .header('cache-control', 'no-store')
+        .send({ factorId, secret: secretBase32, uri });
+    },
+  );
+
+  app.post(
+    '/me/factors/totp/:factorId/confirm',
+    {
+      config: { session: 'signed_in' },
+      schema: {
+        ...SESSION,
+        operationId: 'confirmMyTotp',
+        summary:
+          'Confirm the authenticator with its current code; the first factor also returns the first recovery codes, once',
+        tags,
+        params: Type.Object({ factorId: Type.String({ maxLength: 64 }) }),
+        body: CodeBody,
+        response: {
+          200: Type.Object({
+            token: Type.String(),
+            mfaEnabled: Type.Boolean(),
+            recoveryCodes: Type.Union([IssuedCodes, Type.Null()]),
+          }),
+          ...errors(404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const confirmed = await confirmTotp(deps, {
+        userId: request.apiSession?.user.id as string,
+        factorId: request.params.factorId,
+        code: request.body.code,
+        context: apiContext(request),
+      });
+      if (!confirmed.ok) return sendApiError(reply, confirmed.error);
+      const rotated = await signedIn(request, 'totp_enrollment');
+      return reply.header('cache-control', 'no-store').send({
+        token: rotated?.token ?? sessionToken(request),
+        mfaEnabled: confirmed.value.mfaEnabled,
+        recoveryCodes: confirmed.value.recoveryCodes ? issued(confirmed.value.recoveryCodes) : null,
+      });
+    },
+  );
+
+  const stepUp = async (
+    request: Parameters<typeof apiContext>[0],
+    body: { password?: string; totpCode?: string },
+  ) =>
+    verifyStepUp(deps, {
+      userId: request.apiSession?.user.id as string,
+      ...body,
+      context: apiContext(request),
+    });
+
+  app.post(
+    '/me/recovery-codes',
+    {
+      config: { session: 'signed_in' },
+      schema: {
+        ...SESSION,
+        operationId: 'regenerateMyRecoveryCodes',
+        summary:
+          'Regenerate my recovery codes after my password or a current authenticator code; the old set dies',
+        tags,
+        body: StepUp,
+        response: { 201: IssuedCodes, ...errors(409) },
+      },
+    },
+    async (request, reply) => {
+      if (!(await stepUp(request, request.body)).ok) return sendApiError(reply, 'step_up_failed');
+      const generated = await generateRecoveryCodes(deps, {
+        userId: request.apiSession?.user.id as string,
+        context: apiContext(request),
+      });
+      if (!generated.ok) return sendApiError(reply, generated.error);
+      return reply.code(201).header('cache-control', 'no-store').send(issued(generated.value));
+    },
+  );
+
+  app.post(
+    '/me/factors/:factorId/remove',
+    {
+      config: { session: 'signed_in' },
+      schema: {
+        ...SESSION,
+        operationId: 'removeMyFactor',
+        summary: 'Remove one of my factors (not the last one) after step-up',
+        tags,
+        params: Type.Object({ factorId: Type.String({ maxLength: 64 }) }),
+        body: StepUp,
+        response: { 204: { type: 'null', description: 'Removed' }, ...errors(404, 409) },
+      },
+    },
+    async (request, reply) => {
+      if (!(await stepUp(request, request.body)).ok) return sendApiError(reply, 'step_up_failed');
+      const removed = await removeFactor(deps, {
+        userId: request.apiSession?.user.id as string,
+        factorId: request.params.factorId,
+        context: apiContext(request),
+      });
+      return removed.ok ? reply.code(204).send(null) : sendApiError(reply, removed.error);
+    },
+  );
+
+  app.post(
+    '/me/mfa/disable',
+    {
+      config: { session: 'signed_in' },
+      schema: {
+        ...SESSION,
+        operationId: 'disableMyMfa',
+        summary: 'Turn two-factor off after step-up: every factor and the recovery codes are deleted',
+        tags,
+        body: StepUp,
+        response: { 204: { type: 'null', description: 'Turned off' }, ...errors(409) },
+      },
+    },
+    async (request, reply) => {
+      if (!(await stepUp(request, request.body)).ok) return sendApiError(reply, 'step_up_failed');
+      const disabled = await disableMfa(deps, {
+        userId: request.apiSession?.user.id as string,
+        context: apiContext(request),
+      });
+      return disabled.ok ? reply.code(204).send(null) : sendApiError(reply, disabled.error);
+    },
+  );
+}
