@@ -1,3 +1,5 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { loadCommonPasswords } from './config/common-passwords.js';
 import {
   DEFAULT_EMAIL_OTP_DIGITS,
@@ -14,6 +16,7 @@ import {
 import { deriveServerKeys, parseServerSecret } from './core/server-keys.js';
 import { isValidTimeZone } from './core/time-zone.js';
 import { DEFAULT_TOTP_SETTINGS, type TotpSettings, validateTotpSettings } from './core/totp.js';
+import { API_PREFIX, registerApi } from './http/api/register-api.js';
 import { createSmtpMailer } from './mail/smtp-mailer.js';
 import { signInWithPassword, signUp } from './service/accounts.js';
 import { exportAuditEvents, verifyAuditChain } from './service/admin/audit-log.js';
@@ -71,7 +74,32 @@ export async function createSpareKey(options: SpareKeyOptions) {
   const deps = buildDeps(options);
   const opened = await openStore(options.database);
   deps.store = opened.store;
-  return spareKeyApi(deps, opened);
+  let mounted: FastifyInstance | undefined;
+  return {
+    ...spareKeyApi(deps, opened),
+    /** Mounts the JSON API (/api/v1/...) into your Fastify app: `app.register(sparekey.fastifyPlugin, { prefix: '/sparekey' })`. */
+    fastifyPlugin: async (instance: FastifyInstance) => registerApi(instance, deps),
+    /**
+     * Connect/Express middleware serving the JSON API at /api/v1 below where it is mounted:
+     * `app.use('/sparekey', await sparekey.middleware())`. Mount it before any body parser: it reads the body itself.
+     */
+    middleware: async () => {
+      if (!mounted) {
+        mounted = Fastify({ bodyLimit: 64 * 1024 });
+        await registerApi(mounted, deps);
+        await mounted.ready();
+      }
+      const api = mounted;
+      return (request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void) => {
+        if (!request.url?.startsWith(API_PREFIX)) return next();
+        api.routing(request, response);
+      };
+    },
+    close: async () => {
+      await mounted?.close();
+      await opened.close();
+    },
+  };
 }
 
 export type SpareKey = Awaited<ReturnType<typeof createSpareKey>>;

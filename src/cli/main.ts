@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { createServiceDeps } from '../compose.js';
 import { loadConfig } from '../config/load-config.js';

@@ -64,3 +64,29 @@ test('createSpareKey refuses a short secret and an unknown time zone with a clea
     'unknown time zone',
   );
 });
+
+test('fastifyPlugin mounts the JSON API under a prefix of the host app', async () => {
+  const { default: Fastify } = await import('fastify');
+  const sparekey = await createSpareKey({
+    database: { kind: 'sqlite', path: join(mkdtempSync(join(tmpdir(), 'sparekey-plugin-')), 'p.db') },
+    secret,
+    kdfProfile: 'minimum',
+  });
+  const host = Fastify();
+  await host.register(sparekey.fastifyPlugin, { prefix: '/mfa' });
+  host.get('/', async () => 'host');
+  try {
+    const signUp = await host.inject({
+      method: 'POST',
+      url: '/mfa/api/v1/auth/sign-up',
+      payload: { email: 'plugin@example.test', password: 'saffron-lagoon-vessel-2' },
+    });
+    expect(signUp.statusCode).toBe(201);
+    const unauthorized = await host.inject({ url: '/mfa/api/v1/statistics' });
+    expect(unauthorized.json()).toMatchObject({ error: { code: 'api_key_required' } });
+    expect((await host.inject({ url: '/' })).body).toBe('host');
+  } finally {
+    await host.close();
+    await sparekey.close();
+  }
+});
