@@ -162,6 +162,63 @@ describe('the JSON API', () => {
     ).toBe(204);
   });
 
+  test('end users: email codes as a factor, sign-in by TOTP and by emailed code, removing a factor', async () => {
+    const post = (url: string, token: string, body: unknown = {}) => call('POST', url, { key: token, body });
+    const email = 'two-factors@example.test';
+    const password = 'ember-quarry-sailcloth-6';
+    const lastCode = () =>
+      web.env.smtp.messages
+        .filter((m) => m.to.includes(email))
+        .at(-1)
+        ?.text.match(/code is (\d+)/)?.[1] as string;
+    await post('/api/v1/auth/sign-up', '', { email, password });
+    let token = (await post('/api/v1/auth/sign-in', '', { email, password })).json.token as string;
+    const started = await post('/api/v1/me/factors/email', token);
+    expect(started.status).toBe(201);
+    const wrongCode = await post(`/api/v1/me/factors/email/${started.json.factorId}/confirm`, token, {
+      code: '000000' === lastCode() ? '111111' : '000000',
+    });
+    expect(wrongCode.json.error.code).toBe('invalid_code');
+    const confirmed = await post(`/api/v1/me/factors/email/${started.json.factorId}/confirm`, token, {
+      code: lastCode(),
+    });
+    expect(confirmed.json.recoveryCodes.codes).toHaveLength(10);
+    token = confirmed.json.token;
+    const totp = await post('/api/v1/me/factors/totp', token);
+    const totpConfirmed = await post(`/api/v1/me/factors/totp/${totp.json.factorId}/confirm`, token, {
+      code: authenticatorCode(totp.json.secret, web.env.clock.nowMs),
+    });
+    expect(totpConfirmed.json.recoveryCodes).toBeNull();
+    web.env.clock.advance(30_000);
+
+    const challenge = (await post('/api/v1/auth/sign-in', '', { email, password })).json.token as string;
+    expect(
+      (await post('/api/v1/auth/second-factor/totp', challenge, { code: '000000' })).json.error.code,
+    ).toMatch(/invalid_code|totp_replayed/);
+    const byTotp = await post('/api/v1/auth/second-factor/totp', challenge, {
+      code: authenticatorCode(totp.json.secret, web.env.clock.nowMs),
+    });
+    expect(byTotp.json.stage).toBe('signed_in');
+
+    const challenge2 = (await post('/api/v1/auth/sign-in', '', { email, password })).json.token as string;
+    expect((await post('/api/v1/auth/second-factor/email/send', challenge2)).status).toBe(202);
+    const byEmail = await post('/api/v1/auth/second-factor/email', challenge2, { code: lastCode() });
+    expect(byEmail.json.stage).toBe('signed_in');
+
+    const mine = await call('GET', '/api/v1/me/mfa', { key: byEmail.json.token });
+    const emailFactor = (mine.json.factors as { id: string; kind: string }[]).find((f) => f.kind === 'email');
+    expect(
+      (await post(`/api/v1/me/factors/${emailFactor?.id}/remove`, byEmail.json.token, { password: 'nope' }))
+        .status,
+    ).toBe(401);
+    expect(
+      (await post(`/api/v1/me/factors/${emailFactor?.id}/remove`, byEmail.json.token, { password })).status,
+    ).toBe(204);
+    const totpFactor = (mine.json.factors as { id: string; kind: string }[]).find((f) => f.kind === 'totp');
+    const last = await post(`/api/v1/me/factors/${totpFactor?.id}/remove`, byEmail.json.token, { password });
+    expect(last.json.error.code).toBe('last_factor');
+  });
+
   test('a revoked or forged key is 401; a key without the scope is 403; every refusal is audited', async () => {
     expect((await call('GET', '/api/v1/statistics', { key: readKey })).json.error.code).toBe(
       'api_scope_missing',

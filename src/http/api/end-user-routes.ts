@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { signInWithPassword, signUp } from '../../service/accounts.js';
 import { confirmTotp } from '../../service/confirm-totp.js';
 import type { ServiceDeps } from '../../service/deps.js';
+import { confirmEmailFactor, startEmailFactor } from '../../service/email-factor.js';
 import { sendEmailOtp, verifyEmailOtp } from '../../service/email-otp.js';
 import { enrollTotp } from '../../service/enroll-totp.js';
 import { generateRecoveryCodes } from '../../service/generate-recovery-codes.js';
@@ -349,6 +350,66 @@ export function registerEndUserRoutes(parent: FastifyInstance, deps: ServiceDeps
       });
       if (!confirmed.ok) return sendApiError(reply, confirmed.error);
       const rotated = await signedIn(request, 'totp_enrollment');
+      return reply.header('cache-control', 'no-store').send({
+        token: rotated?.token ?? sessionToken(request),
+        mfaEnabled: confirmed.value.mfaEnabled,
+        recoveryCodes: confirmed.value.recoveryCodes ? issued(confirmed.value.recoveryCodes) : null,
+      });
+    },
+  );
+
+  app.post(
+    '/me/factors/email',
+    {
+      config: { session: 'signed_in' },
+      schema: {
+        ...SESSION,
+        operationId: 'enrollMyEmailFactor',
+        summary: "Start using emailed codes as a factor: a code is sent to the account's address",
+        tags,
+        response: { 201: Type.Object({ factorId: Type.String() }), ...errors(409) },
+      },
+    },
+    async (request, reply) => {
+      const started = await startEmailFactor(deps, {
+        userId: request.apiSession?.user.id as string,
+        context: apiContext(request),
+      });
+      return started.ok ? reply.code(201).send(started.value) : sendApiError(reply, started.error);
+    },
+  );
+
+  app.post(
+    '/me/factors/email/:factorId/confirm',
+    {
+      config: { session: 'signed_in' },
+      schema: {
+        ...SESSION,
+        operationId: 'confirmMyEmailFactor',
+        summary:
+          'Confirm emailed codes with the code that was sent; the first factor also returns the first recovery codes',
+        tags,
+        params: Type.Object({ factorId: Type.String({ maxLength: 64 }) }),
+        body: CodeBody,
+        response: {
+          200: Type.Object({
+            token: Type.String(),
+            mfaEnabled: Type.Boolean(),
+            recoveryCodes: Type.Union([IssuedCodes, Type.Null()]),
+          }),
+          ...errors(404, 410, 429),
+        },
+      },
+    },
+    async (request, reply) => {
+      const confirmed = await confirmEmailFactor(deps, {
+        userId: request.apiSession?.user.id as string,
+        factorId: request.params.factorId,
+        code: request.body.code,
+        context: apiContext(request),
+      });
+      if (!confirmed.ok) return sendApiError(reply, confirmed.error);
+      const rotated = await signedIn(request, 'email_enrollment');
       return reply.header('cache-control', 'no-store').send({
         token: rotated?.token ?? sessionToken(request),
         mfaEnabled: confirmed.value.mfaEnabled,
