@@ -27,6 +27,9 @@ describe('the JSON API', () => {
   });
   afterAll(async () => web?.close());
 
+  /** Every successful call (method and path), to prove each documented operation worked at least once. */
+  const exercised = new Set<string>();
+
   const call = async (method: string, url: string, options: { key?: string; body?: unknown } = {}) => {
     const response = await web.app.inject({
       method: method as 'GET',
@@ -34,6 +37,7 @@ describe('the JSON API', () => {
       headers: options.key === '' ? {} : { authorization: `Bearer ${options.key ?? adminKey}` },
       ...(options.body === undefined ? {} : { payload: options.body as Json }),
     });
+    if (response.statusCode < 400) exercised.add(`${method.toUpperCase()} ${url.split('?')[0]}`);
     const json =
       /^application\/json(;|$)/.test(String(response.headers['content-type'])) && response.body
         ? JSON.parse(response.body)
@@ -312,5 +316,21 @@ describe('the JSON API', () => {
     expect(exported.body.trim().split('\n').length).toBeGreaterThan(3);
     expect((await call('GET', '/api/v1/audit-events/verification')).json).toMatchObject({ ok: true });
     expect((await call('GET', '/api/v1/nothing-here')).json.error.code).toBe('not_found');
+  });
+
+  test('every documented operationId was called successfully by the tests above', async () => {
+    const { json: spec } = await call('GET', '/openapi.json', { key: '' });
+    const missing: string[] = [];
+    for (const [path, operations] of Object.entries<Json>(spec.paths)) {
+      const pattern = new RegExp(`^${path.replace(/\{\w+\}/g, '[^/]+')}$`);
+      for (const [method, operation] of Object.entries<Json>(operations)) {
+        const called = [...exercised].some((entry) => {
+          const [calledMethod, calledPath] = entry.split(' ');
+          return calledMethod === method.toUpperCase() && pattern.test(calledPath as string);
+        });
+        if (!called) missing.push(operation.operationId);
+      }
+    }
+    expect(missing).toEqual([]);
   });
 });
