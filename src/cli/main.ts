@@ -70,6 +70,27 @@ const commands: Record<string, Command> = {
       return 0;
     },
   },
+  'user list': {
+    usage: 'sparekey user list [--after <email>] [--limit <n>]',
+    summary: 'Accounts by email, with roles and recovery codes left (page with --after).',
+    options: { after: { type: 'string' }, limit: { type: 'string' } },
+    run: async (deps, { values }, io) => {
+      const limit = Number(values.limit ?? 100);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
+        io.err('--limit must be a whole number from 1 to 10000.');
+        return 2;
+      }
+      const users = await deps.store.listUsers({ afterEmail: values.after as string | undefined, limit });
+      for (const user of users) {
+        const summary = await deps.store.getRecoveryCodeSummary(user.id);
+        const codes = summary ? `${summary.remaining}/${summary.total} codes` : 'no codes';
+        io.out(`${user.email}\t${user.roles.join(',') || '-'}\t${codes}`);
+      }
+      if (users.length === limit)
+        io.err(`More: sparekey user list --after ${users[users.length - 1]?.email}`);
+      return 0;
+    },
+  },
   'user roles': {
     usage: 'sparekey user roles <email> <role>...',
     summary: "Replace an account's roles.",

@@ -17,6 +17,8 @@ export interface Store {
   findUserById(userId: string): Promise<UserRecord | undefined>;
   setUserRoles(userId: string, roles: readonly string[]): Promise<void>;
   countUsers(): Promise<number>;
+  /** Every account, by email (keyset: pass the last email as `afterEmail`). */
+  listUsers(query: { afterEmail?: string; limit: number }): Promise<UserRecord[]>;
   /** Roles administrators added (the built-in ones are not stored). */
   listCustomRoles(): Promise<string[]>;
   /** Adds a role; `added` is false when it already exists. */

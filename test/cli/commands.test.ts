@@ -28,6 +28,7 @@ describe('the sparekey CLI', () => {
     for (const command of [
       'migrate',
       'user add',
+      'user list',
       'user roles',
       'mfa reset',
       'codes status',
@@ -62,6 +63,8 @@ describe('the sparekey CLI', () => {
       'author, editor',
     );
     expect(cli(dataDir, ['user', 'roles', 'ops@example.test', 'root']).status).toBe(1);
+    expect(cli(dataDir, ['user', 'list']).out).toBe('ops@example.test\tauthor,editor\tno codes\n');
+    expect(cli(dataDir, ['user', 'list', '--limit', 'x']).status).toBe(2);
     expect(cli(dataDir, ['codes', 'status', 'ops@example.test']).out).toContain('no recovery codes');
     expect(cli(dataDir, ['codes', 'status', 'nobody@example.test']).status).toBe(1);
     expect(cli(dataDir, ['stats']).out).toContain('Users with codes:       0');

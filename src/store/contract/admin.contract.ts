@@ -137,6 +137,18 @@ export function defineAdminContract(makeStore: MakeStore): void {
       expect(ascending.map((e) => e.seq)).toEqual(expected);
     });
 
+    test('every account is listed by email in keyset pages', async () => {
+      const { store } = opened();
+      const tag = `zz-${randomUUID().slice(0, 6)}`;
+      for (const name of ['b', 'a', 'c'])
+        await givenUser(store, { email: `${tag}-${name}@example.test`, roles: ['author'] });
+      const all = await store.listUsers({ afterEmail: `${tag}-`, limit: 2 });
+      expect(all.map((user) => user.email)).toEqual([`${tag}-a@example.test`, `${tag}-b@example.test`]);
+      expect(all[0]?.roles).toEqual(['author']);
+      const next = await store.listUsers({ afterEmail: all[1]?.email, limit: 2 });
+      expect(next[0]?.email).toBe(`${tag}-c@example.test`);
+    });
+
     test('custom roles are added once and listed', async () => {
       const { store } = opened();
       const name = `support-${randomUUID().slice(0, 6)}`;

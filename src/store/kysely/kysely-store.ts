@@ -37,6 +37,7 @@ function bind(db: Kysely<Database>, engine: Engine, inTransaction: boolean): Sto
     findUserById: (userId) => users.findUserById(ctx, userId),
     setUserRoles: (userId, roles) => users.setUserRoles(ctx, userId, roles),
     countUsers: () => users.countUsers(ctx),
+    listUsers: (query) => users.listUsers(ctx, query),
     listCustomRoles: () => users.listCustomRoles(ctx),
     addCustomRole: (name, at) => users.addCustomRole(ctx, name, at),
     listUsersWithCodes: (query) => users.listUsersWithCodes(ctx, query),

@@ -168,3 +168,23 @@ async function rolesOf(db: Kysely<Database>, userIds: string[]): Promise<Map<str
   for (const row of rows) map.set(row.user_id, [...(map.get(row.user_id) ?? []), row.role]);
   return map;
 }
+
+export async function listUsers(
+  ctx: StoreContext,
+  query: { afterEmail?: string; limit: number },
+): Promise<UserRecord[]> {
+  const rows = await ctx.db
+    .selectFrom('users')
+    .selectAll()
+    .$if(query.afterEmail !== undefined, (q) =>
+      q.where('email_normalized', '>', normalizeEmail(query.afterEmail as string)),
+    )
+    .orderBy('email_normalized')
+    .limit(query.limit)
+    .execute();
+  const roles = await rolesOf(
+    ctx.db,
+    rows.map((row) => row.id),
+  );
+  return rows.map((row) => toUserRecord(row, roles.get(row.id) ?? []));
+}
