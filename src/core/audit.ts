@@ -34,6 +34,7 @@ export const auditActions = [
   'api_key_created',
   'api_key_revoked',
   'api_key_refused',
+  'api_key_used',
 ] as const;
 
 export type AuditAction = (typeof auditActions)[number];

@@ -223,6 +223,33 @@ describe('the JSON API', () => {
     expect(last.json.error.code).toBe('last_factor');
   });
 
+  test("a backend enrolls and verifies a user's authenticator by user id; every key use is audited", async () => {
+    const created = await call('POST', '/api/v1/users', {
+      body: { email: 'backend-enrolled@example.test', password: 'copper-lighthouse-9' },
+    });
+    const base = `/api/v1/users/${created.json.userId}/factors/totp`;
+    const enrolled = await call('POST', base);
+    expect(enrolled.status).toBe(201);
+    expect(enrolled.json.uri).toMatch(/^otpauth:\/\/totp\//);
+    expect(
+      (await call('POST', `${base}/${enrolled.json.factorId}/confirm`, { body: { code: '000000' } })).status,
+    ).toBeGreaterThanOrEqual(400);
+    const confirmed = await call('POST', `${base}/${enrolled.json.factorId}/confirm`, {
+      body: { code: authenticatorCode(enrolled.json.secret, web.env.clock.nowMs) },
+    });
+    expect(confirmed.json.mfaEnabled).toBe(true);
+    expect(confirmed.json.recoveryCodes.codes).toHaveLength(10);
+    web.env.clock.advance(30_000);
+    const code = authenticatorCode(enrolled.json.secret, web.env.clock.nowMs);
+    expect((await call('POST', `${base}/verify`, { body: { code } })).json.factorId).toBe(
+      enrolled.json.factorId,
+    );
+    expect((await call('POST', `${base}/verify`, { body: { code } })).json.error.code).toBe('totp_replayed');
+    const uses = await web.env.deps.store.listAuditEvents({ action: 'api_key_used', limit: 3 });
+    expect(uses[0]?.details).toMatchObject({ operation: 'POST /api/v1/users/:userId/factors/totp/verify' });
+    expect(uses[0]?.actorId).toMatch(/^apikey:/);
+  });
+
   test('a revoked or forged key is 401; a key without the scope is 403; every refusal is audited', async () => {
     expect((await call('GET', '/api/v1/statistics', { key: readKey })).json.error.code).toBe(
       'api_scope_missing',

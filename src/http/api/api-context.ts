@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type ApiKeyScope, scopeAllows } from '../../core/api-key.js';
 import { type ErrorCode, errorMessage } from '../../core/errors.js';
 import { authenticateApiKey } from '../../service/admin/api-keys.js';
+import { auditEvent } from '../../service/audit.js';
 import type { RequestContext, ServiceDeps } from '../../service/deps.js';
 import { type ActiveSession, resolveSession } from '../../service/sessions.js';
 import type { ApiKeyRecord, SessionStage } from '../../store/store.js';
@@ -66,6 +67,20 @@ export function requireApiKey(deps: ServiceDeps) {
     const needed = request.routeOptions.config.scope;
     if (!needed || !scopeAllows(key.scopes, needed)) return sendApiError(reply, 'api_scope_missing');
     request.apiKey = key;
+    // Every use of a key is on record: which key, which operation, from where.
+    await deps.store.appendAuditEvent(
+      auditEvent(
+        deps.clock.now(),
+        'api_key_used',
+        'success',
+        null,
+        { ...context, actorId: `apikey:${key.id}` },
+        {
+          keyId: key.id,
+          operation: `${request.method} ${request.routeOptions.url ?? ''}`,
+        },
+      ),
+    );
   };
 }
 

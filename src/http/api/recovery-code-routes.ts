@@ -2,11 +2,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { resetUserMfa } from '../../service/admin/reset-mfa.js';
+import { confirmTotp } from '../../service/confirm-totp.js';
 import type { ServiceDeps } from '../../service/deps.js';
+import { enrollTotp } from '../../service/enroll-totp.js';
 import { generateRecoveryCodes } from '../../service/generate-recovery-codes.js';
 import { getMfaOverview } from '../../service/manage-mfa.js';
 import { getRecoveryCodeStatus } from '../../service/recovery-code-status.js';
 import { verifyRecoveryCode } from '../../service/verify-recovery-code.js';
+import { verifyTotp } from '../../service/verify-totp.js';
 import { apiContext, sendApiError } from './api-context.js';
 import { CodeBody, errors, IssuedCodes, RecoveryCodeStatus, UserIdParams } from './schemas.js';
 
@@ -173,6 +176,98 @@ export function registerRecoveryCodeRoutes(parent: FastifyInstance, deps: Servic
       const result = await resetUserMfa(deps, {
         userId: request.params.userId,
         reason: request.body.reason,
+        context: apiContext(request),
+      });
+      return result.ok ? result.value : sendApiError(reply, result.error);
+    },
+  );
+
+  app.post(
+    '/users/:userId/factors/totp',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        operationId: 'enrollUserTotp',
+        summary: 'Start an authenticator enrollment for a user: the key and otpauth URI to show them',
+        tags: ['mfa'],
+        params: UserIdParams,
+        response: {
+          201: Type.Object({ factorId: Type.String(), secret: Type.String(), uri: Type.String() }),
+          ...errors(404, 409),
+        },
+      },
+    },
+    async (request, reply) => {
+      const enrollment = await enrollTotp(deps, {
+        userId: request.params.userId,
+        context: apiContext(request),
+      });
+      if (!enrollment.ok) return sendApiError(reply, enrollment.error);
+      const { factorId, secretBase32, uri } = enrollment.value;
+      return reply
+        .code(201)
+        .header('cache-control', 'no-store')
+        .send({ factorId, secret: secretBase32, uri });
+    },
+  );
+
+  app.post(
+    '/users/:userId/factors/totp/:factorId/confirm',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        operationId: 'confirmUserTotp',
+        summary:
+          "Confirm a user's authenticator with its current code; the first factor returns the first codes, once",
+        tags: ['mfa'],
+        params: Type.Object({
+          userId: Type.String({ maxLength: 64 }),
+          factorId: Type.String({ maxLength: 64 }),
+        }),
+        body: CodeBody,
+        response: {
+          200: Type.Object({
+            mfaEnabled: Type.Boolean(),
+            recoveryCodes: Type.Union([IssuedCodes, Type.Null()]),
+          }),
+          ...errors(404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const confirmed = await confirmTotp(deps, {
+        ...request.params,
+        code: request.body.code,
+        context: apiContext(request),
+      });
+      if (!confirmed.ok) return sendApiError(reply, confirmed.error);
+      const codes = confirmed.value.recoveryCodes;
+      return reply.header('cache-control', 'no-store').send({
+        mfaEnabled: confirmed.value.mfaEnabled,
+        recoveryCodes: codes
+          ? { setId: codes.setId, generatedAt: codes.generatedAt.toISOString(), codes: codes.codes }
+          : null,
+      });
+    },
+  );
+
+  app.post(
+    '/users/:userId/factors/totp/verify',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        operationId: 'verifyUserTotp',
+        summary: "Verify a user's authenticator code (each time step is accepted once)",
+        tags: ['mfa'],
+        params: UserIdParams,
+        body: CodeBody,
+        response: { 200: Type.Object({ factorId: Type.String() }), ...errors(409) },
+      },
+    },
+    async (request, reply) => {
+      const result = await verifyTotp(deps, {
+        userId: request.params.userId,
+        code: request.body.code,
         context: apiContext(request),
       });
       return result.ok ? result.value : sendApiError(reply, result.error);
