@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,5 +99,28 @@ describe('the sparekey CLI', () => {
     expect(exported.err).toContain('done:');
     expect(exported.out).not.toContain('granite-meadow-lantern-5');
     expect(cli(dataDir, ['audit', 'verify']).status).toBe(0);
+  });
+
+  test('serve starts the server on the configured port and stops on SIGTERM', async () => {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, SPAREKEY_DATA_DIR: dataDir, PORT: String(port) },
+      stdio: 'ignore',
+    });
+    try {
+      let status = 0;
+      for (let attempt = 0; attempt < 100 && status !== 200; attempt += 1) {
+        status = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (r) => r.status,
+          () => 0,
+        );
+        if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+      expect(status).toBe(200);
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
   });
 });
