@@ -14,7 +14,7 @@ import { verifyStepUp } from '../../service/step-up.js';
 import { verifyRecoveryCode } from '../../service/verify-recovery-code.js';
 import { verifyTotp } from '../../service/verify-totp.js';
 import { apiContext, sendApiError, sessionToken } from './api-context.js';
-import { CodeBody, errors, IssuedCodes } from './schemas.js';
+import { CodeBody, errors, IssuedCodes, issuedCodesBody, totpEnrollmentBody } from './schemas.js';
 
 const Credentials = Type.Object({
   email: Type.String({ maxLength: 254 }),
@@ -27,11 +27,6 @@ const StepUp = Type.Object({
 const SessionToken = Type.Object({
   token: Type.String({ description: 'Send as Authorization: Bearer <token>; it changes at every step' }),
   stage: Type.Union([Type.Literal('second_factor'), Type.Literal('signed_in')]),
-});
-const issued = (set: { setId: string; generatedAt: Date; codes: string[] }) => ({
-  setId: set.setId,
-  generatedAt: set.generatedAt.toISOString(),
-  codes: set.codes,
 });
 const PUBLIC = { security: [] };
 const SESSION = { security: [{ session: [] }] };
@@ -230,7 +225,7 @@ export function registerEndUserRoutes(parent: FastifyInstance, deps: ServiceDeps
       const outcome = result.value;
       const base = { token: rotated.token, stage: 'signed_in' as const, policy: outcome.policy };
       if (outcome.policy === 'continue') return { ...base, remaining: outcome.remaining, low: outcome.low };
-      if (outcome.policy === 'rotate') return { ...base, replacement: issued(outcome.replacement) };
+      if (outcome.policy === 'rotate') return { ...base, replacement: issuedCodesBody(outcome.replacement) };
       return base;
     },
   );
@@ -311,11 +306,7 @@ export function registerEndUserRoutes(parent: FastifyInstance, deps: ServiceDeps
         context: apiContext(request),
       });
       if (!enrollment.ok) return sendApiError(reply, enrollment.error);
-      const { factorId, secretBase32, uri } = enrollment.value;
-      return reply
-        .code(201)
-        .header('cache-control', 'no-store')
-        .send({ factorId, secret: secretBase32, uri });
+      return reply.code(201).header('cache-control', 'no-store').send(totpEnrollmentBody(enrollment.value));
     },
   );
 
@@ -353,7 +344,7 @@ export function registerEndUserRoutes(parent: FastifyInstance, deps: ServiceDeps
       return reply.header('cache-control', 'no-store').send({
         token: rotated?.token ?? sessionToken(request),
         mfaEnabled: confirmed.value.mfaEnabled,
-        recoveryCodes: confirmed.value.recoveryCodes ? issued(confirmed.value.recoveryCodes) : null,
+        recoveryCodes: confirmed.value.recoveryCodes ? issuedCodesBody(confirmed.value.recoveryCodes) : null,
       });
     },
   );
@@ -413,7 +404,7 @@ export function registerEndUserRoutes(parent: FastifyInstance, deps: ServiceDeps
       return reply.header('cache-control', 'no-store').send({
         token: rotated?.token ?? sessionToken(request),
         mfaEnabled: confirmed.value.mfaEnabled,
-        recoveryCodes: confirmed.value.recoveryCodes ? issued(confirmed.value.recoveryCodes) : null,
+        recoveryCodes: confirmed.value.recoveryCodes ? issuedCodesBody(confirmed.value.recoveryCodes) : null,
       });
     },
   );
@@ -449,7 +440,7 @@ export function registerEndUserRoutes(parent: FastifyInstance, deps: ServiceDeps
         context: apiContext(request),
       });
       if (!generated.ok) return sendApiError(reply, generated.error);
-      return reply.code(201).header('cache-control', 'no-store').send(issued(generated.value));
+      return reply.code(201).header('cache-control', 'no-store').send(issuedCodesBody(generated.value));
     },
   );
 

@@ -11,7 +11,16 @@ import { getRecoveryCodeStatus } from '../../service/recovery-code-status.js';
 import { verifyRecoveryCode } from '../../service/verify-recovery-code.js';
 import { verifyTotp } from '../../service/verify-totp.js';
 import { apiContext, sendApiError } from './api-context.js';
-import { CodeBody, errors, IssuedCodes, RecoveryCodeStatus, UserIdParams } from './schemas.js';
+import {
+  CodeBody,
+  errors,
+  IssuedCodes,
+  issuedCodesBody,
+  RecoveryCodeStatus,
+  recoveryCodeStatusBody,
+  totpEnrollmentBody,
+  UserIdParams,
+} from './schemas.js';
 
 /** Per-user recovery codes and MFA, for a backend acting for its users (the Auth0 Management API shape). */
 export function registerRecoveryCodeRoutes(parent: FastifyInstance, deps: ServiceDeps): void {
@@ -33,13 +42,7 @@ export function registerRecoveryCodeRoutes(parent: FastifyInstance, deps: Servic
     async (request, reply) => {
       if (!(await userExists(request.params.userId))) return sendApiError(reply, 'user_not_found');
       const status = await getRecoveryCodeStatus(deps, { userId: request.params.userId });
-      return status.hasCodes
-        ? {
-            ...status,
-            generatedAt: status.generatedAt.toISOString(),
-            lastUsedAt: status.lastUsedAt?.toISOString() ?? null,
-          }
-        : status;
+      return recoveryCodeStatusBody(status);
     },
   );
 
@@ -62,11 +65,7 @@ export function registerRecoveryCodeRoutes(parent: FastifyInstance, deps: Servic
         context: apiContext(request),
       });
       if (!result.ok) return sendApiError(reply, result.error);
-      return reply.code(201).header('cache-control', 'no-store').send({
-        setId: result.value.setId,
-        generatedAt: result.value.generatedAt.toISOString(),
-        codes: result.value.codes,
-      });
+      return reply.code(201).header('cache-control', 'no-store').send(issuedCodesBody(result.value));
     },
   );
 
@@ -106,14 +105,7 @@ export function registerRecoveryCodeRoutes(parent: FastifyInstance, deps: Servic
       if (!result.ok) return sendApiError(reply, result.error);
       const outcome = result.value;
       if (outcome.policy !== 'rotate') return outcome;
-      return {
-        policy: outcome.policy,
-        replacement: {
-          setId: outcome.replacement.setId,
-          generatedAt: outcome.replacement.generatedAt.toISOString(),
-          codes: outcome.replacement.codes,
-        },
-      };
+      return { policy: outcome.policy, replacement: issuedCodesBody(outcome.replacement) };
     },
   );
 
@@ -141,17 +133,10 @@ export function registerRecoveryCodeRoutes(parent: FastifyInstance, deps: Servic
     async (request, reply) => {
       if (!(await userExists(request.params.userId))) return sendApiError(reply, 'user_not_found');
       const overview = await getMfaOverview(deps, { userId: request.params.userId });
-      const codes = overview.recoveryCodes;
       return {
         mfaEnabled: overview.mfaEnabled,
         factors: overview.factors.map((f) => ({ id: f.id, kind: f.kind, addedAt: f.addedAt.toISOString() })),
-        recoveryCodes: codes.hasCodes
-          ? {
-              ...codes,
-              generatedAt: codes.generatedAt.toISOString(),
-              lastUsedAt: codes.lastUsedAt?.toISOString() ?? null,
-            }
-          : codes,
+        recoveryCodes: recoveryCodeStatusBody(overview.recoveryCodes),
       };
     },
   );
@@ -203,11 +188,7 @@ export function registerRecoveryCodeRoutes(parent: FastifyInstance, deps: Servic
         context: apiContext(request),
       });
       if (!enrollment.ok) return sendApiError(reply, enrollment.error);
-      const { factorId, secretBase32, uri } = enrollment.value;
-      return reply
-        .code(201)
-        .header('cache-control', 'no-store')
-        .send({ factorId, secret: secretBase32, uri });
+      return reply.code(201).header('cache-control', 'no-store').send(totpEnrollmentBody(enrollment.value));
     },
   );
 
@@ -244,9 +225,7 @@ export function registerRecoveryCodeRoutes(parent: FastifyInstance, deps: Servic
       const codes = confirmed.value.recoveryCodes;
       return reply.header('cache-control', 'no-store').send({
         mfaEnabled: confirmed.value.mfaEnabled,
-        recoveryCodes: codes
-          ? { setId: codes.setId, generatedAt: codes.generatedAt.toISOString(), codes: codes.codes }
-          : null,
+        recoveryCodes: codes ? issuedCodesBody(codes) : null,
       });
     },
   );

@@ -1,4 +1,6 @@
 import { Type } from 'typebox';
+import type { TotpEnrollment } from '../../service/enroll-totp.js';
+import type { RecoveryCodeStatus as RecoveryCodeStatusValue } from '../../service/recovery-code-status.js';
 
 /** Shared request and response schemas: they validate input at the edge and document /openapi.json. */
 export const ErrorBody = Type.Object(
@@ -35,4 +37,25 @@ export const CodeBody = Type.Object({ code: Type.String({ minLength: 1, maxLengt
 export function errors(...statuses: number[]) {
   const all = [...new Set([400, 401, 403, ...statuses])];
   return Object.fromEntries(all.map((status) => [status, { $ref: 'Error#' }]));
+}
+
+/** An issued set as JSON (the codes appear in this one response only). */
+export function issuedCodesBody(set: { setId: string; generatedAt: Date; codes: string[] }) {
+  return { setId: set.setId, generatedAt: set.generatedAt.toISOString(), codes: set.codes };
+}
+
+/** A recovery-code status as JSON: dates as ISO strings. */
+export function recoveryCodeStatusBody(status: RecoveryCodeStatusValue) {
+  return status.hasCodes
+    ? {
+        ...status,
+        generatedAt: status.generatedAt.toISOString(),
+        lastUsedAt: status.lastUsedAt?.toISOString() ?? null,
+      }
+    : status;
+}
+
+/** A started authenticator enrollment as JSON: the key to type and the URI for the QR code. */
+export function totpEnrollmentBody(enrollment: TotpEnrollment) {
+  return { factorId: enrollment.factorId, secret: enrollment.secretBase32, uri: enrollment.uri };
 }

@@ -10,7 +10,6 @@ import { disableMfa, getMfaOverview, removeFactor } from '../../service/manage-m
 import type { IssuedRecoveryCodeSet } from '../../service/prepare-recovery-code-set.js';
 import type { ActiveSession } from '../../service/sessions.js';
 import { rotateSession } from '../../service/sessions.js';
-import { verifyStepUp } from '../../service/step-up.js';
 import {
   emailEnrollPage,
   overviewPage,
@@ -32,6 +31,7 @@ import {
 } from '../web-context.js';
 import { noticeFor, type WebOptions } from '../web-options.js';
 import { adoptSession } from './session-guards.js';
+import { stepUpPassed } from './step-up.js';
 
 /** Settings → Two-factor authentication: methods, recovery codes, and the changes that need step-up. */
 export function registerTwoFactorRoutes(app: FastifyInstance, web: WebOptions): void {
@@ -372,13 +372,8 @@ function registerStepUpAction(
     action.path,
     { preHandler: app.csrfProtection },
     action.withUser(async (request, reply, session) => {
-      const verified = await verifyStepUp(deps, {
-        userId: session.user.id,
-        password: field(request, 'password', 4096),
-        totpCode: field(request, 'totpCode', 64),
-        context: requestContext(request),
-      });
-      if (!verified.ok) return show(request, reply, session, verified.error);
+      if (!(await stepUpPassed(deps, request, session)))
+        return show(request, reply, session, 'step_up_failed');
       return action.act(request, reply, session);
     }),
   );
