@@ -4,6 +4,7 @@ import type { ServerKeys } from '../core/server-keys.js';
 import type { TotpSettings } from '../core/totp.js';
 import type { Store } from '../store/store.js';
 import type { Mailer } from './mailer.js';
+import type { ServiceMetrics } from './metrics.js';
 
 /** Where use cases get "now". A fixed clock in tests; the system clock in production. */
 export interface Clock {
@@ -36,6 +37,8 @@ export interface ServiceDeps {
   keys: ServerKeys;
   mailer: Mailer;
   options: ServiceOptions;
+  /** Counters for operators (Prometheus at the edge); none when omitted. */
+  metrics?: ServiceMetrics;
 }
 
 /** Who asked, from where: recorded with every audit event (never a secret). */

@@ -41,6 +41,7 @@ export async function verifyRecoveryCode(
         reason: error,
       }),
     );
+    deps.metrics?.recoveryCodeAttempt('refused', error);
     return fail(error);
   };
   if (!settings.enabled) return refuse('feature_disabled');
@@ -67,6 +68,7 @@ export async function verifyRecoveryCode(
     return applyPolicy(tx, settings, { ...input, now, setId: record.setId, slot: record.slot, replacement });
   });
   if (!outcome) return refuse('code_already_used');
+  deps.metrics?.recoveryCodeAttempt('accepted');
   await notifyRecoveryCodeUsed(deps, {
     userId: input.userId,
     at: clock.now(),
