@@ -7,6 +7,7 @@ import { deriveServerKeys } from './core/server-keys.js';
 import { createSmtpMailer } from './mail/smtp-mailer.js';
 import { type ServiceDeps, systemClock } from './service/deps.js';
 import type { Mailer } from './service/mailer.js';
+import { createRedisAttemptCounters } from './store/redis/redis-attempt-counters.js';
 import type { Store } from './store/store.js';
 
 /** Production wiring: the system clock and CSPRNG, argon2id, and keys derived from the server secret. */
@@ -31,7 +32,12 @@ export function createServiceDeps(config: Readonly<Config>, store: Store): Servi
       password: { params: config.passwordParams, commonPasswords: loadCommonPasswords() },
       notifications: config.notifications,
       timeZone: config.timeZone,
+      throttle: config.throttle.options,
+      publicUrl: config.publicUrl,
     },
+    attemptCounters: config.throttle.redisUrl
+      ? createRedisAttemptCounters(config.throttle.redisUrl)
+      : undefined,
   };
 }
 

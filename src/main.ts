@@ -53,6 +53,7 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     app.log.info(`${signal} received: finishing in-flight requests`);
     await app.close();
+    await deps.attemptCounters?.close?.();
     await opened.close();
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

@@ -293,9 +293,11 @@ export async function runCli(argv: readonly string[], io: Io, env: NodeJS.Proces
     return 2;
   }
   const opened = await openStore(loaded.config.database);
+  const deps = createServiceDeps(loaded.config, opened.store);
   try {
-    return await command.run(createServiceDeps(loaded.config, opened.store), parsed, io);
+    return await command.run(deps, parsed, io);
   } finally {
+    await deps.attemptCounters?.close?.();
     await opened.close();
   }
 }

@@ -1,6 +1,7 @@
 import type { Argon2idParams } from '../core/recovery-code-digest.js';
 import type { TotpSettings } from '../core/totp.js';
 import type { DatabaseConfig } from '../store/open-store.js';
+import type { ThrottleConfig } from './throttle-config.js';
 
 export type KdfProfile = 'owasp' | 'minimum';
 
@@ -36,4 +37,6 @@ export interface Config {
   trustProxy: boolean;
   /** IANA time zone of the statistics' "today" and "this month". */
   timeZone: string;
+  /** Failed-attempt throttling, and Redis for its counters when REDIS_URL is set. */
+  throttle: ThrottleConfig;
 }

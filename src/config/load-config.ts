@@ -8,6 +8,7 @@ import { MIN_SERVER_SECRET_BYTES, parseServerSecret } from '../core/server-keys.
 import { isValidTimeZone } from '../core/time-zone.js';
 import { DEFAULT_TOTP_SETTINGS, type TotpSettings, validateTotpSettings } from '../core/totp.js';
 import type { Config, KdfProfile } from './config.js';
+import { parseThrottleConfig } from './throttle-config.js';
 
 export type ConfigResult = { ok: true; config: Readonly<Config> } | { ok: false; problems: string[] };
 
@@ -42,6 +43,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
   if (!isValidTimeZone(timeZone))
     problems.push(`SPAREKEY_TIME_ZONE must be an IANA time zone like Europe/Paris, not "${timeZone}".`);
   const recoveryCodesAtSetup = parseSwitch(env, 'SPAREKEY_ADMIN_RECOVERY_CODES', 'on', problems);
+  const throttle = parseThrottleConfig(env, problems);
   const secret = problems.length === 0 ? loadServerSecret(env, dataDir, database?.kind, problems) : undefined;
   if (problems.length > 0 || !database || !secret) return { ok: false, problems };
   return {
@@ -66,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       publicUrl,
       trustProxy,
       timeZone,
+      throttle,
     }),
   };
 }

@@ -35,6 +35,9 @@ export const auditActions = [
   'api_key_revoked',
   'api_key_refused',
   'api_key_used',
+  'mfa_locked',
+  'mfa_unlocked',
+  'mfa_unlock_link_sent',
 ] as const;
 
 export type AuditAction = (typeof auditActions)[number];

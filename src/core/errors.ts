@@ -60,6 +60,13 @@ export const errorMessages = {
   invalid_request: 'The request does not match the documented schema.',
   mfa_setup_required: 'Your role requires two-factor authentication: set it up to continue.',
   bad_request: 'The request could not be understood. Go back and try again.',
+  // Throttling (NIST SP 800-63B 5.2.2)
+  too_many_attempts:
+    'Too many attempts. For your security, wait before trying again; the wait grows with each wrong attempt.',
+  mfa_locked:
+    'Two-factor sign-in is locked after too many wrong codes. We emailed you a link to unlock it with your password; the site administrator can also unlock it.',
+  unlock_link_invalid:
+    'That unlock link is not valid, has expired or was already used. Sign in again to get a new one.',
 } as const;
 
 export type ErrorCode = keyof typeof errorMessages;

@@ -55,6 +55,10 @@ const statuses: Record<ErrorCode, number> = {
   api_scope_missing: 403,
   invalid_request: 400,
   bad_request: 400,
+  too_many_attempts: 429,
+  // 423 Locked: waiting does not help, an unlock does.
+  mfa_locked: 423,
+  unlock_link_invalid: 400,
 };
 
 export function errorStatus(code: ErrorCode): number {

@@ -12,6 +12,14 @@ import type { UserRecord } from '../store/store.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 import { hasConfirmedFactor } from './mfa-state.js';
+import { throttled } from './throttle.js';
+import {
+  accountThrottleKey,
+  isSecondFactorLocked,
+  type Throttled,
+  unknownAccountThrottleKey,
+} from './throttle-counters.js';
+import { sendUnlockLink } from './unlock-link.js';
 
 export type SignUpFailure = 'invalid_email' | PasswordProblem | 'email_taken';
 
@@ -74,19 +82,45 @@ export interface PasswordSignIn {
   user: UserRecord;
   /** True when a second factor is owed before the session counts as signed in. */
   secondFactorRequired: boolean;
+  /** True when too many wrong attempts locked the second factors: an unlock link was emailed. */
+  secondFactorLocked: boolean;
 }
 
 /**
  * Checks an email and password. The answer never says which of the two was wrong, and an unknown email
  * runs the same argon2id verification as a known one, so neither the message nor the timing tells
  * whether an account exists (OWASP Authentication CS).
+ *
+ * Throttled per account and per address, charged before the password is checked; an unknown email gets a
+ * counter of its own, so being throttled does not reveal whether the account exists either. A right
+ * password only gives back its own charge while a second factor is owed: the account's failures start over
+ * only once the sign-in is complete.
  */
 export async function signInWithPassword(
   deps: ServiceDeps,
   input: { email: string; password: string; context: RequestContext },
-): Promise<Result<PasswordSignIn, 'wrong_credentials'>> {
+): Promise<Result<PasswordSignIn, 'wrong_credentials'> | Throttled> {
   const email = parseEmailAddress(input.email);
   const user = email.ok ? await deps.store.findUserByEmail(email.value) : undefined;
+  const accountKey = user
+    ? accountThrottleKey(user.id)
+    : email.ok
+      ? unknownAccountThrottleKey(email.value)
+      : null;
+  const subject = { accountKey, userId: user?.id ?? null, kind: 'sign_in', context: input.context } as const;
+  return throttled(
+    deps,
+    subject,
+    () => checkPassword(deps, user, input),
+    (signIn) => (signIn.secondFactorRequired ? 'refund' : 'reset'),
+  );
+}
+
+async function checkPassword(
+  deps: ServiceDeps,
+  user: UserRecord | undefined,
+  input: { password: string; context: RequestContext },
+): Promise<Result<PasswordSignIn, 'wrong_credentials'>> {
   const matches = await verifyPassword(input.password, user?.passwordHash ?? (await dummyHash(deps)), {
     pepper: deps.keys.passwordPepper,
   });
@@ -98,8 +132,13 @@ export async function signInWithPassword(
     );
     return fail('wrong_credentials');
   }
-  const factors = await deps.store.listFactors(user.id);
-  return ok({ user, secondFactorRequired: hasConfirmedFactor(factors) });
+  const secondFactorRequired = hasConfirmedFactor(await deps.store.listFactors(user.id));
+  const secondFactorLocked = secondFactorRequired && (await isSecondFactorLocked(deps, user.id));
+  if (secondFactorLocked) {
+    // The password is the first half of the unlock; the emailed link is the second.
+    await sendUnlockLink(deps, { userId: user.id, context: input.context, reason: 'signed_in_while_locked' });
+  }
+  return ok({ user, secondFactorRequired, secondFactorLocked });
 }
 
 /** Re-checks the signed-in user's password (step-up before sensitive changes). */

@@ -2,9 +2,10 @@ import type { RandomSource } from '../core/random.js';
 import type { Argon2idParams, Kdf } from '../core/recovery-code-digest.js';
 import type { ServerKeys } from '../core/server-keys.js';
 import type { TotpSettings } from '../core/totp.js';
-import type { Store } from '../store/store.js';
+import type { AttemptCounters, Store } from '../store/store.js';
 import type { Mailer } from './mailer.js';
 import type { ServiceMetrics } from './metrics.js';
+import type { ThrottleOptions } from './throttle-counters.js';
 
 /** Where use cases get "now". A fixed clock in tests; the system clock in production. */
 export interface Clock {
@@ -26,6 +27,10 @@ export interface ServiceOptions {
   notifications: boolean;
   /** IANA zone for the operator's "today" and "this month" (statistics). */
   timeZone: string;
+  /** Failed-attempt throttling; the defaults of core/throttle.ts when omitted. */
+  throttle?: ThrottleOptions;
+  /** Where links in emails point (unlock links), e.g. https://auth.example.com; relative when omitted. */
+  publicUrl?: string;
 }
 
 /** What every use case is composed from. The edges build one of these in main.ts. */
@@ -39,6 +44,8 @@ export interface ServiceDeps {
   options: ServiceOptions;
   /** Counters for operators (Prometheus at the edge); none when omitted. */
   metrics?: ServiceMetrics;
+  /** Where throttle counters live; the store when omitted (Redis with REDIS_URL). */
+  attemptCounters?: AttemptCounters;
 }
 
 /** Who asked, from where: recorded with every audit event (never a secret). */
@@ -47,4 +54,9 @@ export interface RequestContext {
   userAgent?: string | null;
   /** The acting user when it differs from the subject (an administrator or an API key). */
   actorId?: string | null;
+  /**
+   * A backend calling with an API key on the user's behalf: `ip` is the backend's address, so attempts are
+   * throttled per account only, never per address (one busy backend would otherwise block everyone).
+   */
+  viaBackend?: boolean;
 }

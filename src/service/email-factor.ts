@@ -1,7 +1,8 @@
 import { fail, ok, type Result } from '../core/result.js';
 import { completeEnrollment, type FactorConfirmation } from './complete-enrollment.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
-import { type EmailOtpFailure, sendEmailOtp, verifyEmailOtp } from './email-otp.js';
+import { type EmailOtpFailure, evaluateEmailOtp, sendEmailOtp } from './email-otp.js';
+import type { ThrottleFailure } from './throttle-counters.js';
 
 /** Enrollment codes are bound to the pending factor, never to a sign-in attempt. */
 const enrollmentAttemptId = (factorId: string) => `enroll:${factorId}`;
@@ -14,7 +15,10 @@ export async function startEmailFactor(
   deps: ServiceDeps,
   input: { userId: string; context: RequestContext },
 ): Promise<
-  Result<{ factorId: string }, 'email_otp_disabled' | 'user_not_found' | 'email_factor_already_added'>
+  Result<
+    { factorId: string },
+    'email_otp_disabled' | 'user_not_found' | 'email_factor_already_added' | ThrottleFailure
+  >
 > {
   const { store } = deps;
   if (!deps.options.emailOtp.enabled) return fail('email_otp_disabled');
@@ -48,7 +52,12 @@ export async function startEmailFactor(
 export async function resendEmailFactorCode(
   deps: ServiceDeps,
   input: { userId: string; factorId: string; context: RequestContext },
-): Promise<Result<{ expiresAt: Date }, 'email_otp_disabled' | 'user_not_found' | 'enrollment_not_found'>> {
+): Promise<
+  Result<
+    { expiresAt: Date },
+    'email_otp_disabled' | 'user_not_found' | 'enrollment_not_found' | ThrottleFailure
+  >
+> {
   const factor = await deps.store.findFactor(input.userId, input.factorId);
   if (factor?.kind !== 'email' || factor.confirmedAt !== null) return fail('enrollment_not_found');
   return sendEmailOtp(deps, {
@@ -72,7 +81,7 @@ export async function confirmEmailFactor(
   if (!user || !factor || factor.kind !== 'email' || factor.confirmedAt !== null) {
     return fail('enrollment_not_found');
   }
-  const verified = await verifyEmailOtp(deps, {
+  const verified = await evaluateEmailOtp(deps, {
     userId: user.id,
     attemptId: enrollmentAttemptId(factor.id),
     code: input.code,

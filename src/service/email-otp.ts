@@ -2,20 +2,31 @@ import { digestEmailOtp, emailOtpMatches, generateEmailOtp, isEmailOtpExpired } 
 import { fail, ok, type Result } from '../core/result.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
+import { throttled } from './throttle.js';
+import {
+  accountThrottleKey,
+  chargeEmailSend,
+  isSecondFactorLocked,
+  type Throttled,
+} from './throttle-counters.js';
 
 /**
  * Emails a one-time code for one sign-in attempt. A resend replaces the attempt's earlier code, so only
  * the newest one is live (OWASP MFA CS). The code is stored only as an HMAC bound to its challenge.
- * Email is not a NIST authenticator (63B §5.1.3.1): operators can switch it off.
+ * Email is not a NIST authenticator (63B §5.1.3.1): operators can switch it off. Sends are throttled per
+ * account (an inbox must not be flooded), and none is sent while the account's second factors are locked.
  */
 export async function sendEmailOtp(
   deps: ServiceDeps,
   input: { userId: string; attemptId: string; context: RequestContext },
-): Promise<Result<{ expiresAt: Date }, 'email_otp_disabled' | 'user_not_found'>> {
+): Promise<Result<{ expiresAt: Date }, 'email_otp_disabled' | 'user_not_found'> | Throttled> {
   const { store, clock, options } = deps;
   if (!options.emailOtp.enabled) return fail('email_otp_disabled');
   const user = await store.findUserById(input.userId);
   if (!user) return fail('user_not_found');
+  if (await isSecondFactorLocked(deps, user.id)) return fail('mfa_locked');
+  const allowed = await chargeEmailSend(deps, { userId: user.id, ip: input.context.ip });
+  if (!allowed.ok) return allowed;
   const code = generateEmailOtp(deps.random, options.emailOtp.digits);
   const challengeId = deps.random.uuid();
   const now = clock.now();
@@ -50,9 +61,23 @@ export type EmailOtpFailure = 'invalid_code' | 'email_code_expired' | 'email_cod
 /**
  * Checks an emailed code for the sign-in attempt it was sent for, and only that one (ASVS 5.0 6.6.2).
  * Each attempt is charged before it is evaluated, so concurrent guesses cannot exceed the cap; after
- * the cap even the right code is refused and a new one must be requested.
+ * the cap even the right code is refused and a new one must be requested. On top of that per-code cap, the
+ * account's throttle is charged first, like every second factor (throttle.ts).
  */
 export async function verifyEmailOtp(
+  deps: ServiceDeps,
+  input: { userId: string; attemptId: string; code: string; context: RequestContext },
+): Promise<Result<{ challengeId: string }, EmailOtpFailure> | Throttled> {
+  const { userId, context } = input;
+  const subject = { accountKey: accountThrottleKey(userId), userId, kind: 'second_factor', context } as const;
+  return throttled(deps, subject, () => evaluateEmailOtp(deps, input));
+}
+
+/**
+ * The same check without the account throttle, for a signed-in user confirming a new email factor of their
+ * own (like TOTP enrollment): no account is being broken into, and the per-code cap still applies.
+ */
+export async function evaluateEmailOtp(
   deps: ServiceDeps,
   input: { userId: string; attemptId: string; code: string; context: RequestContext },
 ): Promise<Result<{ challengeId: string }, EmailOtpFailure>> {

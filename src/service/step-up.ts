@@ -2,17 +2,20 @@ import { fail, ok, type Result } from '../core/result.js';
 import { checkUserPassword } from './accounts.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
+import { throttled } from './throttle.js';
+import { accountThrottleKey, type ThrottleFailure } from './throttle-counters.js';
 import { verifyTotp } from './verify-totp.js';
 
 /**
  * Re-authentication before a sensitive change (regenerating codes, removing a factor, turning 2FA off):
  * the account password or a current authenticator code (STANDARDS req 11; OWASP MFA CS "When to Require
- * MFA"). A TOTP code used here is consumed like any other, so it cannot be replayed elsewhere.
+ * MFA"). A TOTP code used here is consumed like any other, so it cannot be replayed elsewhere. Both are
+ * throttled like sign-in attempts: a stolen session cannot guess the password or codes without limit.
  */
 export async function verifyStepUp(
   deps: ServiceDeps,
   input: { userId: string; password?: string; totpCode?: string; context: RequestContext },
-): Promise<Result<{ method: 'password' | 'totp' }, 'step_up_failed'>> {
+): Promise<Result<{ method: 'password' | 'totp' }, 'step_up_failed' | ThrottleFailure>> {
   const now = deps.clock.now();
   let method: 'password' | 'totp' | undefined;
   if (input.totpCode?.trim()) {
@@ -21,10 +24,23 @@ export async function verifyStepUp(
       code: input.totpCode,
       context: input.context,
     });
+    if (!verified.ok && (verified.error === 'too_many_attempts' || verified.error === 'mfa_locked')) {
+      return verified;
+    }
     if (verified.ok) method = 'totp';
   } else if (input.password) {
-    if (await checkUserPassword(deps, { userId: input.userId, password: input.password }))
-      method = 'password';
+    const { userId, password, context } = input;
+    const subject = { accountKey: accountThrottleKey(userId), userId, kind: 'sign_in', context } as const;
+    const checked = await throttled(
+      deps,
+      subject,
+      async () => ((await checkUserPassword(deps, { userId, password })) ? ok(true) : fail('wrong_password')),
+      () => 'refund',
+    );
+    if (!checked.ok && (checked.error === 'too_many_attempts' || checked.error === 'mfa_locked')) {
+      return checked;
+    }
+    if (checked.ok) method = 'password';
   }
   await deps.store.appendAuditEvent(
     auditEvent(

@@ -8,6 +8,8 @@ import type { RequestContext, ServiceDeps } from './deps.js';
 import { notifyRecoveryCodeUsed } from './notifications.js';
 import { type IssuedRecoveryCodeSet, prepareRecoveryCodeSet } from './prepare-recovery-code-set.js';
 import { loadRecoveryCodeSettings } from './settings.js';
+import { throttled } from './throttle.js';
+import { accountThrottleKey, type Throttled } from './throttle-counters.js';
 
 /** What the edge shows after a recovery code signed the user in, per the operator's policy. */
 export type RecoveryOutcome =
@@ -28,8 +30,18 @@ export type RecoveryCodeFailure =
  * including for a slot that does not exist (a digest that matches nothing keeps the timing uniform).
  * Single use: the store consumes with a conditional update, and the policy's effects and the audit
  * event commit in the same transaction, so a concurrent second use of one code always loses.
+ * Throttled: each attempt is charged to the account (and address) before it is evaluated (throttle.ts).
  */
 export async function verifyRecoveryCode(
+  deps: ServiceDeps,
+  input: { userId: string; code: string; context: RequestContext },
+): Promise<Result<RecoveryOutcome, RecoveryCodeFailure> | Throttled> {
+  const { userId, context } = input;
+  const subject = { accountKey: accountThrottleKey(userId), userId, kind: 'second_factor', context } as const;
+  return throttled(deps, subject, () => evaluateRecoveryCode(deps, input));
+}
+
+async function evaluateRecoveryCode(
   deps: ServiceDeps,
   input: { userId: string; code: string; context: RequestContext },
 ): Promise<Result<RecoveryOutcome, RecoveryCodeFailure>> {

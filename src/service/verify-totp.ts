@@ -1,19 +1,31 @@
 import { fail, ok, type Result } from '../core/result.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
+import { throttled } from './throttle.js';
+import { accountThrottleKey, type Throttled } from './throttle-counters.js';
 import { checkFactorCode, openTotpFactorSecret } from './totp-factor-secret.js';
 
 /**
  * Checks an authenticator-app code as a second factor. A step is accepted at most once: the matched step
  * must be later than the last accepted one, and the store records it with a conditional write, so two
  * concurrent submissions of one code cannot both win (RFC 6238 5.2; ASVS 4.0.3 2.8.4).
+ * Throttled: each attempt is charged to the account (and address) before it is evaluated (throttle.ts).
  */
 export async function verifyTotp(
   deps: ServiceDeps,
   input: { userId: string; code: string; context: RequestContext },
-): Promise<
-  Result<{ factorId: string }, 'mfa_not_enabled' | 'invalid_code' | 'totp_replayed' | 'factor_unreadable'>
-> {
+): Promise<Result<{ factorId: string }, TotpFailure> | Throttled> {
+  const { userId, context } = input;
+  const subject = { accountKey: accountThrottleKey(userId), userId, kind: 'second_factor', context } as const;
+  return throttled(deps, subject, () => evaluateTotp(deps, input));
+}
+
+export type TotpFailure = 'mfa_not_enabled' | 'invalid_code' | 'totp_replayed' | 'factor_unreadable';
+
+async function evaluateTotp(
+  deps: ServiceDeps,
+  input: { userId: string; code: string; context: RequestContext },
+): Promise<Result<{ factorId: string }, TotpFailure>> {
   const { store } = deps;
   const factor = (await store.listFactors(input.userId)).find(
     (f) => f.kind === 'totp' && f.confirmedAt !== null,

@@ -1,4 +1,11 @@
 import type { AuditEvent, AuditEventInput } from '../core/audit.js';
+import type {
+  AttemptKind,
+  ChargeVerdict,
+  SettleMode,
+  ThrottlePolicy,
+  ThrottleState,
+} from '../core/throttle.js';
 
 /**
  * The storage interface, in domain terms. Every write that can lose a race reports whether it won, so
@@ -7,7 +14,7 @@ import type { AuditEvent, AuditEventInput } from '../core/audit.js';
  * Each method is atomic on its own. `transaction` groups several calls into one atomic unit; inside
  * it, the methods of the `Store` handed to the callback run in that transaction.
  */
-export interface Store {
+export interface Store extends AttemptCounters {
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
 
   // Users
@@ -105,6 +112,18 @@ export interface Store {
   /** `revoked` is false when the key was unknown or already revoked. */
   revokeApiKey(id: string, at: Date): Promise<{ revoked: boolean }>;
   touchApiKey(id: string, at: Date): Promise<void>;
+
+  // One-time emailed links (unlocking second factors). Only the SHA-256 of the token is stored.
+  createActionToken(token: NewActionToken): Promise<void>;
+  /**
+   * Spends a live token of `purpose` (unused, unexpired at `at`) with one conditional update: of concurrent
+   * spenders exactly one gets the user id, the others undefined.
+   */
+  consumeActionToken(idHash: string, purpose: string, at: Date): Promise<{ userId: string } | undefined>;
+  /** Whether the user has a live token of `purpose` (so a second email is not sent while one is valid). */
+  hasLiveActionToken(userId: string, purpose: string, at: Date): Promise<boolean>;
+  /** The owner of a live token of `purpose`, without spending it (a password is checked first). */
+  findActionToken(idHash: string, purpose: string, at: Date): Promise<{ userId: string } | undefined>;
 
   // Audit: an append-only hash chain. Appends are serialized so the chain has one order across processes.
   appendAuditEvent(event: AuditEventInput): Promise<AuditEvent>;
@@ -269,4 +288,29 @@ export interface AuditQuery {
   /** Only events with a smaller seq (keyset pagination). */
   beforeSeq?: number;
   limit: number;
+}
+
+/**
+ * Failed-attempt counters, one per key (see core/throttle.ts). Each method decides and writes in one atomic
+ * step under the key's lock, so counters shared by many processes cannot be raced. The database stores
+ * implement it; so does the optional Redis implementation (src/store/redis/).
+ */
+export interface AttemptCounters {
+  /** Charges one attempt before it is evaluated; refuses it (without a write) when blocked or locked. */
+  chargeAttempt(key: string, policy: ThrottlePolicy, kind: AttemptKind, at: Date): Promise<ChargeVerdict>;
+  /** A charged attempt succeeded: the key starts over, or gets back that one charge (core/throttle.ts). */
+  settleAttempt(key: string, mode: SettleMode, at: Date): Promise<void>;
+  /** Forgets the key (an administrator's reset, an unlock). */
+  clearAttempts(key: string): Promise<void>;
+  findAttempts(key: string): Promise<ThrottleState | undefined>;
+  /** Releases a connection of its own (Redis); the database stores close with the store. */
+  close?(): Promise<void>;
+}
+
+export interface NewActionToken {
+  idHash: string;
+  purpose: string;
+  userId: string;
+  createdAt: Date;
+  expiresAt: Date;
 }

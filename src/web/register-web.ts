@@ -14,6 +14,7 @@ import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerAuthRoutes } from './routes/auth-routes.js';
 import { registerSecondFactorRoutes } from './routes/second-factor-routes.js';
 import { registerTwoFactorRoutes } from './routes/two-factor-routes.js';
+import { registerUnlockRoutes } from './routes/unlock-routes.js';
 import {
   CSRF_COOKIE,
   cookieAttributes,
@@ -95,6 +96,7 @@ export async function registerWeb(app: FastifyInstance, web: WebOptions): Promis
   registerAssets(app);
   registerAuthRoutes(app, web);
   registerSecondFactorRoutes(app, web);
+  registerUnlockRoutes(app, web);
   registerTwoFactorRoutes(app, web);
   registerAdminRoutes(app, web);
 

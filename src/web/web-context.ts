@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, errorMessage } from '../core/errors.js';
 import { hashSessionToken } from '../core/session-token.js';
 import { errorStatus } from '../http/error-status.js';
+import { noteRetryAfter } from '../http/retry-after.js';
 import type { RequestContext, ServiceDeps } from '../service/deps.js';
 import type { ActiveSession } from '../service/sessions.js';
 import type { Html } from './html.js';
@@ -85,6 +86,21 @@ export function statusFor(code: ErrorCode): number {
 
 export function messageFor(code: ErrorCode): string {
   return errorMessage(code);
+}
+
+/**
+ * A refused use case's message for a page. A throttled one also gets the wait, as `Retry-After` and in
+ * words, so a person knows how long (RFC 9110 10.2.3).
+ */
+export function failureMessage(
+  reply: FastifyReply,
+  failure: { error: ErrorCode; retryAfterSeconds?: number },
+): string {
+  noteRetryAfter(reply, failure);
+  const seconds = failure.retryAfterSeconds;
+  if (seconds === undefined) return messageFor(failure.error);
+  const wait = seconds < 90 ? `${seconds} seconds` : `${Math.ceil(seconds / 60)} minutes`;
+  return `${messageFor(failure.error)} Try again in ${wait}.`;
 }
 
 /** Reads one text field of a urlencoded form; anything else (missing, repeated, an object) is ''. */

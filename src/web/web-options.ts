@@ -23,6 +23,7 @@ export const notices = {
   'api-key-revoked': 'The API key was revoked: it stops working at once.',
   'audit-purged': 'Old audit events were deleted; the chain was re-anchored.',
   'mfa-required': 'Your role requires two-factor authentication: set it up to continue.',
+  unlocked: 'Two-factor sign-in is unlocked. Sign in again with your password and a second factor.',
 } as const;
 
 export function noticeFor(query: unknown): string | undefined {

@@ -10,11 +10,30 @@ import { argon2idKdf, MINIMUM_TEST_ARGON2ID_PARAMS } from '../../src/core/recove
 import { deriveServerKeys } from '../../src/core/server-keys.js';
 import { DEFAULT_TOTP_SETTINGS } from '../../src/core/totp.js';
 import type { ServiceDeps } from '../../src/service/deps.js';
+import type { ThrottleOptions } from '../../src/service/throttle-counters.js';
 import { type OpenedStore, openStore } from '../../src/store/open-store.js';
 import { testDatabaseUrl, uniqueSchemaName } from './postgres.js';
 import { type SmtpCapture, startSmtpCapture } from './smtp-capture.js';
 
 export type Engine = 'sqlite' | 'postgres';
+
+/**
+ * For tests of something other than throttling that make many attempts on one account at once (single use
+ * under concurrency, per-code caps): a throttle that never engages. The production defaults apply otherwise.
+ */
+const NEVER_ENGAGES = {
+  freeFailures: 1_000_000,
+  baseDelayMs: 1000,
+  maxDelayMs: 1000,
+  lockAfter: null,
+  forgetAfterMs: null,
+};
+export const UNTHROTTLED: ThrottleOptions = {
+  account: NEVER_ENGAGES,
+  address: NEVER_ENGAGES,
+  emailSend: NEVER_ENGAGES,
+  emailSendAddress: NEVER_ENGAGES,
+};
 
 /** A clock the test moves by hand. */
 export class TestClock {
@@ -55,7 +74,7 @@ export interface TestEnvironment {
 /** Real storage on either engine, fast KDF parameters, a test clock. Nothing is mocked. */
 export async function createTestEnvironment(
   engine: Engine,
-  options: { notifications?: boolean; timeZone?: string } = {},
+  options: { notifications?: boolean; timeZone?: string; throttle?: ThrottleOptions } = {},
 ): Promise<TestEnvironment> {
   const clock = new TestClock();
   const kdf = countingKdf();
@@ -93,6 +112,7 @@ export async function createTestEnvironment(
       password: { params: MINIMUM_TEST_PASSWORD_PARAMS, commonPasswords: loadCommonPasswords() },
       notifications: options.notifications ?? false,
       timeZone: options.timeZone ?? 'UTC',
+      throttle: options.throttle,
     },
   };
   return {

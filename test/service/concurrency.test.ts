@@ -5,13 +5,18 @@ import { verifyRecoveryCode } from '../../src/service/verify-recovery-code.js';
 import { verifyTotp } from '../../src/service/verify-totp.js';
 import { testEngines } from '../helpers/engines.js';
 import { authenticatorCode, configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
-import { createTestEnvironment, createTestUser, type TestEnvironment } from '../helpers/service-deps.js';
+import {
+  createTestEnvironment,
+  createTestUser,
+  type TestEnvironment,
+  UNTHROTTLED,
+} from '../helpers/service-deps.js';
 
 /** The field defects of ../shared/FIELD-DEFECTS.md, attempted through the use cases. */
 describe.each(testEngines())('use cases under concurrency on %s', (engine) => {
   let env: TestEnvironment;
   beforeEach(async () => {
-    env = await createTestEnvironment(engine);
+    env = await createTestEnvironment(engine, { throttle: UNTHROTTLED });
     await configureRecoveryCodes(env);
   });
   afterEach(async () => env.close());

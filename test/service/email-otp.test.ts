@@ -1,12 +1,17 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { sendEmailOtp, verifyEmailOtp } from '../../src/service/email-otp.js';
 import { testEngines } from '../helpers/engines.js';
-import { createTestEnvironment, createTestUser, type TestEnvironment } from '../helpers/service-deps.js';
+import {
+  createTestEnvironment,
+  createTestUser,
+  type TestEnvironment,
+  UNTHROTTLED,
+} from '../helpers/service-deps.js';
 
 describe.each(testEngines())('email one-time codes on %s', (engine) => {
   let env: TestEnvironment;
   beforeEach(async () => {
-    env = await createTestEnvironment(engine);
+    env = await createTestEnvironment(engine, { throttle: UNTHROTTLED });
   });
   afterEach(async () => env.close());
 

@@ -4,12 +4,17 @@ import { generateRecoveryCodes } from '../../src/service/generate-recovery-codes
 import { verifyRecoveryCode } from '../../src/service/verify-recovery-code.js';
 import { testEngines } from '../helpers/engines.js';
 import { configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
-import { createTestEnvironment, createTestUser, type TestEnvironment } from '../helpers/service-deps.js';
+import {
+  createTestEnvironment,
+  createTestUser,
+  type TestEnvironment,
+  UNTHROTTLED,
+} from '../helpers/service-deps.js';
 
 describe.each(testEngines())('verifyRecoveryCode on %s', (engine) => {
   let env: TestEnvironment;
   beforeEach(async () => {
-    env = await createTestEnvironment(engine);
+    env = await createTestEnvironment(engine, { throttle: UNTHROTTLED });
   });
   afterEach(async () => env.close());
 

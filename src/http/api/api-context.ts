@@ -7,6 +7,7 @@ import type { RequestContext, ServiceDeps } from '../../service/deps.js';
 import { type ActiveSession, resolveSession } from '../../service/sessions.js';
 import type { ApiKeyRecord, SessionStage } from '../../store/store.js';
 import { errorStatus } from '../error-status.js';
+import { noteRetryAfter } from '../retry-after.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -34,6 +35,15 @@ export function sendApiError(
   return reply.code(status).header('cache-control', 'no-store').send({ error: { code, message } });
 }
 
+/** A failed use case's result as an error response, with `Retry-After` when it was throttled. */
+export function sendApiFailure(
+  reply: FastifyReply,
+  failure: { error: ErrorCode; retryAfterSeconds?: number },
+) {
+  noteRetryAfter(reply, failure);
+  return sendApiError(reply, failure.error);
+}
+
 /** Audit context of an API call: the key is the actor (`apikey:<id>`). */
 export function apiContext(request: FastifyRequest): RequestContext & { actorId: string } {
   const userAgent = request.headers['user-agent'];
@@ -41,6 +51,8 @@ export function apiContext(request: FastifyRequest): RequestContext & { actorId:
     ip: request.ip,
     userAgent: typeof userAgent === 'string' ? userAgent : null,
     actorId: request.apiSession ? request.apiSession.user.id : `apikey:${request.apiKey?.id ?? 'unknown'}`,
+    // With an API key the caller is the site's backend: its address is not the end user's.
+    viaBackend: !request.apiSession,
   };
 }
 

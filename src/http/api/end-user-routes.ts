@@ -13,7 +13,7 @@ import { endSession, rotateSession, startSession } from '../../service/sessions.
 import { verifyStepUp } from '../../service/step-up.js';
 import { verifyRecoveryCode } from '../../service/verify-recovery-code.js';
 import { verifyTotp } from '../../service/verify-totp.js';
-import { apiContext, sendApiError, sessionToken } from './api-context.js';
+import { apiContext, sendApiError, sendApiFailure, sessionToken } from './api-context.js';
 import { CodeBody, errors, IssuedCodes, issuedCodesBody, totpEnrollmentBody } from './schemas.js';
 
 const Credentials = Type.Object({
@@ -83,7 +83,7 @@ export function registerEndUserRoutes(parent: FastifyInstance, deps: ServiceDeps
     },
     async (request, reply) => {
       const result = await signInWithPassword(deps, { ...request.body, context: apiContext(request) });
-      if (!result.ok) return sendApiError(reply, result.error);
+      if (!result.ok) return sendApiFailure(reply, result);
       const stage = result.value.secondFactorRequired ? ('second_factor' as const) : ('signed_in' as const);
       const { token } = await startSession(deps, {
         userId: result.value.user.id,
@@ -126,7 +126,7 @@ export function registerEndUserRoutes(parent: FastifyInstance, deps: ServiceDeps
         code: request.body.code,
         context: apiContext(request),
       });
-      if (!result.ok) return sendApiError(reply, result.error);
+      if (!result.ok) return sendApiFailure(reply, result);
       const rotated = await signedIn(request, 'totp');
       return rotated
         ? { token: rotated.token, stage: 'signed_in' as const }
@@ -157,7 +157,7 @@ export function registerEndUserRoutes(parent: FastifyInstance, deps: ServiceDeps
       });
       return sent.ok
         ? reply.code(202).send({ expiresAt: sent.value.expiresAt.toISOString() })
-        : sendApiError(reply, sent.error);
+        : sendApiFailure(reply, sent);
     },
   );
 
@@ -182,7 +182,7 @@ export function registerEndUserRoutes(parent: FastifyInstance, deps: ServiceDeps
         code: request.body.code,
         context: apiContext(request),
       });
-      if (!result.ok) return sendApiError(reply, result.error);
+      if (!result.ok) return sendApiFailure(reply, result);
       const rotated = await signedIn(request, 'email');
       return rotated
         ? { token: rotated.token, stage: 'signed_in' as const }
@@ -219,7 +219,7 @@ export function registerEndUserRoutes(parent: FastifyInstance, deps: ServiceDeps
         code: request.body.code,
         context: apiContext(request),
       });
-      if (!result.ok) return sendApiError(reply, result.error);
+      if (!result.ok) return sendApiFailure(reply, result);
       const rotated = await signedIn(request, 'recovery_code');
       if (!rotated) return sendApiError(reply, 'sign_in_expired');
       const outcome = result.value;
@@ -434,7 +434,8 @@ export function registerEndUserRoutes(parent: FastifyInstance, deps: ServiceDeps
       },
     },
     async (request, reply) => {
-      if (!(await stepUp(request, request.body)).ok) return sendApiError(reply, 'step_up_failed');
+      const stepped = await stepUp(request, request.body);
+      if (!stepped.ok) return sendApiFailure(reply, stepped);
       const generated = await generateRecoveryCodes(deps, {
         userId: request.apiSession?.user.id as string,
         context: apiContext(request),
@@ -459,7 +460,8 @@ export function registerEndUserRoutes(parent: FastifyInstance, deps: ServiceDeps
       },
     },
     async (request, reply) => {
-      if (!(await stepUp(request, request.body)).ok) return sendApiError(reply, 'step_up_failed');
+      const stepped = await stepUp(request, request.body);
+      if (!stepped.ok) return sendApiFailure(reply, stepped);
       const removed = await removeFactor(deps, {
         userId: request.apiSession?.user.id as string,
         factorId: request.params.factorId,
@@ -483,7 +485,8 @@ export function registerEndUserRoutes(parent: FastifyInstance, deps: ServiceDeps
       },
     },
     async (request, reply) => {
-      if (!(await stepUp(request, request.body)).ok) return sendApiError(reply, 'step_up_failed');
+      const stepped = await stepUp(request, request.body);
+      if (!stepped.ok) return sendApiFailure(reply, stepped);
       const disabled = await disableMfa(deps, {
         userId: request.apiSession?.user.id as string,
         context: apiContext(request),

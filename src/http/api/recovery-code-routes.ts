@@ -10,7 +10,7 @@ import { getMfaOverview } from '../../service/manage-mfa.js';
 import { getRecoveryCodeStatus } from '../../service/recovery-code-status.js';
 import { verifyRecoveryCode } from '../../service/verify-recovery-code.js';
 import { verifyTotp } from '../../service/verify-totp.js';
-import { apiContext, sendApiError } from './api-context.js';
+import { apiContext, sendApiError, sendApiFailure } from './api-context.js';
 import {
   CodeBody,
   errors,
@@ -64,7 +64,7 @@ export function registerRecoveryCodeRoutes(parent: FastifyInstance, deps: Servic
         userId: request.params.userId,
         context: apiContext(request),
       });
-      if (!result.ok) return sendApiError(reply, result.error);
+      if (!result.ok) return sendApiFailure(reply, result);
       return reply.code(201).header('cache-control', 'no-store').send(issuedCodesBody(result.value));
     },
   );
@@ -102,7 +102,7 @@ export function registerRecoveryCodeRoutes(parent: FastifyInstance, deps: Servic
         code: request.body.code,
         context: apiContext(request),
       });
-      if (!result.ok) return sendApiError(reply, result.error);
+      if (!result.ok) return sendApiFailure(reply, result);
       const outcome = result.value;
       if (outcome.policy !== 'rotate') return outcome;
       return { policy: outcome.policy, replacement: issuedCodesBody(outcome.replacement) };
@@ -163,7 +163,7 @@ export function registerRecoveryCodeRoutes(parent: FastifyInstance, deps: Servic
         reason: request.body.reason,
         context: apiContext(request),
       });
-      return result.ok ? result.value : sendApiError(reply, result.error);
+      return result.ok ? result.value : sendApiFailure(reply, result);
     },
   );
 
@@ -249,7 +249,7 @@ export function registerRecoveryCodeRoutes(parent: FastifyInstance, deps: Servic
         code: request.body.code,
         context: apiContext(request),
       });
-      return result.ok ? result.value : sendApiError(reply, result.error);
+      return result.ok ? result.value : sendApiFailure(reply, result);
     },
   );
 }

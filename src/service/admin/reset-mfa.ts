@@ -2,6 +2,7 @@ import { fail, ok, type Result } from '../../core/result.js';
 import { auditEvent } from '../audit.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
 import { notifyMfaReset } from '../notifications.js';
+import { clearAccountThrottle } from '../throttle-counters.js';
 
 export const MAX_RESET_REASON_LENGTH = 500;
 
@@ -33,6 +34,9 @@ export async function resetUserMfa(
     );
     return { factorsRemoved, sessionsEnded };
   });
+  // A reset is the administrator's unlock: the failures and any lock start over (after the commit, as the
+  // counters may live in Redis).
+  await clearAccountThrottle(deps, user.id);
   await notifyMfaReset(deps, { userId: user.id, at: now, context: input.context });
   return ok(outcome);
 }

@@ -6,6 +6,7 @@ import { defineEmailOtpAndSettingsContract } from './email-otp-settings.contract
 import type { MakeStore } from './fixtures.js';
 import { defineRecoveryCodeContract } from './recovery-codes.contract.js';
 import { defineSessionContract } from './sessions.contract.js';
+import { defineAttemptCountersContract } from './throttle.contract.js';
 import { defineUserAndFactorContract } from './users-factors.contract.js';
 
 /**
@@ -22,6 +23,10 @@ export function defineStoreContract(name: string, makeStore: MakeStore): void {
     defineConcurrencyContract(makeStore);
     defineSessionContract(makeStore);
     defineAdminContract(makeStore);
+    defineAttemptCountersContract(async () => {
+      const opened = await makeStore();
+      return { counters: opened.store, close: opened.close };
+    });
   });
 }
 

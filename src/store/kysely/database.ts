@@ -20,6 +20,8 @@ export interface Database {
   recovery_code_set_counts: RecoveryCodeSetCountsTable;
   audit_counts: AuditCountsTable;
   api_keys: ApiKeysTable;
+  throttle_counters: ThrottleCountersTable;
+  action_tokens: ActionTokensTable;
 }
 
 export interface UsersTable {
@@ -152,4 +154,21 @@ export interface ApiKeysTable {
   created_by: string | null;
   revoked_at: number | null;
   last_used_at: number | null;
+}
+
+export interface ThrottleCountersTable {
+  key: string;
+  failures: number;
+  blocked_until: number | null;
+  locked_at: number | null;
+  updated_at: number;
+}
+
+export interface ActionTokensTable {
+  id_hash: string;
+  purpose: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
 }

@@ -10,6 +10,7 @@ import * as factors from './factors.js';
 import * as recoveryCodes from './recovery-codes.js';
 import * as sessions from './sessions.js';
 import * as settings from './settings.js';
+import * as throttle from './throttle.js';
 import * as users from './users.js';
 
 /**
@@ -74,6 +75,15 @@ function bind(db: Kysely<Database>, engine: Engine, inTransaction: boolean): Sto
     deleteSession: (idHash) => sessions.deleteSession(ctx, idHash),
     deleteUserSessions: (userId, exceptIdHash) => sessions.deleteUserSessions(ctx, userId, exceptIdHash),
     deleteExpiredSessions: (now) => sessions.deleteExpiredSessions(ctx, now),
+
+    chargeAttempt: (key, policy, kind, at) => throttle.chargeAttempt(ctx, key, policy, kind, at),
+    settleAttempt: (key, mode, at) => throttle.settleAttempt(ctx, key, mode, at),
+    findActionToken: (idHash, purpose, at) => throttle.findActionToken(ctx, idHash, purpose, at),
+    clearAttempts: (key) => throttle.clearAttempts(ctx, key),
+    findAttempts: (key) => throttle.findAttempts(ctx, key),
+    createActionToken: (token) => throttle.createActionToken(ctx, token),
+    consumeActionToken: (idHash, purpose, at) => throttle.consumeActionToken(ctx, idHash, purpose, at),
+    hasLiveActionToken: (userId, purpose, at) => throttle.hasLiveActionToken(ctx, userId, purpose, at),
 
     createApiKey: (key) => apiKeys.createApiKey(ctx, key),
     findApiKey: (id) => apiKeys.findApiKey(ctx, id),

@@ -4,6 +4,7 @@ import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-sessions.js';
 import * as m0003 from './0003-admin.js';
 import * as m0004 from './0004-api-keys.js';
+import * as m0005 from './0005-throttle.js';
 
 /**
  * Every migration, listed statically: no filesystem scanning, so bundles and compiled output carry them
@@ -14,6 +15,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0002-sessions': m0002,
   '0003-admin': m0003,
   '0004-api-keys': m0004,
+  '0005-throttle': m0005,
 };
 
 export interface MigrateOptions {

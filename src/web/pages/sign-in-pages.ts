@@ -95,3 +95,17 @@ export function mfaDisabledAfterRecoveryPage(): Html {
 <p>Your account is now protected by your password only. Set up two-factor authentication again now: you will get a new authenticator registration and new recovery codes.</p>
 <p><a class="button" href="/settings/two-factor">Set up two-factor authentication again</a></p>`;
 }
+
+/** The emailed unlock link's page: the password is the other half of the proof. */
+export function unlockPage(state: FormState & { token: string }): Html {
+  return html`<h1>Unlock two-factor sign-in</h1>
+${errorBox(state.error)}
+<p>Too many wrong attempts locked two-factor sign-in for your account. Enter your password to unlock it; then sign in as usual with your authenticator, email code or a recovery code.</p>
+<form method="post" action="/unlock" class="stack">
+  ${csrfField(state.csrf)}
+  <input type="hidden" name="token" value="${state.token}">
+  <label for="unlock-password">Password</label>
+  <input id="unlock-password" name="password" type="password" autocomplete="current-password" maxlength="4096" required autofocus>
+  <button type="submit">Unlock</button>
+</form>`;
+}

@@ -23,7 +23,7 @@ import {
 } from '../web-context.js';
 import { noticeFor, type WebOptions } from '../web-options.js';
 import { adminOnly } from './admin-guard.js';
-import { hasTotp, stepUpPassed } from './step-up.js';
+import { hasTotp, stepUpFailure } from './step-up.js';
 
 const PAGE = 50;
 const DAY_MS = 24 * 3600_000;
@@ -164,8 +164,8 @@ export function registerAuditRoutes(app: FastifyInstance, web: WebOptions): void
       const days = /^\d+$/.test(daysText) ? Number(daysText) : Number.NaN;
       if (!(days >= MIN_RETENTION_DAYS && days <= 36500))
         return showLog(request, reply, admin, { error: 'invalid_filter' });
-      if (!(await stepUpPassed(deps, request, admin)))
-        return showLog(request, reply, admin, { error: 'step_up_failed' });
+      const failure = await stepUpFailure(deps, request, reply, admin);
+      if (failure) return showLog(request, reply, admin, { error: failure });
       await purgeAuditLog(deps, {
         olderThanDays: days,
         context: { ...requestContext(request), actorId: admin.user.id },

@@ -30,7 +30,7 @@ import {
 import { noticeFor, type WebOptions } from '../web-options.js';
 import { registerAuditRoutes } from './admin-audit-routes.js';
 import { adminOnly } from './admin-guard.js';
-import { hasTotp, stepUpPassed } from './step-up.js';
+import { hasTotp, stepUpFailure } from './step-up.js';
 
 const USERS_PAGE = 50;
 
@@ -222,8 +222,8 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
       const reason = field(request, 'reason', 2000);
       if (!reason.trim() || reason.trim().length > 500)
         return showUser(request, reply, admin, userIdOf(request), { error: 'reason_required' });
-      if (!(await stepUpPassed(deps, request, admin)))
-        return showUser(request, reply, admin, userIdOf(request), { error: 'step_up_failed' });
+      const failure = await stepUpFailure(deps, request, reply, admin);
+      if (failure) return showUser(request, reply, admin, userIdOf(request), { error: failure });
       const result = await resetUserMfa(deps, {
         userId: userIdOf(request),
         reason,

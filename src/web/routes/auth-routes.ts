@@ -8,6 +8,7 @@ import { lostAccessPage, setupPage, signInPage, signUpPage } from '../pages/acco
 import {
   clearSessionCookie,
   csrfToken,
+  failureMessage,
   field,
   HOME,
   messageFor,
@@ -32,14 +33,14 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
   const showSignIn = (
     request: FastifyRequest,
     reply: FastifyReply,
-    extra: { error?: ErrorCode; email?: string } = {},
+    extra: { error?: ErrorCode; retryAfterSeconds?: number; email?: string } = {},
   ) =>
     sendPage(request, reply, deps, {
       title: 'Sign in',
       status: extra.error ? statusFor(extra.error) : 200,
       body: signInPage({
         csrf: csrfToken(request, reply),
-        error: extra.error && messageFor(extra.error),
+        error: extra.error && failureMessage(reply, { ...extra, error: extra.error }),
         notice: noticeFor(request.query),
         email: extra.email,
         signUpOpen: true,
@@ -57,7 +58,7 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
       password: field(request, 'password', 4096),
       context: requestContext(request),
     });
-    if (!result.ok) return showSignIn(request, reply, { error: result.error, email });
+    if (!result.ok) return showSignIn(request, reply, { ...result, email });
     const { token } = await startSession(deps, {
       userId: result.value.user.id,
       stage: result.value.secondFactorRequired ? 'second_factor' : 'signed_in',

@@ -3,6 +3,7 @@ import type { ErrorCode } from '../../core/errors.js';
 import { sendEmailOtp, verifyEmailOtp } from '../../service/email-otp.js';
 import { secondFactorChoices } from '../../service/manage-mfa.js';
 import { rotateSession } from '../../service/sessions.js';
+import { isSecondFactorLocked } from '../../service/throttle-counters.js';
 import { verifyRecoveryCode } from '../../service/verify-recovery-code.js';
 import { verifyTotp } from '../../service/verify-totp.js';
 import {
@@ -14,9 +15,9 @@ import {
 import { recoveryCodesShownPage } from '../pages/two-factor-pages.js';
 import {
   csrfToken,
+  failureMessage,
   field,
   HOME,
-  messageFor,
   redirect,
   requestContext,
   SIGN_IN_LINK,
@@ -48,17 +49,19 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
   const showStep = async (
     request: FastifyRequest,
     reply: FastifyReply,
-    extra: { error?: ErrorCode; emailSent?: boolean; notice?: string } = {},
+    extra: { error?: ErrorCode; retryAfterSeconds?: number; emailSent?: boolean; notice?: string } = {},
   ) => {
     const session = pending(request);
     if (!session) return redirect(reply, '/sign-in?notice=session-expired');
+    // A locked account is told so up front, not after a code it cannot get accepted anyway.
+    if (!extra.error && (await isSecondFactorLocked(deps, session.user.id))) extra.error = 'mfa_locked';
     return sendPage(request, reply, deps, {
       title: 'Two-factor authentication',
       status: extra.error ? statusFor(extra.error) : 200,
       body: secondStepPage({
         csrf: csrfToken(request, reply),
         choices: await secondFactorChoices(deps, { userId: session.user.id }),
-        error: extra.error && messageFor(extra.error),
+        error: extra.error && failureMessage(reply, { ...extra, error: extra.error }),
         emailSent: extra.emailSent,
         notice: extra.notice,
       }),
@@ -90,7 +93,7 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
       code,
       context: requestContext(request),
     });
-    if (!result.ok) return showStep(request, reply, { error: result.error });
+    if (!result.ok) return showStep(request, reply, result);
     if (!(await signedIn(request, reply, 'totp'))) return expired(request, reply);
     return redirect(reply, HOME);
   });
@@ -105,7 +108,7 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
       attemptId: session.record.attemptId,
       context: requestContext(request),
     });
-    if (!sent.ok) return showStep(request, reply, { error: sent.error });
+    if (!sent.ok) return showStep(request, reply, sent);
     return showStep(request, reply, { emailSent: true, notice: 'We sent you a new code.' });
   });
 
@@ -120,16 +123,23 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
       code,
       context: requestContext(request),
     });
-    if (!result.ok) return showStep(request, reply, { error: result.error, emailSent: true });
+    if (!result.ok) return showStep(request, reply, { ...result, emailSent: true });
     if (!(await signedIn(request, reply, 'email'))) return expired(request, reply);
     return redirect(reply, HOME);
   });
 
-  const showRecoveryForm = (request: FastifyRequest, reply: FastifyReply, error?: ErrorCode) =>
+  const showRecoveryForm = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    failure?: { error: ErrorCode; retryAfterSeconds?: number },
+  ) =>
     sendPage(request, reply, deps, {
       title: 'Use a recovery code',
-      status: error ? statusFor(error) : 200,
-      body: recoveryCodeFormPage({ csrf: csrfToken(request, reply), error: error && messageFor(error) }),
+      status: failure ? statusFor(failure.error) : 200,
+      body: recoveryCodeFormPage({
+        csrf: csrfToken(request, reply),
+        error: failure && failureMessage(reply, failure),
+      }),
     });
 
   app.get('/sign-in/recovery', async (request, reply) => {
@@ -141,13 +151,13 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
     const session = pending(request);
     if (!session) return expired(request, reply);
     const code = field(request, 'code', 256);
-    if (!code.trim()) return showRecoveryForm(request, reply, 'code_required');
+    if (!code.trim()) return showRecoveryForm(request, reply, { error: 'code_required' });
     const result = await verifyRecoveryCode(deps, {
       userId: session.user.id,
       code,
       context: requestContext(request),
     });
-    if (!result.ok) return showRecoveryForm(request, reply, result.error);
+    if (!result.ok) return showRecoveryForm(request, reply, result);
     if (!(await signedIn(request, reply, 'recovery_code'))) return expired(request, reply);
     const outcome = result.value;
     if (outcome.policy === 'disable_mfa') {

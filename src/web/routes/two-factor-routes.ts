@@ -31,7 +31,7 @@ import {
 } from '../web-context.js';
 import { noticeFor, type WebOptions } from '../web-options.js';
 import { adoptSession } from './session-guards.js';
-import { stepUpPassed } from './step-up.js';
+import { stepUpFailure } from './step-up.js';
 
 /** Settings → Two-factor authentication: methods, recovery codes, and the changes that need step-up. */
 export function registerTwoFactorRoutes(app: FastifyInstance, web: WebOptions): void {
@@ -372,8 +372,8 @@ function registerStepUpAction(
     action.path,
     { preHandler: app.csrfProtection },
     action.withUser(async (request, reply, session) => {
-      if (!(await stepUpPassed(deps, request, session)))
-        return show(request, reply, session, 'step_up_failed');
+      const failure = await stepUpFailure(deps, request, reply, session);
+      if (failure) return show(request, reply, session, failure);
       return action.act(request, reply, session);
     }),
   );

@@ -1,0 +1,103 @@
+import type { ErrorCode } from '../core/errors.js';
+import type { Result } from '../core/result.js';
+import type { AttemptKind, ChargeVerdict, SettleMode, ThrottlePolicy } from '../core/throttle.js';
+import { auditEvent } from './audit.js';
+import type { RequestContext, ServiceDeps } from './deps.js';
+import { addressKey, counters, policies, refusal, type Throttled } from './throttle-counters.js';
+import { sendUnlockLink } from './unlock-link.js';
+
+interface Charge {
+  key: string;
+  policy: ThrottlePolicy;
+}
+
+export interface AttemptSubject {
+  /** accountThrottleKey(userId), unknownAccountThrottleKey(email), or null when there is no account at all. */
+  accountKey: string | null;
+  /** The account, when known: audited and emailed when its second factors get locked. */
+  userId: string | null;
+  kind: AttemptKind;
+  context: RequestContext;
+}
+
+/**
+ * Charges one attempt to the client address and to the account before anything is evaluated. A backend's
+ * calls with an API key carry the backend's address, not the user's, so only the account is charged then.
+ */
+async function charge(
+  deps: ServiceDeps,
+  subject: AttemptSubject,
+): Promise<{ ok: true; charges: Charge[] } | Throttled> {
+  const { address, account } = policies(deps);
+  const now = deps.clock.now();
+  const charges: Charge[] = [];
+  const wanted: Charge[] = [];
+  if (subject.context.ip && !subject.context.viaBackend) {
+    wanted.push({ key: addressKey(subject.context.ip), policy: address });
+  }
+  if (subject.accountKey) wanted.push({ key: subject.accountKey, policy: account });
+  for (const next of wanted) {
+    const verdict = await counters(deps).chargeAttempt(next.key, next.policy, subject.kind, now);
+    if (!verdict.charged) {
+      // Every refusal is audited (STANDARDS req 50): who was refused, from where, and for how long.
+      deps.metrics?.attemptThrottled(subject.kind);
+      const refused = refusal(verdict);
+      await deps.store.appendAuditEvent(
+        auditEvent(now, 'rate_limited', 'failure', subject.userId, subject.context, {
+          scope: next.policy === account ? 'account' : 'address',
+          step: subject.kind,
+          reason: verdict.reason,
+          retryAfterSeconds: refused.retryAfterSeconds ?? null,
+        }),
+      );
+      return refused;
+    }
+    charges.push(next);
+    if (next.policy === account) await reportAccountCharge(deps, subject, verdict);
+  }
+  return { ok: true, charges };
+}
+
+/** Audits and emails the moment an account's second factors lock (RFC 4226 7.2, STANDARDS req 50). */
+async function reportAccountCharge(
+  deps: ServiceDeps,
+  subject: AttemptSubject,
+  verdict: Extract<ChargeVerdict, { charged: true }>,
+): Promise<void> {
+  if (!subject.userId) return;
+  const now = deps.clock.now();
+  if (verdict.lockedNow) {
+    await deps.store.appendAuditEvent(
+      auditEvent(now, 'mfa_locked', 'failure', subject.userId, subject.context, {
+        failures: verdict.failures,
+      }),
+    );
+    await sendUnlockLink(deps, { userId: subject.userId, context: subject.context, reason: 'locked' });
+  }
+}
+
+async function settle(deps: ServiceDeps, charges: Charge[], accountMode: SettleMode): Promise<void> {
+  const { account } = policies(deps);
+  const now = deps.clock.now();
+  for (const { key, policy } of charges) {
+    await counters(deps).settleAttempt(key, policy === account ? accountMode : 'refund', now);
+  }
+}
+
+/**
+ * Runs one authentication attempt under the throttle: charged first, evaluated only when the charge was
+ * allowed, and settled when it succeeded. `settleAccount` says how a success counts for the account: `reset`
+ * once the user is fully signed in, `refund` when a further step is still owed.
+ */
+export async function throttled<T, E extends ErrorCode>(
+  deps: ServiceDeps,
+  subject: AttemptSubject,
+  attempt: () => Promise<Result<T, E>>,
+  settleAccount: (value: T) => SettleMode = () => 'reset',
+): Promise<Result<T, E> | Throttled> {
+  const charged = await charge(deps, subject);
+  if (!charged.ok) return charged;
+  const result = await attempt();
+  if (result.ok) await settle(deps, charged.charges, settleAccount(result.value));
+  return result;
+}

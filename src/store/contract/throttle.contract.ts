@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DEFAULT_ACCOUNT_THROTTLE, type ThrottlePolicy } from '../../core/throttle.js';
+import type { AttemptCounters } from '../store.js';
+import { at } from './fixtures.js';
+
+export type MakeAttemptCounters = () => Promise<{ counters: AttemptCounters; close(): Promise<void> }>;
+
+const policy: ThrottlePolicy = DEFAULT_ACCOUNT_THROTTLE;
+const freshKey = () => `account:${randomUUID()}`;
+
+/**
+ * The failed-attempt counters every implementation (both database engines, Redis) must honour: the decision
+ * and the write are one atomic step, so concurrent attempts cannot race past the limit (STANDARDS req 47).
+ */
+export function defineAttemptCountersContract(makeCounters: MakeAttemptCounters): void {
+  describe('failed-attempt counters', () => {
+    let opened: Awaited<ReturnType<MakeAttemptCounters>> | undefined;
+    beforeAll(async () => {
+      opened = await makeCounters();
+    });
+    afterAll(async () => {
+      await opened?.close();
+    });
+    const counters = () => opened?.counters as AttemptCounters;
+
+    test('req 47: 200 concurrent first attempts on a key with no row yet: exactly the free failures are charged', async () => {
+      const key = freshKey();
+      const verdicts = await Promise.all(
+        Array.from({ length: 200 }, () => counters().chargeAttempt(key, policy, 'second_factor', at(0))),
+      );
+      expect(verdicts.filter((verdict) => verdict.charged)).toHaveLength(policy.freeFailures);
+      expect(verdicts.filter((verdict) => !verdict.charged && verdict.reason === 'blocked')).toHaveLength(
+        200 - policy.freeFailures,
+      );
+      expect(await counters().findAttempts(key)).toMatchObject({
+        failures: policy.freeFailures,
+        blockedUntil: at(policy.baseDelayMs).getTime(),
+        lockedAt: null,
+      });
+    });
+
+    test('the block ends on time; the lock stops second factors but not passwords', async () => {
+      const key = freshKey();
+      let now = 0;
+      for (let failure = 1; failure <= (policy.lockAfter ?? 0); failure += 1) {
+        const verdict = await counters().chargeAttempt(key, policy, 'second_factor', at(now));
+        expect(verdict).toMatchObject({ charged: true, failures: failure });
+        now = Math.max(now, ((await counters().findAttempts(key))?.blockedUntil ?? 0) - at(0).getTime());
+      }
+      expect(await counters().chargeAttempt(key, policy, 'second_factor', at(now))).toEqual({
+        charged: false,
+        reason: 'locked',
+      });
+      expect((await counters().chargeAttempt(key, policy, 'sign_in', at(now))).charged).toBe(true);
+      await counters().clearAttempts(key);
+      expect(await counters().findAttempts(key)).toBeUndefined();
+      expect((await counters().chargeAttempt(key, policy, 'second_factor', at(now))).charged).toBe(true);
+    });
+
+    test('a success resets the key, or refunds the one charge', async () => {
+      const key = freshKey();
+      for (let i = 0; i < 5; i += 1) await counters().chargeAttempt(key, policy, 'sign_in', at(0));
+      await counters().settleAttempt(key, 'refund', at(1));
+      expect(await counters().findAttempts(key)).toMatchObject({ failures: 4, blockedUntil: null });
+      await counters().settleAttempt(key, 'reset', at(2));
+      expect((await counters().findAttempts(key))?.failures ?? 0).toBe(0);
+    });
+
+    test('keys are independent', async () => {
+      const [first, second] = [freshKey(), freshKey()];
+      for (let i = 0; i < 5; i += 1) await counters().chargeAttempt(first, policy, 'sign_in', at(0));
+      expect((await counters().chargeAttempt(second, policy, 'sign_in', at(0))).charged).toBe(true);
+    });
+  });
+}

@@ -1,0 +1,166 @@
+import type { Kysely } from 'kysely';
+import {
+  type AttemptKind,
+  type ChargeVerdict,
+  chargeAttempt as decideCharge,
+  type SettleMode,
+  settleSuccess,
+  type ThrottlePolicy,
+  type ThrottleState,
+} from '../../core/throttle.js';
+import type { NewActionToken } from '../store.js';
+import { changedExactlyOne, type StoreContext } from './context.js';
+import type { Database } from './database.js';
+
+/**
+ * Reads the key's counter with its row lock held to the end of the transaction. The row is created first
+ * when absent: locking a row that does not exist locks nothing, and two first attempts would both pass
+ * (the better-auth `beginAttempt` defect). On SQLite BEGIN IMMEDIATE already serializes the writers.
+ */
+async function lockedCounter(
+  ctx: StoreContext,
+  db: Kysely<Database>,
+  key: string,
+): Promise<ThrottleState | undefined> {
+  await db
+    .insertInto('throttle_counters')
+    .values({ key, failures: 0, blocked_until: null, locked_at: null, updated_at: 0 })
+    .onConflict((oc) => oc.column('key').doNothing())
+    .execute();
+  const row = await db
+    .selectFrom('throttle_counters')
+    .selectAll()
+    .where('key', '=', key)
+    .$if(ctx.engine.supportsRowLocks, (query) => query.forUpdate())
+    .executeTakeFirst();
+  return row && toState(row);
+}
+
+function toState(row: Database['throttle_counters']): ThrottleState {
+  return {
+    failures: Number(row.failures),
+    blockedUntil: row.blocked_until === null ? null : Number(row.blocked_until),
+    lockedAt: row.locked_at === null ? null : Number(row.locked_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+async function writeCounter(db: Kysely<Database>, key: string, state: ThrottleState): Promise<void> {
+  await db
+    .updateTable('throttle_counters')
+    .set({
+      failures: state.failures,
+      blocked_until: state.blockedUntil,
+      locked_at: state.lockedAt,
+      updated_at: state.updatedAt,
+    })
+    .where('key', '=', key)
+    .execute();
+}
+
+export function chargeAttempt(
+  ctx: StoreContext,
+  key: string,
+  policy: ThrottlePolicy,
+  kind: AttemptKind,
+  at: Date,
+): Promise<ChargeVerdict> {
+  return ctx.atomic(async (db) => {
+    const { verdict, next } = decideCharge(await lockedCounter(ctx, db, key), policy, kind, at.getTime());
+    if (next) await writeCounter(db, key, next);
+    return verdict;
+  });
+}
+
+export function settleAttempt(ctx: StoreContext, key: string, mode: SettleMode, at: Date): Promise<void> {
+  return ctx.atomic(async (db) => {
+    const next = settleSuccess(await lockedCounter(ctx, db, key), mode, at.getTime());
+    await writeCounter(db, key, next);
+  });
+}
+
+export async function clearAttempts(ctx: StoreContext, key: string): Promise<void> {
+  await ctx.db.deleteFrom('throttle_counters').where('key', '=', key).execute();
+}
+
+export async function findAttempts(ctx: StoreContext, key: string): Promise<ThrottleState | undefined> {
+  const row = await ctx.db
+    .selectFrom('throttle_counters')
+    .selectAll()
+    .where('key', '=', key)
+    .executeTakeFirst();
+  return row && toState(row);
+}
+
+export async function createActionToken(ctx: StoreContext, token: NewActionToken): Promise<void> {
+  await ctx.db
+    .insertInto('action_tokens')
+    .values({
+      id_hash: token.idHash,
+      purpose: token.purpose,
+      user_id: token.userId,
+      created_at: token.createdAt.getTime(),
+      expires_at: token.expiresAt.getTime(),
+      used_at: null,
+    })
+    .execute();
+}
+
+export async function consumeActionToken(
+  ctx: StoreContext,
+  idHash: string,
+  purpose: string,
+  at: Date,
+): Promise<{ userId: string } | undefined> {
+  return ctx.atomic(async (db) => {
+    const spent = await db
+      .updateTable('action_tokens')
+      .set({ used_at: at.getTime() })
+      .where('id_hash', '=', idHash)
+      .where('purpose', '=', purpose)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', at.getTime())
+      .executeTakeFirst();
+    if (!changedExactlyOne(spent)) return undefined;
+    const row = await db
+      .selectFrom('action_tokens')
+      .select('user_id')
+      .where('id_hash', '=', idHash)
+      .executeTakeFirstOrThrow();
+    return { userId: row.user_id };
+  });
+}
+
+export async function hasLiveActionToken(
+  ctx: StoreContext,
+  userId: string,
+  purpose: string,
+  at: Date,
+): Promise<boolean> {
+  const row = await ctx.db
+    .selectFrom('action_tokens')
+    .select('id_hash')
+    .where('user_id', '=', userId)
+    .where('purpose', '=', purpose)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', at.getTime())
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function findActionToken(
+  ctx: StoreContext,
+  idHash: string,
+  purpose: string,
+  at: Date,
+): Promise<{ userId: string } | undefined> {
+  const row = await ctx.db
+    .selectFrom('action_tokens')
+    .select('user_id')
+    .where('id_hash', '=', idHash)
+    .where('purpose', '=', purpose)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', at.getTime())
+    .executeTakeFirst();
+  return row && { userId: row.user_id };
+}
