@@ -86,14 +86,14 @@ describe('throttle decisions (NIST SP 800-63B 5.2.2, STANDARDS section E)', () =
 
   test('a completed sign-in starts the account over; a step success gives back only its own charge', () => {
     const { state } = chargeMany(undefined, 5, 0);
-    expect(settleSuccess(state, 'reset', 10)).toEqual({
+    expect(settleSuccess(state, account, 'reset', 10)).toEqual({
       failures: 0,
       blockedUntil: null,
       lockedAt: null,
       updatedAt: 10,
     });
     // The 5th charge started the block; refunding it lifts the block again.
-    expect(settleSuccess(state, 'refund', 10)).toMatchObject({ failures: 4, blockedUntil: null });
+    expect(settleSuccess(state, account, 'refund', 10)).toMatchObject({ failures: 4, blockedUntil: null });
   });
 
   test('an address counter is forgotten after an idle hour; an account counter never is', () => {

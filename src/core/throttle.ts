@@ -103,16 +103,19 @@ export function chargeAttempt(
 /** The state after a charged attempt succeeded. */
 export function settleSuccess(
   current: ThrottleState | undefined,
+  policy: ThrottlePolicy,
   mode: SettleMode,
   nowMs: number,
 ): ThrottleState {
   if (!current || mode === 'reset') return { ...EMPTY_THROTTLE_STATE, updatedAt: nowMs };
+  const failures = Math.max(0, current.failures - 1);
   return {
-    failures: Math.max(0, current.failures - 1),
+    failures,
     // Any block is the refunded attempt's own: a charge is only made when no block is running, and until its
     // block ends no other attempt can be charged.
     blockedUntil: null,
-    lockedAt: current.lockedAt,
+    // Likewise a lock that only this attempt's charge reached: a right password at 19 failures locks nothing.
+    lockedAt: policy.lockAfter !== null && failures < policy.lockAfter ? null : current.lockedAt,
     updatedAt: nowMs,
   };
 }

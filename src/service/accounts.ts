@@ -108,12 +108,22 @@ export async function signInWithPassword(
       ? unknownAccountThrottleKey(email.value)
       : null;
   const subject = { accountKey, userId: user?.id ?? null, kind: 'sign_in', context: input.context } as const;
-  return throttled(
+  const result = await throttled(
     deps,
     subject,
     () => checkPassword(deps, user, input),
     (signIn) => (signIn.secondFactorRequired ? 'refund' : 'reset'),
   );
+  // Asked once the attempt is settled: its own charge, now given back, must not count toward the lock.
+  if (!result.ok || !result.value.secondFactorRequired) return result;
+  if (!(await isSecondFactorLocked(deps, result.value.user.id))) return result;
+  // The password is the first half of the unlock; the emailed link is the second.
+  await sendUnlockLink(deps, {
+    userId: result.value.user.id,
+    context: input.context,
+    reason: 'signed_in_while_locked',
+  });
+  return ok({ ...result.value, secondFactorLocked: true });
 }
 
 async function checkPassword(
@@ -133,12 +143,7 @@ async function checkPassword(
     return fail('wrong_credentials');
   }
   const secondFactorRequired = hasConfirmedFactor(await deps.store.listFactors(user.id));
-  const secondFactorLocked = secondFactorRequired && (await isSecondFactorLocked(deps, user.id));
-  if (secondFactorLocked) {
-    // The password is the first half of the unlock; the emailed link is the second.
-    await sendUnlockLink(deps, { userId: user.id, context: input.context, reason: 'signed_in_while_locked' });
-  }
-  return ok({ user, secondFactorRequired, secondFactorLocked });
+  return ok({ user, secondFactorRequired, secondFactorLocked: false });
 }
 
 /** Re-checks the signed-in user's password (step-up before sensitive changes). */

@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../core/errors.js';
 import type { Result } from '../core/result.js';
-import type { AttemptKind, ChargeVerdict, SettleMode, ThrottlePolicy } from '../core/throttle.js';
+import type { AttemptKind, SettleMode, ThrottlePolicy } from '../core/throttle.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 import { addressKey, counters, policies, refusal, type Throttled } from './throttle-counters.js';
@@ -27,10 +27,11 @@ export interface AttemptSubject {
 async function charge(
   deps: ServiceDeps,
   subject: AttemptSubject,
-): Promise<{ ok: true; charges: Charge[] } | Throttled> {
+): Promise<{ ok: true; charges: Charge[]; locksIfFailed: boolean } | Throttled> {
   const { address, account } = policies(deps);
   const now = deps.clock.now();
   const charges: Charge[] = [];
+  let locksIfFailed = false;
   const wanted: Charge[] = [];
   if (subject.context.ip && !subject.context.viaBackend) {
     wanted.push({ key: addressKey(subject.context.ip), policy: address });
@@ -53,34 +54,27 @@ async function charge(
       return refused;
     }
     charges.push(next);
-    if (next.policy === account) await reportAccountCharge(deps, subject, verdict);
+    if (next.policy === account) locksIfFailed = verdict.lockedNow;
   }
-  return { ok: true, charges };
+  return { ok: true, charges, locksIfFailed };
 }
 
 /** Audits and emails the moment an account's second factors lock (RFC 4226 7.2, STANDARDS req 50). */
-async function reportAccountCharge(
-  deps: ServiceDeps,
-  subject: AttemptSubject,
-  verdict: Extract<ChargeVerdict, { charged: true }>,
-): Promise<void> {
+async function reportLock(deps: ServiceDeps, subject: AttemptSubject): Promise<void> {
   if (!subject.userId) return;
-  const now = deps.clock.now();
-  if (verdict.lockedNow) {
-    await deps.store.appendAuditEvent(
-      auditEvent(now, 'mfa_locked', 'failure', subject.userId, subject.context, {
-        failures: verdict.failures,
-      }),
-    );
-    await sendUnlockLink(deps, { userId: subject.userId, context: subject.context, reason: 'locked' });
-  }
+  await deps.store.appendAuditEvent(
+    auditEvent(deps.clock.now(), 'mfa_locked', 'failure', subject.userId, subject.context, {
+      failures: policies(deps).account.lockAfter,
+    }),
+  );
+  await sendUnlockLink(deps, { userId: subject.userId, context: subject.context, reason: 'locked' });
 }
 
 async function settle(deps: ServiceDeps, charges: Charge[], accountMode: SettleMode): Promise<void> {
   const { account } = policies(deps);
   const now = deps.clock.now();
   for (const { key, policy } of charges) {
-    await counters(deps).settleAttempt(key, policy === account ? accountMode : 'refund', now);
+    await counters(deps).settleAttempt(key, policy, policy === account ? accountMode : 'refund', now);
   }
 }
 
@@ -99,5 +93,7 @@ export async function throttled<T, E extends ErrorCode>(
   if (!charged.ok) return charged;
   const result = await attempt();
   if (result.ok) await settle(deps, charged.charges, settleAccount(result.value));
+  // The charge that reaches the lock only sticks if the attempt failed (a success gives it back).
+  else if (charged.locksIfFailed) await reportLock(deps, subject);
   return result;
 }

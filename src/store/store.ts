@@ -299,7 +299,7 @@ export interface AttemptCounters {
   /** Charges one attempt before it is evaluated; refuses it (without a write) when blocked or locked. */
   chargeAttempt(key: string, policy: ThrottlePolicy, kind: AttemptKind, at: Date): Promise<ChargeVerdict>;
   /** A charged attempt succeeded: the key starts over, or gets back that one charge (core/throttle.ts). */
-  settleAttempt(key: string, mode: SettleMode, at: Date): Promise<void>;
+  settleAttempt(key: string, policy: ThrottlePolicy, mode: SettleMode, at: Date): Promise<void>;
   /** Forgets the key (an administrator's reset, an unlock). */
   clearAttempts(key: string): Promise<void>;
   findAttempts(key: string): Promise<ThrottleState | undefined>;

@@ -176,6 +176,25 @@ describe.each(testEngines())('throttling failed attempts on %s (NIST SP 800-63B 
     });
   });
 
+  test('a right password at 19 failures neither locks nor emails; the 20th failure does', async () => {
+    const { userId, email } = await victim();
+    for (let i = 0; i < (lockAfter ?? 0) - 1; i += 1) {
+      await waitOutBlock(userId);
+      await verifyTotp(env.deps, { userId, code: '000000', context: fromAddress(i) });
+    }
+    await waitOutBlock(userId);
+    const context = fromAddress(99);
+    expect(await signInWithPassword(env.deps, { email, password: PASSWORD, context })).toMatchObject({
+      ok: true,
+      value: { secondFactorLocked: false },
+    });
+    expect(await isSecondFactorLocked(env.deps, userId)).toBe(false);
+    expect(env.smtp.messages.some((m) => m.subject.includes('is locked'))).toBe(false);
+    await waitOutBlock(userId);
+    await verifyTotp(env.deps, { userId, code: '000000', context });
+    expect(await isSecondFactorLocked(env.deps, userId)).toBe(true);
+  });
+
   async function lockedVictim() {
     const user = await victim();
     for (let i = 0; i < (lockAfter ?? 0); i += 1) {

@@ -71,8 +71,8 @@ describe.skipIf(!available)('Redis attempt counters (REDIS_URL)', () => {
               now += advanceMs;
               if (op === 'reset' || op === 'refund') {
                 // Redis drops a reset key; the model keeps an empty state: both read as "no failures".
-                model = model && settleSuccess(model, op, now);
-                await counters.settleAttempt(key, op, new Date(now));
+                model = model && settleSuccess(model, policy, op, now);
+                await counters.settleAttempt(key, policy, op, new Date(now));
               } else {
                 const kind = op === 'charge_sign_in' ? 'sign_in' : 'second_factor';
                 const expected = chargeAttempt(model, policy, kind, now);

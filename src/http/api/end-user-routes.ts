@@ -77,7 +77,7 @@ export function registerEndUserRoutes(parent: FastifyInstance, deps: ServiceDeps
               recoveryCode: Type.Boolean(),
             }),
           }),
-          ...errors(),
+          ...errors(429),
         },
       },
     },
@@ -116,7 +116,7 @@ export function registerEndUserRoutes(parent: FastifyInstance, deps: ServiceDeps
         summary: 'Complete sign-in with an authenticator code',
         tags,
         body: CodeBody,
-        response: { 200: SessionToken, ...errors(409) },
+        response: { 200: SessionToken, ...errors(409, 423, 429) },
       },
     },
     async (request, reply) => {
@@ -143,7 +143,7 @@ export function registerEndUserRoutes(parent: FastifyInstance, deps: ServiceDeps
         operationId: 'sendSignInEmailCode',
         summary: 'Email a sign-in code (a resend kills the previous one)',
         tags,
-        response: { 202: Type.Object({ expiresAt: Type.String() }), ...errors(404) },
+        response: { 202: Type.Object({ expiresAt: Type.String() }), ...errors(404, 423, 429) },
       },
     },
     async (request, reply) => {
@@ -171,7 +171,7 @@ export function registerEndUserRoutes(parent: FastifyInstance, deps: ServiceDeps
         summary: 'Complete sign-in with the emailed code',
         tags,
         body: CodeBody,
-        response: { 200: SessionToken, ...errors(410, 429) },
+        response: { 200: SessionToken, ...errors(410, 429, 423) },
       },
     },
     async (request, reply) => {
@@ -208,7 +208,7 @@ export function registerEndUserRoutes(parent: FastifyInstance, deps: ServiceDeps
             low: Type.Optional(Type.Boolean()),
             replacement: Type.Optional(IssuedCodes),
           }),
-          ...errors(409),
+          ...errors(409, 423, 429),
         },
       },
     },
@@ -430,7 +430,7 @@ export function registerEndUserRoutes(parent: FastifyInstance, deps: ServiceDeps
           'Regenerate my recovery codes after my password or a current authenticator code; the old set dies',
         tags,
         body: StepUp,
-        response: { 201: IssuedCodes, ...errors(409) },
+        response: { 201: IssuedCodes, ...errors(409, 423, 429) },
       },
     },
     async (request, reply) => {
@@ -456,7 +456,7 @@ export function registerEndUserRoutes(parent: FastifyInstance, deps: ServiceDeps
         tags,
         params: Type.Object({ factorId: Type.String({ maxLength: 64 }) }),
         body: StepUp,
-        response: { 204: { type: 'null', description: 'Removed' }, ...errors(404, 409) },
+        response: { 204: { type: 'null', description: 'Removed' }, ...errors(404, 409, 423, 429) },
       },
     },
     async (request, reply) => {
@@ -481,7 +481,7 @@ export function registerEndUserRoutes(parent: FastifyInstance, deps: ServiceDeps
         summary: 'Turn two-factor off after step-up: every factor and the recovery codes are deleted',
         tags,
         body: StepUp,
-        response: { 204: { type: 'null', description: 'Turned off' }, ...errors(409) },
+        response: { 204: { type: 'null', description: 'Turned off' }, ...errors(409, 423, 429) },
       },
     },
     async (request, reply) => {

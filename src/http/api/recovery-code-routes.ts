@@ -91,7 +91,7 @@ export function registerRecoveryCodeRoutes(parent: FastifyInstance, deps: Servic
             low: Type.Optional(Type.Boolean()),
             replacement: Type.Optional(IssuedCodes),
           }),
-          ...errors(404, 409),
+          ...errors(404, 409, 423, 429),
         },
       },
     },
@@ -240,7 +240,7 @@ export function registerRecoveryCodeRoutes(parent: FastifyInstance, deps: Servic
         tags: ['mfa'],
         params: UserIdParams,
         body: CodeBody,
-        response: { 200: Type.Object({ factorId: Type.String() }), ...errors(409) },
+        response: { 200: Type.Object({ factorId: Type.String() }), ...errors(409, 423, 429) },
       },
     },
     async (request, reply) => {

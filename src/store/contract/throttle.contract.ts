@@ -61,9 +61,9 @@ export function defineAttemptCountersContract(makeCounters: MakeAttemptCounters)
     test('a success resets the key, or refunds the one charge', async () => {
       const key = freshKey();
       for (let i = 0; i < 5; i += 1) await counters().chargeAttempt(key, policy, 'sign_in', at(0));
-      await counters().settleAttempt(key, 'refund', at(1));
+      await counters().settleAttempt(key, policy, 'refund', at(1));
       expect(await counters().findAttempts(key)).toMatchObject({ failures: 4, blockedUntil: null });
-      await counters().settleAttempt(key, 'reset', at(2));
+      await counters().settleAttempt(key, policy, 'reset', at(2));
       expect((await counters().findAttempts(key))?.failures ?? 0).toBe(0);
     });
 

@@ -77,7 +77,7 @@ function bind(db: Kysely<Database>, engine: Engine, inTransaction: boolean): Sto
     deleteExpiredSessions: (now) => sessions.deleteExpiredSessions(ctx, now),
 
     chargeAttempt: (key, policy, kind, at) => throttle.chargeAttempt(ctx, key, policy, kind, at),
-    settleAttempt: (key, mode, at) => throttle.settleAttempt(ctx, key, mode, at),
+    settleAttempt: (key, policy, mode, at) => throttle.settleAttempt(ctx, key, policy, mode, at),
     findActionToken: (idHash, purpose, at) => throttle.findActionToken(ctx, idHash, purpose, at),
     clearAttempts: (key) => throttle.clearAttempts(ctx, key),
     findAttempts: (key) => throttle.findAttempts(ctx, key),

@@ -72,9 +72,15 @@ export function chargeAttempt(
   });
 }
 
-export function settleAttempt(ctx: StoreContext, key: string, mode: SettleMode, at: Date): Promise<void> {
+export function settleAttempt(
+  ctx: StoreContext,
+  key: string,
+  policy: ThrottlePolicy,
+  mode: SettleMode,
+  at: Date,
+): Promise<void> {
   return ctx.atomic(async (db) => {
-    const next = settleSuccess(await lockedCounter(ctx, db, key), mode, at.getTime());
+    const next = settleSuccess(await lockedCounter(ctx, db, key), policy, mode, at.getTime());
     await writeCounter(db, key, next);
   });
 }

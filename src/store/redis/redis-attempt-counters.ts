@@ -45,7 +45,10 @@ const SETTLE = `
 if ARGV[1] == 'reset' then redis.call('DEL', KEYS[1]) return 0 end
 local failures = tonumber(redis.call('HGET', KEYS[1], 'failures'))
 if not failures then return 0 end
-redis.call('HSET', KEYS[1], 'failures', math.max(0, failures - 1), 'blocked_until', '', 'updated_at', ARGV[2])
+failures = math.max(0, failures - 1)
+redis.call('HSET', KEYS[1], 'failures', failures, 'blocked_until', '', 'updated_at', ARGV[2])
+local lockAfter = tonumber(ARGV[3])
+if lockAfter >= 0 and failures < lockAfter then redis.call('HSET', KEYS[1], 'locked_at', '') end
 return 0
 `;
 
@@ -90,8 +93,8 @@ export function createRedisAttemptCounters(
       if (outcome === 'blocked') return { charged: false, reason: 'blocked', retryAfterMs: Number(value) };
       return { charged: true, failures: Number(value), lockedNow: lockedNow === 1 };
     },
-    async settleAttempt(key: string, mode: SettleMode, at: Date): Promise<void> {
-      await redis.eval(SETTLE, 1, name(key), mode, at.getTime());
+    async settleAttempt(key: string, policy: ThrottlePolicy, mode: SettleMode, at: Date): Promise<void> {
+      await redis.eval(SETTLE, 1, name(key), mode, at.getTime(), policy.lockAfter ?? -1);
     },
     async clearAttempts(key: string): Promise<void> {
       await redis.del(name(key));
