@@ -14,6 +14,7 @@ import {
   OWASP_ARGON2ID_PARAMS,
 } from './core/recovery-code-digest.js';
 import { deriveServerKeys, parseServerSecret } from './core/server-keys.js';
+import { DEFAULT_THROTTLE_OPTIONS, type ThrottleOptions } from './core/throttle.js';
 import { isValidTimeZone } from './core/time-zone.js';
 import { DEFAULT_TOTP_SETTINGS, type TotpSettings, validateTotpSettings } from './core/totp.js';
 import { API_PREFIX, registerApi } from './http/api/register-api.js';
@@ -37,9 +38,11 @@ import {
   type SettingsUpdate,
   updateRecoveryCodeSettings,
 } from './service/settings.js';
+import { unlockSecondFactor } from './service/unlock.js';
 import { verifyRecoveryCode } from './service/verify-recovery-code.js';
 import { verifyTotp } from './service/verify-totp.js';
 import { type DatabaseConfig, type OpenedStore, openStore } from './store/open-store.js';
+import { createRedisAttemptCounters } from './store/redis/redis-attempt-counters.js';
 import type { UsersWithCodesQuery } from './store/store.js';
 
 export interface SpareKeyOptions {
@@ -56,6 +59,12 @@ export interface SpareKeyOptions {
   kdfProfile?: 'owasp' | 'minimum';
   /** IANA time zone of the statistics' days and months. Default UTC. */
   timeZone?: string;
+  /** Failed-attempt throttling; the documented defaults (docs/security.md) when omitted. */
+  throttle?: Partial<ThrottleOptions>;
+  /** Keep the throttle counters in Redis instead of the database (shared by every instance). */
+  redisUrl?: string;
+  /** Where the links in emails (unlock links) point, e.g. https://auth.example.com. */
+  publicUrl?: string;
 }
 
 /** Who asked: recorded in the audit log. Optional everywhere; pass it from your request handler. */
@@ -97,6 +106,7 @@ export async function createSpareKey(options: SpareKeyOptions) {
     },
     close: async () => {
       await mounted?.close();
+      await deps.attemptCounters?.close?.();
       await opened.close();
     },
   };
@@ -141,7 +151,10 @@ function buildDeps(options: SpareKeyOptions): ServiceDeps {
       password: { params: kdfParams, commonPasswords: loadCommonPasswords() },
       notifications: options.smtp !== undefined,
       timeZone,
+      throttle: { ...DEFAULT_THROTTLE_OPTIONS, ...options.throttle },
+      publicUrl: options.publicUrl,
     },
+    attemptCounters: options.redisUrl ? createRedisAttemptCounters(options.redisUrl) : undefined,
   };
 }
 
@@ -154,6 +167,9 @@ export function spareKeyApi(deps: ServiceDeps, opened?: OpenedStore) {
         signUp(deps, { ...input, context: ctx(input.context) }),
       checkPassword: (input: { email: string; password: string; context?: Context }) =>
         signInWithPassword(deps, { ...input, context: ctx(input.context) }),
+      /** Spends an emailed unlock link's token with the account password (after too many wrong codes). */
+      unlockSecondFactor: (input: { token: string; password: string; context?: Context }) =>
+        unlockSecondFactor(deps, { ...input, context: ctx(input.context) }),
       findByEmail: (email: string) => deps.store.findUserByEmail(email),
       findById: (userId: string) => deps.store.findUserById(userId),
       roles: () => listRoles(deps),
