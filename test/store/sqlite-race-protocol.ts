@@ -4,7 +4,8 @@ import type { NewRecoveryCodeSet } from '../../src/store/store.js';
 export type RaceTask =
   | { path: string; op: 'consume'; userId: string; slots: number[] }
   | { path: string; op: 'replace'; userId: string; setIds: string[] }
-  | { path: string; op: 'audit'; count: number };
+  | { path: string; op: 'audit'; count: number }
+  | { path: string; op: 'charge'; key: string; count: number };
 
 /** Printed by a worker as its last stdout line: one entry per operation, in order. */
 export interface RaceResult {

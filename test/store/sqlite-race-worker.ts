@@ -6,6 +6,7 @@
  */
 import { createInterface } from 'node:readline';
 import type { AuditAction, AuditDetails, AuditEventInput } from '../../src/core/audit.js';
+import { DEFAULT_ACCOUNT_THROTTLE } from '../../src/core/throttle.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { codeSetFor, GO, type RaceResult, type RaceTask, READY } from './sqlite-race-protocol.js';
@@ -53,6 +54,17 @@ function operations(store: Store): Array<() => Promise<boolean>> {
             return true;
           }),
       );
+    case 'charge':
+      // Failed-attempt charges on one key at one instant: the back-off must let only the free ones through.
+      return Array.from({ length: task.count }, () => async () => {
+        const verdict = await store.chargeAttempt(
+          task.key,
+          DEFAULT_ACCOUNT_THROTTLE,
+          'second_factor',
+          new Date(0),
+        );
+        return verdict.charged;
+      });
     case 'audit':
       return Array.from({ length: task.count }, (_, i) => async () => {
         await store.appendAuditEvent(audited('sign_in', null, { i }));

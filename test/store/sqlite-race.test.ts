@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { AUDIT_GENESIS_HASH } from '../../src/core/audit.js';
+import { DEFAULT_ACCOUNT_THROTTLE } from '../../src/core/throttle.js';
 import {
   allAuditEvents,
   expectChainVerifies,
@@ -55,6 +56,18 @@ describe('SQLite across processes', () => {
     } finally {
       await close();
     }
+  });
+
+  test('req 47: 4 processes × 50 concurrent failed-attempt charges on one account: exactly 5 charged overall', async () => {
+    const { close } = await openStore({ kind: 'sqlite', path });
+    await close();
+    const key = `account:${randomUUID()}`;
+    const outcomes = await runRacingProcesses(
+      Array.from({ length: 4 }, () => ({ path, op: 'charge' as const, key, count: 50 })),
+    );
+    expect(outcomes.flatMap((outcome) => outcome.results).filter(Boolean)).toHaveLength(
+      DEFAULT_ACCOUNT_THROTTLE.freeFailures,
+    );
   });
 
   test('4 processes × 5 concurrent regenerations for one user: one complete set', async () => {
