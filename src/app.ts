@@ -1,27 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerOpenApi } from './http/api/openapi.js';
 import { registerApi } from './http/api/register-api.js';
 import { registerHttpRoutes } from './http/app.js';
+import { createMetrics } from './http/metrics.js';
 import type { ServiceDeps } from './service/deps.js';
 import { registerWeb } from './web/register-web.js';
 
 export interface AppOptions {
   deps: ServiceDeps;
-  logger?: boolean;
+  /** JSON logs (pino): true for standard output, or a level and a stream (tests read the stream). */
+  logger?: boolean | { level?: string; stream?: NodeJS.WritableStream };
   /** Behind a reverse proxy: client addresses come from X-Forwarded-For. */
   trustProxy?: boolean;
   /** The one-time setup token while no account exists (see main.ts). */
   setupToken?: string;
+  /** Bearer token for GET /metrics; without one only loopback clients may scrape. */
+  metricsToken?: string | null;
+}
+
+/** An incoming X-Request-Id is kept only if it is short and plain, so it cannot forge or break log lines. */
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+function requestId(request: IncomingMessage): string {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/**
+ * What a request log line holds: no query string (setup and unlock links carry tokens there), no headers
+ * (cookies, API keys) and no body (passwords, codes). Paths hold ids, never secrets.
+ */
+const logSerializers = {
+  req: (request: { method: string; url: string; ip?: string }) => ({
+    method: request.method,
+    path: request.url.split('?')[0],
+    ip: request.ip,
+  }),
+};
+
+function loggerOptions(logger: AppOptions['logger']) {
+  if (!logger) return false;
+  const { level = 'info', stream } = logger === true ? {} : logger;
+  return { level, serializers: logSerializers, ...(stream ? { stream } : {}) };
 }
 
 /** Builds the whole application: the JSON endpoints and the pages. It never listens (main.ts does). */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: loggerOptions(options.logger),
     trustProxy: options.trustProxy ?? false,
+    genReqId: requestId,
     // Recovery codes and OTPs are short; nothing SpareKey accepts needs a large body.
     bodyLimit: 64 * 1024,
   });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  const metrics = createMetrics();
+  // The use cases report to this app's registry unless the caller wired metrics of its own.
+  options.deps.metrics ??= metrics.serviceMetrics;
+  metrics.register(app, { token: options.metricsToken ?? null });
   await registerOpenApi(app);
   registerHttpRoutes(app, options.deps);
   await registerApi(app, options.deps);

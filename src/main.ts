@@ -39,7 +39,13 @@ async function main(): Promise<void> {
     }
   }
 
-  const app = await buildApp({ deps, logger: true, trustProxy: config.trustProxy, setupToken });
+  const app = await buildApp({
+    deps,
+    logger: { level: config.logLevel },
+    trustProxy: config.trustProxy,
+    setupToken,
+    metricsToken: config.metricsToken,
+  });
   if (config.serverSecretSource === 'generated') {
     app.log.warn(
       `Generated a server secret in ${config.dataDir}: back it up; codes cannot be verified without it.`,

@@ -39,4 +39,8 @@ export interface Config {
   timeZone: string;
   /** Failed-attempt throttling, and Redis for its counters when REDIS_URL is set. */
   throttle: ThrottleConfig;
+  /** pino level of the JSON logs. */
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  /** Bearer token for GET /metrics; null: loopback clients only. */
+  metricsToken: string | null;
 }

@@ -44,6 +44,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
     problems.push(`SPAREKEY_TIME_ZONE must be an IANA time zone like Europe/Paris, not "${timeZone}".`);
   const recoveryCodesAtSetup = parseSwitch(env, 'SPAREKEY_ADMIN_RECOVERY_CODES', 'on', problems);
   const throttle = parseThrottleConfig(env, problems);
+  const logLevel = (env.SPAREKEY_LOG_LEVEL?.trim().toLowerCase() || 'info') as Config['logLevel'];
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace'].includes(logLevel)) {
+    problems.push(`SPAREKEY_LOG_LEVEL must be fatal, error, warn, info, debug or trace, not "${logLevel}".`);
+  }
+  const metricsToken = env.SPAREKEY_METRICS_TOKEN?.trim() || null;
+  if (metricsToken !== null && metricsToken.length < 16) {
+    problems.push('SPAREKEY_METRICS_TOKEN must be at least 16 characters (openssl rand -hex 16).');
+  }
   const secret = problems.length === 0 ? loadServerSecret(env, dataDir, database?.kind, problems) : undefined;
   if (problems.length > 0 || !database || !secret) return { ok: false, problems };
   return {
@@ -69,6 +77,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       trustProxy,
       timeZone,
       throttle,
+      logLevel,
+      metricsToken,
     }),
   };
 }

@@ -65,6 +65,7 @@ export const errorMessages = {
     'Too many attempts. For your security, wait before trying again; the wait grows with each wrong attempt.',
   mfa_locked:
     'Two-factor sign-in is locked after too many wrong codes. We emailed you a link to unlock it with your password; the site administrator can also unlock it.',
+  metrics_token_required: 'Send the metrics token: Authorization: Bearer <SPAREKEY_METRICS_TOKEN>.',
   unlock_link_invalid:
     'That unlock link is not valid, has expired or was already used. Sign in again to get a new one.',
 } as const;

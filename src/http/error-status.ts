@@ -59,6 +59,7 @@ const statuses: Record<ErrorCode, number> = {
   // 423 Locked: waiting does not help, an unlock does.
   mfa_locked: 423,
   unlock_link_invalid: 400,
+  metrics_token_required: 401,
 };
 
 export function errorStatus(code: ErrorCode): number {

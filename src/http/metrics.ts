@@ -1,0 +1,83 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import type { ServiceMetrics } from '../service/metrics.js';
+import { sendApiError } from './api/api-context.js';
+
+/**
+ * Prometheus metrics for one app (a registry of its own, so several apps in one process never mix):
+ * requests by route template (never the raw URL, which can carry ids and tokens), recovery-code
+ * attempts, throttled attempts, and the process's own figures. No label ever holds a user or a code.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'sparekey_' });
+  const labelNames = ['method', 'route', 'status'] as const;
+  const requests = new Counter({
+    name: 'sparekey_http_requests_total',
+    help: 'HTTP requests answered, by route template and status.',
+    labelNames,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'sparekey_http_request_duration_seconds',
+    help: 'Time to answer an HTTP request, by route template and status.',
+    labelNames,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const recoveryCodes = new Counter({
+    name: 'sparekey_recovery_code_attempts_total',
+    help: 'Recovery-code verifications: accepted, or refused with the reason.',
+    labelNames: ['outcome', 'reason'] as const,
+    registers: [registry],
+  });
+  const throttled = new Counter({
+    name: 'sparekey_throttled_attempts_total',
+    help: 'Attempts refused by the failed-attempt throttle before being evaluated.',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+
+  const serviceMetrics: ServiceMetrics = {
+    recoveryCodeAttempt: (outcome, reason) => recoveryCodes.inc({ outcome, reason: reason ?? '' }),
+    attemptThrottled: (kind) => throttled.inc({ kind }),
+  };
+
+  /** Times every request; registers GET /metrics behind `token` (or, without one, for loopback clients only). */
+  function register(app: FastifyInstance, options: { token: string | null }): void {
+    app.addHook('onResponse', async (request, reply) => {
+      const labels = {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: String(reply.statusCode),
+      };
+      requests.inc(labels);
+      duration.observe(labels, reply.elapsedTime / 1000);
+    });
+    app.get('/metrics', async (request, reply) => {
+      if (!mayScrape(request, options.token)) {
+        return sendApiError(reply, 'metrics_token_required');
+      }
+      return reply
+        .header('content-type', registry.contentType)
+        .header('cache-control', 'no-store')
+        .send(await registry.metrics());
+    });
+  }
+
+  return { registry, serviceMetrics, register };
+}
+
+function mayScrape(request: FastifyRequest, token: string | null): boolean {
+  if (token === null) {
+    // The socket's address, not request.ip: a forwarded-for header must not make a remote client local.
+    const address = request.socket.remoteAddress ?? '';
+    return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+  }
+  const given = Buffer.from(request.headers.authorization ?? '');
+  const expected = Buffer.from(`Bearer ${token}`);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
