@@ -1,5 +1,6 @@
 import { loadCommonPasswords } from './config/common-passwords.js';
 import type { Config } from './config/config.js';
+import { sealingKeySource } from './config/sealing-keys-file.js';
 import { DEFAULT_EMAIL_OTP_DIGITS, EMAIL_OTP_MAX_ATTEMPTS } from './core/email-otp.js';
 import { systemRandom } from './core/random.js';
 import { argon2idKdf } from './core/recovery-code-digest.js';
@@ -12,13 +13,14 @@ import type { Store } from './store/store.js';
 
 /** Production wiring: the system clock and CSPRNG, argon2id, and keys derived from the server secret. */
 export function createServiceDeps(config: Readonly<Config>, store: Store): ServiceDeps {
+  const keys = deriveServerKeys(config.serverSecret);
   return {
     store,
     clock: systemClock,
     random: systemRandom,
     kdf: argon2idKdf,
     mailer: config.mail.url ? createSmtpMailer({ url: config.mail.url, from: config.mail.from }) : noMailer,
-    keys: deriveServerKeys(config.serverSecret),
+    keys,
     options: {
       kdfParams: config.kdfParams,
       issuer: config.issuer,
@@ -35,6 +37,7 @@ export function createServiceDeps(config: Readonly<Config>, store: Store): Servi
       throttle: config.throttle.options,
       publicUrl: config.publicUrl,
     },
+    sealingKeys: sealingKeySource(config.sealingKeys, keys.sealingKey),
     attemptCounters: config.throttle.redisUrl
       ? createRedisAttemptCounters(config.throttle.redisUrl)
       : undefined,

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { parseArgs } from 'node:util';
 import { createServiceDeps } from '../compose.js';
 import { loadConfig } from '../config/load-config.js';
 import { errorMessage } from '../core/errors.js';
@@ -13,25 +13,8 @@ import type { ServiceDeps } from '../service/deps.js';
 import { getRecoveryCodeStatus } from '../service/recovery-code-status.js';
 import { migrations } from '../store/migrations/index.js';
 import { openStore } from '../store/open-store.js';
-
-export interface Io {
-  out(text: string): void;
-  err(text: string): void;
-  stdin(): Promise<string>;
-}
-
-type Command = {
-  usage: string;
-  summary: string;
-  options?: ParseArgsConfig['options'];
-  run(
-    deps: ServiceDeps,
-    args: { positionals: string[]; values: Record<string, unknown> },
-    io: Io,
-  ): Promise<number>;
-};
-
-const CLI_CONTEXT = { ip: null, userAgent: 'sparekey-cli', actorId: 'cli' };
+import { CLI_CONTEXT, type Command, type Io } from './command.js';
+import { secretCommands } from './secret-commands.js';
 
 async function userByEmail(deps: ServiceDeps, email: string | undefined, io: Io) {
   const user = email ? await deps.store.findUserByEmail(email) : undefined;
@@ -241,6 +224,7 @@ const commands: Record<string, Command> = {
       return 0;
     },
   },
+  ...secretCommands,
 };
 
 function help(): string {
@@ -295,7 +279,7 @@ export async function runCli(argv: readonly string[], io: Io, env: NodeJS.Proces
   const opened = await openStore(loaded.config.database);
   const deps = createServiceDeps(loaded.config, opened.store);
   try {
-    return await command.run(deps, parsed, io);
+    return await command.run(deps, parsed, io, loaded.config);
   } finally {
     await deps.attemptCounters?.close?.();
     await opened.close();

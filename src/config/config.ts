@@ -1,6 +1,7 @@
 import type { Argon2idParams } from '../core/recovery-code-digest.js';
 import type { TotpSettings } from '../core/totp.js';
 import type { DatabaseConfig } from '../store/open-store.js';
+import type { SealingKeysConfig } from './sealing-keys-config.js';
 import type { ThrottleConfig } from './throttle-config.js';
 
 export type KdfProfile = 'owasp' | 'minimum';
@@ -15,6 +16,8 @@ export interface Config {
   serverSecret: Uint8Array;
   /** Where the secret came from, for the start-up log (never the secret itself). */
   serverSecretSource: 'environment' | 'generated' | 'data-dir';
+  /** TOTP sealing keys beyond the one from the server secret (rotation); see sealing-keys-config.ts. */
+  sealingKeys: SealingKeysConfig;
   kdfProfile: KdfProfile;
   kdfParams: Argon2idParams;
   issuer: string;

@@ -8,6 +8,7 @@ import { MIN_SERVER_SECRET_BYTES, parseServerSecret } from '../core/server-keys.
 import { isValidTimeZone } from '../core/time-zone.js';
 import { DEFAULT_TOTP_SETTINGS, type TotpSettings, validateTotpSettings } from '../core/totp.js';
 import type { Config, KdfProfile } from './config.js';
+import { parseSealingKeysConfig } from './sealing-keys-config.js';
 import { parseThrottleConfig } from './throttle-config.js';
 
 export type ConfigResult = { ok: true; config: Readonly<Config> } | { ok: false; problems: string[] };
@@ -44,6 +45,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
     problems.push(`SPAREKEY_TIME_ZONE must be an IANA time zone like Europe/Paris, not "${timeZone}".`);
   const recoveryCodesAtSetup = parseSwitch(env, 'SPAREKEY_ADMIN_RECOVERY_CODES', 'on', problems);
   const throttle = parseThrottleConfig(env, problems);
+  const sealingKeys = parseSealingKeysConfig(env, dataDir, problems);
   const logLevel = (env.SPAREKEY_LOG_LEVEL?.trim().toLowerCase() || 'info') as Config['logLevel'];
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace'].includes(logLevel)) {
     problems.push(`SPAREKEY_LOG_LEVEL must be fatal, error, warn, info, debug or trace, not "${logLevel}".`);
@@ -63,6 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       database,
       serverSecret: secret.bytes,
       serverSecretSource: secret.source,
+      sealingKeys,
       kdfProfile,
       kdfParams: kdfProfile === 'minimum' ? MINIMUM_TEST_ARGON2ID_PARAMS : OWASP_ARGON2ID_PARAMS,
       issuer,

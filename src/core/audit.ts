@@ -38,6 +38,7 @@ export const auditActions = [
   'mfa_locked',
   'mfa_unlocked',
   'mfa_unlock_link_sent',
+  'sealing_key_rotated',
 ] as const;
 
 export type AuditAction = (typeof auditActions)[number];

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
 import type { RandomSource } from './random.js';
 
 /**
@@ -15,6 +15,11 @@ export interface SealingKey {
   id: string;
   /** 32 bytes: AES-256. */
   key: Uint8Array;
+}
+
+/** A non-secret name for a 256-bit random key: 32 bits of its SHA-256 reveal nothing usable about it. */
+export function sealingKeyId(key: Uint8Array): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 8);
 }
 
 const VERSION = 'v1';

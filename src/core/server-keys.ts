@@ -1,5 +1,5 @@
-import { createHash, hkdfSync } from 'node:crypto';
-import type { SealingKey } from './secret-box.js';
+import { hkdfSync } from 'node:crypto';
+import { type SealingKey, sealingKeyId } from './secret-box.js';
 
 /**
  * One operator secret (SPAREKEY_SECRET, read by config/ and passed in) yields a separate key per purpose, so a
@@ -56,9 +56,8 @@ export function deriveServerKeys(serverSecret: Uint8Array): ServerKeys {
     emailOtpKey: derive(serverSecret, LABELS.emailOtpKey),
     passwordPepper: derive(serverSecret, LABELS.passwordPepper),
     csrfKey: derive(serverSecret, LABELS.csrfKey),
-    // The id is a fingerprint of a 256-bit random key: 32 bits of its hash reveal nothing usable about it, and
-    // let sealed values name the key that opens them across rotations.
-    sealingKey: { id: createHash('sha256').update(sealing).digest('hex').slice(0, 8), key: sealing },
+    // The id lets sealed values name the key that opens them across rotations (core/sealing-key-ring).
+    sealingKey: { id: sealingKeyId(sealing), key: sealing },
   };
 }
 

@@ -1,5 +1,6 @@
 import type { RandomSource } from '../core/random.js';
 import type { Argon2idParams, Kdf } from '../core/recovery-code-digest.js';
+import type { SealingKeySource } from '../core/sealing-key-ring.js';
 import type { ServerKeys } from '../core/server-keys.js';
 import type { TotpSettings } from '../core/totp.js';
 import type { AttemptCounters, Store } from '../store/store.js';
@@ -46,6 +47,8 @@ export interface ServiceDeps {
   metrics?: ServiceMetrics;
   /** Where throttle counters live; the store when omitted (Redis with REDIS_URL). */
   attemptCounters?: AttemptCounters;
+  /** The TOTP sealing keys after rotations; only `keys.sealingKey` when omitted. */
+  sealingKeys?: SealingKeySource;
 }
 
 /** Who asked, from where: recorded with every audit event (never a secret). */

@@ -1,3 +1,4 @@
+import { buildSealingKeyRing, type SealingKeyRing } from '../core/sealing-key-ring.js';
 import { openSecret, sealSecret } from '../core/secret-box.js';
 import {
   checkTotpCode,
@@ -34,14 +35,18 @@ export function sealTotpFactorSecret(deps: ServiceDeps, factorId: string, value:
     p: value.settings.periodSeconds,
   };
   const plaintext = new TextEncoder().encode(JSON.stringify(payload));
-  return sealSecret(deps.keys.sealingKey, plaintext, deps.random, factorId);
+  return sealSecret(sealingKeyRing(deps).current, plaintext, deps.random, factorId);
+}
+
+/** The keys in force: after rotations, the source's ring; otherwise only the key from the server secret. */
+export function sealingKeyRing(deps: ServiceDeps): SealingKeyRing {
+  return deps.sealingKeys?.ring() ?? buildSealingKeyRing([], deps.keys.sealingKey);
 }
 
 /** Opens a stored seed, or undefined when it cannot be authenticated: callers fail closed. */
 export function openTotpFactorSecret(deps: ServiceDeps, factor: FactorRecord): TotpFactorSecret | undefined {
   if (factor.kind !== 'totp' || !factor.secretCiphertext) return undefined;
-  const keys = new Map([[deps.keys.sealingKey.id, deps.keys.sealingKey.key]]);
-  const plaintext = openSecret(keys, factor.secretCiphertext, factor.id);
+  const plaintext = openSecret(sealingKeyRing(deps).opening, factor.secretCiphertext, factor.id);
   if (!plaintext) return undefined;
   const payload = JSON.parse(new TextDecoder().decode(plaintext)) as SealedPayload;
   const secret = decodeBase32(payload.s);
@@ -62,4 +67,20 @@ export function checkFactorCode(
     nowMs: input.now.getTime(),
     lastUsedStep: input.lastUsedStep,
   });
+}
+
+/**
+ * The same seed sealed under the ring's current key, or undefined when no key in the ring opens it. The
+ * plaintext never leaves this function; the factor id stays the associated data.
+ */
+export function resealFactorSecret(
+  deps: ServiceDeps,
+  ring: SealingKeyRing,
+  row: { factorId: string; secretCiphertext: string },
+): string | undefined {
+  const plaintext = openSecret(ring.opening, row.secretCiphertext, row.factorId);
+  if (!plaintext) return undefined;
+  const sealed = sealSecret(ring.current, plaintext, deps.random, row.factorId);
+  plaintext.fill(0);
+  return sealed;
 }

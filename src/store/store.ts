@@ -52,6 +52,15 @@ export interface Store extends AttemptCounters {
    * concurrent requests race (RFC 6238 5.2; STANDARDS req. 23).
    */
   recordTotpStep(factorId: string, step: number, at: Date): Promise<{ recorded: boolean }>;
+  /**
+   * Sealed TOTP seeds in factor-id order after `afterId` (keyset pagination), for re-sealing under a new key.
+   */
+  listSealedSecrets(afterId: string | null, limit: number): Promise<SealedSecretRecord[]>;
+  /**
+   * Replaces a factor's sealed seed only while it still holds `expected`, so a re-seal never overwrites a
+   * seed that was re-enrolled meanwhile; `replaced` is false otherwise.
+   */
+  replaceSealedSecret(factorId: string, expected: string, next: string): Promise<{ replaced: boolean }>;
 
   // Recovery codes: at most one live set per user.
   /**
@@ -173,6 +182,11 @@ export interface NewFactor {
   /** TOTP: the seed and its settings, encrypted (AES-256-GCM, see core/secret-box). Email: null. */
   secretCiphertext: string | null;
   createdAt: Date;
+}
+
+export interface SealedSecretRecord {
+  factorId: string;
+  secretCiphertext: string;
 }
 
 export interface FactorRecord extends NewFactor {

@@ -125,5 +125,33 @@ export function defineUserAndFactorContract(makeStore: MakeStore): void {
         lastUsedAt: at(6),
       });
     });
+
+    test('lists sealed seeds page by page and replaces one only while it holds the expected value', async () => {
+      const { store } = opened();
+      const user = await givenUser(store);
+      const factors = [totp(user.id), totp(user.id), totp(user.id)];
+      for (const factor of factors) await store.createFactor(factor);
+      await store.createFactor({ ...totp(user.id), kind: 'email', secretCiphertext: null });
+      const ids = factors.map((factor) => factor.id).sort();
+      const email = (await store.listFactors(user.id)).find((factor) => factor.kind === 'email');
+      const listed: { factorId: string; secretCiphertext: string }[] = [];
+      for (let page = await store.listSealedSecrets(null, 2); page.length > 0; ) {
+        listed.push(...page);
+        page = page.length < 2 ? [] : await store.listSealedSecrets(page.at(-1)!.factorId, 2);
+      }
+      const listedIds = listed.map((row) => row.factorId);
+      expect(listedIds).toEqual([...listedIds].sort());
+      expect(listedIds.filter((id) => ids.includes(id))).toEqual(ids);
+      expect(listedIds).not.toContain(email?.id);
+      expect(listed.find((row) => row.factorId === ids[2])?.secretCiphertext).toBe('v1.sealed-seed');
+
+      expect(await store.replaceSealedSecret(ids[0]!, 'v1.sealed-seed', 'v1.resealed')).toEqual({
+        replaced: true,
+      });
+      expect(await store.replaceSealedSecret(ids[0]!, 'v1.sealed-seed', 'v1.other')).toEqual({
+        replaced: false,
+      });
+      expect((await store.findFactor(user.id, ids[0]!))?.secretCiphertext).toBe('v1.resealed');
+    });
   });
 }

@@ -1,4 +1,4 @@
-import type { FactorKind, FactorRecord, NewFactor } from '../store.js';
+import type { FactorKind, FactorRecord, NewFactor, SealedSecretRecord } from '../store.js';
 import { changedExactlyOne, type StoreContext, toDate, toDateOrNull } from './context.js';
 import type { MfaFactorsTable } from './database.js';
 
@@ -107,4 +107,36 @@ function toFactorRecord(row: MfaFactorsTable): FactorRecord {
     lastUsedStep: row.last_used_step,
     lastUsedAt: toDateOrNull(row.last_used_at),
   };
+}
+
+export async function listSealedSecrets(
+  ctx: StoreContext,
+  afterId: string | null,
+  limit: number,
+): Promise<SealedSecretRecord[]> {
+  let query = ctx.db
+    .selectFrom('mfa_factors')
+    .select(['id', 'secret_ciphertext'])
+    .where('secret_ciphertext', 'is not', null)
+    .orderBy('id')
+    .limit(limit);
+  if (afterId !== null) query = query.where('id', '>', afterId);
+  const rows = await query.execute();
+  return rows.map((row) => ({ factorId: row.id, secretCiphertext: row.secret_ciphertext ?? '' }));
+}
+
+export async function replaceSealedSecret(
+  ctx: StoreContext,
+  factorId: string,
+  expected: string,
+  next: string,
+): Promise<{ replaced: boolean }> {
+  // Compare-and-set: one conditional UPDATE, so a concurrent re-enrolment or second rotation is never undone.
+  const result = await ctx.db
+    .updateTable('mfa_factors')
+    .set({ secret_ciphertext: next })
+    .where('id', '=', factorId)
+    .where('secret_ciphertext', '=', expected)
+    .executeTakeFirst();
+  return { replaced: changedExactlyOne(result) };
 }

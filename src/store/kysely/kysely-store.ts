@@ -50,6 +50,9 @@ function bind(db: Kysely<Database>, engine: Engine, inTransaction: boolean): Sto
     deleteFactor: (userId, factorId) => factors.deleteFactor(ctx, userId, factorId),
     deleteAllFactors: (userId) => factors.deleteAllFactors(ctx, userId),
     recordTotpStep: (factorId, step, at) => factors.recordTotpStep(ctx, factorId, step, at),
+    listSealedSecrets: (afterId, limit) => factors.listSealedSecrets(ctx, afterId, limit),
+    replaceSealedSecret: (factorId, expected, next) =>
+      factors.replaceSealedSecret(ctx, factorId, expected, next),
 
     replaceRecoveryCodeSet: (userId, set) => recoveryCodes.replaceRecoveryCodeSet(ctx, userId, set),
     findRecoveryCode: (userId, slot) => recoveryCodes.findRecoveryCode(ctx, userId, slot),

@@ -1,0 +1,24 @@
+import type { ParseArgsConfig } from 'node:util';
+import type { Config } from '../config/config.js';
+import type { ServiceDeps } from '../service/deps.js';
+
+/** What every CLI command is: a usage line, options, and one use case run against the configured store. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  stdin(): Promise<string>;
+}
+
+export type Command = {
+  usage: string;
+  summary: string;
+  options?: ParseArgsConfig['options'];
+  run(
+    deps: ServiceDeps,
+    args: { positionals: string[]; values: Record<string, unknown> },
+    io: Io,
+    config: Readonly<Config>,
+  ): Promise<number>;
+};
+
+export const CLI_CONTEXT = { ip: null, userAgent: 'sparekey-cli', actorId: 'cli' };

@@ -1,0 +1,75 @@
+import { sealedKeyId } from '../../core/secret-box.js';
+import { auditEvent } from '../audit.js';
+import type { RequestContext, ServiceDeps } from '../deps.js';
+import { resealFactorSecret, sealingKeyRing } from '../totp-factor-secret.js';
+
+export interface ResealReport {
+  /** The key every seed is now sealed under. */
+  currentKeyId: string;
+  /** Seeds moved from an older key to the current one. */
+  resealed: number;
+  /** Seeds that no key in the ring opens (tampered rows, or a key removed too early): left as they are. */
+  unreadable: number;
+  /** After the run: how many seeds each key id seals. Only the current key's id should remain. */
+  byKey: Record<string, number>;
+}
+
+const PAGE = 500;
+
+/** How many sealed seeds each key id seals: an operator removes an old key only when its count is zero. */
+export async function countSealedSecretsByKey(deps: ServiceDeps): Promise<Record<string, number>> {
+  const byKey: Record<string, number> = {};
+  let after: string | null = null;
+  for (;;) {
+    const page = await deps.store.listSealedSecrets(after, PAGE);
+    for (const row of page) {
+      const id = sealedKeyId(row.secretCiphertext) ?? 'unknown';
+      byKey[id] = (byKey[id] ?? 0) + 1;
+    }
+    if (page.length < PAGE) return byKey;
+    after = page[page.length - 1]?.factorId ?? null;
+  }
+}
+
+/**
+ * Re-seals every TOTP seed not sealed under the ring's current key (`sparekey secret rotate`). Each row is
+ * replaced with a compare-and-set, so a seed re-enrolled meanwhile is left alone and the run can be repeated
+ * or interrupted at any point: a row holds either its old sealed value or its new one, both of which open.
+ */
+export async function resealTotpSecrets(
+  deps: ServiceDeps,
+  input: { context: RequestContext },
+): Promise<ResealReport> {
+  const ring = sealingKeyRing(deps);
+  let resealed = 0;
+  let unreadable = 0;
+  let after: string | null = null;
+  for (;;) {
+    const page = await deps.store.listSealedSecrets(after, PAGE);
+    for (const row of page) {
+      if (sealedKeyId(row.secretCiphertext) === ring.current.id) continue;
+      const next = resealFactorSecret(deps, ring, row);
+      if (next === undefined) unreadable++;
+      else if ((await deps.store.replaceSealedSecret(row.factorId, row.secretCiphertext, next)).replaced)
+        resealed++;
+    }
+    if (page.length < PAGE) break;
+    after = page[page.length - 1]?.factorId ?? null;
+  }
+  const byKey = await countSealedSecretsByKey(deps);
+  await deps.store.appendAuditEvent(
+    auditEvent(
+      deps.clock.now(),
+      'sealing_key_rotated',
+      unreadable === 0 ? 'success' : 'failure',
+      null,
+      input.context,
+      {
+        keyId: ring.current.id,
+        resealed,
+        unreadable,
+      },
+    ),
+  );
+  return { currentKeyId: ring.current.id, resealed, unreadable, byKey };
+}
