@@ -18,6 +18,8 @@ export interface AppOptions {
   setupToken?: string;
   /** Bearer token for GET /metrics; without one only loopback clients may scrape. */
   metricsToken?: string | null;
+  /** Called once per route as it is registered (HEAD twins of GET routes left out). */
+  onRoute?: (route: { method: string; url: string }) => void;
 }
 
 /** An incoming X-Request-Id is kept only if it is short and plain, so it cannot forge or break log lines. */
@@ -55,6 +57,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Recovery codes and OTPs are short; nothing SpareKey accepts needs a large body.
     bodyLimit: 64 * 1024,
   });
+  // Every route as registered (method and URL template): the authorization-matrix and fuzz tests check
+  // that no route escapes them, and tooling can list what the server answers.
+  if (options.onRoute) {
+    const report = options.onRoute;
+    app.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) if (method !== 'HEAD') report({ method, url: route.url });
+    });
+  }
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

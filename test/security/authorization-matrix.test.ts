@@ -1,0 +1,89 @@
+import { writeFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { configureRecoveryCodes } from '../helpers/mfa.js';
+import { createTestEnvironment, type TestEnvironment } from '../helpers/service-deps.js';
+import { MATRIX } from './authorization-table.js';
+import {
+  bodyFor,
+  classify,
+  concreteUrl,
+  createWorld,
+  credentials,
+  csrfFor,
+  fillBody,
+  PRINCIPALS,
+  type World,
+} from './authorization-world.js';
+
+/**
+ * Issue 6.5 (ASVS 4.0.3 4.1.1, 4.1.3, 4.2.1): every route, called by every kind of caller, against the
+ * expected table in authorization-table.ts. A route added without a row fails here, as does any cell that
+ * differs. Path parameters always name the victim's resources, so "other" is another signed-in user reaching
+ * for them. Web forms carry a valid CSRF token of the caller's own session (CSRF is tested on its own).
+ */
+describe('authorization matrix: every route x every principal', () => {
+  let env: TestEnvironment;
+  let app: FastifyInstance;
+  const routes: { method: string; url: string }[] = [];
+
+  beforeAll(async () => {
+    env = await createTestEnvironment('sqlite');
+    await configureRecoveryCodes(env);
+    app = await buildApp({ deps: env.deps, onRoute: (route) => routes.push(route) });
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app.close();
+    await env.close();
+  });
+
+  async function call(
+    method: string,
+    template: string,
+    principal: (typeof PRINCIPALS)[number],
+    world: World,
+  ) {
+    const headers = credentials(principal, world);
+    const url = concreteUrl(template, world);
+    const templateBody = bodyFor(method, template);
+    const body = templateBody && fillBody(templateBody, world);
+    if (body === undefined) return app.inject({ method: method as 'GET', url, headers });
+    if (template.startsWith('/api/'))
+      return app.inject({ method: method as 'POST', url, headers, payload: body });
+    const csrf = await csrfFor(app, headers);
+    return app.inject({
+      method: 'POST',
+      url,
+      headers: {
+        ...headers,
+        cookie: [headers.cookie, csrf.cookie].filter(Boolean).join('; '),
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      payload: new URLSearchParams({ ...body, _csrf: csrf.token }).toString(),
+    });
+  }
+
+  test('the observed table equals the expected one, and no route is left unclassified', async () => {
+    const observed: Record<string, string> = {};
+    const serverErrors: string[] = [];
+    for (const { method, url } of routes) {
+      let world = await createWorld(env);
+      const cells: string[] = [];
+      for (const principal of PRINCIPALS) {
+        const response = await call(method, url, principal, world);
+        if (response.statusCode >= 500)
+          serverErrors.push(`${method} ${url} as ${principal}: ${response.statusCode}`);
+        const outcome = classify(response);
+        cells.push(outcome);
+        // An allowed change may have spent the world (signed out, reset, revoked): start the next caller afresh.
+        if (outcome === 'A' && method !== 'GET') world = await createWorld(env);
+      }
+      observed[`${method} ${url}`] = cells.join(' ');
+    }
+    if (process.env.PRINT_MATRIX) writeFileSync(process.env.PRINT_MATRIX, JSON.stringify(observed, null, 2));
+    expect(serverErrors).toEqual([]);
+    expect(observed).toEqual(MATRIX);
+  }, 120_000);
+});

@@ -1,0 +1,188 @@
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { apiKeyScopes } from '../../src/core/api-key.js';
+import { errorMessages } from '../../src/core/errors.js';
+import { signUp } from '../../src/service/accounts.js';
+import { createApiKey } from '../../src/service/admin/api-keys.js';
+import { enrollTotp } from '../../src/service/enroll-totp.js';
+import { generateRecoveryCodes } from '../../src/service/generate-recovery-codes.js';
+import { startSession } from '../../src/service/sessions.js';
+import { SESSION_COOKIE } from '../../src/web/web-context.js';
+import type { TestEnvironment } from '../helpers/service-deps.js';
+import { alertText } from '../helpers/web-client.js';
+import { TEST_PASSWORD } from '../helpers/web-flows.js';
+
+/** Who calls: the columns of the authorization matrix, in this order. */
+export const PRINCIPALS = [
+  'anonymous',
+  'pending',
+  'user',
+  'other',
+  'admin',
+  ...apiKeyScopes.map((scope) => `key:${scope}` as const),
+] as const;
+export type Principal = (typeof PRINCIPALS)[number];
+
+/**
+ * What the server did with the request, read from the response:
+ * A allowed (it reached the use case: 2xx, a redirect elsewhere than sign-in, or a 4xx about the input),
+ * U unauthenticated (401, or sent to sign in), F forbidden (403), N not found (someone else's resource).
+ */
+export type Outcome = 'A' | 'U' | 'F' | 'N';
+
+/** Refusals about who is calling; any other 401/403 (a wrong code, a wrong password) reached the use case. */
+const UNAUTHENTICATED = ['not_signed_in', 'sign_in_expired', 'api_key_required'];
+const FORBIDDEN = ['not_admin', 'api_scope_missing', 'setup_token_invalid', 'csrf_invalid'];
+
+/** The error code of a refusal: the API's `error` field, or the code whose message a page shows. */
+function errorCodeOf(response: LightMyRequestResponse): string | undefined {
+  if (String(response.headers['content-type']).includes('json')) {
+    return (response.json() as { error?: { code?: string } }).error?.code;
+  }
+  const shown = alertText(response.body) ?? response.body.match(/<p>([^<]+)<\/p>/)?.[1];
+  return Object.entries(errorMessages).find(([, message]) => message === shown)?.[0];
+}
+
+export function classify(response: LightMyRequestResponse): Outcome {
+  const location = String(response.headers.location ?? '');
+  // Sent back to the sign-in page (not onward to its second step, nor after signing out on purpose).
+  const toSignIn = /^\/sign-in(\?|$)/.test(location) && !location.includes('notice=signed-out');
+  if (response.statusCode >= 300 && response.statusCode < 400) return toSignIn ? 'U' : 'A';
+  if (response.statusCode === 404) return 'N';
+  if (response.statusCode !== 401 && response.statusCode !== 403) return 'A';
+  const code = errorCodeOf(response);
+  if (code && UNAUTHENTICATED.includes(code)) return 'U';
+  if (code && FORBIDDEN.includes(code)) return 'F';
+  if (code) return 'A';
+  return response.statusCode === 401 ? 'U' : 'F';
+}
+
+/**
+ * A fresh set of accounts for one cell of the matrix: the victim (password, email factor, pending TOTP, codes) whose
+ * resources every path parameter names, another signed-in user, an administrator, and one API key per scope.
+ */
+export interface World {
+  /** `factorId`: a confirmed email factor; `pendingFactorId`: one enrolled but not yet confirmed. */
+  victim: { id: string; email: string; factorId: string; pendingFactorId: string };
+  tokens: Record<'pending' | 'user' | 'other' | 'admin', string>;
+  keys: Record<string, string>;
+  spareKeyId: string;
+}
+
+async function account(env: TestEnvironment, label: string, roles?: string[]) {
+  const email = `${label}-${env.deps.random.uuid().slice(0, 8)}@example.test`;
+  const created = await signUp(env.deps, { email, password: TEST_PASSWORD, roles, context: {} });
+  if (!created.ok) throw new Error(created.error);
+  return { id: created.value.userId, email };
+}
+
+async function session(env: TestEnvironment, userId: string, stage: 'signed_in' | 'second_factor') {
+  return (await startSession(env.deps, { userId, stage, context: {} })).token;
+}
+
+export async function createWorld(env: TestEnvironment): Promise<World> {
+  const victim = await account(env, 'victim');
+  // Two-factor on by a confirmed email factor (written directly: the email flow has its own tests), codes
+  // generated, and a TOTP enrolment pending.
+  const factorId = env.deps.random.uuid();
+  await env.deps.store.createFactor({
+    id: factorId,
+    userId: victim.id,
+    kind: 'email',
+    secretCiphertext: null,
+    createdAt: env.clock.now(),
+  });
+  await env.deps.store.confirmFactor(victim.id, factorId, env.clock.now());
+  const codes = await generateRecoveryCodes(env.deps, { userId: victim.id, context: {} });
+  if (!codes.ok) throw new Error(codes.error);
+  const pending = await enrollTotp(env.deps, { userId: victim.id, context: {} });
+  if (!pending.ok) throw new Error(pending.error);
+  const other = await account(env, 'other');
+  const admin = await account(env, 'admin', ['administrator']);
+  const keys: Record<string, string> = {};
+  for (const scope of apiKeyScopes) {
+    const key = await createApiKey(env.deps, { name: `matrix ${scope}`, scopes: [scope], context: {} });
+    if (!key.ok) throw new Error(key.error);
+    keys[`key:${scope}`] = key.value.key;
+  }
+  const spare = await createApiKey(env.deps, { name: 'spare', scopes: ['audit:read'], context: {} });
+  if (!spare.ok) throw new Error(spare.error);
+  return {
+    victim: { ...victim, factorId, pendingFactorId: pending.value.factorId },
+    tokens: {
+      pending: await session(env, victim.id, 'second_factor'),
+      user: await session(env, victim.id, 'signed_in'),
+      other: await session(env, other.id, 'signed_in'),
+      admin: await session(env, admin.id, 'signed_in'),
+    },
+    keys,
+    spareKeyId: spare.value.id,
+  };
+}
+
+/** A route template with its parameters naming the victim's resources. */
+export function concreteUrl(template: string, world: World): string {
+  return (
+    template
+      .replace(':userId', world.victim.id)
+      // Confirming names the pending factor; everything else the confirmed one.
+      .replace(
+        ':factorId',
+        template.endsWith('/confirm') ? world.victim.pendingFactorId : world.victim.factorId,
+      )
+      .replace(':keyId', world.spareKeyId)
+      .replace(':email', encodeURIComponent(world.victim.email))
+      .replace('*', 'index.css')
+  );
+}
+
+/** The credentials a principal sends: a session as both cookie and bearer token, or an API key. */
+export function credentials(principal: Principal, world: World): Record<string, string> {
+  if (principal === 'anonymous') return {};
+  if (principal.startsWith('key:')) return { authorization: `Bearer ${world.keys[principal]}` };
+  const token = world.tokens[principal as keyof World['tokens']];
+  return { authorization: `Bearer ${token}`, cookie: `${SESSION_COOKIE}=${token}` };
+}
+
+/** A CSRF token and its cookie for the principal's session, read from the first page that has a form. */
+export async function csrfFor(
+  app: FastifyInstance,
+  headers: Record<string, string>,
+): Promise<{ token: string; cookie: string }> {
+  for (const page of ['/settings/two-factor', '/sign-in/two-factor', '/sign-in']) {
+    const response = await app.inject({ method: 'GET', url: page, headers });
+    const token = response.body.match(/name="_csrf" value="([^"]+)"/)?.[1];
+    const cookie = response.cookies.find((c) => c.name.includes('csrf'));
+    if (token && cookie) return { token, cookie: `${cookie.name}=${cookie.value}` };
+  }
+  throw new Error('no page with a CSRF token');
+}
+
+/** Bodies that pass validation where the input decides the outcome (step-up with the right password). */
+export function bodyFor(method: string, template: string): Record<string, string> | undefined {
+  // Values written as ':name' are filled in like path parameters (fillBody).
+  if (method === 'GET' || method === 'DELETE') return undefined;
+  const stepUp = [
+    '/api/v1/me/recovery-codes',
+    '/api/v1/me/factors/:factorId/remove',
+    '/api/v1/me/mfa/disable',
+    '/settings/two-factor/recovery-codes/regenerate',
+    '/settings/two-factor/factors/:factorId/remove',
+    '/settings/two-factor/disable',
+  ];
+  if (stepUp.includes(template)) return { password: TEST_PASSWORD };
+  // A code for the victim's pending TOTP factor, so only its owner gets past the lookup.
+  if (template.includes('totp') && template.includes('confirm'))
+    return { code: '123456', factorId: ':pending' };
+  if (template === '/sign-in' || template === '/api/v1/auth/sign-in')
+    return { email: ':email', password: TEST_PASSWORD };
+  return {};
+}
+
+/** A body with its ':pending' and ':email' placeholders naming the victim's resources. */
+export function fillBody(body: Record<string, string>, world: World): Record<string, string> {
+  const values: Record<string, string> = {
+    ':pending': world.victim.pendingFactorId,
+    ':email': world.victim.email,
+  };
+  return Object.fromEntries(Object.entries(body).map(([name, value]) => [name, values[value] ?? value]));
+}
