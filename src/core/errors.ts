@@ -60,6 +60,8 @@ export const errorMessages = {
   invalid_request: 'The request does not match the documented schema.',
   mfa_setup_required: 'Your role requires two-factor authentication: set it up to continue.',
   bad_request: 'The request could not be understood. Go back and try again.',
+  payload_too_large: 'The request is too large: nothing SpareKey accepts is longer than 64 KB.',
+  unsupported_media_type: 'The request body must be JSON (the API) or a submitted form (the pages).',
   // Throttling (NIST SP 800-63B 5.2.2)
   too_many_attempts:
     'Too many attempts. For your security, wait before trying again; the wait grows with each wrong attempt.',

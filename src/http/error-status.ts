@@ -55,6 +55,8 @@ const statuses: Record<ErrorCode, number> = {
   api_scope_missing: 403,
   invalid_request: 400,
   bad_request: 400,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
   too_many_attempts: 429,
   // 423 Locked: waiting does not help, an unlock does.
   mfa_locked: 423,
@@ -64,4 +66,13 @@ const statuses: Record<ErrorCode, number> = {
 
 export function errorStatus(code: ErrorCode): number {
   return statuses[code];
+}
+
+/** The error code for a 4xx raised by the framework itself (body parsing and limits), before any route ran. */
+export function clientErrorCode(
+  status: number,
+): 'payload_too_large' | 'unsupported_media_type' | 'bad_request' {
+  if (status === 413) return 'payload_too_large';
+  if (status === 415) return 'unsupported_media_type';
+  return 'bad_request';
 }

@@ -7,6 +7,7 @@ import fastifyHelmet from '@fastify/helmet';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../core/errors.js';
 import { mfaSetupRequired } from '../core/policy.js';
+import { clientErrorCode } from '../http/error-status.js';
 import { isMfaEnabled } from '../service/mfa-state.js';
 import { resolveSession } from '../service/sessions.js';
 import { loadRecoveryCodeSettings } from '../service/settings.js';
@@ -115,7 +116,7 @@ export async function registerWeb(app: FastifyInstance, web: WebOptions): Promis
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       request.log.info({ code: error.code }, 'bad request');
-      return showError(request, reply, 'bad_request', status);
+      return showError(request, reply, clientErrorCode(status), status);
     }
     // Never a stack trace in the page: the details go to the log only.
     request.log.error(error);

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { ServiceDeps } from '../../service/deps.js';
+import { clientErrorCode } from '../error-status.js';
 import { registerAdminApiRoutes } from './admin-routes.js';
 import { requireApiKey, sendApiError } from './api-context.js';
 import { registerEndUserRoutes } from './end-user-routes.js';
@@ -34,7 +35,7 @@ export async function registerApi(app: FastifyInstance, deps: ServiceDeps): Prom
       api.setErrorHandler((error: FastifyError, request, reply) => {
         if (error.validation) return sendApiError(reply, 'invalid_request', 400, `${error.message}.`);
         const status = error.statusCode ?? 500;
-        if (status >= 400 && status < 500) return sendApiError(reply, 'bad_request', status);
+        if (status >= 400 && status < 500) return sendApiError(reply, clientErrorCode(status), status);
         request.log.error(error);
         return reply
           .code(500)

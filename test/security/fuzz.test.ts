@@ -1,0 +1,304 @@
+import { writeFileSync } from 'node:fs';
+import fc from 'fast-check';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { configureRecoveryCodes } from '../helpers/mfa.js';
+import { createTestEnvironment, type TestEnvironment } from '../helpers/service-deps.js';
+import { stateSnapshot } from '../helpers/state-snapshot.js';
+import {
+  concreteUrl,
+  createWorld,
+  credentials,
+  csrfFor,
+  type Principal,
+  type World,
+} from './authorization-world.js';
+
+/**
+ * Issue 6.4 (ASVS 4.0.3 5.1.x input validation, 13.1.x API): every JSON route and every form, fed hostile
+ * input by fast-check (wrong types, huge strings, deep nesting, unicode, NUL bytes, SQL and HTML
+ * metacharacters, missing and extra fields, wrong content types, bodies over the limit). Every answer is
+ * below 500; every 4xx carries the error shape (JSON: error.code and error.message; pages: a message, no
+ * stack); a rejected request changes no state. Seeded, so a failure replays; FUZZ_RUNS raises the count.
+ */
+const RUNS = Number(process.env.FUZZ_RUNS ?? 12);
+const SEED = Number(process.env.FUZZ_SEED ?? 20261123);
+
+const FIELDS = [
+  'email',
+  'password',
+  'code',
+  'factorId',
+  'reason',
+  'enabled',
+  'roles',
+  'name',
+  'scopes',
+  'token',
+  'saved',
+  'allowedRoles',
+  'codesPerSet',
+  'groupSize',
+  'lowThreshold',
+  'policy',
+  'format',
+  'q',
+  'days',
+  'action',
+  'mfaRequiredRoles',
+  'slotLength',
+  'secretLength',
+  'totpCode',
+  'user',
+  'from',
+  'to',
+  'bulk',
+  '__proto__',
+  'constructor',
+];
+const HOSTILE = [
+  "' OR 1=1 --",
+  '"; DROP TABLE users; --',
+  '<script>alert(1)</script>',
+  '"><img src=x onerror=alert(1)>',
+  'a\u0000b',
+  '\u0000',
+  '\uFFFF',
+  '\uD800',
+  '𝕊𝕡𝕒𝕣𝕖',
+  'ｋ－７Ｑ２ＭＸ',
+  'K-7Q2MX-9HD4T',
+  '../../etc/passwd',
+  '%00',
+  '${jndi:ldap://x}',
+  '{{7*7}}',
+  'NaN',
+  '-1',
+  '1e309',
+  '9007199254740993',
+  'true',
+  'null',
+  '[]',
+  '{}',
+  '',
+  ' ',
+  '\r\n',
+  'x'.repeat(5000),
+];
+
+const hostileString = fc.oneof(
+  fc.constantFrom(...HOSTILE),
+  fc.string({ maxLength: 40 }),
+  fc.string({ unit: 'grapheme', maxLength: 20 }),
+  fc.string({ unit: 'binary', maxLength: 20 }),
+);
+const hostileValue: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    hostileString,
+    fc.integer(),
+    fc.double(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(tie('value'), { maxLength: 3 }),
+    fc.dictionary(fc.constantFrom(...FIELDS), tie('value'), { maxKeys: 3 }),
+  ),
+})).value;
+
+/** What one fuzzed request sends. */
+type Attack =
+  | { kind: 'json'; body: unknown }
+  | { kind: 'raw'; contentType: string; body: string }
+  | { kind: 'form'; fields: [string, string][] }
+  | { kind: 'path'; value: string };
+
+const deep = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+const attack: fc.Arbitrary<Attack> = fc.oneof(
+  fc.record({ kind: fc.constant('json' as const), body: hostileValue }),
+  fc.record({
+    kind: fc.constant('json' as const),
+    body: fc.dictionary(fc.constantFrom(...FIELDS), hostileValue, { maxKeys: 6 }),
+  }),
+  fc.record({
+    kind: fc.constant('raw' as const),
+    contentType: fc.constantFrom(
+      'application/json',
+      'text/plain',
+      'application/xml',
+      'multipart/form-data; boundary=x',
+      'application/x-www-form-urlencoded',
+      'application/json; charset=latin1',
+    ),
+    body: fc.oneof(
+      fc.string({ maxLength: 200 }),
+      fc.constantFrom('{', '{"code":', deep(5000), `{"a":${deep(2000)}}`, 'x'.repeat(70 * 1024), '\u0000'),
+    ),
+  }),
+  fc.record({
+    kind: fc.constant('form' as const),
+    fields: fc.array(fc.tuple(fc.constantFrom(...FIELDS), hostileString), { maxLength: 6 }),
+  }),
+  fc.record({ kind: fc.constant('path' as const), value: hostileString }),
+);
+
+describe('fuzzing every route and form (issue 6.4)', () => {
+  let env: TestEnvironment;
+  let app: FastifyInstance;
+  const routes: { method: string; url: string }[] = [];
+
+  beforeAll(async () => {
+    env = await createTestEnvironment('sqlite');
+    await configureRecoveryCodes(env);
+    app = await buildApp({ deps: env.deps, onRoute: (route) => routes.push(route) });
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app.close();
+    await env.close();
+  });
+
+  /** The caller that gets furthest into each route, so the input reaches its validation and use case. */
+  function callerFor(url: string): Principal {
+    if (url.startsWith('/api/v1/auth/second-factor') || url.startsWith('/sign-in/')) return 'pending';
+    if (url.startsWith('/api/v1/me') || url.startsWith('/api/v1/auth')) return 'user';
+    if (url.startsWith('/api/')) return 'key:admin';
+    return 'admin';
+  }
+
+  async function send(method: string, template: string, world: World, chosen: Attack) {
+    const headers = credentials(callerFor(template), world);
+    let url = concreteUrl(template, world);
+    if (chosen.kind === 'path') {
+      const param = template.match(/:[A-Za-z]+/)?.[0];
+      url = param
+        ? concreteUrl(template.replace(param, encodeURIComponent(chosen.value)), world)
+        : `${url}?${new URLSearchParams({ q: chosen.value, format: chosen.value, token: chosen.value })}`;
+    }
+    if (method === 'GET' || method === 'DELETE') return app.inject({ method: method as 'GET', url, headers });
+    const web = !template.startsWith('/api/');
+    const csrf = web ? await csrfFor(app, headers) : undefined;
+    const cookie = [headers.cookie, csrf?.cookie].filter(Boolean).join('; ');
+    const base = { method: method as 'POST', url, headers: { ...headers, cookie } };
+    switch (chosen.kind) {
+      case 'json':
+        return app.inject({
+          ...base,
+          payload: JSON.stringify(web ? { ...Object(chosen.body), _csrf: csrf?.token } : chosen.body),
+          headers: { ...base.headers, 'content-type': 'application/json' },
+        });
+      case 'raw':
+        return app.inject({
+          ...base,
+          payload: chosen.body,
+          headers: { ...base.headers, 'content-type': chosen.contentType },
+        });
+      case 'form':
+      case 'path': {
+        const fields = chosen.kind === 'form' ? chosen.fields : [];
+        const form = new URLSearchParams([
+          ...fields,
+          ...(csrf ? [['_csrf', csrf.token] as [string, string]] : []),
+        ]);
+        return app.inject({
+          ...base,
+          payload: form.toString(),
+          headers: { ...base.headers, 'content-type': 'application/x-www-form-urlencoded' },
+        });
+      }
+    }
+  }
+
+  function problemWith(response: LightMyRequestResponse, template: string): string | undefined {
+    if (response.statusCode >= 500) return `status ${response.statusCode}: ${response.body.slice(0, 200)}`;
+    if (response.statusCode < 400) return undefined;
+    const type = String(response.headers['content-type'] ?? '');
+    if (template.startsWith('/api/') || type.includes('json')) {
+      const body = JSON.parse(response.body) as { error?: { code?: unknown; message?: unknown } };
+      if (typeof body.error?.code !== 'string' || typeof body.error?.message !== 'string')
+        return `no error shape: ${response.body.slice(0, 200)}`;
+      return undefined;
+    }
+    if (!type.startsWith('text/html')) return `a ${type} error page`;
+    if (/\bat [\w.<>]+ \(|node_modules|Error: /.test(response.body)) return 'a stack trace on the page';
+    if (!/role="alert"|<h1>/.test(response.body)) return 'an error page with no message';
+    return undefined;
+  }
+
+  test('every answer is below 500 with the error shape, and a refused request changes nothing', async () => {
+    const problems: string[] = [];
+    let requests = 0;
+    const statuses: Record<number, number> = {};
+    for (const { method, url: template } of routes) {
+      if (template.startsWith('/docs') || template.startsWith('/assets')) continue;
+      const world = await createWorld(env);
+      await fc.assert(
+        fc.asyncProperty(attack, async (chosen) => {
+          const before = method === 'GET' ? '' : await stateSnapshot(env);
+          const response = await send(method, template, world, chosen);
+          requests++;
+          if (process.env.FUZZ_STATS)
+            statuses[response.statusCode] = (statuses[response.statusCode] ?? 0) + 1;
+          const problem = problemWith(response, template);
+          if (problem)
+            problems.push(`${method} ${template} ${JSON.stringify(chosen).slice(0, 120)}: ${problem}`);
+          if (method !== 'GET' && response.statusCode >= 400 && response.statusCode !== 429) {
+            const after = await stateSnapshot(env);
+            if (after !== before)
+              problems.push(`${method} ${template} changed state on ${response.statusCode}`);
+          }
+        }),
+        { numRuns: RUNS, seed: SEED },
+      );
+    }
+    if (process.env.FUZZ_STATS) writeFileSync(process.env.FUZZ_STATS, JSON.stringify({ requests, statuses }));
+    expect(requests).toBeGreaterThan(70 * RUNS);
+    expect(problems.slice(0, 20)).toEqual([]);
+    // Still up and answering after all of it.
+    expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+  }, 180_000);
+
+  test('on every route that takes a body: over the limit -> 413, deeply nested or broken JSON -> 400, over a real socket', async () => {
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    const problems: string[] = [];
+    const bodies: [string, string, number][] = [
+      ['application/json', JSON.stringify({ code: 'x'.repeat(70 * 1024) }), 413],
+      ['application/json', deep(30_000), 400],
+      ['application/json', '{"code": "K-7Q2MX', 400],
+      ['application/json', '{"code":"\u0000"}\u0000', 400],
+    ];
+    let world = await createWorld(env);
+    for (const { method, url: template } of routes) {
+      if (method === 'GET' || method === 'DELETE') continue;
+      for (const [contentType, body, expected] of bodies) {
+        const headers = credentials(callerFor(template), world);
+        const before = await stateSnapshot(env);
+        const response = await fetch(`${address}${concreteUrl(template, world)}`, {
+          method,
+          headers: { ...headers, 'content-type': contentType },
+          body,
+        });
+        const text = await response.text();
+        // The size limit holds everywhere, before any route runs. Otherwise: a route that takes no body
+        // ignores a malformed one (2xx); the rest refuse it with a 4xx (400 broken JSON, 403 a form without
+        // its CSRF token, 409 nothing to do) and never a 5xx.
+        const ignored = expected !== 413 && response.status < 300;
+        const ok = expected === 413 ? response.status === 413 : response.status < 500;
+        if (!ok)
+          problems.push(
+            `${method} ${template} ${body.slice(0, 20)}: ${response.status} ${text.slice(0, 120)}`,
+          );
+        // A body-less route (sign-out, generate) acted and may have spent the session: start afresh.
+        if (ignored) world = await createWorld(env);
+        if (ignored) continue;
+        if (template.startsWith('/api/') && !/"error":\{"code":"[a-z_]+","message":"[^"]+"/.test(text))
+          problems.push(`${method} ${template}: no error shape`);
+        if (response.status === 413 && !text.includes('too large'))
+          problems.push(`${template}: 413 unexplained`);
+        if ((await stateSnapshot(env)) !== before) problems.push(`${method} ${template} changed state`);
+      }
+    }
+    expect(problems).toEqual([]);
+    expect((await fetch(`${address}/healthz`)).status).toBe(200);
+  }, 60_000);
+});
