@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import {
   DEFAULT_ACCOUNT_THROTTLE,
@@ -28,5 +28,12 @@ describe('docs/security.md states the throttling defaults the code has (STANDARD
     expect(doc).toContain(`with ${DEFAULT_ADDRESS_THROTTLE.freeFailures} free failures`);
     expect(doc).toContain(`at most ${DEFAULT_EMAIL_SEND_THROTTLE.freeFailures} emails`);
     expect(doc).toContain(`waits ${DEFAULT_EMAIL_SEND_THROTTLE.baseDelayMs / 60_000} minutes`);
+  });
+
+  test('every test named as proof exists', () => {
+    const named = [...doc.matchAll(/`((?:test|src)\/[\w./-]+\.ts)`/g)].map((match) => match[1] as string);
+    expect(named.length).toBeGreaterThan(20);
+    const missing = named.filter((path) => !existsSync(new URL(`../../${path}`, import.meta.url)));
+    expect(missing).toEqual([]);
   });
 });
