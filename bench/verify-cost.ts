@@ -1,0 +1,181 @@
+/**
+ * Issue 7.1: verifying one recovery-code attempt costs one key derivation, whatever the set size. For sets
+ * of 1, 10 and 50 codes, measures SpareKey's verification throughput (a valid code consumed and audited,
+ * and a wrong code refused) against the bare argon2id call with the same parameters, in the same run.
+ * Target: ratio >= 0.9 on SQLite. PostgreSQL is reported.
+ *
+ *   npm run bench:verify                 # OWASP argon2id parameters (what production uses)
+ *   BENCH_QUICK=1 npm run bench:verify   # fewer rounds
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { loadCommonPasswords } from '../src/config/common-passwords.js';
+import { MINIMUM_TEST_PASSWORD_PARAMS } from '../src/core/password.js';
+import { systemRandom } from '../src/core/random.js';
+import { argon2idKdf, OWASP_ARGON2ID_PARAMS } from '../src/core/recovery-code-digest.js';
+import { deriveServerKeys } from '../src/core/server-keys.js';
+import { DEFAULT_TOTP_SETTINGS } from '../src/core/totp.js';
+import type { ServiceDeps } from '../src/service/deps.js';
+import { systemClock } from '../src/service/deps.js';
+import { generateRecoveryCodes } from '../src/service/generate-recovery-codes.js';
+import { updateRecoveryCodeSettings } from '../src/service/settings.js';
+import { verifyRecoveryCode } from '../src/service/verify-recovery-code.js';
+import { type OpenedStore, openStore } from '../src/store/open-store.js';
+
+const QUICK = process.env.BENCH_QUICK === '1' || process.argv.includes('--quick');
+const ENGINES = (process.env.BENCH_ENGINES ?? 'sqlite,postgres').split(',');
+const PG_URL = process.env.SPAREKEY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/sparekey_test';
+const SET_SIZES = [1, 10, 50];
+const ROUNDS = QUICK ? 12 : 40;
+const params = OWASP_ARGON2ID_PARAMS;
+// Benchmarks measure the cost per attempt, not the throttle: no failure limit engages here.
+const NEVER = {
+  freeFailures: Number.MAX_SAFE_INTEGER,
+  baseDelayMs: 0,
+  maxDelayMs: 0,
+  lockAfter: null,
+  forgetAfterMs: null,
+};
+const UNTHROTTLED = { account: NEVER, address: NEVER, emailSend: NEVER, emailSendAddress: NEVER };
+
+function deps(store: OpenedStore['store']): ServiceDeps {
+  return {
+    store,
+    clock: systemClock,
+    random: systemRandom,
+    kdf: argon2idKdf,
+    keys: deriveServerKeys(new Uint8Array(32).fill(9)),
+    mailer: { send: async () => {} },
+    options: {
+      kdfParams: params,
+      issuer: 'bench',
+      totp: DEFAULT_TOTP_SETTINGS,
+      emailOtp: { enabled: false, ttlMs: 600_000, digits: 6, maxAttempts: 5 },
+      password: { params: MINIMUM_TEST_PASSWORD_PARAMS, commonPasswords: loadCommonPasswords() },
+      notifications: false,
+      timeZone: 'UTC',
+      throttle: UNTHROTTLED,
+    },
+  };
+}
+
+async function openEngine(engine: string): Promise<{ opened: OpenedStore; cleanup: () => Promise<void> }> {
+  if (engine === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'sparekey-bench-'));
+    const opened = await openStore({ kind: 'sqlite', path: join(dir, 'bench.db') });
+    return { opened, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const schema = `bench_verify_${process.pid}`;
+  const opened = await openStore({ kind: 'postgres', url: PG_URL, schema, poolSize: 4 });
+  return {
+    opened,
+    cleanup: async () => {
+      const client = new pg.Client({ connectionString: PG_URL });
+      await client.connect();
+      await client.query(`drop schema if exists "${schema}" cascade`);
+      await client.end();
+    },
+  };
+}
+
+/** Operations per second of `run`, called `rounds` times one after another (one attempt at a time). */
+async function perSecond(rounds: number, run: (i: number) => Promise<unknown>): Promise<number> {
+  await run(-1);
+  const started = performance.now();
+  for (let i = 0; i < rounds; i++) await run(i);
+  return rounds / ((performance.now() - started) / 1000);
+}
+
+async function bareKdf(): Promise<number> {
+  const salt = systemRandom.bytes(16);
+  const pepper = systemRandom.bytes(32);
+  const input = new TextEncoder().encode('K7Q2MX9HD4T');
+  return perSecond(ROUNDS, () => argon2idKdf.derive(input, salt, params, pepper));
+}
+
+type Row = { engine: string; size: number; kind: string; opsPerSecond: number; ratio: number };
+
+async function benchEngine(engine: string, baseline: () => Promise<number>): Promise<Row[]> {
+  const { opened, cleanup } = await openEngine(engine);
+  const rows: Row[] = [];
+  try {
+    const d = deps(opened.store);
+    for (const size of SET_SIZES) {
+      const update = await updateRecoveryCodeSettings(
+        d,
+        { enabled: true, codesPerSet: size, lowThreshold: 0, format: { slotLength: size > 32 ? 2 : 1 } },
+        {},
+      );
+      if (!update.ok) throw new Error(`settings: ${update.problems?.join('; ')}`);
+      // One user per valid attempt (a code is used once); a set of `size` codes each.
+      const valid: { userId: string; code: string }[] = [];
+      for (let i = 0; i <= ROUNDS; i++) {
+        const userId = d.random.uuid();
+        await opened.store.createUser({
+          id: userId,
+          email: `${engine}-${size}-${i}@bench.test`,
+          passwordHash: null,
+          roles: ['subscriber'],
+          createdAt: new Date(),
+        });
+        const set = await generateRecoveryCodes(d, { userId, context: {} });
+        if (!set.ok) throw new Error(set.error);
+        valid.push({ userId, code: set.value.codes[size - 1] as string });
+      }
+      const kdf = await baseline();
+      const used = await perSecond(ROUNDS, async (i) => {
+        const { userId, code } = valid[i + 1] as { userId: string; code: string };
+        const result = await verifyRecoveryCode(d, { userId, code, context: {} });
+        if (!result.ok) throw new Error(`a valid code was refused: ${result.error}`);
+      });
+      const wrongUser = valid[0] as { userId: string; code: string };
+      const wrong = `${wrongUser.code.slice(0, -1)}${wrongUser.code.endsWith('A') ? 'B' : 'A'}`;
+      const refused = await perSecond(ROUNDS, async () => {
+        const result = await verifyRecoveryCode(d, { userId: wrongUser.userId, code: wrong, context: {} });
+        if (result.ok) throw new Error('a wrong code was accepted');
+      });
+      rows.push({
+        engine,
+        size,
+        kind: 'valid code (consumed, audited)',
+        opsPerSecond: used,
+        ratio: used / kdf,
+      });
+      rows.push({
+        engine,
+        size,
+        kind: 'wrong code (refused, audited)',
+        opsPerSecond: refused,
+        ratio: refused / kdf,
+      });
+      rows.push({ engine, size, kind: 'bare argon2id (baseline)', opsPerSecond: kdf, ratio: 1 });
+    }
+  } finally {
+    await opened.close();
+    await cleanup();
+  }
+  return rows;
+}
+
+const all: Row[] = [];
+for (const engine of ENGINES) all.push(...(await benchEngine(engine, bareKdf)));
+console.log(
+  `\nRecovery-code verification vs the bare KDF (argon2id m=${params.memoryCostKiB} KiB, t=${params.timeCost}, p=${params.parallelism}; ${ROUNDS} sequential attempts each)\n`,
+);
+console.log('| engine | codes in set | operation | attempts/s | ratio to bare KDF |');
+console.log('|---|---|---|---|---|');
+for (const row of all) {
+  console.log(
+    `| ${row.engine} | ${row.size} | ${row.kind} | ${row.opsPerSecond.toFixed(1)} | ${row.ratio.toFixed(2)} |`,
+  );
+}
+const misses = all.filter((row) => row.engine === 'sqlite' && row.ratio < 0.9);
+console.log(
+  misses.length === 0
+    ? '\nTarget met: every SQLite ratio >= 0.90.'
+    : `\nTarget missed (< 0.90): ${misses.length} rows.`,
+);
+process.exitCode = misses.length === 0 ? 0 : 1;
