@@ -71,6 +71,7 @@ const HOSTILE = [
   'K-7Q2MX-9HD4T',
   '../../etc/passwd',
   '%00',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal log4shell probe, not a template.
   '${jndi:ldap://x}',
   '{{7*7}}',
   'NaN',
