@@ -121,6 +121,16 @@ async function benchEngine(engine: string, baseline: () => Promise<number>): Pro
           roles: ['subscriber'],
           createdAt: new Date(),
         });
+        // Two-factor on (a confirmed email factor): codes are generated only for accounts with MFA.
+        const factorId = d.random.uuid();
+        await opened.store.createFactor({
+          id: factorId,
+          userId,
+          kind: 'email',
+          secretCiphertext: null,
+          createdAt: new Date(),
+        });
+        await opened.store.confirmFactor(userId, factorId, new Date());
         const set = await generateRecoveryCodes(d, { userId, context: {} });
         if (!set.ok) throw new Error(set.error);
         valid.push({ userId, code: set.value.codes[size - 1] as string });

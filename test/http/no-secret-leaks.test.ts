@@ -1,13 +1,11 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { sql } from 'kysely';
 import { afterEach, describe, expect, test } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { createApiKey } from '../../src/service/admin/api-keys.js';
 import { testEngines } from '../helpers/engines.js';
 import { authenticatorCode, configureRecoveryCodes } from '../helpers/mfa.js';
 import { createTestEnvironment, type TestEnvironment } from '../helpers/service-deps.js';
+import { storedText } from '../helpers/stored-text.js';
 
 /** Every spelling under which a secret could have been written down. */
 function spellings(secret: string): string[] {
@@ -23,28 +21,6 @@ function spellings(secret: string): string[] {
 describe.each(testEngines())('no issued secret in the database, logs or audit export on %s', (engine) => {
   let env: TestEnvironment;
   afterEach(async () => env?.close());
-
-  async function databaseText(): Promise<string> {
-    if (env.engine === 'sqlite') {
-      const dir = dirname(env.location);
-      return readdirSync(dir)
-        .map((name) => readFileSync(join(dir, name)).toString('latin1'))
-        .join('\n');
-    }
-    const tables = await sql<{ table_name: string }>`
-      select table_name from information_schema.tables where table_schema = ${env.location}`.execute(
-      env.opened.db,
-    );
-    const dumps = await Promise.all(
-      tables.rows.map(async ({ table_name }) => {
-        const rows = await sql<{
-          row: unknown;
-        }>`select row_to_json(t) as row from ${sql.table(table_name)} t`.execute(env.opened.db);
-        return JSON.stringify(rows.rows);
-      }),
-    );
-    return dumps.join('\n');
-  }
 
   test('a full run of sign-ups, enrolments, sign-ins and code uses leaves no secret behind', async () => {
     env = await createTestEnvironment(engine);
@@ -127,7 +103,7 @@ describe.each(testEngines())('no issued secret in the database, logs or audit ex
     expect(jsonl.split('\n').length).toBeGreaterThan(20);
     const logText = logs.join('');
     expect(logText.length).toBeGreaterThan(1000);
-    const database = await databaseText();
+    const database = await storedText(env);
 
     const found = (text: string, list: string[]) =>
       list.flatMap(spellings).filter((spelling) => text.includes(spelling));

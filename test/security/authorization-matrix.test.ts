@@ -1,9 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildApp } from '../../src/app.js';
-import { configureRecoveryCodes } from '../helpers/mfa.js';
-import { createTestEnvironment, type TestEnvironment } from '../helpers/service-deps.js';
+import { describe, expect, test } from 'vitest';
 import { MATRIX } from './authorization-table.js';
 import {
   bodyFor,
@@ -14,6 +10,7 @@ import {
   csrfFor,
   fillBody,
   PRINCIPALS,
+  useAppWithRoutes,
   type World,
 } from './authorization-world.js';
 
@@ -24,20 +21,8 @@ import {
  * for them. Web forms carry a valid CSRF token of the caller's own session (CSRF is tested on its own).
  */
 describe('authorization matrix: every route x every principal', () => {
-  let env: TestEnvironment;
-  let app: FastifyInstance;
-  const routes: { method: string; url: string }[] = [];
-
-  beforeAll(async () => {
-    env = await createTestEnvironment('sqlite');
-    await configureRecoveryCodes(env);
-    app = await buildApp({ deps: env.deps, onRoute: (route) => routes.push(route) });
-    await app.ready();
-  });
-  afterAll(async () => {
-    await app.close();
-    await env.close();
-  });
+  const setup = useAppWithRoutes();
+  const { routes } = setup;
 
   async function call(
     method: string,
@@ -49,11 +34,11 @@ describe('authorization matrix: every route x every principal', () => {
     const url = concreteUrl(template, world);
     const templateBody = bodyFor(method, template);
     const body = templateBody && fillBody(templateBody, world);
-    if (body === undefined) return app.inject({ method: method as 'GET', url, headers });
+    if (body === undefined) return setup.app.inject({ method: method as 'GET', url, headers });
     if (template.startsWith('/api/'))
-      return app.inject({ method: method as 'POST', url, headers, payload: body });
-    const csrf = await csrfFor(app, headers);
-    return app.inject({
+      return setup.app.inject({ method: method as 'POST', url, headers, payload: body });
+    const csrf = await csrfFor(setup.app, headers);
+    return setup.app.inject({
       method: 'POST',
       url,
       headers: {
@@ -69,7 +54,7 @@ describe('authorization matrix: every route x every principal', () => {
     const observed: Record<string, string> = {};
     const serverErrors: string[] = [];
     for (const { method, url } of routes) {
-      let world = await createWorld(env);
+      let world = await createWorld(setup.env);
       const cells: string[] = [];
       for (const principal of PRINCIPALS) {
         const response = await call(method, url, principal, world);
@@ -78,7 +63,7 @@ describe('authorization matrix: every route x every principal', () => {
         const outcome = classify(response);
         cells.push(outcome);
         // An allowed change may have spent the world (signed out, reset, revoked): start the next caller afresh.
-        if (outcome === 'A' && method !== 'GET') world = await createWorld(env);
+        if (outcome === 'A' && method !== 'GET') world = await createWorld(setup.env);
       }
       observed[`${method} ${url}`] = cells.join(' ');
     }

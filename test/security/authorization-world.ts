@@ -1,4 +1,6 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll } from 'vitest';
+import { buildApp } from '../../src/app.js';
 import { apiKeyScopes } from '../../src/core/api-key.js';
 import { errorMessages } from '../../src/core/errors.js';
 import { signUp } from '../../src/service/accounts.js';
@@ -7,7 +9,8 @@ import { enrollTotp } from '../../src/service/enroll-totp.js';
 import { generateRecoveryCodes } from '../../src/service/generate-recovery-codes.js';
 import { startSession } from '../../src/service/sessions.js';
 import { SESSION_COOKIE } from '../../src/web/web-context.js';
-import type { TestEnvironment } from '../helpers/service-deps.js';
+import { configureRecoveryCodes } from '../helpers/mfa.js';
+import { createTestEnvironment, type TestEnvironment } from '../helpers/service-deps.js';
 import { alertText } from '../helpers/web-client.js';
 import { TEST_PASSWORD } from '../helpers/web-flows.js';
 
@@ -185,4 +188,39 @@ export function fillBody(body: Record<string, string>, world: World): Record<str
     ':email': world.victim.email,
   };
   return Object.fromEntries(Object.entries(body).map(([name, value]) => [name, values[value] ?? value]));
+}
+
+/**
+ * For a describe block: the whole app on SQLite with recovery codes on, and every route it registered.
+ * The getters read the values set up in beforeAll.
+ */
+export function useAppWithRoutes(): {
+  readonly env: TestEnvironment;
+  readonly app: FastifyInstance;
+  readonly routes: { method: string; url: string }[];
+} {
+  let env: TestEnvironment | undefined;
+  let app: FastifyInstance | undefined;
+  const routes: { method: string; url: string }[] = [];
+  beforeAll(async () => {
+    env = await createTestEnvironment('sqlite');
+    await configureRecoveryCodes(env);
+    app = await buildApp({ deps: env.deps, onRoute: (route) => routes.push(route) });
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app?.close();
+    await env?.close();
+  });
+  return {
+    get env() {
+      if (!env) throw new Error('beforeAll did not run');
+      return env;
+    },
+    get app() {
+      if (!app) throw new Error('beforeAll did not run');
+      return app;
+    },
+    routes,
+  };
 }

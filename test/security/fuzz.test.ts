@@ -1,10 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import fc from 'fast-check';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildApp } from '../../src/app.js';
-import { configureRecoveryCodes } from '../helpers/mfa.js';
-import { createTestEnvironment, type TestEnvironment } from '../helpers/service-deps.js';
+import type { LightMyRequestResponse } from 'fastify';
+import { describe, expect, test } from 'vitest';
 import { stateSnapshot } from '../helpers/state-snapshot.js';
 import {
   concreteUrl,
@@ -12,6 +9,7 @@ import {
   credentials,
   csrfFor,
   type Principal,
+  useAppWithRoutes,
   type World,
 } from './authorization-world.js';
 
@@ -144,20 +142,8 @@ const attack: fc.Arbitrary<Attack> = fc.oneof(
 );
 
 describe('fuzzing every route and form (issue 6.4)', () => {
-  let env: TestEnvironment;
-  let app: FastifyInstance;
-  const routes: { method: string; url: string }[] = [];
-
-  beforeAll(async () => {
-    env = await createTestEnvironment('sqlite');
-    await configureRecoveryCodes(env);
-    app = await buildApp({ deps: env.deps, onRoute: (route) => routes.push(route) });
-    await app.ready();
-  });
-  afterAll(async () => {
-    await app.close();
-    await env.close();
-  });
+  const setup = useAppWithRoutes();
+  const { routes } = setup;
 
   /** The caller that gets furthest into each route, so the input reaches its validation and use case. */
   function callerFor(url: string): Principal {
@@ -176,20 +162,21 @@ describe('fuzzing every route and form (issue 6.4)', () => {
         ? concreteUrl(template.replace(param, encodeURIComponent(chosen.value)), world)
         : `${url}?${new URLSearchParams({ q: chosen.value, format: chosen.value, token: chosen.value })}`;
     }
-    if (method === 'GET' || method === 'DELETE') return app.inject({ method: method as 'GET', url, headers });
+    if (method === 'GET' || method === 'DELETE')
+      return setup.app.inject({ method: method as 'GET', url, headers });
     const web = !template.startsWith('/api/');
-    const csrf = web ? await csrfFor(app, headers) : undefined;
+    const csrf = web ? await csrfFor(setup.app, headers) : undefined;
     const cookie = [headers.cookie, csrf?.cookie].filter(Boolean).join('; ');
     const base = { method: method as 'POST', url, headers: { ...headers, cookie } };
     switch (chosen.kind) {
       case 'json':
-        return app.inject({
+        return setup.app.inject({
           ...base,
           payload: JSON.stringify(web ? { ...Object(chosen.body), _csrf: csrf?.token } : chosen.body),
           headers: { ...base.headers, 'content-type': 'application/json' },
         });
       case 'raw':
-        return app.inject({
+        return setup.app.inject({
           ...base,
           payload: chosen.body,
           headers: { ...base.headers, 'content-type': chosen.contentType },
@@ -201,7 +188,7 @@ describe('fuzzing every route and form (issue 6.4)', () => {
           ...fields,
           ...(csrf ? [['_csrf', csrf.token] as [string, string]] : []),
         ]);
-        return app.inject({
+        return setup.app.inject({
           ...base,
           payload: form.toString(),
           headers: { ...base.headers, 'content-type': 'application/x-www-form-urlencoded' },
@@ -232,10 +219,10 @@ describe('fuzzing every route and form (issue 6.4)', () => {
     const statuses: Record<number, number> = {};
     for (const { method, url: template } of routes) {
       if (template.startsWith('/docs') || template.startsWith('/assets')) continue;
-      const world = await createWorld(env);
+      const world = await createWorld(setup.env);
       await fc.assert(
         fc.asyncProperty(attack, async (chosen) => {
-          const before = method === 'GET' ? '' : await stateSnapshot(env);
+          const before = method === 'GET' ? '' : await stateSnapshot(setup.env);
           const response = await send(method, template, world, chosen);
           requests++;
           if (process.env.FUZZ_STATS)
@@ -244,7 +231,7 @@ describe('fuzzing every route and form (issue 6.4)', () => {
           if (problem)
             problems.push(`${method} ${template} ${JSON.stringify(chosen).slice(0, 120)}: ${problem}`);
           if (method !== 'GET' && response.statusCode >= 400 && response.statusCode !== 429) {
-            const after = await stateSnapshot(env);
+            const after = await stateSnapshot(setup.env);
             if (after !== before)
               problems.push(`${method} ${template} changed state on ${response.statusCode}`);
           }
@@ -256,11 +243,11 @@ describe('fuzzing every route and form (issue 6.4)', () => {
     expect(requests).toBeGreaterThan(70 * RUNS);
     expect(problems.slice(0, 20)).toEqual([]);
     // Still up and answering after all of it.
-    expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+    expect((await setup.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
   }, 180_000);
 
   test('on every route that takes a body: over the limit -> 413, deeply nested or broken JSON -> 400, over a real socket', async () => {
-    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    const address = await setup.app.listen({ port: 0, host: '127.0.0.1' });
     const problems: string[] = [];
     const bodies: [string, string, number][] = [
       ['application/json', JSON.stringify({ code: 'x'.repeat(70 * 1024) }), 413],
@@ -268,12 +255,12 @@ describe('fuzzing every route and form (issue 6.4)', () => {
       ['application/json', '{"code": "K-7Q2MX', 400],
       ['application/json', '{"code":"\u0000"}\u0000', 400],
     ];
-    let world = await createWorld(env);
+    let world = await createWorld(setup.env);
     for (const { method, url: template } of routes) {
       if (method === 'GET' || method === 'DELETE') continue;
       for (const [contentType, body, expected] of bodies) {
         const headers = credentials(callerFor(template), world);
-        const before = await stateSnapshot(env);
+        const before = await stateSnapshot(setup.env);
         const response = await fetch(`${address}${concreteUrl(template, world)}`, {
           method,
           headers: { ...headers, 'content-type': contentType },
@@ -290,13 +277,13 @@ describe('fuzzing every route and form (issue 6.4)', () => {
             `${method} ${template} ${body.slice(0, 20)}: ${response.status} ${text.slice(0, 120)}`,
           );
         // A body-less route (sign-out, generate) acted and may have spent the session: start afresh.
-        if (ignored) world = await createWorld(env);
+        if (ignored) world = await createWorld(setup.env);
         if (ignored) continue;
         if (template.startsWith('/api/') && !/"error":\{"code":"[a-z_]+","message":"[^"]+"/.test(text))
           problems.push(`${method} ${template}: no error shape`);
         if (response.status === 413 && !text.includes('too large'))
           problems.push(`${template}: 413 unexplained`);
-        if ((await stateSnapshot(env)) !== before) problems.push(`${method} ${template} changed state`);
+        if ((await stateSnapshot(setup.env)) !== before) problems.push(`${method} ${template} changed state`);
       }
     }
     expect(problems).toEqual([]);

@@ -1,12 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { generateRecoveryCodes } from '../../src/service/generate-recovery-codes.js';
 import { verifyRecoveryCode } from '../../src/service/verify-recovery-code.js';
 import { testEngines } from '../helpers/engines.js';
 import { configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
 import { createTestEnvironment, createTestUser, type TestEnvironment } from '../helpers/service-deps.js';
+import { storedText } from '../helpers/stored-text.js';
 
 /** Every spelling under which a code could have been written down. */
 function spellings(code: string): string[] {
@@ -26,30 +24,6 @@ describe.each(testEngines())('no plaintext secret at rest on %s', (engine) => {
   });
   afterEach(async () => env.close());
 
-  async function storedText(): Promise<string> {
-    if (env.engine === 'sqlite') {
-      const dir = dirname(env.location);
-      // The main file and the write-ahead log: everything SQLite has written.
-      return readdirSync(dir)
-        .map((name) => readFileSync(join(dir, name)).toString('latin1'))
-        .join('\n');
-    }
-    const tables = await sql<{ table_name: string }>`
-      select table_name from information_schema.tables where table_schema = ${env.location}`.execute(
-      env.opened.db,
-    );
-    const dumps = await Promise.all(
-      tables.rows.map(async ({ table_name }) => {
-        const rows = await sql<{
-          row: unknown;
-        }>`select row_to_json(t) as row from ${sql.table(table_name)} t`.execute(env.opened.db);
-        return JSON.stringify(rows.rows);
-      }),
-    );
-    expect(tables.rows.length).toBeGreaterThan(5);
-    return dumps.join('\n');
-  }
-
   test('the database holds no recovery code and no TOTP seed', async () => {
     const secrets: string[] = [];
     for (let i = 0; i < 3; i++) {
@@ -61,7 +35,7 @@ describe.each(testEngines())('no plaintext secret at rest on %s', (engine) => {
       secrets.push(...regenerated.value.codes);
       await verifyRecoveryCode(env.deps, { userId: user.id, code: regenerated.value.codes[0]!, context: {} });
     }
-    const text = await storedText();
+    const text = await storedText(env);
     expect(text.length).toBeGreaterThan(1000);
     const found = secrets
       .flatMap((secret) => spellings(secret))
