@@ -1,4 +1,5 @@
 import { sealedKeyId } from '../../core/secret-box.js';
+import type { SealedSecretRecord } from '../../store/store.js';
 import { auditEvent } from '../audit.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
 import { resealFactorSecret, sealingKeyRing } from '../totp-factor-secret.js';
@@ -16,19 +17,25 @@ export interface ResealReport {
 
 const PAGE = 500;
 
-/** How many sealed seeds each key id seals: an operator removes an old key only when its count is zero. */
-export async function countSealedSecretsByKey(deps: ServiceDeps): Promise<Record<string, number>> {
-  const byKey: Record<string, number> = {};
+/** Every sealed seed, page by page in factor-id order, so neither caller holds them all at once. */
+async function* sealedSecrets(deps: ServiceDeps): AsyncGenerator<SealedSecretRecord> {
   let after: string | null = null;
   for (;;) {
     const page = await deps.store.listSealedSecrets(after, PAGE);
-    for (const row of page) {
-      const id = sealedKeyId(row.secretCiphertext) ?? 'unknown';
-      byKey[id] = (byKey[id] ?? 0) + 1;
-    }
-    if (page.length < PAGE) return byKey;
+    yield* page;
+    if (page.length < PAGE) return;
     after = page[page.length - 1]?.factorId ?? null;
   }
+}
+
+/** How many sealed seeds each key id seals: an operator removes an old key only when its count is zero. */
+export async function countSealedSecretsByKey(deps: ServiceDeps): Promise<Record<string, number>> {
+  const byKey: Record<string, number> = {};
+  for await (const row of sealedSecrets(deps)) {
+    const id = sealedKeyId(row.secretCiphertext) ?? 'unknown';
+    byKey[id] = (byKey[id] ?? 0) + 1;
+  }
+  return byKey;
 }
 
 /**
@@ -43,18 +50,12 @@ export async function resealTotpSecrets(
   const ring = sealingKeyRing(deps);
   let resealed = 0;
   let unreadable = 0;
-  let after: string | null = null;
-  for (;;) {
-    const page = await deps.store.listSealedSecrets(after, PAGE);
-    for (const row of page) {
-      if (sealedKeyId(row.secretCiphertext) === ring.current.id) continue;
-      const next = resealFactorSecret(deps, ring, row);
-      if (next === undefined) unreadable++;
-      else if ((await deps.store.replaceSealedSecret(row.factorId, row.secretCiphertext, next)).replaced)
-        resealed++;
-    }
-    if (page.length < PAGE) break;
-    after = page[page.length - 1]?.factorId ?? null;
+  for await (const row of sealedSecrets(deps)) {
+    if (sealedKeyId(row.secretCiphertext) === ring.current.id) continue;
+    const next = resealFactorSecret(deps, ring, row);
+    if (next === undefined) unreadable++;
+    else if ((await deps.store.replaceSealedSecret(row.factorId, row.secretCiphertext, next)).replaced)
+      resealed++;
   }
   const byKey = await countSealedSecretsByKey(deps);
   await deps.store.appendAuditEvent(

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import {
   type AttemptKind,
   type ChargeVerdict,
@@ -112,6 +112,12 @@ export async function createActionToken(ctx: StoreContext, token: NewActionToken
     .execute();
 }
 
+/** A token is live for one purpose while it is unused and unexpired: the one rule every lookup below shares. */
+function liveActionToken(purpose: string, at: Date) {
+  return (eb: ExpressionBuilder<Database, 'action_tokens'>) =>
+    eb.and([eb('purpose', '=', purpose), eb('used_at', 'is', null), eb('expires_at', '>', at.getTime())]);
+}
+
 export async function consumeActionToken(
   ctx: StoreContext,
   idHash: string,
@@ -123,9 +129,7 @@ export async function consumeActionToken(
       .updateTable('action_tokens')
       .set({ used_at: at.getTime() })
       .where('id_hash', '=', idHash)
-      .where('purpose', '=', purpose)
-      .where('used_at', 'is', null)
-      .where('expires_at', '>', at.getTime())
+      .where(liveActionToken(purpose, at))
       .executeTakeFirst();
     if (!changedExactlyOne(spent)) return undefined;
     const row = await db
@@ -147,9 +151,7 @@ export async function hasLiveActionToken(
     .selectFrom('action_tokens')
     .select('id_hash')
     .where('user_id', '=', userId)
-    .where('purpose', '=', purpose)
-    .where('used_at', 'is', null)
-    .where('expires_at', '>', at.getTime())
+    .where(liveActionToken(purpose, at))
     .executeTakeFirst();
   return row !== undefined;
 }
@@ -164,9 +166,7 @@ export async function findActionToken(
     .selectFrom('action_tokens')
     .select('user_id')
     .where('id_hash', '=', idHash)
-    .where('purpose', '=', purpose)
-    .where('used_at', 'is', null)
-    .where('expires_at', '>', at.getTime())
+    .where(liveActionToken(purpose, at))
     .executeTakeFirst();
   return row && { userId: row.user_id };
 }
