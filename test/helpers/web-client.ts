@@ -2,6 +2,11 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { createTestEnvironment, type Engine, type TestEnvironment } from './service-deps.js';
 
+/** The CSRF token of the first form on a page, if it has one. */
+export function csrfTokenOn(page: string): string | undefined {
+  return page.match(/name="_csrf" value="([^"]+)"/)?.[1];
+}
+
 /**
  * A browser-like client over Fastify's inject: it keeps cookies, reads the CSRF token from the last page,
  * and posts urlencoded forms. For HTTP-level tests of every error path; flows run in Chromium elsewhere.
@@ -33,9 +38,9 @@ export class FormClient {
 
   /** The CSRF token of the first form on the last page. */
   csrf(): string {
-    const match = this.lastPage.match(/name="_csrf" value="([^"]+)"/);
-    if (!match?.[1]) throw new Error('no CSRF token on the last page');
-    return match[1];
+    const token = csrfTokenOn(this.lastPage);
+    if (!token) throw new Error('no CSRF token on the last page');
+    return token;
   }
 
   /** Posts a form with the CSRF token of the last page (unless `_csrf` is given, even as ''). */

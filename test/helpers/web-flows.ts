@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { authenticatorCode } from './mfa.js';
 import type { TestEnvironment } from './service-deps.js';
-import type { FormClient } from './web-client.js';
+import type { FormClient, WebTestApp } from './web-client.js';
 
 export const TEST_PASSWORD = 'plum-harbor-quietly-77';
 
@@ -37,4 +37,17 @@ export function codesOnPage(body: string): string[] {
 export async function passwordStep(client: FormClient, email: string, password = TEST_PASSWORD) {
   await client.get('/sign-in');
   return client.post('/sign-in', { email, password });
+}
+
+/** A user with an authenticator app and codes, signed out, and a fresh client at the second sign-in step. */
+export async function userAtSecondStep(web: WebTestApp, email: string) {
+  const setup = web.client();
+  await signUpThroughPages(setup, email);
+  const { secret, codes } = await enableTotpThroughPages(setup, web.env);
+  const client = web.client();
+  const response = await passwordStep(client, email);
+  expect(response.headers.location).toBe('/sign-in/two-factor');
+  const page = await client.follow(response);
+  expect(page.body).toContain('Use a recovery code');
+  return { client, secret, codes, email };
 }

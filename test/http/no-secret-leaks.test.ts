@@ -34,19 +34,21 @@ describe.each(testEngines())('no issued secret in the database, logs or audit ex
     if (!key.ok) throw new Error(key.error);
     secrets.push(key.value.key);
     const asBackend = { authorization: `Bearer ${key.value.key}` };
-    const call = async (method: 'GET' | 'POST', url: string, payload?: object, headers = asBackend) => {
-      const response = await app.inject({ method, url: `/api/v1${url}`, payload, headers });
-      return response;
-    };
+    const call = (
+      method: 'GET' | 'POST',
+      url: string,
+      payload?: object,
+      headers: Record<string, string> = asBackend,
+    ) => app.inject({ method, url: `/api/v1${url}`, payload, headers });
 
     for (let i = 0; i < 3; i++) {
       const email = `leak-${i}@example.test`;
       const password = `Leak-check password ${i} ${Math.random()}`;
       secrets.push(password);
-      const signUp = await call('POST', '/auth/sign-up', { email, password }, {} as never);
+      const signUp = await call('POST', '/auth/sign-up', { email, password }, {});
       expect(signUp.statusCode).toBe(201);
       const userId = signUp.json().userId as string;
-      const signIn = await call('POST', '/auth/sign-in', { email, password }, {} as never);
+      const signIn = await call('POST', '/auth/sign-in', { email, password }, {});
       const session = signIn.json().token as string;
       secrets.push(session);
       const asUser = { authorization: `Bearer ${session}` };

@@ -11,7 +11,7 @@ import { startSession } from '../../src/service/sessions.js';
 import { SESSION_COOKIE } from '../../src/web/web-context.js';
 import { configureRecoveryCodes } from '../helpers/mfa.js';
 import { createTestEnvironment, type TestEnvironment } from '../helpers/service-deps.js';
-import { alertText } from '../helpers/web-client.js';
+import { alertText, csrfTokenOn } from '../helpers/web-client.js';
 import { TEST_PASSWORD } from '../helpers/web-flows.js';
 
 /** Who calls: the columns of the authorization matrix, in this order. */
@@ -153,7 +153,7 @@ export async function csrfFor(
 ): Promise<{ token: string; cookie: string }> {
   for (const page of ['/settings/two-factor', '/sign-in/two-factor', '/sign-in']) {
     const response = await app.inject({ method: 'GET', url: page, headers });
-    const token = response.body.match(/name="_csrf" value="([^"]+)"/)?.[1];
+    const token = csrfTokenOn(response.body);
     const cookie = response.cookies.find((c) => c.name.includes('csrf'));
     if (token && cookie) return { token, cookie: `${cookie.name}=${cookie.value}` };
   }

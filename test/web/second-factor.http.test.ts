@@ -1,8 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { errorMessages } from '../../src/core/errors.js';
 import { authenticatorCode, configureRecoveryCodes } from '../helpers/mfa.js';
-import { alertText, createWebTestApp, type FormClient, type WebTestApp } from '../helpers/web-client.js';
-import { enableTotpThroughPages, passwordStep, signUpThroughPages } from '../helpers/web-flows.js';
+import { alertText, createWebTestApp, type WebTestApp } from '../helpers/web-client.js';
+import {
+  enableTotpThroughPages,
+  passwordStep,
+  signUpThroughPages,
+  userAtSecondStep,
+} from '../helpers/web-flows.js';
 
 describe('the second sign-in step over HTTP', () => {
   let web: WebTestApp;
@@ -13,24 +18,9 @@ describe('the second sign-in step over HTTP', () => {
   afterAll(async () => web?.close());
 
   let counter = 0;
-  /** A user with an authenticator app and codes, signed out, and a fresh client at the second step. */
-  async function atSecondStep(): Promise<{
-    client: FormClient;
-    secret: string;
-    codes: string[];
-    email: string;
-  }> {
+  async function atSecondStep() {
     counter += 1;
-    const email = `second-${counter}@example.test`;
-    const setup = web.client();
-    await signUpThroughPages(setup, email);
-    const { secret, codes } = await enableTotpThroughPages(setup, web.env);
-    const client = web.client();
-    const response = await passwordStep(client, email);
-    expect(response.headers.location).toBe('/sign-in/two-factor');
-    const page = await client.follow(response);
-    expect(page.body).toContain('Use a recovery code');
-    return { client, secret, codes, email };
+    return userAtSecondStep(web, `second-${counter}@example.test`);
   }
 
   test('the password step alone gives no access to settings', async () => {

@@ -1,13 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { errorMessages } from '../../src/core/errors.js';
 import { authenticatorCode, configureRecoveryCodes } from '../helpers/mfa.js';
-import { alertText, createWebTestApp, type FormClient, type WebTestApp } from '../helpers/web-client.js';
-import {
-  enableTotpThroughPages,
-  passwordStep,
-  signUpThroughPages,
-  TEST_PASSWORD,
-} from '../helpers/web-flows.js';
+import { alertText, createWebTestApp, type WebTestApp } from '../helpers/web-client.js';
+import { passwordStep, TEST_PASSWORD, userAtSecondStep } from '../helpers/web-flows.js';
 
 const TWO_HOURS = 2 * 3600_000;
 
@@ -20,21 +15,9 @@ describe('throttling over HTTP: 429 with Retry-After, 423 when locked, the unloc
   afterAll(async () => web?.close());
 
   let counter = 0;
-  async function atSecondStep(): Promise<{
-    client: FormClient;
-    secret: string;
-    codes: string[];
-    email: string;
-  }> {
+  async function atSecondStep() {
     counter += 1;
-    const email = `throttled-${counter}@example.test`;
-    const setup = web.client();
-    await signUpThroughPages(setup, email);
-    const { secret, codes } = await enableTotpThroughPages(setup, web.env);
-    const client = web.client();
-    await passwordStep(client, email);
-    await client.get('/sign-in/two-factor');
-    return { client, secret, codes, email };
+    return userAtSecondStep(web, `throttled-${counter}@example.test`);
   }
 
   test('req 8: the 6th wrong code gets 429 with Retry-After, and the right code is refused too', async () => {
