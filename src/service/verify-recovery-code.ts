@@ -8,7 +8,7 @@ import type { RequestContext, ServiceDeps } from './deps.js';
 import { notifyRecoveryCodeUsed } from './notifications.js';
 import { type IssuedRecoveryCodeSet, prepareRecoveryCodeSet } from './prepare-recovery-code-set.js';
 import { loadRecoveryCodeSettings } from './settings.js';
-import { throttled } from './throttle.js';
+import { type Settlement, throttled } from './throttle.js';
 import { accountThrottleKey, type Throttled } from './throttle-counters.js';
 
 /** What the edge shows after a recovery code signed the user in, per the operator's policy. */
@@ -38,12 +38,13 @@ export async function verifyRecoveryCode(
 ): Promise<Result<RecoveryOutcome, RecoveryCodeFailure> | Throttled> {
   const { userId, context } = input;
   const subject = { accountKey: accountThrottleKey(userId), userId, kind: 'second_factor', context } as const;
-  return throttled(deps, subject, () => evaluateRecoveryCode(deps, input));
+  return throttled(deps, subject, (settlement) => evaluateRecoveryCode(deps, input, settlement));
 }
 
 async function evaluateRecoveryCode(
   deps: ServiceDeps,
   input: { userId: string; code: string; context: RequestContext },
+  settlement: Settlement,
 ): Promise<Result<RecoveryOutcome, RecoveryCodeFailure>> {
   const { store, clock } = deps;
   const settings = await loadRecoveryCodeSettings(store);
@@ -77,6 +78,7 @@ async function evaluateRecoveryCode(
     const now = clock.now();
     const { consumed } = await tx.consumeRecoveryCode(record.setId, record.slot, now);
     if (!consumed) return undefined;
+    await settlement.within(tx, 'reset');
     return applyPolicy(tx, settings, { ...input, now, setId: record.setId, slot: record.slot, replacement });
   });
   if (!outcome) return refuse('code_already_used');

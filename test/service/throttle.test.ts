@@ -133,6 +133,27 @@ describe.each(testEngines())('throttling failed attempts on %s (NIST SP 800-63B 
     expect((await env.deps.store.findAttempts(`account:${userId}`))?.failures).toBe(0);
   });
 
+  test('req 50: a recovery code that signs in starts the count over, settled in the transaction that consumes it', async () => {
+    const { userId, codes } = await victim();
+    const context = { ip: '198.51.100.3' };
+    for (let i = 0; i < freeFailures - 1; i += 1)
+      await verifyRecoveryCode(env.deps, { userId, code: WRONG_CODE, context });
+    const address = await env.deps.store.findAttempts('address:198.51.100.3');
+    expect(address?.failures).toBe(freeFailures - 1);
+    expect(await verifyRecoveryCode(env.deps, { userId, code: codes[0] as string, context })).toMatchObject({
+      ok: true,
+    });
+    expect((await env.deps.store.findAttempts(`account:${userId}`))?.failures).toBe(0);
+    // The address gets back the charge of the attempt that succeeded, and keeps its earlier failures.
+    expect((await env.deps.store.findAttempts('address:198.51.100.3'))?.failures).toBe(freeFailures - 1);
+    // A second use of the same code fails and is charged like any failure.
+    expect(await verifyRecoveryCode(env.deps, { userId, code: codes[0] as string, context })).toMatchObject({
+      ok: false,
+      error: 'code_already_used',
+    });
+    expect((await env.deps.store.findAttempts(`account:${userId}`))?.failures).toBe(1);
+  });
+
   test('req 48 and 49: at 20 consecutive failures second factors lock; right TOTP, email and recovery codes are refused and nothing is consumed', async () => {
     const { userId, email, secret, codes } = await victim();
     for (let i = 0; i < (lockAfter ?? 0); i += 1) {

@@ -8,6 +8,7 @@ import type { Engine } from '../kysely/engine.js';
 import { createKyselyStore } from '../kysely/kysely-store.js';
 import { migrateToLatest } from '../migrations/index.js';
 import type { OpenedStore } from '../open-store.js';
+import { withStatementCache } from './statement-cache.js';
 
 /** How long a writer waits for another connection's (or process's) write lock before failing. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -75,7 +76,7 @@ export async function openSqliteStore(path: string): Promise<OpenedStore> {
     database.close();
     throw error;
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   try {
     // Inside our own BEGIN IMMEDIATE (Kysely's SQLite migration lock is a no-op that assumes one
     // process), so several processes opening a fresh file at once migrate it exactly once.
