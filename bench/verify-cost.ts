@@ -15,61 +15,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { loadCommonPasswords } from '../src/config/common-passwords.js';
-import { MINIMUM_TEST_PASSWORD_PARAMS } from '../src/core/password.js';
 import { systemRandom } from '../src/core/random.js';
 import {
   argon2idKdf,
   MINIMUM_TEST_ARGON2ID_PARAMS,
   OWASP_ARGON2ID_PARAMS,
 } from '../src/core/recovery-code-digest.js';
-import { deriveServerKeys } from '../src/core/server-keys.js';
-import { DEFAULT_TOTP_SETTINGS } from '../src/core/totp.js';
-import type { ServiceDeps } from '../src/service/deps.js';
-import { systemClock } from '../src/service/deps.js';
-import { generateRecoveryCodes } from '../src/service/generate-recovery-codes.js';
 import { updateRecoveryCodeSettings } from '../src/service/settings.js';
 import { verifyRecoveryCode } from '../src/service/verify-recovery-code.js';
 import { type OpenedStore, openStore } from '../src/store/open-store.js';
+import { benchDeps, userWithCodes } from './support/bench-deps.js';
 
 const QUICK = process.env.BENCH_QUICK === '1' || process.argv.includes('--quick');
 const ENGINES = (process.env.BENCH_ENGINES ?? 'sqlite,postgres').split(',');
 const PG_URL = process.env.SPAREKEY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/sparekey_test';
 const SET_SIZES = [1, 10, 50];
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 1);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 12 : 40));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 8 : 40));
 const params = process.env.BENCH_KDF === 'minimum' ? MINIMUM_TEST_ARGON2ID_PARAMS : OWASP_ARGON2ID_PARAMS;
-// Benchmarks measure the cost per attempt, not the throttle: no failure limit engages here.
-const NEVER = {
-  freeFailures: Number.MAX_SAFE_INTEGER,
-  baseDelayMs: 0,
-  maxDelayMs: 0,
-  lockAfter: null,
-  forgetAfterMs: null,
-};
-const UNTHROTTLED = { account: NEVER, address: NEVER, emailSend: NEVER, emailSendAddress: NEVER };
-
-function deps(store: OpenedStore['store']): ServiceDeps {
-  return {
-    store,
-    clock: systemClock,
-    random: systemRandom,
-    kdf: argon2idKdf,
-    keys: deriveServerKeys(new Uint8Array(32).fill(9)),
-    mailer: { send: async () => {} },
-    options: {
-      kdfParams: params,
-      issuer: 'bench',
-      totp: DEFAULT_TOTP_SETTINGS,
-      emailOtp: { enabled: false, ttlMs: 600_000, digits: 6, maxAttempts: 5 },
-      password: { params: MINIMUM_TEST_PASSWORD_PARAMS, commonPasswords: loadCommonPasswords() },
-      notifications: false,
-      timeZone: 'UTC',
-      throttle: UNTHROTTLED,
-    },
-  };
-}
-
 async function openEngine(engine: string): Promise<{ opened: OpenedStore; cleanup: () => Promise<void> }> {
   if (engine === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'sparekey-bench-'));
@@ -127,7 +90,7 @@ async function benchEngine(engine: string): Promise<Row[]> {
   const { opened, cleanup } = await openEngine(engine);
   const rows: Row[] = [];
   try {
-    const d = deps(opened.store);
+    const d = benchDeps(opened.store, params);
     for (const size of SET_SIZES) {
       const update = await updateRecoveryCodeSettings(
         d,
@@ -138,27 +101,8 @@ async function benchEngine(engine: string): Promise<Row[]> {
       // One user per valid attempt (a code is used once); a set of `size` codes each.
       const valid: { userId: string; code: string }[] = [];
       for (let i = 0; i <= ROUNDS; i++) {
-        const userId = d.random.uuid();
-        await opened.store.createUser({
-          id: userId,
-          email: `${engine}-${size}-${i}@bench.test`,
-          passwordHash: null,
-          roles: ['subscriber'],
-          createdAt: new Date(),
-        });
-        // Two-factor on (a confirmed email factor): codes are generated only for accounts with MFA.
-        const factorId = d.random.uuid();
-        await opened.store.createFactor({
-          id: factorId,
-          userId,
-          kind: 'email',
-          secretCiphertext: null,
-          createdAt: new Date(),
-        });
-        await opened.store.confirmFactor(userId, factorId, new Date());
-        const set = await generateRecoveryCodes(d, { userId, context: {} });
-        if (!set.ok) throw new Error(set.error);
-        valid.push({ userId, code: set.value.codes[size - 1] as string });
+        const { userId, codes } = await userWithCodes(d, `${engine}-${size}-${i}@bench.test`);
+        valid.push({ userId, code: codes[size - 1] as string });
       }
       const perSecond = await interleaved(ROUNDS, CONCURRENCY, {
         kdf: bareKdf(),

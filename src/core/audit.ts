@@ -39,6 +39,10 @@ export const auditActions = [
   'mfa_unlocked',
   'mfa_unlock_link_sent',
   'sealing_key_rotated',
+  'password_reset_requested',
+  'password_reset',
+  'device_remembered',
+  'devices_forgotten',
 ] as const;
 
 export type AuditAction = (typeof auditActions)[number];

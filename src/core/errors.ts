@@ -70,6 +70,10 @@ export const errorMessages = {
   metrics_token_required: 'Send the metrics token: Authorization: Bearer <SPAREKEY_METRICS_TOKEN>.',
   unlock_link_invalid:
     'That unlock link is not valid, has expired or was already used. Sign in again to get a new one.',
+  reset_link_invalid:
+    'That password reset link is not valid, has expired or was already used. Ask for a new one: links work once, for 30 minutes.',
+  second_factor_required:
+    'Your account has two-factor authentication: enter a code from your authenticator app, or one of your recovery codes.',
 } as const;
 
 export type ErrorCode = keyof typeof errorMessages;

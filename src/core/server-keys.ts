@@ -18,6 +18,8 @@ export interface ServerKeys {
   passwordPepper: Uint8Array;
   /** Keys the HMAC that binds CSRF tokens to a session. */
   csrfKey: Uint8Array;
+  /** Keys the HMAC that signs a remembered browser's cookie and binds it to its user. */
+  deviceCookieKey: Uint8Array;
   /** Seals TOTP seeds at rest (STANDARDS req 25). */
   sealingKey: SealingKey;
 }
@@ -34,6 +36,7 @@ const LABELS = {
   emailOtpKey: 'sparekey email-otp key v1',
   passwordPepper: 'sparekey password pepper v1',
   csrfKey: 'sparekey csrf key v1',
+  deviceCookieKey: 'sparekey device cookie key v1',
   sealingKey: 'sparekey totp-seed sealing key v1',
 } as const;
 
@@ -56,6 +59,7 @@ export function deriveServerKeys(serverSecret: Uint8Array): ServerKeys {
     emailOtpKey: derive(serverSecret, LABELS.emailOtpKey),
     passwordPepper: derive(serverSecret, LABELS.passwordPepper),
     csrfKey: derive(serverSecret, LABELS.csrfKey),
+    deviceCookieKey: derive(serverSecret, LABELS.deviceCookieKey),
     // The id lets sealed values name the key that opens them across rotations (core/sealing-key-ring).
     sealingKey: { id: sealingKeyId(sealing), key: sealing },
   };

@@ -61,6 +61,8 @@ const statuses: Record<ErrorCode, number> = {
   // 423 Locked: waiting does not help, an unlock does.
   mfa_locked: 423,
   unlock_link_invalid: 400,
+  reset_link_invalid: 400,
+  second_factor_required: 401,
   metrics_token_required: 401,
 };
 

@@ -8,14 +8,17 @@ export interface MfaOverview {
   factors: { id: string; kind: FactorKind; addedAt: Date; lastUsedAt: Date | null }[];
   mfaEnabled: boolean;
   recoveryCodes: RecoveryCodeStatus;
+  /** The current set's used codes by their place on the printed sheet (1-based), with when: never a code. */
+  recoveryCodeUses: { position: number; usedAt: Date }[];
   emailCodesAvailable: boolean;
 }
 
 /** What Settings → Two-factor authentication shows: confirmed factors and the recovery-code count. */
 export async function getMfaOverview(deps: ServiceDeps, input: { userId: string }): Promise<MfaOverview> {
-  const [factors, recoveryCodes] = await Promise.all([
+  const [factors, recoveryCodes, slots] = await Promise.all([
     deps.store.listFactors(input.userId),
     getRecoveryCodeStatus(deps, input),
+    deps.store.listRecoveryCodeSlots(input.userId),
   ]);
   const confirmed = factors.filter((factor) => factor.confirmedAt !== null);
   return {
@@ -27,6 +30,10 @@ export async function getMfaOverview(deps: ServiceDeps, input: { userId: string 
     })),
     mfaEnabled: confirmed.length > 0,
     recoveryCodes,
+    // The sheet lists codes in slot order, so a slot's rank is its line on the sheet.
+    recoveryCodeUses: slots.flatMap((code, index) =>
+      code.usedAt ? [{ position: index + 1, usedAt: code.usedAt }] : [],
+    ),
     emailCodesAvailable: deps.options.emailOtp.enabled,
   };
 }

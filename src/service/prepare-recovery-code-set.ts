@@ -8,7 +8,20 @@ import type { ServiceDeps } from './deps.js';
 export interface IssuedRecoveryCodeSet {
   setId: string;
   generatedAt: Date;
+  /** In the order of the printed sheet (slot order). */
   codes: string[];
+}
+
+/**
+ * The set's name on the printed sheet and in Settings ("Set 3F9A-21C7"): eight symbols of its id, enough to
+ * tell a user's successive sets apart, so they can see whether a saved sheet is the current one.
+ */
+export function recoveryCodeSetLabel(setId: string): string {
+  const symbols = setId
+    .replace(/[^0-9a-f]/gi, '')
+    .slice(0, 8)
+    .toUpperCase();
+  return `${symbols.slice(0, 4)}-${symbols.slice(4)}`;
 }
 
 /**
@@ -19,7 +32,11 @@ export async function prepareRecoveryCodeSet(
   deps: ServiceDeps,
   settings: RecoveryCodeSettings,
 ): Promise<{ stored: NewRecoveryCodeSet; issued: IssuedRecoveryCodeSet }> {
-  const codes = generateRecoveryCodes(deps.random, { count: settings.codesPerSet, format: settings.format });
+  // In slot order, so "code 3 on your sheet" (what Settings says was used) names the same code everywhere.
+  const codes = generateRecoveryCodes(deps.random, {
+    count: settings.codesPerSet,
+    format: settings.format,
+  }).sort((a, b) => a.slot - b.slot);
   const digests = await hashRecoveryCodes(
     deps.kdf,
     deps.random,

@@ -22,6 +22,8 @@ export interface Store extends AttemptCounters {
   /** Case-insensitive on the email address. */
   findUserByEmail(email: string): Promise<UserRecord | undefined>;
   findUserById(userId: string): Promise<UserRecord | undefined>;
+  /** Replaces the user's password hash; `updated` is false for an unknown user. */
+  setPasswordHash(userId: string, passwordHash: string): Promise<{ updated: boolean }>;
   setUserRoles(userId: string, roles: readonly string[]): Promise<void>;
   countUsers(): Promise<number>;
   /** Every account, by email (keyset: pass the last email as `afterEmail`). */
@@ -76,6 +78,8 @@ export interface Store extends AttemptCounters {
    */
   consumeRecoveryCode(setId: string, slot: number, at: Date): Promise<{ consumed: boolean }>;
   getRecoveryCodeSummary(userId: string): Promise<RecoveryCodeSummary | undefined>;
+  /** Every code of the user's current set as slot and time of use (never a code or digest), in slot order. */
+  listRecoveryCodeSlots(userId: string): Promise<{ slot: number; usedAt: Date | null }[]>;
   /** Deletes the user's set; returns whether there was one. */
   deleteRecoveryCodeSet(userId: string): Promise<{ deleted: boolean }>;
   /** How many sets have each `remaining` value (maintained counters: exact and cheap at any scale). */
@@ -122,7 +126,7 @@ export interface Store extends AttemptCounters {
   revokeApiKey(id: string, at: Date): Promise<{ revoked: boolean }>;
   touchApiKey(id: string, at: Date): Promise<void>;
 
-  // One-time emailed links (unlocking second factors). Only the SHA-256 of the token is stored.
+  // One-time emailed links (unlocking second factors, resetting a password). Only the SHA-256 of the token is stored.
   createActionToken(token: NewActionToken): Promise<void>;
   /**
    * Spends a live token of `purpose` (unused, unexpired at `at`) with one conditional update: of concurrent
@@ -133,6 +137,18 @@ export interface Store extends AttemptCounters {
   hasLiveActionToken(userId: string, purpose: string, at: Date): Promise<boolean>;
   /** The owner of a live token of `purpose`, without spending it (a password is checked first). */
   findActionToken(idHash: string, purpose: string, at: Date): Promise<{ userId: string } | undefined>;
+  /** Spends every live token of the user's for `purpose` (a newer link, or a changed password, kills the old ones). */
+  revokeActionTokens(userId: string, purpose: string, at: Date): Promise<number>;
+
+  // Remembered browsers: only the SHA-256 of each device cookie's token is stored.
+  rememberDevice(device: NewRememberedDevice): Promise<void>;
+  /** The unexpired device whose token hashes to `tokenHash`. */
+  findRememberedDevice(tokenHash: string, at: Date): Promise<RememberedDeviceRecord | undefined>;
+  touchRememberedDevice(id: string, at: Date): Promise<void>;
+  /** The user's unexpired devices, newest first. */
+  listRememberedDevices(userId: string, at: Date): Promise<RememberedDeviceRecord[]>;
+  /** Forgets the user's device `id` (never another user's), or every one of them when `id` is null. */
+  forgetRememberedDevices(userId: string, id: string | null): Promise<number>;
 
   // Audit: an append-only hash chain. Appends are serialized so the chain has one order across processes.
   appendAuditEvent(event: AuditEventInput): Promise<AuditEvent>;
@@ -326,5 +342,25 @@ export interface NewActionToken {
   purpose: string;
   userId: string;
   createdAt: Date;
+  expiresAt: Date;
+}
+
+export interface NewRememberedDevice {
+  id: string;
+  tokenHash: string;
+  userId: string;
+  label: string;
+  ip: string | null;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export interface RememberedDeviceRecord {
+  id: string;
+  userId: string;
+  label: string;
+  ip: string | null;
+  createdAt: Date;
+  lastUsedAt: Date | null;
   expiresAt: Date;
 }

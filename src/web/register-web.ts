@@ -13,6 +13,7 @@ import { resolveSession } from '../service/sessions.js';
 import { loadRecoveryCodeSettings } from '../service/settings.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerAuthRoutes } from './routes/auth-routes.js';
+import { registerPasswordResetRoutes } from './routes/password-reset-routes.js';
 import { registerSecondFactorRoutes } from './routes/second-factor-routes.js';
 import { registerTwoFactorRoutes } from './routes/two-factor-routes.js';
 import { registerUnlockRoutes } from './routes/unlock-routes.js';
@@ -98,6 +99,7 @@ export async function registerWeb(app: FastifyInstance, web: WebOptions): Promis
   registerAuthRoutes(app, web);
   registerSecondFactorRoutes(app, web);
   registerUnlockRoutes(app, web);
+  registerPasswordResetRoutes(app, web);
   registerTwoFactorRoutes(app, web);
   registerAdminRoutes(app, web);
 

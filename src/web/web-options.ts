@@ -24,6 +24,10 @@ export const notices = {
   'audit-purged': 'Old audit events were deleted; the chain was re-anchored.',
   'mfa-required': 'Your role requires two-factor authentication: set it up to continue.',
   unlocked: 'Two-factor sign-in is unlocked. Sign in again with your password and a second factor.',
+  'password-reset':
+    'Your password was changed and every device was signed out. Sign in with the new password.',
+  'password-reset-mfa-off':
+    'Your password was changed and, as this site requires after a recovery code, two-factor authentication was turned off. Sign in and set it up again.',
 } as const;
 
 export function noticeFor(query: unknown): string | undefined {

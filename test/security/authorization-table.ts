@@ -76,6 +76,10 @@ export const MATRIX: Record<string, string> = {
   'POST /sign-in/recovery': 'U A U U U U U U U U',
   'GET /unlock': 'A A A A A A A A A A',
   'POST /unlock': 'A A A A A A A A A A',
+  'GET /forgot-password': 'A A A A A A A A A A',
+  'POST /forgot-password': 'A A A A A A A A A A',
+  'GET /reset-password': 'A A A A A A A A A A',
+  'POST /reset-password': 'A A A A A A A A A A',
   'GET /settings/two-factor': 'U U A A A U U U U U',
   'POST /settings/two-factor/totp/start': 'U U A A A U U U U U',
   // another user's pending factor is not found

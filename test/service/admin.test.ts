@@ -1,5 +1,10 @@
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import {
+  API_KEY_LAST_USED_PRECISION_MS,
+  authenticateApiKey,
+  createApiKey,
+} from '../../src/service/admin/api-keys.js';
 import { exportAuditEvents, purgeAuditLog, verifyAuditChain } from '../../src/service/admin/audit-log.js';
 import { resetUserMfa } from '../../src/service/admin/reset-mfa.js';
 import { addRole, assignRoles, listRoles } from '../../src/service/admin/roles.js';
@@ -153,6 +158,27 @@ describe.each(testEngines())('operator console use cases on %s', (engine) => {
     expect(event).toMatchObject({ userId: user.id, actorId: admin.id, ip: '198.51.100.4' });
     expect(event?.details.reason).toBe('Ticket 4711: lost phone, identity checked by video call');
     expect(env.smtp.messages.at(-1)?.subject).toContain('two-factor authentication was reset');
+  });
+
+  test("API keys: each call is authenticated; 'last used' is written at most once a minute", async () => {
+    const created = await createApiKey(env.deps, {
+      name: 'backend',
+      scopes: ['recovery_codes:read'],
+      context: {},
+    });
+    if (!created.ok) throw new Error(created.error);
+    const lastUsed = async () => (await env.deps.store.findApiKey(created.value.id))?.lastUsedAt?.getTime();
+    const call = () => authenticateApiKey(env.deps, { key: created.value.key, context: {} });
+    expect(await call()).toBeDefined();
+    const first = env.clock.nowMs;
+    expect(await lastUsed()).toBe(first);
+    env.clock.advance(API_KEY_LAST_USED_PRECISION_MS - 1);
+    expect(await call()).toBeDefined();
+    expect(await lastUsed()).toBe(first);
+    env.clock.advance(1);
+    expect(await call()).toBeDefined();
+    expect(await lastUsed()).toBe(first + API_KEY_LAST_USED_PRECISION_MS);
+    expect(await authenticateApiKey(env.deps, { key: `${created.value.key}x`, context: {} })).toBeUndefined();
   });
 
   test('roles: custom roles are added once with valid names; assignments accept known roles only', async () => {

@@ -78,6 +78,16 @@ export async function authenticateApiKey(
     );
     return undefined;
   }
-  await deps.store.touchApiKey(record.id, deps.clock.now());
+  // "Last used" is for an administrator's eye (is this key still in use?): a minute's precision is plenty,
+  // and a busy backend does not pay a durable write on every call.
+  const now = deps.clock.now();
+  if (
+    record.lastUsedAt === null ||
+    now.getTime() - record.lastUsedAt.getTime() >= API_KEY_LAST_USED_PRECISION_MS
+  ) {
+    await deps.store.touchApiKey(record.id, now);
+  }
   return record;
 }
+
+export const API_KEY_LAST_USED_PRECISION_MS = 60_000;

@@ -1,10 +1,12 @@
 import { describe } from 'vitest';
+import { defineActionTokenContract } from './action-tokens.contract.js';
 import { defineAdminContract } from './admin.contract.js';
 import { defineAuditAndTransactionContract } from './audit-transactions.contract.js';
 import { defineConcurrencyContract } from './concurrency.contract.js';
 import { defineEmailOtpAndSettingsContract } from './email-otp-settings.contract.js';
 import type { MakeStore } from './fixtures.js';
 import { defineRecoveryCodeContract } from './recovery-codes.contract.js';
+import { defineRememberedDeviceContract } from './remembered-devices.contract.js';
 import { defineSessionContract } from './sessions.contract.js';
 import { defineAttemptCountersContract } from './throttle.contract.js';
 import { defineUserAndFactorContract } from './users-factors.contract.js';
@@ -23,6 +25,8 @@ export function defineStoreContract(name: string, makeStore: MakeStore): void {
     defineConcurrencyContract(makeStore);
     defineSessionContract(makeStore);
     defineAdminContract(makeStore);
+    defineActionTokenContract(makeStore);
+    defineRememberedDeviceContract(makeStore);
     defineAttemptCountersContract(async () => {
       const opened = await makeStore();
       return { counters: opened.store, close: opened.close };

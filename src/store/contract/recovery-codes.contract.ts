@@ -51,6 +51,30 @@ export function defineRecoveryCodeContract(makeStore: MakeStore): void {
       });
     });
 
+    test("a set's slots list each code's slot and time of use, in slot order, for the current set only", async () => {
+      const { store } = opened();
+      const user = await givenUser(store);
+      const other = await givenUser(store);
+      expect(await store.listRecoveryCodeSlots(user.id)).toEqual([]);
+      const set = newCodeSet(4);
+      await store.replaceRecoveryCodeSet(user.id, set);
+      await store.replaceRecoveryCodeSet(other.id, newCodeSet(4));
+      await store.consumeRecoveryCode(set.id, 3, at(1000));
+      await store.consumeRecoveryCode(set.id, 1, at(2000));
+      const slots = set.codes.map((code) => code.slot).sort((a, b) => a - b);
+      const usedAt = new Map([
+        [3, at(1000)],
+        [1, at(2000)],
+      ]);
+      expect(await store.listRecoveryCodeSlots(user.id)).toEqual(
+        slots.map((slot) => ({ slot, usedAt: usedAt.get(slot) ?? null })),
+      );
+      expect((await store.listRecoveryCodeSlots(other.id)).every((code) => code.usedAt === null)).toBe(true);
+      // A new set starts unused: the old set's history went with it.
+      await store.replaceRecoveryCodeSet(user.id, newCodeSet(4));
+      expect((await store.listRecoveryCodeSlots(user.id)).every((code) => code.usedAt === null)).toBe(true);
+    });
+
     test('unknown sets and slots are never consumed and change no count', async () => {
       const { store } = opened();
       const user = await givenUser(store);

@@ -22,6 +22,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   throttle_counters: ThrottleCountersTable;
   action_tokens: ActionTokensTable;
+  remembered_devices: RememberedDevicesTable;
 }
 
 export interface UsersTable {
@@ -171,4 +172,17 @@ export interface ActionTokensTable {
   created_at: number;
   expires_at: number;
   used_at: number | null;
+}
+
+export interface RememberedDevicesTable {
+  id: string;
+  /** SHA-256 of the cookie's token: the token itself is never stored. */
+  token_hash: string;
+  user_id: string;
+  /** The browser as its user agent named it, for the list in Settings. */
+  label: string;
+  ip: string | null;
+  created_at: number;
+  last_used_at: number | null;
+  expires_at: number;
 }

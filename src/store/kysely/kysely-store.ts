@@ -8,6 +8,7 @@ import * as emailOtp from './email-otp.js';
 import type { Engine } from './engine.js';
 import * as factors from './factors.js';
 import * as recoveryCodes from './recovery-codes.js';
+import * as devices from './remembered-devices.js';
 import * as sessions from './sessions.js';
 import * as settings from './settings.js';
 import * as throttle from './throttle.js';
@@ -36,6 +37,7 @@ function bind(db: Kysely<Database>, engine: Engine, inTransaction: boolean): Sto
     createUser: (user) => users.createUser(ctx, user),
     findUserByEmail: (email) => users.findUserByEmail(ctx, email),
     findUserById: (userId) => users.findUserById(ctx, userId),
+    setPasswordHash: (userId, hash) => users.setPasswordHash(ctx, userId, hash),
     setUserRoles: (userId, roles) => users.setUserRoles(ctx, userId, roles),
     countUsers: () => users.countUsers(ctx),
     listUsers: (query) => users.listUsers(ctx, query),
@@ -58,6 +60,7 @@ function bind(db: Kysely<Database>, engine: Engine, inTransaction: boolean): Sto
     findRecoveryCode: (userId, slot) => recoveryCodes.findRecoveryCode(ctx, userId, slot),
     consumeRecoveryCode: (setId, slot, at) => recoveryCodes.consumeRecoveryCode(ctx, setId, slot, at),
     getRecoveryCodeSummary: (userId) => recoveryCodes.getRecoveryCodeSummary(ctx, userId),
+    listRecoveryCodeSlots: (userId) => recoveryCodes.listRecoveryCodeSlots(ctx, userId),
     deleteRecoveryCodeSet: (userId) => recoveryCodes.deleteRecoveryCodeSet(ctx, userId),
     getRecoveryCodeSetCounts: () => recoveryCodes.getRecoveryCodeSetCounts(ctx),
 
@@ -87,6 +90,12 @@ function bind(db: Kysely<Database>, engine: Engine, inTransaction: boolean): Sto
     createActionToken: (token) => throttle.createActionToken(ctx, token),
     consumeActionToken: (idHash, purpose, at) => throttle.consumeActionToken(ctx, idHash, purpose, at),
     hasLiveActionToken: (userId, purpose, at) => throttle.hasLiveActionToken(ctx, userId, purpose, at),
+    revokeActionTokens: (userId, purpose, at) => throttle.revokeActionTokens(ctx, userId, purpose, at),
+    rememberDevice: (device) => devices.rememberDevice(ctx, device),
+    findRememberedDevice: (tokenHash, at) => devices.findRememberedDevice(ctx, tokenHash, at),
+    touchRememberedDevice: (id, at) => devices.touchRememberedDevice(ctx, id, at),
+    listRememberedDevices: (userId, at) => devices.listRememberedDevices(ctx, userId, at),
+    forgetRememberedDevices: (userId, id) => devices.forgetRememberedDevices(ctx, userId, id),
 
     createApiKey: (key) => apiKeys.createApiKey(ctx, key),
     findApiKey: (id) => apiKeys.findApiKey(ctx, id),

@@ -134,6 +134,20 @@ export async function getRecoveryCodeSummary(
   );
 }
 
+export async function listRecoveryCodeSlots(
+  ctx: StoreContext,
+  userId: string,
+): Promise<{ slot: number; usedAt: Date | null }[]> {
+  const rows = await ctx.db
+    .selectFrom('recovery_codes as c')
+    .innerJoin('recovery_code_sets as s', 's.id', 'c.set_id')
+    .select(['c.slot', 'c.used_at'])
+    .where('s.user_id', '=', userId)
+    .orderBy('c.slot')
+    .execute();
+  return rows.map((row) => ({ slot: row.slot, usedAt: toDateOrNull(row.used_at) }));
+}
+
 export async function deleteRecoveryCodeSet(
   ctx: StoreContext,
   userId: string,

@@ -170,3 +170,18 @@ export async function findActionToken(
     .executeTakeFirst();
   return row && { userId: row.user_id };
 }
+
+export async function revokeActionTokens(
+  ctx: StoreContext,
+  userId: string,
+  purpose: string,
+  at: Date,
+): Promise<number> {
+  const result = await ctx.db
+    .updateTable('action_tokens')
+    .set({ used_at: at.getTime() })
+    .where('user_id', '=', userId)
+    .where(liveActionToken(purpose, at))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { NewUser, Store, UserRecord, UsersWithCodesQuery, UserWithCodes } from '../store.js';
-import { lockUser, type StoreContext, toDate } from './context.js';
+import { changedExactlyOne, lockUser, type StoreContext, toDate } from './context.js';
 import type { Database, UsersTable } from './database.js';
 
 /** The form in which emails are compared and kept unique. */
@@ -41,6 +41,19 @@ export async function findUserByEmail(ctx: StoreContext, email: string): Promise
 export async function findUserById(ctx: StoreContext, userId: string): Promise<UserRecord | undefined> {
   const row = await ctx.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
   return row && toUserRecord(row, await listRoles(ctx.db, row.id));
+}
+
+export async function setPasswordHash(
+  ctx: StoreContext,
+  userId: string,
+  passwordHash: string,
+): Promise<{ updated: boolean }> {
+  const result = await ctx.db
+    .updateTable('users')
+    .set({ password_hash: passwordHash })
+    .where('id', '=', userId)
+    .executeTakeFirst();
+  return { updated: changedExactlyOne(result) };
 }
 
 export async function setUserRoles(

@@ -21,6 +21,7 @@ ${noticeBox(state.notice)}${errorBox(state.error)}
   <input id="password" name="password" type="password" autocomplete="current-password" required>
   <button type="submit">Sign in</button>
 </form>
+<p><a href="/forgot-password">Forgot your password?</a></p>
 ${state.signUpOpen ? html`<p>New here? <a href="/sign-up">Create an account</a>.</p>` : ''}
 <p><a href="/lost-access">Lost access to your two-factor methods?</a></p>`;
 }

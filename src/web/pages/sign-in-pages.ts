@@ -109,3 +109,60 @@ ${errorBox(state.error)}
   <button type="submit">Unlock</button>
 </form>`;
 }
+
+/** "Forgot password?": the answer never says whether the address has an account. */
+export function forgotPasswordPage(state: FormState & { sent?: boolean }): Html {
+  if (state.sent) {
+    return html`<h1>Check your email</h1>
+<p role="status" id="reset-sent">If an account uses that address, we sent it a link to choose a new password. The link works once, for 30 minutes.</p>
+<p>No email? Check your spam folder, or <a href="/forgot-password">ask again</a> in a few minutes.</p>
+<p><a href="/sign-in">Back to sign in</a></p>`;
+  }
+  return html`<h1>Reset your password</h1>
+${errorBox(state.error)}
+<p>Enter the email address of your account. We will send you a link to choose a new password.</p>
+<form method="post" action="/forgot-password" class="stack">
+  ${csrfField(state.csrf)}
+  <label for="reset-email">Email address</label>
+  <input id="reset-email" name="email" type="email" autocomplete="username" maxlength="320" required autofocus value="${state.email ?? ''}">
+  <button type="submit">Send the link</button>
+</form>
+<p><a href="/sign-in">Back to sign in</a></p>`;
+}
+
+/**
+ * The emailed link's page. With two-factor on, the link only proves the inbox: a code from the
+ * authenticator app or a recovery code is asked for too.
+ */
+export function resetPasswordPage(
+  state: FormState & { token: string; account: string; secondFactorRequired: boolean; hasTotp: boolean },
+): Html {
+  return html`<h1>Choose a new password</h1>
+${errorBox(state.error)}
+<p>For <strong>${state.account}</strong>. Every device signed in to your account will be signed out.</p>
+<form method="post" action="/reset-password" class="stack">
+  ${csrfField(state.csrf)}
+  <input type="hidden" name="token" value="${state.token}">
+  <label for="new-password">New password</label>
+  <input id="new-password" name="password" type="password" autocomplete="new-password" minlength="8" maxlength="4096" required aria-describedby="new-password-hint" autofocus>
+  <p class="hint" id="new-password-hint">At least 8 characters. Long passphrases are welcome; common or breached passwords are refused.</p>
+  ${
+    state.secondFactorRequired
+      ? html`<fieldset class="stack">
+  <legend>Your account has two-factor authentication</legend>
+  ${
+    state.hasTotp
+      ? html`<label for="reset-totp">A code from your authenticator app</label>
+  <input id="reset-totp" name="totpCode" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="12">
+  <p class="or">or</p>`
+      : ''
+  }
+  <label for="reset-recovery">One of your recovery codes</label>
+  <input id="reset-recovery" name="recoveryCode" type="text" autocomplete="off" autocapitalize="characters" spellcheck="false" maxlength="64">
+  <p class="hint">A recovery code works once: it is used up by this reset.</p>
+</fieldset>`
+      : ''
+  }
+  <button type="submit">Set the new password</button>
+</form>`;
+}

@@ -1,11 +1,12 @@
 import type { MfaOverview } from '../../service/manage-mfa.js';
-import type { IssuedRecoveryCodeSet } from '../../service/prepare-recovery-code-set.js';
+import { type IssuedRecoveryCodeSet, recoveryCodeSetLabel } from '../../service/prepare-recovery-code-set.js';
 import { type Html, html, trustedHtml } from '../html.js';
 import { csrfField, errorBox, noticeBox } from '../layout.js';
 import type { FormState } from './account-pages.js';
 
 const kindNames = { totp: 'Authenticator app', email: 'Email codes' } as const;
 const day = (at: Date) => at.toISOString().slice(0, 10);
+const minute = (at: Date) => `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
 export function overviewPage(state: FormState & { overview: MfaOverview }): Html {
   const { overview } = state;
@@ -44,7 +45,7 @@ ${
 }
 </div>
 </section>
-${overview.mfaEnabled ? recoveryCodesSection(codes) : ''}
+${overview.mfaEnabled ? recoveryCodesSection(codes, overview.recoveryCodeUses) : ''}
 ${
   overview.mfaEnabled
     ? html`<section aria-labelledby="off-heading">
@@ -56,7 +57,10 @@ ${
 }`;
 }
 
-function recoveryCodesSection(codes: MfaOverview['recoveryCodes']): Html {
+function recoveryCodesSection(
+  codes: MfaOverview['recoveryCodes'],
+  uses: MfaOverview['recoveryCodeUses'],
+): Html {
   if (!codes.enabled && !codes.hasCodes) {
     return html`<section aria-labelledby="codes-heading"><h2 id="codes-heading">Recovery codes</h2>
 <p>Recovery codes are turned off on this site.</p></section>`;
@@ -74,7 +78,14 @@ ${
       ? html`<p class="warning" role="alert">You are running low on recovery codes. Generate a new set.</p>`
       : ''
 }
-<p class="hint">Generated ${day(codes.generatedAt)}. Generating a new set makes every old code stop working at once.</p>`
+<p id="codes-set">Current set: <strong>Set ${recoveryCodeSetLabel(codes.setId)}</strong>, generated ${day(codes.generatedAt)}. A saved sheet that shows another set is out of date.</p>
+${
+  uses.length === 0
+    ? html`<p id="codes-used">None of these codes has been used.</p>`
+    : html`<p>Used so far (by their place on your sheet):</p>
+<ul id="codes-used">${uses.map((use) => html`<li>Code ${use.position} · used ${minute(use.usedAt)}</li>`)}</ul>`
+}
+<p class="hint">Generating a new set makes every old code stop working at once.</p>`
     : html`<p>You have no recovery codes.</p>`
 }
 ${
@@ -140,31 +151,46 @@ export function recoveryCodesShownPage(
     intro: string;
     siteName: string;
     account: string;
+    /** Where "Done" leads when there is no session to acknowledge in (after a password reset). */
+    doneHref?: string;
   },
 ): Html {
+  const setLabel = `Set ${recoveryCodeSetLabel(state.set.setId)}`;
+  const generated = minute(state.set.generatedAt);
   const text = [
     `${state.siteName} recovery codes for ${state.account}`,
-    `Generated ${state.set.generatedAt.toISOString()}`,
+    `${setLabel}, generated ${generated}`,
     'Each code works once. Keep them somewhere safe, like a password manager.',
+    'Settings > Two-factor authentication shows the current set: if it is another one, this sheet is out of date.',
     '',
-    ...state.set.codes,
+    ...state.set.codes.map((code, index) => `${String(index + 1).padStart(2)}. ${code}`),
     '',
   ].join('\n');
   return html`<h1>${state.heading}</h1>
 ${noticeBox(state.notice)}${errorBox(state.error)}
 <p>${state.intro}</p>
 <p class="warning"><strong>Save these codes now.</strong> This is the only time they are shown. Each code works once.</p>
+<dl class="sheet" id="codes-sheet">
+  <dt>Site</dt><dd>${state.siteName}</dd>
+  <dt>Account</dt><dd>${state.account}</dd>
+  <dt>Generated</dt><dd>${generated}</dd>
+  <dt>Set</dt><dd id="codes-set-label">${setLabel}</dd>
+</dl>
 <ol class="codes" id="recovery-codes">${state.set.codes.map((code) => html`<li><code>${code}</code></li>`)}</ol>
 <div class="actions">
   <button type="button" data-action="copy" data-copy="${text}" hidden>Copy</button>
   <a class="button secondary" id="download-codes" download="${state.siteName.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-recovery-codes.txt" href="data:text/plain;charset=utf-8,${encodeURIComponent(text)}">Download (.txt)</a>
   <button type="button" data-action="print" class="secondary" hidden>Print</button>
 </div>
-<form method="post" action="/settings/two-factor/recovery-codes/acknowledge" class="stack ack">
+${
+  state.doneHref
+    ? html`<p><a class="button" href="${state.doneHref}">I have saved these codes: continue</a></p>`
+    : html`<form method="post" action="/settings/two-factor/recovery-codes/acknowledge" class="stack ack">
   ${csrfField(state.csrf)}
   <div class="check"><input type="checkbox" id="saved" name="saved" value="yes" required><label for="saved">I have saved these codes</label></div>
   <button type="submit">Done</button>
-</form>`;
+</form>`
+}`;
 }
 
 export function stepUpPage(

@@ -1,0 +1,229 @@
+import { createHash } from 'node:crypto';
+import { parseEmailAddress } from '../core/email-address.js';
+import { hashPassword, type PasswordProblem } from '../core/password.js';
+import { fail, ok, type Result } from '../core/result.js';
+import { generateSessionToken, hashSessionToken } from '../core/session-token.js';
+import { checkNewPassword } from './accounts.js';
+import { auditEvent } from './audit.js';
+import type { RequestContext, ServiceDeps } from './deps.js';
+import { policies, refusal, type Throttled } from './throttle-counters.js';
+import {
+  type RecoveryCodeFailure,
+  type RecoveryOutcome,
+  verifyRecoveryCode,
+} from './verify-recovery-code.js';
+import { type TotpFailure, verifyTotp } from './verify-totp.js';
+
+export const PASSWORD_RESET_PURPOSE = 'password_reset';
+/** OWASP Forgot Password Cheat Sheet: a single-use link that expires soon. */
+export const PASSWORD_RESET_TTL_MS = 30 * 60_000;
+
+/**
+ * Emails a reset link when the address has an account. The answer is the same either way (OWASP Forgot
+ * Password CS: no account enumeration), and both ways do the same work before answering: the throttle
+ * charges (per address typed and per client IP, counted whether or not the account exists) and one audited
+ * transaction. The email itself goes out after the answer, so its delivery time tells nothing either.
+ * A new link kills the earlier ones.
+ */
+export async function requestPasswordReset(
+  deps: ServiceDeps,
+  input: { email: string; context: RequestContext },
+): Promise<{ ok: true; delivered: Promise<void> } | Throttled> {
+  const email = parseEmailAddress(input.email);
+  const normalized = email.ok ? email.value : input.email.trim().toLowerCase().slice(0, 320);
+  const { emailSend, emailSendAddress } = policies(deps);
+  const now = deps.clock.now();
+  const charges = [
+    { key: `reset-email:${createHash('sha256').update(normalized).digest('hex')}`, policy: emailSend },
+  ];
+  if (input.context.ip)
+    charges.unshift({ key: `reset-address:${input.context.ip}`, policy: emailSendAddress });
+  for (const { key, policy } of charges) {
+    const verdict = await (deps.attemptCounters ?? deps.store).chargeAttempt(key, policy, 'sign_in', now);
+    if (!verdict.charged) return refusal(verdict);
+  }
+  const user = email.ok ? await deps.store.findUserByEmail(email.value) : undefined;
+  const token = generateSessionToken(deps.random);
+  await deps.store.transaction(async (tx) => {
+    if (user) {
+      await tx.revokeActionTokens(user.id, PASSWORD_RESET_PURPOSE, now);
+      await tx.createActionToken({
+        idHash: hashSessionToken(token) as string,
+        purpose: PASSWORD_RESET_PURPOSE,
+        userId: user.id,
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + PASSWORD_RESET_TTL_MS),
+      });
+    }
+    await tx.appendAuditEvent(
+      auditEvent(
+        now,
+        'password_reset_requested',
+        user ? 'success' : 'failure',
+        user?.id ?? null,
+        input.context,
+        {
+          ...(user ? {} : { reason: 'unknown_email' }),
+        },
+      ),
+    );
+  });
+  // Not awaited by the edges (see above); `delivered` settles when the relay has answered (it never rejects).
+  const delivered = user
+    ? sendResetLink(deps, { userId: user.id, to: user.email, token, context: input.context })
+    : Promise.resolve();
+  return { ok: true, delivered };
+}
+
+async function sendResetLink(
+  deps: ServiceDeps,
+  input: { userId: string; to: string; token: string; context: RequestContext },
+): Promise<void> {
+  const site = deps.options.issuer;
+  const link = `${deps.options.publicUrl ?? ''}/reset-password?token=${input.token}`;
+  await mailSafely(deps, input.userId, input.context, 'password_reset_link', {
+    to: input.to,
+    subject: `Reset your ${site} password`,
+    text:
+      `Someone (hopefully you) asked to reset the password of your ${site} account.\n\n` +
+      `To choose a new password, open this link. It works once, for ${PASSWORD_RESET_TTL_MS / 60_000} minutes:\n${link}\n\n` +
+      'If your account has two-factor authentication, you will also need a code from your authenticator ' +
+      'app or one of your recovery codes.\n\n' +
+      'If you did not ask for this, ignore this email: your password stays as it is.\n',
+  });
+}
+
+/** Sends, and audits a relay failure instead of throwing: the action it reports has already happened. */
+async function mailSafely(
+  deps: ServiceDeps,
+  userId: string,
+  context: RequestContext,
+  kind: string,
+  message: { to: string; subject: string; text: string },
+): Promise<void> {
+  try {
+    await deps.mailer.send(message);
+  } catch (error) {
+    await deps.store
+      .appendAuditEvent(
+        auditEvent(deps.clock.now(), 'notification_failed', 'failure', userId, context, {
+          kind,
+          error: error instanceof Error ? error.message.slice(0, 200) : 'unknown',
+        }),
+      )
+      .catch(() => undefined);
+  }
+}
+
+/** What the reset page asks for: nothing more when the account has no second factor. */
+export interface ResetLinkInfo {
+  email: string;
+  /** The account has two-factor authentication: a TOTP code or a recovery code is required too. */
+  secondFactorRequired: boolean;
+  hasTotp: boolean;
+}
+
+export async function inspectResetLink(deps: ServiceDeps, token: string): Promise<ResetLinkInfo | undefined> {
+  const idHash = hashSessionToken(token);
+  const owner =
+    idHash && (await deps.store.findActionToken(idHash, PASSWORD_RESET_PURPOSE, deps.clock.now()));
+  if (!owner) return undefined;
+  const [user, factors] = await Promise.all([
+    deps.store.findUserById(owner.userId),
+    deps.store.listFactors(owner.userId),
+  ]);
+  if (!user) return undefined;
+  const confirmed = factors.filter((factor) => factor.confirmedAt !== null);
+  return {
+    email: user.email,
+    secondFactorRequired: confirmed.length > 0,
+    hasTotp: confirmed.some((factor) => factor.kind === 'totp'),
+  };
+}
+
+export type PasswordResetFailure =
+  | 'reset_link_invalid'
+  | PasswordProblem
+  | 'second_factor_required'
+  | TotpFailure
+  | RecoveryCodeFailure;
+
+/**
+ * Sets a new password with the emailed link. On an account with two-factor authentication the link alone
+ * is not enough (it only proves the inbox): a current authenticator code or a recovery code is required,
+ * checked under the same throttle as sign-in, and a recovery code is consumed, audited and its policy
+ * applied like any other use. An emailed code is not offered: it would come from the same inbox as the link.
+ * Then, in one transaction: the link is spent (of two concurrent uses one wins), the password replaced,
+ * every session ended and the change audited. The user is emailed.
+ */
+export async function resetPassword(
+  deps: ServiceDeps,
+  input: {
+    token: string;
+    newPassword: string;
+    totpCode?: string;
+    recoveryCode?: string;
+    context: RequestContext;
+  },
+): Promise<Result<{ userId: string; recovery?: RecoveryOutcome }, PasswordResetFailure> | Throttled> {
+  const info = await inspectResetLink(deps, input.token);
+  const idHash = hashSessionToken(input.token);
+  if (!info || !idHash) return fail('reset_link_invalid');
+  const owner = await deps.store.findUserByEmail(info.email);
+  if (!owner) return fail('reset_link_invalid');
+  const problem = checkNewPassword(deps, { email: info.email, password: input.newPassword });
+  if (problem) return fail(problem);
+
+  let recovery: RecoveryOutcome | undefined;
+  let method: 'none' | 'totp' | 'recovery_code' = 'none';
+  if (info.secondFactorRequired) {
+    const totpCode = input.totpCode?.trim() ?? '';
+    const recoveryCode = input.recoveryCode?.trim() ?? '';
+    if (totpCode && info.hasTotp) {
+      const checked = await verifyTotp(deps, { userId: owner.id, code: totpCode, context: input.context });
+      if (!checked.ok) return checked;
+      method = 'totp';
+    } else if (recoveryCode) {
+      const checked = await verifyRecoveryCode(deps, {
+        userId: owner.id,
+        code: recoveryCode,
+        context: input.context,
+      });
+      if (!checked.ok) return checked;
+      recovery = checked.value;
+      method = 'recovery_code';
+    } else {
+      return fail('second_factor_required');
+    }
+  }
+
+  const passwordHash = await hashPassword(input.newPassword, {
+    pepper: deps.keys.passwordPepper,
+    params: deps.options.password.params,
+  });
+  const now = deps.clock.now();
+  const done = await deps.store.transaction(async (tx) => {
+    const spent = await tx.consumeActionToken(idHash, PASSWORD_RESET_PURPOSE, now);
+    if (!spent || spent.userId !== owner.id) return false;
+    await tx.setPasswordHash(owner.id, passwordHash);
+    const sessionsEnded = await tx.deleteUserSessions(owner.id);
+    await tx.appendAuditEvent(
+      auditEvent(now, 'password_reset', 'success', owner.id, input.context, {
+        secondFactor: method,
+        sessionsEnded,
+      }),
+    );
+    return true;
+  });
+  if (!done) return fail('reset_link_invalid');
+  await mailSafely(deps, owner.id, input.context, 'password_reset_done', {
+    to: owner.email,
+    subject: `Your ${deps.options.issuer} password was changed`,
+    text:
+      `The password of your ${deps.options.issuer} account was just reset with an emailed link` +
+      `${method === 'recovery_code' ? ' and one of your recovery codes' : method === 'totp' ? ' and your authenticator app' : ''}. ` +
+      'Every device that was signed in has been signed out.\n\n' +
+      'If this was not you, contact the site administrator at once: someone can read your email.\n',
+  });
+  return ok({ userId: owner.id, ...(recovery ? { recovery } : {}) });
+}

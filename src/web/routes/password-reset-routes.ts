@@ -1,0 +1,123 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorCode } from '../../core/errors.js';
+import { inspectResetLink, requestPasswordReset, resetPassword } from '../../service/password-reset.js';
+import { forgotPasswordPage, resetPasswordPage } from '../pages/sign-in-pages.js';
+import { recoveryCodesShownPage } from '../pages/two-factor-pages.js';
+import {
+  csrfToken,
+  failureMessage,
+  field,
+  redirect,
+  requestContext,
+  sendMessagePage,
+  sendPage,
+  statusFor,
+} from '../web-context.js';
+import type { WebOptions } from '../web-options.js';
+
+/** "Forgot your password?": the emailed link, then a new password (and a second factor when 2FA is on). */
+export function registerPasswordResetRoutes(app: FastifyInstance, web: WebOptions): void {
+  const { deps } = web;
+  const csrf = { preHandler: app.csrfProtection };
+
+  const showRequestForm = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    extra: {
+      sent?: boolean;
+      email?: string;
+      failure?: { error: ErrorCode; retryAfterSeconds?: number };
+    } = {},
+  ) =>
+    sendPage(request, reply, deps, {
+      title: extra.sent ? 'Check your email' : 'Reset your password',
+      status: extra.failure ? statusFor(extra.failure.error) : 200,
+      body: forgotPasswordPage({
+        csrf: csrfToken(request, reply),
+        sent: extra.sent,
+        email: extra.email,
+        error: extra.failure && failureMessage(reply, extra.failure),
+      }),
+    });
+
+  app.get('/forgot-password', async (request, reply) => showRequestForm(request, reply));
+
+  app.post('/forgot-password', csrf, async (request, reply) => {
+    const email = field(request, 'email', 512);
+    if (!email.trim()) return showRequestForm(request, reply, { failure: { error: 'invalid_email' } });
+    const result = await requestPasswordReset(deps, { email, context: requestContext(request) });
+    if (!result.ok) return showRequestForm(request, reply, { email, failure: result });
+    // The email goes out after the answer, so how long the relay takes says nothing about the account.
+    return showRequestForm(request, reply, { sent: true });
+  });
+
+  const invalidLink = (request: FastifyRequest, reply: FastifyReply) =>
+    sendMessagePage(request, reply, deps, {
+      code: 'reset_link_invalid',
+      link: { href: '/forgot-password', text: 'Ask for a new link' },
+    });
+
+  const showResetForm = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    token: string,
+    failure?: { error: ErrorCode; retryAfterSeconds?: number },
+  ) => {
+    const info = await inspectResetLink(deps, token);
+    if (!info) return invalidLink(request, reply);
+    return sendPage(request, reply, deps, {
+      title: 'Choose a new password',
+      status: failure ? statusFor(failure.error) : 200,
+      body: resetPasswordPage({
+        csrf: csrfToken(request, reply),
+        token,
+        account: info.email,
+        secondFactorRequired: info.secondFactorRequired,
+        hasTotp: info.hasTotp,
+        error: failure && failureMessage(reply, failure),
+      }),
+    });
+  };
+
+  app.get('/reset-password', async (request, reply) => {
+    const { token } = request.query as { token?: unknown };
+    if (typeof token !== 'string' || token.length > 128) return invalidLink(request, reply);
+    // The link's token stays out of the Referer of anything this page loads.
+    reply.header('referrer-policy', 'no-referrer');
+    return showResetForm(request, reply, token);
+  });
+
+  app.post('/reset-password', csrf, async (request, reply) => {
+    const token = field(request, 'token', 128);
+    const result = await resetPassword(deps, {
+      token,
+      newPassword: field(request, 'password', 4096),
+      totpCode: field(request, 'totpCode', 64),
+      recoveryCode: field(request, 'recoveryCode', 256),
+      context: requestContext(request),
+    });
+    if (!result.ok) {
+      if (result.error === 'reset_link_invalid') return invalidLink(request, reply);
+      return showResetForm(request, reply, token, result);
+    }
+    const recovery = result.value.recovery;
+    if (recovery?.policy === 'disable_mfa') return redirect(reply, '/sign-in?notice=password-reset-mfa-off');
+    if (recovery?.policy === 'rotate') {
+      const user = await deps.store.findUserById(result.value.userId);
+      return sendPage(request, reply, deps, {
+        title: 'Your new recovery codes',
+        body: recoveryCodesShownPage({
+          csrf: csrfToken(request, reply),
+          set: recovery.replacement,
+          heading: 'Your password is changed: here are your new recovery codes',
+          intro:
+            'You used a recovery code to reset your password. As this site requires, your old codes were replaced: these are your new ones.',
+          siteName: deps.options.issuer,
+          account: user?.email ?? '',
+          doneHref: '/sign-in?notice=password-reset',
+        }),
+      });
+    }
+    return redirect(reply, '/sign-in?notice=password-reset');
+  });
+}

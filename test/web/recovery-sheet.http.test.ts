@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { recoveryCodeSetLabel } from '../../src/service/prepare-recovery-code-set.js';
+import { configureRecoveryCodes } from '../helpers/mfa.js';
+import { createWebTestApp, type WebTestApp } from '../helpers/web-client.js';
+import {
+  codesOnPage,
+  enableTotpThroughPages,
+  signUpThroughPages,
+  TEST_PASSWORD,
+  userAtSecondStep,
+} from '../helpers/web-flows.js';
+
+/** Issue 8.4: a saved sheet names its set, so a user can tell whether it is the current one. */
+let web: WebTestApp;
+beforeAll(async () => {
+  web = await createWebTestApp();
+  await configureRecoveryCodes(web.env, { codesPerSet: 10 });
+});
+afterAll(async () => web?.close());
+
+const minute = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+const text = (body: string) => body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+
+async function currentSetId(userEmail: string): Promise<string> {
+  const user = await web.env.deps.store.findUserByEmail(userEmail);
+  const summary = await web.env.deps.store.getRecoveryCodeSummary(user?.id as string);
+  return summary?.setId as string;
+}
+
+test('the shown sheet carries site, account, generation time and set; its download too; codes in slot order', async () => {
+  const client = web.client();
+  const email = 'sheet-shown@example.test';
+  await signUpThroughPages(client, email);
+  await enableTotpThroughPages(client, web.env);
+  await client.get('/settings/two-factor/recovery-codes/regenerate');
+  const generatedAt = web.env.clock.nowMs;
+  const shown = await client.post('/settings/two-factor/recovery-codes/regenerate', {
+    password: TEST_PASSWORD,
+  });
+  expect(shown.statusCode).toBe(200);
+  const label = `Set ${recoveryCodeSetLabel(await currentSetId(email))}`;
+  expect(label).toMatch(/^Set [0-9A-F]{4}-[0-9A-F]{4}$/);
+  const sheet = text(shown.body.match(/<dl class="sheet"[\s\S]*?<\/dl>/)?.[0] ?? '');
+  expect(sheet).toContain(`Site ${web.env.deps.options.issuer}`);
+  expect(sheet).toContain(`Account ${email}`);
+  expect(sheet).toContain(`Generated ${minute(generatedAt)}`);
+  expect(sheet).toContain(label);
+  const download = decodeURIComponent(
+    shown.body.match(/id="download-codes"[^>]*href="data:text\/plain;charset=utf-8,([^"]+)"/)?.[1] ?? '',
+  );
+  const codes = codesOnPage(shown.body);
+  expect(download).toContain(`recovery codes for ${email}`);
+  expect(download).toContain(`${label}, generated ${minute(generatedAt)}`);
+  for (const [index, code] of codes.entries()) {
+    expect(download).toContain(`${String(index + 1).padStart(2)}. ${code}`);
+  }
+  // The printed order is slot order: each code opens with its slot symbols, ascending.
+  const slotSymbols = codes.map((code) => code[0] as string);
+  expect(slotSymbols).toEqual(
+    [...slotSymbols].sort(
+      (a, b) => '0123456789ABCDEFGHJKMNPQRSTVWXYZ'.indexOf(a) - '0123456789ABCDEFGHJKMNPQRSTVWXYZ'.indexOf(b),
+    ),
+  );
+});
+
+test('Settings shows the current set and date, and which codes of the sheet were used when, never the codes', async () => {
+  const email = 'sheet-used@example.test';
+  const { client, codes } = await userAtSecondStep(web, email);
+  await client.get('/sign-in/recovery');
+  const usedAt = web.env.clock.nowMs;
+  const signedIn = await client.post('/sign-in/recovery', { code: codes[2] as string });
+  expect(signedIn.statusCode).toBe(200);
+  expect(signedIn.body).toContain('Signed in');
+  const settings = await client.get('/settings/two-factor');
+  const label = `Set ${recoveryCodeSetLabel(await currentSetId(email))}`;
+  expect(text(settings.body)).toContain(`Current set: ${label}`);
+  expect(text(settings.body)).toContain(`Code 3 · used ${minute(usedAt)}`);
+  expect(settings.body.match(/id="codes-used"[\s\S]*?<\/ul>/)?.[0].match(/<li>/g)).toHaveLength(1);
+  for (const code of codes) expect(settings.body).not.toContain(code);
+
+  // A new set: another label, nothing used; the old sheet's label is no longer the current one.
+  web.env.clock.advance(60_000);
+  await client.get('/settings/two-factor/recovery-codes/regenerate');
+  const regenerated = await client.post('/settings/two-factor/recovery-codes/regenerate', {
+    password: TEST_PASSWORD,
+  });
+  expect(regenerated.statusCode).toBe(200);
+  const after = await client.get('/settings/two-factor');
+  const newLabel = `Set ${recoveryCodeSetLabel(await currentSetId(email))}`;
+  expect(newLabel).not.toBe(label);
+  expect(text(after.body)).toContain(`Current set: ${newLabel}`);
+  expect(text(after.body)).toContain('None of these codes has been used.');
+});
