@@ -3,6 +3,7 @@ import type { FactorKind } from '../store/store.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 import { getRecoveryCodeStatus, type RecoveryCodeStatus } from './recovery-code-status.js';
+import { listRememberedDevices } from './remembered-devices.js';
 
 export interface MfaOverview {
   factors: { id: string; kind: FactorKind; addedAt: Date; lastUsedAt: Date | null }[];
@@ -10,15 +11,18 @@ export interface MfaOverview {
   recoveryCodes: RecoveryCodeStatus;
   /** The current set's used codes by their place on the printed sheet (1-based), with when: never a code. */
   recoveryCodeUses: { position: number; usedAt: Date }[];
+  /** Browsers the user asked to remember (second step skipped for 30 days). */
+  devices: { id: string; label: string; addedAt: Date; lastUsedAt: Date | null; expiresAt: Date }[];
   emailCodesAvailable: boolean;
 }
 
 /** What Settings → Two-factor authentication shows: confirmed factors and the recovery-code count. */
 export async function getMfaOverview(deps: ServiceDeps, input: { userId: string }): Promise<MfaOverview> {
-  const [factors, recoveryCodes, slots] = await Promise.all([
+  const [factors, recoveryCodes, slots, devices] = await Promise.all([
     deps.store.listFactors(input.userId),
     getRecoveryCodeStatus(deps, input),
     deps.store.listRecoveryCodeSlots(input.userId),
+    listRememberedDevices(deps, input.userId),
   ]);
   const confirmed = factors.filter((factor) => factor.confirmedAt !== null);
   return {
@@ -34,6 +38,13 @@ export async function getMfaOverview(deps: ServiceDeps, input: { userId: string 
     recoveryCodeUses: slots.flatMap((code, index) =>
       code.usedAt ? [{ position: index + 1, usedAt: code.usedAt }] : [],
     ),
+    devices: devices.map((device) => ({
+      id: device.id,
+      label: device.label,
+      addedAt: device.createdAt,
+      lastUsedAt: device.lastUsedAt,
+      expiresAt: device.expiresAt,
+    })),
     emailCodesAvailable: deps.options.emailOtp.enabled,
   };
 }
@@ -73,10 +84,12 @@ export async function disableMfa(
     const now = deps.clock.now();
     const factorsRemoved = await tx.deleteAllFactors(input.userId);
     const { deleted } = await tx.deleteRecoveryCodeSet(input.userId);
+    const devicesForgotten = await tx.forgetRememberedDevices(input.userId, null);
     await tx.appendAuditEvent(
       auditEvent(now, 'mfa_disabled', 'success', input.userId, input.context, {
         reason: 'user',
         factorsRemoved,
+        devicesForgotten,
       }),
     );
     if (deleted) {

@@ -207,10 +207,13 @@ export async function resetPassword(
     if (!spent || spent.userId !== owner.id) return false;
     await tx.setPasswordHash(owner.id, passwordHash);
     const sessionsEnded = await tx.deleteUserSessions(owner.id);
+    // A new password starts over everywhere: remembered browsers too (a stolen cookie dies with it).
+    const devicesForgotten = await tx.forgetRememberedDevices(owner.id, null);
     await tx.appendAuditEvent(
       auditEvent(now, 'password_reset', 'success', owner.id, input.context, {
         secondFactor: method,
         sessionsEnded,
+        devicesForgotten,
       }),
     );
     return true;

@@ -3,6 +3,7 @@ import { generateSessionToken, hashSessionToken } from '../core/session-token.js
 import type { RememberedDeviceRecord } from '../store/store.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
+import { hasConfirmedFactor } from './mfa-state.js';
 
 /** Auth0's remember-browser period: the second step is skipped on this browser for 30 days. */
 export const REMEMBER_DEVICE_TTL_MS = 30 * 24 * 3600_000;
@@ -26,11 +27,16 @@ function sign(deps: ServiceDeps, userId: string, token: string): string {
     .digest('base64url');
 }
 
-/** Remembers this browser for the user (they ticked the box at the second step); returns the cookie value. */
+/**
+ * Remembers this browser for the user (they ticked the box at the second step); returns the cookie value.
+ * Nothing is remembered for an account without two-factor (e.g. a recovery code just turned it off): such
+ * a device would otherwise skip the second step once it is set up again.
+ */
 export async function rememberDevice(
   deps: ServiceDeps,
   input: { userId: string; context: RequestContext },
-): Promise<{ cookieValue: string; expiresAt: Date }> {
+): Promise<{ cookieValue: string; expiresAt: Date } | undefined> {
+  if (!hasConfirmedFactor(await deps.store.listFactors(input.userId))) return undefined;
   const token = generateSessionToken(deps.random);
   const now = deps.clock.now();
   const expiresAt = new Date(now.getTime() + REMEMBER_DEVICE_TTL_MS);

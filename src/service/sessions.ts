@@ -52,13 +52,21 @@ function newSessionRow(
  */
 export async function startSession(
   deps: ServiceDeps,
-  input: { userId: string; stage: SessionStage; previousToken?: string; context: RequestContext },
+  input: {
+    userId: string;
+    stage: SessionStage;
+    previousToken?: string;
+    /** How a session signed in at once was reached: the password alone, or a remembered browser. */
+    method?: 'password' | 'remembered_device';
+    context: RequestContext;
+  },
 ): Promise<{ token: string }> {
   const previous = input.previousToken && hashSessionToken(input.previousToken);
   if (previous) await deps.store.deleteSession(previous);
   const { token, row } = newSessionRow(deps, { ...input, attemptId: deps.random.uuid() });
   await deps.store.createSession(row);
-  if (input.stage === 'signed_in') await auditSignIn(deps, input.userId, input.context, 'password');
+  if (input.stage === 'signed_in')
+    await auditSignIn(deps, input.userId, input.context, input.method ?? 'password');
   return { token };
 }
 

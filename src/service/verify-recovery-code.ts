@@ -122,6 +122,7 @@ async function applyPolicy(
   if (settings.policy === 'disable_mfa') {
     const factors = await tx.deleteAllFactors(use.userId);
     await tx.deleteRecoveryCodeSet(use.userId);
+    await tx.forgetRememberedDevices(use.userId, null);
     await event('recovery_code_used', { ...used, remaining: 0 });
     await event('mfa_disabled', { reason: 'recovery_code', factorsRemoved: factors });
     return { policy: 'disable_mfa' };

@@ -24,6 +24,8 @@ declare module 'fastify' {
  */
 export const SESSION_COOKIE = '__Host-sparekey_session';
 export const CSRF_COOKIE = '__Host-sparekey_csrf';
+/** A remembered browser (second step skipped for 30 days): signed, bound to its user, stored hashed. */
+export const DEVICE_COOKIE = '__Host-sparekey_device';
 
 export const cookieAttributes = {
   path: '/',
@@ -34,6 +36,14 @@ export const cookieAttributes = {
 
 export function setSessionCookie(reply: FastifyReply, token: string): void {
   reply.setCookie(SESSION_COOKIE, token, cookieAttributes);
+}
+
+export function setDeviceCookie(reply: FastifyReply, value: string, expiresAt: Date): void {
+  reply.setCookie(DEVICE_COOKIE, value, { ...cookieAttributes, expires: expiresAt });
+}
+
+export function clearDeviceCookie(reply: FastifyReply): void {
+  reply.clearCookie(DEVICE_COOKIE, cookieAttributes);
 }
 
 export function clearSessionCookie(reply: FastifyReply): void {

@@ -14,6 +14,10 @@ export const notices = {
   'codes-saved': 'Two-factor authentication is on and your recovery codes are saved.',
   'factor-added': 'Your new two-factor method is ready.',
   'factor-removed': 'The two-factor method was removed.',
+  'device-forgotten': 'That browser is forgotten: it will ask for your second factor again.',
+  'devices-forgotten': 'Every remembered browser is forgotten: each will ask for your second factor again.',
+  'devices-forgotten-by-admin':
+    "The user's remembered browsers are forgotten: each will ask for a second factor again.",
   'mfa-disabled': 'Two-factor authentication is off, and your recovery codes were deleted.',
   'session-expired': 'Your session has ended. Sign in again.',
   'settings-saved': 'The settings were saved.',

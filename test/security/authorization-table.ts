@@ -88,6 +88,9 @@ export const MATRIX: Record<string, string> = {
   'POST /settings/two-factor/email/resend': 'U U N N N U U U U U',
   'POST /settings/two-factor/email/confirm': 'U U A A A U U U U U',
   'POST /settings/two-factor/recovery-codes/acknowledge': 'U U A A A U U U U U',
+  // No remembered browser exists in the world: a device id is unknown to everyone (404), never another's.
+  'POST /settings/two-factor/devices/:deviceId/forget': 'U U N N N U U U U U',
+  'POST /settings/two-factor/devices/forget-all': 'U U A A A U U U U U',
   'GET /settings/two-factor/recovery-codes/regenerate': 'U U A A A U U U U U',
   'POST /settings/two-factor/recovery-codes/regenerate': 'U U A A A U U U U U',
   // a generic confirmation form that shows nothing of the factor; the POST is what refuses
@@ -105,6 +108,7 @@ export const MATRIX: Record<string, string> = {
   'GET /admin/users/:userId': 'U U F F A U U U U U',
   'POST /admin/users/:userId/roles': 'U U F F A U U U U U',
   'POST /admin/users/:userId/reset': 'U U F F A U U U U U',
+  'POST /admin/users/:userId/forget-devices': 'U U F F A U U U U U',
   'GET /admin/roles': 'U U F F A U U U U U',
   'POST /admin/roles': 'U U F F A U U U U U',
   'GET /admin/api-keys': 'U U F F A U U U U U',

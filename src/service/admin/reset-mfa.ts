@@ -24,12 +24,15 @@ export async function resetUserMfa(
     const factorsRemoved = await tx.deleteAllFactors(user.id);
     const { deleted } = await tx.deleteRecoveryCodeSet(user.id);
     const sessionsEnded = await tx.deleteUserSessions(user.id);
+    // A remembered browser would skip the second step the reset is meant to restore.
+    const devicesForgotten = await tx.forgetRememberedDevices(user.id, null);
     await tx.appendAuditEvent(
       auditEvent(now, 'mfa_reset', 'success', user.id, input.context, {
         reason,
         factorsRemoved,
         recoveryCodesDeleted: deleted,
         sessionsEnded,
+        devicesForgotten,
       }),
     );
     return { factorsRemoved, sessionsEnded };

@@ -173,8 +173,14 @@ ${noticeBox(input.notice)}${errorBox(input.error)}
 <dl class="facts">
   <dt>Two-factor authentication</dt><dd id="user-mfa">${overview.mfaEnabled ? `on (${overview.factors.map((f) => (f.kind === 'totp' ? 'authenticator app' : 'email codes')).join(', ')})` : 'off'}</dd>
   <dt>Recovery codes</dt><dd id="user-codes">${codes.hasCodes ? `${codes.remaining} of ${codes.total} left` : 'none'}</dd>
+  <dt>Remembered browsers</dt><dd id="user-devices">${overview.devices.length === 0 ? 'none' : overview.devices.map((device) => `${device.label} (until ${when(device.expiresAt)})`).join(', ')}</dd>
   <dt>Account created</dt><dd>${when(user.createdAt)}</dd>
 </dl>
+${
+  overview.devices.length > 0
+    ? html`<form method="post" action="/admin/users/${user.id}/forget-devices" class="inline">${csrfField(input.csrf)}<button type="submit" class="secondary">Forget this user's remembered browsers</button></form>`
+    : ''
+}
 <h2>Roles</h2>
 <form method="post" action="/admin/users/${user.id}/roles" class="stack">
   ${csrfField(input.csrf)}

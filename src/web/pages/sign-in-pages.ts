@@ -11,6 +11,14 @@ export interface SecondStepState extends FormState {
 const codeInput = (id: string, label: string) => html`<label for="${id}">${label}</label>
   <input id="${id}" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="12" required autofocus>`;
 
+/**
+ * Auth0's "remember this browser", opt-in: never ticked by default, so a recovery-code sign-in (someone who
+ * lost their phone, maybe on a borrowed computer) remembers nothing unless the person asks.
+ */
+function rememberBox(id: string): Html {
+  return html`<div class="check"><input type="checkbox" id="${id}" name="remember" value="yes"><label for="${id}">Don't ask again on this browser for 30 days</label></div>`;
+}
+
 export function secondStepPage(state: SecondStepState): Html {
   const { choices } = state;
   return html`<h1>Two-factor authentication</h1>
@@ -21,6 +29,7 @@ ${
   ${csrfField(state.csrf)}
   <p>Open your authenticator app and enter the 6-digit code for this site.</p>
   ${codeInput('totp-code', 'Authentication code')}
+  ${rememberBox('remember-totp')}
   <button type="submit">Verify</button>
 </form>`
     : ''
@@ -34,6 +43,7 @@ ${
   ${csrfField(state.csrf)}
   <p>We sent a code to your email address. It expires in 10 minutes.</p>
   ${codeInput('email-code', 'Email code')}
+  ${rememberBox('remember-email')}
   <button type="submit">Verify</button>
 </form>`
             : ''
@@ -62,6 +72,7 @@ ${errorBox(state.error)}
   ${csrfField(state.csrf)}
   <label for="recovery-code">Recovery code</label>
   <input id="recovery-code" name="code" type="text" autocomplete="off" autocapitalize="characters" spellcheck="false" maxlength="64" required autofocus>
+  ${rememberBox('remember-recovery')}
   <button type="submit">Verify</button>
 </form>
 <ul class="alternatives">

@@ -46,6 +46,7 @@ ${
 </div>
 </section>
 ${overview.mfaEnabled ? recoveryCodesSection(codes, overview.recoveryCodeUses) : ''}
+${overview.mfaEnabled || overview.devices.length > 0 ? devicesSection(overview.devices, state.csrf) : ''}
 ${
   overview.mfaEnabled
     ? html`<section aria-labelledby="off-heading">
@@ -55,6 +56,24 @@ ${
 </section>`
     : ''
 }`;
+}
+
+function devicesSection(devices: MfaOverview['devices'], csrf: string): Html {
+  return html`<section aria-labelledby="devices-heading">
+<h2 id="devices-heading">Remembered browsers</h2>
+${
+  devices.length === 0
+    ? html`<p id="devices-none">No browser skips the second step. Tick "Don't ask again on this browser for 30 days" when you sign in to remember one.</p>`
+    : html`<p>These browsers skip the second step until the date shown. Forget any you do not recognize or no longer use.</p>
+<ul class="factors" id="devices">${devices.map(
+        (device) =>
+          html`<li><span><strong>${device.label}</strong> · remembered ${day(device.addedAt)}${
+            device.lastUsedAt ? html` · last used ${day(device.lastUsedAt)}` : ''
+          } · until ${day(device.expiresAt)}</span> <form method="post" action="/settings/two-factor/devices/${device.id}/forget" class="inline">${csrfField(csrf)}<button type="submit" class="link">Forget this browser</button></form></li>`,
+      )}</ul>
+<form method="post" action="/settings/two-factor/devices/forget-all" class="inline">${csrfField(csrf)}<button type="submit" class="secondary">Forget all browsers</button></form>`
+}
+</section>`;
 }
 
 function recoveryCodesSection(

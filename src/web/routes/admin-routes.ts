@@ -6,6 +6,7 @@ import { resetUserMfa } from '../../service/admin/reset-mfa.js';
 import { addRole, assignRoles, listRoles } from '../../service/admin/roles.js';
 import { getRecoveryCodeStatistics } from '../../service/admin/statistics.js';
 import { getMfaOverview } from '../../service/manage-mfa.js';
+import { forgetDevices } from '../../service/remembered-devices.js';
 import type { ActiveSession } from '../../service/sessions.js';
 import { loadRecoveryCodeSettings, updateRecoveryCodeSettings } from '../../service/settings.js';
 import {
@@ -212,6 +213,22 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
       });
       if (!result.ok) return showUser(request, reply, admin, userIdOf(request), { error: result.error });
       return redirect(reply, `/admin/users/${userIdOf(request)}?notice=roles-saved`);
+    }),
+  );
+
+  // Takes a shortcut away (the user is asked for a second factor again): audited, no step-up needed.
+  app.post(
+    '/admin/users/:userId/forget-devices',
+    csrf,
+    adminOnly(web, async (request, reply, admin) => {
+      const user = await deps.store.findUserById(userIdOf(request));
+      if (!user) return showUser(request, reply, admin, userIdOf(request));
+      await forgetDevices(deps, {
+        userId: user.id,
+        reason: 'admin',
+        context: { ...requestContext(request), actorId: admin.user.id },
+      });
+      return redirect(reply, `/admin/users/${user.id}?notice=devices-forgotten-by-admin`);
     }),
   );
 

@@ -3,11 +3,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
 import { signInWithPassword, signUp } from '../../service/accounts.js';
 import { createFirstAdmin, needsFirstAdmin } from '../../service/first-admin.js';
+import { recognizeDevice } from '../../service/remembered-devices.js';
 import { endSession, startSession } from '../../service/sessions.js';
 import { lostAccessPage, setupPage, signInPage, signUpPage } from '../pages/account-pages.js';
 import {
   clearSessionCookie,
   csrfToken,
+  DEVICE_COOKIE,
   failureMessage,
   field,
   HOME,
@@ -59,14 +61,23 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
       context: requestContext(request),
     });
     if (!result.ok) return showSignIn(request, reply, { ...result, email });
+    const { user, secondFactorRequired, secondFactorLocked } = result.value;
+    // A browser the user asked to remember skips the second step, unless that step is locked: a lock is
+    // lifted by an unlock, not by a cookie.
+    const remembered =
+      secondFactorRequired &&
+      !secondFactorLocked &&
+      (await recognizeDevice(deps, { userId: user.id, cookieValue: request.cookies[DEVICE_COOKIE] })) !==
+        undefined;
     const { token } = await startSession(deps, {
-      userId: result.value.user.id,
-      stage: result.value.secondFactorRequired ? 'second_factor' : 'signed_in',
+      userId: user.id,
+      stage: secondFactorRequired && !remembered ? 'second_factor' : 'signed_in',
+      method: remembered ? 'remembered_device' : 'password',
       previousToken: request.sessionToken,
       context: requestContext(request),
     });
     setSessionCookie(reply, token);
-    return redirect(reply, result.value.secondFactorRequired ? '/sign-in/two-factor' : HOME);
+    return redirect(reply, secondFactorRequired && !remembered ? '/sign-in/two-factor' : HOME);
   });
 
   app.post('/sign-out', csrf, async (request, reply) => {

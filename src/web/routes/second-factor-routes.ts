@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
 import { sendEmailOtp, verifyEmailOtp } from '../../service/email-otp.js';
 import { secondFactorChoices } from '../../service/manage-mfa.js';
+import { rememberDevice } from '../../service/remembered-devices.js';
 import { rotateSession } from '../../service/sessions.js';
 import { isSecondFactorLocked } from '../../service/throttle-counters.js';
 import { verifyRecoveryCode } from '../../service/verify-recovery-code.js';
@@ -23,6 +24,7 @@ import {
   SIGN_IN_LINK,
   sendMessagePage,
   sendPage,
+  setDeviceCookie,
   statusFor,
 } from '../web-context.js';
 import type { WebOptions } from '../web-options.js';
@@ -78,6 +80,11 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
     });
     if (!rotated) return false;
     await adoptSession(deps, request, reply, rotated.token);
+    if (field(request, 'remember', 8) === 'yes') {
+      const userId = request.auth?.user.id as string;
+      const device = await rememberDevice(deps, { userId, context: requestContext(request) });
+      if (device) setDeviceCookie(reply, device.cookieValue, device.expiresAt);
+    }
     return true;
   };
 

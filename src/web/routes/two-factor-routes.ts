@@ -8,6 +8,7 @@ import { enrollTotp, pendingTotpEnrollment, type TotpEnrollment } from '../../se
 import { generateRecoveryCodes } from '../../service/generate-recovery-codes.js';
 import { disableMfa, getMfaOverview, removeFactor } from '../../service/manage-mfa.js';
 import type { IssuedRecoveryCodeSet } from '../../service/prepare-recovery-code-set.js';
+import { forgetDevices } from '../../service/remembered-devices.js';
 import type { ActiveSession } from '../../service/sessions.js';
 import { rotateSession } from '../../service/sessions.js';
 import {
@@ -18,6 +19,7 @@ import {
   totpEnrollPage,
 } from '../pages/two-factor-pages.js';
 import {
+  clearDeviceCookie,
   csrfToken,
   field,
   HOME,
@@ -195,6 +197,37 @@ export function registerTwoFactorRoutes(app: FastifyInstance, web: WebOptions): 
         notice: extra.notice,
       }),
     });
+
+  // Forgetting remembered browsers only takes a shortcut away: no step-up, like signing out.
+  app.post(
+    `${HOME}/devices/:deviceId/forget`,
+    csrf,
+    withUser(async (request, reply, session) => {
+      const { deviceId } = request.params as { deviceId: string };
+      const forgotten = await forgetDevices(deps, {
+        userId: session.user.id,
+        deviceId: deviceId.slice(0, 64),
+        reason: 'user_one',
+        context: requestContext(request),
+      });
+      if (forgotten === 0) return showOverview(request, reply, session, 'not_found');
+      return redirect(reply, `${HOME}?notice=device-forgotten`);
+    }),
+  );
+
+  app.post(
+    `${HOME}/devices/forget-all`,
+    csrf,
+    withUser(async (request, reply, session) => {
+      await forgetDevices(deps, {
+        userId: session.user.id,
+        reason: 'user_all',
+        context: requestContext(request),
+      });
+      clearDeviceCookie(reply);
+      return redirect(reply, `${HOME}?notice=devices-forgotten`);
+    }),
+  );
 
   app.post(
     `${HOME}/email/start`,
