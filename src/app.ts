@@ -6,6 +6,7 @@ import { registerApi } from './http/api/register-api.js';
 import { registerHttpRoutes } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 import type { ServiceDeps } from './service/deps.js';
+import { startWebhookWorker } from './service/webhooks.js';
 import { registerWeb } from './web/register-web.js';
 
 export interface AppOptions {
@@ -18,6 +19,11 @@ export interface AppOptions {
   setupToken?: string;
   /** Bearer token for GET /metrics; without one only loopback clients may scrape. */
   metricsToken?: string | null;
+  /**
+   * Send security webhooks from this process (the server does; tests drive deliveries themselves). Every
+   * process may run one: claims keep them from sending one delivery twice at once.
+   */
+  webhookWorker?: boolean;
   /** Called once per route as it is registered (HEAD twins of GET routes left out). */
   onRoute?: (route: { method: string; url: string }) => void;
 }
@@ -76,5 +82,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerHttpRoutes(app, options.deps);
   await registerApi(app, options.deps);
   await registerWeb(app, { deps: options.deps, setupToken: options.setupToken });
+  if (options.webhookWorker) {
+    const stop = startWebhookWorker(options.deps, {
+      onError: (error) => app.log.error({ err: error }, 'webhook delivery round failed'),
+    });
+    app.addHook('onClose', stop);
+  }
   return app;
 }

@@ -45,6 +45,7 @@ async function main(): Promise<void> {
     trustProxy: config.trustProxy,
     setupToken,
     metricsToken: config.metricsToken,
+    webhookWorker: true,
   });
   if (config.serverSecretSource === 'generated') {
     app.log.warn(

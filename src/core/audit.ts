@@ -43,6 +43,8 @@ export const auditActions = [
   'password_reset',
   'device_remembered',
   'devices_forgotten',
+  'webhook_endpoint_added',
+  'webhook_endpoint_removed',
 ] as const;
 
 export type AuditAction = (typeof auditActions)[number];

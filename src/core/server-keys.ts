@@ -20,6 +20,8 @@ export interface ServerKeys {
   csrfKey: Uint8Array;
   /** Keys the HMAC that signs a remembered browser's cookie and binds it to its user. */
   deviceCookieKey: Uint8Array;
+  /** Derives each webhook endpoint's signing secret from its id (never stored). */
+  webhookKey: Uint8Array;
   /** Seals TOTP seeds at rest (STANDARDS req 25). */
   sealingKey: SealingKey;
 }
@@ -37,6 +39,7 @@ const LABELS = {
   passwordPepper: 'sparekey password pepper v1',
   csrfKey: 'sparekey csrf key v1',
   deviceCookieKey: 'sparekey device cookie key v1',
+  webhookKey: 'sparekey webhook key v1',
   sealingKey: 'sparekey totp-seed sealing key v1',
 } as const;
 
@@ -60,6 +63,7 @@ export function deriveServerKeys(serverSecret: Uint8Array): ServerKeys {
     passwordPepper: derive(serverSecret, LABELS.passwordPepper),
     csrfKey: derive(serverSecret, LABELS.csrfKey),
     deviceCookieKey: derive(serverSecret, LABELS.deviceCookieKey),
+    webhookKey: derive(serverSecret, LABELS.webhookKey),
     // The id lets sealed values name the key that opens them across rotations (core/sealing-key-ring).
     sealingKey: { id: sealingKeyId(sealing), key: sealing },
   };

@@ -6,6 +6,7 @@ import { isMfaEnabled } from './mfa-state.js';
 import { notifyRecoveryCodesRegenerated } from './notifications.js';
 import { type IssuedRecoveryCodeSet, prepareRecoveryCodeSet } from './prepare-recovery-code-set.js';
 import { loadRecoveryCodeSettings } from './settings.js';
+import { emitWebhookEvent } from './webhooks.js';
 
 /**
  * Creates a new recovery-code set, replacing any existing one in the same transaction: the old codes die
@@ -46,6 +47,15 @@ export async function generateRecoveryCodes(
         { setId: prepared.issued.setId, count: prepared.issued.codes.length },
       ),
     );
+    if (replacing) {
+      await emitWebhookEvent(deps, tx, {
+        type: 'recovery_codes.regenerated',
+        at: prepared.issued.generatedAt,
+        userId: user.id,
+        context: input.context,
+        data: { reason: 'user', count: prepared.issued.codes.length },
+      });
+    }
     return replacing;
   });
   if (replaced) {

@@ -6,6 +6,7 @@ import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 import { addressKey, counters, policies, refusal, type Throttled } from './throttle-counters.js';
 import { sendUnlockLink } from './unlock-link.js';
+import { emitWebhookEvent } from './webhooks.js';
 
 interface Charge {
   key: string;
@@ -63,11 +64,16 @@ async function charge(
 /** Audits and emails the moment an account's second factors lock (RFC 4226 7.2, STANDARDS req 50). */
 async function reportLock(deps: ServiceDeps, subject: AttemptSubject): Promise<void> {
   if (!subject.userId) return;
-  await deps.store.appendAuditEvent(
-    auditEvent(deps.clock.now(), 'mfa_locked', 'failure', subject.userId, subject.context, {
-      failures: policies(deps).account.lockAfter,
-    }),
-  );
+  const { userId, context } = subject;
+  const at = deps.clock.now();
+  await deps.store.transaction(async (tx) => {
+    await tx.appendAuditEvent(
+      auditEvent(at, 'mfa_locked', 'failure', userId, context, {
+        failures: policies(deps).account.lockAfter,
+      }),
+    );
+    await emitWebhookEvent(deps, tx, { type: 'mfa.locked', at, userId, context });
+  });
   await sendUnlockLink(deps, { userId: subject.userId, context: subject.context, reason: 'locked' });
 }
 

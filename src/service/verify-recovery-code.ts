@@ -2,6 +2,7 @@ import { isLowOnRecoveryCodes, type RecoveryCodeSettings } from '../core/policy.
 import { normalizeRecoveryCode } from '../core/recovery-code.js';
 import { unmatchableRecoveryCodeDigest, verifyRecoveryCodeDigest } from '../core/recovery-code-digest.js';
 import { fail, ok, type Result } from '../core/result.js';
+import type { WebhookEventType } from '../core/webhook.js';
 import type { Store } from '../store/store.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
@@ -10,6 +11,7 @@ import { type IssuedRecoveryCodeSet, prepareRecoveryCodeSet } from './prepare-re
 import { loadRecoveryCodeSettings } from './settings.js';
 import { type Settlement, throttled } from './throttle.js';
 import { accountThrottleKey, type Throttled } from './throttle-counters.js';
+import { emitWebhookEvent } from './webhooks.js';
 
 /** What the edge shows after a recovery code signed the user in, per the operator's policy. */
 export type RecoveryOutcome =
@@ -79,7 +81,13 @@ async function evaluateRecoveryCode(
     const { consumed } = await tx.consumeRecoveryCode(record.setId, record.slot, now);
     if (!consumed) return undefined;
     await settlement.within(tx, 'reset');
-    return applyPolicy(tx, settings, { ...input, now, setId: record.setId, slot: record.slot, replacement });
+    return applyPolicy(deps, tx, settings, {
+      ...input,
+      now,
+      setId: record.setId,
+      slot: record.slot,
+      replacement,
+    });
   });
   if (!outcome) return refuse('code_already_used');
   deps.metrics?.recoveryCodeAttempt('accepted');
@@ -104,6 +112,7 @@ function outcomeSentence(outcome: RecoveryOutcome): string {
 }
 
 async function applyPolicy(
+  deps: ServiceDeps,
   tx: Store,
   settings: RecoveryCodeSettings,
   use: {
@@ -117,6 +126,8 @@ async function applyPolicy(
 ): Promise<RecoveryOutcome> {
   const event = (action: Parameters<typeof auditEvent>[1], details = {}) =>
     tx.appendAuditEvent(auditEvent(use.now, action, 'success', use.userId, use.context, details));
+  const hook = (type: WebhookEventType, data: Record<string, unknown>) =>
+    emitWebhookEvent(deps, tx, { type, at: use.now, userId: use.userId, context: use.context, data });
   const used = { setId: use.setId, slot: use.slot, policy: settings.policy };
 
   if (settings.policy === 'disable_mfa') {
@@ -125,6 +136,7 @@ async function applyPolicy(
     await tx.forgetRememberedDevices(use.userId, null);
     await event('recovery_code_used', { ...used, remaining: 0 });
     await event('mfa_disabled', { reason: 'recovery_code', factorsRemoved: factors });
+    await hook('recovery_code.used', { remaining: 0, policy: settings.policy });
     return { policy: 'disable_mfa' };
   }
   if (settings.policy === 'rotate' && use.replacement) {
@@ -135,15 +147,26 @@ async function applyPolicy(
       setId: use.replacement.issued.setId,
       count: use.replacement.issued.codes.length,
     });
+    await hook('recovery_code.used', {
+      remaining: use.replacement.issued.codes.length,
+      policy: settings.policy,
+    });
+    await hook('recovery_codes.regenerated', {
+      reason: 'rotate',
+      count: use.replacement.issued.codes.length,
+    });
     return { policy: 'rotate', replacement: use.replacement.issued };
   }
   const summary = await tx.getRecoveryCodeSummary(use.userId);
   const remaining = summary?.remaining ?? 0;
   await event('recovery_code_used', { ...used, remaining });
+  await hook('recovery_code.used', { remaining, policy: settings.policy });
+  const low = isLowOnRecoveryCodes(remaining, settings.lowThreshold);
+  if (low || remaining === 0) await hook('recovery_codes.low', { remaining });
   return {
     policy: 'continue',
     remaining,
     total: summary?.total ?? 0,
-    low: isLowOnRecoveryCodes(remaining, settings.lowThreshold),
+    low,
   };
 }

@@ -150,6 +150,22 @@ export interface Store extends AttemptCounters {
   /** Forgets the user's device `id` (never another user's), or every one of them when `id` is null. */
   forgetRememberedDevices(userId: string, id: string | null): Promise<number>;
 
+  // Security webhooks: endpoints, and the deliveries that are both the outbox and the delivery log.
+  createWebhookEndpoint(endpoint: NewWebhookEndpoint): Promise<void>;
+  listWebhookEndpoints(): Promise<WebhookEndpointRecord[]>;
+  deleteWebhookEndpoint(id: string): Promise<boolean>;
+  /** One pending delivery per endpoint subscribed to the event's type; run it in the event's transaction. */
+  enqueueWebhookDeliveries(
+    event: { type: string; payload: string; at: Date },
+    newId: () => string,
+  ): Promise<number>;
+  /** Claims due deliveries for one attempt each, hidden from other workers until `leaseUntil`. */
+  claimDueWebhookDeliveries(at: Date, leaseUntil: Date, limit: number): Promise<WebhookDeliveryClaim[]>;
+  /** Records an attempt's outcome while the delivery is pending; false when it no longer was. */
+  recordWebhookAttempt(id: string, result: WebhookDeliveryResult): Promise<boolean>;
+  /** The newest deliveries first, for the delivery log. */
+  listWebhookDeliveries(limit: number): Promise<WebhookDeliveryRecord[]>;
+
   // Audit: an append-only hash chain. Appends are serialized so the chain has one order across processes.
   appendAuditEvent(event: AuditEventInput): Promise<AuditEvent>;
   /** Newest first. */
@@ -363,4 +379,55 @@ export interface RememberedDeviceRecord {
   createdAt: Date;
   lastUsedAt: Date | null;
   expiresAt: Date;
+}
+
+export interface NewWebhookEndpoint {
+  id: string;
+  url: string;
+  events: readonly string[];
+  createdAt: Date;
+  createdBy: string | null;
+}
+
+export interface WebhookEndpointRecord {
+  id: string;
+  url: string;
+  events: string[];
+  createdAt: Date;
+  createdBy: string | null;
+}
+
+export interface WebhookDeliveryClaim {
+  id: string;
+  endpointId: string;
+  url: string;
+  eventType: string;
+  payload: string;
+  /** Including the attempt just claimed. */
+  attempts: number;
+  createdAt: Date;
+}
+
+export interface WebhookDeliveryResult {
+  at: Date;
+  outcome: 'delivered' | 'retry' | 'failed';
+  statusCode: number | null;
+  error: string | null;
+  /** When to try again (outcome `retry`). */
+  nextAttemptAt?: Date;
+}
+
+export interface WebhookDeliveryRecord {
+  id: string;
+  endpointId: string;
+  url: string;
+  eventType: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  createdAt: Date;
+  lastAttemptAt: Date | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  deliveredAt: Date | null;
+  nextAttemptAt: Date;
 }

@@ -16,6 +16,7 @@ export const notices = {
   'factor-removed': 'The two-factor method was removed.',
   'device-forgotten': 'That browser is forgotten: it will ask for your second factor again.',
   'devices-forgotten': 'Every remembered browser is forgotten: each will ask for your second factor again.',
+  'webhook-removed': 'The endpoint is removed, with its pending deliveries.',
   'devices-forgotten-by-admin':
     "The user's remembered browsers are forgotten: each will ask for a second factor again.",
   'mfa-disabled': 'Two-factor authentication is off, and your recovery codes were deleted.',

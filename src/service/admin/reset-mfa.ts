@@ -3,6 +3,7 @@ import { auditEvent } from '../audit.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
 import { notifyMfaReset } from '../notifications.js';
 import { clearAccountThrottle } from '../throttle-counters.js';
+import { emitWebhookEvent } from '../webhooks.js';
 
 export const MAX_RESET_REASON_LENGTH = 500;
 
@@ -35,6 +36,13 @@ export async function resetUserMfa(
         devicesForgotten,
       }),
     );
+    await emitWebhookEvent(deps, tx, {
+      type: 'mfa.reset_by_admin',
+      at: now,
+      userId: user.id,
+      context: input.context,
+      data: { actorId: input.context.actorId, factorsRemoved, recoveryCodesDeleted: deleted },
+    });
     return { factorsRemoved, sessionsEnded };
   });
   // A reset is the administrator's unlock: the failures and any lock start over (after the commit, as the

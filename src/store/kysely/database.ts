@@ -23,6 +23,8 @@ export interface Database {
   throttle_counters: ThrottleCountersTable;
   action_tokens: ActionTokensTable;
   remembered_devices: RememberedDevicesTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export interface UsersTable {
@@ -185,4 +187,29 @@ export interface RememberedDevicesTable {
   created_at: number;
   last_used_at: number | null;
   expires_at: number;
+}
+
+export interface WebhookEndpointsTable {
+  id: string;
+  url: string;
+  /** Subscribed event types, space-separated. */
+  events: string;
+  created_at: number;
+  created_by: string | null;
+}
+
+export interface WebhookDeliveriesTable {
+  /** The delivery id a receiver deduplicates on: the same for every retry of one delivery. */
+  id: string;
+  endpoint_id: string;
+  event_type: string;
+  payload: string;
+  status: string;
+  attempts: number;
+  created_at: number;
+  next_attempt_at: number;
+  last_attempt_at: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  delivered_at: number | null;
 }

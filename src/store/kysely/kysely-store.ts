@@ -13,6 +13,7 @@ import * as sessions from './sessions.js';
 import * as settings from './settings.js';
 import * as throttle from './throttle.js';
 import * as users from './users.js';
+import * as webhooks from './webhooks.js';
 
 /**
  * The one implementation of `Store`, for both engines; `engine` supplies the few differences.
@@ -96,6 +97,14 @@ function bind(db: Kysely<Database>, engine: Engine, inTransaction: boolean): Sto
     touchRememberedDevice: (id, at) => devices.touchRememberedDevice(ctx, id, at),
     listRememberedDevices: (userId, at) => devices.listRememberedDevices(ctx, userId, at),
     forgetRememberedDevices: (userId, id) => devices.forgetRememberedDevices(ctx, userId, id),
+    createWebhookEndpoint: (endpoint) => webhooks.createWebhookEndpoint(ctx, endpoint),
+    listWebhookEndpoints: () => webhooks.listWebhookEndpoints(ctx),
+    deleteWebhookEndpoint: (id) => webhooks.deleteWebhookEndpoint(ctx, id),
+    enqueueWebhookDeliveries: (event, newId) => webhooks.enqueueWebhookDeliveries(ctx, event, newId),
+    claimDueWebhookDeliveries: (at, leaseUntil, limit) =>
+      webhooks.claimDueWebhookDeliveries(ctx, at, leaseUntil, limit),
+    recordWebhookAttempt: (id, result) => webhooks.recordWebhookAttempt(ctx, id, result),
+    listWebhookDeliveries: (limit) => webhooks.listWebhookDeliveries(ctx, limit),
 
     createApiKey: (key) => apiKeys.createApiKey(ctx, key),
     findApiKey: (id) => apiKeys.findApiKey(ctx, id),

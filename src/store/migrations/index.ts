@@ -6,6 +6,7 @@ import * as m0003 from './0003-admin.js';
 import * as m0004 from './0004-api-keys.js';
 import * as m0005 from './0005-throttle.js';
 import * as m0006 from './0006-remembered-devices.js';
+import * as m0007 from './0007-webhooks.js';
 
 /**
  * Every migration, listed statically: no filesystem scanning, so bundles and compiled output carry them
@@ -18,6 +19,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0004-api-keys': m0004,
   '0005-throttle': m0005,
   '0006-remembered-devices': m0006,
+  '0007-webhooks': m0007,
 };
 
 export interface MigrateOptions {

@@ -31,6 +31,7 @@ import {
 import { noticeFor, type WebOptions } from '../web-options.js';
 import { registerAuditRoutes } from './admin-audit-routes.js';
 import { adminOnly } from './admin-guard.js';
+import { registerWebhookRoutes } from './admin-webhook-routes.js';
 import { hasTotp, stepUpFailure } from './step-up.js';
 
 const USERS_PAGE = 50;
@@ -340,4 +341,5 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
   );
 
   registerAuditRoutes(app, web);
+  registerWebhookRoutes(app, web);
 }

@@ -1,0 +1,196 @@
+import { sql } from 'kysely';
+import type {
+  NewWebhookEndpoint,
+  WebhookDeliveryClaim,
+  WebhookDeliveryRecord,
+  WebhookDeliveryResult,
+  WebhookEndpointRecord,
+} from '../store.js';
+import { changedExactlyOne, type StoreContext, toDate, toDateOrNull } from './context.js';
+
+export async function createWebhookEndpoint(ctx: StoreContext, endpoint: NewWebhookEndpoint): Promise<void> {
+  await ctx.db
+    .insertInto('webhook_endpoints')
+    .values({
+      id: endpoint.id,
+      url: endpoint.url,
+      events: endpoint.events.join(' '),
+      created_at: endpoint.createdAt.getTime(),
+      created_by: endpoint.createdBy,
+    })
+    .execute();
+}
+
+export async function listWebhookEndpoints(ctx: StoreContext): Promise<WebhookEndpointRecord[]> {
+  const rows = await ctx.db
+    .selectFrom('webhook_endpoints')
+    .selectAll()
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  return rows.map((row) => ({
+    id: row.id,
+    url: row.url,
+    events: row.events.split(' ').filter(Boolean),
+    createdAt: toDate(Number(row.created_at)),
+    createdBy: row.created_by,
+  }));
+}
+
+/** Deletes the endpoint and, with it, its pending deliveries and log. */
+export async function deleteWebhookEndpoint(ctx: StoreContext, id: string): Promise<boolean> {
+  return ctx.atomic(async (db) => {
+    await db.deleteFrom('webhook_deliveries').where('endpoint_id', '=', id).execute();
+    const result = await db.deleteFrom('webhook_endpoints').where('id', '=', id).executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
+  });
+}
+
+/** One pending delivery per endpoint subscribed to `type`, in the caller's transaction (the outbox). */
+export async function enqueueWebhookDeliveries(
+  ctx: StoreContext,
+  event: { type: string; payload: string; at: Date },
+  newId: () => string,
+): Promise<number> {
+  return ctx.atomic(async (db) => {
+    const endpoints = await db
+      .selectFrom('webhook_endpoints')
+      .select('id')
+      .where(sql<boolean>`(' ' || events || ' ') like ${`% ${event.type} %`}`)
+      .execute();
+    if (endpoints.length === 0) return 0;
+    await db
+      .insertInto('webhook_deliveries')
+      .values(
+        endpoints.map((endpoint) => ({
+          id: newId(),
+          endpoint_id: endpoint.id,
+          event_type: event.type,
+          payload: event.payload,
+          status: 'pending',
+          attempts: 0,
+          created_at: event.at.getTime(),
+          next_attempt_at: event.at.getTime(),
+          last_attempt_at: null,
+          last_status_code: null,
+          last_error: null,
+          delivered_at: null,
+        })),
+      )
+      .execute();
+    return endpoints.length;
+  });
+}
+
+/**
+ * Claims up to `limit` due deliveries: each gets one more attempt counted and is hidden from other workers
+ * until `leaseUntil`. A worker that dies mid-send leaves the lease to run out, and the delivery goes out
+ * again with the same id (at least once). PostgreSQL skips rows another worker is claiming; SQLite's
+ * BEGIN IMMEDIATE serializes the claims.
+ */
+export async function claimDueWebhookDeliveries(
+  ctx: StoreContext,
+  at: Date,
+  leaseUntil: Date,
+  limit: number,
+): Promise<WebhookDeliveryClaim[]> {
+  return ctx.atomic(async (db) => {
+    const due = await db
+      .selectFrom('webhook_deliveries')
+      .select('id')
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', at.getTime())
+      .orderBy('next_attempt_at')
+      .limit(limit)
+      .$if(ctx.engine.supportsRowLocks, (query) => query.forUpdate().skipLocked())
+      .execute();
+    if (due.length === 0) return [];
+    const ids = due.map((row) => row.id);
+    await db
+      .updateTable('webhook_deliveries')
+      .set((eb) => ({
+        attempts: eb('attempts', '+', 1),
+        next_attempt_at: leaseUntil.getTime(),
+        last_attempt_at: at.getTime(),
+      }))
+      .where('id', 'in', ids)
+      .execute();
+    const rows = await db
+      .selectFrom('webhook_deliveries as d')
+      .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
+      .select(['d.id', 'd.endpoint_id', 'e.url', 'd.event_type', 'd.payload', 'd.attempts', 'd.created_at'])
+      .where('d.id', 'in', ids)
+      .execute();
+    return rows.map((row) => ({
+      id: row.id,
+      endpointId: row.endpoint_id,
+      url: row.url,
+      eventType: row.event_type,
+      payload: row.payload,
+      attempts: Number(row.attempts),
+      createdAt: toDate(Number(row.created_at)),
+    }));
+  });
+}
+
+/** Records an attempt's outcome; only while the delivery is still pending (a late duplicate changes nothing). */
+export async function recordWebhookAttempt(
+  ctx: StoreContext,
+  id: string,
+  result: WebhookDeliveryResult,
+): Promise<boolean> {
+  const update = await ctx.db
+    .updateTable('webhook_deliveries')
+    .set({
+      status: result.outcome === 'retry' ? 'pending' : result.outcome,
+      next_attempt_at: result.nextAttemptAt?.getTime() ?? result.at.getTime(),
+      last_status_code: result.statusCode,
+      last_error: result.error,
+      delivered_at: result.outcome === 'delivered' ? result.at.getTime() : null,
+    })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return changedExactlyOne(update);
+}
+
+export async function listWebhookDeliveries(
+  ctx: StoreContext,
+  limit: number,
+): Promise<WebhookDeliveryRecord[]> {
+  const rows = await ctx.db
+    .selectFrom('webhook_deliveries as d')
+    .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
+    .select([
+      'd.id',
+      'd.endpoint_id',
+      'e.url',
+      'd.event_type',
+      'd.status',
+      'd.attempts',
+      'd.created_at',
+      'd.last_attempt_at',
+      'd.last_status_code',
+      'd.last_error',
+      'd.delivered_at',
+      'd.next_attempt_at',
+    ])
+    .orderBy('d.created_at', 'desc')
+    .orderBy('d.id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => ({
+    id: row.id,
+    endpointId: row.endpoint_id,
+    url: row.url,
+    eventType: row.event_type,
+    status: row.status as WebhookDeliveryRecord['status'],
+    attempts: Number(row.attempts),
+    createdAt: toDate(Number(row.created_at)),
+    lastAttemptAt: toDateOrNull(row.last_attempt_at === null ? null : Number(row.last_attempt_at)),
+    lastStatusCode: row.last_status_code === null ? null : Number(row.last_status_code),
+    lastError: row.last_error,
+    deliveredAt: toDateOrNull(row.delivered_at === null ? null : Number(row.delivered_at)),
+    nextAttemptAt: toDate(Number(row.next_attempt_at)),
+  }));
+}

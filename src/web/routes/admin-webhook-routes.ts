@@ -1,0 +1,73 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { addWebhookEndpoint, removeWebhookEndpoint } from '../../service/webhooks.js';
+import { webhooksPage } from '../pages/admin-webhook-pages.js';
+import { csrfToken, field, fields, redirect, requestContext, sendPage } from '../web-context.js';
+import { noticeFor, type WebOptions } from '../web-options.js';
+import { adminOnly } from './admin-guard.js';
+
+/** The delivery log shows the newest deliveries; older ones stay in the database. */
+const LOG_LENGTH = 100;
+
+/** Administration → Webhooks: security event endpoints and their delivery log. */
+export function registerWebhookRoutes(app: FastifyInstance, web: WebOptions): void {
+  const { deps } = web;
+  const csrf = { preHandler: app.csrfProtection };
+
+  const show = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    extra: {
+      created?: { url: string; secret: string };
+      problem?: string;
+      form?: { url: string; events: string[] };
+    } = {},
+  ) =>
+    sendPage(request, reply, deps, {
+      title: 'Webhooks',
+      status: extra.problem ? 400 : extra.created ? 201 : 200,
+      body: webhooksPage({
+        csrf: csrfToken(request, reply),
+        endpoints: await deps.store.listWebhookEndpoints(),
+        deliveries: await deps.store.listWebhookDeliveries(LOG_LENGTH),
+        created: extra.created,
+        error: extra.problem,
+        form: extra.form,
+        notice: noticeFor(request.query),
+      }),
+    });
+
+  app.get(
+    '/admin/webhooks',
+    adminOnly(web, async (request, reply) => show(request, reply)),
+  );
+
+  app.post(
+    '/admin/webhooks',
+    csrf,
+    adminOnly(web, async (request, reply, admin) => {
+      const url = field(request, 'url', 2000);
+      const events = fields(request, 'events');
+      const added = await addWebhookEndpoint(deps, {
+        url,
+        events,
+        context: { ...requestContext(request), actorId: admin.user.id },
+      });
+      if (!added.ok) return show(request, reply, { problem: added.problem, form: { url, events } });
+      // The secret is in this response only (no-store), like an API key.
+      return show(request, reply, { created: { url: added.endpoint.url, secret: added.secret } });
+    }),
+  );
+
+  app.post(
+    '/admin/webhooks/:endpointId/remove',
+    csrf,
+    adminOnly(web, async (request, reply, admin) => {
+      const { endpointId } = request.params as { endpointId: string };
+      await removeWebhookEndpoint(deps, {
+        endpointId: endpointId.slice(0, 64),
+        context: { ...requestContext(request), actorId: admin.user.id },
+      });
+      return redirect(reply, '/admin/webhooks?notice=webhook-removed');
+    }),
+  );
+}
