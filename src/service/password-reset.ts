@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { parseEmailAddress } from '../core/email-address.js';
 import { hashPassword, type PasswordProblem } from '../core/password.js';
 import { fail, ok, type Result } from '../core/result.js';
-import { generateSessionToken, hashSessionToken } from '../core/session-token.js';
+import { hashSessionToken } from '../core/session-token.js';
 import { checkNewPassword } from './accounts.js';
+import { issueActionToken } from './action-token.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 import { policies, refusal, type Throttled } from './throttle-counters.js';
@@ -43,16 +44,15 @@ export async function requestPasswordReset(
     if (!verdict.charged) return refusal(verdict);
   }
   const user = email.ok ? await deps.store.findUserByEmail(email.value) : undefined;
-  const token = generateSessionToken(deps.random);
-  await deps.store.transaction(async (tx) => {
+  const token = await deps.store.transaction(async (tx) => {
+    let issued: string | undefined;
     if (user) {
       await tx.revokeActionTokens(user.id, PASSWORD_RESET_PURPOSE, now);
-      await tx.createActionToken({
-        idHash: hashSessionToken(token) as string,
+      issued = await issueActionToken(deps, tx, {
         purpose: PASSWORD_RESET_PURPOSE,
         userId: user.id,
-        createdAt: now,
-        expiresAt: new Date(now.getTime() + PASSWORD_RESET_TTL_MS),
+        at: now,
+        ttlMs: PASSWORD_RESET_TTL_MS,
       });
     }
     await tx.appendAuditEvent(
@@ -67,11 +67,13 @@ export async function requestPasswordReset(
         },
       ),
     );
+    return issued;
   });
   // Not awaited by the edges (see above); `delivered` settles when the relay has answered (it never rejects).
-  const delivered = user
-    ? sendResetLink(deps, { userId: user.id, to: user.email, token, context: input.context })
-    : Promise.resolve();
+  const delivered =
+    user && token
+      ? sendResetLink(deps, { userId: user.id, to: user.email, token, context: input.context })
+      : Promise.resolve();
   return { ok: true, delivered };
 }
 

@@ -1,4 +1,4 @@
-import { generateSessionToken, hashSessionToken } from '../core/session-token.js';
+import { issueActionToken } from './action-token.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 import { chargeEmailSend } from './throttle-counters.js';
@@ -21,18 +21,17 @@ export async function sendUnlockLink(
   if (await store.hasLiveActionToken(input.userId, UNLOCK_PURPOSE, now)) return;
   const user = await store.findUserById(input.userId);
   if (!user || !(await chargeEmailSend(deps, { userId: user.id })).ok) return;
-  const token = generateSessionToken(deps.random);
-  await store.transaction(async (tx) => {
-    await tx.createActionToken({
-      idHash: hashSessionToken(token) as string,
+  const token = await store.transaction(async (tx) => {
+    const issued = await issueActionToken(deps, tx, {
       purpose: UNLOCK_PURPOSE,
       userId: user.id,
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + UNLOCK_LINK_TTL_MS),
+      at: now,
+      ttlMs: UNLOCK_LINK_TTL_MS,
     });
     await tx.appendAuditEvent(
       auditEvent(now, 'mfa_unlock_link_sent', 'success', user.id, input.context, { reason: input.reason }),
     );
+    return issued;
   });
   const site = deps.options.issuer;
   const link = `${deps.options.publicUrl ?? ''}/unlock?token=${token}`;

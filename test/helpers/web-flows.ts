@@ -51,3 +51,15 @@ export async function userAtSecondStep(web: WebTestApp, email: string) {
   expect(page.body).toContain('Use a recovery code');
   return { client, secret, codes, email };
 }
+
+/** A client signed up through the pages and made an administrator; returns it with the account's id. */
+export async function signedInAdmin(
+  web: WebTestApp,
+  email: string,
+): Promise<{ client: FormClient; id: string }> {
+  const client = web.client();
+  await signUpThroughPages(client, email);
+  const id = (await web.env.deps.store.findUserByEmail(email))?.id as string;
+  await web.env.deps.store.setUserRoles(id, ['administrator']);
+  return { client, id };
+}

@@ -84,6 +84,17 @@ describe.each(testEngines())('security webhooks on %s', (engine) => {
   });
   afterEach(async () => env.close());
 
+  async function subscribeToLocks(url: string) {
+    const added = await addWebhookEndpoint(env.deps, { url, events: ['mfa.locked'], context: {} });
+    if (!added.ok) throw new Error(added.problem);
+  }
+
+  /** One `mfa.locked` event in the outbox, as a lockout's transaction writes it. */
+  const emitLock = () =>
+    env.deps.store.transaction((tx) =>
+      emitWebhookEvent(env.deps, tx, { type: 'mfa.locked', at: env.clock.now(), userId: null, context: {} }),
+    );
+
   /** Runs delivery rounds, waiting out each back-off on the test clock, until nothing is pending. */
   async function deliverAll() {
     for (let round = 0; round < 50; round++) {
@@ -184,20 +195,8 @@ describe.each(testEngines())('security webhooks on %s', (engine) => {
   test('a worker that dies after claiming: the delivery goes out again after the lease, with the same id', async () => {
     const receiver = await startReceiver(0);
     try {
-      const added = await addWebhookEndpoint(env.deps, {
-        url: receiver.url,
-        events: ['mfa.locked'],
-        context: {},
-      });
-      if (!added.ok) throw new Error(added.problem);
-      await env.deps.store.transaction((tx) =>
-        emitWebhookEvent(env.deps, tx, {
-          type: 'mfa.locked',
-          at: env.clock.now(),
-          userId: null,
-          context: {},
-        }),
-      );
+      await subscribeToLocks(receiver.url);
+      await emitLock();
       const [claimed] = await env.deps.store.claimDueWebhookDeliveries(
         env.clock.now(),
         new Date(env.clock.nowMs + 60_000),
@@ -228,21 +227,9 @@ describe.each(testEngines())('security webhooks on %s', (engine) => {
   test('concurrent delivery workers never send one delivery twice', async () => {
     const receiver = await startReceiver(0);
     try {
-      const added = await addWebhookEndpoint(env.deps, {
-        url: receiver.url,
-        events: ['mfa.locked'],
-        context: {},
-      });
-      if (!added.ok) throw new Error(added.problem);
+      await subscribeToLocks(receiver.url);
       for (let i = 0; i < 20; i++) {
-        await env.deps.store.transaction((tx) =>
-          emitWebhookEvent(env.deps, tx, {
-            type: 'mfa.locked',
-            at: env.clock.now(),
-            userId: null,
-            context: {},
-          }),
-        );
+        await emitLock();
       }
       const rounds = await Promise.all(Array.from({ length: 6 }, () => deliverDueWebhooks(env.deps, 4)));
       expect(rounds.reduce((sum, round) => sum + round.delivered, 0)).toBe(receiver.received.length);
@@ -258,20 +245,8 @@ describe.each(testEngines())('security webhooks on %s', (engine) => {
   test('an endpoint that never answers is retried with back-off and given up after the last attempt', async () => {
     const receiver = await startReceiver(1_000);
     try {
-      const added = await addWebhookEndpoint(env.deps, {
-        url: receiver.url,
-        events: ['mfa.locked'],
-        context: {},
-      });
-      if (!added.ok) throw new Error(added.problem);
-      await env.deps.store.transaction((tx) =>
-        emitWebhookEvent(env.deps, tx, {
-          type: 'mfa.locked',
-          at: env.clock.now(),
-          userId: null,
-          context: {},
-        }),
-      );
+      await subscribeToLocks(receiver.url);
+      await emitLock();
       await deliverDueWebhooks(env.deps);
       const [first] = await env.deps.store.listWebhookDeliveries(1);
       expect(first).toMatchObject({

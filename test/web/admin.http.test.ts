@@ -6,6 +6,7 @@ import { alertText, createWebTestApp, type FormClient, type WebTestApp } from '.
 import {
   enableTotpThroughPages,
   passwordStep,
+  signedInAdmin,
   signUpThroughPages,
   TEST_PASSWORD,
 } from '../helpers/web-flows.js';
@@ -17,10 +18,7 @@ describe('administration over HTTP: access and every error path', () => {
   beforeAll(async () => {
     web = await createWebTestApp();
     await configureRecoveryCodes(web.env);
-    admin = web.client();
-    await signUpThroughPages(admin, 'root@example.test');
-    adminId = (await web.env.deps.store.findUserByEmail('root@example.test'))?.id as string;
-    await web.env.deps.store.setUserRoles(adminId, ['administrator']);
+    ({ client: admin, id: adminId } = await signedInAdmin(web, 'root@example.test'));
   });
   afterAll(async () => web?.close());
 

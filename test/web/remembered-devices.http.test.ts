@@ -4,7 +4,7 @@ import { requestPasswordReset, resetPassword } from '../../src/service/password-
 import { REMEMBER_DEVICE_TTL_MS } from '../../src/service/remembered-devices.js';
 import { authenticatorCode, configureRecoveryCodes } from '../helpers/mfa.js';
 import { createWebTestApp, type FormClient, type WebTestApp } from '../helpers/web-client.js';
-import { passwordStep, signUpThroughPages, TEST_PASSWORD, userAtSecondStep } from '../helpers/web-flows.js';
+import { passwordStep, signedInAdmin, TEST_PASSWORD, userAtSecondStep } from '../helpers/web-flows.js';
 
 const DEVICE = '__Host-sparekey_device';
 
@@ -15,10 +15,7 @@ describe('remembered browsers over HTTP', () => {
   beforeAll(async () => {
     web = await createWebTestApp();
     await configureRecoveryCodes(web.env);
-    admin = web.client();
-    await signUpThroughPages(admin, 'devices-admin@example.test');
-    const adminId = (await web.env.deps.store.findUserByEmail('devices-admin@example.test'))?.id as string;
-    await web.env.deps.store.setUserRoles(adminId, ['administrator']);
+    ({ client: admin } = await signedInAdmin(web, 'devices-admin@example.test'));
   });
   afterAll(async () => web?.close());
 

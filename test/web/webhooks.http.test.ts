@@ -3,17 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { deliverDueWebhooks, emitWebhookEvent, webhookSecret } from '../../src/service/webhooks.js';
 import { alertText, createWebTestApp, type FormClient, type WebTestApp } from '../helpers/web-client.js';
-import { signUpThroughPages } from '../helpers/web-flows.js';
+import { signedInAdmin } from '../helpers/web-flows.js';
 
 /** Issue 8.3: Administration → Webhooks, over HTTP. */
 let web: WebTestApp;
 let admin: FormClient;
 beforeAll(async () => {
   web = await createWebTestApp();
-  admin = web.client();
-  await signUpThroughPages(admin, 'hooks-admin@example.test');
-  const adminId = (await web.env.deps.store.findUserByEmail('hooks-admin@example.test'))?.id as string;
-  await web.env.deps.store.setUserRoles(adminId, ['administrator']);
+  ({ client: admin } = await signedInAdmin(web, 'hooks-admin@example.test'));
 });
 afterAll(async () => web?.close());
 
