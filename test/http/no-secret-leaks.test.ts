@@ -2,6 +2,9 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, test } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { createApiKey } from '../../src/service/admin/api-keys.js';
+import { requestPasswordReset } from '../../src/service/password-reset.js';
+import { rememberDevice } from '../../src/service/remembered-devices.js';
+import { addWebhookEndpoint } from '../../src/service/webhooks.js';
 import { testEngines } from '../helpers/engines.js';
 import { authenticatorCode, configureRecoveryCodes } from '../helpers/mfa.js';
 import { createTestEnvironment, type TestEnvironment } from '../helpers/service-deps.js';
@@ -30,6 +33,7 @@ describe.each(testEngines())('no issued secret in the database, logs or audit ex
     stream.on('data', (chunk: Buffer) => logs.push(chunk.toString('utf8')));
     const app = await buildApp({ deps: env.deps, logger: { level: 'debug', stream } });
     const secrets: string[] = [];
+    const userIds: string[] = [];
     const key = await createApiKey(env.deps, { name: 'backend', scopes: ['admin'], context: {} });
     if (!key.ok) throw new Error(key.error);
     secrets.push(key.value.key);
@@ -92,7 +96,26 @@ describe.each(testEngines())('no issued secret in the database, logs or audit ex
         (await call('POST', `/users/${userId}/recovery-codes/verify`, { code: codes[0] })).statusCode,
       ).toBe(200);
       await call('POST', `/users/${userId}/recovery-codes/verify`, { code: codes[0] });
+      userIds.push(userId);
     }
+    // An emailed password-reset link (opened through the pages, so its request is logged), a remembered
+    // browser's cookie, and a webhook endpoint's signing secret.
+    const requested = await requestPasswordReset(env.deps, { email: 'leak-0@example.test', context: {} });
+    if (!requested.ok) throw new Error(requested.error);
+    await requested.delivered;
+    const resetToken = env.smtp.messages.at(-1)?.text.match(/token=([A-Za-z0-9_-]+)/)?.[1] as string;
+    expect((await app.inject({ method: 'GET', url: `/reset-password?token=${resetToken}` })).statusCode).toBe(
+      200,
+    );
+    const device = await rememberDevice(env.deps, { userId: userIds[0] as string, context: {} });
+    if (!device) throw new Error('no device remembered');
+    const hook = await addWebhookEndpoint(env.deps, {
+      url: 'https://hooks.example.test/sparekey',
+      events: ['mfa.locked'],
+      context: {},
+    });
+    if (!hook.ok) throw new Error(hook.problem);
+    secrets.push(resetToken, device.cookieValue, device.cookieValue.split('.')[0] as string, hook.secret);
     // 6-digit codes are too short to search for without false hits in ids and timestamps; the emailed
     // codes are checked in the text outputs only (logs, exports), where such digits do not otherwise occur.
     const long = secrets.filter((secret) => secret.length > 8);
