@@ -4,7 +4,7 @@ import type { AttemptKind, SettleMode, ThrottlePolicy } from '../core/throttle.j
 import type { AttemptCounters, Store } from '../store/store.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
-import { addressKey, counters, policies, refusal, type Throttled } from './throttle-counters.js';
+import { addressKey, policies, refusal, type Throttled } from './throttle-counters.js';
 import { sendUnlockLink } from './unlock-link.js';
 import { emitWebhookEvent } from './webhooks.js';
 
@@ -39,26 +39,40 @@ async function charge(
     wanted.push({ key: addressKey(subject.context.ip), policy: address });
   }
   if (subject.accountKey) wanted.push({ key: subject.accountKey, policy: account });
-  for (const next of wanted) {
-    const verdict = await counters(deps).chargeAttempt(next.key, next.policy, subject.kind, now);
-    if (!verdict.charged) {
-      // Every refusal is audited (STANDARDS req 50): who was refused, from where, and for how long.
-      deps.metrics?.attemptThrottled(subject.kind);
-      const refused = refusal(verdict);
-      await deps.store.appendAuditEvent(
-        auditEvent(now, 'rate_limited', 'failure', subject.userId, subject.context, {
-          scope: next.policy === account ? 'account' : 'address',
-          step: subject.kind,
-          reason: verdict.reason,
-          retryAfterSeconds: refused.retryAfterSeconds ?? null,
-        }),
-      );
-      return refused;
+  const stopped = await withCounters(deps, async (into) => {
+    for (const next of wanted) {
+      const verdict = await into.chargeAttempt(next.key, next.policy, subject.kind, now);
+      if (!verdict.charged) return { by: next, verdict };
+      charges.push(next);
+      if (next.policy === account) locksIfFailed = verdict.lockedNow;
     }
-    charges.push(next);
-    if (next.policy === account) locksIfFailed = verdict.lockedNow;
+    return undefined;
+  });
+  if (stopped) {
+    // Every refusal is audited (STANDARDS req 50): who was refused, from where, and for how long.
+    deps.metrics?.attemptThrottled(subject.kind);
+    const refused = refusal(stopped.verdict);
+    await deps.store.appendAuditEvent(
+      auditEvent(now, 'rate_limited', 'failure', subject.userId, subject.context, {
+        scope: stopped.by.policy === account ? 'account' : 'address',
+        step: subject.kind,
+        reason: stopped.verdict.reason,
+        retryAfterSeconds: refused.retryAfterSeconds ?? null,
+      }),
+    );
+    return refused;
   }
   return { ok: true, charges, locksIfFailed };
+}
+
+/**
+ * Runs `work` on the failed-attempt counters. When they live in the database, the address's and the
+ * account's changes share one transaction, so an attempt costs one durable commit, not two; Redis counters
+ * take each call as it comes. (Lock order on PostgreSQL: address row, then account row, always.)
+ */
+function withCounters<T>(deps: ServiceDeps, work: (into: AttemptCounters) => Promise<T>): Promise<T> {
+  if (deps.attemptCounters) return work(deps.attemptCounters);
+  return deps.store.transaction((tx) => work(tx));
 }
 
 /** Audits and emails the moment an account's second factors lock (RFC 4226 7.2, STANDARDS req 50). */
@@ -121,8 +135,11 @@ export async function throttled<T, E extends ErrorCode>(
     },
   };
   const result = await attempt(settlement);
-  if (result.ok && !settledWithin)
-    await settle(deps, counters(deps), charged.charges, settleAccount(result.value));
+  if (result.ok) {
+    if (!settledWithin) {
+      await withCounters(deps, (into) => settle(deps, into, charged.charges, settleAccount(result.value)));
+    }
+  }
   // The charge that reaches the lock only sticks if the attempt failed (a success gives it back).
   else if (charged.locksIfFailed) await reportLock(deps, subject);
   return result;

@@ -216,6 +216,22 @@ describe.each(testEngines())('throttling failed attempts on %s (NIST SP 800-63B 
     expect(await isSecondFactorLocked(env.deps, userId)).toBe(true);
   });
 
+  test('a right recovery code as the 20th attempt signs in: no lock, no audit of one, no unlock email', async () => {
+    const { userId, codes } = await victim();
+    for (let i = 0; i < (lockAfter ?? 0) - 1; i += 1) {
+      await waitOutBlock(userId);
+      await verifyTotp(env.deps, { userId, code: '000000', context: fromAddress(i) });
+    }
+    await waitOutBlock(userId);
+    expect(
+      await verifyRecoveryCode(env.deps, { userId, code: codes[0] as string, context: fromAddress(99) }),
+    ).toMatchObject({ ok: true });
+    expect(await isSecondFactorLocked(env.deps, userId)).toBe(false);
+    expect(await env.deps.store.listAuditEvents({ userId, action: 'mfa_locked', limit: 5 })).toEqual([]);
+    expect(env.smtp.messages.some((m) => m.subject.includes('is locked'))).toBe(false);
+    expect((await env.deps.store.findAttempts(`account:${userId}`))?.failures).toBe(0);
+  });
+
   async function lockedVictim() {
     const user = await victim();
     for (let i = 0; i < (lockAfter ?? 0); i += 1) {
