@@ -23,11 +23,22 @@ async function notify(
   if (!deps.options.notifications) return;
   const user = await deps.store.findUserById(input.userId);
   if (!user) return;
+  await sendOrAuditFailure(deps, { ...input, to: user.email });
+}
+
+/**
+ * Sends an email about something that has already happened (a notice, an emailed link): a relay failure
+ * must not undo or fail it, so it is audited (`notification_failed`) instead of thrown.
+ */
+export async function sendOrAuditFailure(
+  deps: ServiceDeps,
+  input: { userId: string; to: string; subject: string; text: string; context: RequestContext; kind: string },
+): Promise<void> {
   try {
-    await deps.mailer.send({ to: user.email, subject: input.subject, text: input.text });
+    await deps.mailer.send({ to: input.to, subject: input.subject, text: input.text });
   } catch (error) {
     await deps.store.appendAuditEvent(
-      auditEvent(deps.clock.now(), 'notification_failed', 'failure', user.id, input.context, {
+      auditEvent(deps.clock.now(), 'notification_failed', 'failure', input.userId, input.context, {
         kind: input.kind,
         error: error instanceof Error ? error.message.slice(0, 200) : 'unknown',
       }),

@@ -7,7 +7,9 @@ import { checkNewPassword } from './accounts.js';
 import { issueActionToken } from './action-token.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
-import { policies, refusal, type Throttled } from './throttle-counters.js';
+import { hasConfirmedFactor } from './mfa-state.js';
+import { sendOrAuditFailure } from './notifications.js';
+import { chargeEmail, type Throttled } from './throttle-counters.js';
 import {
   type RecoveryCodeFailure,
   type RecoveryOutcome,
@@ -32,17 +34,12 @@ export async function requestPasswordReset(
 ): Promise<{ ok: true; delivered: Promise<void> } | Throttled> {
   const email = parseEmailAddress(input.email);
   const normalized = email.ok ? email.value : input.email.trim().toLowerCase().slice(0, 320);
-  const { emailSend, emailSendAddress } = policies(deps);
+  const charged = await chargeEmail(deps, {
+    recipientKey: `reset-email:${createHash('sha256').update(normalized).digest('hex')}`,
+    addressKey: input.context.ip ? `reset-address:${input.context.ip}` : null,
+  });
+  if (!charged.ok) return charged;
   const now = deps.clock.now();
-  const charges = [
-    { key: `reset-email:${createHash('sha256').update(normalized).digest('hex')}`, policy: emailSend },
-  ];
-  if (input.context.ip)
-    charges.unshift({ key: `reset-address:${input.context.ip}`, policy: emailSendAddress });
-  for (const { key, policy } of charges) {
-    const verdict = await (deps.attemptCounters ?? deps.store).chargeAttempt(key, policy, 'sign_in', now);
-    if (!verdict.charged) return refusal(verdict);
-  }
   const user = email.ok ? await deps.store.findUserByEmail(email.value) : undefined;
   const token = await deps.store.transaction(async (tx) => {
     let issued: string | undefined;
@@ -72,7 +69,9 @@ export async function requestPasswordReset(
   // Not awaited by the edges (see above); `delivered` settles when the relay has answered (it never rejects).
   const delivered =
     user && token
-      ? sendResetLink(deps, { userId: user.id, to: user.email, token, context: input.context })
+      ? sendResetLink(deps, { userId: user.id, to: user.email, token, context: input.context }).catch(
+          () => undefined,
+        )
       : Promise.resolve();
   return { ok: true, delivered };
 }
@@ -83,8 +82,11 @@ async function sendResetLink(
 ): Promise<void> {
   const site = deps.options.issuer;
   const link = `${deps.options.publicUrl ?? ''}/reset-password?token=${input.token}`;
-  await mailSafely(deps, input.userId, input.context, 'password_reset_link', {
+  await sendOrAuditFailure(deps, {
+    userId: input.userId,
     to: input.to,
+    context: input.context,
+    kind: 'password_reset_link',
     subject: `Reset your ${site} password`,
     text:
       `Someone (hopefully you) asked to reset the password of your ${site} account.\n\n` +
@@ -93,28 +95,6 @@ async function sendResetLink(
       'app or one of your recovery codes.\n\n' +
       'If you did not ask for this, ignore this email: your password stays as it is.\n',
   });
-}
-
-/** Sends, and audits a relay failure instead of throwing: the action it reports has already happened. */
-async function mailSafely(
-  deps: ServiceDeps,
-  userId: string,
-  context: RequestContext,
-  kind: string,
-  message: { to: string; subject: string; text: string },
-): Promise<void> {
-  try {
-    await deps.mailer.send(message);
-  } catch (error) {
-    await deps.store
-      .appendAuditEvent(
-        auditEvent(deps.clock.now(), 'notification_failed', 'failure', userId, context, {
-          kind,
-          error: error instanceof Error ? error.message.slice(0, 200) : 'unknown',
-        }),
-      )
-      .catch(() => undefined);
-  }
 }
 
 /** What the reset page asks for: nothing more when the account has no second factor. */
@@ -126,20 +106,28 @@ export interface ResetLinkInfo {
 }
 
 export async function inspectResetLink(deps: ServiceDeps, token: string): Promise<ResetLinkInfo | undefined> {
+  const link = await readResetLink(deps, token);
+  return (
+    link && { email: link.user.email, secondFactorRequired: link.secondFactorRequired, hasTotp: link.hasTotp }
+  );
+}
+
+/** The live link's owner and second factors, or undefined for a link that is not live. */
+async function readResetLink(deps: ServiceDeps, token: string) {
   const idHash = hashSessionToken(token);
   const owner =
     idHash && (await deps.store.findActionToken(idHash, PASSWORD_RESET_PURPOSE, deps.clock.now()));
-  if (!owner) return undefined;
+  if (!idHash || !owner) return undefined;
   const [user, factors] = await Promise.all([
     deps.store.findUserById(owner.userId),
     deps.store.listFactors(owner.userId),
   ]);
   if (!user) return undefined;
-  const confirmed = factors.filter((factor) => factor.confirmedAt !== null);
   return {
-    email: user.email,
-    secondFactorRequired: confirmed.length > 0,
-    hasTotp: confirmed.some((factor) => factor.kind === 'totp'),
+    idHash,
+    user,
+    secondFactorRequired: hasConfirmedFactor(factors),
+    hasTotp: factors.some((factor) => factor.confirmedAt !== null && factor.kind === 'totp'),
   };
 }
 
@@ -168,12 +156,10 @@ export async function resetPassword(
     context: RequestContext;
   },
 ): Promise<Result<{ userId: string; recovery?: RecoveryOutcome }, PasswordResetFailure> | Throttled> {
-  const info = await inspectResetLink(deps, input.token);
-  const idHash = hashSessionToken(input.token);
-  if (!info || !idHash) return fail('reset_link_invalid');
-  const owner = await deps.store.findUserByEmail(info.email);
-  if (!owner) return fail('reset_link_invalid');
-  const problem = checkNewPassword(deps, { email: info.email, password: input.newPassword });
+  const info = await readResetLink(deps, input.token);
+  if (!info) return fail('reset_link_invalid');
+  const { idHash, user: owner } = info;
+  const problem = checkNewPassword(deps, { email: owner.email, password: input.newPassword });
   if (problem) return fail(problem);
 
   let recovery: RecoveryOutcome | undefined;
@@ -221,14 +207,18 @@ export async function resetPassword(
     return true;
   });
   if (!done) return fail('reset_link_invalid');
-  await mailSafely(deps, owner.id, input.context, 'password_reset_done', {
+  // After the commit: a failure to audit a relay failure must not turn a done reset into an error.
+  await sendOrAuditFailure(deps, {
+    userId: owner.id,
     to: owner.email,
+    context: input.context,
+    kind: 'password_reset_done',
     subject: `Your ${deps.options.issuer} password was changed`,
     text:
       `The password of your ${deps.options.issuer} account was just reset with an emailed link` +
       `${method === 'recovery_code' ? ' and one of your recovery codes' : method === 'totp' ? ' and your authenticator app' : ''}. ` +
       'Every device that was signed in has been signed out.\n\n' +
       'If this was not you, contact the site administrator at once: someone can read your email.\n',
-  });
+  }).catch(() => undefined);
   return ok({ userId: owner.id, ...(recovery ? { recovery } : {}) });
 }

@@ -36,14 +36,28 @@ export function refusal(verdict: Exclude<ChargeVerdict, { charged: true }>): Thr
 }
 
 /** Charges one email to the account (sign-in codes, unlock links); never settled: every email counts. */
-export async function chargeEmailSend(
+export function chargeEmailSend(
   deps: ServiceDeps,
   input: { userId: string; ip?: string | null },
 ): Promise<{ ok: true } | Throttled> {
+  return chargeEmail(deps, {
+    recipientKey: emailSendKey(input.userId),
+    addressKey: input.ip ? `email-send-address:${input.ip}` : null,
+  });
+}
+
+/**
+ * Charges one email under the email policies: to the requesting client address first (when known), then
+ * to the recipient's key. Never settled: every email counts.
+ */
+export async function chargeEmail(
+  deps: ServiceDeps,
+  keys: { recipientKey: string; addressKey: string | null },
+): Promise<{ ok: true } | Throttled> {
   const { emailSend, emailSendAddress } = policies(deps);
   const now = deps.clock.now();
-  const charges = [{ key: emailSendKey(input.userId), policy: emailSend }];
-  if (input.ip) charges.unshift({ key: `email-send-address:${input.ip}`, policy: emailSendAddress });
+  const charges = [{ key: keys.recipientKey, policy: emailSend }];
+  if (keys.addressKey) charges.unshift({ key: keys.addressKey, policy: emailSendAddress });
   for (const { key, policy } of charges) {
     const verdict = await counters(deps).chargeAttempt(key, policy, 'sign_in', now);
     if (!verdict.charged) return refusal(verdict);

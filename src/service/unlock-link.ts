@@ -1,6 +1,7 @@
 import { issueActionToken } from './action-token.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
+import { sendOrAuditFailure } from './notifications.js';
 import { chargeEmailSend } from './throttle-counters.js';
 
 export const UNLOCK_PURPOSE = 'unlock_second_factor';
@@ -35,25 +36,19 @@ export async function sendUnlockLink(
   });
   const site = deps.options.issuer;
   const link = `${deps.options.publicUrl ?? ''}/unlock?token=${token}`;
-  try {
-    await deps.mailer.send({
-      to: user.email,
-      subject: `Two-factor sign-in to ${site} is locked`,
-      text:
-        `There were too many wrong sign-in attempts on your ${site} account, so its two-factor step is ` +
-        'locked: authenticator codes, email codes and recovery codes are refused for now.\n\n' +
-        `If this was you, open this link and enter your password to unlock it (it works once, for ${
-          UNLOCK_LINK_TTL_MS / 60_000
-        } minutes):\n${link}\n\n` +
-        'If it was not you, someone may know your password: change it after unlocking. ' +
-        'The site administrator can also unlock your account.\n',
-    });
-  } catch (error) {
-    await store.appendAuditEvent(
-      auditEvent(deps.clock.now(), 'notification_failed', 'failure', user.id, input.context, {
-        kind: 'mfa_unlock_link',
-        error: error instanceof Error ? error.message.slice(0, 200) : 'unknown',
-      }),
-    );
-  }
+  await sendOrAuditFailure(deps, {
+    userId: user.id,
+    to: user.email,
+    context: input.context,
+    kind: 'mfa_unlock_link',
+    subject: `Two-factor sign-in to ${site} is locked`,
+    text:
+      `There were too many wrong sign-in attempts on your ${site} account, so its two-factor step is ` +
+      'locked: authenticator codes, email codes and recovery codes are refused for now.\n\n' +
+      `If this was you, open this link and enter your password to unlock it (it works once, for ${
+        UNLOCK_LINK_TTL_MS / 60_000
+      } minutes):\n${link}\n\n` +
+      'If it was not you, someone may know your password: change it after unlocking. ' +
+      'The site administrator can also unlock your account.\n',
+  });
 }

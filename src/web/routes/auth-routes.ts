@@ -69,15 +69,16 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
       !secondFactorLocked &&
       (await recognizeDevice(deps, { userId: user.id, cookieValue: request.cookies[DEVICE_COOKIE] })) !==
         undefined;
+    const secondStepOwed = secondFactorRequired && !remembered;
     const { token } = await startSession(deps, {
       userId: user.id,
-      stage: secondFactorRequired && !remembered ? 'second_factor' : 'signed_in',
+      stage: secondStepOwed ? 'second_factor' : 'signed_in',
       method: remembered ? 'remembered_device' : 'password',
       previousToken: request.sessionToken,
       context: requestContext(request),
     });
     setSessionCookie(reply, token);
-    return redirect(reply, secondFactorRequired && !remembered ? '/sign-in/two-factor' : HOME);
+    return redirect(reply, secondStepOwed ? '/sign-in/two-factor' : HOME);
   });
 
   app.post('/sign-out', csrf, async (request, reply) => {
