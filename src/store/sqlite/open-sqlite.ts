@@ -8,6 +8,7 @@ import type { Engine } from '../kysely/engine.js';
 import { createKyselyStore } from '../kysely/kysely-store.js';
 import { migrateToLatest } from '../migrations/index.js';
 import type { OpenedStore } from '../open-store.js';
+import { type ConnectionState, groupCommit } from './group-commit.js';
 import { withStatementCache } from './statement-cache.js';
 
 /** How long a writer waits for another connection's (or process's) write lock before failing. */
@@ -20,23 +21,29 @@ const BUSY_TIMEOUT_MS = 5000;
  * one process Kysely's SQLite driver has a single connection, and `connection()` holds it (behind
  * Kysely's mutex) for the whole callback, so nothing else interleaves with the transaction.
  */
-export const sqliteEngine: Engine = {
-  supportsRowLocks: false,
-  transaction: (db, work) =>
-    db.connection().execute(async (conn) => {
-      await sql`begin immediate`.execute(conn);
-      try {
-        const result = await work(conn);
-        await sql`commit`.execute(conn);
-        return result;
-      } catch (error) {
-        // SQLite may already have rolled back by itself (e.g. on SQLITE_FULL); the original error is
-        // the one worth reporting.
-        await sql`rollback`.execute(conn).catch(() => undefined);
-        throw error;
-      }
-    }),
-};
+async function immediateTransaction<T>(
+  db: Kysely<Database>,
+  work: (trx: Kysely<Database>) => Promise<T>,
+): Promise<T> {
+  return db.connection().execute(async (conn) => {
+    await sql`begin immediate`.execute(conn);
+    try {
+      const result = await work(conn);
+      await sql`commit`.execute(conn);
+      return result;
+    } catch (error) {
+      // SQLite may already have rolled back by itself (e.g. on SQLITE_FULL); the original error is
+      // the one worth reporting.
+      await sql`rollback`.execute(conn).catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+/** The store's transactions: BEGIN IMMEDIATE as above, the concurrent ones sharing a commit (group-commit.ts). */
+function sqliteEngine(connection: ConnectionState): Engine {
+  return { supportsRowLocks: false, transaction: groupCommit(connection) };
+}
 
 /**
  * WAL: readers never block the writer nor the writer readers. The switch is written into the file once;
@@ -80,10 +87,10 @@ export async function openSqliteStore(path: string): Promise<OpenedStore> {
   try {
     // Inside our own BEGIN IMMEDIATE (Kysely's SQLite migration lock is a no-op that assumes one
     // process), so several processes opening a fresh file at once migrate it exactly once.
-    await sqliteEngine.transaction(db, (trx) => migrateToLatest(trx, { disableTransactions: true }));
+    await immediateTransaction(db, (trx) => migrateToLatest(trx, { disableTransactions: true }));
   } catch (error) {
     await db.destroy();
     throw error;
   }
-  return { store: createKyselyStore(db, sqliteEngine), db, close: () => db.destroy() };
+  return { store: createKyselyStore(db, sqliteEngine(database)), db, close: () => db.destroy() };
 }
