@@ -78,14 +78,15 @@ async function evaluateRecoveryCode(
   const replacement = settings.policy === 'rotate' ? await prepareRecoveryCodeSet(deps, settings) : undefined;
   const outcome = await store.transaction(async (tx) => {
     const now = clock.now();
-    const { consumed } = await tx.consumeRecoveryCode(record.setId, record.slot, now);
-    if (!consumed) return undefined;
+    const consumption = await tx.consumeRecoveryCode(record.setId, record.slot, now);
+    if (!consumption.consumed) return undefined;
     await settlement.within(tx, 'reset');
     return applyPolicy(deps, tx, settings, {
       ...input,
       now,
       setId: record.setId,
       slot: record.slot,
+      left: consumption,
       replacement,
     });
   });
@@ -121,6 +122,8 @@ async function applyPolicy(
     now: Date;
     setId: string;
     slot: number;
+    /** What the set has left after this use. */
+    left: { remaining: number; total: number };
     replacement: Awaited<ReturnType<typeof prepareRecoveryCodeSet>> | undefined;
   },
 ): Promise<RecoveryOutcome> {
@@ -157,8 +160,7 @@ async function applyPolicy(
     });
     return { policy: 'rotate', replacement: use.replacement.issued };
   }
-  const summary = await tx.getRecoveryCodeSummary(use.userId);
-  const remaining = summary?.remaining ?? 0;
+  const { remaining, total } = use.left;
   await event('recovery_code_used', { ...used, remaining });
   await hook('recovery_code.used', { remaining, policy: settings.policy });
   const low = isLowOnRecoveryCodes(remaining, settings.lowThreshold);
@@ -166,7 +168,7 @@ async function applyPolicy(
   return {
     policy: 'continue',
     remaining,
-    total: summary?.total ?? 0,
+    total,
     low,
   };
 }

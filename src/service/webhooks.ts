@@ -87,17 +87,21 @@ export async function emitWebhookEvent(
     data?: Record<string, unknown>;
   },
 ): Promise<void> {
-  const user = event.userId ? await tx.findUserById(event.userId) : undefined;
-  const payload = JSON.stringify({
-    type: event.type,
-    createdAt: event.at.toISOString(),
-    data: {
-      userId: event.userId,
-      email: user?.email ?? null,
-      ip: event.context.ip ?? null,
-      ...event.data,
-    },
-  });
+  // Built only when an endpoint subscribes: most events of most sites have none, and then the user's row
+  // is not read at all.
+  const payload = async () => {
+    const user = event.userId ? await tx.findUserById(event.userId) : undefined;
+    return JSON.stringify({
+      type: event.type,
+      createdAt: event.at.toISOString(),
+      data: {
+        userId: event.userId,
+        email: user?.email ?? null,
+        ip: event.context.ip ?? null,
+        ...event.data,
+      },
+    });
+  };
   await tx.enqueueWebhookDeliveries({ type: event.type, payload, at: event.at }, () => deps.random.uuid());
 }
 

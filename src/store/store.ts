@@ -74,9 +74,9 @@ export interface Store extends AttemptCounters {
   findRecoveryCode(userId: string, slot: number): Promise<RecoveryCodeRecord | undefined>;
   /**
    * Marks one code used: `UPDATE ... WHERE used_at IS NULL`. Exactly one concurrent caller gets
-   * `consumed: true`; a code from a replaced set is never consumed.
+   * `consumed: true`, with what its set has left; a code from a replaced set is never consumed.
    */
-  consumeRecoveryCode(setId: string, slot: number, at: Date): Promise<{ consumed: boolean }>;
+  consumeRecoveryCode(setId: string, slot: number, at: Date): Promise<RecoveryCodeConsumption>;
   getRecoveryCodeSummary(userId: string): Promise<RecoveryCodeSummary | undefined>;
   /** Every code of the user's current set as slot and time of use (never a code or digest), in slot order. */
   listRecoveryCodeSlots(userId: string): Promise<{ slot: number; usedAt: Date | null }[]>;
@@ -154,9 +154,12 @@ export interface Store extends AttemptCounters {
   createWebhookEndpoint(endpoint: NewWebhookEndpoint): Promise<void>;
   listWebhookEndpoints(): Promise<WebhookEndpointRecord[]>;
   deleteWebhookEndpoint(id: string): Promise<boolean>;
-  /** One pending delivery per endpoint subscribed to the event's type; run it in the event's transaction. */
+  /**
+   * One pending delivery per endpoint subscribed to the event's type; run it in the event's transaction.
+   * `payload` is called (once) only when there is at least one such endpoint.
+   */
   enqueueWebhookDeliveries(
-    event: { type: string; payload: string; at: Date },
+    event: { type: string; payload: () => Promise<string>; at: Date },
     newId: () => string,
   ): Promise<number>;
   /** Claims due deliveries for one attempt each, hidden from other workers until `leaseUntil`. */
@@ -240,6 +243,11 @@ export interface RecoveryCodeRecord {
   digest: string;
   usedAt: Date | null;
 }
+
+/** A winning consume says what the set has left, so the caller needs no second read to tell the user. */
+export type RecoveryCodeConsumption =
+  | { consumed: false }
+  | { consumed: true; remaining: number; total: number };
 
 export interface RecoveryCodeSummary {
   setId: string;

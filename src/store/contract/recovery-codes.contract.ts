@@ -41,10 +41,18 @@ export function defineRecoveryCodeContract(makeStore: MakeStore): void {
       const user = await givenUser(store);
       const set = newCodeSet(10);
       await store.replaceRecoveryCodeSet(user.id, set);
-      expect(await store.consumeRecoveryCode(set.id, 4, at(1000))).toEqual({ consumed: true });
+      expect(await store.consumeRecoveryCode(set.id, 4, at(1000))).toEqual({
+        consumed: true,
+        remaining: 9,
+        total: 10,
+      });
       expect(await store.consumeRecoveryCode(set.id, 4, at(2000))).toEqual({ consumed: false });
       expect(await store.findRecoveryCode(user.id, 4)).toMatchObject({ usedAt: at(1000) });
-      expect(await store.consumeRecoveryCode(set.id, 5, at(3000))).toEqual({ consumed: true });
+      expect(await store.consumeRecoveryCode(set.id, 5, at(3000))).toEqual({
+        consumed: true,
+        remaining: 8,
+        total: 10,
+      });
       expect(await store.getRecoveryCodeSummary(user.id)).toMatchObject({
         remaining: 8,
         lastUsedAt: at(3000),
@@ -119,7 +127,11 @@ export function defineRecoveryCodeContract(makeStore: MakeStore): void {
       await store.replaceRecoveryCodeSet(alice.id, newCodeSet(5));
       await store.deleteRecoveryCodeSet(alice.id);
       expect(await store.getRecoveryCodeSummary(bob.id)).toMatchObject({ setId: bobSet.id, remaining: 5 });
-      expect(await store.consumeRecoveryCode(bobSet.id, 4, at(1))).toEqual({ consumed: true });
+      expect(await store.consumeRecoveryCode(bobSet.id, 4, at(1))).toEqual({
+        consumed: true,
+        remaining: 4,
+        total: 5,
+      });
     });
 
     test('deleting the set removes it and every code', async () => {

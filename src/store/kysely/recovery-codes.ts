@@ -1,5 +1,10 @@
 import type { Kysely } from 'kysely';
-import type { NewRecoveryCodeSet, RecoveryCodeRecord, RecoveryCodeSummary } from '../store.js';
+import type {
+  NewRecoveryCodeSet,
+  RecoveryCodeConsumption,
+  RecoveryCodeRecord,
+  RecoveryCodeSummary,
+} from '../store.js';
 import { changedExactlyOne, type StoreContext, toDate, toDateOrNull } from './context.js';
 import type { Database } from './database.js';
 
@@ -72,18 +77,23 @@ export async function consumeRecoveryCode(
   setId: string,
   slot: number,
   at: Date,
-): Promise<{ consumed: boolean }> {
+): Promise<RecoveryCodeConsumption> {
   return ctx.atomic(async (db) => {
     // The owner's row lock first, as every writer of a user's codes takes it: a transaction that
     // consumes and then replaces the set (the rotate policy) or deletes it (disable_mfa) would otherwise
     // lock code -> set -> user while a regeneration locks user -> codes, and PostgreSQL would abort one
-    // of them as a deadlock. Consumes of one user's codes serialize; different users never wait.
-    await db
-      .selectFrom('users')
-      .select('id')
-      .where('id', '=', (eb) => eb.selectFrom('recovery_code_sets').select('user_id').where('id', '=', setId))
-      .$if(ctx.engine.supportsRowLocks, (query) => query.forNoKeyUpdate())
-      .executeTakeFirst();
+    // of them as a deadlock. Consumes of one user's codes serialize; different users never wait. (SQLite
+    // has no row locks: BEGIN IMMEDIATE already holds the one write lock, so there is nothing to take.)
+    if (ctx.engine.supportsRowLocks) {
+      await db
+        .selectFrom('users')
+        .select('id')
+        .where('id', '=', (eb) =>
+          eb.selectFrom('recovery_code_sets').select('user_id').where('id', '=', setId),
+        )
+        .forNoKeyUpdate()
+        .executeTakeFirst();
+    }
     // Single use like Kratos: one conditional UPDATE, then check that exactly one row changed. Under
     // PostgreSQL READ COMMITTED a second concurrent UPDATE of the same code waits on the row lock, then
     // re-evaluates `used_at IS NULL` against the first caller's committed row and changes 0 rows. If a
@@ -104,13 +114,13 @@ export async function consumeRecoveryCode(
       .updateTable('recovery_code_sets')
       .set((eb) => ({ remaining: eb('remaining', '-', 1), last_used_at: at.getTime() }))
       .where('id', '=', setId)
-      .returning('remaining')
+      .returning(['remaining', 'total'])
       .executeTakeFirstOrThrow();
     await adjustSetCounts(db, [
       [set.remaining + 1, -1],
       [set.remaining, 1],
     ]);
-    return { consumed: true };
+    return { consumed: true, remaining: set.remaining, total: set.total };
   });
 }
 

@@ -13,27 +13,22 @@ import { changedExactlyOne, type StoreContext } from './context.js';
 import type { Database } from './database.js';
 
 /**
- * Reads the key's counter with its row lock held to the end of the transaction. The row is created first
- * when absent: locking a row that does not exist locks nothing, and two first attempts would both pass
- * (the better-auth `beginAttempt` defect). On SQLite BEGIN IMMEDIATE already serializes the writers.
+ * Reads the key's counter with its row lock held to the end of the transaction, in one statement: the
+ * row is created when absent, or else "updated" to itself, which on PostgreSQL takes the row lock (waiting
+ * for a concurrent charge to commit, then returning what it committed). Locking a row that does not exist
+ * locks nothing, and two first attempts would both pass (the better-auth `beginAttempt` defect). On SQLite
+ * BEGIN IMMEDIATE already serializes the writers.
  */
-async function lockedCounter(
-  ctx: StoreContext,
-  db: Kysely<Database>,
-  key: string,
-): Promise<ThrottleState | undefined> {
-  await db
+async function lockedCounter(db: Kysely<Database>, key: string): Promise<ThrottleState> {
+  const row = await db
     .insertInto('throttle_counters')
     .values({ key, failures: 0, blocked_until: null, locked_at: null, updated_at: 0 })
-    .onConflict((oc) => oc.column('key').doNothing())
-    .execute();
-  const row = await db
-    .selectFrom('throttle_counters')
-    .selectAll()
-    .where('key', '=', key)
-    .$if(ctx.engine.supportsRowLocks, (query) => query.forUpdate())
-    .executeTakeFirst();
-  return row && toState(row);
+    .onConflict((oc) =>
+      oc.column('key').doUpdateSet((eb) => ({ failures: eb.ref('throttle_counters.failures') })),
+    )
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toState(row);
 }
 
 function toState(row: Database['throttle_counters']): ThrottleState {
@@ -66,7 +61,7 @@ export function chargeAttempt(
   at: Date,
 ): Promise<ChargeVerdict> {
   return ctx.atomic(async (db) => {
-    const { verdict, next } = decideCharge(await lockedCounter(ctx, db, key), policy, kind, at.getTime());
+    const { verdict, next } = decideCharge(await lockedCounter(db, key), policy, kind, at.getTime());
     if (next) await writeCounter(db, key, next);
     return verdict;
   });
@@ -80,7 +75,7 @@ export function settleAttempt(
   at: Date,
 ): Promise<void> {
   return ctx.atomic(async (db) => {
-    const next = settleSuccess(await lockedCounter(ctx, db, key), policy, mode, at.getTime());
+    const next = settleSuccess(await lockedCounter(db, key), policy, mode, at.getTime());
     await writeCounter(db, key, next);
   });
 }

@@ -49,7 +49,7 @@ export async function deleteWebhookEndpoint(ctx: StoreContext, id: string): Prom
 /** One pending delivery per endpoint subscribed to `type`, in the caller's transaction (the outbox). */
 export async function enqueueWebhookDeliveries(
   ctx: StoreContext,
-  event: { type: string; payload: string; at: Date },
+  event: { type: string; payload: () => Promise<string>; at: Date },
   newId: () => string,
 ): Promise<number> {
   return ctx.atomic(async (db) => {
@@ -59,6 +59,7 @@ export async function enqueueWebhookDeliveries(
       .where(sql<boolean>`(' ' || events || ' ') like ${`% ${event.type} %`}`)
       .execute();
     if (endpoints.length === 0) return 0;
+    const payload = await event.payload();
     await db
       .insertInto('webhook_deliveries')
       .values(
@@ -66,7 +67,7 @@ export async function enqueueWebhookDeliveries(
           id: newId(),
           endpoint_id: endpoint.id,
           event_type: event.type,
-          payload: event.payload,
+          payload,
           status: 'pending',
           attempts: 0,
           created_at: event.at.getTime(),

@@ -139,3 +139,16 @@ test('when SQLite abandons the whole transaction, the members before are rejecte
   await after;
   expect(committedRows()).toEqual(['c']);
 });
+
+test('when the first member of a batch throws, it is rolled back alone and the rest run', async () => {
+  const failing = transaction(db, async (trx) => {
+    await insertRow(trx, 'a');
+    throw new Error('refused');
+  });
+  const second = transaction(db, (trx) => insertRow(trx, 'b'));
+  const third = transaction(db, (trx) => insertRow(trx, 'c'));
+  await expect(failing).rejects.toThrow('refused');
+  await second;
+  await third;
+  expect(committedRows()).toEqual(['b', 'c']);
+});

@@ -72,21 +72,24 @@ export function groupCommit(connection: ConnectionState) {
     try {
       while (waiting.length > 0 && committed.length < MAX_MEMBERS_PER_COMMIT) {
         current = waiting.shift() as Member;
-        await sql`savepoint member`.execute(conn);
+        // The first member needs no savepoint: if it fails, the transaction holds nothing else and is
+        // rolled back whole (a lone transaction runs exactly as it would without grouping).
+        const savepoint = committed.length > 0;
+        if (savepoint) await sql`savepoint member`.execute(conn);
         let value: unknown;
         try {
           value = await current.work(conn);
         } catch (error) {
           // SQLite ends the whole transaction by itself on some errors (SQLITE_FULL, IOERR, NOMEM):
           // then the members before this one are gone too.
-          if (!connection.inTransaction) throw error;
+          if (!savepoint || !connection.inTransaction) throw error;
           await sql`rollback to member`.execute(conn);
           await sql`release member`.execute(conn);
           current.reject(error);
           current = undefined;
           continue;
         }
-        await sql`release member`.execute(conn);
+        if (savepoint) await sql`release member`.execute(conn);
         committed.push({ member: current, value });
         current = undefined;
       }
