@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSealingKeys } from '../core/sealing-key-ring.js';
 import type { SealingKey } from '../core/secret-box.js';
@@ -20,7 +21,18 @@ export function parseSealingKeysConfig(
   problems: string[],
 ): SealingKeysConfig {
   const text = env.SPAREKEY_SEALING_KEYS?.trim();
-  if (!text) return { source: 'file', path: join(dataDir, SEALING_KEYS_FILE) };
+  if (!text) {
+    const path = join(dataDir, SEALING_KEYS_FILE);
+    // Checked here so a damaged file stops the start with this message, not with a stack trace later.
+    const damage = existsSync(path) ? parseSealingKeys(readFileSync(path, 'utf8')) : undefined;
+    if (damage && 'problem' in damage) {
+      problems.push(
+        `The sealing-key file ${path} is damaged (${damage.problem}). Restore it from a backup: without its ` +
+          `keys the authenticator-app secrets sealed under them cannot be opened.`,
+      );
+    }
+    return { source: 'file', path };
+  }
   const parsed = parseSealingKeys(text);
   if ('problem' in parsed) {
     problems.push(

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -114,5 +115,34 @@ describe('loadConfig', () => {
     expect(problems).toContain('Set both SPAREKEY_ADMIN_EMAIL and SPAREKEY_ADMIN_PASSWORD');
     expect(problems).toContain('SPAREKEY_PUBLIC_URL must be an http(s) address');
     expect(problems).toContain('SPAREKEY_NOTIFICATIONS must be "on" or "off"');
+  });
+});
+
+describe('a damaged sealing-key file in the data directory', () => {
+  const damagedDir = () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'sealing-keys'), 'not a key\n', { mode: 0o600 });
+    return dir;
+  };
+
+  test('is a configuration problem that names the file and what to do', () => {
+    const dir = damagedDir();
+    const result = loadConfig({ SPAREKEY_DATA_DIR: dir, SPAREKEY_SECRET: goodSecret });
+    expect(result.ok).toBe(false);
+    const problems = result.ok ? [] : result.problems;
+    expect(problems.join('\n')).toContain(`The sealing-key file ${join(dir, 'sealing-keys')} is damaged`);
+    expect(problems.join('\n')).toContain('Restore it from a backup');
+  });
+
+  test('stops the server with that message and exit code 1, not a stack trace', () => {
+    const started = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, SPAREKEY_DATA_DIR: damagedDir(), PORT: '0' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(started.status).toBe(1);
+    expect(started.stderr).toContain('SpareKey cannot start');
+    expect(started.stderr).toContain('is damaged');
+    expect(started.stderr).not.toMatch(/^\s+at /m);
   });
 });
