@@ -6,6 +6,7 @@ import { registerApi } from './http/api/register-api.js';
 import { registerHttpRoutes } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 import type { ServiceDeps } from './service/deps.js';
+import { startPurgeWorker } from './service/purge.js';
 import { startWebhookWorker } from './service/webhooks.js';
 import { registerWeb } from './web/register-web.js';
 
@@ -24,6 +25,8 @@ export interface AppOptions {
    * process may run one: claims keep them from sending one delivery twice at once.
    */
   webhookWorker?: boolean;
+  /** Purge expired rows hourly from this process (the server does; any number of processes may). */
+  purgeWorker?: boolean;
   /** Called once per route as it is registered (HEAD twins of GET routes left out). */
   onRoute?: (route: { method: string; url: string }) => void;
 }
@@ -85,6 +88,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (options.webhookWorker) {
     const stop = startWebhookWorker(options.deps, {
       onError: (error) => app.log.error({ err: error }, 'webhook delivery round failed'),
+    });
+    app.addHook('onClose', stop);
+  }
+  if (options.purgeWorker) {
+    const stop = startPurgeWorker(options.deps, {
+      onPurged: (purged) => app.log.info({ purged }, 'purged expired records'),
+      onError: (error) => app.log.error({ err: error }, 'purge of expired records failed'),
     });
     app.addHook('onClose', stop);
   }

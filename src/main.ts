@@ -46,6 +46,7 @@ async function main(): Promise<void> {
     setupToken,
     metricsToken: config.metricsToken,
     webhookWorker: true,
+    purgeWorker: true,
   });
   if (config.serverSecretSource === 'generated') {
     app.log.warn(

@@ -10,6 +10,7 @@ import { resetUserMfa } from '../service/admin/reset-mfa.js';
 import { assignRoles } from '../service/admin/roles.js';
 import { getRecoveryCodeStatistics } from '../service/admin/statistics.js';
 import type { ServiceDeps } from '../service/deps.js';
+import { purgeExpiredRecords } from '../service/purge.js';
 import { getRecoveryCodeStatus } from '../service/recovery-code-status.js';
 import { migrations } from '../store/migrations/index.js';
 import { openStore } from '../store/open-store.js';
@@ -143,6 +144,25 @@ const commands: Record<string, Command> = {
           `Used this month:        ${stats.usedThisMonth}`,
           `Failed attempts today:  ${stats.failedToday}`,
           `(time zone ${stats.timeZone})`,
+        ].join('\n'),
+      );
+      return 0;
+    },
+  },
+  purge: {
+    usage: 'sparekey purge',
+    summary:
+      'Delete expired sessions, links, emailed codes, remembered browsers, idle throttle counters and old webhook deliveries (a running server does this hourly).',
+    run: async (deps, _args, io) => {
+      const purged = await purgeExpiredRecords(deps);
+      io.out(
+        [
+          `Expired sessions:              ${purged.sessions}`,
+          `Expired links:                 ${purged.actionTokens}`,
+          `Expired remembered browsers:   ${purged.rememberedDevices}`,
+          `Expired emailed codes:         ${purged.emailCodes}`,
+          `Idle throttle counters:        ${purged.throttleCounters}`,
+          `Webhook deliveries (30+ days): ${purged.webhookDeliveries}`,
         ].join('\n'),
       );
       return 0;

@@ -21,6 +21,21 @@ export const unknownAccountThrottleKey = (normalizedEmail: string) =>
 
 export const addressKey = (ip: string) => `address:${ip}`;
 const emailSendKey = (userId: string) => `email-send:${userId}`;
+const emailSendAddressKey = (ip: string) => `email-send-address:${ip}`;
+
+/**
+ * The keys whose policy forgets an idle counter, with how long: the purge may delete those rows once that
+ * idle (core/throttle.ts would start them over anyway). Accounts' counters are never forgotten this way.
+ */
+export function forgettingThrottleKeys(deps: ServiceDeps): { keyPrefix: string; idleMs: number }[] {
+  const { address, emailSend, emailSendAddress } = policies(deps);
+  const keys = [
+    { keyPrefix: addressKey(''), idleMs: address.forgetAfterMs },
+    { keyPrefix: emailSendKey(''), idleMs: emailSend.forgetAfterMs },
+    { keyPrefix: emailSendAddressKey(''), idleMs: emailSendAddress.forgetAfterMs },
+  ];
+  return keys.filter((key): key is { keyPrefix: string; idleMs: number } => key.idleMs !== null);
+}
 
 export function counters(deps: ServiceDeps): AttemptCounters {
   return deps.attemptCounters ?? deps.store;
@@ -42,7 +57,7 @@ export function chargeEmailSend(
 ): Promise<{ ok: true } | Throttled> {
   return chargeEmail(deps, {
     recipientKey: emailSendKey(input.userId),
-    addressKey: input.ip ? `email-send-address:${input.ip}` : null,
+    addressKey: input.ip ? emailSendAddressKey(input.ip) : null,
   });
 }
 

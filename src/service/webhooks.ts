@@ -11,6 +11,7 @@ import {
 import type { Store, WebhookEndpointRecord } from '../store/store.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
+import { startPeriodic } from './periodic.js';
 
 /** Longer than a send can take (timeout below), so a live worker's claim never runs out under it. */
 const CLAIM_LEASE_MS = 60_000;
@@ -182,23 +183,11 @@ export function startWebhookWorker(
   deps: ServiceDeps,
   options: { intervalMs?: number; onError?: (error: unknown) => void } = {},
 ): () => Promise<void> {
-  let running: Promise<void> | undefined;
-  let stopped = false;
-  const timer = setInterval(() => {
-    if (running || stopped) return;
-    running = (async () => {
+  return startPeriodic(
+    async (stopped) => {
       // Drain what is due (a batch at a time), then wait for the next tick.
-      while (!stopped && (await deliverDueWebhooks(deps)).attempted > 0) {}
-    })()
-      .catch((error) => options.onError?.(error))
-      .finally(() => {
-        running = undefined;
-      });
-  }, options.intervalMs ?? 2000);
-  timer.unref();
-  return async () => {
-    stopped = true;
-    clearInterval(timer);
-    await running;
-  };
+      while (!stopped() && (await deliverDueWebhooks(deps)).attempted > 0) {}
+    },
+    { intervalMs: options.intervalMs ?? 2000, onError: options.onError },
+  );
 }

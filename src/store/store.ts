@@ -169,6 +169,9 @@ export interface Store extends AttemptCounters {
   /** The newest deliveries first, for the delivery log. */
   listWebhookDeliveries(limit: number): Promise<WebhookDeliveryRecord[]>;
 
+  /** Deletes what can no longer be used (a batch at a time, each batch its own short write). */
+  purgeExpired(rules: PurgeRules): Promise<PurgedRecords>;
+
   // Audit: an append-only hash chain. Appends are serialized so the chain has one order across processes.
   appendAuditEvent(event: AuditEventInput): Promise<AuditEvent>;
   /** Newest first. */
@@ -242,6 +245,26 @@ export interface RecoveryCodeRecord {
   slot: number;
   digest: string;
   usedAt: Date | null;
+}
+
+/**
+ * What may go: rows expired at `at`; throttle counters that count nothing, or whose key starts with a
+ * prefix below and has been idle that long (and is neither locked nor blocked); webhook deliveries that
+ * finished (delivered or given up) more than `webhookLogRetentionMs` ago.
+ */
+export interface PurgeRules {
+  at: Date;
+  throttleForgetting: readonly { keyPrefix: string; idleMs: number }[];
+  webhookLogRetentionMs: number;
+}
+
+export interface PurgedRecords {
+  sessions: number;
+  actionTokens: number;
+  rememberedDevices: number;
+  emailCodes: number;
+  throttleCounters: number;
+  webhookDeliveries: number;
 }
 
 /** A winning consume says what the set has left, so the caller needs no second read to tell the user. */

@@ -37,6 +37,7 @@ describe('the sparekey CLI', () => {
       'audit verify',
       'apikey create',
       'apikey revoke',
+      'purge',
     ]) {
       expect(help.out).toContain(`sparekey ${command}`);
     }
@@ -99,6 +100,14 @@ describe('the sparekey CLI', () => {
     expect(exported.err).toContain('done:');
     expect(exported.out).not.toContain('granite-meadow-lantern-5');
     expect(cli(dataDir, ['audit', 'verify']).status).toBe(0);
+  });
+
+  test('purge deletes what can no longer be used and prints the counts', () => {
+    expect(cli(dataDir, ['migrate']).status).toBe(0);
+    const purged = cli(dataDir, ['purge']);
+    expect(purged.status).toBe(0);
+    expect(purged.out).toMatch(/Expired sessions: +\d+/);
+    expect(purged.out).toMatch(/Idle throttle counters: +\d+/);
   });
 
   test('serve starts the server on the configured port and stops on SIGTERM', async () => {

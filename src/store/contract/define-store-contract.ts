@@ -5,6 +5,7 @@ import { defineAuditAndTransactionContract } from './audit-transactions.contract
 import { defineConcurrencyContract } from './concurrency.contract.js';
 import { defineEmailOtpAndSettingsContract } from './email-otp-settings.contract.js';
 import type { MakeStore } from './fixtures.js';
+import { defineMaintenanceContract } from './maintenance.contract.js';
 import { defineRecoveryCodeContract } from './recovery-codes.contract.js';
 import { defineRememberedDeviceContract } from './remembered-devices.contract.js';
 import { defineSessionContract } from './sessions.contract.js';
@@ -27,6 +28,7 @@ export function defineStoreContract(name: string, makeStore: MakeStore): void {
     defineAdminContract(makeStore);
     defineActionTokenContract(makeStore);
     defineRememberedDeviceContract(makeStore);
+    defineMaintenanceContract(makeStore);
     defineAttemptCountersContract(async () => {
       const opened = await makeStore();
       return { counters: opened.store, close: opened.close };

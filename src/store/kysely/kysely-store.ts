@@ -7,6 +7,7 @@ import type { Database } from './database.js';
 import * as emailOtp from './email-otp.js';
 import type { Engine } from './engine.js';
 import * as factors from './factors.js';
+import * as maintenance from './maintenance.js';
 import * as recoveryCodes from './recovery-codes.js';
 import * as devices from './remembered-devices.js';
 import * as sessions from './sessions.js';
@@ -100,6 +101,7 @@ function bind(db: Kysely<Database>, engine: Engine, inTransaction: boolean): Sto
     createWebhookEndpoint: (endpoint) => webhooks.createWebhookEndpoint(ctx, endpoint),
     listWebhookEndpoints: () => webhooks.listWebhookEndpoints(ctx),
     deleteWebhookEndpoint: (id) => webhooks.deleteWebhookEndpoint(ctx, id),
+    purgeExpired: (rules) => maintenance.purgeExpired(ctx, rules),
     enqueueWebhookDeliveries: (event, newId) => webhooks.enqueueWebhookDeliveries(ctx, event, newId),
     claimDueWebhookDeliveries: (at, leaseUntil, limit) =>
       webhooks.claimDueWebhookDeliveries(ctx, at, leaseUntil, limit),
