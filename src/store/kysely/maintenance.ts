@@ -26,57 +26,22 @@ async function inBatches(deleteBatch: () => Promise<{ numDeletedRows: bigint }>)
  * row that came back to life between the sub-select and the delete is left alone.
  */
 
-function purgeExpiring(db: Kysely<Database>, now: number) {
-  return {
-    sessions: () =>
-      inBatches(() =>
-        db
-          .deleteFrom('sessions')
-          .where(
-            'id_hash',
-            'in',
-            db.selectFrom('sessions').select('id_hash').where('expires_at', '<', now).limit(BATCH),
-          )
-          .where('expires_at', '<', now)
-          .executeTakeFirst(),
-      ),
-    actionTokens: () =>
-      inBatches(() =>
-        db
-          .deleteFrom('action_tokens')
-          .where(
-            'id_hash',
-            'in',
-            db.selectFrom('action_tokens').select('id_hash').where('expires_at', '<', now).limit(BATCH),
-          )
-          .where('expires_at', '<', now)
-          .executeTakeFirst(),
-      ),
-    rememberedDevices: () =>
-      inBatches(() =>
-        db
-          .deleteFrom('remembered_devices')
-          .where(
-            'id',
-            'in',
-            db.selectFrom('remembered_devices').select('id').where('expires_at', '<', now).limit(BATCH),
-          )
-          .where('expires_at', '<', now)
-          .executeTakeFirst(),
-      ),
-    emailCodes: () =>
-      inBatches(() =>
-        db
-          .deleteFrom('email_otp_challenges')
-          .where(
-            'id',
-            'in',
-            db.selectFrom('email_otp_challenges').select('id').where('expires_at', '<', now).limit(BATCH),
-          )
-          .where('expires_at', '<', now)
-          .executeTakeFirst(),
-      ),
-  };
+/** The tables whose rows die at `expires_at`, each with the column that names a row. */
+const EXPIRING = {
+  sessions: 'id_hash',
+  action_tokens: 'id_hash',
+  remembered_devices: 'id',
+  email_otp_challenges: 'id',
+} as const;
+
+function purgeExpiredRows(db: Kysely<Database>, table: keyof typeof EXPIRING, now: number): Promise<number> {
+  const [rows, key] = [sql.table(table), sql.ref(EXPIRING[table])];
+  return inBatches(async () => {
+    const result = await sql`delete from ${rows}
+      where ${key} in (select ${key} from ${rows} where expires_at < ${now} limit ${BATCH})
+        and expires_at < ${now}`.execute(db);
+    return { numDeletedRows: result.numAffectedRows ?? 0n };
+  });
 }
 
 /** A throttle counter that holds nothing back any more (see `PurgeRules`). */
@@ -121,11 +86,10 @@ function purgeThrottleCounters(db: Kysely<Database>, rules: PurgeRules): Promise
 export async function purgeExpired(ctx: StoreContext, rules: PurgeRules): Promise<PurgedRecords> {
   const now = rules.at.getTime();
   const { db } = ctx;
-  const expiring = purgeExpiring(db, now);
-  const sessions = await expiring.sessions();
-  const actionTokens = await expiring.actionTokens();
-  const rememberedDevices = await expiring.rememberedDevices();
-  const emailCodes = await expiring.emailCodes();
+  const sessions = await purgeExpiredRows(db, 'sessions', now);
+  const actionTokens = await purgeExpiredRows(db, 'action_tokens', now);
+  const rememberedDevices = await purgeExpiredRows(db, 'remembered_devices', now);
+  const emailCodes = await purgeExpiredRows(db, 'email_otp_challenges', now);
   const throttleCounters = await purgeThrottleCounters(db, rules);
   const finishedBefore = now - rules.webhookLogRetentionMs;
   const webhookDeliveries = await inBatches(() =>
