@@ -156,5 +156,31 @@ export function defineMaintenanceContract(makeStore: MakeStore): void {
         'pending',
       ]);
     });
+
+    test('an event recorded while its webhook endpoint is being removed still commits, with no delivery', async () => {
+      const { store } = opened();
+      const endpointId = randomUUID();
+      await store.createWebhookEndpoint({
+        id: endpointId,
+        url: 'https://hooks.example.com/sparekey',
+        events: ['mfa.locked'],
+        createdAt: at(0),
+        createdBy: null,
+      });
+      let recording: Promise<number> | undefined;
+      await store.transaction(async (tx) => {
+        expect(await tx.deleteWebhookEndpoint(endpointId)).toBe(true);
+        // A recovery-code use emitting its event while the removal is not yet committed: it must not
+        // fail on the endpoint vanishing under it (that would be a 5xx for the user).
+        recording = store.transaction((other) =>
+          other.enqueueWebhookDeliveries({ type: 'mfa.locked', payload: async () => '{}', at: at(1) }, () =>
+            randomUUID(),
+          ),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      });
+      expect(await recording).toBe(0);
+      expect((await store.listWebhookDeliveries(50)).filter((d) => d.endpointId === endpointId)).toEqual([]);
+    });
   });
 }

@@ -53,10 +53,14 @@ export async function enqueueWebhookDeliveries(
   newId: () => string,
 ): Promise<number> {
   return ctx.atomic(async (db) => {
+    // KEY SHARE (PostgreSQL): an endpoint being removed right now is waited for and then skipped, instead
+    // of failing this delivery's foreign key, and with it the event's whole transaction, a moment later.
+    // A removal that comes second waits for this transaction and takes the new delivery with it (cascade).
     const endpoints = await db
       .selectFrom('webhook_endpoints')
       .select('id')
       .where(sql<boolean>`(' ' || events || ' ') like ${`% ${event.type} %`}`)
+      .$if(ctx.engine.supportsRowLocks, (query) => query.forKeyShare())
       .execute();
     if (endpoints.length === 0) return 0;
     const payload = await event.payload();
