@@ -131,6 +131,16 @@ describe('the JSON API', () => {
     expect((await call('GET', '/api/v1/me/mfa', { key: challenge.json.token })).json.error.code).toBe(
       'not_signed_in',
     );
+    // An app whose user gives up at the second step ends the half-signed-in token; it is dead at once.
+    const abandoned = await post('/api/v1/auth/sign-in', '', {
+      email: 'enduser@example.test',
+      password: 'cobalt-harvest-window-8',
+    });
+    expect((await post('/api/v1/auth/sign-out', abandoned.json.token)).status).toBe(204);
+    expect(
+      (await post('/api/v1/auth/second-factor/recovery-code', abandoned.json.token, { code: codes[0] }))
+        .status,
+    ).toBe(401);
     const wrong = await post('/api/v1/auth/second-factor/recovery-code', challenge.json.token, {
       code: 'A-AAAAA-AAAAA',
     });

@@ -43,8 +43,8 @@ export const MATRIX: Record<string, string> = {
   'POST /api/v1/auth/second-factor/email/send': 'U A U U U U U U U U',
   'POST /api/v1/auth/second-factor/email': 'U A U U U U U U U U',
   'POST /api/v1/auth/second-factor/recovery-code': 'U A U U U U U U U U',
-  // a half-signed-in (pending) token simply expires; sign-out needs a full session
-  'POST /api/v1/auth/sign-out': 'U U A A A U U U U U',
+  // a half-signed-in (pending) token can be ended too
+  'POST /api/v1/auth/sign-out': 'U A A A A U U U U U',
   'GET /api/v1/me/mfa': 'U U A A A U U U U U',
   'POST /api/v1/me/factors/totp': 'U U A A A U U U U U',
   // another user's pending factor is not found

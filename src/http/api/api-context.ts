@@ -15,9 +15,10 @@ declare module 'fastify' {
     scope?: ApiKeyScope;
     /**
      * End-user routes: `none` (sign-up, sign-in), or a session token (from sign-in) in
-     * `Authorization: Bearer`, at the `second_factor` or `signed_in` stage. Absent: an API key.
+     * `Authorization: Bearer`, at the `second_factor` or `signed_in` stage, or at either (`any`: sign-out).
+     * Absent: an API key.
      */
-    session?: 'none' | SessionStage;
+    session?: 'none' | 'any' | SessionStage;
   }
   interface FastifyRequest {
     apiKey: ApiKeyRecord | undefined;
@@ -67,7 +68,7 @@ export function requireApiKey(deps: ServiceDeps) {
     if (sessionRule === 'none') return;
     if (sessionRule) {
       const session = token ? await resolveSession(deps, token) : undefined;
-      if (!session || session.record.stage !== sessionRule) {
+      if (!session || (sessionRule !== 'any' && session.record.stage !== sessionRule)) {
         return sendApiError(reply, sessionRule === 'second_factor' ? 'sign_in_expired' : 'not_signed_in');
       }
       request.apiSession = session;

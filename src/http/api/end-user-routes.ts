@@ -233,11 +233,12 @@ export function registerEndUserRoutes(parent: FastifyInstance, deps: ServiceDeps
   app.post(
     '/auth/sign-out',
     {
-      config: { session: 'signed_in' },
+      // A half-signed-in token too: an app whose user gives up at the second step ends it at once.
+      config: { session: 'any' },
       schema: {
         ...SESSION,
         operationId: 'signOut',
-        summary: 'End the session',
+        summary: 'End the session (signed in, or still owing the second step)',
         tags,
         response: { 204: { type: 'null', description: 'Signed out' }, ...errors() },
       },
