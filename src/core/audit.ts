@@ -22,6 +22,7 @@ export const auditActions = [
   'settings_changed',
   'sign_in',
   'sign_in_failed',
+  'password_verified',
   'sign_out',
   'user_created',
   'rate_limited',

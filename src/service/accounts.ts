@@ -143,6 +143,15 @@ async function checkPassword(
     return fail('wrong_credentials');
   }
   const secondFactorRequired = hasConfirmedFactor(await deps.store.listFactors(user.id));
+  if (secondFactorRequired) {
+    // Half a sign-in, on record: a right password followed by failed second factors is how an operator
+    // sees that someone else knows the password. (Without two-factor the session's `sign_in` says it all.)
+    await deps.store.appendAuditEvent(
+      auditEvent(deps.clock.now(), 'password_verified', 'success', user.id, input.context, {
+        secondFactorRequired: true,
+      }),
+    );
+  }
   return ok({ user, secondFactorRequired, secondFactorLocked: false });
 }
 

@@ -4,6 +4,7 @@ import { signInWithPassword, signUp } from '../../src/service/accounts.js';
 import { createFirstAdmin, needsFirstAdmin } from '../../src/service/first-admin.js';
 import { resolveSession, rotateSession, startSession } from '../../src/service/sessions.js';
 import { testEngines } from '../helpers/engines.js';
+import { enableTotp } from '../helpers/mfa.js';
 import { createTestEnvironment, type TestEnvironment } from '../helpers/service-deps.js';
 
 const PASSWORD = 'harbor-lantern-quiet-19';
@@ -30,6 +31,26 @@ describe.each(testEngines())('accounts and sessions on %s', (engine) => {
     expect(signedIn.ok && signedIn.value.secondFactorRequired).toBe(false);
     const events = await env.deps.store.listAuditEvents({ limit: 10 });
     expect(JSON.stringify(events)).not.toContain(PASSWORD);
+  });
+
+  test('a right password with a second factor owed is audited as password_verified, never as a sign-in', async () => {
+    const created = await signUp(env.deps, { email: 'grace@example.test', password: PASSWORD, context: {} });
+    if (!created.ok) throw new Error(created.error);
+    const { userId } = created.value;
+    await enableTotp(env, userId);
+    const context = { ip: '198.51.100.23', userAgent: 'test' };
+    const signedIn = await signInWithPassword(env.deps, {
+      email: 'grace@example.test',
+      password: PASSWORD,
+      context,
+    });
+    expect(signedIn.ok && signedIn.value.secondFactorRequired).toBe(true);
+    const events = await env.deps.store.listAuditEvents({ userId, limit: 20 });
+    expect(events.find((event) => event.action === 'password_verified')).toMatchObject({
+      outcome: 'success',
+      ip: '198.51.100.23',
+    });
+    expect(events.some((event) => event.action === 'sign_in')).toBe(false);
   });
 
   test('of 10 concurrent first-admin setups exactly one creates an administrator', async () => {
