@@ -93,8 +93,8 @@ export const MATRIX: Record<string, string> = {
   'POST /settings/two-factor/devices/forget-all': 'U U A A A U U U U U',
   'GET /settings/two-factor/recovery-codes/regenerate': 'U U A A A U U U U U',
   'POST /settings/two-factor/recovery-codes/regenerate': 'U U A A A U U U U U',
-  // a generic confirmation form that shows nothing of the factor; the POST is what refuses
-  'GET /settings/two-factor/factors/:factorId/remove': 'U U A A A U U U U U',
+  // only for one of the user's own methods: another user's id is not found, before any confirmation
+  'GET /settings/two-factor/factors/:factorId/remove': 'U U A N N U U U U U',
   // another user's factor is not found, never removed
   'POST /settings/two-factor/factors/:factorId/remove': 'U U A N N U U U U U',
   'GET /settings/two-factor/disable': 'U U A A A U U U U U',

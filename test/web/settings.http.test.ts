@@ -127,7 +127,10 @@ describe('Settings → Two-factor authentication over HTTP: every error path', (
     });
     expect(last.statusCode).toBe(409);
     expect(alertText(last.body)).toBe(errorMessages.last_factor);
-    await client.get('/settings/two-factor/factors/unknown/remove');
+    // An id that is not one of the user's methods: 404 at once, no confirmation page for nothing.
+    const unknownPage = await client.get('/settings/two-factor/factors/unknown/remove');
+    expect(unknownPage.statusCode).toBe(404);
+    expect(alertText(unknownPage.body)).toBe(errorMessages.factor_not_found);
     const unknown = await client.post('/settings/two-factor/factors/unknown/remove', {
       password: TEST_PASSWORD,
     });

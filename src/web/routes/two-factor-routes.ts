@@ -6,7 +6,7 @@ import { confirmTotp } from '../../service/confirm-totp.js';
 import { confirmEmailFactor, resendEmailFactorCode, startEmailFactor } from '../../service/email-factor.js';
 import { enrollTotp, pendingTotpEnrollment, type TotpEnrollment } from '../../service/enroll-totp.js';
 import { generateRecoveryCodes } from '../../service/generate-recovery-codes.js';
-import { disableMfa, getMfaOverview, removeFactor } from '../../service/manage-mfa.js';
+import { disableMfa, getMfaOverview, type MfaOverview, removeFactor } from '../../service/manage-mfa.js';
 import type { IssuedRecoveryCodeSet } from '../../service/prepare-recovery-code-set.js';
 import { forgetDevices } from '../../service/remembered-devices.js';
 import type { ActiveSession } from '../../service/sessions.js';
@@ -325,6 +325,13 @@ export function registerTwoFactorRoutes(app: FastifyInstance, web: WebOptions): 
       submit: 'Remove',
       danger: true,
     },
+    missing: {
+      check: (request, overview) => {
+        const { factorId } = request.params as { factorId: string };
+        return overview.factors.some((factor) => factor.id === factorId) ? undefined : 'factor_not_found';
+      },
+      refuse: showOverview,
+    },
     act: async (request, reply, session) => {
       const { factorId } = request.params as { factorId: string };
       const removed = await removeFactor(deps, {
@@ -375,6 +382,19 @@ function registerStepUpAction(
     withUser: (handler: Handler) => (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>;
     page: { heading: string; explanation: string; submit: string; danger?: boolean };
     act: Handler;
+    /**
+     * When the action's target does not exist (another id in the address), the refusal to show at once,
+     * before any step-up is asked for: there is nothing to confirm.
+     */
+    missing?: {
+      check: (request: FastifyRequest, overview: MfaOverview) => ErrorCode | undefined;
+      refuse: (
+        request: FastifyRequest,
+        reply: FastifyReply,
+        session: ActiveSession,
+        error: ErrorCode,
+      ) => Promise<FastifyReply>;
+    };
   },
 ): void {
   const { deps } = web;
@@ -397,14 +417,24 @@ function registerStepUpAction(
       }),
     });
   };
+  const absent = async (request: FastifyRequest, reply: FastifyReply, session: ActiveSession) => {
+    if (!action.missing) return undefined;
+    const error = action.missing.check(request, await getMfaOverview(deps, { userId: session.user.id }));
+    return error && action.missing.refuse(request, reply, session, error);
+  };
   app.get(
     action.path,
-    action.withUser(async (request, reply, session) => show(request, reply, session)),
+    action.withUser(
+      async (request, reply, session) =>
+        (await absent(request, reply, session)) ?? show(request, reply, session),
+    ),
   );
   app.post(
     action.path,
     { preHandler: app.csrfProtection },
     action.withUser(async (request, reply, session) => {
+      const refused = await absent(request, reply, session);
+      if (refused) return refused;
       const failure = await stepUpFailure(deps, request, reply, session);
       if (failure) return show(request, reply, session, failure);
       return action.act(request, reply, session);
