@@ -1,4 +1,4 @@
-import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
+import { type Expression, expressionBuilder, type Kysely, type SqlBool, sql } from 'kysely';
 import type { PurgedRecords, PurgeRules } from '../store.js';
 import type { StoreContext } from './context.js';
 import type { Database } from './database.js';
@@ -9,105 +9,79 @@ import type { Database } from './database.js';
  */
 const BATCH = 500;
 
-/** Runs `deleteBatch` until it deletes fewer than a full batch; returns how many rows went in all. */
-async function inBatches(deleteBatch: () => Promise<{ numDeletedRows: bigint }>): Promise<number> {
+/**
+ * Deletes the rows of `table` for which `dead` holds, a batch at a time; returns how many went. Each batch
+ * names its rows by `key` through a sub-select with a LIMIT (the engines have no DELETE ... LIMIT in
+ * common), and states `dead` again on the DELETE itself: PostgreSQL re-checks that against a row a
+ * concurrent transaction changed meanwhile (a session extended, a throttle counter charged), so a row that
+ * came back to life between the sub-select and the delete is left alone.
+ */
+async function deleteInBatches(
+  db: Kysely<Database>,
+  table: keyof Database,
+  key: string,
+  dead: Expression<SqlBool>,
+): Promise<number> {
+  const [rows, name] = [sql.table(table), sql.ref(key)];
   let total = 0;
   for (;;) {
-    const deleted = Number((await deleteBatch()).numDeletedRows);
+    const result = await sql`delete from ${rows}
+      where ${name} in (select ${name} from ${rows} where ${dead} limit ${BATCH}) and ${dead}`.execute(db);
+    const deleted = Number(result.numAffectedRows ?? 0n);
     total += deleted;
     if (deleted < BATCH) return total;
   }
 }
 
-/*
- * Each batch names its rows by key through a sub-select with a LIMIT (neither engine has DELETE ... LIMIT
- * in common), and states the condition again on the DELETE itself: PostgreSQL re-checks that against a
- * row a concurrent transaction changed meanwhile (a session extended, a throttle counter charged), so a
- * row that came back to life between the sub-select and the delete is left alone.
- */
-
-/** The tables whose rows die at `expires_at`, each with the column that names a row. */
-const EXPIRING = {
-  sessions: 'id_hash',
-  action_tokens: 'id_hash',
-  remembered_devices: 'id',
-  email_otp_challenges: 'id',
-} as const;
-
-function purgeExpiredRows(db: Kysely<Database>, table: keyof typeof EXPIRING, now: number): Promise<number> {
-  const [rows, key] = [sql.table(table), sql.ref(EXPIRING[table])];
-  return inBatches(async () => {
-    const result = await sql`delete from ${rows}
-      where ${key} in (select ${key} from ${rows} where expires_at < ${now} limit ${BATCH})
-        and expires_at < ${now}`.execute(db);
-    return { numDeletedRows: result.numAffectedRows ?? 0n };
-  });
-}
+/** Rows of the tables that die at `expires_at` (sessions, links, remembered browsers, emailed codes). */
+const expiredAt = (now: number) => sql<SqlBool>`expires_at < ${now}`;
 
 /** A throttle counter that holds nothing back any more (see `PurgeRules`). */
-function idleCounter(rules: PurgeRules) {
+function idleCounter(rules: PurgeRules): Expression<SqlBool> {
   const now = rules.at.getTime();
-  return (eb: ExpressionBuilder<Database, 'throttle_counters'>) =>
-    eb.and([
-      // A lock waits for its unlock, and a running block for its end, whatever the key.
-      eb('locked_at', 'is', null),
-      eb.or([eb('blocked_until', 'is', null), eb('blocked_until', '<=', now)]),
-      eb.or([
-        // Nothing counted: the row means what a missing row means.
-        eb('failures', '=', 0),
-        // Counted, under a policy that forgets a counter this long after its last change.
-        ...rules.throttleForgetting.map(({ keyPrefix, idleMs }) =>
-          eb.and([
-            eb(sql<string>`substr(${sql.ref('key')}, 1, ${keyPrefix.length})`, '=', keyPrefix),
-            eb('updated_at', '<=', now - idleMs),
-          ]),
-        ),
-      ]),
-    ]);
+  const eb = expressionBuilder<Database, 'throttle_counters'>();
+  return eb.and([
+    // A lock waits for its unlock, and a running block for its end, whatever the key.
+    eb('locked_at', 'is', null),
+    eb.or([eb('blocked_until', 'is', null), eb('blocked_until', '<=', now)]),
+    eb.or([
+      // Nothing counted: the row means what a missing row means.
+      eb('failures', '=', 0),
+      // Counted, under a policy that forgets a counter this long after its last change.
+      ...rules.throttleForgetting.map(({ keyPrefix, idleMs }) =>
+        eb.and([
+          eb(sql<string>`substr(${sql.ref('key')}, 1, ${keyPrefix.length})`, '=', keyPrefix),
+          eb('updated_at', '<=', now - idleMs),
+        ]),
+      ),
+    ]),
+  ]);
 }
 
-function purgeThrottleCounters(db: Kysely<Database>, rules: PurgeRules): Promise<number> {
-  const idle = idleCounter(rules);
-  return inBatches(() =>
-    db
-      .deleteFrom('throttle_counters')
-      .where('key', 'in', db.selectFrom('throttle_counters').select('key').where(idle).limit(BATCH))
-      .where(idle)
-      .executeTakeFirst(),
-  );
+/** A webhook delivery that finished (delivered or given up) before the log's retention. */
+function finishedDelivery(rules: PurgeRules): Expression<SqlBool> {
+  const eb = expressionBuilder<Database, 'webhook_deliveries'>();
+  return eb.and([
+    eb('status', '!=', 'pending'),
+    eb('created_at', '<', rules.at.getTime() - rules.webhookLogRetentionMs),
+  ]);
 }
 
 /**
  * Deletes what can no longer be used: expired sessions, links, remembered browsers and emailed codes;
  * throttle counters that say nothing any more; finished webhook deliveries past the log's retention.
- * Never audit events (their retention is the operator's: the audit log's *Delete old events*), codes, factors or
- * accounts.
+ * Never audit events (their retention is the operator's: the audit log's *Delete old events*), codes,
+ * factors or accounts.
  */
 export async function purgeExpired(ctx: StoreContext, rules: PurgeRules): Promise<PurgedRecords> {
-  const now = rules.at.getTime();
   const { db } = ctx;
-  const sessions = await purgeExpiredRows(db, 'sessions', now);
-  const actionTokens = await purgeExpiredRows(db, 'action_tokens', now);
-  const rememberedDevices = await purgeExpiredRows(db, 'remembered_devices', now);
-  const emailCodes = await purgeExpiredRows(db, 'email_otp_challenges', now);
-  const throttleCounters = await purgeThrottleCounters(db, rules);
-  const finishedBefore = now - rules.webhookLogRetentionMs;
-  const webhookDeliveries = await inBatches(() =>
-    db
-      .deleteFrom('webhook_deliveries')
-      .where(
-        'id',
-        'in',
-        db
-          .selectFrom('webhook_deliveries')
-          .select('id')
-          .where('status', '!=', 'pending')
-          .where('created_at', '<', finishedBefore)
-          .limit(BATCH),
-      )
-      .where('status', '!=', 'pending')
-      .where('created_at', '<', finishedBefore)
-      .executeTakeFirst(),
-  );
-  return { sessions, actionTokens, rememberedDevices, emailCodes, throttleCounters, webhookDeliveries };
+  const expired = expiredAt(rules.at.getTime());
+  return {
+    sessions: await deleteInBatches(db, 'sessions', 'id_hash', expired),
+    actionTokens: await deleteInBatches(db, 'action_tokens', 'id_hash', expired),
+    rememberedDevices: await deleteInBatches(db, 'remembered_devices', 'id', expired),
+    emailCodes: await deleteInBatches(db, 'email_otp_challenges', 'id', expired),
+    throttleCounters: await deleteInBatches(db, 'throttle_counters', 'key', idleCounter(rules)),
+    webhookDeliveries: await deleteInBatches(db, 'webhook_deliveries', 'id', finishedDelivery(rules)),
+  };
 }
