@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSealingKeys } from '../core/sealing-key-ring.js';
 import type { SealingKey } from '../core/secret-box.js';
+import { readSealingKeysFile } from './sealing-keys-file.js';
 
 /**
  * Where the TOTP sealing keys come from (docs/decisions/0002-sealing-key-rotation.md):
@@ -23,12 +23,13 @@ export function parseSealingKeysConfig(
   const text = env.SPAREKEY_SEALING_KEYS?.trim();
   if (!text) {
     const path = join(dataDir, SEALING_KEYS_FILE);
-    // Checked here so a damaged file stops the start with this message, not with a stack trace later.
-    const damage = existsSync(path) ? parseSealingKeys(readFileSync(path, 'utf8')) : undefined;
-    if (damage && 'problem' in damage) {
+    // Read here once so a damaged file stops the start with this message, not with a stack trace later.
+    try {
+      readSealingKeysFile(path);
+    } catch (error) {
       problems.push(
-        `The sealing-key file ${path} is damaged (${damage.problem}). Restore it from a backup: without its ` +
-          `keys the authenticator-app secrets sealed under them cannot be opened.`,
+        `${(error as Error).message} Restore it from a backup: without its keys the authenticator-app ` +
+          `secrets sealed under them cannot be opened.`,
       );
     }
     return { source: 'file', path };
