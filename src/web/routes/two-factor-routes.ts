@@ -398,14 +398,8 @@ function registerStepUpAction(
   },
 ): void {
   const { deps } = web;
-  const show = async (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    session: ActiveSession,
-    error?: ErrorCode,
-  ) => {
-    const overview = await getMfaOverview(deps, { userId: session.user.id });
-    return sendPage(request, reply, deps, {
+  const show = (request: FastifyRequest, reply: FastifyReply, overview: MfaOverview, error?: ErrorCode) =>
+    sendPage(request, reply, deps, {
       title: action.page.heading,
       status: error ? statusFor(error) : 200,
       body: stepUpPage({
@@ -416,27 +410,33 @@ function registerStepUpAction(
         error: error && messageFor(error),
       }),
     });
-  };
-  const absent = async (request: FastifyRequest, reply: FastifyReply, session: ActiveSession) => {
-    if (!action.missing) return undefined;
-    const error = action.missing.check(request, await getMfaOverview(deps, { userId: session.user.id }));
-    return error && action.missing.refuse(request, reply, session, error);
+  /** The user's methods, read once per request; undefined when the refusal for a missing target was sent. */
+  const overviewUnlessMissing = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    session: ActiveSession,
+  ) => {
+    const overview = await getMfaOverview(deps, { userId: session.user.id });
+    const error = action.missing?.check(request, overview);
+    if (!error) return overview;
+    await action.missing?.refuse(request, reply, session, error);
+    return undefined;
   };
   app.get(
     action.path,
-    action.withUser(
-      async (request, reply, session) =>
-        (await absent(request, reply, session)) ?? show(request, reply, session),
-    ),
+    action.withUser(async (request, reply, session) => {
+      const overview = await overviewUnlessMissing(request, reply, session);
+      return overview ? show(request, reply, overview) : reply;
+    }),
   );
   app.post(
     action.path,
     { preHandler: app.csrfProtection },
     action.withUser(async (request, reply, session) => {
-      const refused = await absent(request, reply, session);
-      if (refused) return refused;
+      const overview = await overviewUnlessMissing(request, reply, session);
+      if (!overview) return reply;
       const failure = await stepUpFailure(deps, request, reply, session);
-      if (failure) return show(request, reply, session, failure);
+      if (failure) return show(request, reply, overview, failure);
       return action.act(request, reply, session);
     }),
   );
