@@ -108,11 +108,19 @@ export async function signInWithPassword(
       ? unknownAccountThrottleKey(email.value)
       : null;
   const subject = { accountKey, userId: user?.id ?? null, kind: 'sign_in', context: input.context } as const;
+  // Started the moment the charge is allowed, so argon2id runs while the charge is flushed (throttle.ts).
+  let checking: Promise<boolean> | undefined;
+  const startChecking = () => {
+    checking ??= passwordMatches(deps, user, input.password);
+    checking.catch(() => undefined);
+    return checking;
+  };
   const result = await throttled(
     deps,
     subject,
-    () => checkPassword(deps, user, input),
+    () => checkPassword(deps, user, input, startChecking()),
     (signIn) => (signIn.secondFactorRequired ? 'refund' : 'reset'),
+    startChecking,
   );
   // Asked once the attempt is settled: its own charge, now given back, must not count toward the lock.
   if (!result.ok || !result.value.secondFactorRequired) return result;
@@ -126,14 +134,22 @@ export async function signInWithPassword(
   return ok({ ...result.value, secondFactorLocked: true });
 }
 
+async function passwordMatches(
+  deps: ServiceDeps,
+  user: UserRecord | undefined,
+  password: string,
+): Promise<boolean> {
+  const hash = user?.passwordHash ?? (await dummyHash(deps));
+  return verifyPassword(password, hash, { pepper: deps.keys.passwordPepper });
+}
+
 async function checkPassword(
   deps: ServiceDeps,
   user: UserRecord | undefined,
   input: { password: string; context: RequestContext },
+  matching: Promise<boolean>,
 ): Promise<Result<PasswordSignIn, 'wrong_credentials'>> {
-  const matches = await verifyPassword(input.password, user?.passwordHash ?? (await dummyHash(deps)), {
-    pepper: deps.keys.passwordPepper,
-  });
+  const matches = await matching;
   if (!user?.passwordHash || !matches) {
     await deps.store.appendAuditEvent(
       auditEvent(deps.clock.now(), 'sign_in_failed', 'failure', user?.id ?? null, input.context, {
@@ -161,7 +177,6 @@ export async function checkUserPassword(
   input: { userId: string; password: string },
 ): Promise<boolean> {
   const user = await deps.store.findUserById(input.userId);
-  const hash = user?.passwordHash ?? (await dummyHash(deps));
-  const matches = await verifyPassword(input.password, hash, { pepper: deps.keys.passwordPepper });
+  const matches = await passwordMatches(deps, user, input.password);
   return Boolean(user?.passwordHash) && matches;
 }

@@ -29,6 +29,7 @@ export interface AttemptSubject {
 async function charge(
   deps: ServiceDeps,
   subject: AttemptSubject,
+  whenCharged: (() => void) | undefined,
 ): Promise<{ ok: true; charges: Charge[]; locksIfFailed: boolean } | Throttled> {
   const { address, account } = policies(deps);
   const now = deps.clock.now();
@@ -46,6 +47,7 @@ async function charge(
       charges.push(next);
       if (next.policy === account) locksIfFailed = verdict.lockedNow;
     }
+    whenCharged?.();
     return undefined;
   });
   if (stopped) {
@@ -117,14 +119,20 @@ export interface Settlement {
  * Runs one authentication attempt under the throttle: charged first, evaluated only when the charge was
  * allowed, and settled when it succeeded. `settleAccount` says how a success counts for the account: `reset`
  * once the user is fully signed in, `refund` when a further step is still owed.
+ *
+ * `whenCharged` runs the moment every charge is allowed, before the charges commit: an attempt starts its
+ * key derivation there, so the hash is computed while the charge is flushed to disk instead of after.
+ * Nothing is evaluated before the charge has committed (`attempt` runs only then, and only it looks at the
+ * derivation's result), and a refused attempt never starts one, so refusals stay cheap.
  */
 export async function throttled<T, E extends ErrorCode>(
   deps: ServiceDeps,
   subject: AttemptSubject,
   attempt: (settlement: Settlement) => Promise<Result<T, E>>,
   settleAccount: (value: T) => SettleMode = () => 'reset',
+  whenCharged?: () => void,
 ): Promise<Result<T, E> | Throttled> {
-  const charged = await charge(deps, subject);
+  const charged = await charge(deps, subject, whenCharged);
   if (!charged.ok) return charged;
   let settledWithin = false;
   const settlement: Settlement = {

@@ -3,7 +3,7 @@ import { normalizeRecoveryCode } from '../core/recovery-code.js';
 import { unmatchableRecoveryCodeDigest, verifyRecoveryCodeDigest } from '../core/recovery-code-digest.js';
 import { fail, ok, type Result } from '../core/result.js';
 import type { WebhookEventType } from '../core/webhook.js';
-import type { Store } from '../store/store.js';
+import type { RecoveryCodeRecord, Store } from '../store/store.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 import { notifyRecoveryCodeUsed } from './notifications.js';
@@ -32,7 +32,8 @@ export type RecoveryCodeFailure =
  * including for a slot that does not exist (a digest that matches nothing keeps the timing uniform).
  * Single use: the store consumes with a conditional update, and the policy's effects and the audit
  * event commit in the same transaction, so a concurrent second use of one code always loses.
- * Throttled: each attempt is charged to the account (and address) before it is evaluated (throttle.ts).
+ * Throttled: each attempt is charged to the account (and address) before it is evaluated (throttle.ts);
+ * the slot is read before the charge so the KDF can run while the charge is flushed to disk.
  */
 export async function verifyRecoveryCode(
   deps: ServiceDeps,
@@ -40,16 +41,58 @@ export async function verifyRecoveryCode(
 ): Promise<Result<RecoveryOutcome, RecoveryCodeFailure> | Throttled> {
   const { userId, context } = input;
   const subject = { accountKey: accountThrottleKey(userId), userId, kind: 'second_factor', context } as const;
-  return throttled(deps, subject, (settlement) => evaluateRecoveryCode(deps, input, settlement));
+  const attempt = await lookUpAttempt(deps, input);
+  let matching: Promise<boolean> | undefined;
+  const startMatching = () => {
+    if (attempt.code === undefined) return undefined;
+    matching ??= verifyRecoveryCodeDigest(deps.kdf, {
+      code: attempt.code,
+      digest: attempt.record?.digest ?? unmatchableRecoveryCodeDigest(deps.options.kdfParams),
+      pepper: deps.keys.recoveryCodePepper,
+    });
+    // Awaited by the evaluation, which does not run if the charge fails to commit.
+    matching.catch(() => undefined);
+    return matching;
+  };
+  return throttled(
+    deps,
+    subject,
+    (settlement) => evaluateRecoveryCode(deps, input, attempt, startMatching(), settlement),
+    undefined,
+    startMatching,
+  );
+}
+
+/** What an attempt needs before its KDF: the settings, the normalized code and the slot it names. */
+interface RecoveryAttempt {
+  settings: RecoveryCodeSettings;
+  refusal?: RecoveryCodeFailure;
+  code?: string;
+  record?: RecoveryCodeRecord;
+}
+
+async function lookUpAttempt(
+  deps: ServiceDeps,
+  input: { userId: string; code: string },
+): Promise<RecoveryAttempt> {
+  const settings = await loadRecoveryCodeSettings(deps.store);
+  if (!settings.enabled) return { settings, refusal: 'feature_disabled' };
+  // Normalization caps the input length before any KDF work (STANDARDS req 14).
+  const normalized = normalizeRecoveryCode(input.code, settings.format);
+  if (!normalized.ok) return { settings, refusal: 'malformed_code' };
+  const record = await deps.store.findRecoveryCode(input.userId, normalized.slot);
+  return { settings, code: normalized.code, record };
 }
 
 async function evaluateRecoveryCode(
   deps: ServiceDeps,
   input: { userId: string; code: string; context: RequestContext },
+  attempt: RecoveryAttempt,
+  matching: Promise<boolean> | undefined,
   settlement: Settlement,
 ): Promise<Result<RecoveryOutcome, RecoveryCodeFailure>> {
   const { store, clock } = deps;
-  const settings = await loadRecoveryCodeSettings(store);
+  const { settings, record } = attempt;
   const refuse = async (error: RecoveryCodeFailure) => {
     await store.appendAuditEvent(
       auditEvent(clock.now(), 'recovery_code_failed', 'failure', input.userId, input.context, {
@@ -59,17 +102,8 @@ async function evaluateRecoveryCode(
     deps.metrics?.recoveryCodeAttempt('refused', error);
     return fail(error);
   };
-  if (!settings.enabled) return refuse('feature_disabled');
-  // Normalization caps the input length before any KDF work (STANDARDS req 14).
-  const normalized = normalizeRecoveryCode(input.code, settings.format);
-  if (!normalized.ok) return refuse('malformed_code');
-
-  const record = await store.findRecoveryCode(input.userId, normalized.slot);
-  const matches = await verifyRecoveryCodeDigest(deps.kdf, {
-    code: normalized.code,
-    digest: record?.digest ?? unmatchableRecoveryCodeDigest(deps.options.kdfParams),
-    pepper: deps.keys.recoveryCodePepper,
-  });
+  if (attempt.refusal || !matching) return refuse(attempt.refusal ?? 'malformed_code');
+  const matches = await matching;
   if (!record || !matches) return refuse('invalid_code');
   // A dead code is worth naming (NIST SP 800-63B 5.1.5.2 "MAY warn"): it discloses nothing usable.
   if (record.usedAt !== null) return refuse('code_already_used');

@@ -90,6 +90,71 @@ describe.each(testEngines())('throttling failed attempts on %s (NIST SP 800-63B 
     expect(results.filter((r) => !r.ok && r.error === 'too_many_attempts')).toHaveLength(200 - freeFailures);
   });
 
+  /** The services on a store whose first transaction (an attempt's charge) reports `charged` when it ends. */
+  function watchingTheCharge(charged: () => void) {
+    let first = true;
+    const store = new Proxy(env.deps.store, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver);
+        if (name !== 'transaction') return typeof value === 'function' ? value.bind(target) : value;
+        return async (work: Parameters<typeof target.transaction>[0]) => {
+          const result = await target.transaction(work);
+          if (first) {
+            first = false;
+            charged();
+          }
+          return result;
+        };
+      },
+    });
+    return { ...env.deps, store };
+  }
+
+  test('req 46: the KDF starts while the charge is committed, and the attempt is evaluated only after it', async () => {
+    const { userId, codes } = await victim();
+    const kdfBefore = env.kdf.calls;
+    let kdfRunsWhenCharged = -1;
+    const deps = watchingTheCharge(() => {
+      kdfRunsWhenCharged = env.kdf.calls - kdfBefore;
+    });
+    const result = await verifyRecoveryCode(deps, { userId, code: codes[0]!, context: fromAddress(1) });
+    expect(result.ok).toBe(true);
+    // Started inside the charge's transaction, before its commit returned: the hash overlaps the flush.
+    expect(kdfRunsWhenCharged).toBe(1);
+    expect(env.kdf.calls - kdfBefore).toBe(1);
+  });
+
+  test('req 46: a charge that fails to commit evaluates nothing: the right code stays unused', async () => {
+    const { userId, codes } = await victim();
+    const deps = watchingTheCharge(() => {
+      throw new Error('disk I/O error (simulated: the charge did not commit)');
+    });
+    await expect(
+      verifyRecoveryCode(deps, { userId, code: codes[0]!, context: fromAddress(1) }),
+    ).rejects.toThrow('the charge did not commit');
+    // Give the KDF that was started time to finish: its result is dropped, with no unhandled rejection.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await env.deps.store.getRecoveryCodeSummary(userId))?.remaining).toBe(codes.length);
+    expect(await env.deps.store.listAuditEvents({ userId, action: 'recovery_code_used', limit: 5 })).toEqual(
+      [],
+    );
+    expect(await evaluatedRecoveryCodes(userId)).toBe(0);
+  });
+
+  test('req 46: a sign-in whose charge fails to commit checks no password and records nothing', async () => {
+    const { userId, email } = await victim();
+    const deps = watchingTheCharge(() => {
+      throw new Error('disk I/O error (simulated: the charge did not commit)');
+    });
+    await expect(
+      signInWithPassword(deps, { email, password: PASSWORD, context: fromAddress(1) }),
+    ).rejects.toThrow('the charge did not commit');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await env.deps.store.listAuditEvents({ userId, action: 'password_verified', limit: 5 })).toEqual(
+      [],
+    );
+  });
+
   test('req 46: one counter per account: wrong TOTP, email and recovery codes and passwords add up', async () => {
     const { userId, email } = await victim();
     const context = { ip: '198.51.100.1' };

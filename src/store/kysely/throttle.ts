@@ -74,6 +74,9 @@ export function settleAttempt(
   mode: SettleMode,
   at: Date,
 ): Promise<void> {
+  // A reset does not depend on what was counted: one UPDATE (a key with no row has nothing to reset).
+  if (mode === 'reset')
+    return writeCounter(ctx.db, key, settleSuccess(undefined, policy, mode, at.getTime()));
   return ctx.atomic(async (db) => {
     const next = settleSuccess(await lockedCounter(db, key), policy, mode, at.getTime());
     await writeCounter(db, key, next);
