@@ -38,8 +38,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const PASSWORD = 'correct horse battery staple';
 /** Codes per user; users are seeded so that no request of a run reuses a code or a TOTP time step. */
 const CODES_PER_USER = 10;
-const VERIFY_USERS = QUICK ? 300 : 2500;
-const SIGN_IN_USERS = QUICK ? 300 : 2500;
+const VERIFY_USERS = QUICK ? 200 : 2500;
+const SIGN_IN_USERS = QUICK ? 200 : 2500;
 
 interface Seeded {
   userId: string;
@@ -50,33 +50,42 @@ interface Seeded {
   codes: string[];
 }
 
+/** Seeds `count` users, eight at a time (their transactions share commits), each with TOTP and codes. */
 async function seedUsers(deps: ServiceDeps, count: number, label: string): Promise<Seeded[]> {
   const users: Seeded[] = [];
-  for (let i = 0; i < count; i++) {
-    const email = `${label}-${i}-${deps.random.uuid().slice(0, 8)}@bench.test`;
-    const created = await signUp(deps, { email, password: PASSWORD, context: {} });
-    if (!created.ok) throw new Error(created.error);
-    const { userId } = created.value;
-    const enrollment = await enrollTotp(deps, { userId, context: {} });
-    if (!enrollment.ok) throw new Error(enrollment.error);
-    const now = Date.now();
-    const confirmed = await confirmTotp(deps, {
-      userId,
-      factorId: enrollment.value.factorId,
-      code: totp(enrollment.value.secretBase32, now),
-      context: {},
-    });
-    if (!confirmed.ok || !confirmed.value.recoveryCodes)
-      throw new Error(`confirm: ${JSON.stringify(confirmed)}`);
-    users.push({
-      userId,
-      email,
-      totpSecret: enrollment.value.secretBase32,
-      nextStepAtMs: now + 30_000,
-      codes: [...confirmed.value.recoveryCodes.codes],
-    });
-  }
+  let next = 0;
+  const worker = async () => {
+    while (next < count) users.push(await seedUser(deps, `${label}-${next++}`));
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: 8 }, worker));
+  console.log(`(${label}: ${count} users seeded in ${((performance.now() - started) / 1000).toFixed(1)} s)`);
   return users;
+}
+
+async function seedUser(deps: ServiceDeps, label: string): Promise<Seeded> {
+  const email = `${label}-${deps.random.uuid().slice(0, 8)}@bench.test`;
+  const created = await signUp(deps, { email, password: PASSWORD, context: {} });
+  if (!created.ok) throw new Error(created.error);
+  const { userId } = created.value;
+  const enrollment = await enrollTotp(deps, { userId, context: {} });
+  if (!enrollment.ok) throw new Error(enrollment.error);
+  const now = Date.now();
+  const confirmed = await confirmTotp(deps, {
+    userId,
+    factorId: enrollment.value.factorId,
+    code: totp(enrollment.value.secretBase32, now),
+    context: {},
+  });
+  if (!confirmed.ok || !confirmed.value.recoveryCodes)
+    throw new Error(`confirm: ${JSON.stringify(confirmed)}`);
+  return {
+    userId,
+    email,
+    totpSecret: enrollment.value.secretBase32,
+    nextStepAtMs: now + 30_000,
+    codes: [...confirmed.value.recoveryCodes.codes],
+  };
 }
 
 function totp(secretBase32: string, atMs: number): string {
@@ -105,8 +114,9 @@ interface Load {
 /**
  * Runs autocannon and times it ourselves, from the start to the last response: with a fixed `amount`,
  * autocannon's own duration is rounded to its one-second ticks, too coarse for runs of a few seconds.
+ * autocannon ignores `duration` when `amount` is set, so `limitSeconds` stops a slow run itself.
  */
-async function drive(options: autocannon.Options): Promise<Load> {
+async function drive(options: autocannon.Options, limitSeconds?: number): Promise<Load> {
   const started = performance.now();
   let lastResponseAt = started;
   let responses = 0;
@@ -116,7 +126,10 @@ async function drive(options: autocannon.Options): Promise<Load> {
     responses++;
     lastResponseAt = performance.now();
   });
+  const limit =
+    limitSeconds === undefined ? undefined : setTimeout(() => instance.stop(), limitSeconds * 1000);
   const result = await instance;
+  clearTimeout(limit);
   return {
     requestsPerSecond: responses / ((lastResponseAt - started) / 1000),
     non2xx: result.non2xx,
@@ -215,72 +228,78 @@ async function benchEngine(engine: string): Promise<EngineFigures> {
       verifyUsers.map((user) => ({ userId: user.userId, code: user.codes[slot] as string })),
     ).flat();
     let nextSpend = 0;
-    const verify = await drive({
-      url: server.url,
-      // autocannon can overshoot `amount` by the requests in flight: keep a spare code per connection.
-      amount: spends.length - CONNECTIONS,
-      duration: SECONDS * 3,
-      requests: [
-        {
-          method: 'POST',
-          setupRequest: (request) => {
-            const spend = spends[nextSpend++ % spends.length] as { userId: string; code: string };
-            return {
-              ...request,
-              path: `/api/v1/users/${spend.userId}/recovery-codes/verify`,
-              headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
-              body: JSON.stringify({ code: spend.code }),
-            };
+    const verify = await drive(
+      {
+        url: server.url,
+        // autocannon can overshoot `amount` by the requests in flight: keep a spare code per connection.
+        amount: spends.length - CONNECTIONS,
+        requests: [
+          {
+            method: 'POST',
+            setupRequest: (request) => {
+              const spend = spends[nextSpend++ % spends.length] as { userId: string; code: string };
+              return {
+                ...request,
+                path: `/api/v1/users/${spend.userId}/recovery-codes/verify`,
+                headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+                body: JSON.stringify({ code: spend.code }),
+              };
+            },
+            onResponse: (status, body) => {
+              if (status !== 200 && process.env.BENCH_DEBUG) console.error(status, body);
+            },
           },
-          onResponse: (status, body) => {
-            if (status !== 200 && process.env.BENCH_DEBUG) console.error(status, body);
-          },
-        },
-      ],
-    });
+        ],
+      },
+      SECONDS * 3,
+    );
 
     const signInUsers = await withDeps(env, (deps) => seedUsers(deps, SIGN_IN_USERS, `sign-in-${engine}`));
     let nextUser = 0;
-    const signIn = await drive({
-      url: server.url,
-      // Likewise a spare user per connection, so no flow ever reuses a user's TOTP step.
-      amount: (signInUsers.length - CONNECTIONS) * 2,
-      duration: SECONDS * 3,
-      requests: [
-        {
-          method: 'POST',
-          path: '/api/v1/auth/sign-in',
-          setupRequest: (request, context) => {
-            const user = signInUsers[nextUser++ % signInUsers.length] as Seeded;
-            (context as FlowContext).user = user;
-            return {
-              ...request,
-              headers: { 'content-type': 'application/json' },
-              body: JSON.stringify({ email: user.email, password: PASSWORD }),
-            };
+    const signIn = await drive(
+      {
+        url: server.url,
+        // Likewise a spare user per connection, so no flow ever reuses a user's TOTP step.
+        amount: (signInUsers.length - CONNECTIONS) * 2,
+        requests: [
+          {
+            method: 'POST',
+            path: '/api/v1/auth/sign-in',
+            setupRequest: (request, context) => {
+              const user = signInUsers[nextUser++ % signInUsers.length] as Seeded;
+              (context as FlowContext).user = user;
+              return {
+                ...request,
+                headers: { 'content-type': 'application/json' },
+                body: JSON.stringify({ email: user.email, password: PASSWORD }),
+              };
+            },
+            onResponse: (status, body, context) => {
+              if (status !== 200 && process.env.BENCH_DEBUG) console.error('sign-in', status, body);
+              (context as FlowContext).token = (JSON.parse(body) as { token?: string }).token;
+            },
           },
-          onResponse: (status, body, context) => {
-            if (status !== 200 && process.env.BENCH_DEBUG) console.error('sign-in', status, body);
-            (context as FlowContext).token = (JSON.parse(body) as { token?: string }).token;
+          {
+            method: 'POST',
+            path: '/api/v1/auth/second-factor/totp',
+            setupRequest: (request, context) => {
+              const { user, token } = context as FlowContext;
+              return {
+                ...request,
+                headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+                body: JSON.stringify({
+                  code: totp(user.totpSecret, Math.max(Date.now(), user.nextStepAtMs)),
+                }),
+              };
+            },
+            onResponse: (status, body) => {
+              if (status !== 200 && process.env.BENCH_DEBUG) console.error('totp', status, body);
+            },
           },
-        },
-        {
-          method: 'POST',
-          path: '/api/v1/auth/second-factor/totp',
-          setupRequest: (request, context) => {
-            const { user, token } = context as FlowContext;
-            return {
-              ...request,
-              headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-              body: JSON.stringify({ code: totp(user.totpSecret, Math.max(Date.now(), user.nextStepAtMs)) }),
-            };
-          },
-          onResponse: (status, body) => {
-            if (status !== 200 && process.env.BENCH_DEBUG) console.error('totp', status, body);
-          },
-        },
-      ],
-    });
+        ],
+      },
+      SECONDS * 3,
+    );
     return { engine, verify, signIn, peakRssMiB: server.peakRssMiB() };
   } finally {
     await server?.stop();

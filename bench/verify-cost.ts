@@ -32,7 +32,7 @@ const ENGINES = (process.env.BENCH_ENGINES ?? 'sqlite,postgres').split(',');
 const PG_URL = process.env.SPAREKEY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/sparekey_test';
 const SET_SIZES = [1, 10, 50];
 const IN_FLIGHT = process.env.BENCH_CONCURRENCY ? [Number(process.env.BENCH_CONCURRENCY)] : [1, 4];
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 8 : 40));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 6 : 40));
 /** Attempts per block, in waves of `concurrency`, with several in flight (see interleaved). */
 const WAVES_PER_BLOCK = 4;
 const params = process.env.BENCH_KDF === 'minimum' ? MINIMUM_TEST_ARGON2ID_PARAMS : OWASP_ARGON2ID_PARAMS;
