@@ -44,7 +44,7 @@ export async function verifyRecoveryCode(
   const attempt = await lookUpAttempt(deps, input);
   let matching: Promise<boolean> | undefined;
   const startMatching = () => {
-    if (attempt.code === undefined) return undefined;
+    if ('refused' in attempt) return undefined;
     matching ??= verifyRecoveryCodeDigest(deps.kdf, {
       code: attempt.code,
       digest: attempt.record?.digest ?? unmatchableRecoveryCodeDigest(deps.options.kdfParams),
@@ -63,23 +63,20 @@ export async function verifyRecoveryCode(
   );
 }
 
-/** What an attempt needs before its KDF: the settings, the normalized code and the slot it names. */
-interface RecoveryAttempt {
-  settings: RecoveryCodeSettings;
-  refusal?: RecoveryCodeFailure;
-  code?: string;
-  record?: RecoveryCodeRecord;
-}
+/** What an attempt needs before its KDF: the settings, the normalized code and the slot it names (if any). */
+type RecoveryAttempt =
+  | { settings: RecoveryCodeSettings; refused: RecoveryCodeFailure }
+  | { settings: RecoveryCodeSettings; code: string; record: RecoveryCodeRecord | undefined };
 
 async function lookUpAttempt(
   deps: ServiceDeps,
   input: { userId: string; code: string },
 ): Promise<RecoveryAttempt> {
   const settings = await loadRecoveryCodeSettings(deps.store);
-  if (!settings.enabled) return { settings, refusal: 'feature_disabled' };
+  if (!settings.enabled) return { settings, refused: 'feature_disabled' };
   // Normalization caps the input length before any KDF work (STANDARDS req 14).
   const normalized = normalizeRecoveryCode(input.code, settings.format);
-  if (!normalized.ok) return { settings, refusal: 'malformed_code' };
+  if (!normalized.ok) return { settings, refused: 'malformed_code' };
   const record = await deps.store.findRecoveryCode(input.userId, normalized.slot);
   return { settings, code: normalized.code, record };
 }
@@ -92,7 +89,6 @@ async function evaluateRecoveryCode(
   settlement: Settlement,
 ): Promise<Result<RecoveryOutcome, RecoveryCodeFailure>> {
   const { store, clock } = deps;
-  const { settings, record } = attempt;
   const refuse = async (error: RecoveryCodeFailure) => {
     await store.appendAuditEvent(
       auditEvent(clock.now(), 'recovery_code_failed', 'failure', input.userId, input.context, {
@@ -102,7 +98,8 @@ async function evaluateRecoveryCode(
     deps.metrics?.recoveryCodeAttempt('refused', error);
     return fail(error);
   };
-  if (attempt.refusal || !matching) return refuse(attempt.refusal ?? 'malformed_code');
+  if ('refused' in attempt) return refuse(attempt.refused);
+  const { settings, record } = attempt;
   const matches = await matching;
   if (!record || !matches) return refuse('invalid_code');
   // A dead code is worth naming (NIST SP 800-63B 5.1.5.2 "MAY warn"): it discloses nothing usable.

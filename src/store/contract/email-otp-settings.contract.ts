@@ -15,7 +15,7 @@ export function newChallenge(
     attemptId,
     digest: `$v1$${id}`,
     createdAt,
-    expiresAt: at(createdAt.getTime() + 600_000),
+    expiresAt: new Date(createdAt.getTime() + 600_000),
   };
 }
 
