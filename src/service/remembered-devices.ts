@@ -66,17 +66,24 @@ export async function recognizeDevice(
   deps: ServiceDeps,
   input: { userId: string; cookieValue: string | undefined },
 ): Promise<RememberedDeviceRecord | undefined> {
+  const device = await identifyDevice(deps, input);
+  if (device) await deps.store.touchRememberedDevice(device.id, deps.clock.now());
+  return device;
+}
+
+/** Which of the user's live remembered browsers the cookie names, if any (to mark "this browser" in a list). */
+export async function identifyDevice(
+  deps: ServiceDeps,
+  input: { userId: string; cookieValue: string | undefined },
+): Promise<RememberedDeviceRecord | undefined> {
   const [token, signature, extra] = (input.cookieValue ?? '').split('.');
   if (!token || !signature || extra !== undefined) return undefined;
   const expected = Buffer.from(sign(deps, input.userId, token));
   const given = Buffer.from(signature);
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
   const tokenHash = hashSessionToken(token);
-  const now = deps.clock.now();
-  const device = tokenHash && (await deps.store.findRememberedDevice(tokenHash, now));
-  if (!device || device.userId !== input.userId) return undefined;
-  await deps.store.touchRememberedDevice(device.id, now);
-  return device;
+  const device = tokenHash && (await deps.store.findRememberedDevice(tokenHash, deps.clock.now()));
+  return device && device.userId === input.userId ? device : undefined;
 }
 
 export function listRememberedDevices(deps: ServiceDeps, userId: string): Promise<RememberedDeviceRecord[]> {

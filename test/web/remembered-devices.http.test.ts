@@ -96,11 +96,23 @@ describe('remembered browsers over HTTP', () => {
   });
 
   test('Settings lists the browser; "Forget this browser" and "Forget all" make it ask again', async () => {
-    const { client, email } = await rememberedUser();
+    const { client, email, secret } = await rememberedUser();
     const settings = await client.get('/settings/two-factor');
     expect(settings.body).toContain('Remembered browsers');
     const deviceId = settings.body.match(/\/settings\/two-factor\/devices\/([^/]+)\/forget/)?.[1] as string;
     expect(settings.body).toContain('A browser');
+    // The list marks the browser it is shown in; the same user on another browser sees no such mark on it.
+    expect(settings.body.match(/<li>.*?This browser.*?<\/li>/)?.[0]).toContain(`/devices/${deviceId}/forget`);
+    const elsewhere = web.client();
+    expect((await passwordStep(elsewhere, email)).headers.location).toBe('/sign-in/two-factor');
+    await elsewhere.get('/sign-in/two-factor');
+    const secondStep = await elsewhere.post('/sign-in/two-factor/totp', {
+      code: authenticatorCode(secret, web.env.clock.nowMs),
+    });
+    expect(secondStep.statusCode).toBe(303);
+    const seenElsewhere = await elsewhere.get('/settings/two-factor');
+    expect(seenElsewhere.body).toContain(`/devices/${deviceId}/forget`);
+    expect(seenElsewhere.body).not.toContain('This browser');
     const forgotten = await client.post(`/settings/two-factor/devices/${deviceId}/forget`, {});
     expect(forgotten.headers.location).toBe('/settings/two-factor?notice=device-forgotten');
     await signOut(client);

@@ -8,7 +8,8 @@ const kindNames = { totp: 'Authenticator app', email: 'Email codes' } as const;
 const day = (at: Date) => at.toISOString().slice(0, 10);
 const minute = (at: Date) => `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
-export function overviewPage(state: FormState & { overview: MfaOverview }): Html {
+/** `thisBrowser`: the id of the remembered browser the page is being shown in, if it is one. */
+export function overviewPage(state: FormState & { overview: MfaOverview; thisBrowser?: string }): Html {
   const { overview } = state;
   const codes = overview.recoveryCodes;
   const hasTotp = overview.factors.some((factor) => factor.kind === 'totp');
@@ -46,7 +47,7 @@ ${
 </div>
 </section>
 ${overview.mfaEnabled ? recoveryCodesSection(codes, overview.recoveryCodeUses) : ''}
-${overview.mfaEnabled || overview.devices.length > 0 ? devicesSection(overview.devices, state.csrf) : ''}
+${overview.mfaEnabled || overview.devices.length > 0 ? devicesSection(overview.devices, state.csrf, state.thisBrowser) : ''}
 ${
   overview.mfaEnabled
     ? html`<section aria-labelledby="off-heading">
@@ -58,7 +59,11 @@ ${
 }`;
 }
 
-function devicesSection(devices: MfaOverview['devices'], csrf: string): Html {
+function devicesSection(
+  devices: MfaOverview['devices'],
+  csrf: string,
+  thisBrowser: string | undefined,
+): Html {
   return html`<section aria-labelledby="devices-heading">
 <h2 id="devices-heading">Remembered browsers</h2>
 ${
@@ -67,7 +72,9 @@ ${
     : html`<p>These browsers skip the second step until the date shown. Forget any you do not recognize or no longer use.</p>
 <ul class="factors" id="devices">${devices.map(
         (device) =>
-          html`<li><span><strong>${device.label}</strong> · remembered ${day(device.addedAt)}${
+          html`<li><span><strong>${device.label}</strong>${
+            device.id === thisBrowser ? html` <span class="badge" id="this-browser">This browser</span>` : ''
+          } · remembered ${day(device.addedAt)}${
             device.lastUsedAt ? html` · last used ${day(device.lastUsedAt)}` : ''
           } · until ${day(device.expiresAt)}</span> <form method="post" action="/settings/two-factor/devices/${device.id}/forget" class="inline">${csrfField(csrf)}<button type="submit" class="link">Forget this browser</button></form></li>`,
       )}</ul>

@@ -8,7 +8,7 @@ import { enrollTotp, pendingTotpEnrollment, type TotpEnrollment } from '../../se
 import { generateRecoveryCodes } from '../../service/generate-recovery-codes.js';
 import { disableMfa, getMfaOverview, type MfaOverview, removeFactor } from '../../service/manage-mfa.js';
 import type { IssuedRecoveryCodeSet } from '../../service/prepare-recovery-code-set.js';
-import { forgetDevices } from '../../service/remembered-devices.js';
+import { forgetDevices, identifyDevice } from '../../service/remembered-devices.js';
 import type { ActiveSession } from '../../service/sessions.js';
 import { rotateSession } from '../../service/sessions.js';
 import {
@@ -21,6 +21,7 @@ import {
 import {
   clearDeviceCookie,
   csrfToken,
+  DEVICE_COOKIE,
   field,
   HOME,
   messageFor,
@@ -78,6 +79,9 @@ export function registerTwoFactorRoutes(app: FastifyInstance, web: WebOptions): 
       body: overviewPage({
         csrf: csrfToken(request, reply),
         overview: await getMfaOverview(deps, { userId: session.user.id }),
+        thisBrowser: (
+          await identifyDevice(deps, { userId: session.user.id, cookieValue: request.cookies[DEVICE_COOKIE] })
+        )?.id,
         notice: noticeFor(request.query),
         error: error && messageFor(error),
       }),
