@@ -42,6 +42,8 @@ export const auditActions = [
   'sealing_key_rotated',
   'password_reset_requested',
   'password_reset',
+  'password_changed',
+  'password_change_failed',
   'device_remembered',
   'devices_forgotten',
   'webhook_endpoint_added',

@@ -32,6 +32,7 @@ export const errorMessages = {
   password_contains_email: 'Your password must not contain your email address.',
   wrong_credentials: 'That email address and password do not match an account.',
   wrong_password: 'That password is not correct.',
+  current_password_wrong: 'Your current password is not correct, so nothing was changed.',
   setup_token_invalid: 'That setup link is not valid or has already been used.',
   // Sessions and forms
   not_signed_in: 'Please sign in to continue.',

@@ -30,6 +30,7 @@ const statuses: Record<ErrorCode, number> = {
   password_contains_email: 400,
   wrong_credentials: 401,
   wrong_password: 401,
+  current_password_wrong: 401,
   setup_token_invalid: 403,
   not_signed_in: 401,
   sign_in_expired: 401,

@@ -2,9 +2,9 @@ import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 
 /** "2026-11-23 01:50:12 UTC": unambiguous in every mail client's time zone. */
-const formatTime = (at: Date) => `${at.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+export const formatTime = (at: Date) => `${at.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 
-function describeRequest(context: RequestContext): string {
+export function describeRequest(context: RequestContext): string {
   return [
     `IP address: ${context.ip ?? 'unknown'}`,
     // A user agent is attacker-controlled text: bounded and on one line.

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { generateSessionToken, hashSessionToken } from '../core/session-token.js';
-import type { RememberedDeviceRecord } from '../store/store.js';
+import type { RememberedDeviceRecord, Store } from '../store/store.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 import { hasConfirmedFactor } from './mfa-state.js';
@@ -12,6 +12,7 @@ export type DevicesForgottenReason =
   | 'user_one'
   | 'user_all'
   | 'password_reset'
+  | 'password_changed'
   | 'mfa_disabled'
   | 'mfa_reset_by_admin'
   | 'admin';
@@ -98,9 +99,18 @@ export async function forgetDevices(
   deps: ServiceDeps,
   input: { userId: string; deviceId?: string; reason: DevicesForgottenReason; context: RequestContext },
 ): Promise<number> {
-  const forgotten = await deps.store.forgetRememberedDevices(input.userId, input.deviceId ?? null);
+  return forgetDevicesWithin(deps, deps.store, input);
+}
+
+/** The same, as part of a larger change in the caller's transaction (`tx`), so both commit or neither. */
+export async function forgetDevicesWithin(
+  deps: ServiceDeps,
+  tx: Store,
+  input: { userId: string; deviceId?: string; reason: DevicesForgottenReason; context: RequestContext },
+): Promise<number> {
+  const forgotten = await tx.forgetRememberedDevices(input.userId, input.deviceId ?? null);
   if (forgotten > 0) {
-    await deps.store.appendAuditEvent(
+    await tx.appendAuditEvent(
       auditEvent(deps.clock.now(), 'devices_forgotten', 'success', input.userId, input.context, {
         reason: input.reason,
         count: forgotten,

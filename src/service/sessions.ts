@@ -4,7 +4,7 @@ import {
   SESSION_LIFETIMES,
   signedInDeadline,
 } from '../core/session-token.js';
-import type { SessionRecord, SessionStage, UserRecord } from '../store/store.js';
+import type { SessionRecord, SessionStage, Store, UserRecord } from '../store/store.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 
@@ -93,6 +93,28 @@ export async function rotateSession(
     await auditSignIn(deps, current.userId, input.context, input.method ?? 'second_factor');
   }
   return { token };
+}
+
+/**
+ * Rotation as one write among others in the caller's transaction (a password change): the session keeps its
+ * stage, gets a fresh token, and the old token dies with the rest of the change, or not at all.
+ */
+export async function rotateSessionWithin(
+  deps: ServiceDeps,
+  tx: Store,
+  input: { token: string; context: RequestContext },
+): Promise<{ token: string; idHash: string; userId: string } | undefined> {
+  const oldHash = hashSessionToken(input.token);
+  const current = oldHash && (await tx.findSession(oldHash));
+  if (!oldHash || !current) return undefined;
+  const { token, row } = newSessionRow(deps, {
+    userId: current.userId,
+    stage: current.stage,
+    attemptId: current.attemptId,
+    context: input.context,
+  });
+  const { replaced } = await tx.replaceSession(oldHash, row);
+  return replaced ? { token, idHash: row.idHash, userId: current.userId } : undefined;
 }
 
 async function auditSignIn(deps: ServiceDeps, userId: string, context: RequestContext, method: string) {

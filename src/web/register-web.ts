@@ -14,6 +14,7 @@ import { loadRecoveryCodeSettings } from '../service/settings.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerAuthRoutes } from './routes/auth-routes.js';
 import { registerPasswordResetRoutes } from './routes/password-reset-routes.js';
+import { registerPasswordRoutes } from './routes/password-routes.js';
 import { registerSecondFactorRoutes } from './routes/second-factor-routes.js';
 import { registerTwoFactorRoutes } from './routes/two-factor-routes.js';
 import { registerUnlockRoutes } from './routes/unlock-routes.js';
@@ -101,6 +102,7 @@ export async function registerWeb(app: FastifyInstance, web: WebOptions): Promis
   registerUnlockRoutes(app, web);
   registerPasswordResetRoutes(app, web);
   registerTwoFactorRoutes(app, web);
+  registerPasswordRoutes(app, web);
   registerAdminRoutes(app, web);
 
   const showError = (

@@ -31,6 +31,8 @@ export const notices = {
   unlocked: 'Two-factor sign-in is unlocked. Sign in again with your password and a second factor.',
   'password-reset':
     'Your password was changed and every device was signed out. Sign in with the new password.',
+  'password-changed':
+    'Your password was changed. Every other device was signed out, and remembered browsers will ask for your second factor again.',
   'password-reset-mfa-off':
     'Your password was changed and, as this site requires after a recovery code, two-factor authentication was turned off. Sign in and set it up again.',
 } as const;

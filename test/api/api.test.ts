@@ -233,6 +233,22 @@ describe('the JSON API', () => {
     expect(last.json.error.code).toBe('last_factor');
   });
 
+  test('end users: change my password with the current one; the old token dies, the answer carries the new one', async () => {
+    const post = (url: string, token: string, body: unknown = {}) => call('POST', url, { key: token, body });
+    const email = 'changes-password@example.test';
+    const password = 'juniper-atlas-rowing-4';
+    await post('/api/v1/auth/sign-up', '', { email, password });
+    const token = (await post('/api/v1/auth/sign-in', '', { email, password })).json.token as string;
+    const newPassword = 'harbor-violet-kettle-5';
+    const wrong = await post('/api/v1/me/password', token, { currentPassword: 'not it at all', newPassword });
+    expect(wrong.json.error.code).toBe('current_password_wrong');
+    const changed = await post('/api/v1/me/password', token, { currentPassword: password, newPassword });
+    expect(changed.status).toBe(200);
+    expect((await call('GET', '/api/v1/me/mfa', { key: token })).status).toBe(401);
+    expect((await call('GET', '/api/v1/me/mfa', { key: changed.json.token })).status).toBe(200);
+    expect((await post('/api/v1/auth/sign-in', '', { email, password: newPassword })).status).toBe(200);
+  });
+
   test("a backend enrolls and verifies a user's authenticator by user id; every key use is audited", async () => {
     const created = await call('POST', '/api/v1/users', {
       body: { email: 'backend-enrolled@example.test', password: 'copper-lighthouse-9' },

@@ -55,6 +55,8 @@ export const MATRIX: Record<string, string> = {
   // another user's factor is not found, never removed
   'POST /api/v1/me/factors/:factorId/remove': 'U U A N N U U U U U',
   'POST /api/v1/me/mfa/disable': 'U U A A A U U U U U',
+  // the empty body is refused by the schema (400): only a signed-in session gets that far
+  'POST /api/v1/me/password': 'U U A A A U U U U U',
   'GET /assets/style.css': 'A A A A A A A A A A',
   'GET /assets/enhance.js': 'A A A A A A A A A A',
   'GET /': 'U U A A A U U U U U',
@@ -99,6 +101,11 @@ export const MATRIX: Record<string, string> = {
   'POST /settings/two-factor/factors/:factorId/remove': 'U U A N N U U U U U',
   'GET /settings/two-factor/disable': 'U U A A A U U U U U',
   'POST /settings/two-factor/disable': 'U U A A A U U U U U',
+  // a redirect to Settings → Password for everyone (W3C well-known URL); that page decides who may see it
+  'GET /.well-known/change-password': 'A A A A A A A A A A',
+  'GET /settings/password': 'U U A A A U U U U U',
+  // the empty form is refused for its new password (400): only a signed-in session gets that far
+  'POST /settings/password': 'U U A A A U U U U U',
   'GET /admin': 'U U F F A U U U U U',
   'GET /admin/settings': 'U U F F A U U U U U',
   'POST /admin/settings': 'U U F F A U U U U U',

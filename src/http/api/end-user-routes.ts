@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { signInWithPassword, signUp } from '../../service/accounts.js';
+import { changePassword } from '../../service/change-password.js';
 import { confirmTotp } from '../../service/confirm-totp.js';
 import type { ServiceDeps } from '../../service/deps.js';
 import { confirmEmailFactor, startEmailFactor } from '../../service/email-factor.js';
@@ -23,6 +24,10 @@ const Credentials = Type.Object({
 const StepUp = Type.Object({
   password: Type.Optional(Type.String({ maxLength: 1024 })),
   totpCode: Type.Optional(Type.String({ maxLength: 16 })),
+});
+const PasswordChange = Type.Object({
+  currentPassword: Type.String({ maxLength: 1024 }),
+  newPassword: Type.String({ maxLength: 1024 }),
 });
 const SessionToken = Type.Object({
   token: Type.String({ description: 'Send as Authorization: Bearer <token>; it changes at every step' }),
@@ -246,6 +251,32 @@ export function registerEndUserRoutes(parent: FastifyInstance, deps: ServiceDeps
     async (request, reply) => {
       await endSession(deps, { token: sessionToken(request), context: apiContext(request) });
       return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/me/password',
+    {
+      config: { session: 'signed_in' },
+      schema: {
+        ...SESSION,
+        operationId: 'changeMyPassword',
+        summary:
+          'Change my password with the current one; returns a new token, ends every other session and forgets remembered browsers',
+        tags,
+        body: PasswordChange,
+        response: { 200: Type.Object({ token: Type.String() }), ...errors(429) },
+      },
+    },
+    async (request, reply) => {
+      const changed = await changePassword(deps, {
+        userId: request.apiSession?.user.id as string,
+        sessionToken: sessionToken(request),
+        ...request.body,
+        context: apiContext(request),
+      });
+      if (!changed.ok) return sendApiFailure(reply, changed);
+      return reply.header('cache-control', 'no-store').send({ token: changed.value.token });
     },
   );
 

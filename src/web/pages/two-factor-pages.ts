@@ -56,7 +56,11 @@ ${
 <p><a href="/settings/two-factor/disable" class="danger">Turn off two-factor authentication</a></p>
 </section>`
     : ''
-}`;
+}
+<section aria-labelledby="password-heading">
+<h2 id="password-heading">Password</h2>
+<p><a href="/settings/password" id="change-password">Change your password</a></p>
+</section>`;
 }
 
 function devicesSection(

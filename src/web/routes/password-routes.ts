@@ -1,0 +1,78 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorCode } from '../../core/errors.js';
+import { changePassword } from '../../service/change-password.js';
+import type { ActiveSession } from '../../service/sessions.js';
+import { changePasswordPage } from '../pages/password-pages.js';
+import {
+  clearDeviceCookie,
+  csrfToken,
+  failureMessage,
+  field,
+  redirect,
+  requestContext,
+  SIGN_IN_LINK,
+  sendMessagePage,
+  sendPage,
+  statusFor,
+} from '../web-context.js';
+import { noticeFor, type WebOptions } from '../web-options.js';
+import { adoptSession } from './session-guards.js';
+
+export const PASSWORD_SETTINGS = '/settings/password';
+
+/** Settings → Password: the current password and a new one (issue 8: a change forgets remembered browsers). */
+export function registerPasswordRoutes(app: FastifyInstance, web: WebOptions): void {
+  const { deps } = web;
+
+  // W3C "A Well-Known URL for Changing Passwords": where password managers send a person to change it.
+  app.get('/.well-known/change-password', async (_request, reply) => redirect(reply, PASSWORD_SETTINGS));
+
+  const signedIn = (request: FastifyRequest) =>
+    request.auth?.record.stage === 'signed_in' ? request.auth : undefined;
+
+  const show = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    session: ActiveSession,
+    failure?: { error: ErrorCode; retryAfterSeconds?: number },
+  ) =>
+    sendPage(request, reply, deps, {
+      title: 'Change your password',
+      status: failure ? statusFor(failure.error) : 200,
+      body: changePasswordPage({
+        csrf: csrfToken(request, reply),
+        account: session.user.email,
+        notice: noticeFor(request.query),
+        error: failure && failureMessage(reply, failure),
+      }),
+    });
+
+  const notSignedIn = (request: FastifyRequest, reply: FastifyReply) =>
+    sendMessagePage(request, reply, deps, { code: 'not_signed_in', heading: 'Sign in', link: SIGN_IN_LINK });
+
+  app.get(PASSWORD_SETTINGS, async (request, reply) => {
+    const session = signedIn(request);
+    if (!session) return redirect(reply, '/sign-in?notice=session-expired');
+    return show(request, reply, session);
+  });
+
+  app.post(PASSWORD_SETTINGS, { preHandler: app.csrfProtection }, async (request, reply) => {
+    const session = signedIn(request);
+    if (!session) return notSignedIn(request, reply);
+    const changed = await changePassword(deps, {
+      userId: session.user.id,
+      sessionToken: request.sessionToken as string,
+      currentPassword: field(request, 'currentPassword', 4096),
+      newPassword: field(request, 'newPassword', 4096),
+      context: requestContext(request),
+    });
+    if (!changed.ok) {
+      if (changed.error === 'not_signed_in') return notSignedIn(request, reply);
+      return show(request, reply, session, changed);
+    }
+    await adoptSession(deps, request, reply, changed.value.token);
+    // This browser's remembered-device cookie names a forgotten device now: drop it too.
+    clearDeviceCookie(reply);
+    return redirect(reply, `${PASSWORD_SETTINGS}?notice=password-changed`);
+  });
+}
