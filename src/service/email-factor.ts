@@ -27,23 +27,25 @@ export async function startEmailFactor(
     return fail('email_factor_already_added');
   }
   const factorId = deps.random.uuid();
-  await store.transaction(async (tx) => {
-    for (const factor of factors) {
-      if (factor.kind === 'email' && factor.confirmedAt === null)
-        await tx.deleteFactor(input.userId, factor.id);
-    }
-    await tx.createFactor({
-      id: factorId,
-      userId: input.userId,
-      kind: 'email',
-      secretCiphertext: null,
-      createdAt: deps.clock.now(),
-    });
-  });
+  // The pending factor is written with its code, once the send is allowed: a refused send (too many
+  // emails, second factors locked) must not replace the enrollment whose code the user already has.
   const sent = await sendEmailOtp(deps, {
     userId: input.userId,
     attemptId: enrollmentAttemptId(factorId),
     context: input.context,
+    alsoWrite: async (tx) => {
+      for (const factor of factors) {
+        if (factor.kind === 'email' && factor.confirmedAt === null)
+          await tx.deleteFactor(input.userId, factor.id);
+      }
+      await tx.createFactor({
+        id: factorId,
+        userId: input.userId,
+        kind: 'email',
+        secretCiphertext: null,
+        createdAt: deps.clock.now(),
+      });
+    },
   });
   return sent.ok ? ok({ factorId }) : sent;
 }

@@ -1,5 +1,6 @@
 import { digestEmailOtp, emailOtpMatches, generateEmailOtp, isEmailOtpExpired } from '../core/email-otp.js';
 import { fail, ok, type Result } from '../core/result.js';
+import type { Store } from '../store/store.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 import { throttled } from './throttle.js';
@@ -18,7 +19,13 @@ import {
  */
 export async function sendEmailOtp(
   deps: ServiceDeps,
-  input: { userId: string; attemptId: string; context: RequestContext },
+  input: {
+    userId: string;
+    attemptId: string;
+    context: RequestContext;
+    /** More to write with the code, only once the send is allowed: a refused send changes nothing. */
+    alsoWrite?: (tx: Store) => Promise<void>;
+  },
 ): Promise<Result<{ expiresAt: Date }, 'email_otp_disabled' | 'user_not_found'> | Throttled> {
   const { store, clock, options } = deps;
   if (!options.emailOtp.enabled) return fail('email_otp_disabled');
@@ -32,6 +39,7 @@ export async function sendEmailOtp(
   const now = clock.now();
   const expiresAt = new Date(now.getTime() + options.emailOtp.ttlMs);
   await store.transaction(async (tx) => {
+    await input.alsoWrite?.(tx);
     await tx.replaceEmailOtpChallenge({
       id: challengeId,
       userId: user.id,
