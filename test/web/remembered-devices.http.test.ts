@@ -1,12 +1,29 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { errorMessages } from '../../src/core/errors.js';
 import { hashSessionToken } from '../../src/core/session-token.js';
 import { requestPasswordReset, resetPassword } from '../../src/service/password-reset.js';
 import { REMEMBER_DEVICE_TTL_MS } from '../../src/service/remembered-devices.js';
 import { authenticatorCode, configureRecoveryCodes } from '../helpers/mfa.js';
-import { createWebTestApp, type FormClient, type WebTestApp } from '../helpers/web-client.js';
-import { passwordStep, signedInAdmin, TEST_PASSWORD, userAtSecondStep } from '../helpers/web-flows.js';
+import { alertText, createWebTestApp, type FormClient, type WebTestApp } from '../helpers/web-client.js';
+import {
+  enableTotpThroughPages,
+  passwordStep,
+  signedInAdmin,
+  TEST_PASSWORD,
+  userAtSecondStep,
+} from '../helpers/web-flows.js';
 
 const DEVICE = '__Host-sparekey_device';
+const TWO_HOURS = 2 * 3600_000;
+
+/** Every "remember" checkbox on a page, as its tag and its label's text. */
+function rememberBoxes(page: string): { tag: string; label: string | undefined }[] {
+  return [...page.matchAll(/<input[^>]*name="remember"[^>]*>/g)].map(([tag]) => {
+    const id = tag.match(/id="([^"]+)"/)?.[1];
+    const label = page.match(new RegExp(`<label for="${id}">([^<]*)</label>`))?.[1];
+    return { tag, label: label?.replace(/&#39;/g, "'") };
+  });
+}
 
 /** Issue 8.2: "don't ask again on this browser for 30 days", like Auth0's remember-browser. */
 describe('remembered browsers over HTTP', () => {
@@ -93,6 +110,91 @@ describe('remembered browsers over HTTP', () => {
     await signOut(other.client);
     other.client.cookies.set(DEVICE, `${token}.${'A'.repeat(43)}`);
     expect(await afterPassword(other.client, other.email)).toBe('/sign-in/two-factor');
+  });
+
+  test('the second step offers "Don\'t ask again on this browser for 30 days" on every form, never ticked', async () => {
+    counter += 1;
+    const email = `devices-${counter}@example.test`;
+    const { client } = await userAtSecondStep(web, email);
+    const expectUnticked = (page: string, forms: number) => {
+      const boxes = rememberBoxes(page);
+      expect(boxes).toHaveLength(forms);
+      for (const box of boxes) {
+        expect(box.tag).toMatch(/type="checkbox"/);
+        expect(box.tag).toMatch(/value="yes"/);
+        expect(box.tag).not.toMatch(/\bchecked\b/);
+        expect(box.label).toBe("Don't ask again on this browser for 30 days");
+      }
+    };
+    expectUnticked((await client.get('/sign-in/two-factor')).body, 1);
+    expectUnticked((await client.get('/sign-in/recovery')).body, 1);
+    // Email codes as a second method: the emailed code's form has its own box, unticked too.
+    const userId = (await web.env.deps.store.findUserByEmail(email))?.id as string;
+    const factorId = web.env.deps.random.uuid();
+    await web.env.deps.store.createFactor({
+      id: factorId,
+      userId,
+      kind: 'email',
+      secretCiphertext: null,
+      createdAt: web.env.clock.now(),
+    });
+    await web.env.deps.store.confirmFactor(userId, factorId, web.env.clock.now());
+    await client.get('/sign-in/two-factor');
+    const sent = await client.post('/sign-in/two-factor/email/send', {});
+    expect(sent.statusCode).toBe(200);
+    expectUnticked(sent.body, 2);
+  });
+
+  test('a recovery-code sign-in with the box ticked remembers the browser (without it, nothing: see above)', async () => {
+    counter += 1;
+    const { client, codes, email } = await userAtSecondStep(web, `devices-${counter}@example.test`);
+    await client.get('/sign-in/recovery');
+    const response = await client.post('/sign-in/recovery', { code: codes[0] as string, remember: 'yes' });
+    expect(response.statusCode).toBe(200);
+    expect(response.cookies.find((cookie) => cookie.name === DEVICE)).toMatchObject({ httpOnly: true });
+    const userId = (await web.env.deps.store.findUserByEmail(email))?.id as string;
+    expect(await web.env.deps.store.listRememberedDevices(userId, web.env.clock.now())).toHaveLength(1);
+    await signOut(client);
+    expect(await afterPassword(client, email)).toBe('/settings/two-factor');
+  });
+
+  test('turning two-factor off forgets every remembered browser: set up again, the old cookie asks again', async () => {
+    const { client, email, userId } = await rememberedUser();
+    const cookie = client.cookies.get(DEVICE);
+    await client.get('/settings/two-factor/disable');
+    const disabled = await client.post('/settings/two-factor/disable', { password: TEST_PASSWORD });
+    expect(disabled.headers.location).toBe('/settings/two-factor?notice=mfa-disabled');
+    expect(await web.env.deps.store.listRememberedDevices(userId, web.env.clock.now())).toEqual([]);
+    const [event] = await web.env.deps.store.listAuditEvents({ userId, action: 'mfa_disabled', limit: 1 });
+    expect(event?.details).toMatchObject({ reason: 'user', devicesForgotten: 1 });
+
+    await enableTotpThroughPages(client, web.env);
+    await signOut(client);
+    expect(client.cookies.get(DEVICE)).toBe(cookie);
+    expect(await afterPassword(client, email)).toBe('/sign-in/two-factor');
+  });
+
+  test('the disable_mfa policy: a recovery code forgets every remembered browser (and remembers none, ticked or not)', async () => {
+    const { client, email, codes, userId } = await rememberedUser();
+    await configureRecoveryCodes(web.env, { policy: 'disable_mfa' });
+    try {
+      // On another browser (the remembered one skips the second step), with the box ticked.
+      const elsewhere = web.client();
+      expect(await afterPassword(elsewhere, email)).toBe('/sign-in/two-factor');
+      await elsewhere.get('/sign-in/recovery');
+      const used = await elsewhere.post('/sign-in/recovery', { code: codes[0] as string, remember: 'yes' });
+      expect(used.statusCode).toBe(200);
+      expect(used.body).toContain('Two-factor authentication is off');
+      expect(used.cookies.some((c) => c.name === DEVICE)).toBe(false);
+      expect(await web.env.deps.store.listRememberedDevices(userId, web.env.clock.now())).toEqual([]);
+
+      // Set up again: the browser remembered before the recovery asks for the second factor.
+      await enableTotpThroughPages(elsewhere, web.env);
+      await signOut(client);
+      expect(await afterPassword(client, email)).toBe('/sign-in/two-factor');
+    } finally {
+      await configureRecoveryCodes(web.env, { policy: 'continue' });
+    }
   });
 
   test('Settings lists the browser; "Forget this browser" and "Forget all" make it ask again', async () => {
@@ -184,5 +286,31 @@ describe('remembered browsers over HTTP', () => {
     await signOut(byTime.client);
     web.env.clock.advance(REMEMBER_DEVICE_TTL_MS);
     expect(await afterPassword(byTime.client, byTime.email)).toBe('/sign-in/two-factor');
+  });
+  // Last: it moves the clock by 40 hours, past every earlier session (the administrator's too).
+  test('a locked second step is not skipped by a remembered browser; after the unlock it skips again', async () => {
+    const { client, email } = await rememberedUser();
+    await signOut(client);
+    // 20 wrong codes from another browser, each after the back-off (and the second-step session) ran out.
+    const attacker = web.client();
+    for (let i = 0; i < 20; i += 1) {
+      web.env.clock.advance(TWO_HOURS);
+      expect(await afterPassword(attacker, email)).toBe('/sign-in/two-factor');
+      await attacker.get('/sign-in/two-factor');
+      expect((await attacker.post('/sign-in/two-factor/totp', { code: '000000' })).statusCode).toBe(401);
+    }
+    // The right password on the remembered browser: still the second step, which says it is locked.
+    expect(await afterPassword(client, email)).toBe('/sign-in/two-factor');
+    const step = await client.get('/sign-in/two-factor');
+    expect(step.statusCode).toBe(423);
+    expect(alertText(step.body)).toBe(errorMessages.mfa_locked);
+
+    // The lock is lifted by the emailed link and the password, not by the cookie; the cookie still counts after.
+    const mail = web.env.smtp.messages.findLast((m) => m.to === email && m.subject.includes('locked'));
+    const token = mail?.text.match(/\/unlock\?token=([A-Za-z0-9_-]+)/)?.[1] as string;
+    const visitor = web.client();
+    await visitor.get(`/unlock?token=${token}`);
+    expect((await visitor.post('/unlock', { token, password: TEST_PASSWORD })).statusCode).toBe(303);
+    expect(await afterPassword(client, email)).toBe('/settings/two-factor');
   });
 });
