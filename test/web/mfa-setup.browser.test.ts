@@ -20,7 +20,8 @@ describe.skipIf(!browserAvailable())(
 
     test('authenticator app: QR + key, a correct code, then the codes with Copy, Download, Print and the saved-box', async () => {
       const { context, page } = await newTestPage(live.browser);
-      await signUp(page, live.server, uniqueEmail('totp'));
+      const email = uniqueEmail('totp');
+      await signUp(page, live.server, email);
       await setUpAuthenticator(page, live.server);
 
       await expect.poll(() => page.locator('h1').textContent()).toBe('Save your recovery codes');
@@ -48,6 +49,19 @@ describe.skipIf(!browserAvailable())(
       await page.emulateMedia({ media: 'print' });
       expect(await page.locator('header.site').isVisible()).toBe(false);
       expect(await page.locator('#recovery-codes').isVisible()).toBe(true);
+      // The printed sheet's header says whose codes they are, for which site, from when, of which set.
+      const sheet = page.locator('#codes-sheet');
+      expect(await sheet.isVisible()).toBe(true);
+      for (const value of await sheet.locator('dd').all()) expect(await value.isVisible()).toBe(true);
+      const terms = await sheet.locator('dt').allTextContents();
+      const values = await sheet.locator('dd').allTextContents();
+      const header = Object.fromEntries(terms.map((term, index) => [term, values[index]]));
+      expect(header).toEqual({
+        Site: live.server.env.deps.options.issuer,
+        Account: email,
+        Generated: expect.stringMatching(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/),
+        Set: expect.stringMatching(/^Set [0-9A-F]{4}-[0-9A-F]{4}$/),
+      });
       await page.emulateMedia({ media: 'screen' });
 
       // "Done" does nothing until the box is ticked.

@@ -5,6 +5,7 @@ import { createWebTestApp, type WebTestApp } from '../helpers/web-client.js';
 import {
   codesOnPage,
   enableTotpThroughPages,
+  passwordStep,
   signUpThroughPages,
   TEST_PASSWORD,
   userAtSecondStep,
@@ -19,6 +20,11 @@ beforeAll(async () => {
 afterAll(async () => web?.close());
 
 const minute = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+/** The words of Settings' "Current set" line. */
+const currentSetLine = (body: string) =>
+  body.match(/<p id="codes-set">([\s\S]*?)<\/p>/)?.[1]?.replace(/<[^>]+>/g, '');
+const DAY = 24 * 3600_000;
 const text = (body: string) => body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
 
 async function currentSetId(userEmail: string): Promise<string> {
@@ -49,7 +55,10 @@ test('the shown sheet carries site, account, generation time and set; its downlo
     shown.body.match(/id="download-codes"[^>]*href="data:text\/plain;charset=utf-8,([^"]+)"/)?.[1] ?? '',
   );
   const codes = codesOnPage(shown.body);
-  expect(download).toContain(`recovery codes for ${email}`);
+  // The saved file names the site it is for, in its first line and in its file name.
+  const site = web.env.deps.options.issuer;
+  expect(download.split('\n')[0]).toBe(`${site} recovery codes for ${email}`);
+  expect(shown.body).toContain('download="sparekey-test-recovery-codes.txt"');
   expect(download).toContain(`${label}, generated ${minute(generatedAt)}`);
   for (const [index, code] of codes.entries()) {
     expect(download).toContain(`${String(index + 1).padStart(2)}. ${code}`);
@@ -73,13 +82,21 @@ test('Settings shows the current set and date, and which codes of the sheet were
   expect(signedIn.body).toContain('Signed in');
   const settings = await client.get('/settings/two-factor');
   const label = `Set ${recoveryCodeSetLabel(await currentSetId(email))}`;
-  expect(text(settings.body)).toContain(`Current set: ${label}`);
+  const user = await web.env.deps.store.findUserByEmail(email);
+  const generatedAt = (await web.env.deps.store.getRecoveryCodeSummary(user?.id as string))?.generatedAt;
+  expect(currentSetLine(settings.body)).toContain(
+    `Current set: ${label}, generated ${day(generatedAt?.getTime() ?? 0)}.`,
+  );
   expect(text(settings.body)).toContain(`Code 3 · used ${minute(usedAt)}`);
   expect(settings.body.match(/id="codes-used"[\s\S]*?<\/ul>/)?.[0].match(/<li>/g)).toHaveLength(1);
   for (const code of codes) expect(settings.body).not.toContain(code);
 
-  // A new set: another label, nothing used; the old sheet's label is no longer the current one.
-  web.env.clock.advance(60_000);
+  // A new set two days later: another label and date, nothing used; the old sheet's no longer current.
+  web.env.clock.advance(2 * DAY);
+  await passwordStep(client, email);
+  await client.get('/sign-in/two-factor');
+  const signedInAgain = await client.post('/sign-in/recovery', { code: codes[3] as string });
+  expect(signedInAgain.statusCode).toBe(200);
   await client.get('/settings/two-factor/recovery-codes/regenerate');
   const regenerated = await client.post('/settings/two-factor/recovery-codes/regenerate', {
     password: TEST_PASSWORD,
@@ -88,6 +105,9 @@ test('Settings shows the current set and date, and which codes of the sheet were
   const after = await client.get('/settings/two-factor');
   const newLabel = `Set ${recoveryCodeSetLabel(await currentSetId(email))}`;
   expect(newLabel).not.toBe(label);
-  expect(text(after.body)).toContain(`Current set: ${newLabel}`);
+  expect(currentSetLine(after.body)).toContain(
+    `Current set: ${newLabel}, generated ${day(web.env.clock.nowMs)}.`,
+  );
+  expect(day(web.env.clock.nowMs)).not.toBe(day(generatedAt?.getTime() ?? 0));
   expect(text(after.body)).toContain('None of these codes has been used.');
 });
