@@ -173,7 +173,7 @@ describe('password reset over HTTP', () => {
     // Opening the page sends no code to the inbox the link came from.
     expect(web.env.smtp.messages.length).toBe(sentBefore);
     // A code in the authenticator field is not a second factor for this account; the link alone is refused.
-    for (const fields of [{}, { totpCode: '123456' }]) {
+    for (const fields of [{}, { totpCode: '123456' }] as Record<string, string>[]) {
       const refused = await tab.post('/reset-password', { token, password: NEW_PASSWORD, ...fields });
       expect(refused.statusCode).toBe(401);
       expect(alertText(refused.body)).toBe(errorMessages.second_factor_required);
