@@ -50,7 +50,8 @@ export const MATRIX: Record<string, string> = {
   // another user's pending factor is not found
   'POST /api/v1/me/factors/totp/:factorId/confirm': 'U U A N N U U U U U',
   'POST /api/v1/me/factors/email': 'U U A A A U U U U U',
-  'POST /api/v1/me/factors/email/:factorId/confirm': 'U U A A A U U U U U',
+  // the owner's pending email factor takes the (wrong) code; another user's is not found
+  'POST /api/v1/me/factors/email/:factorId/confirm': 'U U A N N U U U U U',
   'POST /api/v1/me/recovery-codes': 'U U A A A U U U U U',
   // another user's factor is not found, never removed
   'POST /api/v1/me/factors/:factorId/remove': 'U U A N N U U U U U',
@@ -87,11 +88,13 @@ export const MATRIX: Record<string, string> = {
   // another user's pending factor is not found
   'POST /settings/two-factor/totp/confirm': 'U U A N N U U U U U',
   'POST /settings/two-factor/email/start': 'U U A A A U U U U U',
-  'POST /settings/two-factor/email/resend': 'U U N N N U U U U U',
-  'POST /settings/two-factor/email/confirm': 'U U A A A U U U U U',
+  // the victim's pending email factor, named in the form: its owner gets a new code (or a wrong-code
+  // answer), another user's request does not find it
+  'POST /settings/two-factor/email/resend': 'U U A N N U U U U U',
+  'POST /settings/two-factor/email/confirm': 'U U A N N U U U U U',
   'POST /settings/two-factor/recovery-codes/acknowledge': 'U U A A A U U U U U',
-  // No remembered browser exists in the world: a device id is unknown to everyone (404), never another's.
-  'POST /settings/two-factor/devices/:deviceId/forget': 'U U N N N U U U U U',
+  // the victim's remembered browser: its owner forgets it, another user's request does not find it
+  'POST /settings/two-factor/devices/:deviceId/forget': 'U U A N N U U U U U',
   'POST /settings/two-factor/devices/forget-all': 'U U A A A U U U U U',
   'GET /settings/two-factor/recovery-codes/regenerate': 'U U A A A U U U U U',
   'POST /settings/two-factor/recovery-codes/regenerate': 'U U A A A U U U U U',

@@ -7,6 +7,7 @@ import { signUp } from '../../src/service/accounts.js';
 import { createApiKey } from '../../src/service/admin/api-keys.js';
 import { enrollTotp } from '../../src/service/enroll-totp.js';
 import { generateRecoveryCodes } from '../../src/service/generate-recovery-codes.js';
+import { listRememberedDevices, rememberDevice } from '../../src/service/remembered-devices.js';
 import { startSession } from '../../src/service/sessions.js';
 import { SESSION_COOKIE } from '../../src/web/web-context.js';
 import { configureRecoveryCodes } from '../helpers/mfa.js';
@@ -60,12 +61,23 @@ export function classify(response: LightMyRequestResponse): Outcome {
 }
 
 /**
- * A fresh set of accounts for one cell of the matrix: the victim (password, email factor, pending TOTP, codes) whose
- * resources every path parameter names, another signed-in user, an administrator, and one API key per scope.
+ * A fresh set of accounts for one cell of the matrix: the victim (password, email factor, pending TOTP and
+ * email enrolments, codes, a remembered browser) whose resources every path parameter names, another
+ * signed-in user, an administrator, and one API key per scope.
  */
 export interface World {
-  /** `factorId`: a confirmed email factor; `pendingFactorId`: one enrolled but not yet confirmed. */
-  victim: { id: string; email: string; factorId: string; pendingFactorId: string };
+  /**
+   * `factorId`: a confirmed email factor; `pendingFactorId`: a TOTP factor enrolled but not yet confirmed;
+   * `pendingEmailFactorId`: an email factor not yet confirmed; `deviceId`: a remembered browser.
+   */
+  victim: {
+    id: string;
+    email: string;
+    factorId: string;
+    pendingFactorId: string;
+    pendingEmailFactorId: string;
+    deviceId: string;
+  };
   tokens: Record<'pending' | 'user' | 'other' | 'admin', string>;
   keys: Record<string, string>;
   spareKeyId: string;
@@ -99,6 +111,20 @@ export async function createWorld(env: TestEnvironment): Promise<World> {
   if (!codes.ok) throw new Error(codes.error);
   const pending = await enrollTotp(env.deps, { userId: victim.id, context: {} });
   if (!pending.ok) throw new Error(pending.error);
+  // A second email enrolment pending beside the confirmed one (the flow refuses to start one then, so it
+  // is written directly): confirming it is the owner's to try, and nobody else's to find.
+  const pendingEmailFactorId = env.deps.random.uuid();
+  await env.deps.store.createFactor({
+    id: pendingEmailFactorId,
+    userId: victim.id,
+    kind: 'email',
+    secretCiphertext: null,
+    createdAt: env.clock.now(),
+  });
+  // A remembered browser, so forgetting it by id is the owner's to do and another user's to not find.
+  if (!(await rememberDevice(env.deps, { userId: victim.id, context: {} })))
+    throw new Error('no device remembered');
+  const [device] = await listRememberedDevices(env.deps, victim.id);
   const other = await account(env, 'other');
   const admin = await account(env, 'admin', ['administrator']);
   const keys: Record<string, string> = {};
@@ -110,7 +136,13 @@ export async function createWorld(env: TestEnvironment): Promise<World> {
   const spare = await createApiKey(env.deps, { name: 'spare', scopes: ['audit:read'], context: {} });
   if (!spare.ok) throw new Error(spare.error);
   return {
-    victim: { ...victim, factorId, pendingFactorId: pending.value.factorId },
+    victim: {
+      ...victim,
+      factorId,
+      pendingFactorId: pending.value.factorId,
+      pendingEmailFactorId,
+      deviceId: device?.id as string,
+    },
     tokens: {
       pending: await session(env, victim.id, 'second_factor'),
       user: await session(env, victim.id, 'signed_in'),
@@ -127,15 +159,18 @@ export function concreteUrl(template: string, world: World): string {
   return (
     template
       .replace(':userId', world.victim.id)
-      // Confirming names the pending factor; everything else the confirmed one.
-      .replace(
-        ':factorId',
-        template.endsWith('/confirm') ? world.victim.pendingFactorId : world.victim.factorId,
-      )
+      // Confirming names a pending factor of the route's kind; everything else the confirmed one.
+      .replace(':factorId', factorIdFor(template, world))
+      .replace(':deviceId', world.victim.deviceId)
       .replace(':keyId', world.spareKeyId)
       .replace(':email', encodeURIComponent(world.victim.email))
       .replace('*', 'index.css')
   );
+}
+
+function factorIdFor(template: string, world: World): string {
+  if (!template.endsWith('/confirm')) return world.victim.factorId;
+  return template.includes('/email/') ? world.victim.pendingEmailFactorId : world.victim.pendingFactorId;
 }
 
 /** The credentials a principal sends: a session as both cookie and bearer token, or an API key. */
@@ -176,6 +211,11 @@ export function bodyFor(method: string, template: string): Record<string, string
   // A code for the victim's pending TOTP factor, so only its owner gets past the lookup.
   if (template.includes('totp') && template.includes('confirm'))
     return { code: '123456', factorId: ':pending' };
+  // A well-formed (wrong) code for the victim's pending email factor: past validation, so the factor's
+  // lookup decides; its owner gets a wrong-code answer, anyone else does not find it.
+  if (template === '/api/v1/me/factors/email/:factorId/confirm') return { code: '123456' };
+  if (template === '/settings/two-factor/email/confirm') return { factorId: ':pendingEmail', code: '123456' };
+  if (template === '/settings/two-factor/email/resend') return { factorId: ':pendingEmail' };
   if (template === '/sign-in' || template === '/api/v1/auth/sign-in')
     return { email: ':email', password: TEST_PASSWORD };
   return {};
@@ -185,6 +225,7 @@ export function bodyFor(method: string, template: string): Record<string, string
 export function fillBody(body: Record<string, string>, world: World): Record<string, string> {
   const values: Record<string, string> = {
     ':pending': world.victim.pendingFactorId,
+    ':pendingEmail': world.victim.pendingEmailFactorId,
     ':email': world.victim.email,
   };
   return Object.fromEntries(Object.entries(body).map(([name, value]) => [name, values[value] ?? value]));
