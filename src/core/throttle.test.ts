@@ -5,6 +5,8 @@ import {
   chargeAttempt,
   DEFAULT_ACCOUNT_THROTTLE,
   DEFAULT_ADDRESS_THROTTLE,
+  isLockReportOverdue,
+  LOCK_REPORT_GRACE_MS,
   NIST_MAX_CONSECUTIVE_FAILURES,
   settleSuccess,
   type ThrottleState,
@@ -63,7 +65,7 @@ describe('throttle decisions (NIST SP 800-63B 5.2.2, STANDARDS section E)', () =
     const { state } = chargeMany(undefined, 5, 0);
     const refused = chargeAttempt(state, account, 'second_factor', 10_000);
     expect(refused).toEqual({
-      verdict: { charged: false, reason: 'blocked', retryAfterMs: 20_000 },
+      verdict: { charged: false, reason: 'blocked', retryAfterMs: 20_000, lockedAt: null },
       next: undefined,
     });
   });
@@ -72,16 +74,29 @@ describe('throttle decisions (NIST SP 800-63B 5.2.2, STANDARDS section E)', () =
     let state: ThrottleState | undefined;
     let now = 0;
     for (let failure = 1; failure <= 20; failure += 1) {
+      now = Math.max(now, state?.blockedUntil ?? 0);
       const { verdict, next } = chargeAttempt(state, account, 'second_factor', now);
       expect(verdict).toMatchObject({ charged: true, failures: failure, lockedNow: failure === 20 });
       state = next;
-      now = (state?.blockedUntil ?? now) + 1;
     }
+    // The locking failure sets no block: the owner's password step for the unlock link is open at once.
+    expect(state).toEqual({ failures: 20, blockedUntil: null, lockedAt: now, updatedAt: now });
     expect(chargeAttempt(state, account, 'second_factor', now + 365 * 24 * 60 * MINUTE).verdict).toEqual({
       charged: false,
       reason: 'locked',
+      lockedAt: now,
     });
-    expect(chargeAttempt(state, account, 'sign_in', now).verdict.charged).toBe(true);
+    expect(chargeAttempt(state, account, 'sign_in', now).verdict).toMatchObject({
+      charged: true,
+      lockedNow: false,
+      lockedAt: now,
+    });
+  });
+
+  test('a lock is left to the attempt that reached it for a minute; after that another attempt reports it', () => {
+    expect(isLockReportOverdue(1000, 1000)).toBe(false);
+    expect(isLockReportOverdue(1000, 1000 + LOCK_REPORT_GRACE_MS - 1)).toBe(false);
+    expect(isLockReportOverdue(1000, 1000 + LOCK_REPORT_GRACE_MS)).toBe(true);
   });
 
   test('a completed sign-in starts the account over; a step success gives back only its own charge', () => {

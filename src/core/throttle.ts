@@ -41,10 +41,14 @@ export interface ThrottleState {
 /** Which step an attempt is: a lock stops second factors but leaves the password step open for unlocking. */
 export type AttemptKind = 'sign_in' | 'second_factor';
 
+/**
+ * `lockedAt` is when the key's second factors were locked (by this charge or an earlier one), or null: the
+ * lock's identity, so the service can see a lock whose report a crashed process never made (lock-report.ts).
+ */
 export type ChargeVerdict =
-  | { charged: true; failures: number; lockedNow: boolean }
-  | { charged: false; reason: 'blocked'; retryAfterMs: number }
-  | { charged: false; reason: 'locked' };
+  | { charged: true; failures: number; lockedNow: boolean; lockedAt: number | null }
+  | { charged: false; reason: 'blocked'; retryAfterMs: number; lockedAt: number | null }
+  | { charged: false; reason: 'locked'; lockedAt: number };
 
 export const EMPTY_THROTTLE_STATE: ThrottleState = {
   failures: 0,
@@ -72,11 +76,12 @@ export function chargeAttempt(
 ): { verdict: ChargeVerdict; next: ThrottleState | undefined } {
   const state = current ?? EMPTY_THROTTLE_STATE;
   if (state.lockedAt !== null && kind === 'second_factor') {
-    return { verdict: { charged: false, reason: 'locked' }, next: undefined };
+    return { verdict: { charged: false, reason: 'locked', lockedAt: state.lockedAt }, next: undefined };
   }
   if (state.blockedUntil !== null && state.blockedUntil > nowMs) {
+    const retryAfterMs = state.blockedUntil - nowMs;
     return {
-      verdict: { charged: false, reason: 'blocked', retryAfterMs: state.blockedUntil - nowMs },
+      verdict: { charged: false, reason: 'blocked', retryAfterMs, lockedAt: state.lockedAt },
       next: undefined,
     };
   }
@@ -87,17 +92,32 @@ export function chargeAttempt(
   const failures = (forgotten ? 0 : state.failures) + 1;
   const delay = backoffDelayMs(policy, failures);
   const lockedNow = state.lockedAt === null && policy.lockAfter !== null && failures >= policy.lockAfter;
+  const lockedAt = lockedNow ? nowMs : state.lockedAt;
   return {
-    verdict: { charged: true, failures, lockedNow },
+    verdict: { charged: true, failures, lockedNow, lockedAt },
     next: {
       failures,
       // Once second factors are locked the lock protects them; the account's owner gets one password try
       // at once for the emailed unlock, and the back-off guards the password again from the next failure.
       blockedUntil: delay > 0 && !lockedNow ? nowMs + delay : null,
-      lockedAt: lockedNow ? nowMs : state.lockedAt,
+      lockedAt,
       updatedAt: nowMs,
     },
   };
+}
+
+/**
+ * How long a fresh lock belongs to the attempt whose charge reached it. That attempt is still being
+ * evaluated and reports the lock itself if it fails; if it succeeds, its settlement gives the lock back
+ * and nothing may have been reported. Only a lock older than this, still unreported, is one whose
+ * attempt died (a crash between the charge's commit and the report), and the next attempt that meets it
+ * reports it. A minute is far longer than any evaluation (one key derivation and a few writes).
+ */
+export const LOCK_REPORT_GRACE_MS = 60_000;
+
+/** Whether another attempt that meets the lock `lockedAt` should make sure it has been reported. */
+export function isLockReportOverdue(lockedAt: number, nowMs: number): boolean {
+  return nowMs - lockedAt >= LOCK_REPORT_GRACE_MS;
 }
 
 /** The state after a charged attempt succeeded. */

@@ -4,9 +4,8 @@ import type { AttemptKind, SettleMode, ThrottlePolicy } from '../core/throttle.j
 import type { AttemptCounters, Store } from '../store/store.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
+import { type AccountLock, reportLock, reportOverdueLock } from './lock-report.js';
 import { addressKey, policies, refusal, type Throttled } from './throttle-counters.js';
-import { sendUnlockLink } from './unlock-link.js';
-import { emitWebhookEvent } from './webhooks.js';
 
 interface Charge {
   key: string;
@@ -22,19 +21,30 @@ export interface AttemptSubject {
   context: RequestContext;
 }
 
+interface Charged {
+  /** The refusal to answer, when a counter refused the attempt (it is then not evaluated). */
+  refused: Throttled | null;
+  charges: Charge[];
+  /** This charge reached the account's lock: it sticks, and is reported, if the attempt fails. */
+  locksIfFailed: boolean;
+  /** When the account's second factors were locked (by this charge or before), or null. */
+  lockedAt: number | null;
+}
+
 /**
  * Charges one attempt to the client address and to the account before anything is evaluated. A backend's
  * calls with an API key carry the backend's address, not the user's, so only the account is charged then.
+ * When the account refuses, the address's charge stays (one transaction, committed): the address did send
+ * the attempt, and it counts toward the address's limit even though nothing was evaluated (security.md).
  */
 async function charge(
   deps: ServiceDeps,
   subject: AttemptSubject,
   whenCharged: (() => void) | undefined,
-): Promise<{ ok: true; charges: Charge[]; locksIfFailed: boolean } | Throttled> {
+): Promise<Charged> {
   const { address, account } = policies(deps);
   const now = deps.clock.now();
-  const charges: Charge[] = [];
-  let locksIfFailed = false;
+  const charged: Charged = { refused: null, charges: [], locksIfFailed: false, lockedAt: null };
   const wanted: Charge[] = [];
   if (subject.context.ip && !subject.context.viaBackend) {
     wanted.push({ key: addressKey(subject.context.ip), policy: address });
@@ -43,9 +53,10 @@ async function charge(
   const stopped = await withCounters(deps, async (into) => {
     for (const next of wanted) {
       const verdict = await into.chargeAttempt(next.key, next.policy, subject.kind, now);
+      if (next.key === subject.accountKey) charged.lockedAt = verdict.lockedAt;
       if (!verdict.charged) return { by: next, verdict };
-      charges.push(next);
-      if (next.policy === account) locksIfFailed = verdict.lockedNow;
+      charged.charges.push(next);
+      if (next.key === subject.accountKey) charged.locksIfFailed = verdict.lockedNow;
     }
     whenCharged?.();
     return undefined;
@@ -53,18 +64,17 @@ async function charge(
   if (stopped) {
     // Every refusal is audited (STANDARDS req 50): who was refused, from where, and for how long.
     deps.metrics?.attemptThrottled(subject.kind);
-    const refused = refusal(stopped.verdict);
+    charged.refused = refusal(stopped.verdict);
     await deps.store.appendAuditEvent(
       auditEvent(now, 'rate_limited', 'failure', subject.userId, subject.context, {
-        scope: stopped.by.policy === account ? 'account' : 'address',
+        scope: stopped.by.key === subject.accountKey ? 'account' : 'address',
         step: subject.kind,
         reason: stopped.verdict.reason,
-        retryAfterSeconds: refused.retryAfterSeconds ?? null,
+        retryAfterSeconds: charged.refused.retryAfterSeconds ?? null,
       }),
     );
-    return refused;
   }
-  return { ok: true, charges, locksIfFailed };
+  return charged;
 }
 
 /**
@@ -77,20 +87,10 @@ function withCounters<T>(deps: ServiceDeps, work: (into: AttemptCounters) => Pro
   return deps.store.transaction((tx) => work(tx));
 }
 
-/** Audits and emails the moment an account's second factors lock (RFC 4226 7.2, STANDARDS req 50). */
-async function reportLock(deps: ServiceDeps, subject: AttemptSubject): Promise<void> {
-  if (!subject.userId) return;
-  const { userId, context } = subject;
-  const at = deps.clock.now();
-  await deps.store.transaction(async (tx) => {
-    await tx.appendAuditEvent(
-      auditEvent(at, 'mfa_locked', 'failure', userId, context, {
-        failures: policies(deps).account.lockAfter,
-      }),
-    );
-    await emitWebhookEvent(deps, tx, { type: 'mfa.locked', at, userId, context });
-  });
-  await sendUnlockLink(deps, { userId: subject.userId, context: subject.context, reason: 'locked' });
+/** The lock the attempt made or met, when there is one and an account to report it to. */
+function lockOf(subject: AttemptSubject, lockedAt: number | null): AccountLock | null {
+  if (lockedAt === null || !subject.accountKey || !subject.userId) return null;
+  return { accountKey: subject.accountKey, userId: subject.userId, lockedAt, context: subject.context };
 }
 
 async function settle(
@@ -133,7 +133,10 @@ export async function throttled<T, E extends ErrorCode>(
   whenCharged?: () => void,
 ): Promise<Result<T, E> | Throttled> {
   const charged = await charge(deps, subject, whenCharged);
-  if (!charged.ok) return charged;
+  const lock = lockOf(subject, charged.lockedAt);
+  // A lock made earlier, met by this attempt: reported first if the process that made it died unreported.
+  if (lock && !charged.locksIfFailed) await reportOverdueLock(deps, lock);
+  if (charged.refused) return charged.refused;
   let settledWithin = false;
   const settlement: Settlement = {
     within: async (tx, accountMode) => {
@@ -148,7 +151,8 @@ export async function throttled<T, E extends ErrorCode>(
       await withCounters(deps, (into) => settle(deps, into, charged.charges, settleAccount(result.value)));
     }
   }
-  // The charge that reaches the lock only sticks if the attempt failed (a success gives it back).
-  else if (charged.locksIfFailed) await reportLock(deps, subject);
+  // The charge that reaches the lock only sticks if the attempt failed (a success gives it back). The lock
+  // committed with the charge; this report commits after it (lock-report.ts says what a crash between does).
+  else if (lock && charged.locksIfFailed) await reportLock(deps, lock);
   return result;
 }

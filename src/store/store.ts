@@ -126,6 +126,17 @@ export interface Store extends AttemptCounters {
   revokeApiKey(id: string, at: Date): Promise<{ revoked: boolean }>;
   touchApiKey(id: string, at: Date): Promise<void>;
 
+  // Reports of second-factor locks (throttle counters themselves are in AttemptCounters, below). Always in
+  // the database, even with Redis counters: a report must commit with its audit event and webhook outbox row.
+  /**
+   * Claims the report of the lock of `key` made at `lockedAt` (epoch ms) with one conditional insert: of
+   * concurrent claimers, in any process, exactly one gets `claimed: true`, and only once per lock. Call it
+   * in the transaction that writes the report, so a report and its claim commit or vanish together.
+   */
+  claimLockReport(key: string, lockedAt: number, at: Date): Promise<{ claimed: boolean }>;
+  /** Whether the lock of `key` made at `lockedAt` has been reported (a plain read, for the common case). */
+  isLockReported(key: string, lockedAt: number): Promise<boolean>;
+
   // One-time emailed links (unlocking second factors, resetting a password). Only the SHA-256 of the token is stored.
   createActionToken(token: NewActionToken): Promise<void>;
   /**

@@ -15,7 +15,11 @@ export class FormClient {
   readonly cookies = new Map<string, string>();
   lastPage = '';
 
-  constructor(readonly app: FastifyInstance) {}
+  /** `remoteAddress`: the client's address as the server sees it (inject's default is 127.0.0.1). */
+  constructor(
+    readonly app: FastifyInstance,
+    readonly remoteAddress?: string,
+  ) {}
 
   private cookieHeader(): string {
     return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
@@ -31,7 +35,12 @@ export class FormClient {
   }
 
   async get(url: string): Promise<LightMyRequestResponse> {
-    const response = await this.app.inject({ method: 'GET', url, headers: { cookie: this.cookieHeader() } });
+    const response = await this.app.inject({
+      method: 'GET',
+      url,
+      headers: { cookie: this.cookieHeader() },
+      remoteAddress: this.remoteAddress,
+    });
     this.remember(response);
     return response;
   }
@@ -55,6 +64,7 @@ export class FormClient {
         'user-agent': 'FormClient/1.0',
       },
       payload: body,
+      remoteAddress: this.remoteAddress,
     });
     this.remember(response);
     return response;

@@ -223,6 +223,12 @@ describe.each(testEngines())('throttling failed attempts on %s (NIST SP 800-63B 
     const { userId, email, secret, codes } = await victim();
     for (let i = 0; i < (lockAfter ?? 0); i += 1) {
       await waitOutBlock(userId);
+      // Just before the failure that locks: an emailed code, live (10 minutes) when the lock comes.
+      if (i === (lockAfter ?? 0) - 1) {
+        expect(
+          await sendEmailOtp(env.deps, { userId, attemptId: 'a1', context: fromAddress(i) }),
+        ).toMatchObject({ ok: true });
+      }
       const result = await verifyRecoveryCode(env.deps, {
         userId,
         code: WRONG_CODE,
@@ -232,6 +238,19 @@ describe.each(testEngines())('throttling failed attempts on %s (NIST SP 800-63B 
     }
     expect(await evaluatedRecoveryCodes(userId)).toBe(lockAfter);
     expect(await isSecondFactorLocked(env.deps, userId)).toBe(true);
+    // The emailed code is right and unexpired, and still refused: it is not even looked at (req 49).
+    const emailed = env.smtp.messages.findLast((m) => m.subject.includes('sign-in code'));
+    const emailedCode = emailed?.text.match(/sign-in code is (\d+)/)?.[1] as string;
+    expect(emailedCode).toMatch(/^\d{6}$/);
+    expect(
+      await verifyEmailOtp(env.deps, {
+        userId,
+        attemptId: 'a1',
+        code: emailedCode,
+        context: fromAddress(50),
+      }),
+    ).toEqual({ ok: false, error: 'mfa_locked' });
+    expect(await env.deps.store.findEmailOtpChallenge('a1')).toMatchObject({ attempts: 0, consumedAt: null });
     // Waiting does not help: a year later the right codes are still refused, with 423's code.
     env.clock.advance(365 * 24 * 3600_000);
     const context = { ip: '198.51.100.3' };

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { errorMessages } from '../../src/core/errors.js';
+import { DEFAULT_ADDRESS_THROTTLE } from '../../src/core/throttle.js';
+import { signUp } from '../../src/service/accounts.js';
 import { authenticatorCode, configureRecoveryCodes } from '../helpers/mfa.js';
-import { alertText, createWebTestApp, type WebTestApp } from '../helpers/web-client.js';
+import { alertText, createWebTestApp, FormClient, type WebTestApp } from '../helpers/web-client.js';
 import { passwordStep, TEST_PASSWORD, userAtSecondStep } from '../helpers/web-flows.js';
 
 const TWO_HOURS = 2 * 3600_000;
@@ -49,6 +51,37 @@ describe('throttling over HTTP: 429 with Retry-After, 423 when locked, the unloc
     expect(refused.json()).toEqual({
       error: { code: 'too_many_attempts', message: errorMessages.too_many_attempts },
     });
+    web.env.clock.advance(TWO_HOURS);
+  });
+
+  test('req 46: the password step is throttled per client address, on the page and in the JSON API: wrong passwords on 20 accounts from one address, then 429 there and not from another', async () => {
+    const address = DEFAULT_ADDRESS_THROTTLE;
+    const emails = Array.from({ length: address.freeFailures + 1 }, (_, i) => `sprayed-${i}@example.test`);
+    for (const email of emails) {
+      expect((await signUp(web.env.deps, { email, password: TEST_PASSWORD, context: {} })).ok).toBe(true);
+    }
+    /** One password step from `remoteAddress`, through the sign-in page or the JSON API. */
+    const signIn = async (via: 'page' | 'api', remoteAddress: string, email: string, password: string) => {
+      if (via === 'page') return passwordStep(new FormClient(web.app, remoteAddress), email, password);
+      const payload = { email, password };
+      return web.app.inject({ method: 'POST', url: '/api/v1/auth/sign-in', payload, remoteAddress });
+    };
+    const via = (i: number) => (i % 2 === 0 ? 'page' : 'api');
+    // One wrong password per account, half on the page, half in the API: no account is near its own
+    // limit, and the address reaches its own.
+    for (const [i, email] of emails.slice(0, address.freeFailures).entries()) {
+      expect((await signIn(via(i), '203.0.113.7', email, 'wrong password!')).statusCode).toBe(401);
+    }
+    const last = emails.at(-1) as string;
+    for (const way of ['page', 'api'] as const) {
+      const refused = await signIn(way, '203.0.113.7', last, TEST_PASSWORD);
+      expect(refused.statusCode, way).toBe(429);
+      expect(refused.headers['retry-after'], way).toBe(String(address.baseDelayMs / 1000));
+    }
+    // The same accounts from another address are not throttled: the right password signs in.
+    expect((await signIn('page', '203.0.113.8', last, TEST_PASSWORD)).statusCode).toBe(303);
+    expect((await signIn('api', '203.0.113.8', last, TEST_PASSWORD)).statusCode).toBe(200);
+    expect((await signIn('api', '203.0.113.8', emails[0] as string, 'wrong password!')).statusCode).toBe(401);
     web.env.clock.advance(TWO_HOURS);
   });
 

@@ -52,8 +52,9 @@ export function apiContext(request: FastifyRequest): RequestContext & { actorId:
     ip: request.ip,
     userAgent: typeof userAgent === 'string' ? userAgent : null,
     actorId: request.apiSession ? request.apiSession.user.id : `apikey:${request.apiKey?.id ?? 'unknown'}`,
-    // With an API key the caller is the site's backend: its address is not the end user's.
-    viaBackend: !request.apiSession,
+    // With an API key the caller is the site's backend: its address is not the end user's. Without one
+    // (sign-up and sign-in, or a session token) the caller is the user's own app, charged per address.
+    viaBackend: request.apiKey !== undefined,
   };
 }
 

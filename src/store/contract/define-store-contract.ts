@@ -5,6 +5,7 @@ import { defineAuditAndTransactionContract } from './audit-transactions.contract
 import { defineConcurrencyContract } from './concurrency.contract.js';
 import { defineEmailOtpAndSettingsContract } from './email-otp-settings.contract.js';
 import type { MakeStore } from './fixtures.js';
+import { defineLockReportContract } from './lock-reports.contract.js';
 import { defineMaintenanceContract } from './maintenance.contract.js';
 import { defineRecoveryCodeContract } from './recovery-codes.contract.js';
 import { defineRememberedDeviceContract } from './remembered-devices.contract.js';
@@ -29,6 +30,7 @@ export function defineStoreContract(name: string, makeStore: MakeStore): void {
     defineActionTokenContract(makeStore);
     defineRememberedDeviceContract(makeStore);
     defineMaintenanceContract(makeStore);
+    defineLockReportContract(makeStore);
     defineAttemptCountersContract(async () => {
       const opened = await makeStore();
       return { counters: opened.store, close: opened.close };

@@ -40,19 +40,35 @@ export function defineAttemptCountersContract(makeCounters: MakeAttemptCounters)
       });
     });
 
-    test('the block ends on time; the lock stops second factors but not passwords', async () => {
+    test('req 48: the block ends on time; the lock stops second factors but not passwords, at once', async () => {
       const key = freshKey();
+      const lockAfter = policy.lockAfter ?? 0;
       let now = 0;
-      for (let failure = 1; failure <= (policy.lockAfter ?? 0); failure += 1) {
+      for (let failure = 1; failure <= lockAfter; failure += 1) {
+        // Each failure after the block before it has run out (the 20th is not waited after).
+        const blockedUntil = (await counters().findAttempts(key))?.blockedUntil ?? 0;
+        now = Math.max(now, blockedUntil - at(0).getTime());
         const verdict = await counters().chargeAttempt(key, policy, 'second_factor', at(now));
-        expect(verdict).toMatchObject({ charged: true, failures: failure });
-        now = Math.max(now, ((await counters().findAttempts(key))?.blockedUntil ?? 0) - at(0).getTime());
+        expect(verdict).toMatchObject({ charged: true, failures: failure, lockedNow: failure === lockAfter });
       }
+      // Right after the locking failure, with no time passing: locked, and no block on the password step,
+      // so the owner can use the emailed unlock link (password + link) at once (core/throttle.ts).
+      expect(await counters().findAttempts(key)).toMatchObject({
+        failures: lockAfter,
+        blockedUntil: null,
+        lockedAt: at(now).getTime(),
+      });
       expect(await counters().chargeAttempt(key, policy, 'second_factor', at(now))).toEqual({
         charged: false,
         reason: 'locked',
+        lockedAt: at(now).getTime(),
       });
-      expect((await counters().chargeAttempt(key, policy, 'sign_in', at(now))).charged).toBe(true);
+      expect(await counters().chargeAttempt(key, policy, 'sign_in', at(now))).toEqual({
+        charged: true,
+        failures: lockAfter + 1,
+        lockedNow: false,
+        lockedAt: at(now).getTime(),
+      });
       await counters().clearAttempts(key);
       expect(await counters().findAttempts(key)).toBeUndefined();
       expect((await counters().chargeAttempt(key, policy, 'second_factor', at(now))).charged).toBe(true);

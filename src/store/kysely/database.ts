@@ -21,6 +21,7 @@ export interface Database {
   audit_counts: AuditCountsTable;
   api_keys: ApiKeysTable;
   throttle_counters: ThrottleCountersTable;
+  throttle_lock_reports: ThrottleLockReportsTable;
   action_tokens: ActionTokensTable;
   remembered_devices: RememberedDevicesTable;
   webhook_endpoints: WebhookEndpointsTable;
@@ -165,6 +166,12 @@ export interface ThrottleCountersTable {
   blocked_until: number | null;
   locked_at: number | null;
   updated_at: number;
+}
+
+export interface ThrottleLockReportsTable {
+  key: string;
+  locked_at: number;
+  reported_at: number;
 }
 
 export interface ActionTokensTable {

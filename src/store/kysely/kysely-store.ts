@@ -89,6 +89,8 @@ function bind(db: Kysely<Database>, engine: Engine, inTransaction: boolean): Sto
     findActionToken: (idHash, purpose, at) => throttle.findActionToken(ctx, idHash, purpose, at),
     clearAttempts: (key) => throttle.clearAttempts(ctx, key),
     findAttempts: (key) => throttle.findAttempts(ctx, key),
+    claimLockReport: (key, lockedAt, at) => throttle.claimLockReport(ctx, key, lockedAt, at),
+    isLockReported: (key, lockedAt) => throttle.isLockReported(ctx, key, lockedAt),
     createActionToken: (token) => throttle.createActionToken(ctx, token),
     consumeActionToken: (idHash, purpose, at) => throttle.consumeActionToken(ctx, idHash, purpose, at),
     hasLiveActionToken: (userId, purpose, at) => throttle.hasLiveActionToken(ctx, userId, purpose, at),

@@ -96,6 +96,35 @@ export async function findAttempts(ctx: StoreContext, key: string): Promise<Thro
   return row && toState(row);
 }
 
+/*
+ * DO NOTHING on the primary key rather than catching the violation (a failed statement would abort a
+ * PostgreSQL transaction). Of concurrent claimers on PostgreSQL, the later inserts wait for the first's
+ * transaction and then find its row (or insert, if it rolled back); SQLite's single writer serializes them.
+ */
+export async function claimLockReport(
+  ctx: StoreContext,
+  key: string,
+  lockedAt: number,
+  at: Date,
+): Promise<{ claimed: boolean }> {
+  const inserted = await ctx.db
+    .insertInto('throttle_lock_reports')
+    .values({ key, locked_at: lockedAt, reported_at: at.getTime() })
+    .onConflict((conflict) => conflict.columns(['key', 'locked_at']).doNothing())
+    .executeTakeFirst();
+  return { claimed: inserted.numInsertedOrUpdatedRows === 1n };
+}
+
+export async function isLockReported(ctx: StoreContext, key: string, lockedAt: number): Promise<boolean> {
+  const row = await ctx.db
+    .selectFrom('throttle_lock_reports')
+    .select('key')
+    .where('key', '=', key)
+    .where('locked_at', '=', lockedAt)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 export async function createActionToken(ctx: StoreContext, token: NewActionToken): Promise<void> {
   await ctx.db
     .insertInto('action_tokens')

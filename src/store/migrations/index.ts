@@ -7,6 +7,7 @@ import * as m0004 from './0004-api-keys.js';
 import * as m0005 from './0005-throttle.js';
 import * as m0006 from './0006-remembered-devices.js';
 import * as m0007 from './0007-webhooks.js';
+import * as m0008 from './0008-lock-reports.js';
 
 /**
  * Every migration, listed statically: no filesystem scanning, so bundles and compiled output carry them
@@ -20,6 +21,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0005-throttle': m0005,
   '0006-remembered-devices': m0006,
   '0007-webhooks': m0007,
+  '0008-lock-reports': m0008,
 };
 
 export interface MigrateOptions {

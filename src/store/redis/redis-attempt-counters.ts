@@ -23,8 +23,8 @@ local blocked = tonumber(s[2])
 local locked = tonumber(s[3])
 local updated = tonumber(s[4]) or 0
 local now = tonumber(ARGV[1])
-if locked and ARGV[2] == 'second_factor' then return {'locked', 0, 0} end
-if blocked and blocked > now then return {'blocked', blocked - now, 0} end
+if locked and ARGV[2] == 'second_factor' then return {'locked', 0, 0, locked} end
+if blocked and blocked > now then return {'blocked', blocked - now, 0, locked or -1} end
 local free, base, cap = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local lockAfter, forget = tonumber(ARGV[6]), tonumber(ARGV[7])
 if forget >= 0 and not locked and now - updated >= forget then failures = 0 end
@@ -34,11 +34,12 @@ if failures >= free then delay = math.min(base * 2 ^ math.min(failures - free, 4
 local lockedNow = 0
 if not locked and lockAfter >= 0 and failures >= lockAfter then locked = now; lockedNow = 1 end
 local blockedUntil = ''
-if delay > 0 then blockedUntil = now + delay end
+-- As core: the failure that locks sets no block, so the owner's password step for the unlock link is open.
+if delay > 0 and lockedNow == 0 then blockedUntil = now + delay end
 redis.call('HSET', KEYS[1], 'failures', failures, 'blocked_until', blockedUntil,
   'locked_at', locked or '', 'updated_at', now)
 redis.call('PEXPIRE', KEYS[1], ARGV[8])
-return {'charged', failures, lockedNow}
+return {'charged', failures, lockedNow, locked or -1}
 `;
 
 const SETTLE = `
@@ -76,7 +77,7 @@ export function createRedisAttemptCounters(
       kind: AttemptKind,
       at: Date,
     ): Promise<ChargeVerdict> {
-      const [outcome, value, lockedNow] = (await redis.eval(
+      const [outcome, value, lockedNow, lockedAtOrNone] = (await redis.eval(
         CHARGE,
         1,
         name(key),
@@ -88,10 +89,14 @@ export function createRedisAttemptCounters(
         policy.lockAfter ?? -1,
         policy.forgetAfterMs ?? -1,
         retentionMs(policy),
-      )) as [string, number, number];
-      if (outcome === 'locked') return { charged: false, reason: 'locked' };
-      if (outcome === 'blocked') return { charged: false, reason: 'blocked', retryAfterMs: Number(value) };
-      return { charged: true, failures: Number(value), lockedNow: lockedNow === 1 };
+      )) as [string, number, number, number];
+      // A Lua nil would end the reply's array, so the script says "no lock" with -1.
+      const lockedAt = lockedAtOrNone === -1 ? null : Number(lockedAtOrNone);
+      if (outcome === 'locked') return { charged: false, reason: 'locked', lockedAt: Number(lockedAtOrNone) };
+      if (outcome === 'blocked') {
+        return { charged: false, reason: 'blocked', retryAfterMs: Number(value), lockedAt };
+      }
+      return { charged: true, failures: Number(value), lockedNow: lockedNow === 1, lockedAt };
     },
     async settleAttempt(key: string, policy: ThrottlePolicy, mode: SettleMode, at: Date): Promise<void> {
       await redis.eval(SETTLE, 1, name(key), mode, at.getTime(), policy.lockAfter ?? -1);
