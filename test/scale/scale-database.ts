@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { createServiceDeps } from '../../src/compose.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import type { ServiceDeps } from '../../src/service/deps.js';
+import { type OpenedStore, openStore } from '../../src/store/open-store.js';
+import { testDatabaseUrl } from '../helpers/postgres.js';
+import type { Engine } from '../helpers/service-deps.js';
+
+/**
+ * A database of its own for a group of real server processes: a fresh SQLite directory, or a fresh
+ * PostgreSQL database whose default schema the servers use, as a deployment would. `env` holds what the
+ * servers need to find it (plus `extra`); `drop` removes it once the servers are gone.
+ */
+export async function freshDatabase(
+  engine: Engine,
+  extra: Record<string, string> = {},
+): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
+  const env: Record<string, string> = {
+    SPAREKEY_SECRET: randomBytes(32).toString('base64'),
+    SPAREKEY_KDF_PROFILE: 'minimum',
+    SPAREKEY_LOG_LEVEL: 'warn',
+    ...extra,
+  };
+  if (engine === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'sparekey-scale-'));
+    env.SPAREKEY_DATA_DIR = dir;
+    return { env, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const name = `sparekey_scale_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: testDatabaseUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(testDatabaseUrl);
+  url.pathname = `/${name}`;
+  env.DATABASE_URL = url.toString();
+  const drop = async () => {
+    const client = new pg.Client({ connectionString: testDatabaseUrl });
+    await client.connect();
+    await client.query(`drop database if exists ${name} with (force)`);
+    await client.end();
+  };
+  return { env, drop };
+}
+
+/**
+ * The test's own way into the servers' database, configured from the same `env`: to set up users and
+ * keys, and to read the tables and the audit log afterwards without going through the servers.
+ */
+export async function openLikeTheServers(
+  env: Record<string, string>,
+): Promise<{ opened: OpenedStore; deps: ServiceDeps; close: () => Promise<void> }> {
+  const loaded = loadConfig(env);
+  if (!loaded.ok) throw new Error(loaded.problems.join('; '));
+  const opened = await openStore(loaded.config.database);
+  const deps = createServiceDeps(loaded.config, opened.store);
+  return {
+    opened,
+    deps,
+    close: async () => {
+      await deps.attemptCounters?.close?.();
+      await opened.close();
+    },
+  };
+}
