@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createServiceDeps } from '../../src/compose.js';
 import { loadConfig } from '../../src/config/load-config.js';
+import { normalizeRecoveryCode, type RecoveryCodeFormat } from '../../src/core/recovery-code.js';
 import { hashSessionToken } from '../../src/core/session-token.js';
 import { signUp } from '../../src/service/accounts.js';
 import { createApiKey } from '../../src/service/admin/api-keys.js';
@@ -15,25 +16,37 @@ import { verifyAuditChain } from '../../src/service/admin/audit-log.js';
 import { confirmTotp } from '../../src/service/confirm-totp.js';
 import type { ServiceDeps } from '../../src/service/deps.js';
 import { enrollTotp } from '../../src/service/enroll-totp.js';
-import { updateRecoveryCodeSettings } from '../../src/service/settings.js';
+import { loadRecoveryCodeSettings, updateRecoveryCodeSettings } from '../../src/service/settings.js';
+import { accountThrottleKey } from '../../src/service/throttle-counters.js';
 import { type OpenedStore, openStore } from '../../src/store/open-store.js';
 import { totpCode } from '../helpers/rfc6238.js';
 import { type ServerProcess, startServerProcess } from '../helpers/server-process.js';
+import { reportStressRow } from './stress-report.js';
 
 /**
  * Issue 6.6: SIGKILL at random moments under mixed load, then restart and check that nothing acknowledged
- * was lost. `npm test` runs 3 cycles; `npm run stress` runs 20 (SPAREKEY_STRESS_CYCLES) and prints the table.
+ * was lost. `npm test` runs 3 cycles; `npm run stress` runs 20 (SPAREKEY_STRESS_CYCLES) and reports its row.
  */
 const CYCLES = Number(process.env.SPAREKEY_STRESS_CYCLES ?? 3);
 const SEED = Number(process.env.SPAREKEY_STRESS_SEED ?? 20261123);
 const USERS = 6;
 const PASSWORD = 'crash-safety-lantern-81';
+/**
+ * The loosest throttle the configuration allows (the lock at most at 100): the load's code uses are
+ * evaluated instead of mostly answered 429, and a re-submitted used code is judged, not throttled.
+ */
+const FREE_FAILURES = 99;
+/** Clients sending the mixed load at once. */
+const LOADERS = 8;
 
 interface Acknowledged {
-  consumed: { userId: string; code: string; setId: string }[];
+  consumed: { userId: string; code: string; setId: string; slot: number }[];
   issued: { userId: string; setId: string }[];
-  sessions: string[];
+  /** Each sign-in sent a user agent of its own, so its audit event can be told from the others. */
+  sessions: { userId: string; token: string; userAgent: string }[];
 }
+
+const noneAcknowledged = (): Acknowledged => ({ consumed: [], issued: [], sessions: [] });
 
 describe('crash safety on SQLite: SIGKILL under mixed load, restart, nothing acknowledged is lost', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sparekey-crash-'));
@@ -42,12 +55,19 @@ describe('crash safety on SQLite: SIGKILL under mixed load, restart, nothing ack
     SPAREKEY_SECRET: randomBytes(32).toString('base64'),
     SPAREKEY_KDF_PROFILE: 'minimum',
     SPAREKEY_LOG_LEVEL: 'warn',
+    SPAREKEY_THROTTLE_FREE_FAILURES: String(FREE_FAILURES),
+    SPAREKEY_THROTTLE_LOCK_AFTER: String(FREE_FAILURES + 1),
+    // Every request comes from 127.0.0.1: the address's counter must not be what refuses them.
+    SPAREKEY_THROTTLE_ADDRESS_FREE_FAILURES: '100000',
   };
   let server: ServerProcess | undefined;
   let opened: OpenedStore;
   let deps: ServiceDeps;
   let apiKey: string;
+  let format: RecoveryCodeFormat;
   const users: { userId: string; email: string; codes: string[]; setId: string }[] = [];
+  /** Everything acknowledged in all cycles so far: every restart checks all of it again. */
+  const everAcknowledged = noneAcknowledged();
   const summary = {
     attempts: 0,
     acknowledged: 0,
@@ -56,6 +76,10 @@ describe('crash safety on SQLite: SIGKILL under mixed load, restart, nothing ack
     serverErrors: 0,
     kills: 0,
   };
+  /** Answers the load has had (any status), to place each kill within the load. */
+  let answered = 0;
+  /** Re-submissions of used codes answered other than "already used" (409) or "not this set's" (401). */
+  const misjudged: string[] = [];
 
   beforeAll(async () => {
     const loaded = loadConfig(env);
@@ -63,6 +87,7 @@ describe('crash safety on SQLite: SIGKILL under mixed load, restart, nothing ack
     opened = await openStore(loaded.config.database);
     deps = createServiceDeps(loaded.config, opened.store);
     await updateRecoveryCodeSettings(deps, { enabled: true }, {});
+    format = (await loadRecoveryCodeSettings(opened.store)).format;
     for (let i = 0; i < USERS; i += 1) {
       const email = `crash-${i}@example.test`;
       const user = await signUp(deps, { email, password: PASSWORD, context: {} });
@@ -88,11 +113,16 @@ describe('crash safety on SQLite: SIGKILL under mixed load, restart, nothing ack
     server?.child.kill('SIGKILL');
     await opened?.close();
     rmSync(dir, { recursive: true, force: true });
-    console.log(
-      `\ncrash safety (SQLite, ${summary.kills} SIGKILLs, seed ${SEED})\n` +
-        '| attempts | acknowledged | double-accepts | lost events | 5xx |\n|---|---|---|---|---|\n' +
-        `| ${summary.attempts} | ${summary.acknowledged} | ${summary.doubleAccepts} | ${summary.lostEvents} | ${summary.serverErrors} |`,
-    );
+    reportStressRow({
+      suite: `crash safety, SQLite, ${summary.kills} SIGKILL cycles (seed ${SEED})`,
+      file: import.meta.url,
+      attempts: summary.attempts,
+      accepted: summary.acknowledged,
+      acceptedLabel: 'acknowledged',
+      doubleAccepts: summary.doubleAccepts,
+      lostEvents: summary.lostEvents,
+      serverErrors: summary.serverErrors,
+    });
   });
 
   const call = async (path: string, body?: unknown, token = apiKey) => {
@@ -107,6 +137,12 @@ describe('crash safety on SQLite: SIGKILL under mixed load, restart, nothing ack
     };
   };
 
+  const slotOf = (code: string) => {
+    const normalized = normalizeRecoveryCode(code, format);
+    if (!normalized.ok) throw new Error(`not a code: ${code}`);
+    return normalized.slot;
+  };
+
   /** One request of the mixed load; records what a 2xx acknowledged. Connection errors (the kill) are fine. */
   async function oneRequest(pick: number, ack: Acknowledged): Promise<void> {
     const user = users[pick % USERS] as (typeof users)[number];
@@ -117,10 +153,12 @@ describe('crash safety on SQLite: SIGKILL under mixed load, restart, nothing ack
         const code = user.codes[(pick >> 2) % user.codes.length] as string;
         const setId = user.setId;
         const { status } = await call(`/users/${user.userId}/recovery-codes/verify`, { code });
+        answered += 1;
         if (status >= 500) summary.serverErrors += 1;
-        if (status === 200) ack.consumed.push({ userId: user.userId, code, setId });
+        if (status === 200) ack.consumed.push({ userId: user.userId, code, setId, slot: slotOf(code) });
       } else if (kind === 1) {
         const { status, json } = await call(`/users/${user.userId}/recovery-codes`);
+        answered += 1;
         if (status >= 500) summary.serverErrors += 1;
         if (status === 201) {
           ack.issued.push({ userId: user.userId, setId: json.setId as string });
@@ -128,65 +166,122 @@ describe('crash safety on SQLite: SIGKILL under mixed load, restart, nothing ack
           user.setId = json.setId as string;
         }
       } else {
+        const userAgent = `crash-load/${summary.attempts}-${pick}`;
         const response = await fetch(`${server?.url}/api/v1/auth/sign-in`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', 'user-agent': userAgent },
           body: JSON.stringify({ email: user.email, password: PASSWORD }),
         });
+        answered += 1;
         if (response.status >= 500) summary.serverErrors += 1;
-        if (response.status === 200) ack.sessions.push(((await response.json()) as { token: string }).token);
+        if (response.status === 200) {
+          const { token } = (await response.json()) as { token: string };
+          ack.sessions.push({ userId: user.userId, token, userAgent });
+        }
       }
     } catch {
       // Killed mid-request: not acknowledged, so nothing is owed.
     }
   }
 
-  async function checkAfterRestart(ack: Acknowledged) {
+  /** Every user has exactly one set, and the set holds all its code rows (read from the tables). */
+  async function expectOneCompleteSetEach() {
     const db = opened.db;
-    expect((await sql<{ integrity_check: string }>`pragma integrity_check`.execute(db)).rows).toEqual([
-      { integrity_check: 'ok' },
-    ]);
-    expect(await verifyAuditChain(opened.store)).toMatchObject({ ok: true });
     for (const { userId } of users) {
       const sets = await db
         .selectFrom('recovery_code_sets')
-        .select('id')
+        .select(['id', 'total', 'remaining'])
         .where('user_id', '=', userId)
         .execute();
       expect(sets, 'exactly one live set').toHaveLength(1);
       const rows = await db
         .selectFrom('recovery_codes')
-        .select('slot')
+        .select(['slot', 'used_at'])
         .where('set_id', '=', sets[0]!.id)
         .execute();
-      expect(rows, 'a complete set').toHaveLength(10);
+      expect(new Set(rows.map((row) => row.slot)).size, 'a complete set').toBe(10);
+      expect(rows).toHaveLength(sets[0]!.total);
+      expect(rows.filter((row) => row.used_at === null)).toHaveLength(sets[0]!.remaining);
     }
-    const events = await opened.store.listAuditEventsAscending({ limit: 100_000 });
-    for (const consumed of ack.consumed) {
+  }
+
+  /** Counts acknowledged requests whose audit event is missing, and codes the log shows used twice. */
+  async function checkAuditEvents(ack: Acknowledged) {
+    const events = await opened.store.listAuditEventsAscending({ limit: 1_000_000 });
+    const uses = new Map<string, number>();
+    for (const event of events) {
+      if (event.action !== 'recovery_code_used') continue;
+      const key = `${event.details.setId}/${event.details.slot}`;
+      uses.set(key, (uses.get(key) ?? 0) + 1);
+    }
+    // A code accepted twice shows as two events, even when the second answer was cut off by the kill.
+    summary.doubleAccepts += [...uses.values()].filter((count) => count > 1).length;
+    for (const { setId, slot } of ack.consumed) {
+      if (!uses.has(`${setId}/${slot}`)) summary.lostEvents += 1;
+    }
+    for (const { setId } of ack.issued) {
       const found = events.some(
-        (e) => e.action === 'recovery_code_used' && e.details.setId === consumed.setId,
+        (e) =>
+          (e.action === 'recovery_codes_regenerated' || e.action === 'recovery_codes_generated') &&
+          e.details.setId === setId,
       );
       if (!found) summary.lostEvents += 1;
-      // Re-submitted after the restart: never accepted again.
-      const again = await call(`/users/${consumed.userId}/recovery-codes/verify`, { code: consumed.code });
-      if (again.status === 200) summary.doubleAccepts += 1;
     }
-    for (const issued of ack.issued) {
+    // A password step owed a second factor: it acknowledged its audit event and its session.
+    for (const { userId, token, userAgent } of ack.sessions) {
       const found = events.some(
-        (e) => e.action.startsWith('recovery_codes_') && e.details.setId === issued.setId,
+        (e) => e.action === 'password_verified' && e.userId === userId && e.userAgent === userAgent,
       );
       if (!found) summary.lostEvents += 1;
-    }
-    // A password step owed a second factor: what it acknowledged is its session, which must still exist.
-    for (const token of ack.sessions) {
-      const idHash = hashSessionToken(token) as string;
-      const row = await db
+      const row = await opened.db
         .selectFrom('sessions')
         .select('id_hash')
-        .where('id_hash', '=', idHash)
+        .where('id_hash', '=', hashSessionToken(token) as string)
         .executeTakeFirst();
       if (!row) summary.lostEvents += 1;
     }
+  }
+
+  /** Every code acknowledged as used is used in the table (or its set is gone): read, not asked. */
+  async function checkUsedCodesStayUsed(ack: Acknowledged) {
+    for (const { setId, slot } of ack.consumed) {
+      const row = await opened.db
+        .selectFrom('recovery_codes')
+        .select('used_at')
+        .where('set_id', '=', setId)
+        .where('slot', '=', slot)
+        .executeTakeFirst();
+      if (row && row.used_at === null) summary.doubleAccepts += 1;
+    }
+  }
+
+  /**
+   * Sends every code this cycle acknowledged as used again, with the account's failure counter cleared
+   * first so the throttle cannot hide the answer: a code of the live set must be judged "already used"
+   * (409, which needs the code to match), one of a replaced set "invalid" (401). A 200 is a double accept.
+   */
+  async function resubmitUsedCodes(ack: Acknowledged) {
+    for (const consumed of ack.consumed) {
+      await opened.store.clearAttempts(accountThrottleKey(consumed.userId));
+      const live = await opened.store.getRecoveryCodeSummary(consumed.userId);
+      const again = await call(`/users/${consumed.userId}/recovery-codes/verify`, { code: consumed.code });
+      if (again.status === 200) summary.doubleAccepts += 1;
+      else if (again.status >= 500) summary.serverErrors += 1;
+      const expected = live?.setId === consumed.setId ? 409 : 401;
+      if (again.status !== expected) misjudged.push(`${consumed.setId}/${consumed.slot}: ${again.status}`);
+    }
+  }
+
+  async function checkAfterRestart(ack: Acknowledged) {
+    expect((await sql<{ integrity_check: string }>`pragma integrity_check`.execute(opened.db)).rows).toEqual([
+      { integrity_check: 'ok' },
+    ]);
+    expect(await verifyAuditChain(opened.store)).toMatchObject({ ok: true });
+    await expectOneCompleteSetEach();
+    await checkAuditEvents(everAcknowledged);
+    await checkUsedCodesStayUsed(everAcknowledged);
+    await resubmitUsedCodes(ack);
+    expect(misjudged).toEqual([]);
     expect(summary.doubleAccepts).toBe(0);
     expect(summary.lostEvents).toBe(0);
     expect(summary.serverErrors).toBe(0);
@@ -199,13 +294,20 @@ describe('crash safety on SQLite: SIGKILL under mixed load, restart, nothing ack
       let next = 0;
       for (let cycle = 0; cycle < CYCLES; cycle += 1) {
         server = await startServerProcess(env);
-        const ack: Acknowledged = { consumed: [], issued: [], sessions: [] };
-        const load = Array.from({ length: 8 }, async () => {
+        const ack = noneAcknowledged();
+        const load = Array.from({ length: LOADERS }, async () => {
           while (server?.child.exitCode === null && server.child.signalCode === null) {
             await oneRequest(random[next++ % random.length] as number, ack);
           }
         });
-        const killAfterMs = 150 + ((random[next++ % random.length] as number) % 600);
+        // The moment is random, but within the load: a kill before the first answers would test nothing
+        // (a fresh process on a busy machine can take a second to answer at all).
+        const answeredBefore = answered;
+        const deadline = Date.now() + 30_000;
+        while (answered - answeredBefore < LOADERS && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        const killAfterMs = (random[next++ % random.length] as number) % 600;
         await new Promise((resolve) => setTimeout(resolve, killAfterMs));
         const exited = new Promise((resolve) => server?.child.once('exit', resolve));
         server.child.kill('SIGKILL');
@@ -213,6 +315,9 @@ describe('crash safety on SQLite: SIGKILL under mixed load, restart, nothing ack
         await exited;
         await Promise.all(load);
         summary.acknowledged += ack.consumed.length + ack.issued.length + ack.sessions.length;
+        everAcknowledged.consumed.push(...ack.consumed);
+        everAcknowledged.issued.push(...ack.issued);
+        everAcknowledged.sessions.push(...ack.sessions);
         server = await startServerProcess(env);
         await checkAfterRestart(ack);
         server.child.kill('SIGKILL');
