@@ -13,8 +13,13 @@ import {
 } from '../../src/store/contract/fixtures.js';
 import { expectOneCompleteSet } from '../../src/store/contract/set-invariants.js';
 import { openStore } from '../../src/store/open-store.js';
+import { reportStressRow } from '../scale/stress-report.js';
 import { runRacingProcesses } from './sqlite-race-processes.js';
 import { codeSetFor } from './sqlite-race-protocol.js';
+
+/** Per process; `npm run stress` raises both (SPAREKEY_STRESS_RACE_CONSUMES, SPAREKEY_STRESS_RACE_CHARGES). */
+const CONSUMES = Number(process.env.SPAREKEY_STRESS_RACE_CONSUMES ?? 10);
+const CHARGES = Number(process.env.SPAREKEY_STRESS_RACE_CHARGES ?? 50);
 
 /**
  * In one process Kysely's single SQLite connection serializes everything, which proves little. Here
@@ -31,7 +36,7 @@ describe('SQLite across processes', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  test('5 processes × 10 concurrent consumes of one code: exactly one winner overall', async () => {
+  test(`5 processes × ${CONSUMES} concurrent consumes of one code: exactly one winner overall`, async () => {
     const { store, close } = await openStore({ kind: 'sqlite', path });
     try {
       const user = await givenUser(store);
@@ -42,15 +47,26 @@ describe('SQLite across processes', () => {
         path,
         op: 'consume' as const,
         userId: user.id,
-        slots: [...Array(10).fill(0), i + 1],
+        slots: [...Array(CONSUMES).fill(0), i + 1],
       }));
       const outcomes = await runRacingProcesses(tasks);
-      const sharedWins = outcomes.flatMap((outcome) => outcome.results.slice(0, 10)).filter(Boolean);
+      const sharedWins = outcomes.flatMap((outcome) => outcome.results.slice(0, CONSUMES)).filter(Boolean);
+      const events = await allAuditEvents(store);
+      const ownWins = outcomes.filter((outcome) => outcome.results[CONSUMES]).length;
+      reportStressRow({
+        suite: `SQLite store, 5 OS processes × ${CONSUMES} consumes of one code`,
+        file: import.meta.url,
+        attempts: 5 * CONSUMES,
+        accepted: sharedWins.length,
+        acceptedLabel: 'accepted',
+        doubleAccepts: Math.max(0, sharedWins.length - 1),
+        lostEvents: Math.max(0, sharedWins.length + ownWins - events.length),
+        serverErrors: null,
+      });
       expect(sharedWins).toHaveLength(1);
-      expect(outcomes.map((outcome) => outcome.results[10])).toEqual([true, true, true, true, true]);
+      expect(outcomes.map((outcome) => outcome.results[CONSUMES])).toEqual([true, true, true, true, true]);
       expect(await store.getRecoveryCodeSummary(user.id)).toMatchObject({ remaining: 10 - 1 - 5 });
       // One audit event per win, in one chain, whichever process appended it.
-      const events = await allAuditEvents(store);
       expect(events).toHaveLength(1 + 5);
       expectChainVerifies(events, AUDIT_GENESIS_HASH);
     } finally {
@@ -58,16 +74,26 @@ describe('SQLite across processes', () => {
     }
   });
 
-  test('req 47: 4 processes × 50 concurrent failed-attempt charges on one account: exactly 5 charged overall', async () => {
+  test(`req 47: 4 processes × ${CHARGES} concurrent failed-attempt charges on one account: exactly 5 charged overall`, async () => {
     const { close } = await openStore({ kind: 'sqlite', path });
     await close();
     const key = `account:${randomUUID()}`;
     const outcomes = await runRacingProcesses(
-      Array.from({ length: 4 }, () => ({ path, op: 'charge' as const, key, count: 50 })),
+      Array.from({ length: 4 }, () => ({ path, op: 'charge' as const, key, count: CHARGES })),
     );
-    expect(outcomes.flatMap((outcome) => outcome.results).filter(Boolean)).toHaveLength(
-      DEFAULT_ACCOUNT_THROTTLE.freeFailures,
-    );
+    const charged = outcomes.flatMap((outcome) => outcome.results).filter(Boolean).length;
+    const allowed = DEFAULT_ACCOUNT_THROTTLE.freeFailures;
+    reportStressRow({
+      suite: `SQLite store, 4 OS processes × ${CHARGES} failed-attempt charges`,
+      file: import.meta.url,
+      attempts: 4 * CHARGES,
+      accepted: charged,
+      acceptedLabel: `charged (${allowed} allowed)`,
+      doubleAccepts: Math.max(0, charged - allowed),
+      lostEvents: null,
+      serverErrors: null,
+    });
+    expect(charged).toBe(allowed);
   });
 
   test('4 processes × 5 concurrent regenerations for one user: one complete set', async () => {
