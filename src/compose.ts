@@ -36,6 +36,7 @@ export function createServiceDeps(config: Readonly<Config>, store: Store): Servi
       timeZone: config.timeZone,
       throttle: config.throttle.options,
       publicUrl: config.publicUrl,
+      webhookAllowHttpLoopback: config.webhookAllowHttpLoopback,
     },
     sealingKeys: sealingKeySource(config.sealingKeys, keys.sealingKey),
     attemptCounters: config.throttle.redisUrl

@@ -46,4 +46,6 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
   /** Bearer token for GET /metrics; null: loopback clients only. */
   metricsToken: string | null;
+  /** Accept plain http:// webhook endpoints on this machine: a development server only (docs/webhooks.md). */
+  webhookAllowHttpLoopback: boolean;
 }

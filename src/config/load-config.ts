@@ -51,6 +51,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
     problems.push(`SPAREKEY_LOG_LEVEL must be fatal, error, warn, info, debug or trace, not "${logLevel}".`);
   }
   const metricsToken = env.SPAREKEY_METRICS_TOKEN?.trim() || null;
+  const webhookAllowHttpLoopback = parseSwitch(env, 'SPAREKEY_WEBHOOK_ALLOW_HTTP_LOOPBACK', 'off', problems);
   if (metricsToken !== null && metricsToken.length < 16) {
     problems.push('SPAREKEY_METRICS_TOKEN must be at least 16 characters (openssl rand -hex 16).');
   }
@@ -82,6 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       throttle,
       logLevel,
       metricsToken,
+      webhookAllowHttpLoopback,
     }),
   };
 }

@@ -48,6 +48,8 @@ export const auditActions = [
   'devices_forgotten',
   'webhook_endpoint_added',
   'webhook_endpoint_removed',
+  'webhook_test_event_sent',
+  'webhook_delivery_redelivered',
 ] as const;
 
 export type AuditAction = (typeof auditActions)[number];

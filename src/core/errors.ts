@@ -56,6 +56,11 @@ export const errorMessages = {
   invalid_filter: 'That filter is not valid. Check the dates and the event type.',
   invalid_api_key_request: 'Give the key a name (up to 80 characters) and at least one known scope.',
   api_key_not_found: 'That API key was not found or is already revoked.',
+  webhook_endpoint_not_found: 'That webhook endpoint was not found: it may have been removed.',
+  webhook_delivery_not_found:
+    'That delivery is not in the log: it may have been removed with its endpoint, or purged after 30 days.',
+  webhook_delivery_pending:
+    'That delivery is still queued and will be sent again by itself. Redeliver is for delivered or failed deliveries.',
   api_key_required: 'Send a valid API key: Authorization: Bearer sk_...',
   api_scope_missing: 'This API key does not have the scope this operation needs.',
   invalid_request: 'The request does not match the documented schema.',

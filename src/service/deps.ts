@@ -32,6 +32,8 @@ export interface ServiceOptions {
   throttle?: ThrottleOptions;
   /** Where links in emails point (unlock links), e.g. https://auth.example.com; relative when omitted. */
   publicUrl?: string;
+  /** Plain http:// webhook endpoints on 127.0.0.1/[::1]/localhost (a development server); off when omitted. */
+  webhookAllowHttpLoopback?: boolean;
 }
 
 /** What every use case is composed from. The edges build one of these in main.ts. */

@@ -3,12 +3,13 @@ import {
   WEBHOOK_HEADERS,
   WEBHOOK_MAX_ATTEMPTS,
   type WebhookEventType,
+  type WebhookUrlPolicy,
   webhookEventTypes,
   webhookRetryDelayMs,
   webhookSignature,
   webhookUrlProblem,
 } from '../core/webhook.js';
-import type { Store, WebhookEndpointRecord } from '../store/store.js';
+import type { Store, WebhookDeliveryClaim, WebhookEndpointRecord } from '../store/store.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 import { startPeriodic } from './periodic.js';
@@ -17,7 +18,16 @@ import { startPeriodic } from './periodic.js';
 const CLAIM_LEASE_MS = 60_000;
 const SEND_TIMEOUT_MS = 10_000;
 
-/** `whsec_` and 256 bits derived from the server secret and the endpoint id: the same in every process. */
+/** What endpoint addresses this server accepts (plain http to loopback only on a development server). */
+export function webhookUrlPolicy(deps: ServiceDeps): WebhookUrlPolicy {
+  return { allowHttpLoopback: deps.options.webhookAllowHttpLoopback ?? false };
+}
+
+/**
+ * `whsec_` and 256 bits derived from the server secret and the endpoint id: the same in every process, and
+ * different for every server secret (changing SPAREKEY_SECRET changes every endpoint's). Receivers key their
+ * HMAC with this whole string's UTF-8 bytes (docs/webhooks.md), not with a decoding of it.
+ */
 export function webhookSecret(deps: ServiceDeps, endpointId: string): string {
   return `whsec_${createHmac('sha256', deps.keys.webhookKey).update(endpointId).digest('base64url')}`;
 }
@@ -27,7 +37,7 @@ export async function addWebhookEndpoint(
   input: { url: string; events: readonly string[]; context: RequestContext },
 ): Promise<{ ok: true; endpoint: WebhookEndpointRecord; secret: string } | { ok: false; problem: string }> {
   const url = input.url.trim();
-  const problem = webhookUrlProblem(url);
+  const problem = webhookUrlProblem(url, webhookUrlPolicy(deps));
   if (problem) return { ok: false, problem };
   const events = webhookEventTypes.filter((type) => input.events.includes(type));
   if (events.length === 0) return { ok: false, problem: 'Choose at least one event to send.' };
@@ -129,36 +139,7 @@ export async function deliverDueWebhooks(deps: ServiceDeps, limit = 20): Promise
   const round: DeliveryRound = { attempted: claims.length, delivered: 0, retrying: 0, failed: 0 };
   await Promise.all(
     claims.map(async (claim) => {
-      const timestamp = Math.floor(deps.clock.now().getTime() / 1000);
-      let statusCode: number | null = null;
-      let error: string | null = null;
-      try {
-        const response = await fetch(claim.url, {
-          method: 'POST',
-          redirect: 'manual',
-          signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
-          headers: {
-            'content-type': 'application/json',
-            'user-agent': 'SpareKey-Webhooks/1',
-            [WEBHOOK_HEADERS.id]: claim.id,
-            [WEBHOOK_HEADERS.timestamp]: String(timestamp),
-            [WEBHOOK_HEADERS.signature]: webhookSignature(
-              webhookSecret(deps, claim.endpointId),
-              timestamp,
-              claim.payload,
-            ),
-          },
-          body: claim.payload,
-        });
-        statusCode = response.status;
-        await response.body?.cancel();
-        if (!response.ok) error = `HTTP ${response.status}`;
-      } catch (failure) {
-        error =
-          failure instanceof Error
-            ? (failure.cause instanceof Error ? failure.cause.message : failure.message).slice(0, 200)
-            : 'unknown';
-      }
+      const { statusCode, error } = await sendOnce(deps, claim);
       const at = deps.clock.now();
       const outcome =
         error === null ? 'delivered' : claim.attempts >= WEBHOOK_MAX_ATTEMPTS ? 'failed' : 'retry';
@@ -176,6 +157,48 @@ export async function deliverDueWebhooks(deps: ServiceDeps, limit = 20): Promise
     }),
   );
   return round;
+}
+
+/** One signed POST; `error` is null exactly when the receiver answered 2xx. */
+async function sendOnce(
+  deps: ServiceDeps,
+  claim: WebhookDeliveryClaim,
+): Promise<{ statusCode: number | null; error: string | null }> {
+  // Checked again at each send: an endpoint added as http://localhost on a development server is not
+  // sent to once the server runs without SPAREKEY_WEBHOOK_ALLOW_HTTP_LOOPBACK=on.
+  const refused = webhookUrlProblem(claim.url, webhookUrlPolicy(deps));
+  if (refused) return { statusCode: null, error: refused.slice(0, 200) };
+  const timestamp = Math.floor(deps.clock.now().getTime() / 1000);
+  try {
+    const response = await fetch(claim.url, {
+      method: 'POST',
+      // A redirect is a failure, not followed: the administrator chose this address and no other.
+      redirect: 'manual',
+      signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'SpareKey-Webhooks/1',
+        [WEBHOOK_HEADERS.id]: claim.id,
+        [WEBHOOK_HEADERS.timestamp]: String(timestamp),
+        [WEBHOOK_HEADERS.signature]: webhookSignature(
+          webhookSecret(deps, claim.endpointId),
+          timestamp,
+          claim.payload,
+        ),
+      },
+      body: claim.payload,
+    });
+    // The body is never read: only the status reaches the log, so an endpoint cannot be used to read
+    // pages of the network SpareKey runs in.
+    await response.body?.cancel();
+    return { statusCode: response.status, error: response.ok ? null : `HTTP ${response.status}` };
+  } catch (failure) {
+    const error =
+      failure instanceof Error
+        ? (failure.cause instanceof Error ? failure.cause.message : failure.message).slice(0, 200)
+        : 'unknown';
+    return { statusCode: null, error };
+  }
 }
 
 /** Runs deliveries in the background of a server process; returns the function that stops it. */

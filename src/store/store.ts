@@ -177,8 +177,19 @@ export interface Store extends AttemptCounters {
   claimDueWebhookDeliveries(at: Date, leaseUntil: Date, limit: number): Promise<WebhookDeliveryClaim[]>;
   /** Records an attempt's outcome while the delivery is pending; false when it no longer was. */
   recordWebhookAttempt(id: string, result: WebhookDeliveryResult): Promise<boolean>;
+  /** One pending delivery to one endpoint, whatever it subscribes to (a test event); false when it is gone. */
+  enqueueWebhookDeliveryTo(
+    endpointId: string,
+    delivery: { id: string; type: string; payload: string; at: Date },
+  ): Promise<boolean>;
   /** The newest deliveries first, for the delivery log. */
   listWebhookDeliveries(limit: number): Promise<WebhookDeliveryRecord[]>;
+  findWebhookDelivery(id: string): Promise<WebhookDeliveryRecord | undefined>;
+  /**
+   * Puts a finished (delivered or failed) delivery back in the queue, due at `at`, with the same id and a
+   * fresh attempt count; false when there is no such delivery or it is still pending (one winner).
+   */
+  requeueWebhookDelivery(id: string, at: Date): Promise<boolean>;
 
   /** Deletes what can no longer be used (a batch at a time, each batch its own short write). */
   purgeExpired(rules: PurgeRules): Promise<PurgedRecords>;

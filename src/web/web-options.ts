@@ -16,7 +16,11 @@ export const notices = {
   'factor-removed': 'The two-factor method was removed.',
   'device-forgotten': 'That browser is forgotten: it will ask for your second factor again.',
   'devices-forgotten': 'Every remembered browser is forgotten: each will ask for your second factor again.',
-  'webhook-removed': 'The endpoint is removed, with its pending deliveries.',
+  'webhook-removed': 'The endpoint is removed, with its pending deliveries and its delivery log.',
+  'webhook-test-sent':
+    'A test event (ping) is queued for the endpoint: it is sent within seconds and shows in the delivery log.',
+  'webhook-redelivered':
+    'The delivery is queued again with the same delivery id: it is sent within seconds and shows in the log.',
   'devices-forgotten-by-admin':
     "The user's remembered browsers are forgotten: each will ask for a second factor again.",
   'mfa-disabled': 'Two-factor authentication is off, and your recovery codes were deleted.',

@@ -122,6 +122,9 @@ export const MATRIX: Record<string, string> = {
   'GET /admin/webhooks': 'U U F F A U U U U U',
   'POST /admin/webhooks': 'U U F F A U U U U U',
   'POST /admin/webhooks/:endpointId/remove': 'U U F F A U U U U U',
+  // administrators only; the world has no webhook endpoint or delivery, so the admin's is not found
+  'POST /admin/webhooks/:endpointId/ping': 'U U F F N U U U U U',
+  'POST /admin/webhooks/deliveries/:deliveryId/redeliver': 'U U F F N U U U U U',
   'GET /admin/roles': 'U U F F A U U U U U',
   'POST /admin/roles': 'U U F F A U U U U U',
   'GET /admin/api-keys': 'U U F F A U U U U U',

@@ -12,6 +12,7 @@ import { defineRememberedDeviceContract } from './remembered-devices.contract.js
 import { defineSessionContract } from './sessions.contract.js';
 import { defineAttemptCountersContract } from './throttle.contract.js';
 import { defineUserAndFactorContract } from './users-factors.contract.js';
+import { defineWebhookContract } from './webhooks.contract.js';
 
 /**
  * The one behaviour + concurrency suite every `Store` must pass (like Lucia's `testAdapter`), registered
@@ -30,6 +31,7 @@ export function defineStoreContract(name: string, makeStore: MakeStore): void {
     defineActionTokenContract(makeStore);
     defineRememberedDeviceContract(makeStore);
     defineMaintenanceContract(makeStore);
+    defineWebhookContract(makeStore);
     defineLockReportContract(makeStore);
     defineAttemptCountersContract(async () => {
       const opened = await makeStore();

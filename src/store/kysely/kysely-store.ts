@@ -14,6 +14,7 @@ import * as sessions from './sessions.js';
 import * as settings from './settings.js';
 import * as throttle from './throttle.js';
 import * as users from './users.js';
+import * as webhookLog from './webhook-log.js';
 import * as webhooks from './webhooks.js';
 
 /**
@@ -108,7 +109,11 @@ function bind(db: Kysely<Database>, engine: Engine, inTransaction: boolean): Sto
     claimDueWebhookDeliveries: (at, leaseUntil, limit) =>
       webhooks.claimDueWebhookDeliveries(ctx, at, leaseUntil, limit),
     recordWebhookAttempt: (id, result) => webhooks.recordWebhookAttempt(ctx, id, result),
-    listWebhookDeliveries: (limit) => webhooks.listWebhookDeliveries(ctx, limit),
+    enqueueWebhookDeliveryTo: (endpointId, delivery) =>
+      webhooks.enqueueWebhookDeliveryTo(ctx, endpointId, delivery),
+    listWebhookDeliveries: (limit) => webhookLog.listWebhookDeliveries(ctx, limit),
+    findWebhookDelivery: (id) => webhookLog.findWebhookDelivery(ctx, id),
+    requeueWebhookDelivery: (id, at) => webhookLog.requeueWebhookDelivery(ctx, id, at),
 
     createApiKey: (key) => apiKeys.createApiKey(ctx, key),
     findApiKey: (id) => apiKeys.findApiKey(ctx, id),

@@ -2,11 +2,10 @@ import { sql } from 'kysely';
 import type {
   NewWebhookEndpoint,
   WebhookDeliveryClaim,
-  WebhookDeliveryRecord,
   WebhookDeliveryResult,
   WebhookEndpointRecord,
 } from '../store.js';
-import { changedExactlyOne, type StoreContext, toDate, toDateOrNull } from './context.js';
+import { changedExactlyOne, type StoreContext, toDate } from './context.js';
 
 export async function createWebhookEndpoint(ctx: StoreContext, endpoint: NewWebhookEndpoint): Promise<void> {
   await ctx.db
@@ -87,6 +86,42 @@ export async function enqueueWebhookDeliveries(
   });
 }
 
+/** One pending delivery to one endpoint (a test event); false when the endpoint is gone. */
+export async function enqueueWebhookDeliveryTo(
+  ctx: StoreContext,
+  endpointId: string,
+  delivery: { id: string; type: string; payload: string; at: Date },
+): Promise<boolean> {
+  return ctx.atomic(async (db) => {
+    // KEY SHARE for the same reason as above: a removal in progress is waited for, then found gone.
+    const endpoint = await db
+      .selectFrom('webhook_endpoints')
+      .select('id')
+      .where('id', '=', endpointId)
+      .$if(ctx.engine.supportsRowLocks, (query) => query.forKeyShare())
+      .executeTakeFirst();
+    if (!endpoint) return false;
+    await db
+      .insertInto('webhook_deliveries')
+      .values({
+        id: delivery.id,
+        endpoint_id: endpointId,
+        event_type: delivery.type,
+        payload: delivery.payload,
+        status: 'pending',
+        attempts: 0,
+        created_at: delivery.at.getTime(),
+        next_attempt_at: delivery.at.getTime(),
+        last_attempt_at: null,
+        last_status_code: null,
+        last_error: null,
+        delivered_at: null,
+      })
+      .execute();
+    return true;
+  });
+}
+
 /**
  * Claims up to `limit` due deliveries: each gets one more attempt counted and is hidden from other workers
  * until `leaseUntil`. A worker that dies mid-send leaves the lease to run out, and the delivery goes out
@@ -157,45 +192,4 @@ export async function recordWebhookAttempt(
     .where('status', '=', 'pending')
     .executeTakeFirst();
   return changedExactlyOne(update);
-}
-
-export async function listWebhookDeliveries(
-  ctx: StoreContext,
-  limit: number,
-): Promise<WebhookDeliveryRecord[]> {
-  const rows = await ctx.db
-    .selectFrom('webhook_deliveries as d')
-    .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
-    .select([
-      'd.id',
-      'd.endpoint_id',
-      'e.url',
-      'd.event_type',
-      'd.status',
-      'd.attempts',
-      'd.created_at',
-      'd.last_attempt_at',
-      'd.last_status_code',
-      'd.last_error',
-      'd.delivered_at',
-      'd.next_attempt_at',
-    ])
-    .orderBy('d.created_at', 'desc')
-    .orderBy('d.id', 'desc')
-    .limit(limit)
-    .execute();
-  return rows.map((row) => ({
-    id: row.id,
-    endpointId: row.endpoint_id,
-    url: row.url,
-    eventType: row.event_type,
-    status: row.status as WebhookDeliveryRecord['status'],
-    attempts: Number(row.attempts),
-    createdAt: toDate(Number(row.created_at)),
-    lastAttemptAt: toDateOrNull(row.last_attempt_at === null ? null : Number(row.last_attempt_at)),
-    lastStatusCode: row.last_status_code === null ? null : Number(row.last_status_code),
-    lastError: row.last_error,
-    deliveredAt: toDateOrNull(row.delivered_at === null ? null : Number(row.delivered_at)),
-    nextAttemptAt: toDate(Number(row.next_attempt_at)),
-  }));
 }

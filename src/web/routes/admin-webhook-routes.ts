@@ -1,7 +1,19 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { addWebhookEndpoint, removeWebhookEndpoint } from '../../service/webhooks.js';
+import type { ErrorCode } from '../../core/errors.js';
+import { redeliverWebhook } from '../../service/webhook-redeliver.js';
+import { sendWebhookTestEvent } from '../../service/webhook-test-event.js';
+import { addWebhookEndpoint, removeWebhookEndpoint, webhookUrlPolicy } from '../../service/webhooks.js';
 import { webhooksPage } from '../pages/admin-webhook-pages.js';
-import { csrfToken, field, fields, redirect, requestContext, sendPage } from '../web-context.js';
+import {
+  csrfToken,
+  field,
+  fields,
+  messageFor,
+  redirect,
+  requestContext,
+  sendPage,
+  statusFor,
+} from '../web-context.js';
 import { noticeFor, type WebOptions } from '../web-options.js';
 import { adminOnly } from './admin-guard.js';
 
@@ -20,19 +32,22 @@ export function registerWebhookRoutes(app: FastifyInstance, web: WebOptions): vo
       created?: { url: string; secret: string };
       problem?: string;
       form?: { url: string; events: string[] };
+      /** A refused action on an endpoint or a delivery (404, 409), shown above the page. */
+      failure?: ErrorCode;
     } = {},
   ) =>
     sendPage(request, reply, deps, {
       title: 'Webhooks',
-      status: extra.problem ? 400 : extra.created ? 201 : 200,
+      status: extra.failure ? statusFor(extra.failure) : extra.problem ? 400 : extra.created ? 201 : 200,
       body: webhooksPage({
         csrf: csrfToken(request, reply),
         endpoints: await deps.store.listWebhookEndpoints(),
         deliveries: await deps.store.listWebhookDeliveries(LOG_LENGTH),
         created: extra.created,
-        error: extra.problem,
+        error: extra.failure ? messageFor(extra.failure) : extra.problem,
         form: extra.form,
         notice: noticeFor(request.query),
+        allowHttpLoopback: webhookUrlPolicy(deps).allowHttpLoopback,
       }),
     });
 
@@ -68,6 +83,34 @@ export function registerWebhookRoutes(app: FastifyInstance, web: WebOptions): vo
         context: { ...requestContext(request), actorId: admin.user.id },
       });
       return redirect(reply, '/admin/webhooks?notice=webhook-removed');
+    }),
+  );
+
+  app.post(
+    '/admin/webhooks/:endpointId/ping',
+    csrf,
+    adminOnly(web, async (request, reply, admin) => {
+      const { endpointId } = request.params as { endpointId: string };
+      const sent = await sendWebhookTestEvent(deps, {
+        endpointId: endpointId.slice(0, 64),
+        context: { ...requestContext(request), actorId: admin.user.id },
+      });
+      if (!sent.ok) return show(request, reply, { failure: sent.error });
+      return redirect(reply, '/admin/webhooks?notice=webhook-test-sent');
+    }),
+  );
+
+  app.post(
+    '/admin/webhooks/deliveries/:deliveryId/redeliver',
+    csrf,
+    adminOnly(web, async (request, reply, admin) => {
+      const { deliveryId } = request.params as { deliveryId: string };
+      const queued = await redeliverWebhook(deps, {
+        deliveryId: deliveryId.slice(0, 64),
+        context: { ...requestContext(request), actorId: admin.user.id },
+      });
+      if (!queued.ok) return show(request, reply, { failure: queued.error });
+      return redirect(reply, '/admin/webhooks?notice=webhook-redelivered');
     }),
   );
 }
