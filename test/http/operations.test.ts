@@ -3,8 +3,11 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { createApiKey } from '../../src/service/admin/api-keys.js';
 import { verifyRecoveryCode } from '../../src/service/verify-recovery-code.js';
+import { openStore } from '../../src/store/open-store.js';
 import { configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
+import { postgresAvailable, testDatabaseUrl } from '../helpers/postgres.js';
 import { createTestEnvironment, createTestUser, type TestEnvironment } from '../helpers/service-deps.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
 
 describe('operations: health, readiness, Prometheus metrics, JSON logs (issue 6.7)', () => {
   let env: TestEnvironment;
@@ -80,7 +83,7 @@ describe('operations: health, readiness, Prometheus metrics, JSON logs (issue 6.
     expect((await scrape(`Bearer ${token}`)).statusCode).toBe(200);
   });
 
-  test('/healthz is 200 while the process lives; /readyz is 503 once the database is unreachable', async () => {
+  test('/healthz is 200 while the process lives; /readyz is 503 once the database is unreachable (SQLite: closed)', async () => {
     const app = await appWith();
     expect((await app.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({ status: 'ready' });
     await env.opened.close();
@@ -90,6 +93,46 @@ describe('operations: health, readiness, Prometheus metrics, JSON logs (issue 6.
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     env.close = async () => env.smtp.close();
   });
+
+  // Skipped only where the PostgreSQL helpers skip (never under CI=true, where a missing server fails).
+  test.skipIf(!postgresAvailable())(
+    '/readyz on PostgreSQL: ready while the server answers, 503 while it is unreachable, ready again once it is back',
+    async () => {
+      env = await createTestEnvironment('postgres');
+      const server = new URL(testDatabaseUrl);
+      const proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
+      const throughProxy = new URL(testDatabaseUrl);
+      throughProxy.host = `127.0.0.1:${proxy.port}`;
+      const opened = await openStore({
+        kind: 'postgres',
+        url: throughProxy.toString(),
+        schema: env.location,
+        poolSize: 2,
+      });
+      const app = await buildApp({ deps: { ...env.deps, store: opened.store }, logger: false });
+      const readyz = () => app.inject({ method: 'GET', url: '/readyz' });
+      try {
+        const ready = await readyz();
+        expect([ready.statusCode, ready.json()]).toEqual([200, { status: 'ready' }]);
+
+        // The database host goes away: its port is closed and the pool's open connections are cut.
+        await proxy.stop();
+        const down = await readyz();
+        expect([down.statusCode, down.json()]).toEqual([503, { status: 'unavailable' }]);
+        expect((await readyz()).statusCode).toBe(503);
+        expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+
+        // It comes back: the same process is ready again, without a restart.
+        await proxy.start();
+        const back = await readyz();
+        expect([back.statusCode, back.json()]).toEqual([200, { status: 'ready' }]);
+      } finally {
+        await app.close();
+        await opened.close();
+        await proxy.stop();
+      }
+    },
+  );
 
   test('logs are JSON lines with request ids, and hold no password, code, token, cookie or API key', async () => {
     const logs: string[] = [];
@@ -116,11 +159,14 @@ describe('operations: health, readiness, Prometheus metrics, JSON logs (issue 6.
       url: '/api/v1/me/mfa',
       headers: { authorization: `Bearer ${sessionToken}`, cookie: `__Host-sparekey_session=${sessionToken}` },
     });
-    await app.inject({
+    // A call the key is accepted on (GET /api/v1/statistics, src/http/api/admin-routes.ts), so its request
+    // line is logged after the key was read and checked.
+    const statistics = await app.inject({
       method: 'GET',
-      url: '/api/v1/admin/statistics',
+      url: '/api/v1/statistics',
       headers: { authorization: `Bearer ${key.value.key}` },
     });
+    expect(statistics.statusCode).toBe(200);
     const unlockToken = 'UnlockTokenInTheQueryString0123456789abcdef';
     await app.inject({ method: 'GET', url: `/unlock?token=${unlockToken}` });
     const forged = await app.inject({
@@ -147,5 +193,6 @@ describe('operations: health, readiness, Prometheus metrics, JSON logs (issue 6.
       expect(all).not.toContain(secret);
     }
     expect(all).toContain('"path":"/unlock"');
+    expect(all).toContain('"path":"/api/v1/statistics"');
   });
 });

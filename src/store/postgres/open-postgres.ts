@@ -89,6 +89,10 @@ export async function openPostgresStore(config: PostgresConfig): Promise<OpenedS
   // An idle client that fails (server restart) is dropped by the pool; without a listener the 'error'
   // event would crash the process. The next query reports the outage through its own rejection.
   pool.on('error', () => undefined);
+  // pg-pool listens to a client only while it is idle: one whose connection drops while checked out (mid-query,
+  // or handed out before the pool saw the drop) emits an 'error' nobody hears, which crashes the process.
+  // Its query is rejected all the same, and the pool drops it on release (it is no longer queryable).
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const migrationTableSchema = schema ?? 'public';
   try {
