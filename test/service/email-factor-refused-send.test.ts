@@ -1,8 +1,16 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { DEFAULT_EMAIL_SEND_THROTTLE } from '../../src/core/throttle.js';
 import { confirmEmailFactor, startEmailFactor } from '../../src/service/email-factor.js';
+import { isSecondFactorLocked } from '../../src/service/throttle-counters.js';
+import { verifyTotp } from '../../src/service/verify-totp.js';
 import { testEngines } from '../helpers/engines.js';
-import { createTestEnvironment, createTestUser, type TestEnvironment } from '../helpers/service-deps.js';
+import { enableTotp } from '../helpers/mfa.js';
+import {
+  createTestEnvironment,
+  createTestUser,
+  type TestEnvironment,
+  UNTHROTTLED,
+} from '../helpers/service-deps.js';
 import { stateSnapshot } from '../helpers/state-snapshot.js';
 
 /**
@@ -39,5 +47,29 @@ describe.each(testEngines())('starting email enrollment when the send is refused
       context: {},
     });
     expect(confirmed.ok).toBe(true);
+  });
+
+  test('second factors locked: refused, nothing written, and the code already sent is kept', async () => {
+    const lockAtSecondFailure = { freeFailures: 1, baseDelayMs: 1000, maxDelayMs: 1000, forgetAfterMs: null };
+    env = await createTestEnvironment(engine, {
+      throttle: { ...UNTHROTTLED, account: { ...lockAtSecondFailure, lockAfter: 2 } },
+    });
+    const user = await createTestUser(env);
+    await enableTotp(env, user.id);
+    const started = await startEmailFactor(env.deps, { userId: user.id, context: {} });
+    if (!started.ok) throw new Error(started.error);
+    for (let i = 0; i < 2; i++) {
+      await verifyTotp(env.deps, { userId: user.id, code: '000000', context: {} });
+      env.clock.advance(1000);
+    }
+    expect(await isSecondFactorLocked(env.deps, user.id)).toBe(true);
+
+    const before = await stateSnapshot(env);
+    expect(await startEmailFactor(env.deps, { userId: user.id, context: {} })).toMatchObject({
+      ok: false,
+      error: 'mfa_locked',
+    });
+    expect(await stateSnapshot(env)).toBe(before);
+    expect(await env.deps.store.findFactor(user.id, started.value.factorId)).toBeDefined();
   });
 });
