@@ -162,6 +162,7 @@ const commands: Record<string, Command> = {
           `Expired remembered browsers:   ${purged.rememberedDevices}`,
           `Expired emailed codes:         ${purged.emailCodes}`,
           `Idle throttle counters:        ${purged.throttleCounters}`,
+          `Reports of ended locks:        ${purged.lockReports}`,
           `Webhook deliveries (30+ days): ${purged.webhookDeliveries}`,
         ].join('\n'),
       );

@@ -42,7 +42,9 @@ export async function reportLock(deps: ServiceDeps, lock: AccountLock): Promise<
 /**
  * For an attempt that meets a lock it did not make: reports the lock if the attempt that made it has had
  * its time (core LOCK_REPORT_GRACE_MS) and nobody has reported it, i.e. its process died in between.
- * A read first, so attempts on a reported lock (every refused one) add no write.
+ * A read first, so attempts on a reported lock (every refused one) add no write. The purge deletes a
+ * report once its lock is over (purge.ts); with Redis counters only after a year, so a lock standing that
+ * long is reported once more.
  */
 export async function reportOverdueLock(deps: ServiceDeps, lock: AccountLock): Promise<void> {
   if (!isLockReportOverdue(lock.lockedAt, deps.clock.now().getTime())) return;

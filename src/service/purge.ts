@@ -6,12 +6,18 @@ import { forgettingThrottleKeys } from './throttle-counters.js';
 /** How long finished webhook deliveries stay in the admin console's delivery log. */
 export const WEBHOOK_LOG_RETENTION_MS = 30 * 24 * 60 * 60_000;
 
+/**
+ * With the throttle counters in Redis, how long a lock's report is kept: the database cannot see whether
+ * the lock still stands, and a lock standing after a year is reported (audited, emailed) once more.
+ */
+export const LOCK_REPORT_RETENTION_MS = 365 * 24 * 60 * 60_000;
+
 /** How often a running server purges. */
 export const PURGE_INTERVAL_MS = 60 * 60_000;
 
 /**
  * Deletes what can no longer be used: expired sessions, emailed links and codes, remembered browsers past
- * their 30 days, throttle counters that no longer hold anything back, and webhook deliveries finished more
+ * their 30 days, throttle counters that no longer hold anything back, reports of locks that are over, and webhook deliveries finished more
  * than 30 days ago. Without it those tables only grow, and a client making up addresses or emails could
  * grow them at will. Audit events are kept: their retention is the operator's (the audit log's *Delete old events*).
  */
@@ -21,6 +27,7 @@ export async function purgeExpiredRecords(deps: ServiceDeps): Promise<PurgedReco
     // With Redis counters the database's table is unused; purging it is harmless.
     throttleForgetting: forgettingThrottleKeys(deps),
     webhookLogRetentionMs: WEBHOOK_LOG_RETENTION_MS,
+    lockReports: { countersInDatabase: !deps.attemptCounters, retentionMs: LOCK_REPORT_RETENTION_MS },
   });
 }
 

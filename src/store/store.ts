@@ -278,6 +278,13 @@ export interface PurgeRules {
   at: Date;
   throttleForgetting: readonly { keyPrefix: string; idleMs: number }[];
   webhookLogRetentionMs: number;
+  /**
+   * Reports of second-factor locks that are over. With the counters in the database a report goes once no
+   * counter holds its lock any more (unlocked, reset); with the counters elsewhere (Redis) the database
+   * cannot tell, so a report goes only after `lockReportRetentionMs` (a lock still standing then is
+   * reported once more, see lock-report.ts).
+   */
+  lockReports: { countersInDatabase: boolean; retentionMs: number };
 }
 
 export interface PurgedRecords {
@@ -286,6 +293,7 @@ export interface PurgedRecords {
   rememberedDevices: number;
   emailCodes: number;
   throttleCounters: number;
+  lockReports: number;
   webhookDeliveries: number;
 }
 

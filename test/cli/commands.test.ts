@@ -100,7 +100,9 @@ describe('the sparekey CLI', () => {
     expect(exported.err).toContain('done:');
     expect(exported.out).not.toContain('granite-meadow-lantern-5');
     expect(cli(dataDir, ['audit', 'verify']).status).toBe(0);
-  });
+    // A dozen CLI processes started one after another, each loading TypeScript: ~25 s on a quiet 2-core
+    // machine, more while other suites run beside it.
+  }, 120_000);
 
   test('purge deletes what can no longer be used and prints the counts', () => {
     expect(cli(dataDir, ['migrate']).status).toBe(0);

@@ -19,6 +19,7 @@ const rules = (now: Date) => ({
   at: now,
   throttleForgetting: [{ keyPrefix: 'address:', idleMs: HOUR }],
   webhookLogRetentionMs: 30 * DAY,
+  lockReports: { countersInDatabase: true, retentionMs: 365 * DAY },
 });
 
 export function defineMaintenanceContract(makeStore: MakeStore): void {
@@ -76,7 +77,7 @@ export function defineMaintenanceContract(makeStore: MakeStore): void {
       expect(await store.findEmailOtpChallenge(deadCode.attemptId)).toBeUndefined();
       expect(await store.findEmailOtpChallenge(liveCode.attemptId)).toMatchObject({ id: liveCode.id });
       // Nothing left to do: a second run deletes nothing.
-      expect(Object.values(await store.purgeExpired(rules(at(2 * HOUR))))).toEqual([0, 0, 0, 0, 0, 0]);
+      expect(Object.values(await store.purgeExpired(rules(at(2 * HOUR))))).toEqual([0, 0, 0, 0, 0, 0, 0]);
     });
 
     test('throttle counters go only when they no longer hold anything back', async () => {
@@ -120,6 +121,35 @@ export function defineMaintenanceContract(makeStore: MakeStore): void {
       });
       expect(await purging).toMatchObject({ throttleCounters: 0 });
       expect(await store.findAttempts(key)).toMatchObject({ failures: 1 });
+    });
+
+    test('a lock report goes once no counter holds its lock; with the counters elsewhere, after the retention', async () => {
+      const { store } = opened();
+      const key = 'account:locked-then-unlocked';
+      await store.chargeAttempt(key, policy({ lockAfter: 1 }), 'second_factor', at(0));
+      const lockedAt = (await store.findAttempts(key))?.lockedAt;
+      if (typeof lockedAt !== 'number') throw new Error('the charge did not lock');
+      expect(await store.claimLockReport(key, lockedAt, at(1))).toEqual({ claimed: true });
+      await store.claimLockReport('account:reset', 0, at(1)); // its counter was reset: no row holds the lock
+
+      // The lock stands: its report stays (a later attempt would otherwise report it again).
+      expect((await store.purgeExpired(rules(at(2 * HOUR)))).lockReports).toBe(1);
+      expect(await store.isLockReported(key, lockedAt)).toBe(true);
+      expect(await store.isLockReported('account:reset', 0)).toBe(false);
+
+      await store.clearAttempts(key); // unlocked
+      expect((await store.purgeExpired(rules(at(2 * HOUR)))).lockReports).toBe(1);
+      expect(await store.isLockReported(key, lockedAt)).toBe(false);
+
+      // Counters in Redis: the database cannot see the lock, so only age decides.
+      await store.claimLockReport('account:redis', 0, at(HOUR));
+      const elsewhere = (now: Date, retentionMs: number) => ({
+        ...rules(now),
+        lockReports: { countersInDatabase: false, retentionMs },
+      });
+      expect((await store.purgeExpired(elsewhere(at(2 * HOUR), 2 * HOUR))).lockReports).toBe(0);
+      expect((await store.purgeExpired(elsewhere(at(4 * HOUR), 2 * HOUR))).lockReports).toBe(1);
+      expect(await store.isLockReported('account:redis', 0)).toBe(false);
     });
 
     test('finished webhook deliveries go after the retention; pending ones and recent ones stay', async () => {

@@ -58,6 +58,17 @@ function idleCounter(rules: PurgeRules): Expression<SqlBool> {
   ]);
 }
 
+/** A lock report whose lock is over (see `PurgeRules.lockReports`). */
+function endedLockReport(rules: PurgeRules): Expression<SqlBool> {
+  const { countersInDatabase, retentionMs } = rules.lockReports;
+  const now = rules.at.getTime();
+  if (!countersInDatabase) return sql<SqlBool>`reported_at < ${now - retentionMs}`;
+  // Correlated on the report's own row, in the sub-select and again on the DELETE (deleteInBatches).
+  return sql<SqlBool>`not exists (select 1 from throttle_counters
+    where throttle_counters.key = throttle_lock_reports.key
+      and throttle_counters.locked_at = throttle_lock_reports.locked_at)`;
+}
+
 /** A webhook delivery that finished (delivered or given up) before the log's retention. */
 function finishedDelivery(rules: PurgeRules): Expression<SqlBool> {
   const eb = expressionBuilder<Database, 'webhook_deliveries'>();
@@ -69,7 +80,7 @@ function finishedDelivery(rules: PurgeRules): Expression<SqlBool> {
 
 /**
  * Deletes what can no longer be used: expired sessions, links, remembered browsers and emailed codes;
- * throttle counters that say nothing any more; finished webhook deliveries past the log's retention.
+ * throttle counters that say nothing any more, reports of locks that are over; finished webhook deliveries past the log's retention.
  * Never audit events (their retention is the operator's: the audit log's *Delete old events*), codes,
  * factors or accounts.
  */
@@ -82,6 +93,7 @@ export async function purgeExpired(ctx: StoreContext, rules: PurgeRules): Promis
     rememberedDevices: await deleteInBatches(db, 'remembered_devices', 'id', expired),
     emailCodes: await deleteInBatches(db, 'email_otp_challenges', 'id', expired),
     throttleCounters: await deleteInBatches(db, 'throttle_counters', 'key', idleCounter(rules)),
+    lockReports: await deleteInBatches(db, 'throttle_lock_reports', 'key', endedLockReport(rules)),
     webhookDeliveries: await deleteInBatches(db, 'webhook_deliveries', 'id', finishedDelivery(rules)),
   };
 }
