@@ -1,5 +1,5 @@
 import { generateSessionToken, hashSessionToken } from '../core/session-token.js';
-import type { Store } from '../store/store.js';
+import type { NewActionToken, Store } from '../store/store.js';
 import type { ServiceDeps } from './deps.js';
 
 /**
@@ -11,13 +11,37 @@ export async function issueActionToken(
   tx: Store,
   input: { purpose: string; userId: string; at: Date; ttlMs: number },
 ): Promise<string> {
-  const token = generateSessionToken(deps.random);
-  await tx.createActionToken({
-    idHash: hashSessionToken(token) as string,
-    purpose: input.purpose,
-    userId: input.userId,
-    createdAt: input.at,
-    expiresAt: new Date(input.at.getTime() + input.ttlMs),
-  });
+  const { token, record } = newActionToken(deps, input);
+  await tx.createActionToken(record);
   return token;
+}
+
+/**
+ * As issueActionToken, unless the user already has a live token of the purpose (at most one unlock link
+ * at a time, even when several sign-ins ask for one at once); undefined then.
+ */
+export async function issueActionTokenUnlessLive(
+  deps: ServiceDeps,
+  tx: Store,
+  input: { purpose: string; userId: string; at: Date; ttlMs: number },
+): Promise<string | undefined> {
+  const { token, record } = newActionToken(deps, input);
+  return (await tx.createActionTokenUnlessLive(record)) ? token : undefined;
+}
+
+function newActionToken(
+  deps: ServiceDeps,
+  input: { purpose: string; userId: string; at: Date; ttlMs: number },
+): { token: string; record: NewActionToken } {
+  const token = generateSessionToken(deps.random);
+  return {
+    token,
+    record: {
+      idHash: hashSessionToken(token) as string,
+      purpose: input.purpose,
+      userId: input.userId,
+      createdAt: input.at,
+      expiresAt: new Date(input.at.getTime() + input.ttlMs),
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import { issueActionToken } from './action-token.js';
+import { issueActionTokenUnlessLive } from './action-token.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 import { sendOrAuditFailure } from './notifications.js';
@@ -10,8 +10,9 @@ export const UNLOCK_LINK_TTL_MS = 30 * 60_000;
 
 /**
  * Emails the account a link that unlocks its second factors together with the password (the "successful
- * password + email verification" of a lock). At most one live link at a time, and emails are throttled, so
- * an attacker cannot flood the inbox. A relay failure is audited, never thrown: the lock itself stands.
+ * password + email verification" of a lock). At most one live link at a time (checked again under the
+ * user's lock, so sign-ins at once send one), and emails are throttled, so an attacker cannot flood the
+ * inbox. A relay failure is audited, never thrown: the lock itself stands.
  */
 export async function sendUnlockLink(
   deps: ServiceDeps,
@@ -23,17 +24,20 @@ export async function sendUnlockLink(
   const user = await store.findUserById(input.userId);
   if (!user || !(await chargeEmailSend(deps, { userId: user.id })).ok) return;
   const token = await store.transaction(async (tx) => {
-    const issued = await issueActionToken(deps, tx, {
+    // Checked again under the user's lock: of several sign-ins at once while locked, one sends the link.
+    const issued = await issueActionTokenUnlessLive(deps, tx, {
       purpose: UNLOCK_PURPOSE,
       userId: user.id,
       at: now,
       ttlMs: UNLOCK_LINK_TTL_MS,
     });
-    await tx.appendAuditEvent(
-      auditEvent(now, 'mfa_unlock_link_sent', 'success', user.id, input.context, { reason: input.reason }),
-    );
+    if (issued)
+      await tx.appendAuditEvent(
+        auditEvent(now, 'mfa_unlock_link_sent', 'success', user.id, input.context, { reason: input.reason }),
+      );
     return issued;
   });
+  if (!token) return;
   const site = deps.options.issuer;
   const link = `${deps.options.publicUrl ?? ''}/unlock?token=${token}`;
   await sendOrAuditFailure(deps, {

@@ -140,6 +140,12 @@ export interface Store extends AttemptCounters {
   // One-time emailed links (unlocking second factors, resetting a password). Only the SHA-256 of the token is stored.
   createActionToken(token: NewActionToken): Promise<void>;
   /**
+   * Creates the token unless its user already has a live one of its purpose at `token.createdAt`: of
+   * concurrent callers for one user and purpose, in any process, exactly one creates it (the user's row
+   * lock serializes them). Returns whether it was created.
+   */
+  createActionTokenUnlessLive(token: NewActionToken): Promise<boolean>;
+  /**
    * Spends a live token of `purpose` (unused, unexpired at `at`) with one conditional update: of concurrent
    * spenders exactly one gets the user id, the others undefined.
    */

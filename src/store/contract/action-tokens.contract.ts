@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { at, givenUser, type MakeStore, useFreshStore } from './fixtures.js';
+import { at, count, givenUser, type MakeStore, race, useFreshStore } from './fixtures.js';
 
 const hashOf = (token: string) => createHash('sha256').update(token).digest('base64url');
 
@@ -30,6 +30,36 @@ export function defineActionTokenContract(makeStore: MakeStore): void {
       expect(await store.consumeActionToken(idHash, 'password_reset', at(2))).toEqual({ userId: user.id });
       expect(await store.consumeActionToken(idHash, 'password_reset', at(3))).toBeUndefined();
       expect(await store.hasLiveActionToken(user.id, 'password_reset', at(4))).toBe(false);
+    });
+
+    test('20 concurrent issuers of a link for one user and purpose create one; a dead one does not count', async () => {
+      const { store } = opened();
+      const user = await givenUser(store);
+      const issue = (createdAt: Date, purpose = 'unlock_second_factor') =>
+        store.transaction((tx) =>
+          tx.createActionTokenUnlessLive({
+            idHash: hashOf(randomUUID()),
+            purpose,
+            userId: user.id,
+            createdAt,
+            expiresAt: new Date(createdAt.getTime() + 30 * 60_000),
+          }),
+        );
+      expect(count(await race(20, () => issue(at(0))))).toBe(1);
+      expect(await issue(at(1), 'password_reset')).toBe(true); // another purpose is another link
+      expect(await issue(at(30 * 60_000))).toBe(true); // the first expired: a new one may be issued
+      expect(await issue(at(30 * 60_000 + 1))).toBe(false);
+      expect(
+        await store.transaction((tx) =>
+          tx.createActionTokenUnlessLive({
+            idHash: hashOf(randomUUID()),
+            purpose: 'unlock_second_factor',
+            userId: randomUUID(), // no such user
+            createdAt: at(0),
+            expiresAt: at(60_000),
+          }),
+        ),
+      ).toBe(false);
     });
 
     test("revoking kills every live token of that user and purpose, and nobody else's", async () => {

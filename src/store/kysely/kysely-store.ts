@@ -93,6 +93,7 @@ function bind(db: Kysely<Database>, engine: Engine, inTransaction: boolean): Sto
     claimLockReport: (key, lockedAt, at) => throttle.claimLockReport(ctx, key, lockedAt, at),
     isLockReported: (key, lockedAt) => throttle.isLockReported(ctx, key, lockedAt),
     createActionToken: (token) => throttle.createActionToken(ctx, token),
+    createActionTokenUnlessLive: (token) => throttle.createActionTokenUnlessLive(ctx, token),
     consumeActionToken: (idHash, purpose, at) => throttle.consumeActionToken(ctx, idHash, purpose, at),
     hasLiveActionToken: (userId, purpose, at) => throttle.hasLiveActionToken(ctx, userId, purpose, at),
     revokeActionTokens: (userId, purpose, at) => throttle.revokeActionTokens(ctx, userId, purpose, at),

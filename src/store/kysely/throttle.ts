@@ -9,7 +9,7 @@ import {
   type ThrottleState,
 } from '../../core/throttle.js';
 import type { NewActionToken } from '../store.js';
-import { changedExactlyOne, type StoreContext } from './context.js';
+import { changedExactlyOne, lockUser, type StoreContext } from './context.js';
 import type { Database } from './database.js';
 
 /**
@@ -137,6 +137,26 @@ export async function createActionToken(ctx: StoreContext, token: NewActionToken
       used_at: null,
     })
     .execute();
+}
+
+export async function createActionTokenUnlessLive(
+  ctx: StoreContext,
+  token: NewActionToken,
+): Promise<boolean> {
+  return ctx.atomic(async (db) => {
+    // The user's row lock (PostgreSQL; SQLite's transaction holds the write lock already): a concurrent
+    // caller waits here, then sees the token this one committed. Without it both would find none live.
+    if (!(await lockUser(ctx, db, token.userId))) return false;
+    const live = await db
+      .selectFrom('action_tokens')
+      .select('id_hash')
+      .where('user_id', '=', token.userId)
+      .where(liveActionToken(token.purpose, token.createdAt))
+      .executeTakeFirst();
+    if (live) return false;
+    await createActionToken({ ...ctx, db }, token);
+    return true;
+  });
 }
 
 /** A token is live for one purpose while it is unused and unexpired: the one rule every lookup below shares. */
