@@ -307,7 +307,8 @@ describe('crash safety on SQLite: SIGKILL under mixed load, restart, nothing ack
         while (answered - answeredBefore < LOADERS && Date.now() < deadline) {
           await new Promise((resolve) => setTimeout(resolve, 5));
         }
-        const killAfterMs = (random[next++ % random.length] as number) % 600;
+        // Up to 1.5 s into the load, so a cycle holds enough acknowledged work to check.
+        const killAfterMs = (random[next++ % random.length] as number) % 1500;
         await new Promise((resolve) => setTimeout(resolve, killAfterMs));
         const exited = new Promise((resolve) => server?.child.once('exit', resolve));
         server.child.kill('SIGKILL');
