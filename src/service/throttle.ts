@@ -10,6 +10,8 @@ import { addressKey, policies, refusal, type Throttled } from './throttle-counte
 interface Charge {
   key: string;
   policy: ThrottlePolicy;
+  /** The account's counter (else the client address's): it alone can lock, and a success may reset it. */
+  account: boolean;
 }
 
 export interface AttemptSubject {
@@ -47,16 +49,16 @@ async function charge(
   const charged: Charged = { refused: null, charges: [], locksIfFailed: false, lockedAt: null };
   const wanted: Charge[] = [];
   if (subject.context.ip && !subject.context.viaBackend) {
-    wanted.push({ key: addressKey(subject.context.ip), policy: address });
+    wanted.push({ key: addressKey(subject.context.ip), policy: address, account: false });
   }
-  if (subject.accountKey) wanted.push({ key: subject.accountKey, policy: account });
+  if (subject.accountKey) wanted.push({ key: subject.accountKey, policy: account, account: true });
   const stopped = await withCounters(deps, async (into) => {
     for (const next of wanted) {
       const verdict = await into.chargeAttempt(next.key, next.policy, subject.kind, now);
-      if (next.key === subject.accountKey) charged.lockedAt = verdict.lockedAt;
+      if (next.account) charged.lockedAt = verdict.lockedAt;
       if (!verdict.charged) return { by: next, verdict };
       charged.charges.push(next);
-      if (next.key === subject.accountKey) charged.locksIfFailed = verdict.lockedNow;
+      if (next.account) charged.locksIfFailed = verdict.lockedNow;
     }
     whenCharged?.();
     return undefined;
@@ -67,7 +69,7 @@ async function charge(
     charged.refused = refusal(stopped.verdict);
     await deps.store.appendAuditEvent(
       auditEvent(now, 'rate_limited', 'failure', subject.userId, subject.context, {
-        scope: stopped.by.key === subject.accountKey ? 'account' : 'address',
+        scope: stopped.by.account ? 'account' : 'address',
         step: subject.kind,
         reason: stopped.verdict.reason,
         retryAfterSeconds: charged.refused.retryAfterSeconds ?? null,
@@ -99,10 +101,9 @@ async function settle(
   charges: Charge[],
   accountMode: SettleMode,
 ): Promise<void> {
-  const { account } = policies(deps);
   const now = deps.clock.now();
-  for (const { key, policy } of charges) {
-    await into.settleAttempt(key, policy, policy === account ? accountMode : 'refund', now);
+  for (const { key, policy, account } of charges) {
+    await into.settleAttempt(key, policy, account ? accountMode : 'refund', now);
   }
 }
 
