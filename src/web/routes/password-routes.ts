@@ -10,13 +10,11 @@ import {
   field,
   redirect,
   requestContext,
-  SIGN_IN_LINK,
-  sendMessagePage,
   sendPage,
   statusFor,
 } from '../web-context.js';
 import { noticeFor, type WebOptions } from '../web-options.js';
-import { adoptSession } from './session-guards.js';
+import { adoptSession, notSignedIn, withSignedInUser } from './session-guards.js';
 
 export const PASSWORD_SETTINGS = '/settings/password';
 
@@ -26,9 +24,6 @@ export function registerPasswordRoutes(app: FastifyInstance, web: WebOptions): v
 
   // W3C "A Well-Known URL for Changing Passwords": where password managers send a person to change it.
   app.get('/.well-known/change-password', async (_request, reply) => redirect(reply, PASSWORD_SETTINGS));
-
-  const signedIn = (request: FastifyRequest) =>
-    request.auth?.record.stage === 'signed_in' ? request.auth : undefined;
 
   const show = (
     request: FastifyRequest,
@@ -47,32 +42,30 @@ export function registerPasswordRoutes(app: FastifyInstance, web: WebOptions): v
       }),
     });
 
-  const notSignedIn = (request: FastifyRequest, reply: FastifyReply) =>
-    sendMessagePage(request, reply, deps, { code: 'not_signed_in', heading: 'Sign in', link: SIGN_IN_LINK });
+  app.get(
+    PASSWORD_SETTINGS,
+    withSignedInUser(deps, async (request, reply, session) => show(request, reply, session)),
+  );
 
-  app.get(PASSWORD_SETTINGS, async (request, reply) => {
-    const session = signedIn(request);
-    if (!session) return redirect(reply, '/sign-in?notice=session-expired');
-    return show(request, reply, session);
-  });
-
-  app.post(PASSWORD_SETTINGS, { preHandler: app.csrfProtection }, async (request, reply) => {
-    const session = signedIn(request);
-    if (!session) return notSignedIn(request, reply);
-    const changed = await changePassword(deps, {
-      userId: session.user.id,
-      sessionToken: request.sessionToken as string,
-      currentPassword: field(request, 'currentPassword', 4096),
-      newPassword: field(request, 'newPassword', 4096),
-      context: requestContext(request),
-    });
-    if (!changed.ok) {
-      if (changed.error === 'not_signed_in') return notSignedIn(request, reply);
-      return show(request, reply, session, changed);
-    }
-    await adoptSession(deps, request, reply, changed.value.token);
-    // This browser's remembered-device cookie names a forgotten device now: drop it too.
-    clearDeviceCookie(reply);
-    return redirect(reply, `${PASSWORD_SETTINGS}?notice=password-changed`);
-  });
+  app.post(
+    PASSWORD_SETTINGS,
+    { preHandler: app.csrfProtection },
+    withSignedInUser(deps, async (request, reply, session) => {
+      const changed = await changePassword(deps, {
+        userId: session.user.id,
+        sessionToken: request.sessionToken as string,
+        currentPassword: field(request, 'currentPassword', 4096),
+        newPassword: field(request, 'newPassword', 4096),
+        context: requestContext(request),
+      });
+      if (!changed.ok) {
+        if (changed.error === 'not_signed_in') return notSignedIn(deps, request, reply);
+        return show(request, reply, session, changed);
+      }
+      await adoptSession(deps, request, reply, changed.value.token);
+      // This browser's remembered-device cookie names a forgotten device now: drop it too.
+      clearDeviceCookie(reply);
+      return redirect(reply, `${PASSWORD_SETTINGS}?notice=password-changed`);
+    }),
+  );
 }

@@ -27,13 +27,12 @@ import {
   messageFor,
   redirect,
   requestContext,
-  SIGN_IN_LINK,
   sendMessagePage,
   sendPage,
   statusFor,
 } from '../web-context.js';
 import { noticeFor, type WebOptions } from '../web-options.js';
-import { adoptSession } from './session-guards.js';
+import { adoptSession, withSignedInUser } from './session-guards.js';
 import { stepUpFailure } from './step-up.js';
 
 /** Settings → Two-factor authentication: methods, recovery codes, and the changes that need step-up. */
@@ -41,31 +40,9 @@ export function registerTwoFactorRoutes(app: FastifyInstance, web: WebOptions): 
   const { deps } = web;
   const csrf = { preHandler: app.csrfProtection };
 
-  const signedIn = (request: FastifyRequest) =>
-    request.auth?.record.stage === 'signed_in' ? request.auth : undefined;
-
-  /** GETs send the browser to sign in; a POST without a session gets a 401 page (its input is not kept). */
-  const notSignedIn = (request: FastifyRequest, reply: FastifyReply) =>
-    request.method === 'GET'
-      ? redirect(reply, '/sign-in?notice=session-expired')
-      : sendMessagePage(request, reply, deps, {
-          code: 'not_signed_in',
-          heading: 'Sign in',
-          link: SIGN_IN_LINK,
-        });
-
-  const withUser =
-    (
-      handler: (
-        request: FastifyRequest,
-        reply: FastifyReply,
-        session: ActiveSession,
-      ) => Promise<FastifyReply>,
-    ) =>
-    async (request: FastifyRequest, reply: FastifyReply) => {
-      const session = signedIn(request);
-      return session ? handler(request, reply, session) : notSignedIn(request, reply);
-    };
+  const withUser = (
+    handler: (request: FastifyRequest, reply: FastifyReply, session: ActiveSession) => Promise<FastifyReply>,
+  ) => withSignedInUser(deps, handler);
 
   const showOverview = async (
     request: FastifyRequest,
