@@ -78,21 +78,12 @@ export async function rotateSession(
   deps: ServiceDeps,
   input: { token: string; stage: SessionStage; method?: string; context: RequestContext },
 ): Promise<{ token: string } | undefined> {
-  const oldHash = hashSessionToken(input.token);
-  const current = oldHash && (await deps.store.findSession(oldHash));
-  if (!oldHash || !current) return undefined;
-  const { token, row } = newSessionRow(deps, {
-    userId: current.userId,
-    stage: input.stage,
-    attemptId: current.attemptId,
-    context: input.context,
-  });
-  const { replaced } = await deps.store.replaceSession(oldHash, row);
-  if (!replaced) return undefined;
-  if (current.stage === 'second_factor' && input.stage === 'signed_in') {
-    await auditSignIn(deps, current.userId, input.context, input.method ?? 'second_factor');
+  const rotated = await replaceSessionToken(deps, deps.store, input);
+  if (!rotated) return undefined;
+  if (rotated.previous.stage === 'second_factor' && input.stage === 'signed_in') {
+    await auditSignIn(deps, rotated.previous.userId, input.context, input.method ?? 'second_factor');
   }
-  return { token };
+  return { token: rotated.token };
 }
 
 /**
@@ -104,17 +95,27 @@ export async function rotateSessionWithin(
   tx: Store,
   input: { token: string; context: RequestContext },
 ): Promise<{ token: string; idHash: string; userId: string } | undefined> {
+  const rotated = await replaceSessionToken(deps, tx, input);
+  return rotated && { token: rotated.token, idHash: rotated.idHash, userId: rotated.previous.userId };
+}
+
+/** Replaces the session's token with a fresh one (its stage too, when given); undefined if it lost. */
+async function replaceSessionToken(
+  deps: ServiceDeps,
+  store: Store,
+  input: { token: string; stage?: SessionStage; context: RequestContext },
+): Promise<{ token: string; idHash: string; previous: SessionRecord } | undefined> {
   const oldHash = hashSessionToken(input.token);
-  const current = oldHash && (await tx.findSession(oldHash));
-  if (!oldHash || !current) return undefined;
+  const previous = oldHash && (await store.findSession(oldHash));
+  if (!oldHash || !previous) return undefined;
   const { token, row } = newSessionRow(deps, {
-    userId: current.userId,
-    stage: current.stage,
-    attemptId: current.attemptId,
+    userId: previous.userId,
+    stage: input.stage ?? previous.stage,
+    attemptId: previous.attemptId,
     context: input.context,
   });
-  const { replaced } = await tx.replaceSession(oldHash, row);
-  return replaced ? { token, idHash: row.idHash, userId: current.userId } : undefined;
+  const { replaced } = await store.replaceSession(oldHash, row);
+  return replaced ? { token, idHash: row.idHash, previous } : undefined;
 }
 
 async function auditSignIn(deps: ServiceDeps, userId: string, context: RequestContext, method: string) {
