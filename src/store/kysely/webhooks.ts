@@ -45,6 +45,30 @@ export async function deleteWebhookEndpoint(ctx: StoreContext, id: string): Prom
   });
 }
 
+/** A delivery's row as the outbox writes it: pending, due at once, never tried. */
+function pendingDelivery(delivery: {
+  id: string;
+  endpointId: string;
+  type: string;
+  payload: string;
+  at: Date;
+}) {
+  return {
+    id: delivery.id,
+    endpoint_id: delivery.endpointId,
+    event_type: delivery.type,
+    payload: delivery.payload,
+    status: 'pending',
+    attempts: 0,
+    created_at: delivery.at.getTime(),
+    next_attempt_at: delivery.at.getTime(),
+    last_attempt_at: null,
+    last_status_code: null,
+    last_error: null,
+    delivered_at: null,
+  } as const;
+}
+
 /** One pending delivery per endpoint subscribed to `type`, in the caller's transaction (the outbox). */
 export async function enqueueWebhookDeliveries(
   ctx: StoreContext,
@@ -66,20 +90,9 @@ export async function enqueueWebhookDeliveries(
     await db
       .insertInto('webhook_deliveries')
       .values(
-        endpoints.map((endpoint) => ({
-          id: newId(),
-          endpoint_id: endpoint.id,
-          event_type: event.type,
-          payload,
-          status: 'pending',
-          attempts: 0,
-          created_at: event.at.getTime(),
-          next_attempt_at: event.at.getTime(),
-          last_attempt_at: null,
-          last_status_code: null,
-          last_error: null,
-          delivered_at: null,
-        })),
+        endpoints.map((endpoint) =>
+          pendingDelivery({ id: newId(), endpointId: endpoint.id, type: event.type, payload, at: event.at }),
+        ),
       )
       .execute();
     return endpoints.length;
@@ -103,20 +116,7 @@ export async function enqueueWebhookDeliveryTo(
     if (!endpoint) return false;
     await db
       .insertInto('webhook_deliveries')
-      .values({
-        id: delivery.id,
-        endpoint_id: endpointId,
-        event_type: delivery.type,
-        payload: delivery.payload,
-        status: 'pending',
-        attempts: 0,
-        created_at: delivery.at.getTime(),
-        next_attempt_at: delivery.at.getTime(),
-        last_attempt_at: null,
-        last_status_code: null,
-        last_error: null,
-        delivered_at: null,
-      })
+      .values(pendingDelivery({ ...delivery, endpointId }))
       .execute();
     return true;
   });
