@@ -47,3 +47,10 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
     },
   };
 }
+
+/** The token of the unlock link in an email's text (`/unlock?token=…`); throws when there is none. */
+export function unlockTokenIn(text: string | undefined): string {
+  const token = text?.match(/\/unlock\?token=([A-Za-z0-9_-]+)/)?.[1];
+  if (!token) throw new Error(`no unlock link in ${text}`);
+  return token;
+}

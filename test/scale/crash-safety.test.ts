@@ -21,6 +21,7 @@ import { accountThrottleKey } from '../../src/service/throttle-counters.js';
 import { type OpenedStore, openStore } from '../../src/store/open-store.js';
 import { totpCode } from '../helpers/rfc6238.js';
 import { type ServerProcess, startServerProcess } from '../helpers/server-process.js';
+import { LOOSEST_THROTTLE_ENV, storedCode } from './scale-database.js';
 import { reportStressRow } from './stress-report.js';
 
 /**
@@ -31,11 +32,6 @@ const CYCLES = Number(process.env.SPAREKEY_STRESS_CYCLES ?? 3);
 const SEED = Number(process.env.SPAREKEY_STRESS_SEED ?? 20261123);
 const USERS = 6;
 const PASSWORD = 'crash-safety-lantern-81';
-/**
- * The loosest throttle the configuration allows (the lock at most at 100): the load's code uses are
- * evaluated instead of mostly answered 429, and a re-submitted used code is judged, not throttled.
- */
-const FREE_FAILURES = 99;
 /** Clients sending the mixed load at once. */
 const LOADERS = 8;
 
@@ -55,10 +51,8 @@ describe('crash safety on SQLite: SIGKILL under mixed load, restart, nothing ack
     SPAREKEY_SECRET: randomBytes(32).toString('base64'),
     SPAREKEY_KDF_PROFILE: 'minimum',
     SPAREKEY_LOG_LEVEL: 'warn',
-    SPAREKEY_THROTTLE_FREE_FAILURES: String(FREE_FAILURES),
-    SPAREKEY_THROTTLE_LOCK_AFTER: String(FREE_FAILURES + 1),
-    // Every request comes from 127.0.0.1: the address's counter must not be what refuses them.
-    SPAREKEY_THROTTLE_ADDRESS_FREE_FAILURES: '100000',
+    // The load's code uses are evaluated, and a re-submitted used code is judged, not throttled.
+    ...LOOSEST_THROTTLE_ENV,
   };
   let server: ServerProcess | undefined;
   let opened: OpenedStore;
@@ -245,12 +239,7 @@ describe('crash safety on SQLite: SIGKILL under mixed load, restart, nothing ack
   /** Every code acknowledged as used is used in the table (or its set is gone): read, not asked. */
   async function checkUsedCodesStayUsed(ack: Acknowledged) {
     for (const { setId, slot } of ack.consumed) {
-      const row = await opened.db
-        .selectFrom('recovery_codes')
-        .select('used_at')
-        .where('set_id', '=', setId)
-        .where('slot', '=', slot)
-        .executeTakeFirst();
+      const row = await storedCode(opened, setId, slot);
       if (row && row.used_at === null) summary.doubleAccepts += 1;
     }
   }

@@ -12,17 +12,19 @@ import type { OpenedStore } from '../../src/store/open-store.js';
 import { testEngines } from '../helpers/engines.js';
 import { totpCode } from '../helpers/rfc6238.js';
 import { type ServerProcess, startServerProcess } from '../helpers/server-process.js';
-import { freshDatabase, openLikeTheServers } from './scale-database.js';
+import {
+  freshDatabase,
+  LOOSEST_FREE_FAILURES,
+  LOOSEST_THROTTLE_ENV,
+  openLikeTheServers,
+  storedCode,
+} from './scale-database.js';
 import { reportStressRow } from './stress-report.js';
 
 const PASSWORD = 'scale-out-harbor-lantern-4';
 /** 200 in `npm test`; `npm run stress` raises it (SPAREKEY_STRESS_REQUESTS). */
 const CONCURRENT_USES = Number(process.env.SPAREKEY_STRESS_REQUESTS ?? 200);
-/**
- * The loosest throttle the configuration allows (the lock at most at 100, NIST SP 800-63B 5.2.2; the free
- * failures below it), so the single-use race is fought by evaluated attempts, not decided by the throttle.
- */
-const FREE_FAILURES = 99;
+const FREE_FAILURES = LOOSEST_FREE_FAILURES;
 /** Attempts fired at once: fewer than the free failures, so none of them is throttled. */
 const ROUND_SIZE = FREE_FAILURES - 1;
 /** 1,000 uses on a busy 2-core machine take well over the default 30 s. */
@@ -43,12 +45,8 @@ describe.each(testEngines())('several server processes on one %s database', (eng
   let userId: string;
 
   beforeAll(async () => {
-    const database = await freshDatabase(engine, {
-      SPAREKEY_THROTTLE_FREE_FAILURES: String(FREE_FAILURES),
-      SPAREKEY_THROTTLE_LOCK_AFTER: String(FREE_FAILURES + 1),
-      // Every request comes from 127.0.0.1: the address's counter must not be what refuses them.
-      SPAREKEY_THROTTLE_ADDRESS_FREE_FAILURES: '100000',
-    });
+    // So the single-use race is fought by evaluated attempts, not decided by the throttle.
+    const database = await freshDatabase(engine, LOOSEST_THROTTLE_ENV);
     drop = database.drop;
     // Started together: they migrate the fresh database at the same time.
     servers = await Promise.all(Array.from({ length: processes }, () => startServerProcess(database.env)));
@@ -229,13 +227,9 @@ describe.each(testEngines())('several server processes on one %s database', (eng
       // The log agrees: one use of that slot, and a refusal on record for every 409.
       expect(used).toHaveLength(1);
       expect(alreadyUsed).toHaveLength(CONCURRENT_USES - 1);
-      const row = await opened.db
-        .selectFrom('recovery_codes')
-        .select('used_at')
-        .where('set_id', '=', setId)
-        .where('slot', '=', slot)
-        .executeTakeFirstOrThrow();
-      expect(row.used_at).not.toBeNull();
+      const row = await storedCode(opened, setId, slot);
+      expect(row).toBeDefined();
+      expect(row?.used_at).not.toBeNull();
     },
     USES_TIMEOUT_MS,
   );

@@ -11,6 +11,32 @@ import { testDatabaseUrl } from '../helpers/postgres.js';
 import type { Engine } from '../helpers/service-deps.js';
 
 /**
+ * The loosest throttle the configuration allows (the lock at most at 100, NIST SP 800-63B 5.2.2; the free
+ * failures below it), so concurrent uses of codes are evaluated instead of mostly answered 429. Every
+ * request comes from 127.0.0.1, so the address's counter must not be what refuses them either.
+ */
+export const LOOSEST_FREE_FAILURES = 99;
+export const LOOSEST_THROTTLE_ENV: Readonly<Record<string, string>> = {
+  SPAREKEY_THROTTLE_FREE_FAILURES: String(LOOSEST_FREE_FAILURES),
+  SPAREKEY_THROTTLE_LOCK_AFTER: String(LOOSEST_FREE_FAILURES + 1),
+  SPAREKEY_THROTTLE_ADDRESS_FREE_FAILURES: '100000',
+};
+
+/** The code row in `slot` of set `setId` as the table holds it (undefined: the set is gone). */
+export async function storedCode(
+  opened: OpenedStore,
+  setId: string,
+  slot: number,
+): Promise<{ used_at: number | null } | undefined> {
+  return opened.db
+    .selectFrom('recovery_codes')
+    .select('used_at')
+    .where('set_id', '=', setId)
+    .where('slot', '=', slot)
+    .executeTakeFirst();
+}
+
+/**
  * A database of its own for a group of real server processes: a fresh SQLite directory, or a fresh
  * PostgreSQL database whose default schema the servers use, as a deployment would. `env` holds what the
  * servers need to find it (plus `extra`); `drop` removes it once the servers are gone.

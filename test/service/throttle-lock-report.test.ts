@@ -14,6 +14,7 @@ import { authenticatorCode, configureRecoveryCodes, enableTotp } from '../helper
 import { testDatabaseUrl } from '../helpers/postgres.js';
 import { redisAvailable, testRedisCounters } from '../helpers/redis.js';
 import { createTestEnvironment, type TestEnvironment } from '../helpers/service-deps.js';
+import { unlockTokenIn } from '../helpers/smtp-capture.js';
 
 /*
  * Issue 8, "a crash never loses" the lockout report. The lock commits with the charge of the attempt that
@@ -163,7 +164,7 @@ describe.each(setups)(
       expect(await reports(userId)).toEqual(ONCE);
 
       const mail = env.smtp.messages.find((message) => message.subject.includes('is locked'));
-      const token = mail?.text.match(/\/unlock\?token=([A-Za-z0-9_-]+)/)?.[1] as string;
+      const token = unlockTokenIn(mail?.text);
       expect(await unlockSecondFactor(deps, { token, password: PASSWORD, context })).toEqual({
         ok: true,
         value: { userId },

@@ -11,16 +11,11 @@ import { verifyTotp } from '../../src/service/verify-totp.js';
 import { testEngines } from '../helpers/engines.js';
 import { authenticatorCode, configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
 import { createTestEnvironment, type TestEnvironment } from '../helpers/service-deps.js';
+import { unlockTokenIn } from '../helpers/smtp-capture.js';
 
 const PASSWORD = 'correct horse battery staple';
 const { freeFailures, lockAfter } = DEFAULT_ACCOUNT_THROTTLE;
 const WRONG_CODE = 'X-XXXXX-XXXXX';
-
-function unlockTokenIn(text: string | undefined): string {
-  const token = text?.match(/\/unlock\?token=([A-Za-z0-9_-]+)/)?.[1];
-  if (!token) throw new Error(`no unlock link in ${text}`);
-  return token;
-}
 
 /** A different client address per attempt: the account's counter must hold regardless (STANDARDS req 46). */
 const fromAddress = (i: number) => ({ ip: `203.0.${Math.floor(i / 250)}.${i % 250}`, userAgent: 'attacker' });

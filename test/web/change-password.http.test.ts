@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { errorMessages } from '../../src/core/errors.js';
 import { resolveSession } from '../../src/service/sessions.js';
+import { DEVICE_COOKIE, SESSION_COOKIE } from '../../src/web/web-context.js';
 import { authenticatorCode, configureRecoveryCodes } from '../helpers/mfa.js';
 import { stateSnapshot } from '../helpers/state-snapshot.js';
 import { alertText, createWebTestApp, type WebTestApp } from '../helpers/web-client.js';
@@ -11,8 +12,6 @@ import {
   TEST_PASSWORD,
 } from '../helpers/web-flows.js';
 
-const SESSION = '__Host-sparekey_session';
-const DEVICE = '__Host-sparekey_device';
 const NEW_PASSWORD = 'saffron-meadow-lantern-31';
 const TWO_HOURS = 2 * 3600_000;
 
@@ -44,7 +43,7 @@ describe('Settings → Password over HTTP', () => {
       remember: 'yes',
     });
     expect(remembered.statusCode).toBe(303);
-    expect(other.cookies.get(DEVICE)).toBeTruthy();
+    expect(other.cookies.get(DEVICE_COOKIE)).toBeTruthy();
     web.env.clock.advance(30_000);
     const signIn = await web.app.inject({
       method: 'POST',
@@ -114,9 +113,9 @@ describe('Settings → Password over HTTP', () => {
 
   test('success: the new password signs in, the old does not; other sessions end, this one gets a new token; remembered browsers ask again; emailed; audited', async () => {
     const { client, other, email, userId, apiToken } = await userOnThreeDevices();
-    const before = client.cookies.get(SESSION) as string;
-    const otherSession = other.cookies.get(SESSION) as string;
-    const otherDevice = other.cookies.get(DEVICE) as string;
+    const before = client.cookies.get(SESSION_COOKIE) as string;
+    const otherSession = other.cookies.get(SESSION_COOKIE) as string;
+    const otherDevice = other.cookies.get(DEVICE_COOKIE) as string;
     await client.get('/settings/password');
     const changed = await client.post('/settings/password', {
       currentPassword: TEST_PASSWORD,
@@ -126,7 +125,7 @@ describe('Settings → Password over HTTP', () => {
     expect(changed.headers.location).toBe('/settings/password?notice=password-changed');
 
     // This browser: a fresh token, still signed in; the old token is dead.
-    const after = client.cookies.get(SESSION) as string;
+    const after = client.cookies.get(SESSION_COOKIE) as string;
     expect(after).not.toBe(before);
     expect(await resolveSession(web.env.deps, before)).toBeUndefined();
     const page = await client.follow(changed);
@@ -142,7 +141,7 @@ describe('Settings → Password over HTTP', () => {
     expect((await apiMe(apiToken)).statusCode).toBe(401);
 
     // The remembered browser's cookie (still held by it) no longer skips the second step.
-    expect(other.cookies.get(DEVICE)).toBe(otherDevice);
+    expect(other.cookies.get(DEVICE_COOKIE)).toBe(otherDevice);
     expect(await web.env.deps.store.listRememberedDevices(userId, web.env.clock.now())).toEqual([]);
     const again = await passwordStep(other, email, NEW_PASSWORD);
     expect(again.headers.location).toBe('/sign-in/two-factor');
@@ -176,7 +175,7 @@ describe('Settings → Password over HTTP', () => {
 
   test('a wrong current password: 401 with a clear message and nothing changed; it is charged like a sign-in attempt', async () => {
     const { client, other, email, userId, apiToken } = await userOnThreeDevices();
-    const session = client.cookies.get(SESSION) as string;
+    const session = client.cookies.get(SESSION_COOKIE) as string;
     const before = await accountState(userId);
     await client.get('/settings/password');
     const refused = await client.post('/settings/password', {
@@ -186,7 +185,7 @@ describe('Settings → Password over HTTP', () => {
     expect(refused.statusCode).toBe(401);
     expect(alertText(refused.body)).toBe(errorMessages.current_password_wrong);
     expect(await accountState(userId)).toEqual(before);
-    expect(client.cookies.get(SESSION)).toBe(session);
+    expect(client.cookies.get(SESSION_COOKIE)).toBe(session);
     expect((await other.get('/settings/two-factor')).statusCode).toBe(200);
     expect((await apiMe(apiToken)).statusCode).toBe(200);
     expect(changedMails(email)).toEqual([]);

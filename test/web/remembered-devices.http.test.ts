@@ -4,6 +4,7 @@ import { hashSessionToken } from '../../src/core/session-token.js';
 import { requestPasswordReset, resetPassword } from '../../src/service/password-reset.js';
 import { REMEMBER_DEVICE_TTL_MS } from '../../src/service/remembered-devices.js';
 import { authenticatorCode, configureRecoveryCodes } from '../helpers/mfa.js';
+import { unlockTokenIn } from '../helpers/smtp-capture.js';
 import { alertText, createWebTestApp, type FormClient, type WebTestApp } from '../helpers/web-client.js';
 import {
   enableTotpThroughPages,
@@ -307,7 +308,7 @@ describe('remembered browsers over HTTP', () => {
 
     // The lock is lifted by the emailed link and the password, not by the cookie; the cookie still counts after.
     const mail = web.env.smtp.messages.findLast((m) => m.to === email && m.subject.includes('locked'));
-    const token = mail?.text.match(/\/unlock\?token=([A-Za-z0-9_-]+)/)?.[1] as string;
+    const token = unlockTokenIn(mail?.text);
     const visitor = web.client();
     await visitor.get(`/unlock?token=${token}`);
     expect((await visitor.post('/unlock', { token, password: TEST_PASSWORD })).statusCode).toBe(303);
