@@ -75,6 +75,96 @@ export interface AuditEvent extends AuditEventInput {
   hash: string;
 }
 
+/** The longest text an id, address or user agent column keeps (a user agent is attacker-controlled text). */
+export const AUDIT_TEXT_MAX_LENGTH = 512;
+
+const auditActionSet: ReadonlySet<string> = new Set(auditActions);
+
+/** A lone high surrogate or a lone low surrogate. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Text exactly as both engines store and return it: lone surrogates become U+FFFD (what UTF-8 encoding
+ * does on the way in), NUL becomes U+FFFD (PostgreSQL text cannot hold it), and the length is bounded.
+ * Truncating first and repairing after, so a cut through a surrogate pair is repaired too.
+ */
+function storableText(text: string, maxLength: number): string {
+  return text
+    .slice(0, maxLength)
+    .replace(LONE_SURROGATE, '\uFFFD')
+    .replaceAll(String.fromCharCode(0), '\uFFFD');
+}
+
+/** JSON with object keys sorted, so equal values always serialize to the same text. */
+function sortedJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner !== null && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : inner,
+  );
+}
+
+/** Any value as text: its sorted JSON, or String() for what JSON cannot hold (bigint, a function). */
+function jsonText(value: unknown): string {
+  if (typeof value === 'bigint') return String(value);
+  return sortedJson(value) ?? String(value);
+}
+
+/**
+ * An id, address or user agent by the event schema: a string or null, always. Any other value a caller
+ * passes (a number from a JSON body, an object) becomes its JSON text, so `0` is stored and hashed as "0"
+ * on both engines, never as a number that one engine writes back as "0.0".
+ */
+function canonicalText(value: unknown, maxLength = AUDIT_TEXT_MAX_LENGTH): string | null {
+  if (value === null || value === undefined) return null;
+  const text = typeof value === 'string' ? value : jsonText(value);
+  return storableText(text, maxLength);
+}
+
+/** A details value by the schema: a string, a finite number, a boolean or null; anything else its JSON text. */
+function canonicalDetail(value: unknown): string | number | boolean | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'boolean') return value;
+  // JSON has no NaN, Infinity or -0: what the stored text gives back is what is hashed.
+  if (typeof value === 'number') return Number.isFinite(value) ? (Object.is(value, -0) ? 0 : value) : null;
+  if (typeof value === 'string') return value;
+  return jsonText(value);
+}
+
+function canonicalDetails(details: unknown): AuditDetails {
+  if (details === null || details === undefined) return {};
+  if (typeof details !== 'object' || Array.isArray(details)) return { value: canonicalDetail(details) };
+  // fromEntries defines own properties, so a "__proto__" key stays a key and never becomes a prototype.
+  return Object.fromEntries(Object.entries(details).map(([key, value]) => [key, canonicalDetail(value)]));
+}
+
+/**
+ * The event as the event schema types it, applied before hashing AND storing: whatever a caller passes,
+ * the stored row reads back as exactly this value, so it re-hashes to the stored hash on both engines.
+ * The action, outcome and time are the code's own, never input: a value outside the schema there is a
+ * programming error and throws before anything is written.
+ */
+export function canonicalAuditEvent(event: AuditEventInput): AuditEventInput {
+  const input = event as unknown as Record<string, unknown>;
+  const at = input.at;
+  if (!(at instanceof Date) || !Number.isFinite(at.getTime()))
+    throw new TypeError('audit event time must be a valid Date');
+  if (typeof input.action !== 'string' || !auditActionSet.has(input.action))
+    throw new TypeError('audit event action is not one of auditActions');
+  if (input.outcome !== 'success' && input.outcome !== 'failure')
+    throw new TypeError("audit event outcome must be 'success' or 'failure'");
+  return {
+    at: new Date(at.getTime()),
+    action: input.action as AuditAction,
+    outcome: input.outcome,
+    userId: canonicalText(input.userId),
+    actorId: canonicalText(input.actorId),
+    ip: canonicalText(input.ip),
+    userAgent: canonicalText(input.userAgent),
+    details: canonicalDetails(input.details),
+  };
+}
+
 /** The hash before the first event of a chain. */
 export const AUDIT_GENESIS_HASH = '0'.repeat(64);
 

@@ -1,9 +1,17 @@
-import { type AuditEvent, type AuditEventInput, hashAuditEvent } from '../../core/audit.js';
+import {
+  type AuditEvent,
+  type AuditEventInput,
+  canonicalAuditEvent,
+  hashAuditEvent,
+} from '../../core/audit.js';
 import { AUDIT_BUCKET_MS, type AuditBucketCount, type AuditChainHead, type AuditQuery } from '../store.js';
 import type { StoreContext } from './context.js';
 import type { AuditEventsTable } from './database.js';
 
-export async function appendAuditEvent(ctx: StoreContext, event: AuditEventInput): Promise<AuditEvent> {
+export async function appendAuditEvent(ctx: StoreContext, input: AuditEventInput): Promise<AuditEvent> {
+  // Hash and store the same canonical value (ids are strings, always), so the row re-hashes to its hash
+  // whatever the caller passed; a value outside the schema throws here, before the transaction writes.
+  const event = canonicalAuditEvent(input);
   return ctx.atomic(async (db) => {
     // Claim the next seq and read the previous hash in one statement. The UPDATE takes the chain head's
     // row lock (PostgreSQL) or runs under BEGIN IMMEDIATE (SQLite), so appenders in every process are
