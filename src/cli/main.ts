@@ -152,7 +152,7 @@ const commands: Record<string, Command> = {
   purge: {
     usage: 'sparekey purge',
     summary:
-      'Delete expired sessions, links, emailed codes, remembered browsers, idle throttle counters and old webhook deliveries (a running server does this hourly).',
+      'Delete expired sessions, links, emailed codes, remembered browsers, idle throttle counters, old webhook deliveries and expired OpenID Connect codes, tokens and retired signing keys (a running server does this hourly).',
     run: async (deps, _args, io) => {
       const purged = await purgeExpiredRecords(deps);
       io.out(
@@ -164,6 +164,8 @@ const commands: Record<string, Command> = {
           `Idle throttle counters:        ${purged.throttleCounters}`,
           `Reports of ended locks:        ${purged.lockReports}`,
           `Webhook deliveries (30+ days): ${purged.webhookDeliveries}`,
+          `Expired sign-in app tokens:    ${purged.oidcModels}`,
+          `Retired signing keys:          ${purged.oidcSigningKeys}`,
         ].join('\n'),
       );
       return 0;

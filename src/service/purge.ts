@@ -17,8 +17,8 @@ export const PURGE_INTERVAL_MS = 60 * 60_000;
 
 /**
  * Deletes what can no longer be used: expired sessions, emailed links and codes, remembered browsers past
- * their 30 days, throttle counters that no longer hold anything back, reports of locks that are over, and webhook deliveries finished more
- * than 30 days ago. Without it those tables only grow, and a client making up addresses or emails could
+ * their 30 days, throttle counters that no longer hold anything back, reports of locks that are over, webhook deliveries finished more
+ * than 30 days ago, and the OpenID Connect provider's expired codes, sessions, grants and tokens and retired signing keys. Without it those tables only grow, and a client making up addresses or emails could
  * grow them at will. Audit events are kept: their retention is the operator's (the audit log's *Delete old events*).
  */
 export async function purgeExpiredRecords(deps: ServiceDeps): Promise<PurgedRecords> {

@@ -6,6 +6,7 @@ import type {
   ThrottlePolicy,
   ThrottleState,
 } from '../core/throttle.js';
+import type { OidcStore } from './oidc-store.js';
 
 /**
  * The storage interface, in domain terms. Every write that can lose a race reports whether it won, so
@@ -14,7 +15,7 @@ import type {
  * Each method is atomic on its own. `transaction` groups several calls into one atomic unit; inside
  * it, the methods of the `Store` handed to the callback run in that transaction.
  */
-export interface Store extends AttemptCounters {
+export interface Store extends AttemptCounters, OidcStore {
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
 
   // Users
@@ -301,6 +302,10 @@ export interface PurgedRecords {
   throttleCounters: number;
   lockReports: number;
   webhookDeliveries: number;
+  /** oidc-provider's expired objects (codes, sessions, grants, tokens). */
+  oidcModels: number;
+  /** Rotated-out signing keys past the expiry of every token they signed. */
+  oidcSigningKeys: number;
 }
 
 /** A winning consume says what the set has left, so the caller needs no second read to tell the user. */

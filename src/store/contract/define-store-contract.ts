@@ -7,6 +7,7 @@ import { defineEmailOtpAndSettingsContract } from './email-otp-settings.contract
 import type { MakeStore } from './fixtures.js';
 import { defineLockReportContract } from './lock-reports.contract.js';
 import { defineMaintenanceContract } from './maintenance.contract.js';
+import { defineOidcContract } from './oidc.contract.js';
 import { defineRecoveryCodeContract } from './recovery-codes.contract.js';
 import { defineRememberedDeviceContract } from './remembered-devices.contract.js';
 import { defineSessionContract } from './sessions.contract.js';
@@ -33,6 +34,7 @@ export function defineStoreContract(name: string, makeStore: MakeStore): void {
     defineMaintenanceContract(makeStore);
     defineWebhookContract(makeStore);
     defineLockReportContract(makeStore);
+    defineOidcContract(makeStore);
     defineAttemptCountersContract(async () => {
       const opened = await makeStore();
       return { counters: opened.store, close: opened.close };

@@ -26,6 +26,9 @@ export interface Database {
   remembered_devices: RememberedDevicesTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  oidc_models: OidcModelsTable;
+  oidc_clients: OidcClientsTable;
+  oidc_signing_keys: OidcSigningKeysTable;
 }
 
 export interface UsersTable {
@@ -219,4 +222,41 @@ export interface WebhookDeliveriesTable {
   last_status_code: number | null;
   last_error: string | null;
   delivered_at: number | null;
+}
+
+export interface OidcModelsTable {
+  /** oidc-provider's model name: AuthorizationCode, Session, Grant, RefreshToken, ... */
+  model: string;
+  id: string;
+  /** The object as JSON. */
+  payload: string;
+  grant_id: string | null;
+  uid: string | null;
+  user_code: string | null;
+  expires_at: number | null;
+  consumed_at: number | null;
+}
+
+export interface OidcClientsTable {
+  id: string;
+  name: string;
+  /** JSON arrays of exact URIs. */
+  redirect_uris: string;
+  post_logout_redirect_uris: string;
+  kind: string;
+  first_party: number;
+  two_factor_required: number;
+  /** Space-separated. */
+  scopes: string;
+  secret_hash: string | null;
+  created_at: number;
+  updated_at: number;
+  disabled_at: number | null;
+}
+
+export interface OidcSigningKeysTable {
+  kid: string;
+  sealed_jwk: string;
+  created_at: number;
+  expires_at: number | null;
 }

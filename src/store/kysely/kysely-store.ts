@@ -8,6 +8,7 @@ import * as emailOtp from './email-otp.js';
 import type { Engine } from './engine.js';
 import * as factors from './factors.js';
 import * as maintenance from './maintenance.js';
+import * as oidc from './oidc.js';
 import * as recoveryCodes from './recovery-codes.js';
 import * as devices from './remembered-devices.js';
 import * as sessions from './sessions.js';
@@ -121,6 +122,21 @@ function bind(db: Kysely<Database>, engine: Engine, inTransaction: boolean): Sto
     listApiKeys: () => apiKeys.listApiKeys(ctx),
     revokeApiKey: (id, at) => apiKeys.revokeApiKey(ctx, id, at),
     touchApiKey: (id, at) => apiKeys.touchApiKey(ctx, id, at),
+
+    upsertOidcModel: (model, id, row) => oidc.upsertOidcModel(ctx, model, id, row),
+    findOidcModel: (model, id) => oidc.findOidcModel(ctx, model, id),
+    findOidcModelByUid: (model, uid) => oidc.findOidcModelByUid(ctx, model, uid),
+    findOidcModelByUserCode: (model, userCode) => oidc.findOidcModelByUserCode(ctx, model, userCode),
+    consumeOidcModel: (model, id, at) => oidc.consumeOidcModel(ctx, model, id, at),
+    destroyOidcModel: (model, id) => oidc.destroyOidcModel(ctx, model, id),
+    revokeOidcGrant: (grantId) => oidc.revokeOidcGrant(ctx, grantId),
+    createOidcClient: (client) => oidc.createOidcClient(ctx, client),
+    findOidcClient: (id) => oidc.findOidcClient(ctx, id),
+    listOidcClients: () => oidc.listOidcClients(ctx),
+    updateOidcClient: (id, changes, at) => oidc.updateOidcClient(ctx, id, changes, at),
+    deleteOidcClient: (id) => oidc.deleteOidcClient(ctx, id),
+    listOidcSigningKeys: (at) => oidc.listOidcSigningKeys(ctx, at),
+    addOidcSigningKey: (key, retireAt) => oidc.addOidcSigningKey(ctx, key, retireAt),
 
     appendAuditEvent: (event) => audit.appendAuditEvent(ctx, event),
     listAuditEvents: (query) => audit.listAuditEvents(ctx, query),

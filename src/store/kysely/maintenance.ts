@@ -80,7 +80,8 @@ function finishedDelivery(rules: PurgeRules): Expression<SqlBool> {
 
 /**
  * Deletes what can no longer be used: expired sessions, links, remembered browsers and emailed codes;
- * throttle counters that say nothing any more, reports of locks that are over; finished webhook deliveries past the log's retention.
+ * throttle counters that say nothing any more, reports of locks that are over; finished webhook deliveries past the log's retention;
+ * the OpenID Connect provider's expired codes, sessions, grants and tokens, and signing keys past their expiry.
  * Never audit events (their retention is the operator's: the audit log's *Delete old events*), codes,
  * factors or accounts.
  */
@@ -95,5 +96,8 @@ export async function purgeExpired(ctx: StoreContext, rules: PurgeRules): Promis
     throttleCounters: await deleteInBatches(db, 'throttle_counters', 'key', idleCounter(rules)),
     lockReports: await deleteInBatches(db, 'throttle_lock_reports', 'key', endedLockReport(rules)),
     webhookDeliveries: await deleteInBatches(db, 'webhook_deliveries', 'id', finishedDelivery(rules)),
+    // Composite key (model, id): the sub-select names rows by id, and `expired` is stated again per row.
+    oidcModels: await deleteInBatches(db, 'oidc_models', 'id', expired),
+    oidcSigningKeys: await deleteInBatches(db, 'oidc_signing_keys', 'kid', expired),
   };
 }

@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, test } from 'vitest';
+import type { NewOidcClient, NewOidcModelRow } from '../oidc-store.js';
+import { at, type MakeStore, useFreshStore } from './fixtures.js';
+
+const HOUR = 60 * 60_000;
+
+const row = (overrides: Partial<NewOidcModelRow> = {}): NewOidcModelRow => ({
+  payload: JSON.stringify({ jti: randomUUID() }),
+  grantId: null,
+  uid: null,
+  userCode: null,
+  expiresAt: at(HOUR),
+  ...overrides,
+});
+
+export const newOidcClient = (overrides: Partial<NewOidcClient> = {}): NewOidcClient => ({
+  id: `app-${randomUUID()}`,
+  name: 'Grafana',
+  redirectUris: ['https://grafana.example.test/login/generic_oauth'],
+  postLogoutRedirectUris: [],
+  kind: 'confidential',
+  firstParty: true,
+  twoFactorRequired: false,
+  scopes: ['openid', 'email'],
+  secretHash: 'a'.repeat(64),
+  createdAt: at(0),
+  ...overrides,
+});
+
+export function defineOidcContract(makeStore: MakeStore): void {
+  describe('OpenID Connect provider state', () => {
+    const opened = useFreshStore(makeStore);
+
+    test('an object is saved, replaced and found by id, uid and user code; destroy removes it', async () => {
+      const { store } = opened();
+      const id = randomUUID();
+      await store.upsertOidcModel('Session', id, row({ uid: 'uid-1', payload: '{"v":1}' }));
+      await store.upsertOidcModel('Session', id, row({ uid: 'uid-1', payload: '{"v":2}' }));
+      expect(await store.findOidcModel('Session', id)).toEqual({
+        payload: '{"v":2}',
+        expiresAt: at(HOUR),
+        consumedAt: null,
+      });
+      expect((await store.findOidcModelByUid('Session', 'uid-1'))?.payload).toBe('{"v":2}');
+      // Models are separate namespaces: the same id under another model is another object.
+      expect(await store.findOidcModel('Grant', id)).toBeUndefined();
+      await store.upsertOidcModel('DeviceCode', id, row({ userCode: 'ABCD-EFGH' }));
+      expect(await store.findOidcModelByUserCode('DeviceCode', 'ABCD-EFGH')).toBeDefined();
+      await store.destroyOidcModel('Session', id);
+      expect(await store.findOidcModel('Session', id)).toBeUndefined();
+      expect(await store.findOidcModel('DeviceCode', id)).toBeDefined();
+    });
+
+    test('of 8 concurrent consumers of one code exactly one wins, and the time is kept', async () => {
+      const { store } = opened();
+      const id = randomUUID();
+      await store.upsertOidcModel('AuthorizationCode', id, row());
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () => store.consumeOidcModel('AuthorizationCode', id, at(5))),
+      );
+      expect(results.filter((result) => result.consumed)).toHaveLength(1);
+      expect((await store.findOidcModel('AuthorizationCode', id))?.consumedAt).toEqual(at(5));
+      expect(await store.consumeOidcModel('AuthorizationCode', randomUUID(), at(5))).toEqual({
+        consumed: false,
+      });
+    });
+
+    test('revoking a grant deletes everything issued under it and nothing else', async () => {
+      const { store } = opened();
+      const [grantId, otherGrant] = [randomUUID(), randomUUID()];
+      const [code, access, refresh, other] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+      await store.upsertOidcModel('AuthorizationCode', code, row({ grantId }));
+      await store.upsertOidcModel('AccessToken', access, row({ grantId }));
+      await store.upsertOidcModel('RefreshToken', refresh, row({ grantId }));
+      await store.upsertOidcModel('AccessToken', other, row({ grantId: otherGrant }));
+      expect(await store.revokeOidcGrant(grantId)).toBe(3);
+      expect(await store.findOidcModel('AccessToken', access)).toBeUndefined();
+      expect(await store.findOidcModel('RefreshToken', refresh)).toBeUndefined();
+      expect(await store.findOidcModel('AccessToken', other)).toBeDefined();
+    });
+
+    test('the purge removes expired objects and keeps live ones and those without an expiry', async () => {
+      const { store } = opened();
+      const [dead, live, forever] = [randomUUID(), randomUUID(), randomUUID()];
+      await store.upsertOidcModel('AccessToken', dead, row({ expiresAt: at(HOUR) }));
+      await store.upsertOidcModel('AccessToken', live, row({ expiresAt: at(3 * HOUR) }));
+      await store.upsertOidcModel('Client', forever, row({ expiresAt: null }));
+      const purged = await store.purgeExpired({
+        at: at(2 * HOUR),
+        throttleForgetting: [],
+        webhookLogRetentionMs: HOUR,
+        lockReports: { countersInDatabase: true, retentionMs: HOUR },
+      });
+      expect(purged.oidcModels).toBeGreaterThanOrEqual(1);
+      expect(await store.findOidcModel('AccessToken', dead)).toBeUndefined();
+      expect(await store.findOidcModel('AccessToken', live)).toBeDefined();
+      expect(await store.findOidcModel('Client', forever)).toBeDefined();
+    });
+
+    test('applications: created, listed, changed (secret, disabled) and deleted', async () => {
+      const { store } = opened();
+      const client = newOidcClient({ kind: 'public', secretHash: null, twoFactorRequired: true });
+      await store.createOidcClient(client);
+      expect(await store.findOidcClient(client.id)).toEqual({
+        ...client,
+        updatedAt: at(0),
+        disabledAt: null,
+      });
+      expect((await store.listOidcClients()).map((each) => each.id)).toContain(client.id);
+      expect(
+        await store.updateOidcClient(
+          client.id,
+          { secretHash: 'b'.repeat(64), disabledAt: at(7), redirectUris: ['https://x.test/cb'] },
+          at(7),
+        ),
+      ).toEqual({ updated: true });
+      const changed = await store.findOidcClient(client.id);
+      expect(changed).toMatchObject({
+        secretHash: 'b'.repeat(64),
+        disabledAt: at(7),
+        updatedAt: at(7),
+        redirectUris: ['https://x.test/cb'],
+        name: client.name,
+        twoFactorRequired: true,
+        firstParty: true,
+      });
+      await store.updateOidcClient(client.id, { disabledAt: null }, at(8));
+      expect((await store.findOidcClient(client.id))?.disabledAt).toBeNull();
+      expect(await store.updateOidcClient('nobody', { name: 'x' }, at(8))).toEqual({ updated: false });
+      expect(await store.deleteOidcClient(client.id)).toEqual({ deleted: true });
+      expect(await store.deleteOidcClient(client.id)).toEqual({ deleted: false });
+      expect(await store.findOidcClient(client.id)).toBeUndefined();
+    });
+
+    test('signing keys: a new key becomes current, the old one stays published until it expires, then is purged', async () => {
+      const { store } = opened();
+      await store.addOidcSigningKey({ kid: 'k1', sealedJwk: 'sealed-1', createdAt: at(0) }, at(0));
+      expect((await store.listOidcSigningKeys(at(1))).map((key) => [key.kid, key.expiresAt])).toEqual([
+        ['k1', null],
+      ]);
+      await store.addOidcSigningKey({ kid: 'k2', sealedJwk: 'sealed-2', createdAt: at(10) }, at(HOUR));
+      expect((await store.listOidcSigningKeys(at(11))).map((key) => [key.kid, key.expiresAt])).toEqual([
+        ['k2', null],
+        ['k1', at(HOUR)],
+      ]);
+      expect((await store.listOidcSigningKeys(at(HOUR))).map((key) => key.kid)).toEqual(['k2']);
+      const purged = await store.purgeExpired({
+        at: at(2 * HOUR),
+        throttleForgetting: [],
+        webhookLogRetentionMs: HOUR,
+        lockReports: { countersInDatabase: true, retentionMs: HOUR },
+      });
+      expect(purged.oidcSigningKeys).toBe(1);
+      expect((await store.listOidcSigningKeys(at(0))).map((key) => key.kid)).toEqual(['k2']);
+    });
+  });
+}
