@@ -3,7 +3,7 @@ import { buildApp } from './app.js';
 import { createServiceDeps } from './compose.js';
 import { loadConfig } from './config/load-config.js';
 import { createFirstAdmin, needsFirstAdmin } from './service/first-admin.js';
-import { openStore } from './store/open-store.js';
+import { describeOpenFailure, type OpenedStore, openStore } from './store/open-store.js';
 
 /** Composition root: config -> store -> services -> HTTP edge. */
 async function main(): Promise<void> {
@@ -14,7 +14,14 @@ async function main(): Promise<void> {
     return;
   }
   const { config } = loaded;
-  const opened = await openStore(config.database);
+  let opened: OpenedStore;
+  try {
+    opened = await openStore(config.database);
+  } catch (error) {
+    console.error(describeOpenFailure(config.database, error));
+    process.exitCode = 1;
+    return;
+  }
   const deps = createServiceDeps(config, opened.store);
 
   // First start: the administrator comes from the environment, or from a one-time link printed here.

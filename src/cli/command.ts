@@ -13,6 +13,8 @@ export type Command = {
   usage: string;
   summary: string;
   options?: ParseArgsConfig['options'];
+  /** How many positional arguments it takes (no max: any number); fewer or more is wrong usage (exit 2). Default: none. */
+  positionals?: { min: number; max?: number };
   run(
     deps: ServiceDeps,
     args: { positionals: string[]; values: Record<string, unknown> },

@@ -52,6 +52,7 @@ export const errorMessages = {
   reason_required: 'Give the reason for the reset (up to 500 characters): it is kept in the audit log.',
   invalid_role_name: 'Role names are 1 to 40 lowercase letters, digits, dashes or underscores.',
   role_exists: 'That role already exists.',
+  unknown_role: 'There is no role by that name: use one of the roles listed under Administration, Roles.',
   invalid_settings: 'Those settings cannot be saved. See the problems listed.',
   invalid_filter: 'That filter is not valid. Check the dates and the event type.',
   invalid_api_key_request: 'Give the key a name (up to 80 characters) and at least one known scope.',

@@ -46,6 +46,7 @@ const statuses: Record<ErrorCode, number> = {
   not_admin: 403,
   reason_required: 400,
   invalid_role_name: 400,
+  unknown_role: 400,
   role_exists: 409,
   invalid_settings: 400,
   invalid_filter: 400,

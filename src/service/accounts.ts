@@ -9,6 +9,7 @@ import {
 import { DEFAULT_USER_ROLE } from '../core/policy.js';
 import { fail, ok, type Result } from '../core/result.js';
 import type { UserRecord } from '../store/store.js';
+import { listRoles } from './admin/roles.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 import { hasConfirmedFactor } from './mfa-state.js';
@@ -21,7 +22,7 @@ import {
 } from './throttle-counters.js';
 import { sendUnlockLink } from './unlock-link.js';
 
-export type SignUpFailure = 'invalid_email' | PasswordProblem | 'email_taken';
+export type SignUpFailure = 'invalid_email' | PasswordProblem | 'email_taken' | 'unknown_role';
 
 /** The password rules of NIST SP 800-63B 5.1.1.2: length and a blocklist, no composition rules. */
 export function checkNewPassword(
@@ -43,6 +44,11 @@ export async function signUp(
   if (!email.ok) return email;
   const problem = checkNewPassword(deps, { email: email.value, password: input.password });
   if (problem) return fail(problem);
+  // Only roles that exist: a typo would otherwise create an account nothing recognises.
+  if (input.roles !== undefined) {
+    const known = new Set(await listRoles(deps));
+    if (!input.roles.every((role) => known.has(role))) return fail('unknown_role');
+  }
   const passwordHash = await hashPassword(input.password, {
     pepper: deps.keys.passwordPepper,
     params: deps.options.password.params,

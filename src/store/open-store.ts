@@ -24,3 +24,37 @@ export async function openStore(config: DatabaseConfig): Promise<OpenedStore> {
       return openPostgresStore(config);
   }
 }
+
+/**
+ * One sentence for a person when the database cannot be opened (unreachable server, unknown database,
+ * unwritable file, a failed migration), naming where without the URL's credentials.
+ */
+export function describeOpenFailure(config: DatabaseConfig, error: unknown): string {
+  const where =
+    config.kind === 'sqlite' ? `SQLite file ${config.path}` : `PostgreSQL at ${postgresPlace(config.url)}`;
+  return `SpareKey cannot open its database (${where}): ${innermostReason(error)}.`;
+}
+
+function postgresPlace(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
+  } catch {
+    return 'the configured URL';
+  }
+}
+
+function innermostReason(error: unknown): string {
+  let current: unknown = error;
+  const reasons: string[] = [];
+  for (let depth = 0; depth < 5 && current; depth += 1) {
+    if (current instanceof AggregateError && current.errors.length > 0) current = current.errors[0];
+    const { message, code } = current as { message?: string; code?: string };
+    reasons.push(message || code || String(current));
+    current = (current as { cause?: unknown }).cause;
+  }
+  // The outermost says what failed ("database migration 0003-admin failed"), the innermost why.
+  const [first, ...rest] = reasons;
+  const last = rest.at(-1);
+  return (last && last !== first ? `${first}: ${last}` : (first ?? 'unknown error')).replace(/\.$/, '');
+}

@@ -208,7 +208,7 @@ describe.each(testEngines())('operator console use cases on %s', (engine) => {
     });
     expect(await assignRoles(env.deps, { userId: user.id, roles: ['root'], context: {} })).toEqual({
       ok: false,
-      error: 'invalid_role_name',
+      error: 'unknown_role',
     });
     const [event] = await env.deps.store.listAuditEvents({ action: 'roles_changed', limit: 1 });
     expect(event?.details).toEqual({ before: 'subscriber', after: 'editor,support' });

@@ -29,10 +29,10 @@ export async function addRole(
 export async function assignRoles(
   deps: ServiceDeps,
   input: { userId: string; roles: readonly string[]; context: RequestContext },
-): Promise<Result<{ roles: string[] }, 'user_not_found' | 'invalid_role_name'>> {
+): Promise<Result<{ roles: string[] }, 'user_not_found' | 'unknown_role'>> {
   const known = new Set(await listRoles(deps));
   const roles = [...new Set(input.roles)];
-  if (!roles.every((role) => known.has(role))) return fail('invalid_role_name');
+  if (!roles.every((role) => known.has(role))) return fail('unknown_role');
   const user = await deps.store.findUserById(input.userId);
   if (!user) return fail('user_not_found');
   const now = deps.clock.now();
