@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { registerOpenApi } from './http/api/openapi.js';
 import { registerApi } from './http/api/register-api.js';
 import { registerHttpRoutes } from './http/app.js';
+import { registerForwardAuthRoutes } from './http/forward-auth/forward-auth-routes.js';
 import { createMetrics } from './http/metrics.js';
 import type { ServiceDeps } from './service/deps.js';
 import { startPurgeWorker } from './service/purge.js';
@@ -85,6 +86,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerHttpRoutes(app, options.deps);
   await registerApi(app, options.deps);
   await registerWeb(app, { deps: options.deps, setupToken: options.setupToken });
+  // After the pages: the endpoints read the browser's session, which the pages' cookie hook resolves.
+  registerForwardAuthRoutes(app, options.deps);
   if (options.webhookWorker) {
     const stop = startWebhookWorker(options.deps, {
       onError: (error) => app.log.error({ err: error }, 'webhook delivery round failed'),

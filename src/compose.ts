@@ -37,6 +37,7 @@ export function createServiceDeps(config: Readonly<Config>, store: Store): Servi
       throttle: config.throttle.options,
       publicUrl: config.publicUrl,
       webhookAllowHttpLoopback: config.webhookAllowHttpLoopback,
+      forwardAuth: config.forwardAuth,
     },
     sealingKeys: sealingKeySource(config.sealingKeys, keys.sealingKey),
     attemptCounters: config.throttle.redisUrl

@@ -1,6 +1,7 @@
 import type { Argon2idParams } from '../core/recovery-code-digest.js';
 import type { TotpSettings } from '../core/totp.js';
 import type { DatabaseConfig } from '../store/open-store.js';
+import type { ForwardAuthConfig } from './forward-auth-config.js';
 import type { SealingKeysConfig } from './sealing-keys-config.js';
 import type { ThrottleConfig } from './throttle-config.js';
 
@@ -48,4 +49,6 @@ export interface Config {
   metricsToken: string | null;
   /** Accept plain http:// webhook endpoints on this machine: a development server only (docs/webhooks.md). */
   webhookAllowHttpLoopback: boolean;
+  /** Forward auth: the shared cookie domain and the access rules file (forward-auth-config.ts). */
+  forwardAuth: ForwardAuthConfig;
 }

@@ -8,6 +8,7 @@ import { MIN_SERVER_SECRET_BYTES, parseServerSecret } from '../core/server-keys.
 import { isValidTimeZone } from '../core/time-zone.js';
 import { DEFAULT_TOTP_SETTINGS, type TotpSettings, validateTotpSettings } from '../core/totp.js';
 import type { Config, KdfProfile } from './config.js';
+import { parseForwardAuthConfig } from './forward-auth-config.js';
 import { parseSealingKeysConfig } from './sealing-keys-config.js';
 import { parseThrottleConfig } from './throttle-config.js';
 
@@ -46,6 +47,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
   const recoveryCodesAtSetup = parseSwitch(env, 'SPAREKEY_ADMIN_RECOVERY_CODES', 'on', problems);
   const throttle = parseThrottleConfig(env, problems);
   const sealingKeys = parseSealingKeysConfig(env, dataDir, problems);
+  const forwardAuth = parseForwardAuthConfig(env, problems);
   const logLevel = (env.SPAREKEY_LOG_LEVEL?.trim().toLowerCase() || 'info') as Config['logLevel'];
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace'].includes(logLevel)) {
     problems.push(`SPAREKEY_LOG_LEVEL must be fatal, error, warn, info, debug or trace, not "${logLevel}".`);
@@ -84,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       logLevel,
       metricsToken,
       webhookAllowHttpLoopback,
+      forwardAuth,
     }),
   };
 }

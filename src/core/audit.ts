@@ -50,6 +50,9 @@ export const auditActions = [
   'webhook_endpoint_removed',
   'webhook_test_event_sent',
   'webhook_delivery_redelivered',
+  'forward_auth_denied',
+  'forward_auth_sign_in',
+  'access_rules_changed',
 ] as const;
 
 export type AuditAction = (typeof auditActions)[number];

@@ -81,6 +81,12 @@ export const errorMessages = {
     'That password reset link is not valid, has expired or was already used. Ask for a new one: links work once, for 30 minutes.',
   second_factor_required:
     'Your account has two-factor authentication: enter a code from your authenticator app, or one of your recovery codes.',
+  // Forward auth (docs/integrations.md)
+  invalid_access_rules: 'Those access rules cannot be saved. See the problems listed, each naming its rule.',
+  forward_auth_headers_missing:
+    'The proxy did not say which request to check: send X-Original-URL, or X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Uri.',
+  access_denied: 'You are not allowed to open this page.',
+  address_not_protected: 'That address is not on a domain SpareKey protects (SPAREKEY_COOKIE_DOMAIN).',
 } as const;
 
 export type ErrorCode = keyof typeof errorMessages;

@@ -69,6 +69,10 @@ const statuses: Record<ErrorCode, number> = {
   reset_link_invalid: 400,
   second_factor_required: 401,
   metrics_token_required: 401,
+  invalid_access_rules: 400,
+  forward_auth_headers_missing: 400,
+  access_denied: 403,
+  address_not_protected: 403,
 };
 
 export function errorStatus(code: ErrorCode): number {

@@ -39,9 +39,17 @@ export function createMetrics() {
     registers: [registry],
   });
 
+  const forwardAuth = new Counter({
+    name: 'sparekey_forward_auth_decisions_total',
+    help: 'Forward-auth verdicts for requests to protected apps: allowed, sign_in, second_factor_setup, denied.',
+    labelNames: ['decision'] as const,
+    registers: [registry],
+  });
+
   const serviceMetrics: ServiceMetrics = {
     recoveryCodeAttempt: (outcome, reason) => recoveryCodes.inc({ outcome, reason: reason ?? '' }),
     attemptThrottled: (kind) => throttled.inc({ kind }),
+    forwardAuthDecision: (decision) => forwardAuth.inc({ decision }),
   };
 
   /** Times every request; registers GET /metrics behind `token` (or, without one, for loopback clients only). */

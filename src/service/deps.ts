@@ -1,3 +1,4 @@
+import type { AccessPolicy, CompiledAccessRule } from '../core/access-rules.js';
 import type { RandomSource } from '../core/random.js';
 import type { Argon2idParams, Kdf } from '../core/recovery-code-digest.js';
 import type { SealingKeySource } from '../core/sealing-key-ring.js';
@@ -34,6 +35,11 @@ export interface ServiceOptions {
   publicUrl?: string;
   /** Plain http:// webhook endpoints on 127.0.0.1/[::1]/localhost (a development server); off when omitted. */
   webhookAllowHttpLoopback?: boolean;
+  /**
+   * Forward auth (docs/integrations.md): the domain the session cookie is shared with (return addresses
+   * must lie under it) and the configuration's access rules. Off (no shared cookie, no rules) when omitted.
+   */
+  forwardAuth?: { cookieDomain: string | null; rules: CompiledAccessRule[]; defaultPolicy: AccessPolicy };
 }
 
 /** What every use case is composed from. The edges build one of these in main.ts. */

@@ -7,10 +7,15 @@ export interface ServiceMetrics {
   recoveryCodeAttempt(outcome: 'accepted' | 'refused', reason?: string): void;
   /** An attempt the throttle refused before evaluating it (sign-in password or a second factor). */
   attemptThrottled(kind: 'sign_in' | 'second_factor'): void;
+  /** A forward-auth verdict for a request to a protected app. */
+  forwardAuthDecision(decision: ForwardAuthOutcome): void;
 }
+
+export type ForwardAuthOutcome = 'allowed' | 'sign_in' | 'second_factor_setup' | 'denied';
 
 /** For library users and tests that do not export metrics. */
 export const noMetrics: ServiceMetrics = {
   recoveryCodeAttempt: () => {},
   attemptThrottled: () => {},
+  forwardAuthDecision: () => {},
 };

@@ -11,6 +11,7 @@ import { clientErrorCode } from '../http/error-status.js';
 import { isMfaEnabled } from '../service/mfa-state.js';
 import { resolveSession } from '../service/sessions.js';
 import { loadRecoveryCodeSettings } from '../service/settings.js';
+import { RETURN_TO_PAGES, rememberReturnAddress } from './return-to.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerAuthRoutes } from './routes/auth-routes.js';
 import { registerPasswordResetRoutes } from './routes/password-reset-routes.js';
@@ -23,13 +24,14 @@ import {
   cookieAttributes,
   csrfBinding,
   redirect,
-  SESSION_COOKIE,
   sendMessagePage,
+  sessionCookieFor,
   statusFor,
 } from './web-context.js';
 import type { WebOptions } from './web-options.js';
 
-const MFA_SETUP_PATHS = ['/settings/two-factor', '/sign-out', '/assets', '/lost-access'];
+// Forward auth's endpoints answer a proxy, not a person: they decide about second factors themselves.
+const MFA_SETUP_PATHS = ['/settings/two-factor', '/sign-out', '/assets', '/lost-access', '/api/verify'];
 
 const publicDir = join(import.meta.dirname, '../../public');
 
@@ -68,14 +70,20 @@ export async function registerWeb(app: FastifyInstance, web: WebOptions): Promis
     getToken: (request: FastifyRequest) => (request.body as { _csrf?: unknown } | undefined)?._csrf as string,
   });
 
+  app.decorate('sessionCookie', sessionCookieFor(web.deps.options.forwardAuth?.cookieDomain));
   app.decorateRequest('auth', undefined);
   app.decorateRequest('sessionToken', undefined);
   app.addHook('onRequest', async (request) => {
     if (request.url.startsWith('/assets/')) return;
-    const token = request.cookies[SESSION_COOKIE];
+    const token = request.cookies[app.sessionCookie.name];
     if (!token) return;
     request.sessionToken = token;
     request.auth = await resolveSession(web.deps, token);
+  });
+
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.method !== 'GET' || !RETURN_TO_PAGES.includes(request.url.split('?')[0] ?? '')) return;
+    rememberReturnAddress(web.deps, request, reply);
   });
 
   // Roles the operator marked "must set up two-factor": until they have, only the two-factor settings

@@ -23,6 +23,12 @@ declare module 'fastify' {
  * contexts, so this works in development too.
  */
 export const SESSION_COOKIE = '__Host-sparekey_session';
+/**
+ * With SPAREKEY_COOKIE_DOMAIN (forward auth), the session must reach the protected apps' hosts, so it
+ * carries a Domain, which `__Host-` forbids. `__Secure-` still makes the browser refuse it without Secure
+ * (docs/security.md says what the shared cookie changes).
+ */
+export const SHARED_SESSION_COOKIE = '__Secure-sparekey_session';
 export const CSRF_COOKIE = '__Host-sparekey_csrf';
 /** A remembered browser (second step skipped for 30 days): signed, bound to its user, stored hashed. */
 export const DEVICE_COOKIE = '__Host-sparekey_device';
@@ -34,8 +40,27 @@ export const cookieAttributes = {
   sameSite: 'lax',
 } as const;
 
+/** The session cookie's name and attributes: host-only, or shared with the cookie domain. */
+export interface SessionCookie {
+  name: string;
+  attributes: typeof cookieAttributes & { domain?: string };
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    sessionCookie: SessionCookie;
+  }
+}
+
+export function sessionCookieFor(cookieDomain: string | null | undefined): SessionCookie {
+  return cookieDomain
+    ? { name: SHARED_SESSION_COOKIE, attributes: { ...cookieAttributes, domain: cookieDomain } }
+    : { name: SESSION_COOKIE, attributes: cookieAttributes };
+}
+
 export function setSessionCookie(reply: FastifyReply, token: string): void {
-  reply.setCookie(SESSION_COOKIE, token, cookieAttributes);
+  const cookie = reply.server.sessionCookie;
+  reply.setCookie(cookie.name, token, cookie.attributes);
 }
 
 export function setDeviceCookie(reply: FastifyReply, value: string, expiresAt: Date): void {
@@ -47,7 +72,8 @@ export function clearDeviceCookie(reply: FastifyReply): void {
 }
 
 export function clearSessionCookie(reply: FastifyReply): void {
-  reply.clearCookie(SESSION_COOKIE, cookieAttributes);
+  const cookie = reply.server.sessionCookie;
+  reply.clearCookie(cookie.name, cookie.attributes);
 }
 
 /** What the CSRF token is bound to: this session, so a token from another session is worthless. */

@@ -32,6 +32,8 @@ export const notices = {
   'api-key-revoked': 'The API key was revoked: it stops working at once.',
   'audit-purged': 'Old audit events were deleted; the chain was re-anchored.',
   'mfa-required': 'Your role requires two-factor authentication: set it up to continue.',
+  'mfa-required-app':
+    'The app you opened requires two-factor authentication. Set it up and save your recovery codes: you will then be taken back to it.',
   unlocked: 'Two-factor sign-in is unlocked. Sign in again with your password and a second factor.',
   'password-reset':
     'Your password was changed and every device was signed out. Sign in with the new password.',

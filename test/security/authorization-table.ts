@@ -17,6 +17,9 @@ export const MATRIX: Record<string, string> = {
   'GET /docs/static/*': 'A A A A A A A A A A',
   'GET /openapi.json': 'A A A A A A A A A A',
   'GET /healthz': 'A A A A A A A A A A',
+  // forward auth: without the proxy's headers a 400 about the input; its verdicts: test/forward-auth/
+  'GET /api/verify/auth-request': 'A A A A A A A A A A',
+  'GET /api/verify/forward-auth': 'A A A A A A A A A A',
   'GET /readyz': 'A A A A A A A A A A',
   'GET /api/v1/users/:userId/recovery-codes': 'U U U U U A F F F A',
   'POST /api/v1/users/:userId/recovery-codes': 'U U U U U F A F F A',

@@ -6,6 +6,7 @@ import { createFirstAdmin, needsFirstAdmin } from '../../service/first-admin.js'
 import { recognizeDevice } from '../../service/remembered-devices.js';
 import { endSession, startSession } from '../../service/sessions.js';
 import { lostAccessPage, setupPage, signInPage, signUpPage } from '../pages/account-pages.js';
+import { landingAfterSignIn } from '../return-to.js';
 import {
   clearSessionCookie,
   csrfToken,
@@ -49,9 +50,12 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
       }),
     });
 
-  app.get('/sign-in', async (request, reply) =>
-    request.auth?.record.stage === 'signed_in' ? redirect(reply, HOME) : showSignIn(request, reply),
-  );
+  app.get('/sign-in', async (request, reply) => {
+    const signedIn = request.auth?.record.stage === 'signed_in' ? request.auth : undefined;
+    if (!signedIn) return showSignIn(request, reply);
+    const userId = signedIn.user.id;
+    return redirect(reply, await landingAfterSignIn(deps, request, reply, { userId, justSignedIn: false }));
+  });
 
   app.post('/sign-in', csrf, async (request, reply) => {
     const email = field(request, 'email', 512);
@@ -78,7 +82,11 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
       context: requestContext(request),
     });
     setSessionCookie(reply, token);
-    return redirect(reply, secondStepOwed ? '/sign-in/two-factor' : HOME);
+    if (secondStepOwed) return redirect(reply, '/sign-in/two-factor');
+    return redirect(
+      reply,
+      await landingAfterSignIn(deps, request, reply, { userId: user.id, justSignedIn: true }),
+    );
   });
 
   app.post('/sign-out', csrf, async (request, reply) => {

@@ -14,11 +14,11 @@ import {
   secondStepPage,
 } from '../pages/sign-in-pages.js';
 import { recoveryCodesShownPage } from '../pages/two-factor-pages.js';
+import { landingAfterSignIn } from '../return-to.js';
 import {
   csrfToken,
   failureMessage,
   field,
-  HOME,
   redirect,
   requestContext,
   SIGN_IN_LINK,
@@ -102,7 +102,10 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
     });
     if (!result.ok) return showStep(request, reply, result);
     if (!(await signedIn(request, reply, 'totp'))) return expired(request, reply);
-    return redirect(reply, HOME);
+    return redirect(
+      reply,
+      await landingAfterSignIn(deps, request, reply, { userId: session.user.id, justSignedIn: true }),
+    );
   });
 
   app.post('/sign-in/two-factor/email/send', csrf, async (request, reply) => {
@@ -132,7 +135,10 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
     });
     if (!result.ok) return showStep(request, reply, { ...result, emailSent: true });
     if (!(await signedIn(request, reply, 'email'))) return expired(request, reply);
-    return redirect(reply, HOME);
+    return redirect(
+      reply,
+      await landingAfterSignIn(deps, request, reply, { userId: session.user.id, justSignedIn: true }),
+    );
   });
 
   const showRecoveryForm = (

@@ -18,6 +18,7 @@ import {
   stepUpPage,
   totpEnrollPage,
 } from '../pages/two-factor-pages.js';
+import { landingAfterSignIn } from '../return-to.js';
 import {
   clearDeviceCookie,
   csrfToken,
@@ -99,7 +100,14 @@ export function registerTwoFactorRoutes(app: FastifyInstance, web: WebOptions): 
     confirmation: FactorConfirmation,
   ) => {
     await rotate(request, reply);
-    if (!confirmation.recoveryCodes) return redirect(reply, `${HOME}?notice=factor-added`);
+    if (!confirmation.recoveryCodes) {
+      const fallback = `${HOME}?notice=factor-added`;
+      const userId = session.user.id;
+      return redirect(
+        reply,
+        await landingAfterSignIn(deps, request, reply, { userId, fallback, justSignedIn: false }),
+      );
+    }
     return showCodes(request, reply, session, confirmation.recoveryCodes, {
       heading: 'Save your recovery codes',
       intro:
@@ -262,7 +270,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, web: WebOptions): 
   app.post(
     `${HOME}/recovery-codes/acknowledge`,
     csrf,
-    withUser(async (request, reply) => {
+    withUser(async (request, reply, session) => {
       if (field(request, 'saved', 16) !== 'yes') {
         return sendMessagePage(request, reply, deps, {
           code: 'codes_not_acknowledged',
@@ -271,7 +279,13 @@ export function registerTwoFactorRoutes(app: FastifyInstance, web: WebOptions): 
           link: { href: `${HOME}/recovery-codes/regenerate`, text: 'Generate new recovery codes' },
         });
       }
-      return redirect(reply, `${HOME}?notice=codes-saved`);
+      // Someone sent here by a protected app that needs a second factor goes back to it now.
+      const fallback = `${HOME}?notice=codes-saved`;
+      const userId = session.user.id;
+      return redirect(
+        reply,
+        await landingAfterSignIn(deps, request, reply, { userId, fallback, justSignedIn: false }),
+      );
     }),
   );
 

@@ -1,0 +1,89 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ServiceDeps } from '../../service/deps.js';
+import { decideForwardAuth, type ProtectedRequest } from '../../service/forward-auth/decide.js';
+import { sendApiError } from '../api/api-context.js';
+
+/**
+ * The verification endpoints a reverse proxy calls before each request to a protected app
+ * (docs/integrations.md). Both answer 200 with Remote-* headers, or 403; they differ only for someone
+ * who must sign in (or set up a second factor) first:
+ * - auth-request (nginx `auth_request`): 401 with the sign-in address in Location, because nginx accepts
+ *   only 2xx, 401 and 403 from an auth subrequest and turns the 401 into a redirect with `error_page`;
+ * - forward-auth (Caddy `forward_auth`, Traefik `ForwardAuth`): the redirect itself, which those proxies
+ *   hand to the browser as it is.
+ */
+export const FORWARD_AUTH_PATHS = {
+  authRequest: '/api/verify/auth-request',
+  forwardAuth: '/api/verify/forward-auth',
+} as const;
+
+type Mode = 'status_401' | 'redirect';
+
+export function registerForwardAuthRoutes(app: FastifyInstance, deps: ServiceDeps): void {
+  const handler = (mode: Mode) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const target = protectedRequest(request);
+    if (!target) return sendApiError(reply, 'forward_auth_headers_missing');
+    const decision = await decideForwardAuth(deps, {
+      session: request.auth,
+      request: target,
+      context: { ip: request.ip, userAgent: header(request, 'user-agent') ?? null },
+    });
+    reply.header('cache-control', 'no-store');
+    switch (decision.kind) {
+      case 'allowed': {
+        const { identity } = decision;
+        // The person's address is their name in SpareKey: there is no separate display name.
+        return reply
+          .code(200)
+          .header('remote-user', identity.email)
+          .header('remote-email', identity.email)
+          .header('remote-name', identity.email)
+          .header('remote-groups', identity.roles.join(','))
+          .send();
+      }
+      case 'sign_in':
+      case 'second_factor_setup':
+        if (mode === 'status_401') return reply.code(401).header('location', decision.location).send();
+        // 302 keeps a GET a GET; after another method the browser should come back with a GET (303).
+        return reply.redirect(decision.location, isSafeMethod(target.method) ? 302 : 303);
+      case 'denied':
+        return sendApiError(reply, decision.reason);
+    }
+  };
+  // GET for nginx and Traefik; Caddy's forward_auth sends the original method's request as GET too, but a
+  // HEAD to the app arrives as HEAD.
+  for (const [path, mode] of [
+    [FORWARD_AUTH_PATHS.authRequest, 'status_401'],
+    [FORWARD_AUTH_PATHS.forwardAuth, 'redirect'],
+  ] as const) {
+    app.get(path, handler(mode));
+  }
+}
+
+function isSafeMethod(method: string): boolean {
+  return method === 'GET' || method === 'HEAD';
+}
+
+/**
+ * The app's request from the proxy's headers: nginx sends the whole URL (X-Original-URL, with
+ * X-Original-Method as the docs' configuration sets it); Caddy and Traefik send it in pieces
+ * (X-Forwarded-Proto, -Host, -Uri, -Method). Undefined when the proxy sent neither.
+ */
+function protectedRequest(request: FastifyRequest): ProtectedRequest | undefined {
+  const method = (header(request, 'x-original-method') ?? header(request, 'x-forwarded-method') ?? 'GET')
+    .toUpperCase()
+    .slice(0, 16);
+  const original = header(request, 'x-original-url');
+  if (original) return { url: original, method };
+  const proto = header(request, 'x-forwarded-proto');
+  const host = header(request, 'x-forwarded-host');
+  if (!proto || !host) return undefined;
+  const uri = header(request, 'x-forwarded-uri') ?? '/';
+  return { url: `${proto}://${host}${uri}`, method };
+}
+
+/** One header's value; a repeated header (an array) counts as absent rather than as its first copy. */
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return typeof value === 'string' && value.length <= 4096 ? value : undefined;
+}

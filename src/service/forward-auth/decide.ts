@@ -1,0 +1,152 @@
+import { type AccessPolicy, matchAccessRule } from '../../core/access-rules.js';
+import { mfaSetupRequired } from '../../core/policy.js';
+import { auditEvent } from '../audit.js';
+import type { RequestContext, ServiceDeps } from '../deps.js';
+import { isMfaEnabled } from '../mfa-state.js';
+import type { ActiveSession } from '../sessions.js';
+import { loadRecoveryCodeSettings } from '../settings.js';
+import { loadAccessRules } from './access-rules.js';
+import { checkReturnAddress } from './return-address.js';
+
+/** The request to a protected app, as the reverse proxy reported it. */
+export interface ProtectedRequest {
+  /** Absolute: scheme, host, path and query. */
+  url: string;
+  method: string;
+}
+
+/** Who the app is told it is talking to (the proxy passes these upstream as Remote-* headers). */
+export interface ForwardedIdentity {
+  userId: string;
+  email: string;
+  roles: readonly string[];
+}
+
+export type ForwardAuthDecision =
+  | { kind: 'allowed'; identity: ForwardedIdentity; policy: Exclude<AccessPolicy, 'deny'> }
+  /** Not signed in (or only half-way): sign in, then come back to the URL. */
+  | { kind: 'sign_in'; location: string }
+  /** Signed in, but the rule wants a second factor the person has not set up yet. */
+  | { kind: 'second_factor_setup'; location: string }
+  | { kind: 'denied'; reason: 'access_denied' | 'address_not_protected' };
+
+/** A verdict with the rule that gave it (undefined: the default policy), before any audit. */
+export interface Evaluation {
+  decision: ForwardAuthDecision;
+  rule: string | undefined;
+}
+
+/**
+ * The verdict for one request to a protected app, from the session alone: no KDF, no write except the
+ * audit of a denial (and the session's once-a-minute idle refresh, done when it was resolved).
+ */
+export async function decideForwardAuth(
+  deps: ServiceDeps,
+  input: { session: ActiveSession | undefined; request: ProtectedRequest; context: RequestContext },
+): Promise<ForwardAuthDecision> {
+  const signedIn = input.session?.record.stage === 'signed_in' ? input.session : undefined;
+  const { decision, rule } = await evaluateAccess(deps, { user: signedIn?.user, request: input.request });
+  deps.metrics?.forwardAuthDecision(decision.kind);
+  if (decision.kind === 'denied') {
+    await auditDenial(deps, input, signedIn, {
+      reason: decision.reason,
+      rule: decision.reason === 'address_not_protected' ? null : (rule ?? '(default)'),
+    });
+  }
+  return decision;
+}
+
+/**
+ * What the rules say for this request and this person (undefined: nobody signed in). Reads only: the
+ * admin console's preview uses it as it is.
+ */
+export async function evaluateAccess(
+  deps: ServiceDeps,
+  input: {
+    user: { id: string; email: string; roles: readonly string[] } | undefined;
+    request: ProtectedRequest;
+  },
+): Promise<Evaluation> {
+  const address = checkReturnAddress(deps, input.request.url);
+  if (!address || address.startsWith('/')) {
+    return { decision: { kind: 'denied', reason: 'address_not_protected' }, rule: undefined };
+  }
+  const url = new URL(address);
+  const match = matchAccessRule(
+    await loadAccessRules(deps),
+    { host: url.hostname, path: url.pathname, method: input.request.method },
+    input.user?.roles,
+  );
+  const user = input.user;
+  if (match.kind === 'identity_needed')
+    return { decision: { kind: 'sign_in', location: signInLocation(deps, address) }, rule: match.rule };
+  if (match.policy === 'deny')
+    return { decision: { kind: 'denied', reason: 'access_denied' }, rule: match.rule };
+  if (!user)
+    return { decision: { kind: 'sign_in', location: signInLocation(deps, address) }, rule: match.rule };
+  if (await secondFactorOwed(deps, match.policy, user)) {
+    return {
+      decision: { kind: 'second_factor_setup', location: setupLocation(deps, address) },
+      rule: match.rule,
+    };
+  }
+  const identity = { userId: user.id, email: user.email, roles: user.roles };
+  return { decision: { kind: 'allowed', identity, policy: match.policy }, rule: match.rule };
+}
+
+/**
+ * A two_factor rule needs a confirmed second factor: a signed-in session of someone who has one passed it
+ * at sign-in (or on a browser remembered after passing it), or just set it up. A one_factor rule still
+ * honours the operator's "roles that must set up two-factor".
+ */
+async function secondFactorOwed(
+  deps: ServiceDeps,
+  policy: 'one_factor' | 'two_factor',
+  user: { id: string; roles: readonly string[] },
+): Promise<boolean> {
+  if (policy === 'two_factor') return !(await isMfaEnabled(deps.store, user.id));
+  const settings = await loadRecoveryCodeSettings(deps.store);
+  if (!user.roles.some((role) => settings.mfaRequiredRoles.includes(role))) return false;
+  return mfaSetupRequired(settings, {
+    roles: user.roles,
+    mfaEnabled: await isMfaEnabled(deps.store, user.id),
+  });
+}
+
+function signInLocation(deps: ServiceDeps, address: string): string {
+  return `${ownOrigin(deps)}/sign-in?return_to=${encodeURIComponent(address)}`;
+}
+
+function setupLocation(deps: ServiceDeps, address: string): string {
+  return `${ownOrigin(deps)}/settings/two-factor?notice=mfa-required-app&return_to=${encodeURIComponent(address)}`;
+}
+
+function ownOrigin(deps: ServiceDeps): string {
+  return deps.options.publicUrl ?? '';
+}
+
+async function auditDenial(
+  deps: ServiceDeps,
+  input: { request: ProtectedRequest; context: RequestContext },
+  signedIn: ActiveSession | undefined,
+  details: { reason: string; rule: string | null },
+): Promise<void> {
+  const target = describeTarget(input.request.url);
+  await deps.store.appendAuditEvent(
+    auditEvent(deps.clock.now(), 'forward_auth_denied', 'failure', signedIn?.user.id ?? null, input.context, {
+      ...target,
+      method: input.request.method.slice(0, 16),
+      ...details,
+    }),
+  );
+}
+
+/** Host and path for the log, never the query string (it can carry tokens), bounded either way. */
+function describeTarget(raw: string): { host: string; path: string } {
+  try {
+    const url = new URL(raw);
+    return { host: url.host.slice(0, 255), path: url.pathname.slice(0, 256) };
+  } catch {
+    return { host: '(unparseable)', path: '' };
+  }
+}

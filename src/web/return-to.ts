@@ -1,0 +1,54 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ServiceDeps } from '../service/deps.js';
+import { checkReturnAddress, landAfterSignIn } from '../service/forward-auth/return-address.js';
+import { cookieAttributes, HOME, requestContext } from './web-context.js';
+
+/**
+ * "Return to" after sign-in, for any flow that sends a person to SpareKey and wants them back (forward
+ * auth today): a page opened with `?return_to=<address>` remembers the address for 15 minutes in a
+ * host-only cookie, if SpareKey may send people there (core/return-address.ts: no open redirect), and the
+ * end of the sign-in (or of the second-factor setup) sends the browser there instead of the settings page.
+ * A cookie rather than a field carried through every form: the second step has several forms (TOTP,
+ * email, recovery code), and none of them needs to know.
+ */
+export const RETURN_COOKIE = '__Host-sparekey_return';
+const RETURN_COOKIE_SECONDS = 15 * 60;
+/** The pages that accept `return_to`: where forward auth sends people. */
+export const RETURN_TO_PAGES = ['/sign-in', '/settings/two-factor'];
+
+/** Keeps a valid `return_to` of this GET; an invalid one is ignored (and any earlier one forgotten). */
+export function rememberReturnAddress(deps: ServiceDeps, request: FastifyRequest, reply: FastifyReply): void {
+  const raw = (request.query as { return_to?: unknown } | undefined)?.return_to;
+  if (raw === undefined) return;
+  const address = typeof raw === 'string' ? checkReturnAddress(deps, raw) : undefined;
+  if (address)
+    reply.setCookie(RETURN_COOKIE, address, { ...cookieAttributes, maxAge: RETURN_COOKIE_SECONDS });
+  else forgetReturnAddress(request, reply);
+}
+
+function forgetReturnAddress(request: FastifyRequest, reply: FastifyReply): void {
+  if (request.cookies[RETURN_COOKIE] !== undefined) reply.clearCookie(RETURN_COOKIE, cookieAttributes);
+}
+
+/**
+ * Where a person who is now signed in goes: the remembered address (checked again, and used once), or
+ * `fallback`. `justSignedIn` audits a sign-in that returns to a protected app, with its host.
+ */
+export async function landingAfterSignIn(
+  deps: ServiceDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  options: { userId: string; justSignedIn: boolean; fallback?: string },
+): Promise<string> {
+  const fallback = options.fallback ?? HOME;
+  const remembered = request.cookies[RETURN_COOKIE];
+  if (!remembered) return fallback;
+  forgetReturnAddress(request, reply);
+  const address = await landAfterSignIn(deps, {
+    userId: options.userId,
+    returnAddress: remembered,
+    justSignedIn: options.justSignedIn,
+    context: requestContext(request),
+  });
+  return address ?? fallback;
+}

@@ -1,0 +1,198 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { SHARED_SESSION_COOKIE } from '../../src/web/web-context.js';
+import { authenticatorCode, configureRecoveryCodes } from '../helpers/mfa.js';
+import { openRedirectSpellings } from '../helpers/open-redirect-spellings.js';
+import type { FormClient } from '../helpers/web-client.js';
+import { enableTotpThroughPages, passwordStep, signUpThroughPages } from '../helpers/web-flows.js';
+import { type ForwardAuthWorld, startForwardAuthWorld } from './forward-auth-world.js';
+
+const PAGE = 'https://app.example.com/reports/q3?tab=2';
+const SIGN_IN = `https://auth.example.com/sign-in?return_to=${encodeURIComponent(PAGE)}`;
+
+let world: ForwardAuthWorld;
+beforeAll(async () => {
+  world = await startForwardAuthWorld();
+  await configureRecoveryCodes(world.env);
+});
+afterAll(async () => world?.close());
+
+async function signedUp(email: string): Promise<FormClient> {
+  const client = world.client();
+  await signUpThroughPages(client, email);
+  return client;
+}
+
+async function audit(action: string) {
+  return world.env.deps.store.listAuditEvents({ action, limit: 50 });
+}
+
+describe('the verification endpoint (issue: forward auth)', () => {
+  test('anonymous: 401 with the sign-in address for nginx, 302 for Caddy/Traefik (303 after a POST)', async () => {
+    const nginx = await world.verify(undefined, PAGE);
+    expect(nginx.statusCode).toBe(401);
+    expect(nginx.headers.location).toBe(SIGN_IN);
+    expect(nginx.headers['remote-user']).toBeUndefined();
+    const caddy = await world.verify(undefined, PAGE, { mode: 'forward-auth' });
+    expect(caddy.statusCode).toBe(302);
+    expect(caddy.headers.location).toBe(SIGN_IN);
+    const post = await world.verify(undefined, PAGE, { mode: 'forward-auth', method: 'POST' });
+    expect(post.statusCode).toBe(303);
+  });
+
+  test('without the proxy headers: 400 in the documented error shape', async () => {
+    const response = await world.app.inject({ method: 'GET', url: '/api/verify/auth-request' });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({
+      error: { code: 'forward_auth_headers_missing', message: expect.stringContaining('X-Original-URL') },
+    });
+  });
+
+  test('signed in and allowed: 200 with Remote-User, -Email, -Name and -Groups; the session cookie is shared with the cookie domain', async () => {
+    const client = world.client();
+    await client.get('/sign-up');
+    const created = await client.post('/sign-up', {
+      email: 'fa-allowed@example.test',
+      password: 'plum-harbor-quietly-77',
+    });
+    const setCookie = [created.headers['set-cookie']]
+      .flat()
+      .find((c) => c?.startsWith(SHARED_SESSION_COOKIE));
+    expect(setCookie).toMatch(/; Domain=example\.com/);
+    expect(setCookie).toMatch(/; Secure/);
+    expect(setCookie).toMatch(/; HttpOnly/);
+    expect(setCookie).toMatch(/; SameSite=Lax/);
+    for (const mode of ['auth-request', 'forward-auth'] as const) {
+      const response = await world.verify(client, PAGE, { mode });
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['remote-user']).toBe('fa-allowed@example.test');
+      expect(response.headers['remote-email']).toBe('fa-allowed@example.test');
+      expect(response.headers['remote-name']).toBe('fa-allowed@example.test');
+      expect(response.headers['remote-groups']).toBe('subscriber');
+      expect(response.headers['cache-control']).toBe('no-store');
+    }
+  });
+
+  test('answers from the session: no KDF runs for any verdict', async () => {
+    const client = await signedUp('fa-nokdf@example.test');
+    const before = world.env.kdf.calls;
+    for (let i = 0; i < 5; i += 1) {
+      expect((await world.verify(client, PAGE)).statusCode).toBe(200);
+      expect((await world.verify(undefined, PAGE)).statusCode).toBe(401);
+    }
+    expect(world.env.kdf.calls).toBe(before);
+  });
+
+  test('a deny rule: 403 for everyone, audited with the host, the path and the rule', async () => {
+    const client = await signedUp('fa-deny@example.test');
+    const response = await world.verify(client, 'https://app.example.com/blocked/x?token=secret');
+    expect(response.statusCode).toBe(403);
+    expect(response.json().error.code).toBe('access_denied');
+    expect((await world.verify(undefined, 'https://app.example.com/blocked/')).statusCode).toBe(403);
+    const events = await audit('forward_auth_denied');
+    const user = await world.env.deps.store.findUserByEmail('fa-deny@example.test');
+    const mine = events.find((event) => event.userId === user?.id);
+    expect(mine?.details).toMatchObject({ host: 'app.example.com', path: '/blocked/x', rule: 'blocked' });
+    expect(JSON.stringify(events)).not.toContain('secret');
+  });
+
+  test('a rule limited to a role: anonymous must sign in; a signed-in person without the role gets 403, with it 200', async () => {
+    const target = 'https://ops.example.com/';
+    expect((await world.verify(undefined, target)).statusCode).toBe(401);
+    const client = await signedUp('fa-noops@example.test');
+    expect((await world.verify(client, target)).statusCode).toBe(403);
+    const ops = await signedUp('fa-ops@example.test');
+    const user = await world.env.deps.store.findUserByEmail('fa-ops@example.test');
+    await world.env.deps.store.setUserRoles(user?.id as string, ['ops']);
+    const allowed = await world.verify(ops, target);
+    expect(allowed.statusCode).toBe(200);
+    expect(allowed.headers['remote-groups']).toBe('ops');
+  });
+
+  test('a host outside the cookie domain is refused (403), never redirected to', async () => {
+    const response = await world.verify(undefined, 'https://evil.test/');
+    expect(response.statusCode).toBe(403);
+    expect(response.headers.location).toBeUndefined();
+    expect(response.json().error.code).toBe('address_not_protected');
+  });
+
+  test('GET /metrics counts the verdicts', async () => {
+    const metrics = await world.app.inject({ method: 'GET', url: '/metrics' });
+    for (const decision of ['allowed', 'sign_in', 'denied']) {
+      expect(metrics.body).toMatch(
+        new RegExp(`sparekey_forward_auth_decisions_total\\{decision="${decision}"\\} [1-9]`),
+      );
+    }
+  });
+});
+
+describe('sign-in with a return address', () => {
+  test('password only: back on the original URL, and the sign-in through the proxy is audited with the host', async () => {
+    await signedUp('fa-return@example.test');
+    const client = world.client();
+    await client.get(`/sign-in?return_to=${encodeURIComponent(PAGE)}`);
+    const signedIn = await client.post('/sign-in', {
+      email: 'fa-return@example.test',
+      password: 'plum-harbor-quietly-77',
+    });
+    expect(signedIn.statusCode).toBe(303);
+    expect(signedIn.headers.location).toBe(PAGE);
+    expect((await world.verify(client, PAGE)).statusCode).toBe(200);
+    const user = await world.env.deps.store.findUserByEmail('fa-return@example.test');
+    const events = await audit('forward_auth_sign_in');
+    expect(events.find((event) => event.userId === user?.id)?.details).toEqual({ host: 'app.example.com' });
+    // Used once: the next sign-in goes to the settings page.
+    expect((await client.get('/sign-in')).headers.location).toBe('/settings/two-factor');
+  });
+
+  test('with an authenticator app: the second step, then back on the original URL', async () => {
+    const setup = await signedUp('fa-totp@example.test');
+    const { secret } = await enableTotpThroughPages(setup, world.env);
+    const client = world.client();
+    await client.get(`/sign-in?return_to=${encodeURIComponent(PAGE)}`);
+    const password = await client.post('/sign-in', {
+      email: 'fa-totp@example.test',
+      password: 'plum-harbor-quietly-77',
+    });
+    expect(password.headers.location).toBe('/sign-in/two-factor');
+    expect((await world.verify(client, PAGE)).statusCode).toBe(401);
+    await client.follow(password);
+    const done = await client.post('/sign-in/two-factor/totp', {
+      code: authenticatorCode(secret, world.env.clock.nowMs),
+    });
+    expect(done.statusCode).toBe(303);
+    expect(done.headers.location).toBe(PAGE);
+    expect((await world.verify(client, PAGE)).statusCode).toBe(200);
+  });
+
+  test('a two_factor rule sends someone without a second factor through setting one up and saving codes, then back', async () => {
+    const client = await signedUp('fa-setup@example.test');
+    const target = 'https://secure.example.com/vault';
+    const verdict = await world.verify(client, target);
+    expect(verdict.statusCode).toBe(401);
+    const location = verdict.headers.location as string;
+    expect(location).toBe(
+      `https://auth.example.com/settings/two-factor?notice=mfa-required-app&return_to=${encodeURIComponent(target)}`,
+    );
+    const page = await client.get(location.replace('https://auth.example.com', ''));
+    expect(page.body).toContain('The app you opened requires two-factor authentication');
+    const { codes } = await enableTotpThroughPages(client, world.env);
+    expect(codes.length).toBeGreaterThan(0);
+    const saved = await client.post('/settings/two-factor/recovery-codes/acknowledge', { saved: 'yes' });
+    expect(saved.statusCode).toBe(303);
+    expect(saved.headers.location).toBe(target);
+    expect((await world.verify(client, target)).statusCode).toBe(200);
+  });
+
+  // STANDARDS req. 61: every spelling is refused by the pages too; the person lands on SpareKey's own page.
+  test.each(openRedirectSpellings('example.com').map((s) => [s.name, s.address] as const))(
+    'refuses to return to %s',
+    async (_name, address) => {
+      const client = world.client();
+      await passwordStep(client, 'fa-return@example.test');
+      const landing = await client.get(`/sign-in?return_to=${encodeURIComponent(address)}`);
+      expect(landing.headers.location).toBe('/settings/two-factor');
+      const verdict = await world.verify(undefined, address);
+      expect(verdict.headers.location).toBeUndefined();
+    },
+  );
+});
