@@ -21,7 +21,7 @@ import * as OTPAuth from 'otpauth';
 import pg from 'pg';
 import { createServiceDeps } from '../src/compose.js';
 import { loadConfig } from '../src/config/load-config.js';
-import { signUp } from '../src/service/accounts.js';
+import { createUser } from '../src/service/accounts.js';
 import { createApiKey } from '../src/service/admin/api-keys.js';
 import { confirmTotp } from '../src/service/confirm-totp.js';
 import type { ServiceDeps } from '../src/service/deps.js';
@@ -67,7 +67,7 @@ async function seedUsers(deps: ServiceDeps, count: number, label: string): Promi
 
 async function seedUser(deps: ServiceDeps, label: string): Promise<Seeded> {
   const email = `${label}-${deps.random.uuid().slice(0, 8)}@bench.test`;
-  const created = await signUp(deps, { email, password: PASSWORD, context: {} });
+  const created = await createUser(deps, { email, password: PASSWORD, context: {} });
   if (!created.ok) throw new Error(created.error);
   const { userId } = created.value;
   const enrollment = await enrollTotp(deps, { userId, context: {} });

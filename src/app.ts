@@ -82,20 +82,24 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // The use cases report to this app's registry unless the caller wired metrics of its own.
   options.deps.metrics ??= metrics.serviceMetrics;
   metrics.register(app, { token: options.metricsToken ?? null });
+  // With a setup link outstanding, public sign-up waits for it on every edge (service/sign-up.ts).
+  const deps = options.setupToken
+    ? { ...options.deps, options: { ...options.deps.options, firstAdminSetupLink: true } }
+    : options.deps;
   await registerOpenApi(app);
-  registerHttpRoutes(app, options.deps);
-  await registerApi(app, options.deps);
-  await registerWeb(app, { deps: options.deps, setupToken: options.setupToken });
+  registerHttpRoutes(app, deps);
+  await registerApi(app, deps);
+  await registerWeb(app, { deps, setupToken: options.setupToken });
   // After the pages: the endpoints read the browser's session, which the pages' cookie hook resolves.
-  registerForwardAuthRoutes(app, options.deps);
+  registerForwardAuthRoutes(app, deps);
   if (options.webhookWorker) {
-    const stop = startWebhookWorker(options.deps, {
+    const stop = startWebhookWorker(deps, {
       onError: (error) => app.log.error({ err: error }, 'webhook delivery round failed'),
     });
     app.addHook('onClose', stop);
   }
   if (options.purgeWorker) {
-    const stop = startPurgeWorker(options.deps, {
+    const stop = startPurgeWorker(deps, {
       onPurged: (purged) => app.log.info({ purged }, 'purged expired records'),
       onError: (error) => app.log.error({ err: error }, 'purge of expired records failed'),
     });

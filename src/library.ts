@@ -18,8 +18,9 @@ import { DEFAULT_THROTTLE_OPTIONS, type ThrottleOptions } from './core/throttle.
 import { isValidTimeZone } from './core/time-zone.js';
 import { DEFAULT_TOTP_SETTINGS, type TotpSettings, validateTotpSettings } from './core/totp.js';
 import { API_PREFIX, registerApi } from './http/api/register-api.js';
+import { settingsUpdateFrom } from './http/api/settings-update.js';
 import { createSmtpMailer } from './mail/smtp-mailer.js';
-import { signInWithPassword, signUp } from './service/accounts.js';
+import { createUser, signInWithPassword } from './service/accounts.js';
 import { exportAuditEvents, verifyAuditChain } from './service/admin/audit-log.js';
 import { resetUserMfa } from './service/admin/reset-mfa.js';
 import { addRole, assignRoles, listRoles } from './service/admin/roles.js';
@@ -38,6 +39,7 @@ import {
   type SettingsUpdate,
   updateRecoveryCodeSettings,
 } from './service/settings.js';
+import { signUp } from './service/sign-up.js';
 import { unlockSecondFactor } from './service/unlock.js';
 import { verifyRecoveryCode } from './service/verify-recovery-code.js';
 import { verifyTotp } from './service/verify-totp.js';
@@ -158,59 +160,101 @@ function buildDeps(options: SpareKeyOptions): ServiceDeps {
   };
 }
 
-/** The typed surface over the use cases; also used by the HTTP API's in-process callers. */
+/**
+ * The typed surface over the use cases; also used by the HTTP API's in-process callers. Each method passes
+ * the fields it names, one by one: an object a host application hands over (perhaps a parsed request body)
+ * never carries a field of its own choosing into a use case.
+ */
 export function spareKeyApi(deps: ServiceDeps, opened?: OpenedStore) {
   const ctx = (context?: Context): Context => context ?? {};
   return {
     users: {
+      /**
+       * Creates an account with the given roles (default role when omitted) and says if the address is
+       * taken: for your administrators and back office, never for an anonymous caller (use `signUp`).
+       */
       create: (input: { email: string; password: string; roles?: string[]; context?: Context }) =>
-        signUp(deps, { ...input, context: ctx(input.context) }),
+        createUser(deps, {
+          email: input.email,
+          password: input.password,
+          roles: input.roles,
+          context: ctx(input.context),
+        }),
+      /**
+       * Public sign-up: the default role only, and the same answer whether or not the address already has
+       * an account (its owner is emailed when notifications are on). `value.delivered` settles after that email.
+       */
+      signUp: (input: { email: string; password: string; context?: Context }) =>
+        signUp(deps, { email: input.email, password: input.password, context: ctx(input.context) }),
       checkPassword: (input: { email: string; password: string; context?: Context }) =>
-        signInWithPassword(deps, { ...input, context: ctx(input.context) }),
+        signInWithPassword(deps, {
+          email: input.email,
+          password: input.password,
+          context: ctx(input.context),
+        }),
       /** Spends an emailed unlock link's token with the account password (after too many wrong codes). */
       unlockSecondFactor: (input: { token: string; password: string; context?: Context }) =>
-        unlockSecondFactor(deps, { ...input, context: ctx(input.context) }),
+        unlockSecondFactor(deps, {
+          token: input.token,
+          password: input.password,
+          context: ctx(input.context),
+        }),
       findByEmail: (email: string) => deps.store.findUserByEmail(email),
       findById: (userId: string) => deps.store.findUserById(userId),
       roles: () => listRoles(deps),
       addRole: (name: string, context?: Context) => addRole(deps, { name, context: ctx(context) }),
       assignRoles: (input: { userId: string; roles: string[]; context?: Context }) =>
-        assignRoles(deps, { ...input, context: ctx(input.context) }),
+        assignRoles(deps, { userId: input.userId, roles: input.roles, context: ctx(input.context) }),
     },
     mfa: {
       overview: (userId: string) => getMfaOverview(deps, { userId }),
       enrollTotp: (input: { userId: string; context?: Context }) =>
-        enrollTotp(deps, { ...input, context: ctx(input.context) }),
+        enrollTotp(deps, { userId: input.userId, context: ctx(input.context) }),
       confirmTotp: (input: { userId: string; factorId: string; code: string; context?: Context }) =>
-        confirmTotp(deps, { ...input, context: ctx(input.context) }),
+        confirmTotp(deps, {
+          userId: input.userId,
+          factorId: input.factorId,
+          code: input.code,
+          context: ctx(input.context),
+        }),
       verifyTotp: (input: { userId: string; code: string; context?: Context }) =>
-        verifyTotp(deps, { ...input, context: ctx(input.context) }),
+        verifyTotp(deps, { userId: input.userId, code: input.code, context: ctx(input.context) }),
       startEmailFactor: (input: { userId: string; context?: Context }) =>
-        startEmailFactor(deps, { ...input, context: ctx(input.context) }),
+        startEmailFactor(deps, { userId: input.userId, context: ctx(input.context) }),
       confirmEmailFactor: (input: { userId: string; factorId: string; code: string; context?: Context }) =>
-        confirmEmailFactor(deps, { ...input, context: ctx(input.context) }),
+        confirmEmailFactor(deps, {
+          userId: input.userId,
+          factorId: input.factorId,
+          code: input.code,
+          context: ctx(input.context),
+        }),
       sendEmailCode: (input: { userId: string; attemptId: string; context?: Context }) =>
-        sendEmailOtp(deps, { ...input, context: ctx(input.context) }),
+        sendEmailOtp(deps, { userId: input.userId, attemptId: input.attemptId, context: ctx(input.context) }),
       verifyEmailCode: (input: { userId: string; attemptId: string; code: string; context?: Context }) =>
-        verifyEmailOtp(deps, { ...input, context: ctx(input.context) }),
+        verifyEmailOtp(deps, {
+          userId: input.userId,
+          attemptId: input.attemptId,
+          code: input.code,
+          context: ctx(input.context),
+        }),
       removeFactor: (input: { userId: string; factorId: string; context?: Context }) =>
-        removeFactor(deps, { ...input, context: ctx(input.context) }),
+        removeFactor(deps, { userId: input.userId, factorId: input.factorId, context: ctx(input.context) }),
       disable: (input: { userId: string; context?: Context }) =>
-        disableMfa(deps, { ...input, context: ctx(input.context) }),
+        disableMfa(deps, { userId: input.userId, context: ctx(input.context) }),
       reset: (input: { userId: string; reason: string; context: Context & { actorId: string } }) =>
-        resetUserMfa(deps, input),
+        resetUserMfa(deps, { userId: input.userId, reason: input.reason, context: input.context }),
     },
     recoveryCodes: {
       generate: (input: { userId: string; context?: Context }) =>
-        generateRecoveryCodes(deps, { ...input, context: ctx(input.context) }),
+        generateRecoveryCodes(deps, { userId: input.userId, context: ctx(input.context) }),
       verify: (input: { userId: string; code: string; context?: Context }) =>
-        verifyRecoveryCode(deps, { ...input, context: ctx(input.context) }),
+        verifyRecoveryCode(deps, { userId: input.userId, code: input.code, context: ctx(input.context) }),
       status: (userId: string) => getRecoveryCodeStatus(deps, { userId }),
     },
     admin: {
       settings: () => loadRecoveryCodeSettings(deps.store),
       updateSettings: (update: SettingsUpdate, context?: Context) =>
-        updateRecoveryCodeSettings(deps, update, ctx(context)),
+        updateRecoveryCodeSettings(deps, settingsUpdateFrom(update), ctx(context)),
       statistics: () => getRecoveryCodeStatistics(deps),
       usersWithCodes: (query: UsersWithCodesQuery) => deps.store.listUsersWithCodes(query),
       verifyAuditChain: () => verifyAuditChain(deps.store),

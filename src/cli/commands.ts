@@ -1,5 +1,5 @@
 import { errorMessage } from '../core/errors.js';
-import { signUp } from '../service/accounts.js';
+import { createUser } from '../service/accounts.js';
 import { createApiKey, revokeApiKey } from '../service/admin/api-keys.js';
 import { describeChainBreak, exportAuditEvents, verifyAuditChain } from '../service/admin/audit-log.js';
 import { resetUserMfa } from '../service/admin/reset-mfa.js';
@@ -36,7 +36,7 @@ export const commands: Record<string, Command> = {
     run: async (deps, { positionals, values }, io) => {
       const password = (await io.stdin()).replace(/\r?\n$/, '');
       const roles = (values.role as string[] | undefined) ?? undefined;
-      const created = await signUp(deps, {
+      const created = await createUser(deps, {
         email: positionals[0] ?? '',
         password,
         roles,

@@ -35,8 +35,13 @@ export function checkNewPassword(
   });
 }
 
-/** Creates an account with a password (argon2id, peppered). New accounts get the default role. */
-export async function signUp(
+/**
+ * Creates an account with a password (argon2id, peppered) and the given roles (the default role when
+ * omitted). For trusted callers only: an administrator (API key with the `admin` scope, the CLI, the
+ * library's host application) or the first-administrator setup. Public sign-up is `signUp` in
+ * sign-up.ts, which takes no roles and never says whether an address already has an account.
+ */
+export async function createUser(
   deps: ServiceDeps,
   input: { email: string; password: string; roles?: readonly string[]; context: RequestContext },
 ): Promise<Result<{ userId: string }, SignUpFailure>> {

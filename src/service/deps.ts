@@ -33,6 +33,11 @@ export interface ServiceOptions {
   throttle?: ThrottleOptions;
   /** Where links in emails point (unlock links), e.g. https://auth.example.com; relative when omitted. */
   publicUrl?: string;
+  /**
+   * A one-time link to create the first administrator was issued at start-up (no SPAREKEY_ADMIN_EMAIL):
+   * until it is used, public sign-up is closed on every edge (sign-up.ts).
+   */
+  firstAdminSetupLink?: boolean;
   /** Plain http:// webhook endpoints on 127.0.0.1/[::1]/localhost (a development server); off when omitted. */
   webhookAllowHttpLoopback?: boolean;
   /**

@@ -1,6 +1,6 @@
 import { parseEmailAddress } from '../core/email-address.js';
 import { fail, ok, type Result } from '../core/result.js';
-import { checkNewPassword, type SignUpFailure, signUp } from './accounts.js';
+import { checkNewPassword, createUser, type SignUpFailure } from './accounts.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 import { updateRecoveryCodeSettings } from './settings.js';
 
@@ -31,7 +31,12 @@ export async function createFirstAdmin(
   const now = deps.clock.now();
   const { claimed } = await deps.store.claimSetting(FIRST_ADMIN_CLAIM, { at: now.toISOString() }, now);
   if (!claimed) return fail('setup_token_invalid');
-  const created = await signUp(deps, { ...input, roles: ['administrator'] });
+  const created = await createUser(deps, {
+    email: input.email,
+    password: input.password,
+    roles: ['administrator'],
+    context: input.context,
+  });
   if (!created.ok) return created;
   // The master switch is off by default (as in Auth0); setting up is where the operator decides.
   if (input.enableRecoveryCodes) {

@@ -9,7 +9,8 @@ export interface WebOptions {
 /** Fixed notices chosen by a query parameter: the URL selects one, it never carries the text. */
 export const notices = {
   'signed-out': 'You have signed out.',
-  welcome: 'Your account is ready. Set up two-factor authentication to protect it.',
+  'signed-up':
+    'Thank you. Sign in with your email address and password. If that address already had an account, no second one was made: its owner was emailed instead.',
   'admin-created': 'Your administrator account is ready. Set up two-factor authentication to protect it.',
   'codes-saved': 'Two-factor authentication is on and your recovery codes are saved.',
   'factor-added': 'Your new two-factor method is ready.',

@@ -101,7 +101,7 @@ describe('the JSON API', () => {
           password: 'cobalt-harvest-window-8',
         })
       ).status,
-    ).toBe(201);
+    ).toBe(202);
     const first = await post('/api/v1/auth/sign-in', '', {
       email: 'enduser@example.test',
       password: 'cobalt-harvest-window-8',

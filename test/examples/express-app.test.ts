@@ -43,7 +43,7 @@ describe('the example Express app', () => {
     const { sparekey } = example;
     await sparekey.admin.updateSettings({ enabled: true });
     const credentials = { email: 'shopper@example.test', password: 'velvet-orchard-tide-4' };
-    expect((await post('/sparekey/api/v1/auth/sign-up', credentials)).status).toBe(201);
+    expect((await post('/sparekey/api/v1/auth/sign-up', credentials)).status).toBe(202);
     let session = await post('/sparekey/api/v1/auth/sign-in', credentials);
     const enrollment = await post('/sparekey/api/v1/me/factors/totp', {}, session.json.token);
     const confirmed = await post(

@@ -12,6 +12,9 @@ export async function signUp(page: Page, server: RunningWebServer, email: string
   await page.getByLabel('Email address').fill(email);
   await page.getByLabel('Password').fill(BROWSER_PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).click();
+  // The same answer for a new and a taken address: sign in next, as anyone would.
+  await page.waitForURL(/\/sign-in\?notice=signed-up/);
+  await signInWithPassword(page, server, email);
   await page.waitForURL(/\/settings\/two-factor/);
 }
 

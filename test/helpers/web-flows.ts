@@ -5,12 +5,18 @@ import type { FormClient, WebTestApp } from './web-client.js';
 
 export const TEST_PASSWORD = 'plum-harbor-quietly-77';
 
-/** Signs up through the pages; the client ends signed in. */
+/**
+ * Signs up through the pages, then signs in (sign-up answers the same for a new and a taken address, so it
+ * never signs anyone in); the client ends signed in.
+ */
 export async function signUpThroughPages(client: FormClient, email: string, password = TEST_PASSWORD) {
   await client.get('/sign-up');
   const response = await client.post('/sign-up', { email, password });
   expect(response.statusCode, response.body).toBe(303);
-  await client.follow(response);
+  expect(response.headers.location).toBe('/sign-in?notice=signed-up');
+  const signedIn = await passwordStep(client, email, password);
+  expect(signedIn.statusCode, signedIn.body).toBe(303);
+  await client.follow(signedIn);
 }
 
 /** Sets up an authenticator app through the pages; returns its key and the codes shown once. */

@@ -143,7 +143,7 @@ describe('operations: health, readiness, Prometheus metrics, JSON logs (issue 6.
       url: '/api/v1/auth/sign-up',
       payload: { email: 'logged@example.test', password },
     });
-    expect(signUp.statusCode).toBe(201);
+    expect(signUp.statusCode).toBe(202);
     const signIn = await app.inject({
       method: 'POST',
       url: '/api/v1/auth/sign-in',

@@ -81,7 +81,7 @@ test('fastifyPlugin mounts the JSON API under a prefix of the host app', async (
       url: '/mfa/api/v1/auth/sign-up',
       payload: { email: 'plugin@example.test', password: 'saffron-lagoon-vessel-2' },
     });
-    expect(signUp.statusCode).toBe(201);
+    expect(signUp.statusCode).toBe(202);
     const unauthorized = await host.inject({ url: '/mfa/api/v1/statistics' });
     expect(unauthorized.json()).toMatchObject({ error: { code: 'api_key_required' } });
     expect((await host.inject({ url: '/' })).body).toBe('host');

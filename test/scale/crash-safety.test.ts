@@ -10,7 +10,7 @@ import { createServiceDeps } from '../../src/compose.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { normalizeRecoveryCode, type RecoveryCodeFormat } from '../../src/core/recovery-code.js';
 import { hashSessionToken } from '../../src/core/session-token.js';
-import { signUp } from '../../src/service/accounts.js';
+import { createUser } from '../../src/service/accounts.js';
 import { createApiKey } from '../../src/service/admin/api-keys.js';
 import { verifyAuditChain } from '../../src/service/admin/audit-log.js';
 import { confirmTotp } from '../../src/service/confirm-totp.js';
@@ -84,7 +84,7 @@ describe('crash safety on SQLite: SIGKILL under mixed load, restart, nothing ack
     format = (await loadRecoveryCodeSettings(opened.store)).format;
     for (let i = 0; i < USERS; i += 1) {
       const email = `crash-${i}@example.test`;
-      const user = await signUp(deps, { email, password: PASSWORD, context: {} });
+      const user = await createUser(deps, { email, password: PASSWORD, context: {} });
       if (!user.ok) throw new Error(user.error);
       const enrollment = await enrollTotp(deps, { userId: user.value.userId, context: {} });
       if (!enrollment.ok) throw new Error(enrollment.error);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { normalizeRecoveryCode } from '../../src/core/recovery-code.js';
-import { signUp } from '../../src/service/accounts.js';
+import { createUser } from '../../src/service/accounts.js';
 import { createApiKey } from '../../src/service/admin/api-keys.js';
 import { verifyAuditChain } from '../../src/service/admin/audit-log.js';
 import { confirmTotp } from '../../src/service/confirm-totp.js';
@@ -64,7 +64,7 @@ describe.each(testEngines())('several server processes on one %s database', (eng
   async function newUser(options = { authenticator: true }): Promise<{ userId: string; email: string }> {
     users += 1;
     const email = `scale-${engine}-${users}@example.test`;
-    const user = await signUp(deps, { email, password: PASSWORD, context: {} });
+    const user = await createUser(deps, { email, password: PASSWORD, context: {} });
     if (!user.ok) throw new Error(user.error);
     const { userId: id } = user.value;
     if (!options.authenticator) return { userId: id, email };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DEFAULT_ACCOUNT_THROTTLE } from '../../src/core/throttle.js';
-import { signUp } from '../../src/service/accounts.js';
+import { createUser } from '../../src/service/accounts.js';
 import { verifyAuditChain } from '../../src/service/admin/audit-log.js';
 import { accountThrottleKey } from '../../src/service/throttle-counters.js';
 import type { OpenedStore } from '../../src/store/open-store.js';
@@ -45,7 +45,7 @@ describe.each(testEngines())('wrong guesses in a burst over 2 processes on %s', 
     servers = await Promise.all([startServerProcess(database.env), startServerProcess(database.env)]);
     const own = await openLikeTheServers(database.env);
     ({ opened, close } = own);
-    const user = await signUp(own.deps, { email, password: PASSWORD, context: {} });
+    const user = await createUser(own.deps, { email, password: PASSWORD, context: {} });
     if (!user.ok) throw new Error(user.error);
     userId = user.value.userId;
     for (const server of servers) {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { apiKeyScopes } from '../../src/core/api-key.js';
 import { errorMessages } from '../../src/core/errors.js';
-import { signUp } from '../../src/service/accounts.js';
+import { createUser } from '../../src/service/accounts.js';
 import { createApiKey } from '../../src/service/admin/api-keys.js';
 import { enrollTotp } from '../../src/service/enroll-totp.js';
 import { generateRecoveryCodes } from '../../src/service/generate-recovery-codes.js';
@@ -48,8 +48,8 @@ function errorCodeOf(response: LightMyRequestResponse): string | undefined {
 
 export function classify(response: LightMyRequestResponse): Outcome {
   const location = String(response.headers.location ?? '');
-  // Sent back to the sign-in page (not onward to its second step, nor after signing out on purpose).
-  const toSignIn = /^\/sign-in(\?|$)/.test(location) && !location.includes('notice=signed-out');
+  // Sent back to the sign-in page (not onward to its second step, nor after signing out or up on purpose).
+  const toSignIn = /^\/sign-in(\?|$)/.test(location) && !/notice=signed-(out|up)/.test(location);
   if (response.statusCode >= 300 && response.statusCode < 400) return toSignIn ? 'U' : 'A';
   if (response.statusCode === 404) return 'N';
   if (response.statusCode !== 401 && response.statusCode !== 403) return 'A';
@@ -85,7 +85,7 @@ export interface World {
 
 async function account(env: TestEnvironment, label: string, roles?: string[]) {
   const email = `${label}-${env.deps.random.uuid().slice(0, 8)}@example.test`;
-  const created = await signUp(env.deps, { email, password: TEST_PASSWORD, roles, context: {} });
+  const created = await createUser(env.deps, { email, password: TEST_PASSWORD, roles, context: {} });
   if (!created.ok) throw new Error(created.error);
   return { id: created.value.userId, email };
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { errorMessages } from '../../src/core/errors.js';
-import { signUp } from '../../src/service/accounts.js';
+import { createUser } from '../../src/service/accounts.js';
 import { createApiKey } from '../../src/service/admin/api-keys.js';
 import { resetUserMfa } from '../../src/service/admin/reset-mfa.js';
 import { generateRecoveryCodes } from '../../src/service/generate-recovery-codes.js';
@@ -56,7 +56,7 @@ describe('markup in data is inert on every admin page', () => {
       await app.close();
       await env.close();
     };
-    const admin = await signUp(env.deps, {
+    const admin = await createUser(env.deps, {
       email: 'root@example.test',
       password: TEST_PASSWORD,
       roles: ['administrator'],

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { hashSessionToken, SESSION_LIFETIMES } from '../../src/core/session-token.js';
-import { signInWithPassword, signUp } from '../../src/service/accounts.js';
+import { createUser, signInWithPassword } from '../../src/service/accounts.js';
 import { createFirstAdmin, needsFirstAdmin } from '../../src/service/first-admin.js';
 import { resolveSession, rotateSession, startSession } from '../../src/service/sessions.js';
 import { testEngines } from '../helpers/engines.js';
@@ -17,7 +17,11 @@ describe.each(testEngines())('accounts and sessions on %s', (engine) => {
   afterEach(async () => env.close());
 
   test('the password is stored only as a peppered argon2id hash; sign-in works; an audit event names no password', async () => {
-    const created = await signUp(env.deps, { email: 'Ada@Example.test', password: PASSWORD, context: {} });
+    const created = await createUser(env.deps, {
+      email: 'Ada@Example.test',
+      password: PASSWORD,
+      context: {},
+    });
     if (!created.ok) throw new Error(created.error);
     const user = await env.deps.store.findUserById(created.value.userId);
     expect(user?.passwordHash).toMatch(/^\$argon2id\$/);
@@ -34,7 +38,11 @@ describe.each(testEngines())('accounts and sessions on %s', (engine) => {
   });
 
   test('a right password with a second factor owed is audited as password_verified, never as a sign-in', async () => {
-    const created = await signUp(env.deps, { email: 'grace@example.test', password: PASSWORD, context: {} });
+    const created = await createUser(env.deps, {
+      email: 'grace@example.test',
+      password: PASSWORD,
+      context: {},
+    });
     if (!created.ok) throw new Error(created.error);
     const { userId } = created.value;
     await enableTotp(env, userId);
@@ -66,7 +74,11 @@ describe.each(testEngines())('accounts and sessions on %s', (engine) => {
   });
 
   test('a session token is stored only as its hash; of 10 concurrent rotations one wins; the old token dies', async () => {
-    const created = await signUp(env.deps, { email: 'rotate@example.test', password: PASSWORD, context: {} });
+    const created = await createUser(env.deps, {
+      email: 'rotate@example.test',
+      password: PASSWORD,
+      context: {},
+    });
     if (!created.ok) throw new Error(created.error);
     const { token } = await startSession(env.deps, {
       userId: created.value.userId,
@@ -85,7 +97,7 @@ describe.each(testEngines())('accounts and sessions on %s', (engine) => {
   });
 
   test('a signed-in session lasts at most 12 hours even when used every few minutes', async () => {
-    const created = await signUp(env.deps, {
+    const created = await createUser(env.deps, {
       email: 'absolute@example.test',
       password: PASSWORD,
       context: {},

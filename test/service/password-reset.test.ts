@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { DEFAULT_EMAIL_SEND_ADDRESS_THROTTLE, DEFAULT_EMAIL_SEND_THROTTLE } from '../../src/core/throttle.js';
-import { signInWithPassword, signUp } from '../../src/service/accounts.js';
+import { createUser, signInWithPassword } from '../../src/service/accounts.js';
 import {
   inspectResetLink,
   PASSWORD_RESET_TTL_MS,
@@ -28,7 +28,7 @@ describe.each(testEngines())('forgotten password on %s (OWASP Forgot Password CS
   async function account(withTotp: boolean) {
     counter += 1;
     const email = `reset-${counter}@example.test`;
-    const created = await signUp(env.deps, { email, password: PASSWORD, context: {} });
+    const created = await createUser(env.deps, { email, password: PASSWORD, context: {} });
     if (!created.ok) throw new Error(created.error);
     const totp = withTotp ? await enableTotp(env, created.value.userId) : undefined;
     return {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { DEFAULT_ACCOUNT_THROTTLE, DEFAULT_ADDRESS_THROTTLE } from '../../src/core/throttle.js';
-import { signInWithPassword, signUp } from '../../src/service/accounts.js';
+import { createUser, signInWithPassword } from '../../src/service/accounts.js';
 import type { ServiceDeps } from '../../src/service/deps.js';
 import { accountThrottleKey, addressKey, counters } from '../../src/service/throttle-counters.js';
 import { testEngines } from '../helpers/engines.js';
@@ -38,7 +38,7 @@ describe.each(setups)(
 
     async function account() {
       const email = `user-${Math.random().toString(36).slice(2)}@example.test`;
-      const created = await signUp(deps, { email, password: PASSWORD, context: {} });
+      const created = await createUser(deps, { email, password: PASSWORD, context: {} });
       if (!created.ok) throw new Error(created.error);
       return { email, key: accountThrottleKey(created.value.userId), userId: created.value.userId };
     }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { DEFAULT_ACCOUNT_THROTTLE, LOCK_REPORT_GRACE_MS } from '../../src/core/throttle.js';
-import { signInWithPassword, signUp } from '../../src/service/accounts.js';
+import { createUser, signInWithPassword } from '../../src/service/accounts.js';
 import type { ServiceDeps } from '../../src/service/deps.js';
 import { accountThrottleKey, counters, isSecondFactorLocked } from '../../src/service/throttle-counters.js';
 import { unlockSecondFactor } from '../../src/service/unlock.js';
@@ -83,7 +83,7 @@ describe.each(setups)(
 
     async function victim() {
       const email = `victim-${Math.random().toString(36).slice(2)}@example.test`;
-      const created = await signUp(deps, { email, password: PASSWORD, context: {} });
+      const created = await createUser(deps, { email, password: PASSWORD, context: {} });
       if (!created.ok) throw new Error(created.error);
       const totp = await enableTotp(env, created.value.userId);
       const userId = created.value.userId;

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { DEFAULT_ACCOUNT_THROTTLE } from '../../src/core/throttle.js';
-import { signInWithPassword, signUp } from '../../src/service/accounts.js';
+import { createUser, signInWithPassword } from '../../src/service/accounts.js';
 import { resetUserMfa } from '../../src/service/admin/reset-mfa.js';
 import { sendEmailOtp, verifyEmailOtp } from '../../src/service/email-otp.js';
 import { verifyStepUp } from '../../src/service/step-up.js';
@@ -29,7 +29,7 @@ describe.each(testEngines())('throttling failed attempts on %s (NIST SP 800-63B 
   afterEach(async () => env.close());
 
   async function victim(email = `victim-${Math.random().toString(36).slice(2)}@example.test`) {
-    const created = await signUp(env.deps, { email, password: PASSWORD, context: {} });
+    const created = await createUser(env.deps, { email, password: PASSWORD, context: {} });
     if (!created.ok) throw new Error(created.error);
     const totp = await enableTotp(env, created.value.userId);
     return {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { DEFAULT_ACCOUNT_THROTTLE, LOCK_REPORT_GRACE_MS } from '../../src/core/throttle.js';
-import { signInWithPassword, signUp } from '../../src/service/accounts.js';
+import { createUser, signInWithPassword } from '../../src/service/accounts.js';
 import { accountThrottleKey, counters } from '../../src/service/throttle-counters.js';
 import { sendUnlockLink, UNLOCK_LINK_TTL_MS } from '../../src/service/unlock-link.js';
 import { testEngines } from '../helpers/engines.js';
@@ -28,7 +28,7 @@ describe.each(testEngines())('the unlock link of a locked account (%s)', (engine
 
   test('asked by 10 right-password sign-ins at once while locked, with no live link: one link is emailed and audited', async () => {
     const email = 'locked-owner@example.test';
-    const created = await signUp(env.deps, { email, password: PASSWORD, context: {} });
+    const created = await createUser(env.deps, { email, password: PASSWORD, context: {} });
     if (!created.ok) throw new Error(created.error);
     const { userId } = created.value;
     await enableTotp(env, userId);

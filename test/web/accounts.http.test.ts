@@ -90,14 +90,26 @@ describe('accounts over HTTP: headers, CSRF, sign-up, sign-in, sign-out', () => 
     },
   );
 
-  test('a taken email is refused with 409 whatever its case', async () => {
+  test('a taken email, whatever its case, gets the same answer as a new one and no second account (no enumeration)', async () => {
     const client = web.client();
     await signUpThroughPages(client, 'taken@example.test');
+    const before = await web.env.deps.store.findUserByEmail('taken@example.test');
     const again = web.client();
     await again.get('/sign-up');
-    const response = await again.post('/sign-up', { email: 'TAKEN@example.test', password: TEST_PASSWORD });
-    expect(response.statusCode).toBe(409);
-    expect(alertText(response.body)).toBe(errorMessages.email_taken);
+    const taken = await again.post('/sign-up', {
+      email: 'TAKEN@example.test',
+      password: 'another-pass-phrase-9',
+    });
+    const fresh = web.client();
+    await fresh.get('/sign-up');
+    const created = await fresh.post('/sign-up', { email: 'fresh@example.test', password: TEST_PASSWORD });
+    for (const response of [taken, created]) {
+      expect(response.statusCode).toBe(303);
+      expect(response.headers.location).toBe('/sign-in?notice=signed-up');
+      expect(response.cookies.some((cookie) => cookie.name === '__Host-sparekey_session')).toBe(false);
+    }
+    expect(await web.env.deps.store.findUserByEmail('taken@example.test')).toEqual(before);
+    expect(await web.env.deps.store.findUserByEmail('fresh@example.test')).toBeDefined();
   });
 
   test('a wrong password and an unknown email get the same 401 and message, and are audited', async () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { createServiceDeps } from '../../src/compose.js';
 import { loadConfig } from '../../src/config/load-config.js';
-import { signUp } from '../../src/service/accounts.js';
+import { createUser } from '../../src/service/accounts.js';
 import { confirmTotp } from '../../src/service/confirm-totp.js';
 import type { ServiceDeps } from '../../src/service/deps.js';
 import { enrollTotp } from '../../src/service/enroll-totp.js';
@@ -87,7 +87,7 @@ describe.skipIf(!withRedis)('REDIS_URL: the composed server keeps its throttle c
   async function newUser() {
     const { deps } = server;
     const email = `redis-${randomInt(1e9)}@example.test`;
-    const created = await signUp(deps, { email, password: PASSWORD, context: {} });
+    const created = await createUser(deps, { email, password: PASSWORD, context: {} });
     if (!created.ok) throw new Error(created.error);
     const userId = created.value.userId;
     usedKeys.push(`${PREFIX}account:${userId}`, `${PREFIX}email-send:${userId}`);
@@ -127,7 +127,7 @@ describe.skipIf(!withRedis)('REDIS_URL: the composed server keeps its throttle c
     const plain = await composedServer({});
     try {
       expect(plain.deps.attemptCounters).toBeUndefined();
-      const created = await signUp(plain.deps, {
+      const created = await createUser(plain.deps, {
         email: 'plain@example.test',
         password: PASSWORD,
         context: {},

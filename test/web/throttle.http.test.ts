@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { errorMessages } from '../../src/core/errors.js';
 import { DEFAULT_ADDRESS_THROTTLE } from '../../src/core/throttle.js';
-import { signUp } from '../../src/service/accounts.js';
+import { createUser } from '../../src/service/accounts.js';
 import { authenticatorCode, configureRecoveryCodes } from '../helpers/mfa.js';
 import { unlockTokenIn } from '../helpers/smtp-capture.js';
 import { alertText, createWebTestApp, FormClient, type WebTestApp } from '../helpers/web-client.js';
@@ -59,7 +59,7 @@ describe('throttling over HTTP: 429 with Retry-After, 423 when locked, the unloc
     const address = DEFAULT_ADDRESS_THROTTLE;
     const emails = Array.from({ length: address.freeFailures + 1 }, (_, i) => `sprayed-${i}@example.test`);
     for (const email of emails) {
-      expect((await signUp(web.env.deps, { email, password: TEST_PASSWORD, context: {} })).ok).toBe(true);
+      expect((await createUser(web.env.deps, { email, password: TEST_PASSWORD, context: {} })).ok).toBe(true);
     }
     /** One password step from `remoteAddress`, through the sign-in page or the JSON API. */
     const signIn = async (via: 'page' | 'api', remoteAddress: string, email: string, password: string) => {

@@ -5,18 +5,15 @@ import { Type } from 'typebox';
 import { apiKeyScopes } from '../../core/api-key.js';
 import { auditActions } from '../../core/audit.js';
 import type { RecoveryCodeSettings } from '../../core/policy.js';
-import { signUp } from '../../service/accounts.js';
+import { createUser } from '../../service/accounts.js';
 import { createApiKey, revokeApiKey } from '../../service/admin/api-keys.js';
 import { describeChainBreak, exportAuditEvents, verifyAuditChain } from '../../service/admin/audit-log.js';
 import { getRecoveryCodeStatistics } from '../../service/admin/statistics.js';
 import type { ServiceDeps } from '../../service/deps.js';
-import {
-  loadRecoveryCodeSettings,
-  type SettingsUpdate,
-  updateRecoveryCodeSettings,
-} from '../../service/settings.js';
+import { loadRecoveryCodeSettings, updateRecoveryCodeSettings } from '../../service/settings.js';
 import { apiContext, sendApiError } from './api-context.js';
 import { errors } from './schemas.js';
+import { settingsUpdateFrom } from './settings-update.js';
 
 const Settings = Type.Object({
   enabled: Type.Boolean(),
@@ -122,7 +119,7 @@ export function registerAdminApiRoutes(parent: FastifyInstance, deps: ServiceDep
       // The schema admits slot lengths 1 and 2 only; TypeBox infers the union as number.
       const saved = await updateRecoveryCodeSettings(
         deps,
-        request.body as SettingsUpdate,
+        settingsUpdateFrom(request.body),
         apiContext(request),
       );
       if (!saved.ok) return sendApiError(reply, 'invalid_settings', 422, (saved.problems ?? []).join(' '));
@@ -281,7 +278,11 @@ export function registerAdminApiRoutes(parent: FastifyInstance, deps: ServiceDep
       },
     },
     async (request, reply) => {
-      const created = await createApiKey(deps, { ...request.body, context: apiContext(request) });
+      const created = await createApiKey(deps, {
+        name: request.body.name,
+        scopes: request.body.scopes,
+        context: apiContext(request),
+      });
       if (!created.ok) return sendApiError(reply, created.error);
       return reply.code(201).header('cache-control', 'no-store').send(created.value);
     },
@@ -322,7 +323,13 @@ export function registerAdminApiRoutes(parent: FastifyInstance, deps: ServiceDep
       },
     },
     async (request, reply) => {
-      const created = await signUp(deps, { ...request.body, context: apiContext(request) });
+      // An administrator's call (the `admin` scope): the one route where roles may be chosen.
+      const created = await createUser(deps, {
+        email: request.body.email,
+        password: request.body.password,
+        roles: request.body.roles,
+        context: apiContext(request),
+      });
       if (!created.ok) return sendApiError(reply, created.error);
       return reply.code(201).send(created.value);
     },

@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { signInWithPassword, signUp } from '../../service/accounts.js';
+import { signInWithPassword } from '../../service/accounts.js';
 import { changePassword } from '../../service/change-password.js';
 import { confirmTotp } from '../../service/confirm-totp.js';
 import type { ServiceDeps } from '../../service/deps.js';
@@ -11,6 +11,7 @@ import { enrollTotp } from '../../service/enroll-totp.js';
 import { generateRecoveryCodes } from '../../service/generate-recovery-codes.js';
 import { disableMfa, getMfaOverview, removeFactor, secondFactorChoices } from '../../service/manage-mfa.js';
 import { endSession, rotateSession, startSession } from '../../service/sessions.js';
+import { signUp } from '../../service/sign-up.js';
 import { verifyStepUp } from '../../service/step-up.js';
 import { verifyRecoveryCode } from '../../service/verify-recovery-code.js';
 import { verifyTotp } from '../../service/verify-totp.js';
@@ -51,15 +52,32 @@ export function registerEndUserRoutes(parent: FastifyInstance, deps: ServiceDeps
       schema: {
         ...PUBLIC,
         operationId: 'signUp',
-        summary: 'Create an account',
+        summary: 'Create an account; the answer is the same whether or not the address already has one',
+        description:
+          'A new address gets an account with the default role; an address that already has an account gets ' +
+          'no second one, and its owner is emailed. Both answer 202 with the same body, so the answer does not ' +
+          'tell whether an account exists: sign in next with `signIn`. While the one-time setup link of a new ' +
+          'install is outstanding, sign-up answers 409 `site_not_set_up`.',
         tags,
         body: Credentials,
-        response: { 201: Type.Object({ userId: Type.String() }), ...errors(409) },
+        response: {
+          202: Type.Object(
+            { status: Type.Literal('accepted') },
+            { description: 'Accepted; the same for a new address and one that has an account' },
+          ),
+          ...errors(409),
+        },
       },
     },
     async (request, reply) => {
-      const created = await signUp(deps, { ...request.body, context: apiContext(request) });
-      return created.ok ? reply.code(201).send(created.value) : sendApiError(reply, created.error);
+      const accepted = await signUp(deps, {
+        email: request.body.email,
+        password: request.body.password,
+        context: apiContext(request),
+      });
+      return accepted.ok
+        ? reply.code(202).send({ status: 'accepted' as const })
+        : sendApiError(reply, accepted.error);
     },
   );
 
@@ -87,7 +105,11 @@ export function registerEndUserRoutes(parent: FastifyInstance, deps: ServiceDeps
       },
     },
     async (request, reply) => {
-      const result = await signInWithPassword(deps, { ...request.body, context: apiContext(request) });
+      const result = await signInWithPassword(deps, {
+        email: request.body.email,
+        password: request.body.password,
+        context: apiContext(request),
+      });
       if (!result.ok) return sendApiFailure(reply, result);
       const stage = result.value.secondFactorRequired ? ('second_factor' as const) : ('signed_in' as const);
       const { token } = await startSession(deps, {
@@ -272,7 +294,8 @@ export function registerEndUserRoutes(parent: FastifyInstance, deps: ServiceDeps
       const changed = await changePassword(deps, {
         userId: request.apiSession?.user.id as string,
         sessionToken: sessionToken(request),
-        ...request.body,
+        currentPassword: request.body.currentPassword,
+        newPassword: request.body.newPassword,
         context: apiContext(request),
       });
       if (!changed.ok) return sendApiFailure(reply, changed);
@@ -441,13 +464,16 @@ export function registerEndUserRoutes(parent: FastifyInstance, deps: ServiceDeps
     },
   );
 
+  // The proof is checked against the session's own account: the user id comes from the session, and only
+  // the two proof fields are read from the body (a body `userId` must never choose whose password counts).
   const stepUp = async (
     request: Parameters<typeof apiContext>[0],
     body: { password?: string; totpCode?: string },
   ) =>
     verifyStepUp(deps, {
       userId: request.apiSession?.user.id as string,
-      ...body,
+      password: body.password,
+      totpCode: body.totpCode,
       context: apiContext(request),
     });
 

@@ -217,7 +217,8 @@ export function registerRecoveryCodeRoutes(parent: FastifyInstance, deps: Servic
     },
     async (request, reply) => {
       const confirmed = await confirmTotp(deps, {
-        ...request.params,
+        userId: request.params.userId,
+        factorId: request.params.factorId,
         code: request.body.code,
         context: apiContext(request),
       });

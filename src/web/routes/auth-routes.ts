@@ -1,10 +1,11 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
-import { signInWithPassword, signUp } from '../../service/accounts.js';
+import { signInWithPassword } from '../../service/accounts.js';
 import { createFirstAdmin, needsFirstAdmin } from '../../service/first-admin.js';
 import { recognizeDevice } from '../../service/remembered-devices.js';
 import { endSession, startSession } from '../../service/sessions.js';
+import { awaitingFirstAdminSetup, signUp } from '../../service/sign-up.js';
 import { lostAccessPage, setupPage, signInPage, signUpPage } from '../pages/account-pages.js';
 import { landingAfterSignIn } from '../return-to.js';
 import {
@@ -111,31 +112,23 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
       }),
     });
 
-  /** While the one-time setup link is outstanding, it is the only way in: nobody races the operator. */
-  const awaitingSetup = async () => web.setupToken !== undefined && (await needsFirstAdmin(deps));
-
   app.get('/sign-up', async (request, reply) => {
-    if (await awaitingSetup()) return showSignUp(request, reply, { error: 'site_not_set_up' });
+    if (await awaitingFirstAdminSetup(deps)) return showSignUp(request, reply, { error: 'site_not_set_up' });
     return showSignUp(request, reply);
   });
 
+  // The setup-link rule and the answer for an address that already has an account live in the use case
+  // (service/sign-up.ts), the same for the JSON API. The answer is the same for a new address and a taken
+  // one, so the page does not sign the new account in: the person signs in next, as anyone would.
   app.post('/sign-up', csrf, async (request, reply) => {
     const email = field(request, 'email', 512);
-    if (await awaitingSetup()) return showSignUp(request, reply, { error: 'site_not_set_up', email });
-    const created = await signUp(deps, {
+    const accepted = await signUp(deps, {
       email,
       password: field(request, 'password', 4096),
       context: requestContext(request),
     });
-    if (!created.ok) return showSignUp(request, reply, { error: created.error, email });
-    const { token } = await startSession(deps, {
-      userId: created.value.userId,
-      stage: 'signed_in',
-      previousToken: request.sessionToken,
-      context: requestContext(request),
-    });
-    setSessionCookie(reply, token);
-    return redirect(reply, `${HOME}?notice=welcome`);
+    if (!accepted.ok) return showSignUp(request, reply, { error: accepted.error, email });
+    return redirect(reply, '/sign-in?notice=signed-up');
   });
 
   const setupTokenMatches = (candidate: string) => {
