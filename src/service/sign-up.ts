@@ -44,6 +44,8 @@ export async function signUp(
     context: input.context,
   });
   if (created.ok) return ok({ delivered: Promise.resolve() });
+  // No roles were asked for, so the default role cannot be unknown; that would be a broken install.
+  if (created.error === 'unknown_role') throw new Error('sign-up: the default role does not exist');
   if (created.error !== 'email_taken') return fail(created.error);
   const email = parseEmailAddress(input.email);
   const owner = email.ok ? await deps.store.findUserByEmail(email.value) : undefined;
