@@ -5,10 +5,15 @@ import { registerOpenApi } from './http/api/openapi.js';
 import { registerApi } from './http/api/register-api.js';
 import { registerHttpRoutes } from './http/app.js';
 import { registerForwardAuthRoutes } from './http/forward-auth/forward-auth-routes.js';
+import { registerJsonBodyParser } from './http/json-body.js';
 import { createMetrics } from './http/metrics.js';
+import { requestValidation } from './http/request-validation.js';
+import { securityHeaders } from './http/security-headers.js';
+import { makeRequestSchemasStrict } from './http/strict-schemas.js';
 import type { ServiceDeps } from './service/deps.js';
 import { startPurgeWorker } from './service/purge.js';
 import { startWebhookWorker } from './service/webhooks.js';
+import { clientErrorHandler, frameworkErrorHandler } from './web/framework-errors.js';
 import { registerWeb } from './web/register-web.js';
 
 export interface AppOptions {
@@ -30,6 +35,8 @@ export interface AppOptions {
   purgeWorker?: boolean;
   /** Called once per route as it is registered (HEAD twins of GET routes left out). */
   onRoute?: (route: { method: string; url: string }) => void;
+  /** Like onRoute, with the route's schema as it is validated (after strict-schemas.ts); for audits. */
+  onRouteSchema?: (route: { method: string; url: string; schema: unknown }) => void;
 }
 
 /** An incoming X-Request-Id is kept only if it is short and plain, so it cannot forge or break log lines. */
@@ -60,19 +67,32 @@ function loggerOptions(logger: AppOptions['logger']) {
 
 /** Builds the whole application: the JSON endpoints and the pages. It never listens (main.ts does). */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const headers = await securityHeaders();
   const app = Fastify({
     logger: loggerOptions(options.logger),
     trustProxy: options.trustProxy ?? false,
     genReqId: requestId,
     // Recovery codes and OTPs are short; nothing SpareKey accepts needs a large body.
     bodyLimit: 64 * 1024,
+    // Bodies are not coerced and nothing is silently dropped: see request-validation.ts.
+    schemaController: requestValidation(),
+    // Answers made before routing: the error shape and the security headers all the same.
+    frameworkErrors: frameworkErrorHandler(options.deps, headers),
+    clientErrorHandler: clientErrorHandler(headers),
   });
+  // Every request schema refuses unknown fields (strict-schemas.ts); JSON bodies have a depth limit.
+  app.addHook('onRoute', makeRequestSchemasStrict);
+  registerJsonBodyParser(app);
   // Every route as registered (method and URL template): the authorization-matrix and fuzz tests check
   // that no route escapes them, and tooling can list what the server answers.
-  if (options.onRoute) {
-    const report = options.onRoute;
+  const { onRoute, onRouteSchema } = options;
+  if (onRoute || onRouteSchema) {
     app.addHook('onRoute', (route) => {
-      for (const method of [route.method].flat()) if (method !== 'HEAD') report({ method, url: route.url });
+      for (const method of [route.method].flat()) {
+        if (method === 'HEAD') continue;
+        onRoute?.({ method, url: route.url });
+        onRouteSchema?.({ method, url: route.url, schema: route.schema });
+      }
     });
   }
   app.addHook('onSend', async (request, reply) => {

@@ -69,6 +69,10 @@ export const errorMessages = {
   bad_request: 'The request could not be understood. Go back and try again.',
   payload_too_large: 'The request is too large: nothing SpareKey accepts is longer than 64 KB.',
   unsupported_media_type: 'The request body must be JSON (the API) or a submitted form (the pages).',
+  json_too_deep: 'The JSON body nests too deeply: at most 32 levels of arrays and objects.',
+  uri_too_long: 'The address is too long: a path parameter is longer than any SpareKey accepts.',
+  request_timeout: 'The request took too long to arrive. Try again.',
+  headers_too_large: 'The request headers are too large.',
   // Throttling (NIST SP 800-63B 5.2.2)
   too_many_attempts:
     'Too many attempts. For your security, wait before trying again; the wait grows with each wrong attempt.',

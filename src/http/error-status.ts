@@ -62,6 +62,10 @@ const statuses: Record<ErrorCode, number> = {
   bad_request: 400,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  json_too_deep: 400,
+  uri_too_long: 414,
+  request_timeout: 408,
+  headers_too_large: 431,
   too_many_attempts: 429,
   // 423 Locked: waiting does not help, an unlock does.
   mfa_locked: 423,
@@ -79,11 +83,17 @@ export function errorStatus(code: ErrorCode): number {
   return statuses[code];
 }
 
-/** The error code for a 4xx raised by the framework itself (body parsing and limits), before any route ran. */
+/**
+ * The error code for a 4xx raised by the framework itself (a bad URL, body parsing and limits), before
+ * any route ran: by the framework's code where one says more than the status, else by the status.
+ */
 export function clientErrorCode(
   status: number,
-): 'payload_too_large' | 'unsupported_media_type' | 'bad_request' {
+  frameworkCode?: string,
+): 'payload_too_large' | 'unsupported_media_type' | 'json_too_deep' | 'uri_too_long' | 'bad_request' {
+  if (frameworkCode === 'SPAREKEY_JSON_TOO_DEEP') return 'json_too_deep';
   if (status === 413) return 'payload_too_large';
+  if (status === 414) return 'uri_too_long';
   if (status === 415) return 'unsupported_media_type';
   return 'bad_request';
 }

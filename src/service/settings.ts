@@ -12,16 +12,33 @@ const RECOVERY_CODE_SETTINGS_KEY = 'recovery_codes';
 
 /** The operator's recovery-code settings: what is stored, over the defaults. */
 export async function loadRecoveryCodeSettings(store: Store): Promise<RecoveryCodeSettings> {
-  const stored = (await store.getSetting(RECOVERY_CODE_SETTINGS_KEY)) as
-    | Partial<RecoveryCodeSettings>
-    | undefined;
-  const settings = { ...DEFAULT_RECOVERY_CODE_SETTINGS, ...stored };
-  return { ...settings, format: { ...DEFAULT_RECOVERY_CODE_SETTINGS.format, ...stored?.format } };
+  const stored = (await store.getSetting(RECOVERY_CODE_SETTINGS_KEY)) as SettingsUpdate | undefined;
+  return settingsWith(DEFAULT_RECOVERY_CODE_SETTINGS, stored ?? {});
 }
 
 export type SettingsUpdate = Partial<Omit<RecoveryCodeSettings, 'format'>> & {
   format?: Partial<RecoveryCodeSettings['format']>;
 };
+
+/**
+ * `base` with the settings `change` names, key by key: exactly the settings keys, so nothing else a
+ * caller or an old row carries is ever stored (issue 18, point 5: unknown keys were kept and the row grew).
+ */
+function settingsWith(base: RecoveryCodeSettings, change: SettingsUpdate): RecoveryCodeSettings {
+  return {
+    enabled: change.enabled ?? base.enabled,
+    allowedRoles: change.allowedRoles ?? base.allowedRoles,
+    codesPerSet: change.codesPerSet ?? base.codesPerSet,
+    format: {
+      slotLength: change.format?.slotLength ?? base.format.slotLength,
+      secretLength: change.format?.secretLength ?? base.format.secretLength,
+      groupSize: change.format?.groupSize ?? base.format.groupSize,
+    },
+    lowThreshold: change.lowThreshold ?? base.lowThreshold,
+    policy: change.policy ?? base.policy,
+    mfaRequiredRoles: change.mfaRequiredRoles ?? base.mfaRequiredRoles,
+  };
+}
 
 /** Changes the recovery-code settings; the audit event carries the values before and after. */
 export async function updateRecoveryCodeSettings(
@@ -31,11 +48,7 @@ export async function updateRecoveryCodeSettings(
 ): Promise<Result<RecoveryCodeSettings, 'invalid_code_format'> & { problems?: string[] }> {
   return deps.store.transaction(async (tx) => {
     const before = await loadRecoveryCodeSettings(tx);
-    const after: RecoveryCodeSettings = {
-      ...before,
-      ...update,
-      format: { ...before.format, ...update.format },
-    };
+    const after = settingsWith(before, update);
     const problems = validateRecoveryCodeSettings(after);
     if (problems.length > 0) return { ...fail('invalid_code_format'), problems };
     const now = deps.clock.now();

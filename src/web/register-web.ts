@@ -8,6 +8,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { ErrorCode } from '../core/errors.js';
 import { mfaSetupRequired } from '../core/policy.js';
 import { clientErrorCode } from '../http/error-status.js';
+import { helmetOptions } from '../http/security-headers.js';
 import { isMfaEnabled } from '../service/mfa-state.js';
 import { resolveSession } from '../service/sessions.js';
 import { loadRecoveryCodeSettings } from '../service/settings.js';
@@ -35,30 +36,8 @@ const MFA_SETUP_PATHS = ['/settings/two-factor', '/sign-out', '/assets', '/lost-
 
 const publicDir = join(import.meta.dirname, '../../public');
 
-/**
- * Strict CSP: scripts and styles only from our own files (no inline code at all), images from us or
- * data: (none today), forms post only to us, and no framing (clickjacking).
- */
-const contentSecurityPolicy = {
-  useDefaults: false,
-  directives: {
-    defaultSrc: ["'none'"],
-    scriptSrc: ["'self'"],
-    styleSrc: ["'self'"],
-    imgSrc: ["'self'", 'data:'],
-    connectSrc: ["'self'"],
-    formAction: ["'self'"],
-    frameAncestors: ["'none'"],
-    baseUri: ["'none'"],
-  },
-};
-
 export async function registerWeb(app: FastifyInstance, web: WebOptions): Promise<void> {
-  await app.register(fastifyHelmet, {
-    contentSecurityPolicy,
-    referrerPolicy: { policy: 'no-referrer' },
-    crossOriginEmbedderPolicy: false,
-  });
+  await app.register(fastifyHelmet, helmetOptions);
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody, { bodyLimit: 16 * 1024 });
   await app.register(fastifyCsrf, {
@@ -128,7 +107,7 @@ export async function registerWeb(app: FastifyInstance, web: WebOptions): Promis
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       request.log.info({ code: error.code }, 'bad request');
-      return showError(request, reply, clientErrorCode(status), status);
+      return showError(request, reply, clientErrorCode(status, error.code), status);
     }
     // Never a stack trace in the page: the details go to the log only.
     request.log.error(error);

@@ -208,9 +208,10 @@ export function bodyFor(method: string, template: string): Record<string, string
     '/settings/two-factor/disable',
   ];
   if (stepUp.includes(template)) return { password: TEST_PASSWORD };
-  // A code for the victim's pending TOTP factor, so only its owner gets past the lookup.
+  // A code for the victim's pending TOTP factor, so only its owner gets past the lookup (the API names
+  // the factor in the path; a body field it does not take would be refused as unknown).
   if (template.includes('totp') && template.includes('confirm'))
-    return { code: '123456', factorId: ':pending' };
+    return template.startsWith('/api/') ? { code: '123456' } : { code: '123456', factorId: ':pending' };
   // A well-formed (wrong) code for the victim's pending email factor: past validation, so the factor's
   // lookup decides; its owner gets a wrong-code answer, anyone else does not find it.
   if (template === '/api/v1/me/factors/email/:factorId/confirm') return { code: '123456' };

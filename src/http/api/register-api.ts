@@ -35,7 +35,8 @@ export async function registerApi(app: FastifyInstance, deps: ServiceDeps): Prom
       api.setErrorHandler((error: FastifyError, request, reply) => {
         if (error.validation) return sendApiError(reply, 'invalid_request', 400, `${error.message}.`);
         const status = error.statusCode ?? 500;
-        if (status >= 400 && status < 500) return sendApiError(reply, clientErrorCode(status), status);
+        if (status >= 400 && status < 500)
+          return sendApiError(reply, clientErrorCode(status, error.code), status);
         request.log.error(error);
         return reply
           .code(500)
