@@ -1,4 +1,9 @@
 // Progressive enhancement only: every page works without this file.
+// Codes are shown once, as the answer to the POST that made them. Going Back to that answer would ask to
+// send the form again; this names the page's history entry after a GET address that answers with a
+// normal page instead (the codes are never shown again).
+const shownOnce = document.querySelector('[data-history-url]');
+if (shownOnce) history.replaceState(null, '', shownOnce.dataset.historyUrl);
 // Copy and Print buttons on the recovery-codes page are hidden until this script shows them.
 for (const button of document.querySelectorAll('[data-action="copy"]')) {
   if (!navigator.clipboard) continue;

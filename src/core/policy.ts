@@ -63,6 +63,25 @@ export function validateRecoveryCodeSettings(settings: RecoveryCodeSettings): st
   return problems;
 }
 
+/**
+ * A low-on-codes threshold the set size can use. "Low" is 0 < remaining <= threshold, so a threshold of
+ * the set size or more would call every fresh set low: it cannot apply, and is lowered to one below the
+ * set size. With one code per set (Auth0's single code, the `rotate` policy) that is 0: no warning, as the
+ * only code's use replaces the set anyway. Returns the settings unchanged when the threshold fits or when
+ * the numbers are not valid at all (validation reports those).
+ */
+export function fitLowThreshold(settings: RecoveryCodeSettings): {
+  settings: RecoveryCodeSettings;
+  lowered?: { from: number; to: number };
+} {
+  const { codesPerSet, lowThreshold } = settings;
+  if (!Number.isInteger(codesPerSet) || codesPerSet < 1 || !Number.isInteger(lowThreshold))
+    return { settings };
+  if (lowThreshold < codesPerSet) return { settings };
+  const to = codesPerSet - 1;
+  return { settings: { ...settings, lowThreshold: to }, lowered: { from: lowThreshold, to } };
+}
+
 export type GenerationRefusal = 'feature_disabled' | 'role_not_allowed' | 'mfa_not_enabled';
 
 /** Whether a user may generate codes: the switch is on, one of their roles is allowed, and MFA is on. */

@@ -33,6 +33,7 @@ export async function startEmailFactor(
     userId: input.userId,
     attemptId: enrollmentAttemptId(factorId),
     context: input.context,
+    purpose: 'enrollment',
     alsoWrite: async (tx) => {
       for (const factor of factors) {
         if (factor.kind === 'email' && factor.confirmedAt === null)
@@ -66,6 +67,7 @@ export async function resendEmailFactorCode(
     userId: input.userId,
     attemptId: enrollmentAttemptId(factor.id),
     context: input.context,
+    purpose: 'enrollment',
   });
 }
 

@@ -23,6 +23,8 @@ export async function sendEmailOtp(
     userId: string;
     attemptId: string;
     context: RequestContext;
+    /** What the code is for, which the email says: a sign-in (the default) or adding email as a factor. */
+    purpose?: EmailOtpPurpose;
     /** More to write with the code, only once the send is allowed: a refused send changes nothing. */
     alsoWrite?: (tx: Store) => Promise<void>;
   },
@@ -52,16 +54,46 @@ export async function sendEmailOtp(
       auditEvent(now, 'email_otp_sent', 'success', user.id, input.context, { challengeId }),
     );
   });
-  const minutes = Math.round(options.emailOtp.ttlMs / 60_000);
   await deps.mailer.send({
     to: user.email,
-    subject: `Your ${options.issuer} sign-in code`,
-    text:
-      `Your ${options.issuer} sign-in code is ${code}\n\n` +
-      `It expires in ${minutes} minute${minutes === 1 ? '' : 's'} and works once.\n` +
-      'If you did not just try to sign in, someone may know your password: change it.\n',
+    ...emailOtpMessage(input.purpose ?? 'sign_in', {
+      site: options.issuer,
+      code,
+      minutes: Math.round(options.emailOtp.ttlMs / 60_000),
+    }),
   });
   return ok({ expiresAt });
+}
+
+export type EmailOtpPurpose = 'sign_in' | 'enrollment';
+
+/**
+ * Each purpose gets its own words: a sign-in code warns that someone may know the password, but a person
+ * adding email codes in Settings is not signing in, and that warning would only alarm them.
+ */
+function emailOtpMessage(
+  purpose: EmailOtpPurpose,
+  input: { site: string; code: string; minutes: number },
+): { subject: string; text: string } {
+  const { site, code, minutes } = input;
+  const expiry = `It expires in ${minutes} minute${minutes === 1 ? '' : 's'} and works once.\n`;
+  if (purpose === 'enrollment') {
+    return {
+      subject: `Confirm email codes for ${site}`,
+      text:
+        `You are adding email codes as a two-factor method for your ${site} account.\n\n` +
+        `Your confirmation code is ${code}\n\n` +
+        `Enter it on the settings page to confirm that our emails reach you. ${expiry}\n` +
+        'If you did not ask for this, nothing changes unless the code is entered; as only someone signed in ' +
+        'to your account can ask for it, change your password.\n',
+    };
+  }
+  return {
+    subject: `Your ${site} sign-in code`,
+    text:
+      `Your ${site} sign-in code is ${code}\n\n${expiry}` +
+      'If you did not just try to sign in, someone may know your password: change it.\n',
+  };
 }
 
 export type EmailOtpFailure = 'invalid_code' | 'email_code_expired' | 'email_code_attempts_exhausted';

@@ -48,19 +48,31 @@ export async function sendOrAuditFailure(
 
 export async function notifyRecoveryCodeUsed(
   deps: ServiceDeps,
-  input: { userId: string; at: Date; remaining: number | null; outcome: string; context: RequestContext },
+  input: {
+    userId: string;
+    at: Date;
+    remaining: number | null;
+    outcome: string;
+    /** What the code was used for: the notice says so, a password reset is not a sign-in. */
+    purpose: 'sign_in' | 'password_reset';
+    context: RequestContext;
+  },
 ): Promise<void> {
   const site = deps.options.issuer;
   const left =
     input.remaining === null
       ? ''
       : `Recovery codes left: ${input.remaining}${input.remaining <= 3 ? ' (generate new ones soon)' : ''}\n`;
+  const usedTo =
+    input.purpose === 'password_reset'
+      ? { subject: `reset your ${site} password`, text: `reset the password of your ${site} account` }
+      : { subject: `sign in to ${site}`, text: `sign in to your ${site} account` };
   await notify(deps, {
     userId: input.userId,
     kind: 'recovery_code_used',
-    subject: `A recovery code was used to sign in to ${site}`,
+    subject: `A recovery code was used to ${usedTo.subject}`,
     text:
-      `A recovery code was just used to sign in to your ${site} account.\n\n` +
+      `A recovery code was just used to ${usedTo.text}.\n\n` +
       `Time: ${formatTime(input.at)}\n${describeRequest(input.context)}\n${left}${input.outcome}\n\n` +
       'If this was not you, someone has your password and a recovery code: change your password, ' +
       'regenerate your recovery codes and contact the site support.\n',

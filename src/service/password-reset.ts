@@ -176,6 +176,7 @@ export async function resetPassword(
         userId: owner.id,
         code: recoveryCode,
         context: input.context,
+        purpose: 'password_reset',
       });
       if (!checked.ok) return checked;
       recovery = checked.value;

@@ -12,16 +12,31 @@ export interface IssuedRecoveryCodeSet {
   codes: string[];
 }
 
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
+
 /**
- * The set's name on the printed sheet and in Settings ("Set 3F9A-21C7"): eight symbols of its id, enough to
- * tell a user's successive sets apart, so they can see whether a saved sheet is the current one.
+ * The set's name on the printed sheet, in the download and in Settings: "Set of 2 December 2026, 17:30:41
+ * UTC". It must never pass for a code: a month name, a comma and colons are nothing a code contains, so
+ * neither a person nor a parser can take it for an extra code (a label of code symbols and dashes did).
+ * To the second, it tells a person's successive sets apart, so they can see whether a saved sheet is the
+ * current one.
  */
-export function recoveryCodeSetLabel(setId: string): string {
-  const symbols = setId
-    .replace(/[^0-9a-f]/gi, '')
-    .slice(0, 8)
-    .toUpperCase();
-  return `${symbols.slice(0, 4)}-${symbols.slice(4)}`;
+export function recoveryCodeSetLabel(generatedAt: Date): string {
+  const day = `${generatedAt.getUTCDate()} ${MONTHS[generatedAt.getUTCMonth()]} ${generatedAt.getUTCFullYear()}`;
+  return `Set of ${day}, ${generatedAt.toISOString().slice(11, 19)} UTC`;
 }
 
 /**

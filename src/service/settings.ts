@@ -1,5 +1,6 @@
 import {
   DEFAULT_RECOVERY_CODE_SETTINGS,
+  fitLowThreshold,
   type RecoveryCodeSettings,
   validateRecoveryCodeSettings,
 } from '../core/policy.js';
@@ -40,15 +41,24 @@ function settingsWith(base: RecoveryCodeSettings, change: SettingsUpdate): Recov
   };
 }
 
-/** Changes the recovery-code settings; the audit event carries the values before and after. */
+/**
+ * Changes the recovery-code settings; the audit event carries the values before and after. A low-on-codes
+ * threshold the set size cannot use is lowered (fitLowThreshold) rather than refused, and `lowered` says
+ * so, so that "1 code per set" (Auth0's single code) saves as the settings page promises.
+ */
 export async function updateRecoveryCodeSettings(
   deps: ServiceDeps,
   update: SettingsUpdate,
   context: RequestContext,
-): Promise<Result<RecoveryCodeSettings, 'invalid_code_format'> & { problems?: string[] }> {
+): Promise<
+  Result<RecoveryCodeSettings, 'invalid_code_format'> & {
+    problems?: string[];
+    lowered?: { from: number; to: number };
+  }
+> {
   return deps.store.transaction(async (tx) => {
     const before = await loadRecoveryCodeSettings(tx);
-    const after = settingsWith(before, update);
+    const { settings: after, lowered } = fitLowThreshold(settingsWith(before, update));
     const problems = validateRecoveryCodeSettings(after);
     if (problems.length > 0) return { ...fail('invalid_code_format'), problems };
     const now = deps.clock.now();
@@ -60,6 +70,6 @@ export async function updateRecoveryCodeSettings(
         after: JSON.stringify(after),
       }),
     );
-    return ok(after);
+    return { ...ok(after), ...(lowered ? { lowered } : {}) };
   });
 }

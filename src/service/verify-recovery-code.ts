@@ -37,7 +37,7 @@ export type RecoveryCodeFailure =
  */
 export async function verifyRecoveryCode(
   deps: ServiceDeps,
-  input: { userId: string; code: string; context: RequestContext },
+  input: { userId: string; code: string; context: RequestContext; purpose?: RecoveryCodePurpose },
 ): Promise<Result<RecoveryOutcome, RecoveryCodeFailure> | Throttled> {
   const { userId, context } = input;
   const subject = { accountKey: accountThrottleKey(userId), userId, kind: 'second_factor', context } as const;
@@ -63,6 +63,9 @@ export async function verifyRecoveryCode(
   );
 }
 
+/** What the code is used for, which the notice email names: a sign-in (the default) or a password reset. */
+export type RecoveryCodePurpose = 'sign_in' | 'password_reset';
+
 /** What an attempt needs before its KDF: the settings, the normalized code and the slot it names (if any). */
 type RecoveryAttempt =
   | { settings: RecoveryCodeSettings; refused: RecoveryCodeFailure }
@@ -83,7 +86,7 @@ async function lookUpAttempt(
 
 async function evaluateRecoveryCode(
   deps: ServiceDeps,
-  input: { userId: string; code: string; context: RequestContext },
+  input: { userId: string; code: string; context: RequestContext; purpose?: RecoveryCodePurpose },
   attempt: RecoveryAttempt,
   matching: Promise<boolean> | undefined,
   settlement: Settlement,
@@ -128,6 +131,7 @@ async function evaluateRecoveryCode(
     at: clock.now(),
     remaining: outcome.policy === 'continue' ? outcome.remaining : null,
     outcome: outcomeSentence(outcome),
+    purpose: input.purpose ?? 'sign_in',
     context: input.context,
   });
   return ok(outcome);
@@ -138,7 +142,7 @@ function outcomeSentence(outcome: RecoveryOutcome): string {
     return 'As this site requires, two-factor authentication was turned off and must be set up again.';
   }
   if (outcome.policy === 'rotate') {
-    return 'As this site requires, your recovery codes were replaced by new ones, shown once at sign-in.';
+    return 'As this site requires, your recovery codes were replaced by new ones, shown once on the page where this code was used.';
   }
   return 'Your other recovery codes still work.';
 }
@@ -150,6 +154,7 @@ async function applyPolicy(
   use: {
     userId: string;
     context: RequestContext;
+    purpose?: RecoveryCodePurpose;
     now: Date;
     setId: string;
     slot: number;

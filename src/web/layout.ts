@@ -6,6 +6,11 @@ export interface PageChrome {
   signedInAs?: string;
   /** Shows the link to the administration pages. */
   isAdmin?: boolean;
+  /**
+   * The email of a sign-in that still owes its second step: the header offers a way out (sign out), as
+   * the second-step pages are otherwise a dead end for someone who picked the wrong account.
+   */
+  signingInAs?: string;
   /** CSRF token for the sign-out form. */
   csrfToken?: string;
   siteName: string;
@@ -23,6 +28,7 @@ export function layout(chrome: PageChrome, body: Html): Html {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>${chrome.title} · ${chrome.siteName}</title>
+<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/assets/style.css">
 <script src="/assets/enhance.js" defer></script>
 </head>
@@ -36,12 +42,14 @@ export function layout(chrome: PageChrome, body: Html): Html {
     ${chrome.isAdmin ? html`<a href="/admin">Administration</a>` : ''}
     <a href="/settings/two-factor">Two-factor authentication</a>
     <span class="who">${chrome.signedInAs}</span>
-    <form method="post" action="/sign-out" class="inline">
-      <input type="hidden" name="_csrf" value="${chrome.csrfToken ?? ''}">
-      <button type="submit" class="link">Sign out</button>
-    </form>
+    ${signOutForm(chrome.csrfToken)}
   </nav>`
-      : ''
+      : chrome.signingInAs
+        ? html`<nav aria-label="Account">
+    <span class="who">Signing in as ${chrome.signingInAs}</span>
+    ${signOutForm(chrome.csrfToken)}
+  </nav>`
+        : ''
   }
 </header>
 <main id="main" tabindex="-1">
@@ -50,6 +58,13 @@ ${body}
 </body>
 </html>
 `;
+}
+
+function signOutForm(csrfToken: string | undefined): Html {
+  return html`<form method="post" action="/sign-out" class="inline">
+      <input type="hidden" name="_csrf" value="${csrfToken ?? ''}">
+      <button type="submit" class="link">Sign out</button>
+    </form>`;
 }
 
 /** A visible, announced error message next to the form it is about. */

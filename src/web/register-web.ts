@@ -123,11 +123,15 @@ function registerAssets(app: FastifyInstance): void {
   const assets = {
     'style.css': 'text/css; charset=utf-8',
     'enhance.js': 'text/javascript; charset=utf-8',
+    'favicon.svg': 'image/svg+xml',
   } as const;
   for (const [name, type] of Object.entries(assets)) {
     const body = readFileSync(join(publicDir, name));
-    app.get(`/assets/${name}`, async (_request, reply) =>
-      reply.type(type).header('cache-control', 'public, max-age=3600').send(body),
-    );
+    const send = async (_request: FastifyRequest, reply: FastifyReply) =>
+      reply.type(type).header('cache-control', 'public, max-age=3600').send(body);
+    app.get(`/assets/${name}`, send);
+    // Browsers ask for /favicon.ico on their own (pages not rendered by the layout, bookmarks): a 404 there
+    // is a console error on a first visit. Chromium and Firefox read an SVG whatever the path says.
+    if (name === 'favicon.svg') app.get('/favicon.ico', send);
   }
 }

@@ -98,6 +98,7 @@ export function sendPage(
   page: { title: string; body: Html; status?: number },
 ): FastifyReply {
   const signedIn = request.auth?.record.stage === 'signed_in' ? request.auth : undefined;
+  const signingIn = request.auth?.record.stage === 'second_factor' ? request.auth : undefined;
   return reply
     .code(page.status ?? 200)
     .header('cache-control', 'no-store')
@@ -108,8 +109,9 @@ export function sendPage(
           title: page.title,
           siteName: deps.options.issuer,
           signedInAs: signedIn?.user.email,
+          signingInAs: signingIn?.user.email,
           isAdmin: signedIn?.user.roles.includes('administrator') ?? false,
-          csrfToken: signedIn ? csrfToken(request, reply) : undefined,
+          csrfToken: signedIn || signingIn ? csrfToken(request, reply) : undefined,
         },
         page.body,
       ).toString(),

@@ -13,6 +13,8 @@ export const notices = {
     'Thank you. Sign in with your email address and password. If that address already had an account, no second one was made: its owner was emailed instead.',
   'admin-created': 'Your administrator account is ready. Set up two-factor authentication to protect it.',
   'codes-saved': 'Two-factor authentication is on and your recovery codes are saved.',
+  'codes-shown-once':
+    'Recovery codes are shown only once, so that page cannot come back. If you did not save them, generate a new set.',
   'factor-added': 'Your new two-factor method is ready.',
   'factor-removed': 'The two-factor method was removed.',
   'device-forgotten': 'That browser is forgotten: it will ask for your second factor again.',
@@ -27,6 +29,8 @@ export const notices = {
   'mfa-disabled': 'Two-factor authentication is off, and your recovery codes were deleted.',
   'session-expired': 'Your session has ended. Sign in again.',
   'settings-saved': 'The settings were saved.',
+  'settings-saved-threshold-lowered':
+    'The settings were saved. The low-on-codes threshold was lowered to one less than the codes per set, as a larger one would call every new set low (with 1 code per set it is 0: no low-on-codes warning).',
   'roles-saved': 'The roles were saved.',
   'role-added': 'The role was added.',
   'mfa-reset': 'Two-factor authentication was reset: the user was signed out everywhere and emailed.',

@@ -52,9 +52,9 @@ export async function setUpAuthenticator(page: Page, server: RunningWebServer): 
   return { secret };
 }
 
-/** Ticks "I have saved these codes" and finishes. */
+/** Ticks "I have saved these codes" ("this code" for a set of one) and finishes. */
 export async function acknowledgeCodes(page: Page): Promise<void> {
-  await page.getByLabel('I have saved these codes').check();
+  await page.getByLabel(/^I have saved th(ese codes|is code)$/).check();
   await page.getByRole('button', { name: 'Done' }).click();
   await page.waitForURL(/notice=codes-saved/);
 }

@@ -118,7 +118,9 @@ describe.each(testEngines())('operator console use cases on %s', (engine) => {
     let csv = '';
     for await (const chunk of exportAuditEvents(env.deps.store, 'csv', { userId: user.id })) csv += chunk;
     const lines = csv.trim().split('\r\n');
-    expect(lines[0]).toBe('seq,at,action,outcome,user_id,actor_id,ip,user_agent,details,prev_hash,hash');
+    expect(lines[0]).toBe(
+      'seq,at,action,outcome,user_id,user_email,actor_id,actor_email,ip,user_agent,details,prev_hash,hash',
+    );
     expect(lines).toHaveLength(2);
     expect(lines[1]).toContain(`"'=HYPERLINK(""http://evil"")"`);
     let jsonl = '';

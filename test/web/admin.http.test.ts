@@ -163,7 +163,7 @@ describe('administration over HTTP: access and every error path', () => {
       /attachment; filename="sparekey-audit-\d{4}-\d\d-\d\d\.csv"/,
     );
     expect(csv.body.split('\r\n')[0]).toBe(
-      'seq,at,action,outcome,user_id,actor_id,ip,user_agent,details,prev_hash,hash',
+      'seq,at,action,outcome,user_id,user_email,actor_id,actor_email,ip,user_agent,details,prev_hash,hash',
     );
     const jsonl = await admin.get('/admin/audit/export.jsonl');
     expect(

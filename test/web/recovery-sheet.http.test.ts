@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { DEFAULT_RECOVERY_CODE_FORMAT, normalizeRecoveryCode } from '../../src/core/recovery-code.js';
 import { recoveryCodeSetLabel } from '../../src/service/prepare-recovery-code-set.js';
 import { configureRecoveryCodes } from '../helpers/mfa.js';
 import { createWebTestApp, type WebTestApp } from '../helpers/web-client.js';
@@ -20,17 +21,27 @@ beforeAll(async () => {
 afterAll(async () => web?.close());
 
 const minute = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 /** The words of Settings' "Current set" line. */
 const currentSetLine = (body: string) =>
   body.match(/<p id="codes-set">([\s\S]*?)<\/p>/)?.[1]?.replace(/<[^>]+>/g, '');
 const DAY = 24 * 3600_000;
 const text = (body: string) => body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
 
-async function currentSetId(userEmail: string): Promise<string> {
+async function currentSetGeneratedAt(userEmail: string): Promise<Date> {
   const user = await web.env.deps.store.findUserByEmail(userEmail);
   const summary = await web.env.deps.store.getRecoveryCodeSummary(user?.id as string);
-  return summary?.setId as string;
+  return summary?.generatedAt as Date;
+}
+
+/**
+ * Issue 19.10: nothing in a set's label can pass for a code, neither the whole line nor any word of it,
+ * nor anything shaped like a printed code (symbols in dash-separated groups).
+ */
+function expectNotCodeLike(label: string) {
+  expect(label).not.toMatch(/[0-9A-Z]{2,}-[0-9A-Z]{2,}/);
+  for (const candidate of [label, ...label.split(/[\s,]+/)]) {
+    expect(normalizeRecoveryCode(candidate, DEFAULT_RECOVERY_CODE_FORMAT).ok, candidate).toBe(false);
+  }
 }
 
 test('the shown sheet carries site, account, generation time and set; its download too; codes in slot order', async () => {
@@ -44,13 +55,15 @@ test('the shown sheet carries site, account, generation time and set; its downlo
     password: TEST_PASSWORD,
   });
   expect(shown.statusCode).toBe(200);
-  const label = `Set ${recoveryCodeSetLabel(await currentSetId(email))}`;
-  expect(label).toMatch(/^Set [0-9A-F]{4}-[0-9A-F]{4}$/);
+  const label = recoveryCodeSetLabel(await currentSetGeneratedAt(email));
+  // The word "Set" set apart from a date with a month name: it cannot be read as an eleventh code.
+  expect(label).toBe(recoveryCodeSetLabel(new Date(generatedAt)));
+  expect(label).toMatch(/^Set of \d{1,2} [A-Z][a-z]+ \d{4}, \d\d:\d\d:\d\d UTC$/);
+  expectNotCodeLike(label);
   const sheet = text(shown.body.match(/<dl class="sheet"[\s\S]*?<\/dl>/)?.[0] ?? '');
   expect(sheet).toContain(`Site ${web.env.deps.options.issuer}`);
   expect(sheet).toContain(`Account ${email}`);
-  expect(sheet).toContain(`Generated ${minute(generatedAt)}`);
-  expect(sheet).toContain(label);
+  expect(sheet).toContain(`Set ${label}`);
   const download = decodeURIComponent(
     shown.body.match(/id="download-codes"[^>]*href="data:text\/plain;charset=utf-8,([^"]+)"/)?.[1] ?? '',
   );
@@ -59,7 +72,10 @@ test('the shown sheet carries site, account, generation time and set; its downlo
   const site = web.env.deps.options.issuer;
   expect(download.split('\n')[0]).toBe(`${site} recovery codes for ${email}`);
   expect(shown.body).toContain('download="sparekey-test-recovery-codes.txt"');
-  expect(download).toContain(`${label}, generated ${minute(generatedAt)}`);
+  const lines = download.split('\n');
+  expect(lines[1]).toBe(label);
+  // Only the numbered lines hold codes: no other line of the file looks like one.
+  for (const line of lines.slice(1).filter((line) => !/^ ?\d+\. /.test(line))) expectNotCodeLike(line);
   for (const [index, code] of codes.entries()) {
     expect(download).toContain(`${String(index + 1).padStart(2)}. ${code}`);
   }
@@ -81,12 +97,9 @@ test('Settings shows the current set and date, and which codes of the sheet were
   expect(signedIn.statusCode).toBe(200);
   expect(signedIn.body).toContain('Signed in');
   const settings = await client.get('/settings/two-factor');
-  const label = `Set ${recoveryCodeSetLabel(await currentSetId(email))}`;
-  const user = await web.env.deps.store.findUserByEmail(email);
-  const generatedAt = (await web.env.deps.store.getRecoveryCodeSummary(user?.id as string))?.generatedAt;
-  expect(currentSetLine(settings.body)).toContain(
-    `Current set: ${label}, generated ${day(generatedAt?.getTime() ?? 0)}.`,
-  );
+  const generatedAt = await currentSetGeneratedAt(email);
+  const label = recoveryCodeSetLabel(generatedAt);
+  expect(currentSetLine(settings.body)).toContain(`Current set: ${label}.`);
   expect(text(settings.body)).toContain(`Code 3 · used ${minute(usedAt)}`);
   expect(settings.body.match(/id="codes-used"[\s\S]*?<\/ul>/)?.[0].match(/<li>/g)).toHaveLength(1);
   for (const code of codes) expect(settings.body).not.toContain(code);
@@ -103,11 +116,9 @@ test('Settings shows the current set and date, and which codes of the sheet were
   });
   expect(regenerated.statusCode).toBe(200);
   const after = await client.get('/settings/two-factor');
-  const newLabel = `Set ${recoveryCodeSetLabel(await currentSetId(email))}`;
+  const newLabel = recoveryCodeSetLabel(await currentSetGeneratedAt(email));
   expect(newLabel).not.toBe(label);
-  expect(currentSetLine(after.body)).toContain(
-    `Current set: ${newLabel}, generated ${day(web.env.clock.nowMs)}.`,
-  );
-  expect(day(web.env.clock.nowMs)).not.toBe(day(generatedAt?.getTime() ?? 0));
+  expect(newLabel).toBe(recoveryCodeSetLabel(new Date(web.env.clock.nowMs)));
+  expect(currentSetLine(after.body)).toContain(`Current set: ${newLabel}.`);
   expect(text(after.body)).toContain('None of these codes has been used.');
 });

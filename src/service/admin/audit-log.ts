@@ -64,13 +64,16 @@ export function describeChainBreak(found: ChainBreak): string {
   return `Event #${found.seq} does not link to the event before it: the chain was rewritten there.`;
 }
 
+/** The emails beside the ids, as the audit page shows them, so an export names people (issue 19.6). */
 const CSV_COLUMNS = [
   'seq',
   'at',
   'action',
   'outcome',
   'user_id',
+  'user_email',
   'actor_id',
+  'actor_email',
   'ip',
   'user_agent',
   'details',
@@ -85,14 +88,16 @@ function csvCell(value: string | number | null): string {
   return /[",\r\n']/.test(guarded) || guarded !== text ? `"${guarded.replaceAll('"', '""')}"` : guarded;
 }
 
-function row(event: AuditEvent) {
+function row(event: AuditEvent, emailOf: (id: string | null) => string | null) {
   return [
     event.seq,
     event.at.toISOString(),
     event.action,
     event.outcome,
     event.userId,
+    emailOf(event.userId),
     event.actorId,
+    emailOf(event.actorId),
     event.ip,
     event.userAgent,
     JSON.stringify(event.details),
@@ -101,27 +106,48 @@ function row(event: AuditEvent) {
   ] as const;
 }
 
-/** The export as text chunks (a header, then a line per event), for a streamed response. */
+/** Lines per yielded chunk; the emails of a chunk's people are looked up once per chunk. */
+const CHUNK = 500;
+/** Emails remembered across chunks (most exports name few people); past this, the memory starts over. */
+const EMAIL_CACHE_LIMIT = 10_000;
+
+/**
+ * The export as text chunks (a header, then a line per event), for a streamed response. Each event names
+ * its user and actor by id and by their current email (empty for a deleted account), like the audit page.
+ */
 export async function* exportAuditEvents(
   store: Store,
   format: 'csv' | 'jsonl',
   query: Omit<AuditQuery, 'limit' | 'beforeSeq'> = {},
 ): AsyncGenerator<string> {
   if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
-  let lines: string[] = [];
-  for await (const event of auditEventsAscending(store, query)) {
-    const values = row(event);
-    lines.push(
-      format === 'csv'
-        ? `${values.map(csvCell).join(',')}\r\n`
-        : `${JSON.stringify(Object.fromEntries(CSV_COLUMNS.map((column, index) => [column, values[index]])))}\n`,
+  const emails = new Map<string, string | null>();
+  const emailOf = (id: string | null) => (id === null ? null : (emails.get(id) ?? null));
+  const render = async (events: AuditEvent[]) => {
+    if (emails.size > EMAIL_CACHE_LIMIT) emails.clear();
+    const unknown = [...new Set(events.flatMap((event) => [event.userId, event.actorId]))].filter(
+      (id): id is string => id !== null && !emails.has(id),
     );
-    if (lines.length === 500) {
-      yield lines.join('');
-      lines = [];
+    const users = await Promise.all(unknown.map((id) => store.findUserById(id)));
+    for (const [index, id] of unknown.entries()) emails.set(id, users[index]?.email ?? null);
+    return events
+      .map((event) => {
+        const values = row(event, emailOf);
+        return format === 'csv'
+          ? `${values.map(csvCell).join(',')}\r\n`
+          : `${JSON.stringify(Object.fromEntries(CSV_COLUMNS.map((column, index) => [column, values[index]])))}\n`;
+      })
+      .join('');
+  };
+  let events: AuditEvent[] = [];
+  for await (const event of auditEventsAscending(store, query)) {
+    events.push(event);
+    if (events.length === CHUNK) {
+      yield await render(events);
+      events = [];
     }
   }
-  if (lines.length > 0) yield lines.join('');
+  if (events.length > 0) yield await render(events);
 }
 
 /** Retention: deletes events older than `days` days, keeping the rest verifiable (the chain is re-anchored). */

@@ -105,7 +105,8 @@ ${input.problems?.length ? html`<div class="error" role="alert"><p>Nothing was s
   <label for="groupSize">Group size (symbols between dashes)</label>
   <input id="groupSize" name="groupSize" type="number" min="3" max="8" required value="${settings.format.groupSize}">
   <label for="lowThreshold">Warn when this many codes or fewer are left</label>
-  <input id="lowThreshold" name="lowThreshold" type="number" min="0" required value="${settings.lowThreshold}">
+  <input id="lowThreshold" name="lowThreshold" type="number" min="0" required value="${settings.lowThreshold}" aria-describedby="lowThreshold-hint">
+  <p class="hint" id="lowThreshold-hint">Below the codes per set; a larger number is lowered when saved. With 1 code per set it is 0: there is no low-on-codes warning.</p>
 
   <fieldset>
     <legend>After a recovery code is used</legend>
@@ -259,11 +260,7 @@ ${
     : html`<div class="table-wrap"><table id="audit-events"><thead><tr><th scope="col">#</th><th scope="col">Time (UTC)</th><th scope="col">Event</th><th scope="col">Outcome</th><th scope="col">User</th><th scope="col">Actor</th><th scope="col">IP</th><th scope="col">Browser</th><th scope="col">Details</th></tr></thead>
 <tbody>${input.events.map(
         (event) =>
-          html`<tr><td>${event.seq}</td><td>${when(event.at)}</td><td>${event.action}</td><td>${event.outcome}</td><td>${who(event.userId)}</td><td>${who(event.actorId)}</td><td>${event.ip ?? '—'}</td><td class="ua">${event.userAgent ?? '—'}</td><td class="details">${Object.entries(
-            event.details,
-          )
-            .map(([key, value]) => `${key}=${value}`)
-            .join(' ')}</td></tr>`,
+          html`<tr><td>${event.seq}</td><td class="time">${when(event.at)}</td><td>${event.action}</td><td>${event.outcome}</td><td>${who(event.userId)}</td><td>${who(event.actorId)}</td><td>${event.ip ?? '—'}</td><td class="ua" title="${event.userAgent ?? ''}">${event.userAgent ?? '—'}</td><td class="details">${auditDetails(event.details)}</td></tr>`,
       )}</tbody></table></div>`
 }
 ${input.next ? html`<p><a href="${input.next}" rel="next">Older events</a></p>` : ''}
@@ -278,6 +275,27 @@ ${input.next ? html`<p><a href="${input.next}" rel="next">Older events</a></p>` 
   ${input.adminHasTotp ? html`<label for="purge-totp">or a code from your authenticator app</label><input id="purge-totp" name="totpCode" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="12">` : ''}
   <button type="submit" class="danger">Delete old events</button>
 </form>`;
+}
+
+/** Longest value shown in a row's one-line summary; the full value is one click away. */
+const SUMMARY_VALUE_CHARS = 24;
+
+/**
+ * An event's details as a one-line summary (each value cut short) that opens into the full values, so a
+ * `settings_changed` row with two JSON documents stays a line tall until someone asks to read it.
+ */
+function auditDetails(details: AuditEvent['details']): Html {
+  const entries = Object.entries(details);
+  if (entries.length === 0) return html`—`;
+  const text = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
+  const short = (value: string) =>
+    value.length > SUMMARY_VALUE_CHARS ? `${value.slice(0, SUMMARY_VALUE_CHARS - 1)}…` : value;
+  const summary = entries.map(([key, value]) => `${key}=${short(text(value))}`).join(' ');
+  const full = entries.some(([, value]) => text(value).length > SUMMARY_VALUE_CHARS);
+  if (!full) return html`${summary}`;
+  return html`<details><summary>${summary}</summary><dl>${entries.map(
+    ([key, value]) => html`<dt>${key}</dt><dd>${text(value)}</dd>`,
+  )}</dl></details>`;
 }
 
 export function auditVerifyPage(input: { result: ChainVerification; message?: string }): Html {

@@ -61,12 +61,29 @@ ${
 <ul class="alternatives">
   ${choices.recoveryCode ? html`<li><a href="/sign-in/recovery" id="use-recovery-code">Use a recovery code</a></li>` : ''}
   <li><a href="/lost-access">Lost access to everything?</a></li>
-</ul>`;
+</ul>
+${cancelSignIn(state.csrf)}`;
 }
 
-export function recoveryCodeFormPage(state: FormState): Html {
+/** The way out of the second step: ends the half-finished sign-in and goes back to the sign-in page. */
+function cancelSignIn(csrf: string): Html {
+  return html`<form method="post" action="/sign-out" class="cancel">
+  ${csrfField(csrf)}
+  <button type="submit" class="secondary" id="cancel-sign-in">Cancel sign-in</button>
+</form>`;
+}
+
+/**
+ * `currentSet`: after a wrong code, the label of the person's current set. Every sheet carries its set's
+ * label, so someone typing a code from a replaced sheet sees that the labels differ.
+ */
+export function recoveryCodeFormPage(state: FormState & { currentSet?: string }): Html {
   return html`<h1>Use a recovery code</h1>
-${errorBox(state.error)}
+${errorBox(state.error)}${
+  state.currentSet
+    ? html`<p class="warning" id="current-set-hint">Your current recovery codes are the <strong>${state.currentSet}</strong>, as printed on their sheet. A code from a sheet with another set no longer works: that set was replaced.</p>`
+    : ''
+}
 <p>Enter one of the recovery codes you saved when you set up two-factor authentication. Each code works once. Spaces, dashes and capital letters do not matter.</p>
 <form method="post" action="/sign-in/recovery" class="stack">
   ${csrfField(state.csrf)}
@@ -78,7 +95,8 @@ ${errorBox(state.error)}
 <ul class="alternatives">
   <li><a href="/sign-in/two-factor">Use your authenticator app or email instead</a></li>
   <li><a href="/lost-access">No recovery codes either?</a></li>
-</ul>`;
+</ul>
+${cancelSignIn(state.csrf)}`;
 }
 
 export function recoverySignedInPage(input: {

@@ -4,6 +4,12 @@ import { type Html, html, trustedHtml } from '../html.js';
 import { csrfField, errorBox, noticeBox } from '../layout.js';
 import type { FormState } from './account-pages.js';
 
+/**
+ * What the browser's history calls a page of codes (enhance.js): a GET address that answers with a normal
+ * page, so Back after Done neither resubmits the form nor shows the codes again.
+ */
+export const CODES_SHOWN_PATH = '/settings/two-factor/recovery-codes/shown';
+
 const kindNames = { totp: 'Authenticator app', email: 'Email codes' } as const;
 const day = (at: Date) => at.toISOString().slice(0, 10);
 const minute = (at: Date) => `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
@@ -108,7 +114,7 @@ ${
       ? html`<p class="warning" role="alert">You are running low on recovery codes. Generate a new set.</p>`
       : ''
 }
-<p id="codes-set">Current set: <strong>Set ${recoveryCodeSetLabel(codes.setId)}</strong>, generated ${day(codes.generatedAt)}. A saved sheet that shows another set is out of date.</p>
+<p id="codes-set">Current set: <strong>${recoveryCodeSetLabel(codes.generatedAt)}</strong>. A saved sheet that shows another set is out of date.</p>
 ${
   uses.length === 0
     ? html`<p id="codes-used">None of these codes has been used.</p>`
@@ -185,28 +191,34 @@ export function recoveryCodesShownPage(
     doneHref?: string;
   },
 ): Html {
-  const setLabel = `Set ${recoveryCodeSetLabel(state.set.setId)}`;
-  const generated = minute(state.set.generatedAt);
+  const setLabel = recoveryCodeSetLabel(state.set.generatedAt);
+  const one = state.set.codes.length === 1;
   const text = [
-    `${state.siteName} recovery codes for ${state.account}`,
-    `${setLabel}, generated ${generated}`,
-    'Each code works once. Keep them somewhere safe, like a password manager.',
+    `${state.siteName} recovery ${one ? 'code' : 'codes'} for ${state.account}`,
+    setLabel,
+    one
+      ? 'The code works once. Keep it somewhere safe, like a password manager.'
+      : 'Each code works once. Keep them somewhere safe, like a password manager.',
     'Settings > Two-factor authentication shows the current set: if it is another one, this sheet is out of date.',
     '',
     ...state.set.codes.map((code, index) => `${String(index + 1).padStart(2)}. ${code}`),
     '',
   ].join('\n');
+  const saved = one ? 'I have saved this code' : 'I have saved these codes';
   return html`<h1>${state.heading}</h1>
 ${noticeBox(state.notice)}${errorBox(state.error)}
 <p>${state.intro}</p>
-<p class="warning"><strong>Save these codes now.</strong> This is the only time they are shown. Each code works once.</p>
+<p class="warning">${
+    one
+      ? html`<strong>Save this code now.</strong> This is the only time it is shown. It works once.`
+      : html`<strong>Save these codes now.</strong> This is the only time they are shown. Each code works once.`
+  }</p>
 <dl class="sheet" id="codes-sheet">
   <dt>Site</dt><dd>${state.siteName}</dd>
   <dt>Account</dt><dd>${state.account}</dd>
-  <dt>Generated</dt><dd>${generated}</dd>
   <dt>Set</dt><dd id="codes-set-label">${setLabel}</dd>
 </dl>
-<ol class="codes" id="recovery-codes">${state.set.codes.map((code) => html`<li><code>${code}</code></li>`)}</ol>
+<ol class="codes" id="recovery-codes" data-history-url="${CODES_SHOWN_PATH}">${state.set.codes.map((code) => html`<li><code>${code}</code></li>`)}</ol>
 <div class="actions">
   <button type="button" data-action="copy" data-copy="${text}" hidden>Copy</button>
   <a class="button secondary" id="download-codes" download="${state.siteName.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-recovery-codes.txt" href="data:text/plain;charset=utf-8,${encodeURIComponent(text)}">Download (.txt)</a>
@@ -214,10 +226,10 @@ ${noticeBox(state.notice)}${errorBox(state.error)}
 </div>
 ${
   state.doneHref
-    ? html`<p><a class="button" href="${state.doneHref}">I have saved these codes: continue</a></p>`
+    ? html`<p><a class="button" href="${state.doneHref}">${saved}: continue</a></p>`
     : html`<form method="post" action="/settings/two-factor/recovery-codes/acknowledge" class="stack ack">
   ${csrfField(state.csrf)}
-  <div class="check"><input type="checkbox" id="saved" name="saved" value="yes" required><label for="saved">I have saved these codes</label></div>
+  <div class="check"><input type="checkbox" id="saved" name="saved" value="yes" required><label for="saved">${saved}</label></div>
   <button type="submit">Done</button>
 </form>`
 }`;

@@ -123,7 +123,8 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
         return showSettings(request, reply, submitted, {
           problems: saved.problems ?? [messageFor('invalid_settings')],
         });
-      return redirect(reply, '/admin/settings?notice=settings-saved');
+      const notice = saved.lowered ? 'settings-saved-threshold-lowered' : 'settings-saved';
+      return redirect(reply, `/admin/settings?notice=${notice}`);
     }),
   );
 

@@ -2,6 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
 import { sendEmailOtp, verifyEmailOtp } from '../../service/email-otp.js';
 import { secondFactorChoices } from '../../service/manage-mfa.js';
+import { recoveryCodeSetLabel } from '../../service/prepare-recovery-code-set.js';
+import { getRecoveryCodeStatus } from '../../service/recovery-code-status.js';
 import { rememberDevice } from '../../service/remembered-devices.js';
 import { rotateSession } from '../../service/sessions.js';
 import { isSecondFactorLocked } from '../../service/throttle-counters.js';
@@ -141,7 +143,7 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
     );
   });
 
-  const showRecoveryForm = (
+  const showRecoveryForm = async (
     request: FastifyRequest,
     reply: FastifyReply,
     failure?: { error: ErrorCode; retryAfterSeconds?: number },
@@ -152,8 +154,19 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
       body: recoveryCodeFormPage({
         csrf: csrfToken(request, reply),
         error: failure && failureMessage(reply, failure),
+        currentSet: failure?.error === 'invalid_code' ? await currentSetLabel(request) : undefined,
       }),
     });
+
+  /**
+   * After a wrong code, the current set's label, which the person's sheet also carries: a code from a
+   * replaced set is then told apart from a typo by the person (docs/decisions/0005-replaced-set-codes.md).
+   */
+  const currentSetLabel = async (request: FastifyRequest) => {
+    const session = pending(request);
+    const status = session && (await getRecoveryCodeStatus(deps, { userId: session.user.id }));
+    return status?.hasCodes ? recoveryCodeSetLabel(status.generatedAt) : undefined;
+  };
 
   app.get('/sign-in/recovery', async (request, reply) => {
     if (!pending(request)) return redirect(reply, '/sign-in?notice=session-expired');

@@ -12,6 +12,7 @@ import { forgetDevices, identifyDevice } from '../../service/remembered-devices.
 import type { ActiveSession } from '../../service/sessions.js';
 import { rotateSession } from '../../service/sessions.js';
 import {
+  CODES_SHOWN_PATH,
   emailEnrollPage,
   overviewPage,
   recoveryCodesShownPage,
@@ -265,6 +266,12 @@ export function registerTwoFactorRoutes(app: FastifyInstance, web: WebOptions): 
         return showOverview(request, reply, session, confirmed.error);
       return showEmailEnrollment(request, reply, session, factorId, { error: confirmed.error });
     }),
+  );
+
+  // Where Back lands from a page of codes (its history entry is renamed to this address): never the codes.
+  app.get(
+    CODES_SHOWN_PATH,
+    withUser(async (_request, reply) => redirect(reply, `${HOME}?notice=codes-shown-once`)),
   );
 
   app.post(
