@@ -242,7 +242,12 @@ export function auditLogPage(input: {
   notice?: string;
   adminHasTotp: boolean;
 }): Html {
-  const who = (id: string | null) => (id ? (input.emails.get(id) ?? id) : '—');
+  // An email may break after its @ and nowhere else, so a person's cell is at most two lines.
+  const who = (id: string | null) => {
+    const email = id ? (input.emails.get(id) ?? id) : '—';
+    const at = email.lastIndexOf('@');
+    return at > 0 ? html`${email.slice(0, at + 1)}<wbr>${email.slice(at + 1)}` : html`${email}`;
+  };
   return html`<h1>Audit log</h1>
 ${adminNav('/admin/audit')}
 ${noticeBox(input.notice)}${errorBox(input.error)}
@@ -260,7 +265,7 @@ ${
     : html`<div class="table-wrap"><table id="audit-events"><thead><tr><th scope="col">#</th><th scope="col">Time (UTC)</th><th scope="col">Event</th><th scope="col">Outcome</th><th scope="col">User</th><th scope="col">Actor</th><th scope="col">IP</th><th scope="col">Browser</th><th scope="col">Details</th></tr></thead>
 <tbody>${input.events.map(
         (event) =>
-          html`<tr><td>${event.seq}</td><td class="time">${when(event.at)}</td><td>${event.action}</td><td>${event.outcome}</td><td>${who(event.userId)}</td><td>${who(event.actorId)}</td><td>${event.ip ?? '—'}</td><td class="ua" title="${event.userAgent ?? ''}">${event.userAgent ?? '—'}</td><td class="details">${auditDetails(event.details)}</td></tr>`,
+          html`<tr><td>${event.seq}</td><td class="time">${when(event.at)}</td><td>${event.action}</td><td>${event.outcome}</td><td class="who">${who(event.userId)}</td><td class="who">${who(event.actorId)}</td><td class="ip">${event.ip ?? '—'}</td><td class="ua" title="${event.userAgent ?? ''}">${event.userAgent ?? '—'}</td><td class="details">${auditDetails(event.details)}</td></tr>`,
       )}</tbody></table></div>`
 }
 ${input.next ? html`<p><a href="${input.next}" rel="next">Older events</a></p>` : ''}
