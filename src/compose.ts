@@ -36,6 +36,7 @@ export function createServiceDeps(config: Readonly<Config>, store: Store): Servi
       timeZone: config.timeZone,
       throttle: config.throttle.options,
       publicUrl: config.publicUrl,
+      webauthn: { ...config.webauthn, rpName: config.issuer },
       webhookAllowHttpLoopback: config.webhookAllowHttpLoopback,
       forwardAuth: config.forwardAuth,
     },

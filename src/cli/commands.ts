@@ -142,6 +142,9 @@ export const commands: Record<string, Command> = {
           `Used today:             ${stats.usedToday}`,
           `Used this month:        ${stats.usedThisMonth}`,
           `Failed attempts today:  ${stats.failedToday}`,
+          ...stats.factorsByKind.map(
+            (row) => `Users with ${row.kind} factors: ${row.users} (${row.factors} factors)`,
+          ),
           `(time zone ${stats.timeZone})`,
         ].join('\n'),
       );
@@ -151,7 +154,7 @@ export const commands: Record<string, Command> = {
   purge: {
     usage: 'sparekey purge',
     summary:
-      'Delete expired sessions, links, emailed codes, remembered browsers, idle throttle counters, old webhook deliveries and expired OpenID Connect codes, tokens and retired signing keys (a running server does this hourly).',
+      'Delete expired sessions, links, emailed codes, security-key challenges, remembered browsers, idle throttle counters, old webhook deliveries and expired OpenID Connect codes, tokens and retired signing keys (a running server does this hourly).',
     run: async (deps, _args, io) => {
       const purged = await purgeExpiredRecords(deps);
       io.out(
@@ -160,6 +163,7 @@ export const commands: Record<string, Command> = {
           `Expired links:                 ${purged.actionTokens}`,
           `Expired remembered browsers:   ${purged.rememberedDevices}`,
           `Expired emailed codes:         ${purged.emailCodes}`,
+          `Expired security-key challenges: ${purged.webauthnChallenges}`,
           `Idle throttle counters:        ${purged.throttleCounters}`,
           `Reports of ended locks:        ${purged.lockReports}`,
           `Webhook deliveries (30+ days): ${purged.webhookDeliveries}`,

@@ -4,6 +4,7 @@ import type { DatabaseConfig } from '../store/open-store.js';
 import type { ForwardAuthConfig } from './forward-auth-config.js';
 import type { SealingKeysConfig } from './sealing-keys-config.js';
 import type { ThrottleConfig } from './throttle-config.js';
+import type { WebauthnConfig } from './webauthn-config.js';
 
 export type KdfProfile = 'owasp' | 'minimum';
 
@@ -37,6 +38,8 @@ export interface Config {
   recoveryCodesAtSetup: boolean;
   /** Where people reach SpareKey (for the one-time setup link); the listening address by default. */
   publicUrl: string;
+  /** Security keys and passkeys: RP ID and origins (from publicUrl unless overridden), passkey sign-in. */
+  webauthn: WebauthnConfig;
   /** Behind a reverse proxy: take the client address from X-Forwarded-For (the audit log records it). */
   trustProxy: boolean;
   /** IANA time zone of the statistics' "today" and "this month". */

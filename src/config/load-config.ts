@@ -11,6 +11,7 @@ import type { Config, KdfProfile } from './config.js';
 import { parseForwardAuthConfig } from './forward-auth-config.js';
 import { parseSealingKeysConfig } from './sealing-keys-config.js';
 import { parseThrottleConfig } from './throttle-config.js';
+import { parseWebauthnConfig } from './webauthn-config.js';
 
 export type ConfigResult = { ok: true; config: Readonly<Config> } | { ok: false; problems: string[] };
 
@@ -39,6 +40,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
   const admin = parseAdmin(env, problems);
   const host = env.HOST?.trim() || '127.0.0.1';
   const publicUrl = parsePublicUrl(env.SPAREKEY_PUBLIC_URL, `http://${host}:${port}`, problems);
+  const passkeySignIn = parseSwitch(env, 'SPAREKEY_PASSKEY_SIGN_IN', 'on', problems);
+  const webauthn = parseWebauthnConfig(env, publicUrl, passkeySignIn, problems);
   const notifications = parseSwitch(env, 'SPAREKEY_NOTIFICATIONS', 'on', problems) && mail.url !== null;
   const trustProxy = parseSwitch(env, 'SPAREKEY_TRUST_PROXY', 'off', problems);
   const timeZone = env.SPAREKEY_TIME_ZONE?.trim() || 'UTC';
@@ -80,6 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       admin,
       recoveryCodesAtSetup,
       publicUrl,
+      webauthn,
       trustProxy,
       timeZone,
       throttle,

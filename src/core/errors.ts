@@ -22,6 +22,22 @@ export const errorMessages = {
   email_code_expired: 'That email code has expired. Ask for a new one.',
   email_code_attempts_exhausted: 'Too many wrong codes. Ask for a new email code.',
   email_otp_disabled: 'Email codes are turned off on this site.',
+  // Security keys and passkeys (WebAuthn)
+  security_keys_unavailable: 'Security keys are not available on this site.',
+  passkey_sign_in_disabled:
+    'Signing in with a passkey is turned off on this site. Sign in with your password.',
+  webauthn_challenge_invalid:
+    'That security-key request has expired or was already used. Try again: each request works once, for 5 minutes.',
+  security_key_not_recognized:
+    'That security key or passkey is not registered to this account, or it was removed. Use another key or another method.',
+  security_key_failed:
+    "Your security key's answer could not be verified for this site. Try again, or use another method.",
+  security_key_counter_regressed:
+    'This security key was refused: its use counter went backwards, which can mean the key was copied. Use another method, and tell the site support.',
+  security_key_already_registered: 'That security key is already registered.',
+  security_key_name_invalid: 'Give the key a name of 1 to 64 characters, like "YubiKey 5C" or "Phone".',
+  security_key_limit_reached:
+    'You have registered the most security keys an account can have (20). Remove one first.',
   // Accounts
   user_not_found: 'That account was not found.',
   email_taken: 'An account with that email address already exists.',

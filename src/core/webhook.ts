@@ -7,6 +7,9 @@ export const webhookEventTypes = [
   'recovery_codes.regenerated',
   'mfa.reset_by_admin',
   'mfa.locked',
+  'security_key.added',
+  'security_key.removed',
+  'security_key.counter_regressed',
 ] as const;
 export type WebhookEventType = (typeof webhookEventTypes)[number];
 

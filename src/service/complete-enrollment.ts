@@ -1,5 +1,5 @@
 import { recoveryCodeGenerationRefusal } from '../core/policy.js';
-import type { FactorKind, FactorRecord, UserRecord } from '../store/store.js';
+import type { FactorKind, FactorRecord, Store, UserRecord } from '../store/store.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 import { hasConfirmedFactor } from './mfa-state.js';
@@ -24,8 +24,13 @@ export async function completeEnrollment(
   input: {
     user: UserRecord;
     factors: readonly FactorRecord[];
-    factor: FactorRecord;
+    factor: { id: string };
     kind: FactorKind;
+    /**
+     * How the factor becomes confirmed, in the transaction: a pending factor is confirmed (the default); a
+     * security key is created now. False when it lost (already confirmed, gone, or taken).
+     */
+    persist?: (tx: Store) => Promise<boolean>;
     now: Date;
     /** TOTP: the step of the enrolling code, recorded as used so it cannot sign in again (RFC 6238 5.2). */
     totpStep?: number;
@@ -43,7 +48,9 @@ export async function completeEnrollment(
   const prepared = wantsCodes ? await prepareRecoveryCodeSet(deps, codeSettings) : undefined;
 
   return store.transaction(async (tx) => {
-    const { confirmed } = await tx.confirmFactor(user.id, factor.id, now);
+    const confirmed = input.persist
+      ? await input.persist(tx)
+      : (await tx.confirmFactor(user.id, factor.id, now)).confirmed;
     if (!confirmed) return undefined;
     if (input.totpStep !== undefined) await tx.recordTotpStep(factor.id, input.totpStep, now);
     const events = [

@@ -38,6 +38,8 @@ export interface ServiceOptions {
    * until it is used, public sign-up is closed on every edge (sign-up.ts).
    */
   firstAdminSetupLink?: boolean;
+  /** Security keys and passkeys; unavailable when omitted. */
+  webauthn?: WebauthnSettings;
   /** Plain http:// webhook endpoints on 127.0.0.1/[::1]/localhost (a development server); off when omitted. */
   webhookAllowHttpLoopback?: boolean;
   /**
@@ -45,6 +47,18 @@ export interface ServiceOptions {
    * must lie under it) and the configuration's access rules. Off (no shared cookie, no rules) when omitted.
    */
   forwardAuth?: { cookieDomain: string | null; rules: CompiledAccessRule[]; defaultPolicy: AccessPolicy };
+}
+
+/** Where security keys work (W3C WebAuthn L2 5.1.4.1 RP ID, 13.4.9 origin validation). */
+export interface WebauthnSettings {
+  /** The relying party id: SPAREKEY_PUBLIC_URL's host name unless overridden. */
+  rpId: string;
+  /** Shown by the browser and the authenticator: the issuer. */
+  rpName: string;
+  /** Every origin a ceremony may come from (scheme, host and port), e.g. https://auth.example.com. */
+  origins: readonly string[];
+  /** "Sign in with a passkey" on the first page (on by default). */
+  passkeySignIn: boolean;
 }
 
 /** What every use case is composed from. The edges build one of these in main.ts. */

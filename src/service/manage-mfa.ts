@@ -2,8 +2,11 @@ import { fail, ok, type Result } from '../core/result.js';
 import type { FactorKind } from '../store/store.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
+import { notifySecurityKeyChanged } from './notifications.js';
 import { getRecoveryCodeStatus, type RecoveryCodeStatus } from './recovery-code-status.js';
 import { listRememberedDevices } from './remembered-devices.js';
+import { listSecurityKeys, type SecurityKeySummary } from './webauthn/manage-keys.js';
+import { emitWebhookEvent } from './webhooks.js';
 
 export interface MfaOverview {
   factors: { id: string; kind: FactorKind; addedAt: Date; lastUsedAt: Date | null }[];
@@ -14,15 +17,20 @@ export interface MfaOverview {
   /** Browsers the user asked to remember (second step skipped for 30 days). */
   devices: { id: string; label: string; addedAt: Date; lastUsedAt: Date | null; expiresAt: Date }[];
   emailCodesAvailable: boolean;
+  /** The user's security keys and passkeys, with their names and types. */
+  securityKeys: SecurityKeySummary[];
+  /** Whether this server offers security keys (WebAuthn settings present). */
+  securityKeysAvailable: boolean;
 }
 
 /** What Settings → Two-factor authentication shows: confirmed factors and the recovery-code count. */
 export async function getMfaOverview(deps: ServiceDeps, input: { userId: string }): Promise<MfaOverview> {
-  const [factors, recoveryCodes, slots, devices] = await Promise.all([
+  const [factors, recoveryCodes, slots, devices, securityKeys] = await Promise.all([
     deps.store.listFactors(input.userId),
     getRecoveryCodeStatus(deps, input),
     deps.store.listRecoveryCodeSlots(input.userId),
     listRememberedDevices(deps, input.userId),
+    listSecurityKeys(deps, input),
   ]);
   const confirmed = factors.filter((factor) => factor.confirmedAt !== null);
   return {
@@ -46,6 +54,8 @@ export async function getMfaOverview(deps: ServiceDeps, input: { userId: string 
       expiresAt: device.expiresAt,
     })),
     emailCodesAvailable: deps.options.emailOtp.enabled,
+    securityKeys,
+    securityKeysAvailable: deps.options.webauthn !== undefined,
   };
 }
 
@@ -57,20 +67,46 @@ export async function removeFactor(
   deps: ServiceDeps,
   input: { userId: string; factorId: string; context: RequestContext },
 ): Promise<Result<{ kind: FactorKind }, 'factor_not_found' | 'last_factor'>> {
-  return deps.store.transaction(async (tx) => {
+  const now = deps.clock.now();
+  const removed = await deps.store.transaction(async (tx) => {
     const factors = (await tx.listFactors(input.userId)).filter((factor) => factor.confirmedAt !== null);
     const factor = factors.find((candidate) => candidate.id === input.factorId);
     if (!factor) return fail('factor_not_found');
     if (factors.length === 1) return fail('last_factor');
+    const name =
+      factor.kind === 'webauthn'
+        ? ((await tx.listWebauthnCredentials(input.userId)).find((key) => key.id === factor.id)?.name ?? null)
+        : null;
     await tx.deleteFactor(input.userId, factor.id);
     await tx.appendAuditEvent(
-      auditEvent(deps.clock.now(), 'factor_removed', 'success', input.userId, input.context, {
+      auditEvent(now, 'factor_removed', 'success', input.userId, input.context, {
         factorId: factor.id,
         kind: factor.kind,
       }),
     );
-    return ok({ kind: factor.kind });
+    if (factor.kind === 'webauthn') {
+      await emitWebhookEvent(deps, tx, {
+        type: 'security_key.removed',
+        at: now,
+        userId: input.userId,
+        context: input.context,
+        data: { factorId: factor.id },
+      });
+    }
+    return ok({ kind: factor.kind, name });
   });
+  if (!removed.ok) return removed;
+  if (removed.value.kind === 'webauthn') {
+    const { userId, context } = input;
+    await notifySecurityKeyChanged(deps, {
+      userId,
+      change: 'removed',
+      name: removed.value.name,
+      at: now,
+      context,
+    });
+  }
+  return ok({ kind: removed.value.kind });
 }
 
 /** Turns two-factor off: every factor and the recovery-code set go in one transaction. */
@@ -107,7 +143,7 @@ export async function disableMfa(
 export async function secondFactorChoices(
   deps: ServiceDeps,
   input: { userId: string },
-): Promise<{ totp: boolean; email: boolean; recoveryCode: boolean }> {
+): Promise<{ securityKey: boolean; totp: boolean; email: boolean; recoveryCode: boolean }> {
   const [factors, status] = await Promise.all([
     deps.store.listFactors(input.userId),
     getRecoveryCodeStatus(deps, input),
@@ -115,6 +151,7 @@ export async function secondFactorChoices(
   const has = (kind: FactorKind) =>
     factors.some((factor) => factor.kind === kind && factor.confirmedAt !== null);
   return {
+    securityKey: has('webauthn') && deps.options.webauthn !== undefined,
     totp: has('totp'),
     email: has('email') && deps.options.emailOtp.enabled,
     // The link is always shown while the feature is on, so it does not reveal whether codes exist.

@@ -116,3 +116,29 @@ export async function notifyMfaReset(
     context: input.context,
   });
 }
+
+/** "A security key was added/removed" (STANDARDS req 54; OWASP MFA CS "Changing MFA Factors"). */
+export async function notifySecurityKeyChanged(
+  deps: ServiceDeps,
+  input: {
+    userId: string;
+    change: 'added' | 'removed';
+    name: string | null;
+    at: Date;
+    context: RequestContext;
+  },
+): Promise<void> {
+  const site = deps.options.issuer;
+  // The name is the user's own text: one line, bounded.
+  const name = input.name ? ` ("${input.name.replace(/[\r\n]+/g, ' ').slice(0, 64)}")` : '';
+  await notify(deps, {
+    userId: input.userId,
+    kind: `security_key_${input.change}`,
+    subject: `A security key was ${input.change} ${input.change === 'added' ? 'to' : 'from'} your ${site} account`,
+    text:
+      `A security key or passkey${name} was just ${input.change} ${input.change === 'added' ? 'to' : 'from'} your ${site} account.\n\n` +
+      `Time: ${formatTime(input.at)}\n${describeRequest(input.context)}\n\n` +
+      'If this was not you, change your password, check your two-factor settings and contact the site support.\n',
+    context: input.context,
+  });
+}

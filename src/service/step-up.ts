@@ -1,3 +1,4 @@
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { fail, ok, type Result } from '../core/result.js';
 import { checkUserPassword } from './accounts.js';
 import { auditEvent } from './audit.js';
@@ -5,20 +6,47 @@ import type { RequestContext, ServiceDeps } from './deps.js';
 import { throttled } from './throttle.js';
 import { accountThrottleKey, type ThrottleFailure } from './throttle-counters.js';
 import { verifyTotp } from './verify-totp.js';
+import { verifySecurityKey } from './webauthn/authenticate-key.js';
+
+export type StepUpMethod = 'password' | 'totp' | 'webauthn';
 
 /**
  * Re-authentication before a sensitive change (regenerating codes, removing a factor, turning 2FA off):
- * the account password or a current authenticator code (STANDARDS req 11; OWASP MFA CS "When to Require
- * MFA"). A TOTP code used here is consumed like any other, so it cannot be replayed elsewhere. Both are
+ * the account password, a current authenticator code or a security key (STANDARDS req 11; OWASP MFA CS
+ * "When to Require MFA"). A TOTP code used here is consumed like any other, so it cannot be replayed
+ * elsewhere; a key answers a challenge issued for step-up in this session only. All are
  * throttled like sign-in attempts: a stolen session cannot guess the password or codes without limit.
  */
 export async function verifyStepUp(
   deps: ServiceDeps,
-  input: { userId: string; password?: string; totpCode?: string; context: RequestContext },
-): Promise<Result<{ method: 'password' | 'totp' }, 'step_up_failed' | ThrottleFailure>> {
+  input: {
+    userId: string;
+    password?: string;
+    totpCode?: string;
+    /** A security key's answer to a step-up challenge issued to `binding` (the session). */
+    securityKey?: { binding: string; response: AuthenticationResponseJSON };
+    context: RequestContext;
+  },
+): Promise<Result<{ method: StepUpMethod }, 'step_up_failed' | ThrottleFailure>> {
   const now = deps.clock.now();
-  let method: 'password' | 'totp' | undefined;
-  if (input.totpCode?.trim()) {
+  let method: StepUpMethod | undefined;
+  const attempted: StepUpMethod = input.securityKey
+    ? 'webauthn'
+    : input.totpCode?.trim()
+      ? 'totp'
+      : 'password';
+  if (input.securityKey) {
+    const verified = await verifySecurityKey(deps, {
+      userId: input.userId,
+      ...input.securityKey,
+      ceremony: 'step_up',
+      context: input.context,
+    });
+    if (!verified.ok && (verified.error === 'too_many_attempts' || verified.error === 'mfa_locked')) {
+      return verified;
+    }
+    if (verified.ok) method = 'webauthn';
+  } else if (input.totpCode?.trim()) {
     const verified = await verifyTotp(deps, {
       userId: input.userId,
       code: input.totpCode,
@@ -50,7 +78,7 @@ export async function verifyStepUp(
       input.userId,
       input.context,
       {
-        method: method ?? (input.totpCode?.trim() ? 'totp' : 'password'),
+        method: method ?? attempted,
       },
     ),
   );

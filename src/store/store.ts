@@ -41,13 +41,22 @@ export interface Store extends AttemptCounters, OidcStore {
 
   // Second factors (TOTP and email). A factor is pending until `confirmedAt` is set.
   createFactor(factor: NewFactor): Promise<void>;
-  findFactor(userId: string, factorId: string): Promise<FactorRecord | undefined>;
+  findFactor(userId: string, factorId: string): Promise<SecretFactorRecord | undefined>;
+  /**
+   * The user's factors: authenticator apps and email (oldest first), then security keys (kind `webauthn`,
+   * confirmed when registered; their details are in `listWebauthnCredentials`).
+   */
   listFactors(userId: string): Promise<FactorRecord[]>;
+  /** How many factors of each kind exist, and how many users have at least one of that kind (statistics). */
+  countFactorsByKind(): Promise<{ kind: FactorKind; factors: number; users: number }[]>;
   /** Confirms a pending factor. `confirmed` is false when it was already confirmed or is gone. */
   confirmFactor(userId: string, factorId: string, at: Date): Promise<{ confirmed: boolean }>;
-  /** Removes a factor; `removed` is false when there was none. */
+  /** Removes a factor (a security key too); `removed` is false when there was none. */
   deleteFactor(userId: string, factorId: string): Promise<{ removed: boolean }>;
-  /** Removes every factor of the user (confirmed and pending) and returns how many were removed. */
+  /**
+   * Removes every factor of the user (confirmed and pending, security keys included) and returns how many
+   * were removed.
+   */
   deleteAllFactors(userId: string): Promise<number>;
   /**
    * Records that TOTP time step `step` was accepted. Conditional: wins only when `step` is greater than
@@ -64,6 +73,38 @@ export interface Store extends AttemptCounters, OidcStore {
    * seed that was re-enrolled meanwhile; `replaced` is false otherwise.
    */
   replaceSealedSecret(factorId: string, expected: string, next: string): Promise<{ replaced: boolean }>;
+
+  // Security keys and passkeys (WebAuthn).
+  /** `created` is false when the credential id is already registered (to this or any other user). */
+  createWebauthnCredential(
+    credential: NewWebauthnCredential,
+  ): Promise<{ created: true } | { created: false; reason: 'credential_taken' }>;
+  /** The user's keys, oldest first. */
+  listWebauthnCredentials(userId: string): Promise<WebauthnCredentialRecord[]>;
+  /** The key with this credential id, whoever owns it (passkey sign-in finds the user this way). */
+  findWebauthnCredential(credentialId: string): Promise<WebauthnCredentialRecord | undefined>;
+  /**
+   * Records a verified use: the new signature counter and backup state. Conditional: wins only when the
+   * counter moves forward (or stays 0 on an authenticator that keeps none), so a counter that goes
+   * backwards or repeats is refused, even between two concurrent uses (WebAuthn L2 6.1.1).
+   */
+  recordWebauthnUse(
+    id: string,
+    use: { counter: number; backedUp: boolean; at: Date },
+  ): Promise<{ recorded: boolean }>;
+  /** Renames one of the user's keys (never another user's). */
+  renameWebauthnCredential(userId: string, id: string, name: string): Promise<{ renamed: boolean }>;
+  createWebauthnChallenge(challenge: NewWebauthnChallenge): Promise<void>;
+  /**
+   * Spends a challenge with one conditional update: only for its ceremony and binding, unused, and
+   * unexpired at `at`. Of concurrent spenders exactly one gets it (with the user it was issued for).
+   */
+  consumeWebauthnChallenge(input: {
+    challenge: string;
+    ceremony: WebauthnCeremony;
+    bindingHash: string;
+    at: Date;
+  }): Promise<{ userId: string | null } | undefined>;
 
   // Recovery codes: at most one live set per user.
   /**
@@ -240,12 +281,15 @@ export interface UserRecord {
   createdAt: Date;
 }
 
-export type FactorKind = 'totp' | 'email';
+/** A second factor's kind: `webauthn` is a security key or passkey (stored in its own table). */
+export type FactorKind = 'totp' | 'email' | 'webauthn';
+/** The kinds kept in the factors table (a security key is created registered, with its public key). */
+export type SecretFactorKind = 'totp' | 'email';
 
 export interface NewFactor {
   id: string;
   userId: string;
-  kind: FactorKind;
+  kind: SecretFactorKind;
   /** TOTP: the seed and its settings, encrypted (AES-256-GCM, see core/secret-box). Email: null. */
   secretCiphertext: string | null;
   createdAt: Date;
@@ -256,10 +300,53 @@ export interface SealedSecretRecord {
   secretCiphertext: string;
 }
 
-export interface FactorRecord extends NewFactor {
+/** A row of the factors table (an authenticator app or email). */
+export interface SecretFactorRecord extends NewFactor {
   confirmedAt: Date | null;
   lastUsedStep: number | null;
   lastUsedAt: Date | null;
+}
+
+/** Any factor, security keys included (`listFactors`). */
+export interface FactorRecord extends Omit<SecretFactorRecord, 'kind'> {
+  kind: FactorKind;
+}
+
+export type WebauthnDeviceType = 'singleDevice' | 'multiDevice';
+
+export interface NewWebauthnCredential {
+  id: string;
+  userId: string;
+  /** base64url, as the authenticator names it. */
+  credentialId: string;
+  /** base64url COSE public key. */
+  publicKey: string;
+  counter: number;
+  transports: readonly string[];
+  /** From the backup-eligible flag: `multiDevice` keys may be synced (a passkey in a password manager). */
+  deviceType: WebauthnDeviceType;
+  backedUp: boolean;
+  name: string;
+  createdAt: Date;
+}
+
+export interface WebauthnCredentialRecord extends NewWebauthnCredential {
+  lastUsedAt: Date | null;
+}
+
+/** What a challenge was issued for: it is good for that ceremony only. */
+export type WebauthnCeremony = 'registration' | 'second_factor' | 'step_up' | 'passkey';
+
+export interface NewWebauthnChallenge {
+  /** base64url, as it appears in the client data. */
+  challenge: string;
+  ceremony: WebauthnCeremony;
+  /** SHA-256 of what the challenge is bound to (the session, or the ceremony id given to the caller). */
+  bindingHash: string;
+  /** The user it was issued for; null for passkey sign-in (nobody is known yet). */
+  userId: string | null;
+  createdAt: Date;
+  expiresAt: Date;
 }
 
 export interface NewRecoveryCodeSet {
@@ -299,6 +386,7 @@ export interface PurgedRecords {
   actionTokens: number;
   rememberedDevices: number;
   emailCodes: number;
+  webauthnChallenges: number;
   throttleCounters: number;
   lockReports: number;
   webhookDeliveries: number;

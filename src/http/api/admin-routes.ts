@@ -97,6 +97,13 @@ export function registerAdminApiRoutes(parent: FastifyInstance, deps: ServiceDep
             last30Days: Type.Array(
               Type.Object({ date: Type.String(), used: Type.Integer(), failed: Type.Integer() }),
             ),
+            factorsByKind: Type.Array(
+              Type.Object({
+                kind: Type.Union([Type.Literal('totp'), Type.Literal('email'), Type.Literal('webauthn')]),
+                factors: Type.Integer({ description: 'Confirmed factors of this kind' }),
+                users: Type.Integer({ description: 'Users with at least one' }),
+              }),
+            ),
           }),
           ...errors(),
         },

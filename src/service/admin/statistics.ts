@@ -1,4 +1,5 @@
 import { lastDays, localDateLabel, startOfDay, startOfMonth } from '../../core/time-zone.js';
+import type { FactorKind } from '../../store/store.js';
 import type { ServiceDeps } from '../deps.js';
 import { loadRecoveryCodeSettings } from '../settings.js';
 
@@ -21,6 +22,8 @@ export interface RecoveryCodeStatistics {
   /** The last 30 days, oldest first, in the operator's time zone. */
   last30Days: DailyUse[];
   timeZone: string;
+  /** Confirmed second factors by kind (authenticator app, email, security key), and how many users have each. */
+  factorsByKind: { kind: FactorKind; factors: number; users: number }[];
 }
 
 const USED = 'recovery_code_used';
@@ -34,9 +37,10 @@ const FAILED = 'recovery_code_failed';
 export async function getRecoveryCodeStatistics(deps: ServiceDeps): Promise<RecoveryCodeStatistics> {
   const now = deps.clock.now();
   const timeZone = deps.options.timeZone;
-  const [settings, setCounts] = await Promise.all([
+  const [settings, setCounts, factorsByKind] = await Promise.all([
     loadRecoveryCodeSettings(deps.store),
     deps.store.getRecoveryCodeSetCounts(),
+    deps.store.countFactorsByKind(),
   ]);
   const sum = (predicate: (remaining: number) => boolean) =>
     setCounts.filter((row) => predicate(row.remaining)).reduce((total, row) => total + row.sets, 0);
@@ -81,6 +85,7 @@ export async function getRecoveryCodeStatistics(deps: ServiceDeps): Promise<Reco
       failed: failed[index] as number,
     })),
     timeZone,
+    factorsByKind,
   };
 }
 

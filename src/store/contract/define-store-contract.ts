@@ -13,6 +13,7 @@ import { defineRememberedDeviceContract } from './remembered-devices.contract.js
 import { defineSessionContract } from './sessions.contract.js';
 import { defineAttemptCountersContract } from './throttle.contract.js';
 import { defineUserAndFactorContract } from './users-factors.contract.js';
+import { defineWebauthnContract } from './webauthn.contract.js';
 import { defineWebhookContract } from './webhooks.contract.js';
 
 /**
@@ -35,6 +36,7 @@ export function defineStoreContract(name: string, makeStore: MakeStore): void {
     defineWebhookContract(makeStore);
     defineLockReportContract(makeStore);
     defineOidcContract(makeStore);
+    defineWebauthnContract(makeStore);
     defineAttemptCountersContract(async () => {
       const opened = await makeStore();
       return { counters: opened.store, close: opened.close };

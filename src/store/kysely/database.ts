@@ -29,6 +29,8 @@ export interface Database {
   oidc_models: OidcModelsTable;
   oidc_clients: OidcClientsTable;
   oidc_signing_keys: OidcSigningKeysTable;
+  webauthn_credentials: WebauthnCredentialsTable;
+  webauthn_challenges: WebauthnChallengesTable;
 }
 
 export interface UsersTable {
@@ -259,4 +261,32 @@ export interface OidcSigningKeysTable {
   sealed_jwk: string;
   created_at: number;
   expires_at: number | null;
+}
+
+export interface WebauthnCredentialsTable {
+  id: string;
+  user_id: string;
+  /** base64url; UNIQUE across users. */
+  credential_id: string;
+  /** base64url COSE public key (not a secret). */
+  public_key: string;
+  counter: number;
+  /** JSON array of transport hints. */
+  transports: string;
+  device_type: string;
+  /** 0 or 1 (the backup-state flag at registration or the last use). */
+  backed_up: number;
+  name: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export interface WebauthnChallengesTable {
+  challenge: string;
+  ceremony: string;
+  binding_hash: string;
+  user_id: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
 }

@@ -1,4 +1,11 @@
-import type { FactorKind, FactorRecord, NewFactor, SealedSecretRecord } from '../store.js';
+import type {
+  FactorKind,
+  FactorRecord,
+  NewFactor,
+  SealedSecretRecord,
+  SecretFactorKind,
+  SecretFactorRecord,
+} from '../store.js';
 import { changedExactlyOne, type StoreContext, toDate, toDateOrNull } from './context.js';
 import type { MfaFactorsTable } from './database.js';
 
@@ -19,7 +26,7 @@ export async function findFactor(
   ctx: StoreContext,
   userId: string,
   factorId: string,
-): Promise<FactorRecord | undefined> {
+): Promise<SecretFactorRecord | undefined> {
   const row = await ctx.db
     .selectFrom('mfa_factors')
     .selectAll()
@@ -37,7 +44,60 @@ export async function listFactors(ctx: StoreContext, userId: string): Promise<Fa
     .orderBy('created_at')
     .orderBy('id')
     .execute();
-  return rows.map(toFactorRecord);
+  const keys = await ctx.db
+    .selectFrom('webauthn_credentials')
+    .select(['id', 'user_id', 'created_at', 'last_used_at'])
+    .where('user_id', '=', userId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  // A security key is registered and confirmed in one step (its public key is the proof it exists).
+  const keyFactors = keys.map(
+    (key): FactorRecord => ({
+      id: key.id,
+      userId: key.user_id,
+      kind: 'webauthn',
+      secretCiphertext: null,
+      createdAt: toDate(key.created_at),
+      confirmedAt: toDate(key.created_at),
+      lastUsedStep: null,
+      lastUsedAt: toDateOrNull(key.last_used_at),
+    }),
+  );
+  return [...rows.map(toFactorRecord), ...keyFactors];
+}
+
+export async function countFactorsByKind(
+  ctx: StoreContext,
+): Promise<{ kind: FactorKind; factors: number; users: number }[]> {
+  const factors = await ctx.db
+    .selectFrom('mfa_factors')
+    .select((eb) => [
+      'kind',
+      eb.fn.countAll<string>().as('factors'),
+      eb.fn.count<string>('user_id').distinct().as('users'),
+    ])
+    .where('confirmed_at', 'is not', null)
+    .groupBy('kind')
+    .execute();
+  const keys = await ctx.db
+    .selectFrom('webauthn_credentials')
+    .select((eb) => [
+      eb.fn.countAll<string>().as('factors'),
+      eb.fn.count<string>('user_id').distinct().as('users'),
+    ])
+    .executeTakeFirstOrThrow();
+  const counts = new Map<FactorKind, { factors: number; users: number }>(
+    factors.map((row) => [
+      row.kind as FactorKind,
+      { factors: Number(row.factors), users: Number(row.users) },
+    ]),
+  );
+  counts.set('webauthn', { factors: Number(keys.factors), users: Number(keys.users) });
+  return (['totp', 'email', 'webauthn'] as const).map((kind) => ({
+    kind,
+    ...(counts.get(kind) ?? { factors: 0, users: 0 }),
+  }));
 }
 
 export async function confirmFactor(
@@ -63,17 +123,27 @@ export async function deleteFactor(
   userId: string,
   factorId: string,
 ): Promise<{ removed: boolean }> {
-  const result = await ctx.db
-    .deleteFrom('mfa_factors')
-    .where('id', '=', factorId)
-    .where('user_id', '=', userId)
-    .executeTakeFirst();
-  return { removed: result.numDeletedRows === 1n };
+  return ctx.atomic(async (db) => {
+    const factor = await db
+      .deleteFrom('mfa_factors')
+      .where('id', '=', factorId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    const key = await db
+      .deleteFrom('webauthn_credentials')
+      .where('id', '=', factorId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return { removed: factor.numDeletedRows + key.numDeletedRows === 1n };
+  });
 }
 
 export async function deleteAllFactors(ctx: StoreContext, userId: string): Promise<number> {
-  const result = await ctx.db.deleteFrom('mfa_factors').where('user_id', '=', userId).executeTakeFirst();
-  return Number(result.numDeletedRows);
+  return ctx.atomic(async (db) => {
+    const factors = await db.deleteFrom('mfa_factors').where('user_id', '=', userId).executeTakeFirst();
+    const keys = await db.deleteFrom('webauthn_credentials').where('user_id', '=', userId).executeTakeFirst();
+    return Number(factors.numDeletedRows + keys.numDeletedRows);
+  });
 }
 
 export async function recordTotpStep(
@@ -96,11 +166,11 @@ export async function recordTotpStep(
   return { recorded: changedExactlyOne(result) };
 }
 
-function toFactorRecord(row: MfaFactorsTable): FactorRecord {
+function toFactorRecord(row: MfaFactorsTable): SecretFactorRecord {
   return {
     id: row.id,
     userId: row.user_id,
-    kind: row.kind as FactorKind,
+    kind: row.kind as SecretFactorKind,
     secretCiphertext: row.secret_ciphertext,
     createdAt: toDate(row.created_at),
     confirmedAt: toDateOrNull(row.confirmed_at),

@@ -15,6 +15,7 @@ import * as sessions from './sessions.js';
 import * as settings from './settings.js';
 import * as throttle from './throttle.js';
 import * as users from './users.js';
+import * as webauthn from './webauthn.js';
 import * as webhookLog from './webhook-log.js';
 import * as webhooks from './webhooks.js';
 
@@ -55,6 +56,14 @@ function bind(db: Kysely<Database>, engine: Engine, inTransaction: boolean): Sto
     confirmFactor: (userId, factorId, at) => factors.confirmFactor(ctx, userId, factorId, at),
     deleteFactor: (userId, factorId) => factors.deleteFactor(ctx, userId, factorId),
     deleteAllFactors: (userId) => factors.deleteAllFactors(ctx, userId),
+    countFactorsByKind: () => factors.countFactorsByKind(ctx),
+    createWebauthnCredential: (credential) => webauthn.createWebauthnCredential(ctx, credential),
+    listWebauthnCredentials: (userId) => webauthn.listWebauthnCredentials(ctx, userId),
+    findWebauthnCredential: (credentialId) => webauthn.findWebauthnCredential(ctx, credentialId),
+    recordWebauthnUse: (id, use) => webauthn.recordWebauthnUse(ctx, id, use),
+    renameWebauthnCredential: (userId, id, name) => webauthn.renameWebauthnCredential(ctx, userId, id, name),
+    createWebauthnChallenge: (challenge) => webauthn.createWebauthnChallenge(ctx, challenge),
+    consumeWebauthnChallenge: (input) => webauthn.consumeWebauthnChallenge(ctx, input),
     recordTotpStep: (factorId, step, at) => factors.recordTotpStep(ctx, factorId, step, at),
     listSealedSecrets: (afterId, limit) => factors.listSealedSecrets(ctx, afterId, limit),
     replaceSealedSecret: (factorId, expected, next) =>

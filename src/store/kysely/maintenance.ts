@@ -33,7 +33,8 @@ async function deleteInBatches(
   }
 }
 
-/** Rows of the tables that die at `expires_at` (sessions, links, remembered browsers, emailed codes). */
+/** Rows of the tables that die at `expires_at` (sessions, links, remembered browsers, emailed codes,
+ * WebAuthn challenges). */
 const expiredAt = (now: number) => sql<SqlBool>`expires_at < ${now}`;
 
 /** A throttle counter that holds nothing back any more (see `PurgeRules`). */
@@ -93,6 +94,7 @@ export async function purgeExpired(ctx: StoreContext, rules: PurgeRules): Promis
     actionTokens: await deleteInBatches(db, 'action_tokens', 'id_hash', expired),
     rememberedDevices: await deleteInBatches(db, 'remembered_devices', 'id', expired),
     emailCodes: await deleteInBatches(db, 'email_otp_challenges', 'id', expired),
+    webauthnChallenges: await deleteInBatches(db, 'webauthn_challenges', 'challenge', expired),
     throttleCounters: await deleteInBatches(db, 'throttle_counters', 'key', idleCounter(rules)),
     lockReports: await deleteInBatches(db, 'throttle_lock_reports', 'key', endedLockReport(rules)),
     webhookDeliveries: await deleteInBatches(db, 'webhook_deliveries', 'id', finishedDelivery(rules)),

@@ -9,6 +9,7 @@ import * as m0006 from './0006-remembered-devices.js';
 import * as m0007 from './0007-webhooks.js';
 import * as m0008 from './0008-lock-reports.js';
 import * as m0009 from './0009-oidc-provider.js';
+import * as m0010 from './0010-webauthn.js';
 
 /**
  * Every migration, listed statically: no filesystem scanning, so bundles and compiled output carry them
@@ -24,6 +25,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0007-webhooks': m0007,
   '0008-lock-reports': m0008,
   '0009-oidc-provider': m0009,
+  '0010-webauthn': m0010,
 };
 
 export interface MigrateOptions {

@@ -39,6 +39,12 @@ ${days.map((day, index) => {
 </details>`;
 }
 
+const factorKindLabels = {
+  totp: 'Authenticator apps',
+  email: 'Email codes',
+  webauthn: 'Security keys and passkeys',
+} as const;
+
 export function dashboardPage(input: { stats: RecoveryCodeStatistics; enabled: boolean }): Html {
   const { stats } = input;
   const tile = (id: string, label: string, value: number, hint?: string) =>
@@ -55,6 +61,12 @@ ${tile('stat-used-month', 'Used this month', stats.usedThisMonth)}
 ${tile('stat-failed-today', 'Failed attempts today', stats.failedToday)}
 </div>
 <p class="hint">Days and months are in the ${stats.timeZone} time zone.</p>
+<h2>Two-factor methods</h2>
+<div class="tiles" id="factors-by-kind">
+${stats.factorsByKind.map((row) =>
+  tile(`stat-factors-${row.kind}`, factorKindLabels[row.kind], row.users, `users (${row.factors} in all)`),
+)}
+</div>
 <h2>Last 30 days</h2>
 ${usageChart(stats.last30Days)}`;
 }

@@ -9,6 +9,9 @@ const when = (at: Date | null) => (at ? `${at.toISOString().slice(0, 19).replace
 const eventDescriptions: Record<(typeof webhookEventTypes)[number], string> = {
   'recovery_code.used': 'a recovery code was used',
   'recovery_codes.low': 'a user is low on recovery codes',
+  'security_key.added': 'a user registered a security key or passkey',
+  'security_key.removed': 'a user removed a security key or passkey',
+  'security_key.counter_regressed': "a security key's counter went backwards (a possible cloned key)",
   'recovery_codes.regenerated': 'a user got a new set of recovery codes',
   'mfa.reset_by_admin': "an administrator reset a user's two-factor authentication",
   'mfa.locked': "a user's second factors locked after too many wrong codes",

@@ -10,7 +10,7 @@ import type { FormState } from './account-pages.js';
  */
 export const CODES_SHOWN_PATH = '/settings/two-factor/recovery-codes/shown';
 
-const kindNames = { totp: 'Authenticator app', email: 'Email codes' } as const;
+const kindNames = { totp: 'Authenticator app', email: 'Email codes', webauthn: 'Security key' } as const;
 const day = (at: Date) => at.toISOString().slice(0, 10);
 const minute = (at: Date) => `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
