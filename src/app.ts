@@ -67,7 +67,7 @@ function loggerOptions(logger: AppOptions['logger']) {
 
 /** Builds the whole application: the JSON endpoints and the pages. It never listens (main.ts does). */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const headers = await securityHeaders();
+  const headers = await securityHeaders(options.deps.options.forwardAuth?.cookieDomain);
   const app = Fastify({
     logger: loggerOptions(options.logger),
     trustProxy: options.trustProxy ?? false,

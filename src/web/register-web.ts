@@ -8,7 +8,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { ErrorCode } from '../core/errors.js';
 import { mfaSetupRequired } from '../core/policy.js';
 import { clientErrorCode } from '../http/error-status.js';
-import { helmetOptions } from '../http/security-headers.js';
+import { helmetOptionsFor } from '../http/security-headers.js';
 import { isMfaEnabled } from '../service/mfa-state.js';
 import { resolveSession } from '../service/sessions.js';
 import { loadRecoveryCodeSettings } from '../service/settings.js';
@@ -37,7 +37,7 @@ const MFA_SETUP_PATHS = ['/settings/two-factor', '/sign-out', '/assets', '/lost-
 const publicDir = join(import.meta.dirname, '../../public');
 
 export async function registerWeb(app: FastifyInstance, web: WebOptions): Promise<void> {
-  await app.register(fastifyHelmet, helmetOptions);
+  await app.register(fastifyHelmet, helmetOptionsFor(web.deps.options.forwardAuth?.cookieDomain));
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody, { bodyLimit: 16 * 1024 });
   await app.register(fastifyCsrf, {

@@ -21,9 +21,14 @@ export function rememberReturnAddress(deps: ServiceDeps, request: FastifyRequest
   const raw = (request.query as { return_to?: unknown } | undefined)?.return_to;
   if (raw === undefined) return;
   const address = typeof raw === 'string' ? checkReturnAddress(deps, raw) : undefined;
-  if (address)
+  if (address) {
     reply.setCookie(RETURN_COOKIE, address, { ...cookieAttributes, maxAge: RETURN_COOKIE_SECONDS });
-  else forgetReturnAddress(request, reply);
+    // This request's own handler sees it too (someone already signed in goes straight back).
+    request.cookies[RETURN_COOKIE] = address;
+  } else {
+    forgetReturnAddress(request, reply);
+    delete request.cookies[RETURN_COOKIE];
+  }
 }
 
 function forgetReturnAddress(request: FastifyRequest, reply: FastifyReply): void {

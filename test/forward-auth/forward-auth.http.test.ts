@@ -50,11 +50,9 @@ describe('the verification endpoint (issue: forward auth)', () => {
   test('signed in and allowed: 200 with Remote-User, -Email, -Name and -Groups; the session cookie is shared with the cookie domain', async () => {
     const client = world.client();
     await client.get('/sign-up');
-    const created = await client.post('/sign-up', {
-      email: 'fa-allowed@example.test',
-      password: 'plum-harbor-quietly-77',
-    });
-    const setCookie = [created.headers['set-cookie']]
+    await client.post('/sign-up', { email: 'fa-allowed@example.test', password: 'plum-harbor-quietly-77' });
+    const signedIn = await passwordStep(client, 'fa-allowed@example.test');
+    const setCookie = [signedIn.headers['set-cookie']]
       .flat()
       .find((c) => c?.startsWith(SHARED_SESSION_COOKIE));
     expect(setCookie).toMatch(/; Domain=example\.com/);
@@ -142,6 +140,8 @@ describe('sign-in with a return address', () => {
     expect(events.find((event) => event.userId === user?.id)?.details).toEqual({ host: 'app.example.com' });
     // Used once: the next sign-in goes to the settings page.
     expect((await client.get('/sign-in')).headers.location).toBe('/settings/two-factor');
+    // Already signed in: a valid return address is followed at once.
+    expect((await client.get(`/sign-in?return_to=${encodeURIComponent(PAGE)}`)).headers.location).toBe(PAGE);
   });
 
   test('with an authenticator app: the second step, then back on the original URL', async () => {

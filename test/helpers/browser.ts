@@ -13,7 +13,8 @@ export function browserAvailable(): boolean {
   return existsSync(CHROMIUM_PATH) || process.env.CI === 'true';
 }
 
-export async function launchBrowser(): Promise<Browser> {
+/** `args`: extra Chromium switches, e.g. --host-resolver-rules to send test domains to 127.0.0.1. */
+export async function launchBrowser(options: { args?: string[] } = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(
       `Chromium is missing at ${CHROMIUM_PATH}: install Debian's chromium: apt-get install -y chromium`,
@@ -31,6 +32,7 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...(options.args ?? []),
     ],
   });
 }
