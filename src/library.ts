@@ -31,6 +31,7 @@ import { confirmEmailFactor, startEmailFactor } from './service/email-factor.js'
 import { sendEmailOtp, verifyEmailOtp } from './service/email-otp.js';
 import { enrollTotp } from './service/enroll-totp.js';
 import { generateRecoveryCodes } from './service/generate-recovery-codes.js';
+import { changeEmail, deleteUser, ensureUser, resolveUserRef, type UserRef } from './service/host-users.js';
 import type { Mailer } from './service/mailer.js';
 import { disableMfa, getMfaOverview, removeFactor } from './service/manage-mfa.js';
 import { getRecoveryCodeStatus } from './service/recovery-code-status.js';
@@ -167,11 +168,40 @@ function buildDeps(options: SpareKeyOptions): ServiceDeps {
  */
 export function spareKeyApi(deps: ServiceDeps, opened?: OpenedStore) {
   const ctx = (context?: Context): Context => context ?? {};
+  /**
+   * Runs a use case for the user a reference names (SpareKey's `userId` or the host's `externalId`); a
+   * host id nobody has is `user_not_found`, like an unknown SpareKey id.
+   */
+  const forUser = async <T>(
+    ref: UserRef,
+    run: (userId: string) => Promise<T>,
+  ): Promise<T | { ok: false; error: 'user_not_found' }> => {
+    const userId = await resolveUserRef(deps, ref);
+    return userId === undefined ? { ok: false, error: 'user_not_found' } : run(userId);
+  };
+  /** For the reads that answer for anyone (an unknown user has no factors and no codes). */
+  const idOf = async (ref: string | UserRef) =>
+    typeof ref === 'string' ? ref : ((await resolveUserRef(deps, ref)) ?? '');
   return {
     users: {
       /**
-       * Creates an account with the given roles (default role when omitted) and says if the address is
-       * taken: for your administrators and back office, never for an anonymous caller (use `signUp`).
+       * The host application's user, created on the first call (no password; `email` optional, used for
+       * security notices). Idempotent: call it whenever a user turns on two-factor or signs in.
+       */
+      ensure: (input: { externalId: string; email?: string | null; context?: Context }) =>
+        ensureUser(deps, { externalId: input.externalId, email: input.email, context: ctx(input.context) }),
+      /** Sets or (null) removes the email address; the old address is told. */
+      changeEmail: (input: UserRef & { email: string | null; context?: Context }) =>
+        forUser(input, (userId) =>
+          changeEmail(deps, { userId, email: input.email, context: ctx(input.context) }),
+        ),
+      /** Deletes the user, their factors, codes, sessions, remembered browsers and API keys (one transaction). */
+      delete: (input: UserRef & { context?: Context }) =>
+        forUser(input, (userId) => deleteUser(deps, { userId, context: ctx(input.context) })),
+      /**
+       * Creates a SpareKey account (email and password) with the given roles (default role when omitted)
+       * and says if the address is taken: for your administrators and back office, never for an anonymous
+       * caller (use `signUp`).
        */
       create: (input: { email: string; password: string; roles?: string[]; context?: Context }) =>
         createUser(deps, {
@@ -201,55 +231,83 @@ export function spareKeyApi(deps: ServiceDeps, opened?: OpenedStore) {
         }),
       findByEmail: (email: string) => deps.store.findUserByEmail(email),
       findById: (userId: string) => deps.store.findUserById(userId),
+      findByExternalId: (externalId: string) => deps.store.findUserByExternalId(externalId),
       roles: () => listRoles(deps),
       addRole: (name: string, context?: Context) => addRole(deps, { name, context: ctx(context) }),
-      assignRoles: (input: { userId: string; roles: string[]; context?: Context }) =>
-        assignRoles(deps, { userId: input.userId, roles: input.roles, context: ctx(input.context) }),
+      assignRoles: (input: UserRef & { roles: string[]; context?: Context }) =>
+        forUser(input, (userId) =>
+          assignRoles(deps, { userId, roles: input.roles, context: ctx(input.context) }),
+        ),
     },
     mfa: {
-      overview: (userId: string) => getMfaOverview(deps, { userId }),
-      enrollTotp: (input: { userId: string; context?: Context }) =>
-        enrollTotp(deps, { userId: input.userId, context: ctx(input.context) }),
-      confirmTotp: (input: { userId: string; factorId: string; code: string; context?: Context }) =>
-        confirmTotp(deps, {
-          userId: input.userId,
-          factorId: input.factorId,
-          code: input.code,
-          context: ctx(input.context),
-        }),
-      verifyTotp: (input: { userId: string; code: string; context?: Context }) =>
-        verifyTotp(deps, { userId: input.userId, code: input.code, context: ctx(input.context) }),
-      startEmailFactor: (input: { userId: string; context?: Context }) =>
-        startEmailFactor(deps, { userId: input.userId, context: ctx(input.context) }),
-      confirmEmailFactor: (input: { userId: string; factorId: string; code: string; context?: Context }) =>
-        confirmEmailFactor(deps, {
-          userId: input.userId,
-          factorId: input.factorId,
-          code: input.code,
-          context: ctx(input.context),
-        }),
-      sendEmailCode: (input: { userId: string; attemptId: string; context?: Context }) =>
-        sendEmailOtp(deps, { userId: input.userId, attemptId: input.attemptId, context: ctx(input.context) }),
-      verifyEmailCode: (input: { userId: string; attemptId: string; code: string; context?: Context }) =>
-        verifyEmailOtp(deps, {
-          userId: input.userId,
-          attemptId: input.attemptId,
-          code: input.code,
-          context: ctx(input.context),
-        }),
-      removeFactor: (input: { userId: string; factorId: string; context?: Context }) =>
-        removeFactor(deps, { userId: input.userId, factorId: input.factorId, context: ctx(input.context) }),
-      disable: (input: { userId: string; context?: Context }) =>
-        disableMfa(deps, { userId: input.userId, context: ctx(input.context) }),
-      reset: (input: { userId: string; reason: string; context: Context & { actorId: string } }) =>
-        resetUserMfa(deps, { userId: input.userId, reason: input.reason, context: input.context }),
+      overview: async (user: string | UserRef) => getMfaOverview(deps, { userId: await idOf(user) }),
+      enrollTotp: (input: UserRef & { context?: Context }) =>
+        forUser(input, (userId) => enrollTotp(deps, { userId, context: ctx(input.context) })),
+      /**
+       * Confirms the authenticator with its current code. The user's first factor also creates their first
+       * recovery-code set and returns it (once): show those codes; do not call recoveryCodes.generate after
+       * it, which would replace the set just shown.
+       */
+      confirmTotp: (input: UserRef & { factorId: string; code: string; context?: Context }) =>
+        forUser(input, (userId) =>
+          confirmTotp(deps, {
+            userId,
+            factorId: input.factorId,
+            code: input.code,
+            context: ctx(input.context),
+          }),
+        ),
+      verifyTotp: (input: UserRef & { code: string; context?: Context }) =>
+        forUser(input, (userId) =>
+          verifyTotp(deps, { userId, code: input.code, context: ctx(input.context) }),
+        ),
+      startEmailFactor: (input: UserRef & { context?: Context }) =>
+        forUser(input, (userId) => startEmailFactor(deps, { userId, context: ctx(input.context) })),
+      confirmEmailFactor: (input: UserRef & { factorId: string; code: string; context?: Context }) =>
+        forUser(input, (userId) =>
+          confirmEmailFactor(deps, {
+            userId,
+            factorId: input.factorId,
+            code: input.code,
+            context: ctx(input.context),
+          }),
+        ),
+      sendEmailCode: (input: UserRef & { attemptId: string; context?: Context }) =>
+        forUser(input, (userId) =>
+          sendEmailOtp(deps, { userId, attemptId: input.attemptId, context: ctx(input.context) }),
+        ),
+      verifyEmailCode: (input: UserRef & { attemptId: string; code: string; context?: Context }) =>
+        forUser(input, (userId) =>
+          verifyEmailOtp(deps, {
+            userId,
+            attemptId: input.attemptId,
+            code: input.code,
+            context: ctx(input.context),
+          }),
+        ),
+      removeFactor: (input: UserRef & { factorId: string; context?: Context }) =>
+        forUser(input, (userId) =>
+          removeFactor(deps, { userId, factorId: input.factorId, context: ctx(input.context) }),
+        ),
+      disable: (input: UserRef & { context?: Context }) =>
+        forUser(input, (userId) => disableMfa(deps, { userId, context: ctx(input.context) })),
+      reset: (input: UserRef & { reason: string; context: Context & { actorId: string } }) =>
+        forUser(input, (userId) =>
+          resetUserMfa(deps, { userId, reason: input.reason, context: input.context }),
+        ),
     },
     recoveryCodes: {
-      generate: (input: { userId: string; context?: Context }) =>
-        generateRecoveryCodes(deps, { userId: input.userId, context: ctx(input.context) }),
-      verify: (input: { userId: string; code: string; context?: Context }) =>
-        verifyRecoveryCode(deps, { userId: input.userId, code: input.code, context: ctx(input.context) }),
-      status: (userId: string) => getRecoveryCodeStatus(deps, { userId }),
+      /**
+       * A new set (the old one stops working at once). Not needed after confirmTotp of a first factor,
+       * which already issued one. Refused with `feature_disabled` while recovery codes are switched off.
+       */
+      generate: (input: UserRef & { context?: Context }) =>
+        forUser(input, (userId) => generateRecoveryCodes(deps, { userId, context: ctx(input.context) })),
+      verify: (input: UserRef & { code: string; context?: Context }) =>
+        forUser(input, (userId) =>
+          verifyRecoveryCode(deps, { userId, code: input.code, context: ctx(input.context) }),
+        ),
+      status: async (user: string | UserRef) => getRecoveryCodeStatus(deps, { userId: await idOf(user) }),
     },
     admin: {
       settings: () => loadRecoveryCodeSettings(deps.store),

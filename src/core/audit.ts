@@ -30,6 +30,8 @@ export const auditActions = [
   'password_verified',
   'sign_out',
   'user_created',
+  'email_changed',
+  'user_deleted',
   'rate_limited',
   'step_up',
   'step_up_failed',

@@ -41,7 +41,7 @@ export async function changePassword(
   const { userId, context } = input;
   const user = await deps.store.findUserById(userId);
   if (!user) return fail('not_signed_in');
-  const problem = checkNewPassword(deps, { email: user.email, password: input.newPassword });
+  const problem = checkNewPassword(deps, { email: user.email ?? undefined, password: input.newPassword });
   if (problem) return fail(problem);
 
   const verified = await verifyCurrentPassword(deps, { userId, password: input.currentPassword, context });

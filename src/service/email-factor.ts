@@ -17,7 +17,11 @@ export async function startEmailFactor(
 ): Promise<
   Result<
     { factorId: string },
-    'email_otp_disabled' | 'user_not_found' | 'email_factor_already_added' | ThrottleFailure
+    | 'email_otp_disabled'
+    | 'user_not_found'
+    | 'email_address_missing'
+    | 'email_factor_already_added'
+    | ThrottleFailure
   >
 > {
   const { store } = deps;
@@ -58,7 +62,11 @@ export async function resendEmailFactorCode(
 ): Promise<
   Result<
     { expiresAt: Date },
-    'email_otp_disabled' | 'user_not_found' | 'enrollment_not_found' | ThrottleFailure
+    | 'email_otp_disabled'
+    | 'user_not_found'
+    | 'email_address_missing'
+    | 'enrollment_not_found'
+    | ThrottleFailure
   >
 > {
   const factor = await deps.store.findFactor(input.userId, input.factorId);

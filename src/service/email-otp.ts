@@ -28,11 +28,15 @@ export async function sendEmailOtp(
     /** More to write with the code, only once the send is allowed: a refused send changes nothing. */
     alsoWrite?: (tx: Store) => Promise<void>;
   },
-): Promise<Result<{ expiresAt: Date }, 'email_otp_disabled' | 'user_not_found'> | Throttled> {
+): Promise<
+  Result<{ expiresAt: Date }, 'email_otp_disabled' | 'user_not_found' | 'email_address_missing'> | Throttled
+> {
   const { store, clock, options } = deps;
   if (!options.emailOtp.enabled) return fail('email_otp_disabled');
   const user = await store.findUserById(input.userId);
   if (!user) return fail('user_not_found');
+  const to = user.email;
+  if (to === null) return fail('email_address_missing');
   if (await isSecondFactorLocked(deps, user.id)) return fail('mfa_locked');
   const allowed = await chargeEmailSend(deps, { userId: user.id, ip: input.context.ip });
   if (!allowed.ok) return allowed;
@@ -55,7 +59,7 @@ export async function sendEmailOtp(
     );
   });
   await deps.mailer.send({
-    to: user.email,
+    to,
     ...emailOtpMessage(input.purpose ?? 'sign_in', {
       site: options.issuer,
       code,

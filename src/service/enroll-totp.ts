@@ -1,5 +1,6 @@
 import { fail, ok, type Result } from '../core/result.js';
 import { encodeBase32, generateTotpSecret, totpKeyUri } from '../core/totp.js';
+import { accountLabel } from './account-label.js';
 import { auditEvent } from './audit.js';
 import type { RequestContext, ServiceDeps } from './deps.js';
 import { openTotpFactorSecret, sealTotpFactorSecret } from './totp-factor-secret.js';
@@ -58,7 +59,7 @@ export async function enrollTotp(
   return ok({
     factorId,
     secretBase32: encodeBase32(secret),
-    uri: totpKeyUri({ secret, settings, issuer: deps.options.issuer, accountName: user.email }),
+    uri: totpKeyUri({ secret, settings, issuer: deps.options.issuer, accountName: accountLabel(user) }),
   });
 }
 
@@ -85,7 +86,7 @@ export async function pendingTotpEnrollment(
       secret: seed.secret,
       settings: { ...seed.settings, window: deps.options.totp.window },
       issuer: deps.options.issuer,
-      accountName: user.email,
+      accountName: accountLabel(user),
     }),
   });
 }

@@ -32,10 +32,19 @@ async function notify(
  */
 export async function sendOrAuditFailure(
   deps: ServiceDeps,
-  input: { userId: string; to: string; subject: string; text: string; context: RequestContext; kind: string },
+  input: {
+    userId: string;
+    to: string | null;
+    subject: string;
+    text: string;
+    context: RequestContext;
+    kind: string;
+  },
 ): Promise<void> {
+  // A host application's user created without an address gets no notices (the host tells its users).
+  if (input.to === null) return;
   try {
-    await deps.mailer.send({ to: input.to, subject: input.subject, text: input.text });
+    await deps.mailer.send({ to: input.to as string, subject: input.subject, text: input.text });
   } catch (error) {
     await deps.store.appendAuditEvent(
       auditEvent(deps.clock.now(), 'notification_failed', 'failure', input.userId, input.context, {

@@ -68,7 +68,7 @@ export async function requestPasswordReset(
   });
   // Not awaited by the edges (see above); `delivered` settles when the relay has answered (it never rejects).
   const delivered =
-    user && token
+    user?.email && token
       ? sendResetLink(deps, { userId: user.id, to: user.email, token, context: input.context }).catch(
           () => undefined,
         )
@@ -108,7 +108,11 @@ export interface ResetLinkInfo {
 export async function inspectResetLink(deps: ServiceDeps, token: string): Promise<ResetLinkInfo | undefined> {
   const link = await readResetLink(deps, token);
   return (
-    link && { email: link.user.email, secondFactorRequired: link.secondFactorRequired, hasTotp: link.hasTotp }
+    link && {
+      email: link.user.email ?? '',
+      secondFactorRequired: link.secondFactorRequired,
+      hasTotp: link.hasTotp,
+    }
   );
 }
 
@@ -159,7 +163,7 @@ export async function resetPassword(
   const info = await readResetLink(deps, input.token);
   if (!info) return fail('reset_link_invalid');
   const { idHash, user: owner } = info;
-  const problem = checkNewPassword(deps, { email: owner.email, password: input.newPassword });
+  const problem = checkNewPassword(deps, { email: owner.email ?? undefined, password: input.newPassword });
   if (problem) return fail(problem);
 
   let recovery: RecoveryOutcome | undefined;

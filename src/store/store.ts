@@ -19,10 +19,25 @@ export interface Store extends AttemptCounters, OidcStore {
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
 
   // Users
-  createUser(user: NewUser): Promise<{ created: true } | { created: false; reason: 'email_taken' }>;
+  createUser(
+    user: NewUser,
+  ): Promise<{ created: true } | { created: false; reason: 'email_taken' | 'external_id_taken' }>;
   /** Case-insensitive on the email address. */
   findUserByEmail(email: string): Promise<UserRecord | undefined>;
   findUserById(userId: string): Promise<UserRecord | undefined>;
+  /** The user a host application created under its own id (exact match). */
+  findUserByExternalId(externalId: string): Promise<UserRecord | undefined>;
+  /** Sets (or, with null, removes) the email address; refused when another account has it. */
+  setUserEmail(
+    userId: string,
+    email: string | null,
+  ): Promise<{ updated: true } | { updated: false; reason: 'user_not_found' | 'email_taken' }>;
+  /**
+   * Deletes the user and, through the foreign keys, everything that is theirs (roles, factors, recovery
+   * codes, sessions, remembered browsers, links, emailed codes, throttle rows), and the API keys they
+   * created, under the user's lock. Audit events are not touched (they hold the id only).
+   */
+  deleteUser(userId: string): Promise<DeletedUser | undefined>;
   /** Replaces the user's password hash; `updated` is false for an unknown user. */
   setPasswordHash(userId: string, passwordHash: string): Promise<{ updated: boolean }>;
   setUserRoles(userId: string, roles: readonly string[]): Promise<void>;
@@ -267,7 +282,10 @@ export interface Store extends AttemptCounters, OidcStore {
 
 export interface NewUser {
   id: string;
-  email: string;
+  /** Null only for a host application's user (one with an `externalId`). */
+  email: string | null;
+  /** The host application's id (1 to 255 characters), unique; absent for SpareKey's own accounts. */
+  externalId?: string;
   passwordHash: string | null;
   roles: readonly string[];
   createdAt: Date;
@@ -275,10 +293,22 @@ export interface NewUser {
 
 export interface UserRecord {
   id: string;
-  email: string;
+  /** Null for a host application's user created without one: nothing is mailed to them. */
+  email: string | null;
+  /** Present for a host application's user: the host's own id. */
+  externalId?: string;
   passwordHash: string | null;
   roles: string[];
   createdAt: Date;
+}
+
+/** What deleting a user removed with them (the counts go into the audit event). */
+export interface DeletedUser {
+  factors: number;
+  recoveryCodeSets: number;
+  sessions: number;
+  rememberedDevices: number;
+  apiKeys: number;
 }
 
 /** A second factor's kind: `webauthn` is a security key or passkey (stored in its own table). */

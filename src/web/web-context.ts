@@ -3,6 +3,7 @@ import { type ErrorCode, errorMessage } from '../core/errors.js';
 import { hashSessionToken } from '../core/session-token.js';
 import { errorStatus } from '../http/error-status.js';
 import { noteRetryAfter } from '../http/retry-after.js';
+import { accountLabel } from '../service/account-label.js';
 import type { RequestContext, ServiceDeps } from '../service/deps.js';
 import type { ActiveSession } from '../service/sessions.js';
 import type { Html } from './html.js';
@@ -108,8 +109,8 @@ export function sendPage(
         {
           title: page.title,
           siteName: deps.options.issuer,
-          signedInAs: signedIn?.user.email,
-          signingInAs: signingIn?.user.email,
+          signedInAs: signedIn && accountLabel(signedIn.user),
+          signingInAs: signingIn && accountLabel(signingIn.user),
           isAdmin: signedIn?.user.roles.includes('administrator') ?? false,
           csrfToken: signedIn || signingIn ? csrfToken(request, reply) : undefined,
         },

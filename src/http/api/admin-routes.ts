@@ -382,7 +382,12 @@ export function registerAdminApiRoutes(parent: FastifyInstance, deps: ServiceDep
     async (request, reply) => {
       const user = await deps.store.findUserByEmail(request.params.email);
       if (!user) return sendApiError(reply, 'user_not_found');
-      return { id: user.id, email: user.email, roles: user.roles, createdAt: user.createdAt.toISOString() };
+      return {
+        id: user.id,
+        email: user.email ?? request.params.email,
+        roles: user.roles,
+        createdAt: user.createdAt.toISOString(),
+      };
     },
   );
 }

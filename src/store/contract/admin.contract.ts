@@ -145,7 +145,7 @@ export function defineAdminContract(makeStore: MakeStore): void {
       const all = await store.listUsers({ afterEmail: `${tag}-`, limit: 2 });
       expect(all.map((user) => user.email)).toEqual([`${tag}-a@example.test`, `${tag}-b@example.test`]);
       expect(all[0]?.roles).toEqual(['author']);
-      const next = await store.listUsers({ afterEmail: all[1]?.email, limit: 2 });
+      const next = await store.listUsers({ afterEmail: all[1]?.email ?? undefined, limit: 2 });
       expect(next[0]?.email).toBe(`${tag}-c@example.test`);
     });
 

@@ -5,6 +5,7 @@ import { defineAuditAndTransactionContract } from './audit-transactions.contract
 import { defineConcurrencyContract } from './concurrency.contract.js';
 import { defineEmailOtpAndSettingsContract } from './email-otp-settings.contract.js';
 import type { MakeStore } from './fixtures.js';
+import { defineHostUserContract } from './host-users.contract.js';
 import { defineLockReportContract } from './lock-reports.contract.js';
 import { defineMaintenanceContract } from './maintenance.contract.js';
 import { defineOidcContract } from './oidc.contract.js';
@@ -24,6 +25,7 @@ import { defineWebhookContract } from './webhooks.contract.js';
 export function defineStoreContract(name: string, makeStore: MakeStore): void {
   describe(`Store contract: ${name}`, () => {
     defineUserAndFactorContract(makeStore);
+    defineHostUserContract(makeStore);
     defineRecoveryCodeContract(makeStore);
     defineEmailOtpAndSettingsContract(makeStore);
     defineAuditAndTransactionContract(makeStore);

@@ -25,7 +25,7 @@ export function useFreshStore(makeStore: MakeStore): () => OpenedStore {
   };
 }
 
-export function newUser(overrides: Partial<NewUser> = {}): NewUser {
+export function newUser(overrides: Partial<NewUser> = {}): NewUser & { email: string } {
   const id = randomUUID();
   return {
     id,
@@ -34,11 +34,14 @@ export function newUser(overrides: Partial<NewUser> = {}): NewUser {
     roles: [],
     createdAt: T0,
     ...overrides,
-  };
+  } as NewUser & { email: string };
 }
 
 /** Creates a user and fails the test unless it was created. */
-export async function givenUser(store: Store, overrides: Partial<NewUser> = {}): Promise<NewUser> {
+export async function givenUser(
+  store: Store,
+  overrides: Partial<NewUser> = {},
+): Promise<NewUser & { email: string }> {
   const user = newUser(overrides);
   expect(await store.createUser(user)).toEqual({ created: true });
   return user;

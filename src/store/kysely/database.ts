@@ -40,6 +40,8 @@ export interface UsersTable {
   email_normalized: string;
   password_hash: string | null;
   created_at: number;
+  /** The host application's id for the user; NULL for SpareKey's own accounts (migration 0011). */
+  external_id: string | null;
   /** Bumped by every replacement or deletion of the recovery-code set; its UPDATE is the user's lock. */
   code_set_version: Generated<number>;
 }

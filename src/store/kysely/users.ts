@@ -1,10 +1,27 @@
-import type { Kysely } from 'kysely';
-import type { NewUser, Store, UserRecord, UsersWithCodesQuery, UserWithCodes } from '../store.js';
+import { type Kysely, sql } from 'kysely';
+import type {
+  DeletedUser,
+  NewUser,
+  Store,
+  UserRecord,
+  UsersWithCodesQuery,
+  UserWithCodes,
+} from '../store.js';
 import { changedExactlyOne, lockUser, type StoreContext, toDate } from './context.js';
 import type { Database, UsersTable } from './database.js';
 
 /** The form in which emails are compared and kept unique. */
 export const normalizeEmail = (email: string): string => email.toLowerCase();
+
+/**
+ * The stored form of a user's email (see migration 0011): a host user without one keeps `''` and a
+ * normalized value no address can take (a leading space), unique per user.
+ */
+function storedEmail(userId: string, email: string | null) {
+  return email === null
+    ? { email: '', email_normalized: ` ${userId}` }
+    : { email, email_normalized: normalizeEmail(email) };
+}
 
 export async function createUser(ctx: StoreContext, user: NewUser): ReturnType<Store['createUser']> {
   return ctx.atomic(async (db) => {
@@ -16,14 +33,20 @@ export async function createUser(ctx: StoreContext, user: NewUser): ReturnType<S
       .insertInto('users')
       .values({
         id: user.id,
-        email: user.email,
-        email_normalized: normalizeEmail(user.email),
+        ...storedEmail(user.id, user.email),
         password_hash: user.passwordHash,
         created_at: user.createdAt.getTime(),
+        external_id: user.externalId ?? null,
       })
-      .onConflict((conflict) => conflict.column('email_normalized').doNothing())
+      // No conflict target: a taken email and a taken external id are both "not created" (and a clash
+      // on `id`, a random UUID, would be too; the caller's lookup then finds the other user).
+      .onConflict((conflict) => conflict.doNothing())
       .executeTakeFirst();
-    if (inserted.numInsertedOrUpdatedRows !== 1n) return { created: false, reason: 'email_taken' } as const;
+    if (inserted.numInsertedOrUpdatedRows !== 1n) {
+      const byExternalId =
+        user.externalId !== undefined && (await findByColumn(db, 'external_id', user.externalId));
+      return { created: false, reason: byExternalId ? 'external_id_taken' : 'email_taken' } as const;
+    }
     await insertRoles(db, user.id, user.roles);
     return { created: true } as const;
   });
@@ -36,6 +59,91 @@ export async function findUserByEmail(ctx: StoreContext, email: string): Promise
     .where('email_normalized', '=', normalizeEmail(email))
     .executeTakeFirst();
   return row && toUserRecord(row, await listRoles(ctx.db, row.id));
+}
+
+export async function findUserByExternalId(
+  ctx: StoreContext,
+  externalId: string,
+): Promise<UserRecord | undefined> {
+  const row = await ctx.db
+    .selectFrom('users')
+    .selectAll()
+    .where('external_id', '=', externalId)
+    .executeTakeFirst();
+  return row && toUserRecord(row, await listRoles(ctx.db, row.id));
+}
+
+async function findByColumn(db: Kysely<Database>, column: 'external_id', value: string): Promise<boolean> {
+  return (
+    (await db.selectFrom('users').select('id').where(column, '=', value).executeTakeFirst()) !== undefined
+  );
+}
+
+/** PostgreSQL unique_violation; SQLite's is never met here (one writer at a time, checked first). */
+const UNIQUE_VIOLATION = '23505';
+
+export async function setUserEmail(
+  ctx: StoreContext,
+  userId: string,
+  email: string | null,
+): ReturnType<Store['setUserEmail']> {
+  return ctx.atomic(async (db) => {
+    if (!(await lockUser(ctx, db, userId))) return { updated: false, reason: 'user_not_found' } as const;
+    const stored = storedEmail(userId, email);
+    const holder = await db
+      .selectFrom('users')
+      .select('id')
+      .where('email_normalized', '=', stored.email_normalized)
+      .where('id', '<>', userId)
+      .executeTakeFirst();
+    if (holder) return { updated: false, reason: 'email_taken' } as const;
+    // Two users taking one address at once both pass the check above (each holds only its own lock); the
+    // second UPDATE then meets the unique index. A savepoint keeps the caller's transaction usable.
+    if (ctx.engine.supportsRowLocks) await sql`savepoint set_user_email`.execute(db);
+    try {
+      await db.updateTable('users').set(stored).where('id', '=', userId).execute();
+    } catch (error) {
+      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+      await sql`rollback to savepoint set_user_email`.execute(db);
+      return { updated: false, reason: 'email_taken' } as const;
+    }
+    if (ctx.engine.supportsRowLocks) await sql`release savepoint set_user_email`.execute(db);
+    return { updated: true } as const;
+  });
+}
+
+export async function deleteUser(ctx: StoreContext, userId: string): Promise<DeletedUser | undefined> {
+  return ctx.atomic(async (db) => {
+    if (!(await lockUser(ctx, db, userId))) return undefined;
+    const count = async (
+      table:
+        | 'mfa_factors'
+        | 'webauthn_credentials'
+        | 'recovery_code_sets'
+        | 'sessions'
+        | 'remembered_devices',
+    ) => {
+      const row = await db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<number | string>().as('count'))
+        .where('user_id', '=', userId)
+        .executeTakeFirstOrThrow();
+      return Number(row.count);
+    };
+    const removed = {
+      // Security keys are factors too, kept in their own table.
+      factors: (await count('mfa_factors')) + (await count('webauthn_credentials')),
+      recoveryCodeSets: await count('recovery_code_sets'),
+      sessions: await count('sessions'),
+      rememberedDevices: await count('remembered_devices'),
+    };
+    // Keys record their creator as the actor id, which for a person is their user id.
+    const keys = await db.deleteFrom('api_keys').where('created_by', '=', userId).executeTakeFirst();
+    // Everything else of the user goes with the row: every table holding a user_id references users.id
+    // ON DELETE CASCADE.
+    await db.deleteFrom('users').where('id', '=', userId).execute();
+    return { ...removed, apiKeys: Number(keys.numDeletedRows) };
+  });
 }
 
 export async function findUserById(ctx: StoreContext, userId: string): Promise<UserRecord | undefined> {
@@ -102,10 +210,11 @@ type UserRow = Omit<UsersTable, 'code_set_version'> & { code_set_version: number
 function toUserRecord(row: UserRow, roles: string[]): UserRecord {
   return {
     id: row.id,
-    email: row.email,
+    email: row.email === '' ? null : row.email,
     passwordHash: row.password_hash,
     roles,
     createdAt: toDate(row.created_at),
+    ...(row.external_id === null ? {} : { externalId: row.external_id }),
   };
 }
 

@@ -10,6 +10,7 @@ import * as m0007 from './0007-webhooks.js';
 import * as m0008 from './0008-lock-reports.js';
 import * as m0009 from './0009-oidc-provider.js';
 import * as m0010 from './0010-webauthn.js';
+import * as m0011 from './0011-host-users.js';
 
 /**
  * Every migration, listed statically: no filesystem scanning, so bundles and compiled output carry them
@@ -26,6 +27,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0008-lock-reports': m0008,
   '0009-oidc-provider': m0009,
   '0010-webauthn': m0010,
+  '0011-host-users': m0011,
 };
 
 export interface MigrateOptions {

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { auditActions } from '../../core/audit.js';
 import { fail, ok, type Result } from '../../core/result.js';
+import { accountLabel } from '../../service/account-label.js';
 import {
   describeChainBreak,
   exportAuditEvents,
@@ -95,7 +96,9 @@ export function registerAuditRoutes(app: FastifyInstance, web: WebOptions): void
       ),
     ];
     const users = await Promise.all(ids.map((id) => deps.store.findUserById(id)));
-    const emails = new Map(users.filter((user) => user !== undefined).map((user) => [user.id, user.email]));
+    const emails = new Map(
+      users.filter((user) => user !== undefined).map((user) => [user.id, accountLabel(user)]),
+    );
     const last = page[page.length - 1];
     const query = filterQuery(form);
     return sendPage(request, reply, deps, {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { apiKeyScopes } from '../../core/api-key.js';
 import { builtInRoles, type RecoveryCodeSettings } from '../../core/policy.js';
+import { accountLabel } from '../../service/account-label.js';
 import { createApiKey, revokeApiKey } from '../../service/admin/api-keys.js';
 import { resetUserMfa } from '../../service/admin/reset-mfa.js';
 import { addRole, assignRoles, listRoles } from '../../service/admin/roles.js';
@@ -183,7 +184,7 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
         link: { href: '/admin/users', text: 'Back to users' },
       });
     return sendPage(request, reply, deps, {
-      title: user.email,
+      title: accountLabel(user),
       status: extra.error ? statusFor(extra.error) : 200,
       body: adminUserPage({
         csrf: csrfToken(request, reply),

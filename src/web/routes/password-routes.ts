@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
+import { accountLabel } from '../../service/account-label.js';
 import { changePassword } from '../../service/change-password.js';
 import type { ActiveSession } from '../../service/sessions.js';
 import { changePasswordPage } from '../pages/password-pages.js';
@@ -36,7 +37,7 @@ export function registerPasswordRoutes(app: FastifyInstance, web: WebOptions): v
       status: failure ? statusFor(failure.error) : 200,
       body: changePasswordPage({
         csrf: csrfToken(request, reply),
-        account: session.user.email,
+        account: accountLabel(session.user),
         notice: noticeFor(request.query),
         error: failure && failureMessage(reply, failure),
       }),

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
+import { accountLabel } from '../../service/account-label.js';
 import { sendEmailOtp, verifyEmailOtp } from '../../service/email-otp.js';
 import { secondFactorChoices } from '../../service/manage-mfa.js';
 import { recoveryCodeSetLabel } from '../../service/prepare-recovery-code-set.js';
@@ -202,7 +203,7 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
           intro:
             'You signed in with a recovery code. As this site requires, your old codes were replaced: these are your new ones.',
           siteName: deps.options.issuer,
-          account: session.user.email,
+          account: accountLabel(session.user),
         }),
       });
     }

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import type { ErrorCode } from '../../core/errors.js';
+import { accountLabel } from '../../service/account-label.js';
 import type { FactorConfirmation } from '../../service/complete-enrollment.js';
 import { confirmTotp } from '../../service/confirm-totp.js';
 import { confirmEmailFactor, resendEmailFactorCode, startEmailFactor } from '../../service/email-factor.js';
@@ -90,7 +91,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, web: WebOptions): 
         set,
         ...copy,
         siteName: deps.options.issuer,
-        account: session.user.email,
+        account: accountLabel(session.user),
       }),
     });
 
@@ -182,7 +183,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, web: WebOptions): 
       body: emailEnrollPage({
         csrf: csrfToken(request, reply),
         factorId,
-        email: session.user.email,
+        email: accountLabel(session.user),
         error: extra.error && messageFor(extra.error),
         notice: extra.notice,
       }),
