@@ -64,7 +64,7 @@ export async function signUp(
 /** The owner learns that someone tried (and that nothing changed); a relay failure is audited, not thrown. */
 async function tellOwner(
   deps: ServiceDeps,
-  input: { userId: string; to: string; at: Date; context: RequestContext },
+  input: { userId: string; to: string | null; at: Date; context: RequestContext },
 ): Promise<void> {
   if (!deps.options.notifications) return;
   const site = deps.options.issuer;

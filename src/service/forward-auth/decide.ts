@@ -63,7 +63,7 @@ export async function decideForwardAuth(
 export async function evaluateAccess(
   deps: ServiceDeps,
   input: {
-    user: { id: string; email: string; roles: readonly string[] } | undefined;
+    user: { id: string; email: string | null; roles: readonly string[] } | undefined;
     request: ProtectedRequest;
   },
 ): Promise<Evaluation> {
@@ -90,7 +90,8 @@ export async function evaluateAccess(
       rule: match.rule,
     };
   }
-  const identity = { userId: user.id, email: user.email, roles: user.roles };
+  // A host application's user without an address has no session here (no password); '' all the same.
+  const identity = { userId: user.id, email: user.email ?? '', roles: user.roles };
   return { decision: { kind: 'allowed', identity, policy: match.policy }, rule: match.rule };
 }
 
