@@ -5,6 +5,7 @@ import {
   verifyRegistrationResponse,
 } from '@simplewebauthn/server';
 import { fail, ok, type Result } from '../../core/result.js';
+import { accountLabel } from '../account-label.js';
 import { auditEvent } from '../audit.js';
 import { completeEnrollment, type FactorConfirmation } from '../complete-enrollment.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
@@ -63,7 +64,7 @@ export async function securityKeyRegistrationOptions(
     await generateRegistrationOptions({
       rpName: settings.rpName,
       rpID: settings.rpId,
-      userName: user.email,
+      userName: accountLabel(user),
       userID: userHandle(user.id),
       challenge,
       timeout: WEBAUTHN_CHALLENGE_TTL_MS,
