@@ -10,6 +10,7 @@ import { createMetrics } from './http/metrics.js';
 import { requestValidation } from './http/request-validation.js';
 import { securityHeaders } from './http/security-headers.js';
 import { makeRequestSchemasStrict } from './http/strict-schemas.js';
+import { startAuditSealer } from './service/audit-sealer.js';
 import type { ServiceDeps } from './service/deps.js';
 import { startPurgeWorker } from './service/purge.js';
 import { startWebhookWorker } from './service/webhooks.js';
@@ -33,6 +34,11 @@ export interface AppOptions {
   webhookWorker?: boolean;
   /** Purge expired rows hourly from this process (the server does; any number of processes may). */
   purgeWorker?: boolean;
+  /**
+   * Run this process's audit sealer (the server does): one process at a time holds the sealer lease and
+   * links committed audit events into the hash chain; the others stand by to take over (decision 0005).
+   */
+  auditSealer?: boolean;
   /** Called once per route as it is registered (HEAD twins of GET routes left out). */
   onRoute?: (route: { method: string; url: string }) => void;
   /** Like onRoute, with the route's schema as it is validated (after strict-schemas.ts); for audits. */
@@ -115,6 +121,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (options.webhookWorker) {
     const stop = startWebhookWorker(deps, {
       onError: (error) => app.log.error({ err: error }, 'webhook delivery round failed'),
+    });
+    app.addHook('onClose', stop);
+  }
+  if (options.auditSealer) {
+    const stop = startAuditSealer(options.deps.store, {
+      onError: (error) => app.log.error({ err: error }, 'audit sealing round failed'),
     });
     app.addHook('onClose', stop);
   }

@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     metricsToken: config.metricsToken,
     webhookWorker: true,
     purgeWorker: true,
+    auditSealer: true,
   });
   if (config.serverSecretSource === 'generated') {
     app.log.warn(

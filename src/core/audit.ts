@@ -78,12 +78,27 @@ export interface AuditEventInput {
   details: AuditDetails;
 }
 
-/** A stored event: its place in the chain and the hash that links it to the one before. */
+/**
+ * A stored event. `seq` is its number, given when its transaction inserts it (no lock: a sequence), and
+ * the order the log is listed in. The sealer later links committed events into the hash chain one at a
+ * time: `chainSeq` is the event's place in the chain and `hash` links it to `prevHash`, the hash of the
+ * event before it; all three are null until then (committed, not yet sealed).
+ */
 export interface AuditEvent extends AuditEventInput {
   seq: number;
+  chainSeq: number | null;
+  prevHash: string | null;
+  hash: string | null;
+}
+
+/** An event the sealer has linked into the chain. */
+export interface SealedAuditEvent extends AuditEvent {
+  chainSeq: number;
   prevHash: string;
   hash: string;
 }
+
+export const isSealed = (event: AuditEvent): event is SealedAuditEvent => event.chainSeq !== null;
 
 /** The longest text an id, address or user agent column keeps (a user agent is attacker-controlled text). */
 export const AUDIT_TEXT_MAX_LENGTH = 512;
@@ -179,12 +194,19 @@ export function canonicalAuditEvent(event: AuditEventInput): AuditEventInput {
 export const AUDIT_GENESIS_HASH = '0'.repeat(64);
 
 /**
- * SHA-256 over the previous hash and a canonical serialization of the event, so altering, inserting or
- * deleting a stored row breaks every later link (ASVS 5.0 16.4.2, tamper-evident logs).
+ * SHA-256 over the previous hash and a canonical serialization of the event at its place in the chain, so
+ * altering, inserting, deleting or moving a stored row breaks every later link (ASVS 5.0 16.4.2,
+ * tamper-evident logs). The event's own number `seq` is covered too whenever it differs from its chain
+ * place: events sealed before sealing was separate from inserting have `seq` = `chainSeq` and keep the
+ * hash they were given, and any edit of `seq` still changes what is hashed (adding it, or changing it).
  */
-export function hashAuditEvent(prevHash: string, seq: number, event: AuditEventInput): string {
-  const canonical = JSON.stringify([
-    seq,
+export function hashAuditEvent(
+  prevHash: string,
+  chainSeq: number,
+  event: AuditEventInput & { seq?: number },
+): string {
+  const fields: unknown[] = [
+    chainSeq,
     event.at.getTime(),
     event.action,
     event.outcome,
@@ -195,6 +217,7 @@ export function hashAuditEvent(prevHash: string, seq: number, event: AuditEventI
     Object.keys(event.details)
       .sort()
       .map((key) => [key, event.details[key]]),
-  ]);
-  return createHash('sha256').update(prevHash).update('\n').update(canonical).digest('hex');
+  ];
+  if (event.seq !== undefined && event.seq !== chainSeq) fields.push(event.seq);
+  return createHash('sha256').update(prevHash).update('\n').update(JSON.stringify(fields)).digest('hex');
 }

@@ -53,7 +53,9 @@ describe('sparekey audit verify', () => {
     await tamper(sql`delete from audit_events where seq = 2`);
     const deleted = cli(dataDir, 'audit', 'verify');
     expect(deleted.status).toBe(1);
-    expect(deleted.out).toContain('Event #2 is missing: it was deleted.');
+    expect(deleted.out).toContain(
+      'The event at chain place 2 is missing: it was deleted (it came after event #1).',
+    );
     expect(cli(dataDir, 'nonsense').status).toBe(2);
   });
 });

@@ -30,7 +30,7 @@ const COMPARED_TABLES: Record<string, readonly string[]> = {
 };
 
 /**
- * Left out on purpose: a refusal is audited (the log, its chain head and its hourly counts) and charged to
+ * Left out on purpose: a refusal is audited (the log, its chain head, its hourly counts and the sealer's lease) and charged to
  * the failed-attempt counters by design, and the refusal that locks an account records that its lock was
  * reported; the migrator's own bookkeeping never changes after start-up.
  */
@@ -38,6 +38,7 @@ export const UNCOMPARED_TABLES = [
   'audit_events',
   'audit_chain_head',
   'audit_counts',
+  'audit_sealer',
   'throttle_counters',
   'throttle_lock_reports',
   'kysely_migration',

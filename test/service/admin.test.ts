@@ -84,17 +84,25 @@ describe.each(testEngines())('operator console use cases on %s', (engine) => {
 
     // Altered: an attacker edits one row's IP.
     await sql`update audit_events set ip = '203.0.113.9' where seq = 4`.execute(db);
-    expect((await verifyAuditChain(env.deps.store)).firstBreak).toEqual({ seq: 4, problem: 'altered' });
+    expect((await verifyAuditChain(env.deps.store)).firstBreak).toEqual({
+      problem: 'altered',
+      chainSeq: 4,
+      seq: 4,
+    });
     await sql`update audit_events set ip = null where seq = 4`.execute(db);
     expect((await verifyAuditChain(env.deps.store)).ok).toBe(true);
 
     // Deleted from the middle, then from the end.
     await sql`delete from audit_events where seq = 3`.execute(db);
-    expect((await verifyAuditChain(env.deps.store)).firstBreak).toEqual({ seq: 3, problem: 'missing' });
+    expect((await verifyAuditChain(env.deps.store)).firstBreak).toEqual({
+      problem: 'missing',
+      chainSeq: 3,
+      after: 2,
+    });
     const last = head.lastSeq;
     await sql`delete from audit_events where seq = ${last}`.execute(db);
     const broken = await verifyAuditChain(env.deps.store);
-    expect(broken.firstBreak).toEqual({ seq: 3, problem: 'missing' });
+    expect(broken.firstBreak).toEqual({ problem: 'missing', chainSeq: 3, after: 2 });
 
     // A purge (of everything before now) re-anchors the chain: it verifies again from the kept events.
     env.clock.advance(400 * 24 * 3600_000);
@@ -119,7 +127,7 @@ describe.each(testEngines())('operator console use cases on %s', (engine) => {
     for await (const chunk of exportAuditEvents(env.deps.store, 'csv', { userId: user.id })) csv += chunk;
     const lines = csv.trim().split('\r\n');
     expect(lines[0]).toBe(
-      'seq,at,action,outcome,user_id,user_email,actor_id,actor_email,ip,user_agent,details,prev_hash,hash',
+      'seq,at,action,outcome,user_id,user_email,actor_id,actor_email,ip,user_agent,details,prev_hash,hash,chain_seq,sealed',
     );
     expect(lines).toHaveLength(2);
     expect(lines[1]).toContain(`"'=HYPERLINK(""http://evil"")"`);

@@ -57,9 +57,15 @@ describe.each(testEngines())('audit events in canonical form on %s', (engine) =>
           : raw;
         const stored = await env.deps.store.appendAuditEvent(input);
         appended += 1;
+        await expectChainVerifies(env);
         const [readBack] = await env.deps.store.listAuditEvents({ limit: 1 });
-        expect(readBack).toEqual(stored);
-        expect(hashAuditEvent(readBack!.prevHash, readBack!.seq, readBack!)).toBe(readBack!.hash);
+        expect(readBack).toEqual({
+          ...stored,
+          chainSeq: appended,
+          prevHash: readBack!.prevHash,
+          hash: readBack!.hash,
+        });
+        expect(hashAuditEvent(readBack!.prevHash!, readBack!.chainSeq!, readBack!)).toBe(readBack!.hash);
         // Ids are strings or null, always; details values are JSON scalars.
         for (const id of [readBack!.userId, readBack!.actorId, readBack!.ip, readBack!.userAgent]) {
           expect(id === null || typeof id === 'string').toBe(true);
@@ -89,6 +95,10 @@ describe.each(testEngines())('audit events in canonical form on %s', (engine) =>
     const [readBack] = await env.deps.store.listAuditEvents({ limit: 1 });
     expect(readBack).toEqual(stored);
     await expectChainVerifies(env);
+    expect((await env.deps.store.listAuditEvents({ limit: 1 }))[0]).toMatchObject({
+      userId: '0',
+      chainSeq: 1,
+    });
   });
 
   test('the finding of issue 18.3: a step-up for user id 0 (a number from a JSON body) leaves the chain verifying', async () => {

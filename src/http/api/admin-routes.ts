@@ -55,8 +55,11 @@ const AuditEvent = Type.Object({
   ip: Type.Union([Type.String(), Type.Null()]),
   userAgent: Type.Union([Type.String(), Type.Null()]),
   details: Type.Record(Type.String(), Type.Unknown()),
-  prevHash: Type.String(),
-  hash: Type.String(),
+  /** False while the event is committed but not yet linked into the hash chain by the sealer. */
+  sealed: Type.Boolean(),
+  chainSeq: Type.Union([Type.Integer(), Type.Null()]),
+  prevHash: Type.Union([Type.String(), Type.Null()]),
+  hash: Type.Union([Type.String(), Type.Null()]),
 });
 
 const AuditFilter = Type.Object({
@@ -223,7 +226,13 @@ export function registerAdminApiRoutes(parent: FastifyInstance, deps: ServiceDep
         beforeSeq: request.query.beforeSeq,
         limit: request.query.limit ?? 100,
       });
-      return { events: events.map((event) => ({ ...event, at: event.at.toISOString() })) };
+      return {
+        events: events.map((event) => ({
+          ...event,
+          at: event.at.toISOString(),
+          sealed: event.chainSeq !== null,
+        })),
+      };
     },
   );
 
@@ -259,14 +268,24 @@ export function registerAdminApiRoutes(parent: FastifyInstance, deps: ServiceDep
       config: { scope: 'audit:read' },
       schema: {
         operationId: 'verifyAuditChain',
-        summary: 'Walk the hash chain and name the first altered, unlinked or deleted event',
+        summary:
+          'Seal what is committed, then walk the hash chain and name the first altered, moved, unlinked or deleted event',
         tags: ['audit'],
         response: {
           200: Type.Object({
             ok: Type.Boolean(),
             checked: Type.Integer(),
+            /** Events committed but not yet sealed when the walk ended (not part of it). */
+            unsealed: Type.Integer(),
             firstBreak: Type.Optional(
-              Type.Object({ seq: Type.Integer(), problem: Type.String(), message: Type.String() }),
+              Type.Object({
+                problem: Type.String(),
+                chainSeq: Type.Integer(),
+                seq: Type.Optional(Type.Integer()),
+                after: Type.Optional(Type.Integer()),
+                movedFrom: Type.Optional(Type.Integer()),
+                message: Type.String(),
+              }),
             ),
           }),
           ...errors(),
@@ -274,9 +293,14 @@ export function registerAdminApiRoutes(parent: FastifyInstance, deps: ServiceDep
       },
     },
     async () => {
-      const { ok, checked, firstBreak } = await verifyAuditChain(deps.store);
-      if (!firstBreak) return { ok, checked };
-      return { ok, checked, firstBreak: { ...firstBreak, message: describeChainBreak(firstBreak) } };
+      const { ok, checked, unsealed, firstBreak } = await verifyAuditChain(deps.store);
+      if (!firstBreak) return { ok, checked, unsealed };
+      return {
+        ok,
+        checked,
+        unsealed,
+        firstBreak: { ...firstBreak, message: describeChainBreak(firstBreak) },
+      };
     },
   );
 

@@ -1,17 +1,31 @@
-import { type AuditEvent, hashAuditEvent } from '../../core/audit.js';
+import {
+  AUDIT_GENESIS_HASH,
+  type AuditEvent,
+  hashAuditEvent,
+  type SealedAuditEvent,
+} from '../../core/audit.js';
 import type { AuditQuery, Store } from '../../store/store.js';
 import { auditEvent } from '../audit.js';
+import { sealCommittedEvents } from '../audit-sealer.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
 
+/**
+ * The first broken link. `chainSeq` is the place in the chain; `seq` the event's own number when the
+ * event is there to name: missing (a deleted row: the place is empty), altered (its content no longer
+ * hashes to its hash), moved (it hashes correctly only at another place: events were reordered, and
+ * `movedFrom` is where it was sealed), or unlinked (it does not link to its predecessor).
+ */
 export type ChainBreak =
-  | { seq: number; problem: 'missing' }
-  | { seq: number; problem: 'altered' }
-  | { seq: number; problem: 'unlinked' };
+  | { problem: 'missing'; chainSeq: number; after?: number }
+  | { problem: 'altered' | 'unlinked'; chainSeq: number; seq: number }
+  | { problem: 'moved'; chainSeq: number; seq: number; movedFrom: number };
 
 export interface ChainVerification {
   ok: boolean;
-  /** How many events were checked. */
+  /** How many sealed events were checked. */
   checked: number;
+  /** Events committed but not yet sealed when the verification ended (not part of the check). */
+  unsealed: number;
   /** The first broken link, oldest first; absent when the chain verifies. */
   firstBreak?: ChainBreak;
 }
@@ -32,36 +46,79 @@ export async function* auditEventsAscending(
   }
 }
 
+/** Sealed events in chain order, in pages (constant memory at any size). */
+async function* sealedEventsInChainOrder(store: Store) {
+  let afterChainSeq: number | undefined;
+  for (;;) {
+    const page = await store.listSealedAuditEvents({ afterChainSeq, limit: PAGE });
+    yield* page;
+    if (page.length < PAGE) return;
+    afterChainSeq = page[page.length - 1]?.chainSeq;
+  }
+}
+
+/** Where an event that does not hash at its place was sealed, if it hashes correctly there. */
+async function placeSealedAt(store: Store, event: SealedAuditEvent): Promise<number | undefined> {
+  const before =
+    event.prevHash === AUDIT_GENESIS_HASH ? 0 : await store.findAuditChainSeqByHash(event.prevHash);
+  if (before === undefined || before + 1 === event.chainSeq) return undefined;
+  return hashAuditEvent(event.prevHash, before + 1, event) === event.hash ? before + 1 : undefined;
+}
+
 /**
- * Walks the hash chain from its anchor to its head and names the first broken link: an event whose
- * content no longer hashes to its stored hash (altered), one that does not link to its predecessor
- * (unlinked), or a seq that is not there (missing: a deleted row, or rows deleted at the end).
+ * Seals what was committed before the call (see sealCommittedEvents), then walks the hash chain from its
+ * anchor to its head and names the first broken link: an event whose content no longer hashes to its
+ * stored hash (altered) or hashes only at another place (moved), one that does not link to its
+ * predecessor (unlinked), or a chain place with no event (missing: a deleted row, or rows deleted at
+ * the end).
  */
 export async function verifyAuditChain(store: Store): Promise<ChainVerification> {
+  await sealCommittedEvents(store);
   const head = await store.getAuditChainHead();
-  let expectedSeq = Math.max(head.anchorSeq, 1);
+  let expectedChainSeq = Math.max(head.anchorSeq, 1);
   let expectedPrev = head.anchorHash;
+  let previousSeq: number | undefined;
   let checked = 0;
-  const broken = (firstBreak: ChainBreak): ChainVerification => ({ ok: false, checked, firstBreak });
-  for await (const event of auditEventsAscending(store)) {
-    if (event.seq !== expectedSeq) return broken({ seq: expectedSeq, problem: 'missing' });
-    if (hashAuditEvent(event.prevHash, event.seq, event) !== event.hash)
-      return broken({ seq: event.seq, problem: 'altered' });
-    if (event.prevHash !== expectedPrev) return broken({ seq: event.seq, problem: 'unlinked' });
+  const broken = async (firstBreak: ChainBreak): Promise<ChainVerification> => ({
+    ok: false,
+    checked,
+    unsealed: (await store.getAuditSealingState()).unsealed,
+    firstBreak,
+  });
+  for await (const event of sealedEventsInChainOrder(store)) {
+    if (event.chainSeq !== expectedChainSeq)
+      return broken({ problem: 'missing', chainSeq: expectedChainSeq, after: previousSeq });
+    if (hashAuditEvent(event.prevHash, event.chainSeq, event) !== event.hash) {
+      const movedFrom = await placeSealedAt(store, event);
+      return broken(
+        movedFrom === undefined
+          ? { problem: 'altered', chainSeq: event.chainSeq, seq: event.seq }
+          : { problem: 'moved', chainSeq: event.chainSeq, seq: event.seq, movedFrom },
+      );
+    }
+    if (event.prevHash !== expectedPrev)
+      return broken({ problem: 'unlinked', chainSeq: event.chainSeq, seq: event.seq });
     checked += 1;
-    expectedSeq = event.seq + 1;
+    expectedChainSeq = event.chainSeq + 1;
     expectedPrev = event.hash;
+    previousSeq = event.seq;
   }
-  if (expectedSeq <= head.lastSeq) return broken({ seq: expectedSeq, problem: 'missing' });
-  if (checked > 0 && expectedPrev !== head.lastHash) return broken({ seq: head.lastSeq, problem: 'altered' });
-  return { ok: true, checked };
+  if (expectedChainSeq <= head.lastSeq)
+    return broken({ problem: 'missing', chainSeq: expectedChainSeq, after: previousSeq });
+  if (checked > 0 && expectedPrev !== head.lastHash)
+    return broken({ problem: 'unlinked', chainSeq: head.lastSeq, seq: previousSeq ?? head.lastSeq });
+  return { ok: true, checked, unsealed: (await store.getAuditSealingState()).unsealed };
 }
 
 export function describeChainBreak(found: ChainBreak): string {
-  if (found.problem === 'missing') return `Event #${found.seq} is missing: it was deleted.`;
+  const place = `chain place ${found.chainSeq}`;
+  if (found.problem === 'missing')
+    return `The event at ${place} is missing: it was deleted${found.after === undefined ? '' : ` (it came after event #${found.after})`}.`;
   if (found.problem === 'altered')
-    return `Event #${found.seq} was altered: its content no longer matches its hash.`;
-  return `Event #${found.seq} does not link to the event before it: the chain was rewritten there.`;
+    return `Event #${found.seq} was altered: its content no longer matches its hash (${place}).`;
+  if (found.problem === 'moved')
+    return `Event #${found.seq} was moved: it was sealed at chain place ${found.movedFrom} and now stands at ${found.chainSeq} (events were reordered).`;
+  return `Event #${found.seq} does not link to the event before it: the chain was rewritten there (${place}).`;
 }
 
 /** The emails beside the ids, as the audit page shows them, so an export names people (issue 19.6). */
@@ -79,9 +136,13 @@ const CSV_COLUMNS = [
   'details',
   'prev_hash',
   'hash',
+  // The event's place in the hash chain, and whether the sealer has linked it yet (false: committed, not
+  // yet sealed; its chain place and hashes are empty).
+  'chain_seq',
+  'sealed',
 ];
 
-function csvCell(value: string | number | null): string {
+function csvCell(value: string | number | boolean | null): string {
   const text = value === null ? '' : String(value);
   // Quote everything that could break a row or start a formula in a spreadsheet (CSV injection).
   const guarded = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
@@ -103,6 +164,8 @@ function row(event: AuditEvent, emailOf: (id: string | null) => string | null) {
     JSON.stringify(event.details),
     event.prevHash,
     event.hash,
+    event.chainSeq,
+    event.chainSeq !== null,
   ] as const;
 }
 

@@ -19,9 +19,11 @@ export function defineAuditAndTransactionContract(makeStore: MakeStore): void {
     test('appended events form a hash chain from the genesis hash, each hash recomputable', async () => {
       const { store } = opened();
       const first = await store.appendAuditEvent(auditInput({ action: 'sign_in' }));
-      expect(first).toMatchObject({ seq: 1, prevHash: AUDIT_GENESIS_HASH });
+      // Appended unsealed; the sealer links it (allAuditEvents seals first, as the server's sealer would).
+      expect(first).toMatchObject({ seq: 1, chainSeq: null, prevHash: null, hash: null });
       for (let i = 1; i <= 4; i++) await store.appendAuditEvent(auditInput({ at: at(i) }));
       const events = await allAuditEvents(store);
+      expect(events[0]).toMatchObject({ seq: 1, chainSeq: 1, prevHash: AUDIT_GENESIS_HASH });
       expect(events.map((event) => event.seq)).toEqual([1, 2, 3, 4, 5]);
       expectChainVerifies(events, AUDIT_GENESIS_HASH);
     });
@@ -88,7 +90,8 @@ export function defineAuditAndTransactionContract(makeStore: MakeStore): void {
       const user = await givenUser(store);
       const set = newCodeSet(5);
       await store.replaceRecoveryCodeSet(user.id, set);
-      const before = await store.appendAuditEvent(auditInput());
+      await store.appendAuditEvent(auditInput());
+      const before = (await allAuditEvents(store)).at(-1)!;
       const failing = store.transaction(async (tx) => {
         expect(await tx.consumeRecoveryCode(set.id, 2, at(1))).toMatchObject({ consumed: true });
         await tx.appendAuditEvent(auditInput({ userId: user.id }));
@@ -98,9 +101,14 @@ export function defineAuditAndTransactionContract(makeStore: MakeStore): void {
       expect(await store.findRecoveryCode(user.id, 2)).toMatchObject({ usedAt: null });
       expect(await store.getRecoveryCodeSummary(user.id)).toMatchObject({ remaining: 5, lastUsedAt: null });
       expect(await store.listAuditEvents({ userId: user.id, limit: 5 })).toEqual([]);
-      // The chain head rolled back too: the next event takes the very next seq and links to `before`.
-      const after = await store.appendAuditEvent(auditInput());
-      expect(after).toMatchObject({ seq: before.seq + 1, prevHash: before.hash });
+      // Nothing of it reaches the chain: the next event takes the very next chain place and links to `before`.
+      const appended = await store.appendAuditEvent(auditInput());
+      const after = (await allAuditEvents(store)).at(-1)!;
+      expect(after).toMatchObject({
+        seq: appended.seq,
+        chainSeq: before.chainSeq! + 1,
+        prevHash: before.hash,
+      });
     });
 
     test('a nested transaction is part of the outer one and rolls back with it', async () => {

@@ -1,6 +1,7 @@
 import { describe } from 'vitest';
 import { defineActionTokenContract } from './action-tokens.contract.js';
 import { defineAdminContract } from './admin.contract.js';
+import { defineAuditSealingContract } from './audit-sealing.contract.js';
 import { defineAuditAndTransactionContract } from './audit-transactions.contract.js';
 import { defineConcurrencyContract } from './concurrency.contract.js';
 import { defineEmailOtpAndSettingsContract } from './email-otp-settings.contract.js';
@@ -29,6 +30,7 @@ export function defineStoreContract(name: string, makeStore: MakeStore): void {
     defineRecoveryCodeContract(makeStore);
     defineEmailOtpAndSettingsContract(makeStore);
     defineAuditAndTransactionContract(makeStore);
+    defineAuditSealingContract(makeStore);
     defineConcurrencyContract(makeStore);
     defineSessionContract(makeStore);
     defineAdminContract(makeStore);

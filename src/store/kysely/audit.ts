@@ -1,10 +1,6 @@
-import {
-  type AuditEvent,
-  type AuditEventInput,
-  canonicalAuditEvent,
-  hashAuditEvent,
-} from '../../core/audit.js';
-import { AUDIT_BUCKET_MS, type AuditBucketCount, type AuditChainHead, type AuditQuery } from '../store.js';
+import { type Selectable, sql } from 'kysely';
+import { type AuditEvent, type AuditEventInput, canonicalAuditEvent } from '../../core/audit.js';
+import { AUDIT_BUCKET_MS, type AuditBucketCount, type AuditQuery } from '../store.js';
 import type { StoreContext } from './context.js';
 import type { AuditEventsTable } from './database.js';
 
@@ -12,57 +8,32 @@ export async function appendAuditEvent(ctx: StoreContext, input: AuditEventInput
   // Hash and store the same canonical value (ids are strings, always), so the row re-hashes to its hash
   // whatever the caller passed; a value outside the schema throws here, before the transaction writes.
   const event = canonicalAuditEvent(input);
-  return ctx.atomic(async (db) => {
-    // Claim the next seq and read the previous hash in one statement. The UPDATE takes the chain head's
-    // row lock (PostgreSQL) or runs under BEGIN IMMEDIATE (SQLite), so appenders in every process are
-    // serialized until commit: the chain has one order, with no gaps and no forks. A waiting appender's
-    // UPDATE re-reads the committed head, so it links to the event committed just before it.
-    // Taken LAST in any transaction (callers audit at the end), so the lock order is always
-    // user/code rows -> chain head and no deadlock can arise, and the lock is held only briefly.
-    const head = await db
-      .updateTable('audit_chain_head')
-      .set((eb) => ({ last_seq: eb('last_seq', '+', 1) }))
-      .where('id', '=', 1)
-      .returning(['last_seq', 'last_hash'])
-      .executeTakeFirstOrThrow();
-    const seq = head.last_seq;
-    const hash = hashAuditEvent(head.last_hash, seq, event);
-    await db
-      .insertInto('audit_events')
-      .values({
-        seq,
-        at: event.at.getTime(),
-        action: event.action,
-        outcome: event.outcome,
-        user_id: event.userId,
-        actor_id: event.actorId,
-        ip: event.ip,
-        user_agent: event.userAgent,
-        details: JSON.stringify(event.details),
-        prev_hash: head.last_hash,
-        hash,
-      })
-      .execute();
-    await db.updateTable('audit_chain_head').set({ last_hash: hash }).where('id', '=', 1).execute();
-    // The statistics' counter, in the same transaction: exact, and only appenders (already serialized) touch it.
-    const bucketStart = event.at.getTime() - (event.at.getTime() % AUDIT_BUCKET_MS);
-    await db
-      .insertInto('audit_counts')
-      .values({ bucket_start: bucketStart, action: event.action, events: 1 })
-      .onConflict((conflict) =>
-        conflict
-          .columns(['bucket_start', 'action'])
-          .doUpdateSet((eb) => ({ events: eb('audit_counts.events', '+', 1) })),
-      )
-      .execute();
-    return { ...event, seq, prevHash: head.last_hash, hash };
-  });
+  // One INSERT in the caller's transaction, numbered by the database's sequence: no row is locked that
+  // another user's transaction needs, so audited actions of different users commit in parallel. The
+  // sealer links the event into the chain once it is committed (audit-sealing.ts); a rolled-back
+  // transaction takes its event with it, leaving only an unused number.
+  const row = await ctx.db
+    .insertInto('audit_events')
+    .values({
+      at: event.at.getTime(),
+      action: event.action,
+      outcome: event.outcome,
+      user_id: event.userId,
+      actor_id: event.actorId,
+      ip: event.ip,
+      user_agent: event.userAgent,
+      details: JSON.stringify(event.details),
+    })
+    .returning('seq')
+    .executeTakeFirstOrThrow();
+  return { ...event, seq: row.seq, chainSeq: null, prevHash: null, hash: null };
 }
 
 /**
  * A time range also becomes a seq range, so every filter reads the seq-ordered indexes and a page costs
  * the same whether the range is a day or a year, and however far back it lies. Events are appended in
- * time order (one chain, serialized appends), up to the clock skew between instances; the seq bounds are
+ * time order (seq is taken from the database's sequence when the event is inserted, just after its time
+ * was read), up to the clock skew between instances and a transaction's length; the seq bounds are
  * taken with CLOCK_SLACK_MS to spare, and the exact `at` condition still decides.
  */
 const CLOCK_SLACK_MS = 5 * 60_000;
@@ -126,78 +97,39 @@ export async function listAuditEventsAscending(
   return rows.map(toAuditEvent);
 }
 
-export async function getAuditChainHead(ctx: StoreContext): Promise<AuditChainHead> {
-  const row = await ctx.db
-    .selectFrom('audit_chain_head')
-    .selectAll()
-    .where('id', '=', 1)
-    .executeTakeFirstOrThrow();
-  return {
-    lastSeq: row.last_seq,
-    lastHash: row.last_hash,
-    anchorSeq: row.anchor_seq,
-    anchorHash: row.anchor_hash,
-  };
-}
-
-export async function purgeAuditEventsBefore(ctx: StoreContext, before: Date): Promise<{ purged: number }> {
-  return ctx.atomic(async (db) => {
-    // The chain head's lock: no append interleaves, so "the first kept event" is well defined.
-    await db
-      .updateTable('audit_chain_head')
-      .set((eb) => ({ last_seq: eb('last_seq', '+', 0) }))
-      .where('id', '=', 1)
-      .execute();
-    const firstKept = await db
-      .selectFrom('audit_events')
-      .select(['seq', 'prev_hash'])
-      .where('at', '>=', before.getTime())
-      .orderBy('seq', 'asc')
-      .limit(1)
-      .executeTakeFirst();
-    // Nothing kept: anchor after the last event, on the head's hash, so the next append still links.
-    const head = await db
-      .selectFrom('audit_chain_head')
-      .select(['last_seq', 'last_hash'])
-      .where('id', '=', 1)
-      .executeTakeFirstOrThrow();
-    const anchor = firstKept
-      ? { anchor_seq: firstKept.seq, anchor_hash: firstKept.prev_hash }
-      : { anchor_seq: head.last_seq + 1, anchor_hash: head.last_hash };
-    const deleted = await db
-      .deleteFrom('audit_events')
-      .where('seq', '<', anchor.anchor_seq)
-      .executeTakeFirst();
-    await db.updateTable('audit_chain_head').set(anchor).where('id', '=', 1).execute();
-    return { purged: Number(deleted.numDeletedRows) };
-  });
-}
-
 export async function countAuditEventsByBucket(
   ctx: StoreContext,
   query: { actions: readonly string[]; from: Date; to: Date },
 ): Promise<AuditBucketCount[]> {
   if (query.actions.length === 0) return [];
-  const rows = await ctx.db
-    .selectFrom('audit_counts')
-    .select(['bucket_start', 'action', 'events'])
-    .where('action', 'in', [...query.actions])
-    .where('bucket_start', '>=', query.from.getTime() - (query.from.getTime() % AUDIT_BUCKET_MS))
-    .where('bucket_start', '<', query.to.getTime())
-    .orderBy('bucket_start')
-    .execute();
+  const from = query.from.getTime() - (query.from.getTime() % AUDIT_BUCKET_MS);
+  const to = query.to.getTime();
+  const actions = sql.join([...query.actions]);
+  // One statement, so one snapshot: an event is either in the sealer's counters (sealed, counted in the
+  // same transaction) or still unsealed, never both and never neither.
+  const { rows } = await sql<{ bucket_start: number | string; action: string; events: number | string }>`
+    select bucket_start, action, sum(events) as events from (
+      select bucket_start, action, events from audit_counts
+      where action in (${actions}) and bucket_start >= ${from} and bucket_start < ${to}
+      union all
+      select at - (at % ${sql.lit(AUDIT_BUCKET_MS)}) as bucket_start, action, count(*) as events from audit_events
+      where chain_seq is null and action in (${actions}) and at >= ${from} and at < ${to}
+      group by at - (at % ${sql.lit(AUDIT_BUCKET_MS)}), action
+    ) as counted
+    group by bucket_start, action
+    order by bucket_start, action`.execute(ctx.db);
   return rows.map((row) => ({
-    bucketStart: new Date(row.bucket_start),
+    bucketStart: new Date(Number(row.bucket_start)),
     action: row.action,
     events: Number(row.events),
   }));
 }
 
-function toAuditEvent(row: AuditEventsTable): AuditEvent {
+export function toAuditEvent(row: Selectable<AuditEventsTable>): AuditEvent {
   return {
     seq: row.seq,
     at: new Date(row.at),
-    // Written only from the typed AuditEventInput above, so the stored strings are members of the unions.
+    // Written only from the canonical AuditEventInput above, so the stored strings are members of the unions.
     action: row.action as AuditEvent['action'],
     outcome: row.outcome as AuditEvent['outcome'],
     userId: row.user_id,
@@ -205,6 +137,7 @@ function toAuditEvent(row: AuditEventsTable): AuditEvent {
     ip: row.ip,
     userAgent: row.user_agent,
     details: JSON.parse(row.details) as AuditEvent['details'],
+    chainSeq: row.chain_seq,
     prevHash: row.prev_hash,
     hash: row.hash,
   };

@@ -15,6 +15,7 @@ export interface Database {
   settings: SettingsTable;
   audit_events: AuditEventsTable;
   audit_chain_head: AuditChainHeadTable;
+  audit_sealer: AuditSealerTable;
   sessions: SessionsTable;
   roles: RolesTable;
   recovery_code_set_counts: RecoveryCodeSetCountsTable;
@@ -99,7 +100,8 @@ export interface SettingsTable {
 }
 
 export interface AuditEventsTable {
-  seq: number;
+  /** Given at insert by the database (identity / AUTOINCREMENT): no lock is held for it. */
+  seq: Generated<number>;
   at: number;
   action: string;
   outcome: string;
@@ -109,12 +111,23 @@ export interface AuditEventsTable {
   user_agent: string | null;
   /** JSON text. */
   details: string;
-  prev_hash: string;
-  hash: string;
+  /** The event's place in the hash chain, and the link; null until the sealer links it. */
+  chain_seq: number | null;
+  prev_hash: string | null;
+  hash: string | null;
+  /** When it was sealed (database time, ms). */
+  sealed_at: number | null;
+}
+
+/** The one lease row: which instance seals, until when (database time, ms). */
+export interface AuditSealerTable {
+  id: number;
+  holder: string;
+  expires_at: number;
 }
 
 export interface AuditChainHeadTable {
-  /** Always 1: a single row whose lock serializes appenders. */
+  /** Always 1: a single row; its lock serializes the sealing transactions. */
   id: number;
   last_seq: number;
   last_hash: string;

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, RawBuilder } from 'kysely';
 import type { Database } from './database.js';
 
 /**
@@ -16,4 +16,9 @@ export interface Engine {
    * SQLite has no row locks and needs none, because BEGIN IMMEDIATE already holds the single write lock.
    */
   readonly supportsRowLocks: boolean;
+  /**
+   * The database's clock in epoch milliseconds, as an SQL expression: leases shared by every instance
+   * (the audit sealer's) are timed on the one clock they all see, not on each instance's own.
+   */
+  readonly nowMs: RawBuilder<number>;
 }

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Store } from '../store.js';
 import * as apiKeys from './api-keys.js';
 import * as audit from './audit.js';
+import * as auditSealing from './audit-sealing.js';
 import type { StoreContext } from './context.js';
 import type { Database } from './database.js';
 import * as emailOtp from './email-otp.js';
@@ -153,8 +154,13 @@ function bind(db: Kysely<Database>, engine: Engine, inTransaction: boolean): Sto
     appendAuditEvent: (event) => audit.appendAuditEvent(ctx, event),
     listAuditEvents: (query) => audit.listAuditEvents(ctx, query),
     listAuditEventsAscending: (query) => audit.listAuditEventsAscending(ctx, query),
-    getAuditChainHead: () => audit.getAuditChainHead(ctx),
-    purgeAuditEventsBefore: (before) => audit.purgeAuditEventsBefore(ctx, before),
+    listSealedAuditEvents: (query) => auditSealing.listSealedAuditEvents(ctx, query),
+    findAuditChainSeqByHash: (hash) => auditSealing.findAuditChainSeqByHash(ctx, hash),
+    getAuditChainHead: () => auditSealing.getAuditChainHead(ctx),
+    getAuditSealingState: () => auditSealing.getAuditSealingState(ctx),
+    sealAuditEvents: (input) => auditSealing.sealAuditEvents(ctx, input),
+    releaseAuditSealer: (holder) => auditSealing.releaseAuditSealer(ctx, holder),
+    purgeAuditEventsBefore: (before) => auditSealing.purgeAuditEventsBefore(ctx, before),
     countAuditEventsByBucket: (query) => audit.countAuditEventsByBucket(ctx, query),
   };
   return store;

@@ -31,6 +31,7 @@ export interface PostgresConfig {
  */
 export const postgresEngine: Engine = {
   supportsRowLocks: true,
+  nowMs: sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`,
   transaction: async (db, work) => {
     // Lock orders are fixed (see ../kysely/recovery-codes.ts), but a transaction that changes the
     // operator's settings between two of its own steps could still meet another in a deadlock; PostgreSQL

@@ -42,7 +42,11 @@ async function immediateTransaction<T>(
 
 /** The store's transactions: BEGIN IMMEDIATE as above, the concurrent ones sharing a commit (group-commit.ts). */
 function sqliteEngine(connection: ConnectionState): Engine {
-  return { supportsRowLocks: false, transaction: groupCommit(connection) };
+  return {
+    supportsRowLocks: false,
+    transaction: groupCommit(connection),
+    nowMs: sql<number>`cast((julianday('now') - 2440587.5) * 86400000 as integer)`,
+  };
 }
 
 /**

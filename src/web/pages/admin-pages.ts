@@ -277,7 +277,7 @@ ${
     : html`<div class="table-wrap"><table id="audit-events"><thead><tr><th scope="col">#</th><th scope="col">Time (UTC)</th><th scope="col">Event</th><th scope="col">Outcome</th><th scope="col">User</th><th scope="col">Actor</th><th scope="col">IP</th><th scope="col">Browser</th><th scope="col">Details</th></tr></thead>
 <tbody>${input.events.map(
         (event) =>
-          html`<tr><td>${event.seq}</td><td class="time">${when(event.at)}</td><td>${event.action}</td><td>${event.outcome}</td><td class="who">${who(event.userId)}</td><td class="who">${who(event.actorId)}</td><td class="ip">${event.ip ?? '—'}</td><td class="ua" title="${event.userAgent ?? ''}">${event.userAgent ?? '—'}</td><td class="details">${auditDetails(event.details)}</td></tr>`,
+          html`<tr${event.chainSeq === null ? html` class="unsealed"` : ''}><td>${event.seq}${event.chainSeq === null ? html` <span class="badge" title="Committed; the sealer has not linked it into the hash chain yet">not yet sealed</span>` : ''}</td><td class="time">${when(event.at)}</td><td>${event.action}</td><td>${event.outcome}</td><td class="who">${who(event.userId)}</td><td class="who">${who(event.actorId)}</td><td class="ip">${event.ip ?? '—'}</td><td class="ua" title="${event.userAgent ?? ''}">${event.userAgent ?? '—'}</td><td class="details">${auditDetails(event.details)}</td></tr>`,
       )}</tbody></table></div>`
 }
 ${input.next ? html`<p><a href="${input.next}" rel="next">Older events</a></p>` : ''}

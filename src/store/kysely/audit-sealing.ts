@@ -1,0 +1,195 @@
+import { sql } from 'kysely';
+import { hashAuditEvent, isSealed, type SealedAuditEvent } from '../../core/audit.js';
+import {
+  AUDIT_BUCKET_MS,
+  type AuditChainHead,
+  type AuditSealingRound,
+  type AuditSealingState,
+} from '../store.js';
+import { toAuditEvent } from './audit.js';
+import type { StoreContext } from './context.js';
+
+/**
+ * Sealing (decision 0005): events are inserted unlinked and committed with their action; one sealer at a
+ * time links them into the chain here. Two things make "one sealer" hold:
+ * - the lease row (audit_sealer), taken or renewed first in every sealing transaction on the database's
+ *   clock: a holder whose lease ran out and was taken over updates no row and writes nothing;
+ * - the chain head's row lock (PostgreSQL; SQLite's one write lock), held to commit by every sealing
+ *   transaction, so even two holders could only seal one after the other, each after the other's head.
+ */
+export async function sealAuditEvents(
+  ctx: StoreContext,
+  input: { holder: string; leaseMs: number; limit: number },
+): Promise<AuditSealingRound> {
+  return ctx.atomic(async (db) => {
+    const now = ctx.engine.nowMs;
+    const lease = await db
+      .updateTable('audit_sealer')
+      .set({ holder: input.holder, expires_at: sql<number>`${now} + ${input.leaseMs}` })
+      .where('id', '=', 1)
+      .where((eb) => eb.or([eb('holder', '=', input.holder), eb('expires_at', '<', now)]))
+      .executeTakeFirst();
+    if (lease.numUpdatedRows !== 1n) return { role: 'standby', sealed: 0, lagMs: null };
+
+    const head = await db
+      .updateTable('audit_chain_head')
+      .set((eb) => ({ last_seq: eb('last_seq', '+', 0) }))
+      .where('id', '=', 1)
+      .returning(['last_seq', 'last_hash'])
+      .executeTakeFirstOrThrow();
+    // Committed events only (READ COMMITTED / SQLite's snapshot), oldest number first. An event whose
+    // transaction commits later, with a smaller number, is simply sealed in a later round: the chain's
+    // order is the order of sealing, and nothing waits for a number that may never commit.
+    const batch = await db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('chain_seq', 'is', null)
+      .orderBy('seq', 'asc')
+      .limit(input.limit)
+      .execute();
+    if (batch.length === 0) return { role: 'sealer', sealed: 0, lagMs: null };
+
+    const sealedAt = Number(
+      (await sql<{ now: number | string }>`select ${now} as now`.execute(db)).rows[0]?.now,
+    );
+    let chainSeq = head.last_seq;
+    let prevHash = head.last_hash;
+    const counts = new Map<string, { bucketStart: number; action: string; events: number }>();
+    for (const row of batch) {
+      chainSeq += 1;
+      // The hash is computed from the row as stored, exactly what verification will read back.
+      const hash = hashAuditEvent(prevHash, chainSeq, toAuditEvent(row));
+      const linked = await db
+        .updateTable('audit_events')
+        .set({ chain_seq: chainSeq, prev_hash: prevHash, hash, sealed_at: sealedAt })
+        .where('seq', '=', row.seq)
+        .where('chain_seq', 'is', null)
+        .executeTakeFirst();
+      // Cannot happen while the head's lock is held; if it ever did, roll back rather than fork.
+      if (linked.numUpdatedRows !== 1n)
+        throw new Error(`audit event ${row.seq} was sealed by another sealer`);
+      prevHash = hash;
+      const bucketStart = row.at - (row.at % AUDIT_BUCKET_MS);
+      const key = `${bucketStart} ${row.action}`;
+      const count = counts.get(key) ?? { bucketStart, action: row.action, events: 0 };
+      count.events += 1;
+      counts.set(key, count);
+    }
+    await db
+      .updateTable('audit_chain_head')
+      .set({ last_seq: chainSeq, last_hash: prevHash })
+      .where('id', '=', 1)
+      .execute();
+    // The statistics' counters, in the transaction that seals the events they count: exact, and only the
+    // sealer (one at a time) writes them, so no request waits on a shared counter row.
+    for (const count of counts.values()) {
+      await db
+        .insertInto('audit_counts')
+        .values({ bucket_start: count.bucketStart, action: count.action, events: count.events })
+        .onConflict((conflict) =>
+          conflict
+            .columns(['bucket_start', 'action'])
+            .doUpdateSet((eb) => ({ events: eb('audit_counts.events', '+', count.events) })),
+        )
+        .execute();
+    }
+    const newest = batch[batch.length - 1];
+    return { role: 'sealer', sealed: batch.length, lagMs: newest ? sealedAt - newest.at : null };
+  });
+}
+
+export async function releaseAuditSealer(ctx: StoreContext, holder: string): Promise<void> {
+  await ctx.atomic((db) =>
+    db.updateTable('audit_sealer').set({ expires_at: 0 }).where('holder', '=', holder).execute(),
+  );
+}
+
+export async function getAuditSealingState(ctx: StoreContext): Promise<AuditSealingState> {
+  const unsealed = await ctx.db
+    .selectFrom('audit_events')
+    .select((eb) => [eb.fn.countAll<number | string>().as('unsealed'), eb.fn.min('seq').as('oldest')])
+    .where('chain_seq', 'is', null)
+    .executeTakeFirstOrThrow();
+  const newest = await ctx.db
+    .selectFrom('audit_events')
+    .select('seq')
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return {
+    unsealed: Number(unsealed.unsealed),
+    oldestUnsealedSeq: unsealed.oldest === null ? null : Number(unsealed.oldest),
+    newestSeq: newest?.seq ?? null,
+  };
+}
+
+export async function listSealedAuditEvents(
+  ctx: StoreContext,
+  query: { afterChainSeq?: number; limit: number },
+): Promise<SealedAuditEvent[]> {
+  const rows = await ctx.db
+    .selectFrom('audit_events')
+    .selectAll()
+    .where('chain_seq', 'is not', null)
+    .$if(query.afterChainSeq !== undefined, (q) => q.where('chain_seq', '>', query.afterChainSeq as number))
+    .orderBy('chain_seq', 'asc')
+    .limit(query.limit)
+    .execute();
+  return rows.map(toAuditEvent).filter(isSealed);
+}
+
+export async function findAuditChainSeqByHash(ctx: StoreContext, hash: string): Promise<number | undefined> {
+  // No index on hash: asked only when verification has already found a broken link.
+  const row = await ctx.db
+    .selectFrom('audit_events')
+    .select('chain_seq')
+    .where('hash', '=', hash)
+    .executeTakeFirst();
+  return row?.chain_seq ?? undefined;
+}
+
+export async function getAuditChainHead(ctx: StoreContext): Promise<AuditChainHead> {
+  const row = await ctx.db
+    .selectFrom('audit_chain_head')
+    .selectAll()
+    .where('id', '=', 1)
+    .executeTakeFirstOrThrow();
+  return {
+    lastSeq: row.last_seq,
+    lastHash: row.last_hash,
+    anchorSeq: row.anchor_seq,
+    anchorHash: row.anchor_hash,
+  };
+}
+
+export async function purgeAuditEventsBefore(ctx: StoreContext, before: Date): Promise<{ purged: number }> {
+  return ctx.atomic(async (db) => {
+    // The chain head's lock: no sealing interleaves, so "the first kept event" is well defined.
+    const head = await db
+      .updateTable('audit_chain_head')
+      .set((eb) => ({ last_seq: eb('last_seq', '+', 0) }))
+      .where('id', '=', 1)
+      .returning(['last_seq', 'last_hash'])
+      .executeTakeFirstOrThrow();
+    const firstKept = await db
+      .selectFrom('audit_events')
+      .select(['chain_seq', 'prev_hash'])
+      .where('chain_seq', 'is not', null)
+      .where('at', '>=', before.getTime())
+      .orderBy('chain_seq', 'asc')
+      .limit(1)
+      .executeTakeFirst();
+    // Nothing sealed is kept: anchor after the last sealed event, on the head's hash, so the next seal
+    // still links. Events not yet sealed are never purged: they are not in the chain yet.
+    const anchor =
+      firstKept?.chain_seq != null && firstKept.prev_hash !== null
+        ? { anchor_seq: firstKept.chain_seq, anchor_hash: firstKept.prev_hash }
+        : { anchor_seq: head.last_seq + 1, anchor_hash: head.last_hash };
+    const deleted = await db
+      .deleteFrom('audit_events')
+      .where('chain_seq', '<', anchor.anchor_seq)
+      .executeTakeFirst();
+    await db.updateTable('audit_chain_head').set(anchor).where('id', '=', 1).execute();
+    return { purged: Number(deleted.numDeletedRows) };
+  });
+}
