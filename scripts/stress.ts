@@ -21,6 +21,7 @@ const FILES = [
   'test/scale/crash-safety.test.ts',
   'test/scale/multi-process.test.ts',
   'test/scale/throttle-burst.test.ts',
+  'test/scale/audit-sealer.test.ts',
   'test/store/sqlite-race.test.ts',
   'test/service/throttle.test.ts',
   'test/security/fuzz.test.ts',
@@ -31,6 +32,7 @@ const LOAD: Record<string, string> = {
   SPAREKEY_STRESS_CYCLES: '20',
   SPAREKEY_STRESS_REQUESTS: '1000',
   SPAREKEY_STRESS_BURST: '2000',
+  SPAREKEY_STRESS_AUDIT_ACTIONS: '30000',
   SPAREKEY_STRESS_RACE_CONSUMES: '100',
   SPAREKEY_STRESS_RACE_CHARGES: '250',
   // The fuzz test's own time limit (180 s for its first test) caps this on two cores.
