@@ -29,6 +29,7 @@ export const notices = {
   'mfa-disabled': 'Two-factor authentication is off, and your recovery codes were deleted.',
   'session-expired': 'Your session has ended. Sign in again.',
   'settings-saved': 'The settings were saved.',
+  'access-rules-saved': 'The access rules were saved and apply to the next request.',
   'settings-saved-threshold-lowered':
     'The settings were saved. The low-on-codes threshold was lowered to one less than the codes per set, as a larger one would call every new set low (with 1 code per set it is 0: no low-on-codes warning).',
   'roles-saved': 'The roles were saved.',

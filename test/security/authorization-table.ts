@@ -122,6 +122,9 @@ export const MATRIX: Record<string, string> = {
   'POST /admin/users/:userId/roles': 'U U F F A U U U U U',
   'POST /admin/users/:userId/reset': 'U U F F A U U U U U',
   'POST /admin/users/:userId/forget-devices': 'U U F F A U U U U U',
+  'GET /admin/access-rules': 'U U F F A U U U U U',
+  // the matrix posts no document: a 400 about the input, for administrators only
+  'POST /admin/access-rules': 'U U F F A U U U U U',
   'GET /admin/webhooks': 'U U F F A U U U U U',
   'POST /admin/webhooks': 'U U F F A U U U U U',
   'POST /admin/webhooks/:endpointId/remove': 'U U F F A U U U U U',

@@ -64,6 +64,17 @@ export function plainRule(rule: CompiledAccessRule): AccessRule {
   return plain;
 }
 
+/** The console's own document as its editor shows it: its default policy (if it sets one) and its rules. */
+export function consoleRulesDocument(rules: EffectiveAccessRules): {
+  defaultPolicy?: AccessPolicy;
+  rules: AccessRule[];
+} {
+  return {
+    ...(rules.defaultPolicySource === 'console' ? { defaultPolicy: rules.defaultPolicy } : {}),
+    rules: rules.consoleRules.map(plainRule),
+  };
+}
+
 /**
  * Replaces the console's rules (and optionally its default policy) with a new document. A malformed
  * document is refused whole, with one problem per fault naming its rule; a saved change is audited with the

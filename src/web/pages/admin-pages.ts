@@ -12,7 +12,7 @@ const when = (at: Date | null) => (at ? `${at.toISOString().slice(0, 16).replace
 export function adminNav(current: string): Html {
   const link = (href: string, text: string) =>
     html`<a href="${href}" ${current === href ? html`aria-current="page"` : ''}>${text}</a>`;
-  return html`<nav class="admin-nav" aria-label="Administration">${link('/admin', 'Statistics')}${link('/admin/settings', 'Recovery-code settings')}${link('/admin/users', 'Users with codes')}${link('/admin/roles', 'Roles')}${link('/admin/audit', 'Audit log')}${link('/admin/api-keys', 'API keys')}${link('/admin/webhooks', 'Webhooks')}</nav>`;
+  return html`<nav class="admin-nav" aria-label="Administration">${link('/admin', 'Statistics')}${link('/admin/settings', 'Recovery-code settings')}${link('/admin/users', 'Users with codes')}${link('/admin/roles', 'Roles')}${link('/admin/audit', 'Audit log')}${link('/admin/api-keys', 'API keys')}${link('/admin/webhooks', 'Webhooks')}${link('/admin/access-rules', 'Access rules')}</nav>`;
 }
 
 /** A bar chart as SVG markup (no script, no inline style), with the numbers in a table for screen readers. */

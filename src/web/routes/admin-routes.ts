@@ -30,6 +30,7 @@ import {
   statusFor,
 } from '../web-context.js';
 import { noticeFor, type WebOptions } from '../web-options.js';
+import { registerAccessRulesRoutes } from './admin-access-rules-routes.js';
 import { registerAuditRoutes } from './admin-audit-routes.js';
 import { adminOnly } from './admin-guard.js';
 import { registerWebhookRoutes } from './admin-webhook-routes.js';
@@ -344,4 +345,5 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
 
   registerAuditRoutes(app, web);
   registerWebhookRoutes(app, web);
+  registerAccessRulesRoutes(app, web);
 }
