@@ -32,10 +32,11 @@ export function registerForwardAuthRoutes(app: FastifyInstance, deps: ServiceDep
     switch (decision.kind) {
       case 'allowed': {
         const { identity } = decision;
-        // The person's address is their name in SpareKey: there is no separate display name.
+        // The person's address is their name in SpareKey: there is no separate display name. A host
+        // application's user without an address is named by their id.
         return reply
           .code(200)
-          .header('remote-user', identity.email)
+          .header('remote-user', identity.email || identity.userId)
           .header('remote-email', identity.email)
           .header('remote-name', identity.email)
           .header('remote-groups', identity.roles.join(','))
