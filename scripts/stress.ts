@@ -25,6 +25,7 @@ const FILES = [
   'test/store/sqlite-race.test.ts',
   'test/service/throttle.test.ts',
   'test/security/fuzz.test.ts',
+  'test/security/fuzz-mutations.test.ts',
 ];
 
 /** The heavy load; each can be overridden from the environment (docs/security.md). */
@@ -35,8 +36,11 @@ const LOAD: Record<string, string> = {
   SPAREKEY_STRESS_AUDIT_ACTIONS: '30000',
   SPAREKEY_STRESS_RACE_CONSUMES: '100',
   SPAREKEY_STRESS_RACE_CHARGES: '250',
-  // The fuzz test's own time limit (180 s for its first test) caps this on two cores.
+  // Hostile input: one request per route per run, each refused one with a state snapshot around it.
   FUZZ_RUNS: '24',
+  // Accepted requests with one change: 200 per route, over 20,000 in all (the test fails below that).
+  FUZZ_MUTATIONS: '200',
+  FUZZ_MIN_REQUESTS: '20000',
 };
 
 const workDir = mkdtempSync(join(tmpdir(), 'sparekey-stress-'));

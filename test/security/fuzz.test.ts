@@ -1,16 +1,16 @@
 import fc from 'fast-check';
-import type { LightMyRequestResponse } from 'fastify';
 import { describe, expect, test } from 'vitest';
 import { stateSnapshot } from '../helpers/state-snapshot.js';
+import { reportStressRow } from '../scale/stress-report.js';
 import {
   concreteUrl,
   createWorld,
   credentials,
   csrfFor,
-  type Principal,
   useAppWithRoutes,
   type World,
 } from './authorization-world.js';
+import { callerFor, FIELDS, hostileString, hostileValue, problemWith } from './fuzz-inputs.js';
 
 /**
  * Issue 6.4 (ASVS 4.0.3 5.1.x input validation, 13.1.x API): every JSON route and every form, fed hostile
@@ -21,88 +21,6 @@ import {
  */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 12);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261123);
-
-const FIELDS = [
-  'email',
-  'password',
-  'code',
-  'factorId',
-  'reason',
-  'enabled',
-  'roles',
-  'name',
-  'scopes',
-  'token',
-  'saved',
-  'allowedRoles',
-  'codesPerSet',
-  'groupSize',
-  'lowThreshold',
-  'policy',
-  'format',
-  'q',
-  'days',
-  'action',
-  'mfaRequiredRoles',
-  'slotLength',
-  'secretLength',
-  'totpCode',
-  'user',
-  'from',
-  'to',
-  'bulk',
-  '__proto__',
-  'constructor',
-];
-const HOSTILE = [
-  "' OR 1=1 --",
-  '"; DROP TABLE users; --',
-  '<script>alert(1)</script>',
-  '"><img src=x onerror=alert(1)>',
-  'a\u0000b',
-  '\u0000',
-  '\uFFFF',
-  '\uD800',
-  '𝕊𝕡𝕒𝕣𝕖',
-  'ｋ－７Ｑ２ＭＸ',
-  'K-7Q2MX-9HD4T',
-  '../../etc/passwd',
-  '%00',
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal log4shell probe, not a template.
-  '${jndi:ldap://x}',
-  '{{7*7}}',
-  'NaN',
-  '-1',
-  '1e309',
-  '9007199254740993',
-  'true',
-  'null',
-  '[]',
-  '{}',
-  '',
-  ' ',
-  '\r\n',
-  'x'.repeat(5000),
-];
-
-const hostileString = fc.oneof(
-  fc.constantFrom(...HOSTILE),
-  fc.string({ maxLength: 40 }),
-  fc.string({ unit: 'grapheme', maxLength: 20 }),
-  fc.string({ unit: 'binary', maxLength: 20 }),
-);
-const hostileValue: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie) => ({
-  value: fc.oneof(
-    { depthSize: 'small' },
-    hostileString,
-    fc.integer(),
-    fc.double(),
-    fc.boolean(),
-    fc.constant(null),
-    fc.array(tie('value'), { maxLength: 3 }),
-    fc.dictionary(fc.constantFrom(...FIELDS), tie('value'), { maxKeys: 3 }),
-  ),
-})).value;
 
 /** What one fuzzed request sends. */
 type Attack =
@@ -143,14 +61,6 @@ const attack: fc.Arbitrary<Attack> = fc.oneof(
 describe('fuzzing every route and form (issue 6.4)', () => {
   const setup = useAppWithRoutes();
   const { routes } = setup;
-
-  /** The caller that gets furthest into each route, so the input reaches its validation and use case. */
-  function callerFor(url: string): Principal {
-    if (url.startsWith('/api/v1/auth/second-factor') || url.startsWith('/sign-in/')) return 'pending';
-    if (url.startsWith('/api/v1/me') || url.startsWith('/api/v1/auth')) return 'user';
-    if (url.startsWith('/api/')) return 'key:admin';
-    return 'admin';
-  }
 
   async function send(method: string, template: string, world: World, chosen: Attack) {
     const headers = credentials(callerFor(template), world);
@@ -196,52 +106,55 @@ describe('fuzzing every route and form (issue 6.4)', () => {
     }
   }
 
-  function problemWith(response: LightMyRequestResponse, template: string): string | undefined {
-    if (response.statusCode >= 500) return `status ${response.statusCode}: ${response.body.slice(0, 200)}`;
-    if (response.statusCode < 400) return undefined;
-    const type = String(response.headers['content-type'] ?? '');
-    if (template.startsWith('/api/') || type.includes('json')) {
-      const body = JSON.parse(response.body) as { error?: { code?: unknown; message?: unknown } };
-      if (typeof body.error?.code !== 'string' || typeof body.error?.message !== 'string')
-        return `no error shape: ${response.body.slice(0, 200)}`;
-      return undefined;
-    }
-    if (!type.startsWith('text/html')) return `a ${type} error page`;
-    if (/\bat [\w.<>]+ \(|node_modules|Error: /.test(response.body)) return 'a stack trace on the page';
-    if (!/role="alert"|<h1>/.test(response.body)) return 'an error page with no message';
-    return undefined;
-  }
-
-  test('every answer is below 500 with the error shape, and a refused request changes nothing', async () => {
-    const problems: string[] = [];
-    let requests = 0;
-    for (const { method, url: template } of routes) {
-      if (template.startsWith('/docs') || template.startsWith('/assets')) continue;
-      const world = await createWorld(setup.env);
-      await fc.assert(
-        fc.asyncProperty(attack, async (chosen) => {
-          const before = method === 'GET' ? '' : await stateSnapshot(setup.env);
-          const response = await send(method, template, world, chosen);
-          requests++;
-          const problem = problemWith(response, template);
-          if (problem)
-            problems.push(`${method} ${template} ${JSON.stringify(chosen).slice(0, 120)}: ${problem}`);
-          // A 429 is a refusal too: its charge to the throttle counters is the intended change, and the
-          // snapshot leaves those counters out (state-snapshot.ts); nothing else may move.
-          if (method !== 'GET' && response.statusCode >= 400) {
-            const after = await stateSnapshot(setup.env);
-            if (after !== before)
-              problems.push(`${method} ${template} changed state on ${response.statusCode}`);
-          }
-        }),
-        { numRuns: RUNS, seed: SEED },
-      );
-    }
-    expect(requests).toBeGreaterThan(70 * RUNS);
-    expect(problems.slice(0, 20)).toEqual([]);
-    // Still up and answering after all of it.
-    expect((await setup.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
-  }, 180_000);
+  test(
+    'every answer is below 500 with the error shape, and a refused request changes nothing',
+    async () => {
+      const problems: string[] = [];
+      let requests = 0;
+      let accepted = 0;
+      let serverErrors = 0;
+      for (const { method, url: template } of routes) {
+        if (template.startsWith('/docs') || template.startsWith('/assets')) continue;
+        const world = await createWorld(setup.env);
+        await fc.assert(
+          fc.asyncProperty(attack, async (chosen) => {
+            const before = method === 'GET' ? '' : await stateSnapshot(setup.env);
+            const response = await send(method, template, world, chosen);
+            requests++;
+            if (response.statusCode >= 500) serverErrors++;
+            else if (response.statusCode < 400) accepted++;
+            const problem = problemWith(response, template);
+            if (problem)
+              problems.push(`${method} ${template} ${JSON.stringify(chosen).slice(0, 120)}: ${problem}`);
+            // A 429 is a refusal too: its charge to the throttle counters is the intended change, and the
+            // snapshot leaves those counters out (state-snapshot.ts); nothing else may move.
+            if (method !== 'GET' && response.statusCode >= 400) {
+              const after = await stateSnapshot(setup.env);
+              if (after !== before)
+                problems.push(`${method} ${template} changed state on ${response.statusCode}`);
+            }
+          }),
+          { numRuns: RUNS, seed: SEED },
+        );
+      }
+      reportStressRow({
+        suite: 'fuzz: hostile input on every route and form',
+        file: import.meta.url,
+        attempts: requests,
+        accepted: accepted,
+        acceptedLabel: 'answered below 400',
+        doubleAccepts: 0,
+        lostEvents: null,
+        serverErrors,
+      });
+      expect(requests).toBeGreaterThan(70 * RUNS);
+      expect(problems.slice(0, 20)).toEqual([]);
+      // Still up and answering after all of it.
+      expect((await setup.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+      // Each run sends one request per route and snapshots the state around the refused ones.
+    },
+    60_000 + RUNS * 12_000,
+  );
 
   test('on every route that takes a body: over the limit -> 413, deeply nested or broken JSON -> 400, over a real socket', async () => {
     const address = await setup.app.listen({ port: 0, host: '127.0.0.1' });
