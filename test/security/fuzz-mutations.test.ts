@@ -213,6 +213,7 @@ describe('fuzzing accepted requests with one change (issue 18)', () => {
       // Something got through: the mutations start from accepted requests, not from refusals.
       expect(accepted).toBeGreaterThan(0);
     },
-    120_000 + MUTATIONS * 4_000,
+    // About 105 requests per MUTATIONS step; on two shared cores each can take 50 ms or more under load.
+    120_000 + MUTATIONS * 15_000,
   );
 });
