@@ -78,6 +78,9 @@ export interface World {
     pendingEmailFactorId: string;
     deviceId: string;
   };
+  /** The other signed-in user and the administrator (the mass-assignment suite names them in bodies). */
+  other: { id: string; email: string };
+  admin: { id: string; email: string };
   tokens: Record<'pending' | 'user' | 'other' | 'admin', string>;
   keys: Record<string, string>;
   spareKeyId: string;
@@ -143,6 +146,8 @@ export async function createWorld(env: TestEnvironment): Promise<World> {
       pendingEmailFactorId,
       deviceId: device?.id as string,
     },
+    other,
+    admin,
     tokens: {
       pending: await session(env, victim.id, 'second_factor'),
       user: await session(env, victim.id, 'signed_in'),
