@@ -286,11 +286,13 @@ describe('issue 19 over HTTP', () => {
     } finally {
       await fresh.close();
     }
-    const administration = readFileSync('docs/administration.md', 'utf8');
+    const administration = readFileSync(new URL('../../docs/administration.md', import.meta.url), 'utf8');
     expect(administration).not.toContain('off until the first administrator turns it on');
     expect(administration.replace(/\s+/g, ' ')).toContain(
       'with `SPAREKEY_ADMIN_EMAIL` set it is on from the first start',
     );
-    expect(readFileSync('docs/configuration.md', 'utf8')).toContain('SPAREKEY_ADMIN_RECOVERY_CODES` | `on`');
+    expect(readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8')).toContain(
+      'SPAREKEY_ADMIN_RECOVERY_CODES` | `on`',
+    );
   });
 });
