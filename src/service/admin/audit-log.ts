@@ -57,12 +57,25 @@ async function* sealedEventsInChainOrder(store: Store) {
   }
 }
 
-/** Where an event that does not hash at its place was sealed, if it hashes correctly there. */
+/** How far from its place a moved event is looked for (each try is one SHA-256). */
+const MOVED_SEARCH_WINDOW = 4096;
+
+/**
+ * Where an event that does not hash at its place was sealed, if it hashes correctly somewhere: right
+ * after the event its `prevHash` names (wherever that one stands now), or within MOVED_SEARCH_WINDOW
+ * places of where it is (both of two swapped events have moved, so the neighbour may mislead).
+ */
 async function placeSealedAt(store: Store, event: SealedAuditEvent): Promise<number | undefined> {
+  const hashesAt = (place: number) =>
+    place > 0 && place !== event.chainSeq && hashAuditEvent(event.prevHash, place, event) === event.hash;
   const before =
     event.prevHash === AUDIT_GENESIS_HASH ? 0 : await store.findAuditChainSeqByHash(event.prevHash);
-  if (before === undefined || before + 1 === event.chainSeq) return undefined;
-  return hashAuditEvent(event.prevHash, before + 1, event) === event.hash ? before + 1 : undefined;
+  if (before !== undefined && hashesAt(before + 1)) return before + 1;
+  for (let distance = 1; distance <= MOVED_SEARCH_WINDOW; distance += 1) {
+    if (hashesAt(event.chainSeq - distance)) return event.chainSeq - distance;
+    if (hashesAt(event.chainSeq + distance)) return event.chainSeq + distance;
+  }
+  return undefined;
 }
 
 /**
