@@ -121,13 +121,18 @@ async function seed(opened: OpenedStore, engine: string): Promise<void> {
   const spacing = Math.floor((365 * DAY) / EVENTS);
   for (let from = 1; from <= EVENTS; from += BATCH * 10) {
     const to = Math.min(EVENTS, from + BATCH * 10 - 1);
-    await sql`insert into audit_events (seq, at, action, outcome, user_id, actor_id, ip, user_agent, details, prev_hash, hash)
+    // Seeded as sealed (chain place = seq), as an older log would be: the sealer has nothing to do.
+    await sql`insert into audit_events (seq, at, action, outcome, user_id, actor_id, ip, user_agent, details, chain_seq, prev_hash, hash, sealed_at)
       select i, cast(${NOW} as bigint) - ((cast(${EVENTS} as bigint) - i) * cast(${spacing} as bigint)), ${action}, 'success', ${id('u', sql`1 + i % ${USERS}`)},
-             null, '192.0.2.1', 'bench', '{}', ${hash(sql`i`)}, ${hash(sql`i + 1`)}
+             null, '192.0.2.1', 'bench', '{}', i, ${hash(sql`i`)}, ${hash(sql`i + 1`)}, cast(${NOW} as bigint)
       from ${range(from, to)}`.execute(db);
     progress('audit events', to, EVENTS, eventsStarted, BATCH * 10);
   }
   await sql`update audit_chain_head set last_seq = ${EVENTS}`.execute(db);
+  if (engine === 'postgres') {
+    // Events appended later are numbered after the seeded ones.
+    await sql`select setval(pg_get_serial_sequence('audit_events', 'seq'), ${EVENTS})`.execute(db);
+  }
   // The counters, rebuilt as migration 0003 builds them.
   await sql`delete from recovery_code_set_counts`.execute(db);
   await sql`insert into recovery_code_set_counts (remaining, sets) select remaining, count(*) from recovery_code_sets group by remaining`.execute(
