@@ -1,13 +1,19 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RandomSource } from './random.js';
 
-/** What a key may do. `admin` includes every other scope. */
+/**
+ * What a key may do. `admin` includes every other scope. `mfa:write` is everything a backend that only
+ * does two-factor needs for its users (create, enroll, verify, codes, reset, delete by its own ids), so
+ * such a backend never holds `admin`; `mfa:read` reads their status.
+ */
 export const apiKeyScopes = [
   'recovery_codes:read',
   'recovery_codes:write',
   'mfa:reset',
   'audit:read',
   'admin',
+  'mfa:read',
+  'mfa:write',
 ] as const;
 export type ApiKeyScope = (typeof apiKeyScopes)[number];
 
@@ -36,6 +42,16 @@ export function apiKeySecretMatches(secret: string, storedHash: string): boolean
   return candidate.length === stored.length && timingSafeEqual(candidate, stored);
 }
 
+/** The scopes each scope also grants (besides itself); `admin` grants all. */
+export const impliedScopes: Readonly<Partial<Record<ApiKeyScope, readonly ApiKeyScope[]>>> = {
+  'mfa:write': ['mfa:read', 'recovery_codes:read', 'recovery_codes:write', 'mfa:reset'],
+  'mfa:read': ['recovery_codes:read'],
+};
+
 export function scopeAllows(granted: readonly string[], needed: ApiKeyScope): boolean {
-  return granted.includes('admin') || granted.includes(needed);
+  return (
+    granted.includes('admin') ||
+    granted.includes(needed) ||
+    granted.some((scope) => impliedScopes[scope as ApiKeyScope]?.includes(needed) === true)
+  );
 }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { errorMessages } from '../../src/core/errors.js';
 import { createApiKey } from '../../src/service/admin/api-keys.js';
 import { authenticatorCode, configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
+import { totpCode } from '../helpers/rfc6238.js';
 import { createTestUser } from '../helpers/service-deps.js';
 import { createWebTestApp, type WebTestApp } from '../helpers/web-client.js';
 
@@ -369,6 +370,77 @@ describe('the JSON API', () => {
     expect(exported.body.trim().split('\n').length).toBeGreaterThan(3);
     expect((await call('GET', '/api/v1/audit-events/verification')).json).toMatchObject({ ok: true });
     expect((await call('GET', '/api/v1/nothing-here')).json.error.code).toBe('not_found');
+  });
+
+  test('a 2FA-only backend holds mfa:write, never admin: every by-user operation by its own user ids', async () => {
+    const created = await createApiKey(web.env.deps, { name: '2fa', scopes: ['mfa:write'], context: {} });
+    if (!created.ok) throw new Error(created.error);
+    const key = created.value.key;
+    const user = '/api/v1/external-users/host-42';
+    const first = await call('PUT', user, { key, body: { email: 'host42@example.test' } });
+    expect(first.status).toBe(201);
+    expect(first.json).toMatchObject({ externalId: 'host-42', email: 'host42@example.test', created: true });
+    // Idempotent; an unknown field in the body is refused, the identity comes from the path only.
+    expect((await call('PUT', user, { key, body: {} })).json).toMatchObject({
+      userId: first.json.userId,
+      created: false,
+    });
+    expect((await call('PUT', user, { key, body: { externalId: 'other' } })).status).toBe(400);
+    const enrollment = await call('POST', `${user}/factors/totp`, { key });
+    expect(enrollment.status).toBe(201);
+    const confirmed = await call('POST', `${user}/factors/totp/${enrollment.json.factorId}/confirm`, {
+      key,
+      body: { code: totpCode(enrollment.json.secret, { timeMs: web.env.clock.nowMs }) },
+    });
+    expect(confirmed.status, confirmed.body).toBe(200);
+    const codes: string[] = confirmed.json.recoveryCodes.codes;
+    expect(
+      (await call('POST', `${user}/factors/totp/verify`, { key, body: { code: '000000' } })).status,
+    ).toBe(401);
+    // The next time step (the confirming one is spent; the window accepts one step of drift).
+    const next = totpCode(enrollment.json.secret, { timeMs: web.env.clock.nowMs + 30_000 });
+    expect((await call('POST', `${user}/factors/totp/verify`, { key, body: { code: next } })).status).toBe(200);
+    expect(
+      (await call('POST', `${user}/recovery-codes/verify`, { key, body: { code: codes[0] } })).status,
+    ).toBe(200);
+    expect(
+      (await call('POST', `${user}/recovery-codes/verify`, { key, body: { code: codes[0] } })).json.error
+        .code,
+    ).toBe('code_already_used');
+    expect((await call('GET', `${user}/recovery-codes`, { key })).json).toMatchObject({
+      remaining: codes.length - 1,
+    });
+    expect((await call('GET', `${user}/mfa`, { key })).json.mfaEnabled).toBe(true);
+    expect((await call('POST', `${user}/recovery-codes`, { key })).status).toBe(201);
+    expect((await call('PUT', `${user}/email`, { key, body: { email: null } })).json).toEqual({
+      email: null,
+    });
+    expect((await call('POST', `${user}/mfa/reset`, { key, body: { reason: 'ticket 42' } })).status).toBe(
+      200,
+    );
+    expect((await call('DELETE', user, { key })).json).toMatchObject({ factors: 0, recoveryCodeSets: 0 });
+    expect((await call('GET', `${user}/recovery-codes`, { key })).json.error.code).toBe('user_not_found');
+    // What mfa:write cannot do: keys, settings, statistics, SpareKey's own accounts.
+    for (const [method, url] of [
+      ['GET', '/api/v1/statistics'],
+      ['GET', '/api/v1/settings'],
+      ['POST', '/api/v1/api-keys'],
+      ['DELETE', `/api/v1/users/${first.json.userId}`],
+    ] as const)
+      expect(
+        (await call(method, url, { key, body: method === 'POST' ? {} : undefined })).json.error.code,
+      ).toBe('api_scope_missing');
+    // An admin key deletes a SpareKey account by its id.
+    const own = await call('PUT', '/api/v1/external-users/host-43', { key, body: {} });
+    expect((await call('DELETE', `/api/v1/users/${own.json.userId}`)).status).toBe(200);
+    // The document states each operation's scope.
+    const { json: spec } = await call('GET', '/openapi.json', { key: '' });
+    const ensure = spec.paths['/api/v1/external-users/{externalId}'].put;
+    expect(ensure['x-required-scope']).toBe('mfa:write');
+    expect(ensure.security).toEqual([{ apiKey: ['mfa:write'] }]);
+    expect(spec.paths['/api/v1/users/{userId}/recovery-codes'].get.description).toContain(
+      'Requires an API key with the `recovery_codes:read` scope (or `mfa:read`, `mfa:write`, `admin`).',
+    );
   });
 
   test('every documented operationId was called successfully by the tests above', async () => {

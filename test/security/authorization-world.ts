@@ -7,6 +7,7 @@ import { createUser } from '../../src/service/accounts.js';
 import { createApiKey } from '../../src/service/admin/api-keys.js';
 import { enrollTotp } from '../../src/service/enroll-totp.js';
 import { generateRecoveryCodes } from '../../src/service/generate-recovery-codes.js';
+import { ensureUser } from '../../src/service/host-users.js';
 import { listRememberedDevices, rememberDevice } from '../../src/service/remembered-devices.js';
 import { startSession } from '../../src/service/sessions.js';
 import { SESSION_COOKIE } from '../../src/web/web-context.js';
@@ -81,6 +82,8 @@ export interface World {
   /** The other signed-in user and the administrator (the mass-assignment suite names them in bodies). */
   other: { id: string; email: string };
   admin: { id: string; email: string };
+  /** A host application's user (created by its own id, no password), named by `:externalId`. */
+  hostUserExternalId: string;
   tokens: Record<'pending' | 'user' | 'other' | 'admin', string>;
   keys: Record<string, string>;
   spareKeyId: string;
@@ -138,7 +141,11 @@ export async function createWorld(env: TestEnvironment): Promise<World> {
   }
   const spare = await createApiKey(env.deps, { name: 'spare', scopes: ['audit:read'], context: {} });
   if (!spare.ok) throw new Error(spare.error);
+  const hostUserExternalId = `host-${env.deps.random.uuid()}`;
+  const hostUser = await ensureUser(env.deps, { externalId: hostUserExternalId, context: {} });
+  if (!hostUser.ok) throw new Error(hostUser.error);
   return {
+    hostUserExternalId,
     victim: {
       ...victim,
       factorId,
@@ -164,6 +171,7 @@ export function concreteUrl(template: string, world: World): string {
   return (
     template
       .replace(':userId', world.victim.id)
+      .replace(':externalId', world.hostUserExternalId)
       // Confirming names a pending factor of the route's kind; everything else the confirmed one.
       .replace(':factorId', factorIdFor(template, world))
       .replace(':deviceId', world.victim.deviceId)

@@ -1,7 +1,14 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
+import { type ApiKeyScope, apiKeyScopes, impliedScopes } from '../../core/api-key.js';
 import { API_PREFIX } from './register-api.js';
+
+/** The scopes that also grant `scope`: the ones that imply it, and `admin`. */
+function grantingScopes(scope: ApiKeyScope): ApiKeyScope[] {
+  const implying = apiKeyScopes.filter((candidate) => impliedScopes[candidate]?.includes(scope));
+  return scope === 'admin' ? [] : [...implying, 'admin'];
+}
 
 /**
  * OpenAPI 3.1 generated from the routes' own schemas (so it cannot drift from what is validated), at
@@ -30,10 +37,19 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       },
       security: [{ apiKey: [] }],
     },
-    transform: ({ schema, url }) => ({
-      schema: url.startsWith(API_PREFIX) ? schema : { ...schema, hide: true },
-      url,
-    }),
+    transform: ({ schema, url, route }) => {
+      if (!url.startsWith(API_PREFIX)) return { schema: { ...schema, hide: true }, url };
+      const scope = route.config?.scope;
+      if (!scope) return { schema, url };
+      // Each operation states the scope its key needs (and which broader scopes include it).
+      const wider = grantingScopes(scope);
+      const note = `Requires an API key with the \`${scope}\` scope${wider.length > 0 ? ` (or ${wider.map((s) => `\`${s}\``).join(', ')})` : ''}.`;
+      const description = [schema.description, note].filter(Boolean).join('\n\n');
+      return {
+        schema: { ...schema, description, security: [{ apiKey: [scope] }], 'x-required-scope': scope },
+        url,
+      };
+    },
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: false });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

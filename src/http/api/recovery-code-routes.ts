@@ -19,49 +19,55 @@ import {
   RecoveryCodeStatus,
   recoveryCodeStatusBody,
   totpEnrollmentBody,
-  UserIdParams,
 } from './schemas.js';
+import type { UserAddressing } from './user-addressing.js';
 
 /** Per-user recovery codes and MFA, for a backend acting for its users (the Auth0 Management API shape). */
-export function registerRecoveryCodeRoutes(parent: FastifyInstance, deps: ServiceDeps): void {
+export function registerRecoveryCodeRoutes(
+  parent: FastifyInstance,
+  deps: ServiceDeps,
+  by: UserAddressing,
+): void {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  const userExists = async (userId: string) => (await deps.store.findUserById(userId)) !== undefined;
 
   app.get(
-    '/users/:userId/recovery-codes',
+    `${by.prefix}/recovery-codes`,
     {
       config: { scope: 'recovery_codes:read' },
       schema: {
-        operationId: 'getRecoveryCodeStatus',
+        operationId: `getRecoveryCodeStatus${by.operationSuffix}`,
         summary: "How many of a user's recovery codes are left (never the codes)",
         tags: ['recovery codes'],
-        params: UserIdParams,
+        params: by.params,
         response: { 200: RecoveryCodeStatus, ...errors(404) },
       },
     },
     async (request, reply) => {
-      if (!(await userExists(request.params.userId))) return sendApiError(reply, 'user_not_found');
-      const status = await getRecoveryCodeStatus(deps, { userId: request.params.userId });
+      const userId = await by.resolve(deps, request.params);
+      if (userId === undefined) return sendApiError(reply, 'user_not_found');
+      const status = await getRecoveryCodeStatus(deps, { userId });
       return recoveryCodeStatusBody(status);
     },
   );
 
   app.post(
-    '/users/:userId/recovery-codes',
+    `${by.prefix}/recovery-codes`,
     {
       config: { scope: 'recovery_codes:write' },
       schema: {
-        operationId: 'generateRecoveryCodes',
+        operationId: `generateRecoveryCodes${by.operationSuffix}`,
         summary: 'Generate (or regenerate) the recovery codes: the old set stops working at once',
         description: 'Step-up is the caller’s duty: call this only after the user re-authenticated.',
         tags: ['recovery codes'],
-        params: UserIdParams,
+        params: by.params,
         response: { 201: IssuedCodes, ...errors(404, 409) },
       },
     },
     async (request, reply) => {
+      const userId = await by.resolve(deps, request.params);
+      if (userId === undefined) return sendApiError(reply, 'user_not_found');
       const result = await generateRecoveryCodes(deps, {
-        userId: request.params.userId,
+        userId,
         context: apiContext(request),
       });
       if (!result.ok) return sendApiFailure(reply, result);
@@ -70,14 +76,14 @@ export function registerRecoveryCodeRoutes(parent: FastifyInstance, deps: Servic
   );
 
   app.post(
-    '/users/:userId/recovery-codes/verify',
+    `${by.prefix}/recovery-codes/verify`,
     {
       config: { scope: 'recovery_codes:write' },
       schema: {
-        operationId: 'verifyRecoveryCode',
+        operationId: `verifyRecoveryCode${by.operationSuffix}`,
         summary: 'Verify a recovery code as the second factor; it works once, then the policy applies',
         tags: ['recovery codes'],
-        params: UserIdParams,
+        params: by.params,
         body: CodeBody,
         response: {
           200: Type.Object({
@@ -96,9 +102,10 @@ export function registerRecoveryCodeRoutes(parent: FastifyInstance, deps: Servic
       },
     },
     async (request, reply) => {
-      if (!(await userExists(request.params.userId))) return sendApiError(reply, 'user_not_found');
+      const userId = await by.resolve(deps, request.params);
+      if (userId === undefined) return sendApiError(reply, 'user_not_found');
       const result = await verifyRecoveryCode(deps, {
-        userId: request.params.userId,
+        userId,
         code: request.body.code,
         context: apiContext(request),
       });
@@ -110,14 +117,14 @@ export function registerRecoveryCodeRoutes(parent: FastifyInstance, deps: Servic
   );
 
   app.get(
-    '/users/:userId/mfa',
+    `${by.prefix}/mfa`,
     {
       config: { scope: 'recovery_codes:read' },
       schema: {
-        operationId: 'getMfaStatus',
+        operationId: `getMfaStatus${by.operationSuffix}`,
         summary: "A user's confirmed second factors and recovery-code count",
         tags: ['mfa'],
-        params: UserIdParams,
+        params: by.params,
         response: {
           200: Type.Object({
             mfaEnabled: Type.Boolean(),
@@ -131,8 +138,9 @@ export function registerRecoveryCodeRoutes(parent: FastifyInstance, deps: Servic
       },
     },
     async (request, reply) => {
-      if (!(await userExists(request.params.userId))) return sendApiError(reply, 'user_not_found');
-      const overview = await getMfaOverview(deps, { userId: request.params.userId });
+      const userId = await by.resolve(deps, request.params);
+      if (userId === undefined) return sendApiError(reply, 'user_not_found');
+      const overview = await getMfaOverview(deps, { userId });
       return {
         mfaEnabled: overview.mfaEnabled,
         factors: overview.factors.map((f) => ({ id: f.id, kind: f.kind, addedAt: f.addedAt.toISOString() })),
@@ -142,14 +150,14 @@ export function registerRecoveryCodeRoutes(parent: FastifyInstance, deps: Servic
   );
 
   app.post(
-    '/users/:userId/mfa/reset',
+    `${by.prefix}/mfa/reset`,
     {
       config: { scope: 'mfa:reset' },
       schema: {
-        operationId: 'resetMfa',
+        operationId: `resetMfa${by.operationSuffix}`,
         summary: "Remove all of a user's factors, codes and sessions (support path); the reason is audited",
         tags: ['mfa'],
-        params: UserIdParams,
+        params: by.params,
         body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 500 }) }),
         response: {
           200: Type.Object({ factorsRemoved: Type.Integer(), sessionsEnded: Type.Integer() }),
@@ -158,8 +166,10 @@ export function registerRecoveryCodeRoutes(parent: FastifyInstance, deps: Servic
       },
     },
     async (request, reply) => {
+      const userId = await by.resolve(deps, request.params);
+      if (userId === undefined) return sendApiError(reply, 'user_not_found');
       const result = await resetUserMfa(deps, {
-        userId: request.params.userId,
+        userId,
         reason: request.body.reason,
         context: apiContext(request),
       });
@@ -168,14 +178,14 @@ export function registerRecoveryCodeRoutes(parent: FastifyInstance, deps: Servic
   );
 
   app.post(
-    '/users/:userId/factors/totp',
+    `${by.prefix}/factors/totp`,
     {
-      config: { scope: 'admin' },
+      config: { scope: 'mfa:write' },
       schema: {
-        operationId: 'enrollUserTotp',
+        operationId: `enrollUserTotp${by.operationSuffix}`,
         summary: 'Start an authenticator enrollment for a user: the key and otpauth URI to show them',
         tags: ['mfa'],
-        params: UserIdParams,
+        params: by.params,
         response: {
           201: Type.Object({ factorId: Type.String(), secret: Type.String(), uri: Type.String() }),
           ...errors(404, 409),
@@ -183,8 +193,10 @@ export function registerRecoveryCodeRoutes(parent: FastifyInstance, deps: Servic
       },
     },
     async (request, reply) => {
+      const userId = await by.resolve(deps, request.params);
+      if (userId === undefined) return sendApiError(reply, 'user_not_found');
       const enrollment = await enrollTotp(deps, {
-        userId: request.params.userId,
+        userId,
         context: apiContext(request),
       });
       if (!enrollment.ok) return sendApiError(reply, enrollment.error);
@@ -193,18 +205,15 @@ export function registerRecoveryCodeRoutes(parent: FastifyInstance, deps: Servic
   );
 
   app.post(
-    '/users/:userId/factors/totp/:factorId/confirm',
+    `${by.prefix}/factors/totp/:factorId/confirm`,
     {
-      config: { scope: 'admin' },
+      config: { scope: 'mfa:write' },
       schema: {
-        operationId: 'confirmUserTotp',
+        operationId: `confirmUserTotp${by.operationSuffix}`,
         summary:
           "Confirm a user's authenticator with its current code; the first factor returns the first codes, once",
         tags: ['mfa'],
-        params: Type.Object({
-          userId: Type.String({ maxLength: 64 }),
-          factorId: Type.String({ maxLength: 64 }),
-        }),
+        params: Type.Object({ ...by.params.properties, factorId: Type.String({ maxLength: 64 }) }),
         body: CodeBody,
         response: {
           200: Type.Object({
@@ -216,8 +225,10 @@ export function registerRecoveryCodeRoutes(parent: FastifyInstance, deps: Servic
       },
     },
     async (request, reply) => {
+      const userId = await by.resolve(deps, request.params);
+      if (userId === undefined) return sendApiError(reply, 'user_not_found');
       const confirmed = await confirmTotp(deps, {
-        userId: request.params.userId,
+        userId,
         factorId: request.params.factorId,
         code: request.body.code,
         context: apiContext(request),
@@ -232,21 +243,23 @@ export function registerRecoveryCodeRoutes(parent: FastifyInstance, deps: Servic
   );
 
   app.post(
-    '/users/:userId/factors/totp/verify',
+    `${by.prefix}/factors/totp/verify`,
     {
-      config: { scope: 'admin' },
+      config: { scope: 'mfa:write' },
       schema: {
-        operationId: 'verifyUserTotp',
+        operationId: `verifyUserTotp${by.operationSuffix}`,
         summary: "Verify a user's authenticator code (each time step is accepted once)",
         tags: ['mfa'],
-        params: UserIdParams,
+        params: by.params,
         body: CodeBody,
         response: { 200: Type.Object({ factorId: Type.String() }), ...errors(409, 423, 429) },
       },
     },
     async (request, reply) => {
+      const userId = await by.resolve(deps, request.params);
+      if (userId === undefined) return sendApiError(reply, 'user_not_found');
       const result = await verifyTotp(deps, {
-        userId: request.params.userId,
+        userId,
         code: request.body.code,
         context: apiContext(request),
       });

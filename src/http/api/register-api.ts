@@ -4,8 +4,10 @@ import { clientErrorCode } from '../error-status.js';
 import { registerAdminApiRoutes } from './admin-routes.js';
 import { requireApiKey, sendApiError } from './api-context.js';
 import { registerEndUserRoutes } from './end-user-routes.js';
+import { registerHostUserRoutes } from './host-user-routes.js';
 import { registerRecoveryCodeRoutes } from './recovery-code-routes.js';
 import { ErrorBody } from './schemas.js';
+import { BY_EXTERNAL_ID, BY_USER_ID } from './user-addressing.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -43,7 +45,9 @@ export async function registerApi(app: FastifyInstance, deps: ServiceDeps): Prom
           .send({ error: { code: 'internal_error', message: 'Something went wrong on our side.' } });
       });
       api.setNotFoundHandler((_request, reply) => sendApiError(reply, 'not_found'));
-      registerRecoveryCodeRoutes(api, deps);
+      registerRecoveryCodeRoutes(api, deps, BY_USER_ID);
+      registerRecoveryCodeRoutes(api, deps, BY_EXTERNAL_ID);
+      registerHostUserRoutes(api, deps);
       registerAdminApiRoutes(api, deps);
       registerEndUserRoutes(api, deps);
     },

@@ -1,0 +1,136 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { MAX_EMAIL_LENGTH } from '../../core/email-address.js';
+import type { ServiceDeps } from '../../service/deps.js';
+import { changeEmail, deleteUser, ensureUser } from '../../service/host-users.js';
+import { apiContext, sendApiError, sendApiFailure } from './api-context.js';
+import { errors } from './schemas.js';
+import { BY_EXTERNAL_ID, BY_USER_ID, ExternalIdParams, type UserAddressing } from './user-addressing.js';
+
+const Email = Type.Union([Type.String({ minLength: 1, maxLength: MAX_EMAIL_LENGTH }), Type.Null()], {
+  description: 'An address for security notices, or null for none',
+});
+
+const HostUser = Type.Object(
+  {
+    userId: Type.String({ description: "SpareKey's id for the user" }),
+    externalId: Type.String(),
+    email: Type.Union([Type.String(), Type.Null()]),
+    created: Type.Boolean({ description: 'True when this call created the user' }),
+  },
+  { additionalProperties: false },
+);
+
+const DeletedUser = Type.Object(
+  {
+    factors: Type.Integer(),
+    recoveryCodeSets: Type.Integer(),
+    sessions: Type.Integer(),
+    rememberedDevices: Type.Integer(),
+    apiKeys: Type.Integer(),
+  },
+  { additionalProperties: false, description: 'What was removed with the user' },
+);
+
+/**
+ * Users of a host application by its own ids: ensure (create once), change the email, delete. The
+ * identity is the path only; the body carries the email and nothing else.
+ */
+export function registerHostUserRoutes(parent: FastifyInstance, deps: ServiceDeps): void {
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.put(
+    '/external-users/:externalId',
+    {
+      config: { scope: 'mfa:write' },
+      schema: {
+        operationId: 'ensureExternalUser',
+        summary:
+          'Make sure your user exists in SpareKey (idempotent): created on the first call, no password',
+        description:
+          'Call it before enrolling a factor, or on every sign-in. An existing user is returned as it is (its email is changed only by the email operation).',
+        tags: ['users'],
+        params: ExternalIdParams,
+        body: Type.Object({ email: Type.Optional(Email) }, { additionalProperties: false }),
+        response: { 200: HostUser, 201: HostUser, ...errors(409) },
+      },
+    },
+    async function ensureExternalUser(request, reply) {
+      const result = await ensureUser(deps, {
+        externalId: request.params.externalId,
+        email: request.body.email,
+        context: apiContext(request),
+      });
+      if (!result.ok) return sendApiFailure(reply, result);
+      return reply.code(result.value.created ? 201 : 200).send(result.value);
+    },
+  );
+
+  app.put(
+    '/external-users/:externalId/email',
+    {
+      config: { scope: 'mfa:write' },
+      schema: {
+        operationId: 'changeExternalUserEmail',
+        summary: "Set or remove (null) your user's email address; the old address is told",
+        tags: ['users'],
+        params: ExternalIdParams,
+        body: Type.Object({ email: Email }, { additionalProperties: false }),
+        response: {
+          200: Type.Object(
+            { email: Type.Union([Type.String(), Type.Null()]) },
+            { additionalProperties: false },
+          ),
+          ...errors(404, 409),
+        },
+      },
+    },
+    async function changeExternalUserEmail(request, reply) {
+      const userId = await BY_EXTERNAL_ID.resolve(deps, request.params);
+      if (userId === undefined) return sendApiError(reply, 'user_not_found');
+      const result = await changeEmail(deps, {
+        userId,
+        email: request.body.email,
+        context: apiContext(request),
+      });
+      return result.ok ? result.value : sendApiFailure(reply, result);
+    },
+  );
+
+  registerDelete(app, deps, BY_EXTERNAL_ID, 'mfa:write');
+  // SpareKey's own accounts (administrators among them) are deleted with an admin key only.
+  registerDelete(app, deps, BY_USER_ID, 'admin');
+}
+
+function registerDelete(
+  app: FastifyInstance,
+  deps: ServiceDeps,
+  by: UserAddressing,
+  scope: 'mfa:write' | 'admin',
+): void {
+  app.withTypeProvider<TypeBoxTypeProvider>().delete(
+    by.prefix,
+    {
+      config: { scope },
+      schema: {
+        operationId: `deleteUser${by.operationSuffix}`,
+        summary:
+          'Delete a user with their factors, recovery codes, sessions, remembered browsers and API keys (erasure)',
+        description:
+          'One transaction. The audit log keeps its events, which name users by SpareKey’s random id only, and records the deletion (user_deleted).',
+        tags: ['users'],
+        params: by.params,
+        response: { 200: DeletedUser, ...errors(404) },
+      },
+    },
+    async function deleteUserRoute(request, reply) {
+      const userId = await by.resolve(deps, request.params);
+      if (userId === undefined) return sendApiError(reply, 'user_not_found');
+      // The external-id form reaches only users a host created (an mfa:write key never deletes an
+      // administrator); SpareKey's own accounts need an admin key.
+      const result = await deleteUser(deps, { userId, context: apiContext(request) });
+      return result.ok ? result.value : sendApiFailure(reply, result);
+    },
+  );
+}

@@ -1,0 +1,47 @@
+import { type TObject, type TString, Type } from 'typebox';
+import type { ServiceDeps } from '../../service/deps.js';
+import { MAX_EXTERNAL_ID_LENGTH, resolveUserRef } from '../../service/host-users.js';
+
+/**
+ * How a by-user route names its user: by SpareKey's id (`/users/{userId}/...`) or by the host
+ * application's own id (`/external-users/{externalId}/...`). Each by-user route is registered once per
+ * addressing, so both forms have the same operations, answers and scopes.
+ */
+export interface UserAddressing {
+  prefix: string;
+  params: TObject<{ userId: TString }> | TObject<{ externalId: TString }>;
+  /** Appended to each operationId, which must be unique in the OpenAPI document. */
+  operationSuffix: string;
+  /** SpareKey's id of the user the path names, or undefined when nobody has it (404 user_not_found). */
+  resolve(deps: ServiceDeps, params: unknown): Promise<string | undefined>;
+}
+
+export const UserIdParams = Type.Object({
+  userId: Type.String({ minLength: 1, maxLength: 64, description: "SpareKey's id for the user" }),
+});
+
+export const ExternalIdParams = Type.Object({
+  externalId: Type.String({
+    minLength: 1,
+    maxLength: MAX_EXTERNAL_ID_LENGTH,
+    description: "Your application's own id for the user (up to 255 characters), as given to ensureUser",
+  }),
+});
+
+export const BY_USER_ID: UserAddressing = {
+  prefix: '/users/:userId',
+  params: UserIdParams,
+  operationSuffix: '',
+  resolve: async (deps, params) => {
+    const { userId } = params as { userId: string };
+    return (await deps.store.findUserById(userId))?.id;
+  },
+};
+
+export const BY_EXTERNAL_ID: UserAddressing = {
+  prefix: '/external-users/:externalId',
+  params: ExternalIdParams,
+  operationSuffix: 'ByExternalId',
+  resolve: (deps, params) =>
+    resolveUserRef(deps, { externalId: (params as { externalId: string }).externalId }),
+};
