@@ -399,7 +399,9 @@ describe('the JSON API', () => {
     ).toBe(401);
     // The next time step (the confirming one is spent; the window accepts one step of drift).
     const next = totpCode(enrollment.json.secret, { timeMs: web.env.clock.nowMs + 30_000 });
-    expect((await call('POST', `${user}/factors/totp/verify`, { key, body: { code: next } })).status).toBe(200);
+    expect((await call('POST', `${user}/factors/totp/verify`, { key, body: { code: next } })).status).toBe(
+      200,
+    );
     expect(
       (await call('POST', `${user}/recovery-codes/verify`, { key, body: { code: codes[0] } })).status,
     ).toBe(200);
