@@ -9,6 +9,7 @@ const quickEnv = quick ? { BENCH_QUICK: '1', BENCH_USERS: '20000', BENCH_EVENTS:
 const benches = [
   'bench/verify-cost.ts',
   'bench/http-overhead.ts',
+  'bench/forward-auth.ts',
   'bench/peer-better-auth.ts',
   'bench/admin-scale.ts',
 ];
