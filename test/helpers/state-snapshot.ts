@@ -27,6 +27,13 @@ const COMPARED_TABLES: Record<string, readonly string[]> = {
   remembered_devices: ['last_used_at'],
   webhook_endpoints: [],
   webhook_deliveries: [],
+  // A key's signature counter and last use move only when a ceremony succeeds.
+  webauthn_credentials: [],
+  // A ceremony's challenge is single use: a refused answer to it spends it, by design.
+  webauthn_challenges: ['used_at'],
+  oidc_clients: [],
+  oidc_models: [],
+  oidc_signing_keys: [],
 };
 
 /**
