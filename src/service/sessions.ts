@@ -56,8 +56,8 @@ export async function startSession(
     userId: string;
     stage: SessionStage;
     previousToken?: string;
-    /** How a session signed in at once was reached: the password alone, or a remembered browser. */
-    method?: 'password' | 'remembered_device';
+    /** How a session signed in at once was reached: the password alone, a remembered browser, or a passkey. */
+    method?: 'password' | 'remembered_device' | 'passkey';
     context: RequestContext;
   },
 ): Promise<{ token: string }> {

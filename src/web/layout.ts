@@ -13,6 +13,8 @@ export interface PageChrome {
   signingInAs?: string;
   /** CSRF token for the sign-out form. */
   csrfToken?: string;
+  /** The page has a security-key form: load @simplewebauthn/browser and its glue (public/webauthn.js). */
+  webauthn?: boolean;
   siteName: string;
 }
 
@@ -31,6 +33,12 @@ export function layout(chrome: PageChrome, body: Html): Html {
 <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/assets/style.css">
 <script src="/assets/enhance.js" defer></script>
+${
+  chrome.webauthn
+    ? html`<script src="/assets/simplewebauthn-browser.js" defer></script>
+<script src="/assets/webauthn.js" defer></script>`
+    : ''
+}
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
@@ -119,11 +120,29 @@ export async function registerWeb(app: FastifyInstance, web: WebOptions): Promis
   });
 }
 
+/**
+ * @simplewebauthn/browser's own bundle, served from this origin (the CSP allows only our scripts): it
+ * defines `SimpleWebAuthnBrowser`, which public/webauthn.js uses. Read from the installed package, so an
+ * upgrade of the package upgrades the script.
+ */
+const simpleWebAuthnBrowser = join(
+  dirname(createRequire(import.meta.url).resolve('@simplewebauthn/browser')),
+  '../dist/bundle/index.umd.min.js',
+);
+
 function registerAssets(app: FastifyInstance): void {
+  const browserBundle = readFileSync(simpleWebAuthnBrowser);
+  app.get('/assets/simplewebauthn-browser.js', async (_request, reply) =>
+    reply
+      .type('text/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=3600')
+      .send(browserBundle),
+  );
   const assets = {
     'style.css': 'text/css; charset=utf-8',
     'enhance.js': 'text/javascript; charset=utf-8',
     'favicon.svg': 'image/svg+xml',
+    'webauthn.js': 'text/javascript; charset=utf-8',
   } as const;
   for (const [name, type] of Object.entries(assets)) {
     const body = readFileSync(join(publicDir, name));

@@ -113,6 +113,8 @@ export function sendPage(
           signingInAs: signingIn && accountLabel(signingIn.user),
           isAdmin: signedIn?.user.roles.includes('administrator') ?? false,
           csrfToken: signedIn || signingIn ? csrfToken(request, reply) : undefined,
+          // The security-key scripts load only on pages with a security-key form.
+          webauthn: page.body.value.includes('data-webauthn'),
         },
         page.body,
       ).toString(),

@@ -16,6 +16,7 @@ export const notices = {
   'codes-shown-once':
     'Recovery codes are shown only once, so that page cannot come back. If you did not save them, generate a new set.',
   'factor-added': 'Your new two-factor method is ready.',
+  'key-renamed': 'The security key was renamed.',
   'factor-removed': 'The two-factor method was removed.',
   'device-forgotten': 'That browser is forgotten: it will ask for your second factor again.',
   'devices-forgotten': 'Every remembered browser is forgotten: each will ask for your second factor again.',

@@ -22,7 +22,7 @@ export async function signInWithPassword(page: Page, server: RunningWebServer, e
   await page.goto(`${server.url}/sign-in`);
   await page.getByLabel('Email address').fill(email);
   await page.getByLabel('Password').fill(BROWSER_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 /** The codes on a "shown once" page. */

@@ -44,3 +44,12 @@ export async function registerSoftKey(
   if (!registered.ok) throw new Error(registered.error);
   return { key, confirmation: registered.value };
 }
+
+/**
+ * Security keys on a running web server: browsers refuse an IP address as RP ID, so the server is reached
+ * as http://localhost:<port> (a secure context) with RP ID `localhost` and that one origin.
+ */
+export function useSecurityKeysOn(server: { url: string; env: TestEnvironment }, passkeySignIn = true) {
+  server.url = server.url.replace('127.0.0.1', 'localhost');
+  enableSecurityKeys(server.env, { rpId: 'localhost', origins: [server.url], passkeySignIn });
+}

@@ -1,5 +1,6 @@
 import { type Html, html } from '../html.js';
 import { csrfField, errorBox, noticeBox } from '../layout.js';
+import { securityKeyForm } from './security-key-pages.js';
 
 export interface FormState {
   csrf: string;
@@ -10,7 +11,7 @@ export interface FormState {
 
 const describedBy = (state: FormState) => (state.error ? 'form-error' : undefined);
 
-export function signInPage(state: FormState & { signUpOpen: boolean }): Html {
+export function signInPage(state: FormState & { signUpOpen: boolean; passkey?: boolean }): Html {
   return html`<h1>Sign in</h1>
 ${noticeBox(state.notice)}${errorBox(state.error)}
 <form method="post" action="/sign-in" class="stack" aria-describedby="${describedBy(state)}">
@@ -21,6 +22,20 @@ ${noticeBox(state.notice)}${errorBox(state.error)}
   <input id="password" name="password" type="password" autocomplete="current-password" required>
   <button type="submit">Sign in</button>
 </form>
+${
+  state.passkey
+    ? securityKeyForm({
+        id: 'passkey-sign-in',
+        csrf: state.csrf,
+        ceremony: 'authenticate',
+        action: '/sign-in/passkey',
+        options: '/sign-in/passkey/options',
+        submit: 'Sign in with a passkey',
+        buttonClass: 'secondary',
+        lead: 'Or use a passkey: no password needed.',
+      })
+    : ''
+}
 <p><a href="/forgot-password">Forgot your password?</a></p>
 ${state.signUpOpen ? html`<p>New here? <a href="/sign-up">Create an account</a>.</p>` : ''}
 <p><a href="/lost-access">Lost access to your two-factor methods?</a></p>`;

@@ -1,9 +1,10 @@
 import { type Html, html } from '../html.js';
 import { csrfField, errorBox, noticeBox } from '../layout.js';
 import type { FormState } from './account-pages.js';
+import { securityKeyForm } from './security-key-pages.js';
 
 export interface SecondStepState extends FormState {
-  choices: { totp: boolean; email: boolean; recoveryCode: boolean };
+  choices: { securityKey?: boolean; totp: boolean; email: boolean; recoveryCode: boolean };
   /** An email code was sent in this sign-in attempt: show its form. */
   emailSent?: boolean;
 }
@@ -23,6 +24,21 @@ export function secondStepPage(state: SecondStepState): Html {
   const { choices } = state;
   return html`<h1>Two-factor authentication</h1>
 ${noticeBox(state.notice)}${errorBox(state.error)}
+${
+  // The phishing-resistant factor comes first when the account has one.
+  choices.securityKey
+    ? securityKeyForm({
+        id: 'use-security-key',
+        csrf: state.csrf,
+        ceremony: 'authenticate',
+        action: '/sign-in/two-factor/security-key',
+        options: '/sign-in/two-factor/security-key/options',
+        submit: 'Use your security key',
+        lead: 'Use your security key or passkey: insert or touch it, or unlock your device when asked.',
+        fields: rememberBox('remember-key'),
+      })
+    : ''
+}
 ${
   choices.totp
     ? html`<form method="post" action="/sign-in/two-factor/totp" class="stack">

@@ -3,6 +3,7 @@ import { type IssuedRecoveryCodeSet, recoveryCodeSetLabel } from '../../service/
 import { type Html, html, trustedHtml } from '../html.js';
 import { csrfField, errorBox, noticeBox } from '../layout.js';
 import type { FormState } from './account-pages.js';
+import { securityKeyForm, securityKeysSection } from './security-key-pages.js';
 
 /**
  * What the browser's history calls a page of codes (enhance.js): a GET address that answers with a normal
@@ -28,16 +29,19 @@ ${noticeBox(state.notice)}${errorBox(state.error)}
 ${
   overview.factors.length === 0
     ? html`<p>You have not set up a second factor yet. Add one to protect your account even if your password leaks.</p>`
-    : html`<ul class="factors">${overview.factors.map(
-        (factor) =>
-          html`<li><span><strong>${kindNames[factor.kind]}</strong> · added ${day(factor.addedAt)}${
-            factor.lastUsedAt ? html` · last used ${day(factor.lastUsedAt)}` : ''
-          }</span>${
-            overview.factors.length > 1
-              ? html` <a href="/settings/two-factor/factors/${factor.id}/remove">Remove</a>`
-              : ''
-          }</li>`,
-      )}</ul>`
+    : html`<ul class="factors">${overview.factors
+        // Security keys are listed in their own section, with their names and types.
+        .filter((factor) => factor.kind !== 'webauthn')
+        .map(
+          (factor) =>
+            html`<li><span><strong>${kindNames[factor.kind]}</strong> · added ${day(factor.addedAt)}${
+              factor.lastUsedAt ? html` · last used ${day(factor.lastUsedAt)}` : ''
+            }</span>${
+              overview.factors.length > 1
+                ? html` <a href="/settings/two-factor/factors/${factor.id}/remove">Remove</a>`
+                : ''
+            }</li>`,
+        )}</ul>`
 }
 <div class="actions">
 ${
@@ -52,6 +56,7 @@ ${
 }
 </div>
 </section>
+${securityKeysSection(overview, state.csrf)}
 ${overview.mfaEnabled ? recoveryCodesSection(codes, overview.recoveryCodeUses) : ''}
 ${overview.mfaEnabled || overview.devices.length > 0 ? devicesSection(overview.devices, state.csrf, state.thisBrowser) : ''}
 ${
@@ -242,6 +247,7 @@ export function stepUpPage(
     action: string;
     submit: string;
     hasTotp: boolean;
+    hasSecurityKey?: boolean;
     danger?: boolean;
   },
 ): Html {
@@ -262,5 +268,20 @@ ${errorBox(state.error)}
   }
   <button type="submit" class="${state.danger ? 'danger' : ''}">${state.submit}</button>
 </form>
+${
+  state.hasSecurityKey
+    ? html`<p class="or">or</p>
+${securityKeyForm({
+  id: 'step-up-security-key',
+  csrf: state.csrf,
+  ceremony: 'authenticate',
+  action: state.action,
+  options: '/settings/two-factor/step-up/security-key/options',
+  submit: `${state.submit} with your security key`,
+  responseField: 'securityKeyResponse',
+  buttonClass: state.danger ? 'danger' : 'secondary',
+})}`
+    : ''
+}
 <p><a href="/settings/two-factor">Cancel</a></p>`;
 }

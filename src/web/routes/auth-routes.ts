@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
 import { signInWithPassword } from '../../service/accounts.js';
@@ -6,8 +7,15 @@ import { createFirstAdmin, needsFirstAdmin } from '../../service/first-admin.js'
 import { recognizeDevice } from '../../service/remembered-devices.js';
 import { endSession, startSession } from '../../service/sessions.js';
 import { awaitingFirstAdminSetup, signUp } from '../../service/sign-up.js';
+import { passkeySignInOptions, signInWithPasskey } from '../../service/webauthn/authenticate-key.js';
 import { lostAccessPage, setupPage, signInPage, signUpPage } from '../pages/account-pages.js';
 import { landingAfterSignIn } from '../return-to.js';
+import {
+  endPasskeyCeremony,
+  keyResponseField,
+  sendKeyOptions,
+  startPasskeyCeremony,
+} from '../security-key-fields.js';
 import {
   clearSessionCookie,
   csrfToken,
@@ -48,6 +56,7 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
         notice: noticeFor(request.query),
         email: extra.email,
         signUpOpen: true,
+        passkey: deps.options.webauthn?.passkeySignIn === true,
       }),
     });
 
@@ -87,6 +96,31 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
     return redirect(
       reply,
       await landingAfterSignIn(deps, request, reply, { userId: user.id, justSignedIn: true }),
+    );
+  });
+
+  app.post('/sign-in/passkey/options', csrf, async (_request, reply) =>
+    sendKeyOptions(reply, await passkeySignInOptions(deps, { binding: startPasskeyCeremony(reply) })),
+  );
+
+  // A passkey is both factors: the session starts signed in, audited as a sign-in with method `passkey`.
+  app.post('/sign-in/passkey', csrf, async (request, reply) => {
+    const binding = endPasskeyCeremony(request, reply);
+    const response = keyResponseField<AuthenticationResponseJSON>(request);
+    if (!binding || !response) return showSignIn(request, reply, { error: 'webauthn_challenge_invalid' });
+    const result = await signInWithPasskey(deps, { binding, response, context: requestContext(request) });
+    if (!result.ok) return showSignIn(request, reply, result);
+    const { token } = await startSession(deps, {
+      userId: result.value.userId,
+      stage: 'signed_in',
+      method: 'passkey',
+      previousToken: request.sessionToken,
+      context: requestContext(request),
+    });
+    setSessionCookie(reply, token);
+    return redirect(
+      reply,
+      await landingAfterSignIn(deps, request, reply, { userId: result.value.userId, justSignedIn: true }),
     );
   });
 

@@ -1,3 +1,4 @@
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
 import { accountLabel } from '../../service/account-label.js';
@@ -11,6 +12,10 @@ import { isSecondFactorLocked } from '../../service/throttle-counters.js';
 import { verifyRecoveryCode } from '../../service/verify-recovery-code.js';
 import { verifyTotp } from '../../service/verify-totp.js';
 import {
+  securityKeyAuthenticationOptions,
+  verifySecurityKey,
+} from '../../service/webauthn/authenticate-key.js';
+import {
   mfaDisabledAfterRecoveryPage,
   recoveryCodeFormPage,
   recoverySignedInPage,
@@ -18,6 +23,7 @@ import {
 } from '../pages/sign-in-pages.js';
 import { recoveryCodesShownPage } from '../pages/two-factor-pages.js';
 import { landingAfterSignIn } from '../return-to.js';
+import { keyResponseField, sendKeyOptions } from '../security-key-fields.js';
 import {
   csrfToken,
   failureMessage,
@@ -92,6 +98,37 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
   };
 
   app.get('/sign-in/two-factor', async (request, reply) => showStep(request, reply));
+
+  // The challenge is bound to this half-signed-in session: an answer made for another sign-in is refused.
+  app.post('/sign-in/two-factor/security-key/options', csrf, async (request, reply) => {
+    const session = pending(request);
+    if (!session) return sendKeyOptions(reply, { ok: false, error: 'sign_in_expired' });
+    const options = await securityKeyAuthenticationOptions(deps, {
+      userId: session.user.id,
+      binding: request.sessionToken as string,
+      ceremony: 'second_factor',
+    });
+    return sendKeyOptions(reply, options);
+  });
+
+  app.post('/sign-in/two-factor/security-key', csrf, async (request, reply) => {
+    const session = pending(request);
+    if (!session) return expired(request, reply);
+    const response = keyResponseField<AuthenticationResponseJSON>(request);
+    if (!response) return showStep(request, reply, { error: 'security_key_failed' });
+    const result = await verifySecurityKey(deps, {
+      userId: session.user.id,
+      binding: request.sessionToken as string,
+      response,
+      context: requestContext(request),
+    });
+    if (!result.ok) return showStep(request, reply, result);
+    if (!(await signedIn(request, reply, 'webauthn'))) return expired(request, reply);
+    return redirect(
+      reply,
+      await landingAfterSignIn(deps, request, reply, { userId: session.user.id, justSignedIn: true }),
+    );
+  });
 
   app.post('/sign-in/two-factor/totp', csrf, async (request, reply) => {
     const session = pending(request);

@@ -1,13 +1,15 @@
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
 import { noteRetryAfter } from '../../http/retry-after.js';
 import type { ServiceDeps } from '../../service/deps.js';
 import type { ActiveSession } from '../../service/sessions.js';
 import { verifyStepUp } from '../../service/step-up.js';
+import { keyResponseField } from '../security-key-fields.js';
 import { field, requestContext } from '../web-context.js';
 
 /**
- * Checks the re-authentication fields of a form (password or a current authenticator code). Returns the
+ * Checks the re-authentication fields of a form (password, a current authenticator code or a security key). Returns the
  * failure to show (a wrong answer, or throttled with `Retry-After` set), or undefined when it passed.
  */
 export async function stepUpFailure(
@@ -16,10 +18,13 @@ export async function stepUpFailure(
   reply: FastifyReply,
   session: ActiveSession,
 ): Promise<ErrorCode | undefined> {
+  // A key's answer (the step-up form's security-key button) is bound to this session's own challenge.
+  const keyResponse = keyResponseField<AuthenticationResponseJSON>(request, 'securityKeyResponse');
   const verified = await verifyStepUp(deps, {
     userId: session.user.id,
     password: field(request, 'password', 4096),
     totpCode: field(request, 'totpCode', 64),
+    securityKey: keyResponse && { binding: request.sessionToken as string, response: keyResponse },
     context: requestContext(request),
   });
   if (verified.ok) return undefined;

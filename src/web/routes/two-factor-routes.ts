@@ -1,3 +1,4 @@
+import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import type { ErrorCode } from '../../core/errors.js';
@@ -12,6 +13,9 @@ import type { IssuedRecoveryCodeSet } from '../../service/prepare-recovery-code-
 import { forgetDevices, identifyDevice } from '../../service/remembered-devices.js';
 import type { ActiveSession } from '../../service/sessions.js';
 import { rotateSession } from '../../service/sessions.js';
+import { securityKeyAuthenticationOptions } from '../../service/webauthn/authenticate-key.js';
+import { renameSecurityKey } from '../../service/webauthn/manage-keys.js';
+import { registerSecurityKey, securityKeyRegistrationOptions } from '../../service/webauthn/register-key.js';
 import {
   CODES_SHOWN_PATH,
   emailEnrollPage,
@@ -21,6 +25,7 @@ import {
   totpEnrollPage,
 } from '../pages/two-factor-pages.js';
 import { landingAfterSignIn } from '../return-to.js';
+import { keyResponseField, sendKeyOptions } from '../security-key-fields.js';
 import {
   clearDeviceCookie,
   csrfToken,
@@ -120,6 +125,70 @@ export function registerTwoFactorRoutes(app: FastifyInstance, web: WebOptions): 
   app.get(
     HOME,
     withUser(async (request, reply, session) => showOverview(request, reply, session)),
+  );
+
+  // Security keys and passkeys. Each ceremony's challenge is bound to this session (its cookie token).
+  app.post(
+    `${HOME}/security-keys/options`,
+    csrf,
+    withUser(async (request, reply, session) =>
+      sendKeyOptions(
+        reply,
+        await securityKeyRegistrationOptions(deps, {
+          userId: session.user.id,
+          binding: request.sessionToken as string,
+        }),
+      ),
+    ),
+  );
+
+  app.post(
+    `${HOME}/security-keys`,
+    csrf,
+    withUser(async (request, reply, session) => {
+      const response = keyResponseField<RegistrationResponseJSON>(request);
+      if (!response) return showOverview(request, reply, session, 'security_key_failed');
+      const registered = await registerSecurityKey(deps, {
+        userId: session.user.id,
+        binding: request.sessionToken as string,
+        name: field(request, 'name', 256),
+        response,
+        context: requestContext(request),
+      });
+      if (!registered.ok) return showOverview(request, reply, session, registered.error);
+      return afterConfirmation(request, reply, session, registered.value);
+    }),
+  );
+
+  app.post(
+    `${HOME}/security-keys/:factorId/rename`,
+    csrf,
+    withUser(async (request, reply, session) => {
+      const { factorId } = request.params as { factorId: string };
+      const renamed = await renameSecurityKey(deps, {
+        userId: session.user.id,
+        factorId: factorId.slice(0, 64),
+        name: field(request, 'name', 256),
+        context: requestContext(request),
+      });
+      if (!renamed.ok) return showOverview(request, reply, session, renamed.error);
+      return redirect(reply, `${HOME}?notice=key-renamed`);
+    }),
+  );
+
+  app.post(
+    `${HOME}/step-up/security-key/options`,
+    csrf,
+    withUser(async (request, reply, session) =>
+      sendKeyOptions(
+        reply,
+        await securityKeyAuthenticationOptions(deps, {
+          userId: session.user.id,
+          binding: request.sessionToken as string,
+          ceremony: 'step_up',
+        }),
+      ),
+    ),
   );
 
   const showTotpEnrollment = async (
@@ -410,6 +479,7 @@ function registerStepUpAction(
         ...action.page,
         action: request.url.split('?')[0] as string,
         hasTotp: overview.factors.some((factor) => factor.kind === 'totp'),
+        hasSecurityKey: overview.securityKeysAvailable && overview.securityKeys.length > 0,
         error: error && messageFor(error),
       }),
     });
