@@ -12,6 +12,7 @@ const benches = [
   'bench/forward-auth.ts',
   'bench/peer-better-auth.ts',
   'bench/admin-scale.ts',
+  'bench/audit-scale-out.ts',
 ];
 let failed = 0;
 for (const bench of benches) {
