@@ -52,19 +52,31 @@ function nonFiniteKey(data: unknown): string | undefined {
   return Object.entries(data).find(([, value]) => typeof value === 'number' && !Number.isFinite(value))?.[0];
 }
 
-/** The schema controller for Fastify(): one Ajv for bodies, one for text parts, built from the same pool. */
+/** A validator compiler choosing by request part: one Ajv for bodies, one for text parts. */
+function compilerFor(pool: ReturnType<typeof AjvCompiler>, externalSchemas: Record<string, never>) {
+  const forBody = pool(externalSchemas, { customOptions: BODY_OPTIONS });
+  const forText = pool(externalSchemas, { customOptions: TEXT_OPTIONS });
+  return (route: RouteDefinition) =>
+    route.httpPart === 'body'
+      ? forBody(route as never)
+      : refusingNonFiniteNumbers(forText(route as never) as Validate);
+}
+
+/** The schema controller for Fastify(): every route of the app is validated this way. */
 export function requestValidation(): NonNullable<FastifyServerOptions['schemaController']> {
   const pool = AjvCompiler();
   return {
     compilersFactory: {
-      buildValidator: (externalSchemas: Record<string, never>) => {
-        const forBody = pool(externalSchemas, { customOptions: BODY_OPTIONS });
-        const forText = pool(externalSchemas, { customOptions: TEXT_OPTIONS });
-        return ((route: RouteDefinition) =>
-          route.httpPart === 'body'
-            ? forBody(route as never)
-            : refusingNonFiniteNumbers(forText(route as never) as Validate)) as never;
-      },
+      buildValidator: (externalSchemas: Record<string, never>) => compilerFor(pool, externalSchemas) as never,
     },
   };
+}
+
+/**
+ * The same for one encapsulated plugin (`instance.setValidatorCompiler`): the JSON API sets it on itself,
+ * so it holds wherever it is mounted, the library's Fastify plugin and middleware included. Request
+ * schemas reference no shared schema, so none are added.
+ */
+export function requestValidatorCompiler() {
+  return compilerFor(AjvCompiler(), {}) as never;
 }

@@ -1,6 +1,9 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { ServiceDeps } from '../../service/deps.js';
 import { clientErrorCode } from '../error-status.js';
+import { registerJsonBodyParser } from '../json-body.js';
+import { requestValidatorCompiler } from '../request-validation.js';
+import { makeRequestSchemasStrict } from '../strict-schemas.js';
 import { registerAdminApiRoutes } from './admin-routes.js';
 import { requireApiKey, sendApiError } from './api-context.js';
 import { registerEndUserRoutes } from './end-user-routes.js';
@@ -31,6 +34,11 @@ export async function registerApi(app: FastifyInstance, deps: ServiceDeps): Prom
   });
   await app.register(
     async (api) => {
+      // Strict input wherever the API is mounted (the server, or a host app through the library): unknown
+      // fields refused, bodies not coerced, JSON depth limited. buildApp sets the same for the whole app.
+      api.addHook('onRoute', makeRequestSchemasStrict);
+      api.setValidatorCompiler(requestValidatorCompiler());
+      registerJsonBodyParser(api);
       api.decorateRequest('apiKey', undefined);
       api.decorateRequest('apiSession', undefined);
       api.addHook('onRequest', requireApiKey(deps));
