@@ -37,11 +37,18 @@ const QUICK = process.env.BENCH_QUICK === '1' || process.argv.includes('--quick'
 const ENGINES = (process.env.BENCH_ENGINES ?? 'postgres,sqlite').split(',');
 const PG_ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SECONDS = QUICK ? 2 : 5;
-const CONNECTIONS = [1, 4, 16, 64];
+/** BENCH_CONNECTION_LEVELS=16,64 runs only those. */
+const CONNECTION_LEVELS = (process.env.BENCH_CONNECTION_LEVELS ?? '').split(',').filter(Boolean).map(Number);
+const CONNECTIONS = CONNECTION_LEVELS.length > 0 ? CONNECTION_LEVELS : [1, 4, 16, 64];
 const INSTANCES = [1, 2];
 /** Users with 10 codes each seeded per run; a run also stops when its codes are spent. */
 const USERS_PER_RUN = QUICK ? 60 : 300;
 const PASSWORD = 'correct horse battery staple';
+/**
+ * BENCH_SPREAD_ADDRESSES=1: each request from its own X-Forwarded-For address (the servers trust the
+ * proxy header), so the per-address throttle counter is not one row shared by the whole load.
+ */
+const SPREAD_ADDRESSES = process.env.BENCH_SPREAD_ADDRESSES === '1';
 
 interface Row {
   engine: string;
@@ -63,6 +70,7 @@ async function databaseEnv(engine: string) {
     SPAREKEY_KDF_PROFILE: 'minimum',
     SPAREKEY_LOG_LEVEL: 'warn',
     SPAREKEY_EMAIL_OTP: 'off',
+    ...(SPREAD_ADDRESSES ? { SPAREKEY_TRUST_PROXY: 'on' } : {}),
   };
   if (engine === 'sqlite')
     return { env, cleanup: async () => rmSync(dataDir, { recursive: true, force: true }) };
@@ -195,7 +203,13 @@ async function verifyLoad(
             return {
               ...request,
               path: `/api/v1/users/${spend.userId}/recovery-codes/verify`,
-              headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+              headers: {
+                'content-type': 'application/json',
+                authorization: `Bearer ${apiKey}`,
+                ...(SPREAD_ADDRESSES
+                  ? { 'x-forwarded-for': `10.${(next >> 16) & 255}.${(next >> 8) & 255}.${next & 255}` }
+                  : {}),
+              },
               body: JSON.stringify({ code: spend.code }),
             };
           },
