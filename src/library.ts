@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import Fastify, { type FastifyInstance } from 'fastify';
+import { Readable } from 'node:stream';
+import Fastify, { type FastifyInstance, type FastifyRequest, type RequestPayload } from 'fastify';
 import { loadCommonPasswords } from './config/common-passwords.js';
 import {
   DEFAULT_EMAIL_OTP_DIGITS,
@@ -17,10 +18,11 @@ import { deriveServerKeys, parseServerSecret } from './core/server-keys.js';
 import { DEFAULT_THROTTLE_OPTIONS, type ThrottleOptions } from './core/throttle.js';
 import { isValidTimeZone } from './core/time-zone.js';
 import { DEFAULT_TOTP_SETTINGS, type TotpSettings, validateTotpSettings } from './core/totp.js';
-import { API_PREFIX, registerApi } from './http/api/register-api.js';
+import { API_PREFIX, type ApiOptions, registerApi } from './http/api/register-api.js';
 import { settingsUpdateFrom } from './http/api/settings-update.js';
 import { createSmtpMailer } from './mail/smtp-mailer.js';
 import { createUser, signInWithPassword } from './service/accounts.js';
+import { createApiKey, revokeApiKey } from './service/admin/api-keys.js';
 import { exportAuditEvents, verifyAuditChain } from './service/admin/audit-log.js';
 import { resetUserMfa } from './service/admin/reset-mfa.js';
 import { addRole, assignRoles, listRoles } from './service/admin/roles.js';
@@ -49,7 +51,11 @@ import { createRedisAttemptCounters } from './store/redis/redis-attempt-counters
 import type { UsersWithCodesQuery } from './store/store.js';
 
 export interface SpareKeyOptions {
-  /** `{ kind: 'sqlite', path }` (embedded) or `{ kind: 'postgres', url }` (several instances). */
+  /**
+   * `{ kind: 'sqlite', path }` (embedded) or `{ kind: 'postgres', url }` (several instances). On PostgreSQL
+   * SpareKey's tables, and its migration bookkeeping, live in their own schema, `sparekey` unless `schema`
+   * names another: pointed at your application's database it never touches `public`.
+   */
   database: DatabaseConfig;
   /** At least 32 random bytes, or their base64/hex text (`openssl rand -base64 32`). Keep it outside the database. */
   secret: Uint8Array | string;
@@ -84,21 +90,32 @@ export type Context = RequestContext;
  */
 export async function createSpareKey(options: SpareKeyOptions) {
   const deps = buildDeps(options);
-  const opened = await openStore(options.database);
+  const opened = await openStore(
+    options.database.kind === 'postgres'
+      ? { ...options.database, schema: options.database.schema ?? EMBEDDED_POSTGRES_SCHEMA }
+      : options.database,
+  );
   deps.store = opened.store;
   let mounted: FastifyInstance | undefined;
   return {
     ...spareKeyApi(deps, opened),
-    /** Mounts the JSON API (/api/v1/...) into your Fastify app: `app.register(sparekey.fastifyPlugin, { prefix: '/sparekey' })`. */
-    fastifyPlugin: async (instance: FastifyInstance) => registerApi(instance, deps),
     /**
-     * Connect/Express middleware serving the JSON API at /api/v1 below where it is mounted:
-     * `app.use('/sparekey', await sparekey.middleware())`. Mount it before any body parser: it reads the body itself.
+     * Mounts the JSON API (/api/v1/...) into your Fastify app, headless by default: the API-key routes your
+     * backend calls, no sign-up, no end-user routes, no pages (`{ endUserRoutes: true }` adds the end-user
+     * routes): `app.register(sparekey.fastifyPlugin, { prefix: '/sparekey' })`.
      */
-    middleware: async () => {
+    fastifyPlugin: async (instance: FastifyInstance, options: ApiOptions = {}) =>
+      registerApi(instance, deps, { endUserRoutes: options.endUserRoutes ?? false }),
+    /**
+     * Connect/Express middleware serving the JSON API at /api/v1 below where it is mounted, headless by
+     * default like fastifyPlugin: `app.use('/sparekey', await sparekey.middleware())`. It may be mounted
+     * before or after a JSON body parser (express.json()): a body the host already parsed is used.
+     */
+    middleware: async (options: ApiOptions = {}) => {
       if (!mounted) {
         mounted = Fastify({ bodyLimit: 64 * 1024 });
-        await registerApi(mounted, deps);
+        mounted.addHook('preParsing', bodyParsedByHost);
+        await registerApi(mounted, deps, { endUserRoutes: options.endUserRoutes ?? false });
         await mounted.ready();
       }
       const api = mounted;
@@ -116,6 +133,25 @@ export async function createSpareKey(options: SpareKeyOptions) {
 }
 
 export type SpareKey = Awaited<ReturnType<typeof createSpareKey>>;
+
+/** Where an embedded SpareKey keeps its tables in the host's PostgreSQL database. */
+export const EMBEDDED_POSTGRES_SCHEMA = 'sparekey';
+
+/**
+ * preParsing: when the host's own parser (express.json(), body-parser) already read the request stream
+ * and left the result on `req.body`, the stream has nothing more to give and reading it would wait
+ * forever. The parsed value is handed on as the payload instead, re-serialized as JSON; its length is
+ * reported as the request's, so Fastify's Content-Length check holds.
+ */
+async function bodyParsedByHost(request: FastifyRequest, _reply: unknown, payload: RequestPayload) {
+  const raw = request.raw as IncomingMessage & { body?: unknown };
+  if (!raw.readableEnded || raw.body === undefined) return payload;
+  const replacement = Readable.from([Buffer.from(JSON.stringify(raw.body))]) as Readable & {
+    receivedEncodedLength?: number;
+  };
+  replacement.receivedEncodedLength = Number(raw.headers['content-length'] ?? 0);
+  return replacement;
+}
 
 function buildDeps(options: SpareKeyOptions): ServiceDeps {
   const secret = typeof options.secret === 'string' ? parseServerSecret(options.secret) : options.secret;
@@ -314,6 +350,11 @@ export function spareKeyApi(deps: ServiceDeps, opened?: OpenedStore) {
       updateSettings: (update: SettingsUpdate, context?: Context) =>
         updateRecoveryCodeSettings(deps, settingsUpdateFrom(update), ctx(context)),
       statistics: () => getRecoveryCodeStatistics(deps),
+      /** An API key for a backend (shown once); e.g. `{ name: 'billing', scopes: ['mfa:write'] }`. */
+      createApiKey: (input: { name: string; scopes: string[]; context?: Context }) =>
+        createApiKey(deps, { name: input.name, scopes: input.scopes, context: ctx(input.context) }),
+      revokeApiKey: (input: { id: string; context?: Context }) =>
+        revokeApiKey(deps, { id: input.id, context: ctx(input.context) }),
       usersWithCodes: (query: UsersWithCodesQuery) => deps.store.listUsersWithCodes(query),
       verifyAuditChain: () => verifyAuditChain(deps.store),
       exportAudit: (format: 'csv' | 'jsonl') => exportAuditEvents(deps.store, format),

@@ -9,8 +9,9 @@ import { createSpareKey, type SpareKeyOptions } from '../../src/index.js';
 export async function createExampleApp(options: SpareKeyOptions) {
   const sparekey = await createSpareKey(options);
   const app = express();
-  // Before any body parser: the middleware reads the request body itself.
-  app.use('/sparekey', await sparekey.middleware());
+  // This example lets end users sign in through SpareKey's JSON routes, so it asks for them (the
+  // middleware is headless otherwise: only the API-key routes a backend calls).
+  app.use('/sparekey', await sparekey.middleware({ endUserRoutes: true }));
   app.use(express.json());
   app.get('/', (_request, response) => {
     response.type('text').send('Example app. Sign in with POST /sparekey/api/v1/auth/sign-in.');

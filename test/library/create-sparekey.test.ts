@@ -65,7 +65,7 @@ test('createSpareKey refuses a short secret and an unknown time zone with a clea
   );
 });
 
-test('fastifyPlugin mounts the JSON API under a prefix of the host app', async () => {
+test('fastifyPlugin mounts the JSON API under a prefix of the host app (end-user routes only when asked)', async () => {
   const { default: Fastify } = await import('fastify');
   const sparekey = await createSpareKey({
     database: { kind: 'sqlite', path: join(mkdtempSync(join(tmpdir(), 'sparekey-plugin-')), 'p.db') },
@@ -73,7 +73,7 @@ test('fastifyPlugin mounts the JSON API under a prefix of the host app', async (
     kdfProfile: 'minimum',
   });
   const host = Fastify();
-  await host.register(sparekey.fastifyPlugin, { prefix: '/mfa' });
+  await host.register(sparekey.fastifyPlugin, { prefix: '/mfa', endUserRoutes: true });
   host.get('/', async () => 'host');
   try {
     const signUp = await host.inject({

@@ -22,7 +22,20 @@ declare module 'fastify' {
   }
 }
 
-export async function registerApi(app: FastifyInstance, deps: ServiceDeps): Promise<void> {
+export interface ApiOptions {
+  /**
+   * The end-user routes (sign-up, sign-in, /me/...: session tokens, for apps that draw SpareKey's flows
+   * themselves). The server has them; an embedding host gets only its backend's API-key routes unless it
+   * asks, so mounting SpareKey never opens a public sign-up beside the host's own users.
+   */
+  endUserRoutes?: boolean;
+}
+
+export async function registerApi(
+  app: FastifyInstance,
+  deps: ServiceDeps,
+  options: ApiOptions = {},
+): Promise<void> {
   app.addSchema(ErrorBody);
   app.decorate('apiRoutes', []);
   app.addHook('onRoute', (route) => {
@@ -57,7 +70,7 @@ export async function registerApi(app: FastifyInstance, deps: ServiceDeps): Prom
       registerRecoveryCodeRoutes(api, deps, BY_EXTERNAL_ID);
       registerHostUserRoutes(api, deps);
       registerAdminApiRoutes(api, deps);
-      registerEndUserRoutes(api, deps);
+      if (options.endUserRoutes ?? true) registerEndUserRoutes(api, deps);
     },
     { prefix: API_PREFIX },
   );
