@@ -10,6 +10,7 @@ import { createMetrics } from './http/metrics.js';
 import { requestValidation } from './http/request-validation.js';
 import { securityHeaders } from './http/security-headers.js';
 import { makeRequestSchemasStrict } from './http/strict-schemas.js';
+import { registerOidc } from './oidc/register-oidc.js';
 import { startAuditSealer } from './service/audit-sealer.js';
 import type { ServiceDeps } from './service/deps.js';
 import { startPurgeWorker } from './service/purge.js';
@@ -39,6 +40,8 @@ export interface AppOptions {
    * links committed audit events into the hash chain; the others stand by to take over (decision 0005).
    */
   auditSealer?: boolean;
+  /** How often the OpenID Connect provider looks for rotated signing keys (default 30 s). */
+  oidcKeyCheckIntervalMs?: number;
   /** Called once per route as it is registered (HEAD twins of GET routes left out). */
   onRoute?: (route: { method: string; url: string }) => void;
   /** Like onRoute, with the route's schema as it is validated (after strict-schemas.ts); for audits. */
@@ -118,6 +121,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await registerWeb(app, { deps, setupToken: options.setupToken });
   // After the pages: the endpoints read the browser's session, which the pages' cookie hook resolves.
   registerForwardAuthRoutes(app, deps);
+  // After the pages: the interactions use their cookies, CSRF protection and form parsing.
+  await registerOidc(app, {
+    deps,
+    trustProxy: options.trustProxy ?? false,
+    keyCheckIntervalMs: options.oidcKeyCheckIntervalMs,
+  });
   if (options.webhookWorker) {
     const stop = startWebhookWorker(deps, {
       onError: (error) => app.log.error({ err: error }, 'webhook delivery round failed'),

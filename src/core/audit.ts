@@ -60,6 +60,14 @@ export const auditActions = [
   'forward_auth_denied',
   'forward_auth_sign_in',
   'access_rules_changed',
+  'oidc_sign_in',
+  'oidc_client_registered',
+  'oidc_client_changed',
+  'oidc_client_secret_rotated',
+  'oidc_client_disabled',
+  'oidc_client_enabled',
+  'oidc_client_deleted',
+  'oidc_keys_rotated',
 ] as const;
 
 export type AuditAction = (typeof auditActions)[number];

@@ -81,6 +81,10 @@ export const errorMessages = {
     'That delivery is not in the log: it may have been removed with its endpoint, or purged after 30 days.',
   webhook_delivery_pending:
     'That delivery is still queued and will be sent again by itself. Redeliver is for delivered or failed deliveries.',
+  invalid_oidc_client:
+    'Give the application a name (up to 100 characters), at least one redirect URI (https, or http only on this computer: 127.0.0.1, [::1] or localhost; no fragment) and scopes from openid, email, profile, groups and offline_access, including openid.',
+  oidc_client_not_found: 'That application was not found: it may have been deleted.',
+  oidc_client_public: 'A public application has no secret to rotate.',
   api_key_required: 'Send a valid API key: Authorization: Bearer sk_...',
   api_scope_missing: 'This API key does not have the scope this operation needs.',
   invalid_request: 'The request does not match the documented schema.',

@@ -22,6 +22,8 @@ export interface ServerKeys {
   deviceCookieKey: Uint8Array;
   /** Derives each webhook endpoint's signing secret from its id (never stored). */
   webhookKey: Uint8Array;
+  /** Signs the OpenID Connect provider's cookies (its session and interaction cookies). */
+  oidcCookieKey: Uint8Array;
   /** Seals TOTP seeds at rest (STANDARDS req 25). */
   sealingKey: SealingKey;
 }
@@ -40,6 +42,7 @@ const LABELS = {
   csrfKey: 'sparekey csrf key v1',
   deviceCookieKey: 'sparekey device cookie key v1',
   webhookKey: 'sparekey webhook key v1',
+  oidcCookieKey: 'sparekey oidc cookie key v1',
   sealingKey: 'sparekey totp-seed sealing key v1',
 } as const;
 
@@ -64,6 +67,7 @@ export function deriveServerKeys(serverSecret: Uint8Array): ServerKeys {
     csrfKey: derive(serverSecret, LABELS.csrfKey),
     deviceCookieKey: derive(serverSecret, LABELS.deviceCookieKey),
     webhookKey: derive(serverSecret, LABELS.webhookKey),
+    oidcCookieKey: derive(serverSecret, LABELS.oidcCookieKey),
     // The id lets sealed values name the key that opens them across rotations (core/sealing-key-ring).
     sealingKey: { id: sealingKeyId(sealing), key: sealing },
   };

@@ -25,7 +25,13 @@ function deadlineFor(stage: SessionStage, createdAt: Date, now: Date): Date {
 
 function newSessionRow(
   deps: ServiceDeps,
-  input: { userId: string; stage: SessionStage; attemptId: string; context: RequestContext },
+  input: {
+    userId: string;
+    stage: SessionStage;
+    attemptId: string;
+    signInMethod: string | null;
+    context: RequestContext;
+  },
 ) {
   const token = generateSessionToken(deps.random);
   const now = deps.clock.now();
@@ -42,6 +48,7 @@ function newSessionRow(
       expiresAt: deadlineFor(input.stage, now, now),
       ip: input.context.ip ?? null,
       userAgent: input.context.userAgent?.slice(0, 512) ?? null,
+      signInMethod: input.signInMethod,
     },
   };
 }
@@ -63,7 +70,11 @@ export async function startSession(
 ): Promise<{ token: string }> {
   const previous = input.previousToken && hashSessionToken(input.previousToken);
   if (previous) await deps.store.deleteSession(previous);
-  const { token, row } = newSessionRow(deps, { ...input, attemptId: deps.random.uuid() });
+  const { token, row } = newSessionRow(deps, {
+    ...input,
+    attemptId: deps.random.uuid(),
+    signInMethod: input.method ?? 'password',
+  });
   await deps.store.createSession(row);
   if (input.stage === 'signed_in')
     await auditSignIn(deps, input.userId, input.context, input.method ?? 'password');
@@ -103,7 +114,7 @@ export async function rotateSessionWithin(
 async function replaceSessionToken(
   deps: ServiceDeps,
   store: Store,
-  input: { token: string; stage?: SessionStage; context: RequestContext },
+  input: { token: string; stage?: SessionStage; method?: string; context: RequestContext },
 ): Promise<{ token: string; idHash: string; previous: SessionRecord } | undefined> {
   const oldHash = hashSessionToken(input.token);
   const previous = oldHash && (await store.findSession(oldHash));
@@ -112,6 +123,8 @@ async function replaceSessionToken(
     userId: previous.userId,
     stage: input.stage ?? previous.stage,
     attemptId: previous.attemptId,
+    // The factor that completed the sign-in replaces the password alone; other rotations keep it.
+    signInMethod: input.method ?? previous.signInMethod ?? null,
     context: input.context,
   });
   const { replaced } = await store.replaceSession(oldHash, row);

@@ -483,6 +483,11 @@ export interface NewSession {
   expiresAt: Date;
   ip: string | null;
   userAgent: string | null;
+  /**
+   * How the session was signed in: `password`, then the second factor that completed it (`totp`, `email`,
+   * `recovery_code`) or `remembered_device`. Absent or null when unknown (sessions from before it was kept).
+   */
+  signInMethod?: string | null;
 }
 
 export type SessionRecord = NewSession;

@@ -33,7 +33,15 @@ import {
 import type { WebOptions } from './web-options.js';
 
 // Forward auth's endpoints answer a proxy, not a person: they decide about second factors themselves.
-const MFA_SETUP_PATHS = ['/settings/two-factor', '/sign-out', '/assets', '/lost-access', '/api/verify'];
+// `/oidc`: the OpenID Connect interactions apply the same rule per application (and per role) themselves.
+const MFA_SETUP_PATHS = [
+  '/settings/two-factor',
+  '/sign-out',
+  '/assets',
+  '/lost-access',
+  '/api/verify',
+  '/oidc',
+];
 
 const publicDir = join(import.meta.dirname, '../../public');
 

@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServiceDeps } from '../service/deps.js';
 import { checkReturnAddress, landAfterSignIn } from '../service/forward-auth/return-address.js';
-import { cookieAttributes, HOME, requestContext } from './web-context.js';
+import { html } from './html.js';
+import { cookieAttributes, HOME, redirect, requestContext, sendPage } from './web-context.js';
 
 /**
  * "Return to" after sign-in, for any flow that sends a person to SpareKey and wants them back (forward
@@ -56,4 +57,32 @@ export async function landingAfterSignIn(
     context: requestContext(request),
   });
   return address ?? fallback;
+}
+
+/** Whether this browser came with a return address (the pages then offer a way on to it). */
+export function hasReturnAddress(request: FastifyRequest): boolean {
+  return request.cookies[RETURN_COOKIE] !== undefined;
+}
+
+/**
+ * The end of a sign-in form: on to the landing address. A path on SpareKey itself that came with the
+ * sign-in (an OpenID Connect interaction) is left by a refresh, not a redirect: it redirects on to an
+ * application of any origin, and a redirect would keep that whole chain part of the form's navigation,
+ * which browsers hold to this page's CSP `form-action` (Chromium does), so the application's address
+ * would be blocked. Absolute addresses (the cookie domain, which form-action admits) are redirected to.
+ */
+export async function sendToLanding(
+  deps: ServiceDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  options: { userId: string; justSignedIn: boolean; fallback?: string },
+): Promise<FastifyReply> {
+  const fallback = options.fallback ?? HOME;
+  const landing = await landingAfterSignIn(deps, request, reply, options);
+  if (landing === fallback || !landing.startsWith('/')) return redirect(reply, landing);
+  reply.header('refresh', `0;url=${landing}`);
+  return sendPage(request, reply, deps, {
+    title: 'Signed in',
+    body: html`<h1>Signed in</h1><p><a class="button" href="${landing}" id="continue">Continue</a></p>`,
+  });
 }

@@ -41,6 +41,7 @@ export const notices = {
   'mfa-required': 'Your role requires two-factor authentication: set it up to continue.',
   'mfa-required-app':
     'The app you opened requires two-factor authentication. Set it up and save your recovery codes: you will then be taken back to it.',
+  'app-sign-in': 'Sign in to continue to the application.',
   unlocked: 'Two-factor sign-in is unlocked. Sign in again with your password and a second factor.',
   'password-reset':
     'Your password was changed and every device was signed out. Sign in with the new password.',

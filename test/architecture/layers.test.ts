@@ -18,6 +18,8 @@ const allowedLayers: Record<string, string[]> = {
   // The CLI is an entry point too: it reuses the composition root (compose.ts, main.ts for `serve`).
   cli: ['cli', 'service', 'core', 'store', 'config', 'http', 'root'],
   mail: ['mail', 'service', 'core'],
+  // The OpenID Connect edge: oidc-provider mounted, its interactions as SpareKey pages (web helpers).
+  oidc: ['oidc', 'web', 'http', 'service', 'core', 'config'],
 };
 
 /** Packages that do I/O or carry infrastructure; core must stay free of them. */

@@ -77,6 +77,17 @@ export const MATRIX: Record<string, string> = {
   'POST /api/v1/me/mfa/disable': 'U U A A A U U U U U U U',
   // the empty body is refused by the schema (400): only a signed-in session gets that far
   'POST /api/v1/me/password': 'U U A A A U U U U U U U',
+  // The OpenID Connect provider: its endpoints authenticate applications themselves (client secrets, PKCE,
+  // tokens; test/oidc/); the templates' unknown paths (/oidc, /oidc/index.css) are not found for anyone.
+  'GET /oidc': 'N N N N N N N N N N N N',
+  'POST /oidc': 'N N N N N N N N N N N N',
+  'OPTIONS /oidc': 'N N N N N N N N N N N N',
+  'GET /oidc/*': 'N N N N N N N N N N N N',
+  'POST /oidc/*': 'N N N N N N N N N N N N',
+  'OPTIONS /oidc/*': 'N N N N N N N N N N N N',
+  // an interaction belongs to the browser that began it (its cookie): without it, start again
+  'GET /oidc/interaction/:uid': 'U U U U U U U U U U U U',
+  'POST /oidc/interaction/:uid/consent': 'U U U U U U U U U U U U',
   'GET /assets/style.css': 'A A A A A A A A A A A A',
   'GET /assets/enhance.js': 'A A A A A A A A A A A A',
   'GET /': 'U U A A A U U U U U U U',

@@ -260,6 +260,8 @@ export function useAppWithRoutes(): {
   beforeAll(async () => {
     env = await createTestEnvironment('sqlite');
     await configureRecoveryCodes(env);
+    // An issuer, so the OpenID Connect provider's routes are live, not switched off.
+    env.deps.options.publicUrl = 'http://sparekey.test';
     app = await buildApp({ deps: env.deps, onRoute: (route) => routes.push(route) });
     await app.ready();
   });

@@ -14,6 +14,7 @@ export function newSession(userId: string, overrides: Partial<NewSession> = {}):
     expiresAt: at(600_000),
     ip: '192.0.2.7',
     userAgent: 'Contract/1.0',
+    signInMethod: 'password',
     ...overrides,
   };
 }
@@ -36,7 +37,12 @@ export function defineSessionContract(makeStore: MakeStore): void {
       const user = await givenUser(store);
       const first = newSession(user.id);
       await store.createSession(first);
-      const next = newSession(user.id, { stage: 'signed_in', attemptId: first.attemptId });
+      // The sign-in method travels with the rotation that completes the second factor.
+      const next = newSession(user.id, {
+        stage: 'signed_in',
+        attemptId: first.attemptId,
+        signInMethod: 'totp',
+      });
       expect(await store.replaceSession(first.idHash, next)).toEqual({ replaced: true });
       expect(await store.findSession(first.idHash)).toBeUndefined();
       expect(await store.findSession(next.idHash)).toEqual(next);

@@ -147,6 +147,7 @@ export interface SessionsTable {
   expires_at: number;
   ip: string | null;
   user_agent: string | null;
+  sign_in_method: string | null;
 }
 
 export interface RolesTable {

@@ -12,6 +12,7 @@ const toRow = (session: NewSession): SessionsTable => ({
   expires_at: session.expiresAt.getTime(),
   ip: session.ip,
   user_agent: session.userAgent,
+  sign_in_method: session.signInMethod ?? null,
 });
 
 const toRecord = (row: SessionsTable): SessionRecord => ({
@@ -24,6 +25,7 @@ const toRecord = (row: SessionsTable): SessionRecord => ({
   expiresAt: toDate(row.expires_at),
   ip: row.ip,
   userAgent: row.user_agent,
+  signInMethod: row.sign_in_method,
 });
 
 export async function createSession(ctx: StoreContext, session: NewSession): Promise<void> {

@@ -12,6 +12,7 @@ import * as m0009 from './0009-oidc-provider.js';
 import * as m0010 from './0010-webauthn.js';
 import * as m0011 from './0011-host-users.js';
 import * as m0012 from './0012-audit-sealing.js';
+import * as m0013 from './0013-session-sign-in-method.js';
 
 /**
  * Every migration, listed statically: no filesystem scanning, so bundles and compiled output carry them
@@ -30,6 +31,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0010-webauthn': m0010,
   '0011-host-users': m0011,
   '0012-audit-sealing': m0012,
+  '0013-session-sign-in-method': m0013,
 };
 
 export interface MigrateOptions {

@@ -120,6 +120,8 @@ export function recoverySignedInPage(input: {
   total: number;
   low: boolean;
   csrf: string;
+  /** Where the person was going when asked to sign in (an application). */
+  continueHref?: string;
 }): Html {
   return html`<h1>You are signed in</h1>
 <p class="notice" role="status">You used a recovery code. <strong>You have ${input.remaining} recovery code${input.remaining === 1 ? '' : 's'} left</strong> (of ${input.total}).</p>
@@ -131,14 +133,16 @@ ${
       : ''
 }
 <p>If you lost your authenticator, set it up again in your two-factor settings.</p>
+${input.continueHref ? html`<p><a class="button" href="${input.continueHref}" id="continue">Continue to the application</a></p>` : ''}
 <p><a class="button" href="/settings/two-factor/recovery-codes/regenerate">Generate new recovery codes</a> <a href="/settings/two-factor">Go to two-factor settings</a></p>`;
 }
 
-export function mfaDisabledAfterRecoveryPage(): Html {
+export function mfaDisabledAfterRecoveryPage(input: { continueHref?: string } = {}): Html {
   return html`<h1>Two-factor authentication is off</h1>
 <p class="notice" role="status">You signed in with a recovery code. As this site requires, that turned two-factor authentication off for your account and deleted your remaining recovery codes.</p>
 <p>Your account is now protected by your password only. Set up two-factor authentication again now: you will get a new authenticator registration and new recovery codes.</p>
-<p><a class="button" href="/settings/two-factor">Set up two-factor authentication again</a></p>`;
+<p><a class="button" href="/settings/two-factor">Set up two-factor authentication again</a></p>
+${input.continueHref ? html`<p><a href="${input.continueHref}" id="continue">Continue to the application without it</a> (an application that requires two-factor will ask you to set it up first).</p>` : ''}`;
 }
 
 /** The emailed unlock link's page: the password is the other half of the proof. */

@@ -9,7 +9,7 @@ import { endSession, startSession } from '../../service/sessions.js';
 import { awaitingFirstAdminSetup, signUp } from '../../service/sign-up.js';
 import { passkeySignInOptions, signInWithPasskey } from '../../service/webauthn/authenticate-key.js';
 import { lostAccessPage, setupPage, signInPage, signUpPage } from '../pages/account-pages.js';
-import { landingAfterSignIn } from '../return-to.js';
+import { hasReturnAddress, landingAfterSignIn, sendToLanding } from '../return-to.js';
 import {
   endPasskeyCeremony,
   keyResponseField,
@@ -63,6 +63,10 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
   app.get('/sign-in', async (request, reply) => {
     const signedIn = request.auth?.record.stage === 'signed_in' ? request.auth : undefined;
     if (!signedIn) return showSignIn(request, reply);
+    // Asked to sign in afresh on the way back to an address (an application's prompt=login or max_age,
+    // or a second factor it requires): the form again; the new sign-in replaces this session.
+    if ((request.query as { reauth?: unknown }).reauth === '1' && hasReturnAddress(request))
+      return showSignIn(request, reply);
     const userId = signedIn.user.id;
     return redirect(reply, await landingAfterSignIn(deps, request, reply, { userId, justSignedIn: false }));
   });
@@ -93,10 +97,7 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
     });
     setSessionCookie(reply, token);
     if (secondStepOwed) return redirect(reply, '/sign-in/two-factor');
-    return redirect(
-      reply,
-      await landingAfterSignIn(deps, request, reply, { userId: user.id, justSignedIn: true }),
-    );
+    return sendToLanding(deps, request, reply, { userId: user.id, justSignedIn: true });
   });
 
   app.post('/sign-in/passkey/options', csrf, async (_request, reply) =>
@@ -118,10 +119,7 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
       context: requestContext(request),
     });
     setSessionCookie(reply, token);
-    return redirect(
-      reply,
-      await landingAfterSignIn(deps, request, reply, { userId: result.value.userId, justSignedIn: true }),
-    );
+    return sendToLanding(deps, request, reply, { userId: result.value.userId, justSignedIn: true });
   });
 
   app.post('/sign-out', csrf, async (request, reply) => {

@@ -22,7 +22,7 @@ import {
   secondStepPage,
 } from '../pages/sign-in-pages.js';
 import { recoveryCodesShownPage } from '../pages/two-factor-pages.js';
-import { landingAfterSignIn } from '../return-to.js';
+import { hasReturnAddress, landingAfterSignIn, sendToLanding } from '../return-to.js';
 import { keyResponseField, sendKeyOptions } from '../security-key-fields.js';
 import {
   csrfToken,
@@ -124,10 +124,7 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
     });
     if (!result.ok) return showStep(request, reply, result);
     if (!(await signedIn(request, reply, 'webauthn'))) return expired(request, reply);
-    return redirect(
-      reply,
-      await landingAfterSignIn(deps, request, reply, { userId: session.user.id, justSignedIn: true }),
-    );
+    return sendToLanding(deps, request, reply, { userId: session.user.id, justSignedIn: true });
   });
 
   app.post('/sign-in/two-factor/totp', csrf, async (request, reply) => {
@@ -142,10 +139,7 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
     });
     if (!result.ok) return showStep(request, reply, result);
     if (!(await signedIn(request, reply, 'totp'))) return expired(request, reply);
-    return redirect(
-      reply,
-      await landingAfterSignIn(deps, request, reply, { userId: session.user.id, justSignedIn: true }),
-    );
+    return sendToLanding(deps, request, reply, { userId: session.user.id, justSignedIn: true });
   });
 
   app.post('/sign-in/two-factor/email/send', csrf, async (request, reply) => {
@@ -175,10 +169,7 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
     });
     if (!result.ok) return showStep(request, reply, { ...result, emailSent: true });
     if (!(await signedIn(request, reply, 'email'))) return expired(request, reply);
-    return redirect(
-      reply,
-      await landingAfterSignIn(deps, request, reply, { userId: session.user.id, justSignedIn: true }),
-    );
+    return sendToLanding(deps, request, reply, { userId: session.user.id, justSignedIn: true });
   });
 
   const showRecoveryForm = async (
@@ -206,6 +197,12 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
     return status?.hasCodes ? recoveryCodeSetLabel(status.generatedAt) : undefined;
   };
 
+  /** After a recovery code, the page's way on to the return address the person came with, if any. */
+  const continueHref = async (request: FastifyRequest, reply: FastifyReply, userId: string) =>
+    hasReturnAddress(request)
+      ? landingAfterSignIn(deps, request, reply, { userId, justSignedIn: true })
+      : undefined;
+
   app.get('/sign-in/recovery', async (request, reply) => {
     if (!pending(request)) return redirect(reply, '/sign-in?notice=session-expired');
     return showRecoveryForm(request, reply);
@@ -227,7 +224,10 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
     if (outcome.policy === 'disable_mfa') {
       return sendPage(request, reply, deps, {
         title: 'Two-factor authentication is off',
-        body: mfaDisabledAfterRecoveryPage(),
+        // The return address stays for the two-factor setup offered here; the page also links on.
+        body: mfaDisabledAfterRecoveryPage({
+          continueHref: hasReturnAddress(request) ? '/sign-in' : undefined,
+        }),
       });
     }
     if (outcome.policy === 'rotate') {
@@ -241,12 +241,17 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
             'You signed in with a recovery code. As this site requires, your old codes were replaced: these are your new ones.',
           siteName: deps.options.issuer,
           account: accountLabel(session.user),
+          doneHref: await continueHref(request, reply, session.user.id),
         }),
       });
     }
     return sendPage(request, reply, deps, {
       title: 'Signed in',
-      body: recoverySignedInPage({ ...outcome, csrf: csrfToken(request, reply) }),
+      body: recoverySignedInPage({
+        ...outcome,
+        csrf: csrfToken(request, reply),
+        continueHref: await continueHref(request, reply, session.user.id),
+      }),
     });
   });
 }

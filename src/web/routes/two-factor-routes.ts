@@ -24,7 +24,7 @@ import {
   stepUpPage,
   totpEnrollPage,
 } from '../pages/two-factor-pages.js';
-import { landingAfterSignIn } from '../return-to.js';
+import { sendToLanding } from '../return-to.js';
 import { keyResponseField, sendKeyOptions } from '../security-key-fields.js';
 import {
   clearDeviceCookie,
@@ -73,10 +73,16 @@ export function registerTwoFactorRoutes(app: FastifyInstance, web: WebOptions): 
     });
 
   /** Each completed MFA step gets a fresh session token (OWASP Session CS: renew on privilege change). */
-  const rotate = async (request: FastifyRequest, reply: FastifyReply) => {
+  const rotate = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    method?: 'totp' | 'email' | 'webauthn',
+  ) => {
     const rotated = await rotateSession(deps, {
       token: request.sessionToken as string,
       stage: 'signed_in',
+      // A confirmed enrolment code is a second factor proven in this signed-in session.
+      method,
       context: requestContext(request),
     });
     if (rotated) await adoptSession(deps, request, reply, rotated.token);
@@ -105,15 +111,13 @@ export function registerTwoFactorRoutes(app: FastifyInstance, web: WebOptions): 
     reply: FastifyReply,
     session: ActiveSession,
     confirmation: FactorConfirmation,
+    method: 'totp' | 'email' | 'webauthn',
   ) => {
-    await rotate(request, reply);
+    await rotate(request, reply, method);
     if (!confirmation.recoveryCodes) {
       const fallback = `${HOME}?notice=factor-added`;
       const userId = session.user.id;
-      return redirect(
-        reply,
-        await landingAfterSignIn(deps, request, reply, { userId, fallback, justSignedIn: false }),
-      );
+      return sendToLanding(deps, request, reply, { userId, fallback, justSignedIn: false });
     }
     return showCodes(request, reply, session, confirmation.recoveryCodes, {
       heading: 'Save your recovery codes',
@@ -156,7 +160,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, web: WebOptions): 
         context: requestContext(request),
       });
       if (!registered.ok) return showOverview(request, reply, session, registered.error);
-      return afterConfirmation(request, reply, session, registered.value);
+      return afterConfirmation(request, reply, session, registered.value, 'webauthn');
     }),
   );
 
@@ -231,7 +235,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, web: WebOptions): 
       const code = field(request, 'code', 64);
       const input = { userId: session.user.id, factorId, code, context: requestContext(request) };
       const confirmed = code.trim() ? await confirmTotp(deps, input) : undefined;
-      if (confirmed?.ok) return afterConfirmation(request, reply, session, confirmed.value);
+      if (confirmed?.ok) return afterConfirmation(request, reply, session, confirmed.value, 'totp');
       const error: ErrorCode = confirmed ? confirmed.error : 'code_required';
       const pendingEnrollment = await pendingTotpEnrollment(deps, { userId: session.user.id, factorId });
       if (!pendingEnrollment.ok) return showOverview(request, reply, session, 'enrollment_not_found');
@@ -331,7 +335,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, web: WebOptions): 
         code,
         context: requestContext(request),
       });
-      if (confirmed.ok) return afterConfirmation(request, reply, session, confirmed.value);
+      if (confirmed.ok) return afterConfirmation(request, reply, session, confirmed.value, 'email');
       if (confirmed.error === 'enrollment_not_found')
         return showOverview(request, reply, session, confirmed.error);
       return showEmailEnrollment(request, reply, session, factorId, { error: confirmed.error });
@@ -359,10 +363,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, web: WebOptions): 
       // Someone sent here by a protected app that needs a second factor goes back to it now.
       const fallback = `${HOME}?notice=codes-saved`;
       const userId = session.user.id;
-      return redirect(
-        reply,
-        await landingAfterSignIn(deps, request, reply, { userId, fallback, justSignedIn: false }),
-      );
+      return sendToLanding(deps, request, reply, { userId, fallback, justSignedIn: false });
     }),
   );
 

@@ -1,0 +1,86 @@
+import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
+import { openSecret, sealSecret } from '../../core/secret-box.js';
+import { auditEvent } from '../audit.js';
+import type { RequestContext, ServiceDeps } from '../deps.js';
+import { sealingKeyRing } from '../totp-factor-secret.js';
+
+/**
+ * How long a rotated-out signing key stays published: longer than anything it signed lives (ID tokens
+ * and access tokens, see OIDC_TOKEN_TTL_SECONDS), so a token signed just before a rotation still
+ * validates until it expires, then the key goes (the purge deletes it).
+ */
+export const RETIRED_KEY_PUBLISHED_MS = 2 * 60 * 60_000;
+
+/** A private signing key as a JWK (RS256: what Grafana, Gitea and Nextcloud all accept). */
+export type SigningJwk = JsonWebKey & { kid: string; alg: 'RS256'; use: 'sig' };
+
+/** The setting that makes the first key a single decision when several instances start at once. */
+const FIRST_KEY_CLAIM = 'oidc.first_signing_key';
+
+function newSigningKey(deps: ServiceDeps): SigningJwk {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const kid = Buffer.from(deps.random.bytes(12)).toString('base64url');
+  return { ...privateKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
+}
+
+/** Sealed like the TOTP seeds (AES-256-GCM under the sealing keys), the kid as associated data. */
+function seal(deps: ServiceDeps, jwk: SigningJwk): string {
+  const plaintext = new TextEncoder().encode(JSON.stringify(jwk));
+  return sealSecret(sealingKeyRing(deps).current, plaintext, deps.random, `oidc-key:${jwk.kid}`);
+}
+
+function open(deps: ServiceDeps, kid: string, sealed: string): SigningJwk {
+  const plaintext = openSecret(sealingKeyRing(deps).opening, sealed, `oidc-key:${kid}`);
+  // A key that does not open means the sealing keys are wrong: signing with nothing is not an option.
+  if (!plaintext) throw new Error(`The OpenID Connect signing key ${kid} cannot be opened (sealing keys?)`);
+  return JSON.parse(new TextDecoder().decode(plaintext)) as SigningJwk;
+}
+
+/**
+ * The published signing keys, current first (oidc-provider signs with the first), private parts included.
+ * On the first start there are none: one is generated; of instances starting together, one creates it
+ * (the claim) and the others read it.
+ */
+export async function loadSigningKeys(deps: ServiceDeps): Promise<SigningJwk[]> {
+  let rows = await deps.store.listOidcSigningKeys(deps.clock.now());
+  if (rows.length === 0) {
+    const jwk = newSigningKey(deps);
+    const now = deps.clock.now();
+    await deps.store.transaction(async (tx) => {
+      const { claimed } = await tx.claimSetting(FIRST_KEY_CLAIM, jwk.kid, now);
+      if (claimed)
+        await tx.addOidcSigningKey({ kid: jwk.kid, sealedJwk: seal(deps, jwk), createdAt: now }, now);
+    });
+    rows = await deps.store.listOidcSigningKeys(deps.clock.now());
+  }
+  return rows.map((row) => open(deps, row.kid, row.sealedJwk));
+}
+
+/**
+ * `sparekey oidc rotate-keys`: a new key signs from now on; the previous one stays published for
+ * RETIRED_KEY_PUBLISHED_MS. Returns the new key's id.
+ */
+export async function rotateSigningKeys(
+  deps: ServiceDeps,
+  context: RequestContext,
+): Promise<{ kid: string }> {
+  const jwk = newSigningKey(deps);
+  const now = deps.clock.now();
+  await deps.store.transaction(async (tx) => {
+    await tx.claimSetting(FIRST_KEY_CLAIM, jwk.kid, now);
+    await tx.addOidcSigningKey(
+      { kid: jwk.kid, sealedJwk: seal(deps, jwk), createdAt: now },
+      new Date(now.getTime() + RETIRED_KEY_PUBLISHED_MS),
+    );
+    await tx.appendAuditEvent(
+      auditEvent(now, 'oidc_keys_rotated', 'success', null, context, { kid: jwk.kid }),
+    );
+  });
+  return { kid: jwk.kid };
+}
+
+/** The ids of the published keys, current first: instances compare it to notice a rotation. */
+export async function signingKeyVersion(deps: ServiceDeps): Promise<string> {
+  const rows = await deps.store.listOidcSigningKeys(deps.clock.now());
+  return rows.map((row) => row.kid).join(',');
+}
