@@ -32,6 +32,11 @@ export async function registerOidc(app: FastifyInstance, options: OidcOptions): 
     onBuilt: (provider) => endSpareKeySessionOnLogout(app, deps, provider),
   });
 
+  // Built (and on a first start the signing key generated) when the server starts, not by a request.
+  app.addHook('onReady', async () => {
+    await holder.current();
+  });
+
   await app.register(async (scope) => {
     // Bodies are read here as bytes, under the app's 64 KB limit (413 beyond it), and handed to the
     // provider unparsed: it parses form and JSON bodies itself from `req.body`.
