@@ -20,7 +20,7 @@ import {
   recoveryCodeStatusBody,
   totpEnrollmentBody,
 } from './schemas.js';
-import type { UserAddressing } from './user-addressing.js';
+import { pathSchemaWith, type UserAddressing } from './user-addressing.js';
 
 /** Per-user recovery codes and MFA, for a backend acting for its users (the Auth0 Management API shape). */
 export function registerRecoveryCodeRoutes(
@@ -213,7 +213,7 @@ export function registerRecoveryCodeRoutes(
         summary:
           "Confirm a user's authenticator with its current code; the first factor returns the first codes, once",
         tags: ['mfa'],
-        params: Type.Object({ ...by.params.properties, factorId: Type.String({ maxLength: 64 }) }),
+        params: pathSchemaWith(by, { factorId: Type.String({ maxLength: 64 }) }),
         body: CodeBody,
         response: {
           200: Type.Object({

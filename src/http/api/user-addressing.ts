@@ -1,4 +1,4 @@
-import { type TObject, type TString, Type } from 'typebox';
+import { type TObject, type TSchema, type TString, Type } from 'typebox';
 import type { ServiceDeps } from '../../service/deps.js';
 import { MAX_EXTERNAL_ID_LENGTH, resolveUserRef } from '../../service/host-users.js';
 
@@ -45,3 +45,10 @@ export const BY_EXTERNAL_ID: UserAddressing = {
   resolve: (deps, params) =>
     resolveUserRef(deps, { externalId: (params as { externalId: string }).externalId }),
 };
+
+/** A by-user route's path schema with the path's further parameters (e.g. a factor id) added. */
+export function pathSchemaWith<More extends Record<string, TSchema>>(addressing: UserAddressing, more: More) {
+  const schema: TObject = addressing.params;
+  // Statically only the added parameters: the user's own one is read by `resolve`, which takes it untyped.
+  return Type.Object({ ...schema.properties, ...more }) as unknown as TObject<More>;
+}
