@@ -28,6 +28,8 @@ export interface RelyingPartyResult {
   error?: string;
   /** The raw callback query (code, state, iss). */
   callbackQuery: Record<string, string>;
+  /** The PKCE verifier this sign-in used (a replay test sends it again). */
+  codeVerifier?: string;
 }
 
 export interface ClientSettings {
@@ -103,7 +105,7 @@ export async function startRelyingParty(
           maxAge: checks.maxAge,
           idTokenExpected: true,
         });
-        results.push({ claims: tokens.claims(), tokens, callbackQuery });
+        results.push({ claims: tokens.claims(), tokens, callbackQuery, codeVerifier: checks.verifier });
         return {
           status: 200,
           headers: { 'content-type': 'text/plain' },
