@@ -21,10 +21,13 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       info: {
         title: 'SpareKey API',
         version: '1.0.0',
+        license: { name: 'MIT', identifier: 'MIT' },
         description:
           'Recovery codes and two-factor authentication. Authenticate with an API key: `Authorization: Bearer sk_...`. ' +
           'Errors always have the shape `{ "error": { "code": "...", "message": "..." } }`.',
       },
+      // Relative: the paths are served by whichever host the document was fetched from.
+      servers: [{ url: '/', description: 'The SpareKey server that served this document' }],
       components: {
         securitySchemes: {
           apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (sk_...), for backends' },
