@@ -10,6 +10,7 @@ import { purgeExpiredRecords } from '../service/purge.js';
 import { getRecoveryCodeStatus } from '../service/recovery-code-status.js';
 import { migrations } from '../store/migrations/index.js';
 import { CLI_CONTEXT, type Command, type Io } from './command.js';
+import { oidcCommands } from './oidc-commands.js';
 import { secretCommands } from './secret-commands.js';
 
 async function userByEmail(deps: ServiceDeps, email: string | undefined, io: Io) {
@@ -256,4 +257,5 @@ export const commands: Record<string, Command> = {
     },
   },
   ...secretCommands,
+  ...oidcCommands,
 };

@@ -1,4 +1,4 @@
-import { errors, interactionPolicy, type KoaContextWithOIDC, Provider } from 'oidc-provider';
+import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
 import type { ServiceDeps } from '../service/deps.js';
 import { oidcAdapterFor } from '../service/oidc/adapter.js';
 import { clientSecretMatches } from '../service/oidc/clients.js';
@@ -37,8 +37,11 @@ export async function createOidcProvider(
   const issuer = `${options.publicUrl.replace(/\/$/, '')}${OIDC_MOUNT_PATH}`;
   const secureCookies = issuer.startsWith('https:');
   const cookie = { signed: true, httpOnly: true, sameSite: 'lax', secure: secureCookies } as const;
+  // Loaded when a provider is first built, not with the app: the library warns on import about Node 20,
+  // which processes that never serve OpenID Connect (the CLI) should not print.
+  const { Provider, errors, interactionPolicy } = await import('oidc-provider');
   const policy = interactionPolicy.base();
-  policy.get('login')?.checks.push(sessionStillValidCheck(deps));
+  policy.get('login')?.checks.push(sessionStillValidCheck(deps, interactionPolicy));
   const provider = new Provider(issuer, {
     adapter: oidcAdapterFor(deps, (message) => new errors.InvalidGrant(message)),
     jwks: { keys: await loadSigningKeys(deps) },

@@ -1,4 +1,4 @@
-import { type Check, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Check, interactionPolicy as InteractionPolicy, KoaContextWithOIDC } from 'oidc-provider';
 import type { ServiceDeps } from '../service/deps.js';
 import { findOidcClient } from '../service/oidc/clients.js';
 import { isTwoFactor, twoFactorsRequired } from '../service/oidc/sign-in-evidence.js';
@@ -11,7 +11,10 @@ import { SESSION_COOKIE } from '../web/web-context.js';
  * signed in to SpareKey (a sign-out there, or another person, means a new sign-in) and only if that
  * sign-in meets the application's rule (two factors when it, or the person's role, requires them).
  */
-export function sessionStillValidCheck(deps: ServiceDeps): Check {
+export function sessionStillValidCheck(
+  deps: ServiceDeps,
+  interactionPolicy: typeof InteractionPolicy,
+): Check {
   return new interactionPolicy.Check(
     'sparekey_session',
     'The SpareKey sign-in behind this session ended or does not meet the application rule',
