@@ -21,7 +21,7 @@ const statuses: Record<ErrorCode, number> = {
   email_code_expired: 410,
   email_code_attempts_exhausted: 429,
   email_otp_disabled: 403,
-  security_keys_unavailable: 503,
+  security_keys_unavailable: 404,
   passkey_sign_in_disabled: 403,
   webauthn_challenge_invalid: 400,
   security_key_not_recognized: 401,
