@@ -7,6 +7,27 @@ import { registerInteractionRoutes } from './interaction-routes.js';
 import { OIDC_MOUNT_PATH } from './provider.js';
 import { providerHolder } from './provider-holder.js';
 
+/**
+ * The provider's endpoints under the mount (oidc-provider's default routes for the features enabled in
+ * provider.ts). Anything else under /oidc is SpareKey's own not-found page, never the provider's plain-text 404.
+ */
+const PROVIDER_PATHS = new Set([
+  '/.well-known/openid-configuration',
+  '/jwks',
+  '/auth',
+  '/token',
+  '/me',
+  '/token/revocation',
+  '/session/end',
+  '/session/end/confirm',
+  '/session/end/success',
+]);
+const RESUMED_AUTHORIZATION = /^\/auth\/[A-Za-z0-9_-]{1,64}$/;
+
+function isProviderPath(relativePath: string): boolean {
+  return PROVIDER_PATHS.has(relativePath) || RESUMED_AUTHORIZATION.test(relativePath);
+}
+
 const PROVIDER_PAGES_CSP =
   "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
 
@@ -43,6 +64,8 @@ export async function registerOidc(app: FastifyInstance, options: OidcOptions): 
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
     const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+      const relativePath = (request.raw.url ?? '').split('?')[0]?.slice(OIDC_MOUNT_PATH.length) ?? '';
+      if (!isProviderPath(relativePath)) return reply.callNotFound();
       const provider = await holder.current();
       if (!provider) return reply.code(404).send({ error: { code: 'not_found', message: 'No issuer' } });
       const raw = request.raw as typeof request.raw & { originalUrl?: string; body?: unknown };

@@ -22,7 +22,13 @@ describe('CSRF, session fixation and step-up', () => {
   const setup = useAppWithRoutes();
   const { routes } = setup;
 
-  const forms = () => routes.filter((route) => route.method === 'POST' && !route.url.startsWith('/api/'));
+  // The OpenID Connect provider's own endpoints (/oidc, /oidc/*) are protocol endpoints for applications,
+  // protected by client authentication, PKCE and state, not forms; its consent page is a form and is kept.
+  const providerEndpoint = (url: string) => url === '/oidc' || url === '/oidc/*';
+  const forms = () =>
+    routes.filter(
+      (route) => route.method === 'POST' && !route.url.startsWith('/api/') && !providerEndpoint(route.url),
+    );
 
   test('every form without a CSRF token, or with another session’s, is 403 and changes nothing (ASVS 4.0.3 4.2.2)', async () => {
     const world = await createWorld(setup.env);
