@@ -13,8 +13,6 @@
  *   BENCH_QUICK=1 npm run bench:audit    # 2 s per run
  *   BENCH_ENGINES=postgres               # one engine
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
@@ -31,11 +29,11 @@ import type { ServiceDeps } from '../src/service/deps.js';
 import { enrollTotp } from '../src/service/enroll-totp.js';
 import { updateRecoveryCodeSettings } from '../src/service/settings.js';
 import { type OpenedStore, openStore } from '../src/store/open-store.js';
+import { benchServerDatabase } from './support/server-database.js';
 import { freePort, type ServerProcess, startServer } from './support/server-process.js';
 
 const QUICK = process.env.BENCH_QUICK === '1' || process.argv.includes('--quick');
 const ENGINES = (process.env.BENCH_ENGINES ?? 'postgres,sqlite').split(',');
-const PG_ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SECONDS = QUICK ? 2 : 5;
 /** BENCH_CONNECTION_LEVELS=16,64 runs only those. */
 const CONNECTION_LEVELS = (process.env.BENCH_CONNECTION_LEVELS ?? '').split(',').filter(Boolean).map(Number);
@@ -62,34 +60,8 @@ interface Row {
   peakRssMiB: number;
 }
 
-async function databaseEnv(engine: string) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'sparekey-bench-audit-'));
-  const env: Record<string, string> = {
-    SPAREKEY_DATA_DIR: dataDir,
-    SPAREKEY_SECRET: Buffer.alloc(32, 7).toString('base64'),
-    SPAREKEY_KDF_PROFILE: 'minimum',
-    SPAREKEY_LOG_LEVEL: 'warn',
-    SPAREKEY_EMAIL_OTP: 'off',
-    ...(SPREAD_ADDRESSES ? { SPAREKEY_TRUST_PROXY: 'on' } : {}),
-  };
-  if (engine === 'sqlite')
-    return { env, cleanup: async () => rmSync(dataDir, { recursive: true, force: true }) };
-  const database = `sparekey_bench_audit_${process.pid}`;
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`create database "${database}"`);
-  await admin.end();
-  env.DATABASE_URL = PG_ADMIN_URL.replace(/\/[^/]*$/, `/${database}`);
-  return {
-    env,
-    cleanup: async () => {
-      rmSync(dataDir, { recursive: true, force: true });
-      const client = new pg.Client({ connectionString: PG_ADMIN_URL });
-      await client.connect();
-      await client.query(`drop database if exists "${database}" with (force)`);
-      await client.end();
-    },
-  };
+function databaseEnv(engine: string) {
+  return benchServerDatabase(engine, 'audit', SPREAD_ADDRESSES ? { SPAREKEY_TRUST_PROXY: 'on' } : {});
 }
 
 async function withDatabase<T>(

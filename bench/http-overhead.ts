@@ -12,13 +12,9 @@
  *   BENCH_QUICK=1 npm run bench:http     # 4 s per run, fewer users
  *   BENCH_ENGINES=sqlite                 # one engine
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import * as OTPAuth from 'otpauth';
-import pg from 'pg';
 import { createServiceDeps } from '../src/compose.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { createUser } from '../src/service/accounts.js';
@@ -28,11 +24,11 @@ import type { ServiceDeps } from '../src/service/deps.js';
 import { enrollTotp } from '../src/service/enroll-totp.js';
 import { updateRecoveryCodeSettings } from '../src/service/settings.js';
 import { openStore } from '../src/store/open-store.js';
+import { benchServerDatabase } from './support/server-database.js';
 import { freePort, type ServerProcess, startServer } from './support/server-process.js';
 
 const QUICK = process.env.BENCH_QUICK === '1' || process.argv.includes('--quick');
 const ENGINES = (process.env.BENCH_ENGINES ?? 'sqlite,postgres').split(',');
-const PG_ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SECONDS = QUICK ? 3 : 10;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const PASSWORD = 'correct horse battery staple';
@@ -155,37 +151,11 @@ async function helloWorld(): Promise<Load> {
   }
 }
 
-async function sparekeyEnv(
-  engine: string,
-): Promise<{ env: Record<string, string>; cleanup: () => Promise<void> }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'sparekey-bench-http-'));
-  const env: Record<string, string> = {
-    SPAREKEY_DATA_DIR: dataDir,
-    SPAREKEY_SECRET: Buffer.alloc(32, 7).toString('base64'),
-    SPAREKEY_KDF_PROFILE: 'minimum',
-    SPAREKEY_LOG_LEVEL: 'warn',
-    SPAREKEY_EMAIL_OTP: 'off',
+function sparekeyEnv(engine: string) {
+  return benchServerDatabase(engine, 'http', {
     SPAREKEY_ADMIN_EMAIL: 'admin@bench.test',
     SPAREKEY_ADMIN_PASSWORD: PASSWORD,
-  };
-  if (engine === 'sqlite')
-    return { env, cleanup: async () => rmSync(dataDir, { recursive: true, force: true }) };
-  const database = `sparekey_bench_http_${process.pid}`;
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`create database "${database}"`);
-  await admin.end();
-  env.DATABASE_URL = PG_ADMIN_URL.replace(/\/[^/]*$/, `/${database}`);
-  return {
-    env,
-    cleanup: async () => {
-      rmSync(dataDir, { recursive: true, force: true });
-      const client = new pg.Client({ connectionString: PG_ADMIN_URL });
-      await client.connect();
-      await client.query(`drop database if exists "${database}" with (force)`);
-      await client.end();
-    },
-  };
+  });
 }
 
 /** Opens the server's database from this process with the server's configuration (same keys, same KDF). */
