@@ -22,13 +22,13 @@ import { systemRandom } from '../src/core/random.js';
 import { argon2idKdf, MINIMUM_TEST_ARGON2ID_PARAMS } from '../src/core/recovery-code-digest.js';
 import { deriveServerKeys } from '../src/core/server-keys.js';
 import { DEFAULT_TOTP_SETTINGS } from '../src/core/totp.js';
-import { exportAuditEvents } from '../src/service/admin/audit-log.js';
+import { updateRecoveryCodeSettings } from '../src/service/admin/settings.js';
 import { getRecoveryCodeStatistics } from '../src/service/admin/statistics.js';
+import { exportAuditEvents } from '../src/service/audit/audit-log.js';
 import type { ServiceDeps } from '../src/service/deps.js';
-import { generateRecoveryCodes } from '../src/service/generate-recovery-codes.js';
-import { getRecoveryCodeStatus } from '../src/service/recovery-code-status.js';
-import { updateRecoveryCodeSettings } from '../src/service/settings.js';
-import { verifyRecoveryCode } from '../src/service/verify-recovery-code.js';
+import { generateRecoveryCodes } from '../src/service/recovery-codes/generate-recovery-codes.js';
+import { getRecoveryCodeStatus } from '../src/service/recovery-codes/recovery-code-status.js';
+import { verifyRecoveryCode } from '../src/service/recovery-codes/verify-recovery-code.js';
 import { type OpenedStore, openStore } from '../src/store/open-store.js';
 
 const USERS = Number(process.env.BENCH_USERS ?? 1_000_000);

@@ -25,9 +25,9 @@ import {
   MINIMUM_TEST_ARGON2ID_PARAMS,
   OWASP_ARGON2ID_PARAMS,
 } from '../src/core/recovery-code-digest.js';
-import { generateRecoveryCodes } from '../src/service/generate-recovery-codes.js';
-import { updateRecoveryCodeSettings } from '../src/service/settings.js';
-import { verifyRecoveryCode } from '../src/service/verify-recovery-code.js';
+import { updateRecoveryCodeSettings } from '../src/service/admin/settings.js';
+import { generateRecoveryCodes } from '../src/service/recovery-codes/generate-recovery-codes.js';
+import { verifyRecoveryCode } from '../src/service/recovery-codes/verify-recovery-code.js';
 import { openStore } from '../src/store/open-store.js';
 import { benchDeps, userWithCodes } from './support/bench-deps.js';
 

@@ -22,9 +22,9 @@ import {
   MINIMUM_TEST_ARGON2ID_PARAMS,
   OWASP_ARGON2ID_PARAMS,
 } from '../src/core/recovery-code-digest.js';
+import { updateRecoveryCodeSettings } from '../src/service/admin/settings.js';
 import type { ServiceDeps } from '../src/service/deps.js';
-import { updateRecoveryCodeSettings } from '../src/service/settings.js';
-import { verifyRecoveryCode } from '../src/service/verify-recovery-code.js';
+import { verifyRecoveryCode } from '../src/service/recovery-codes/verify-recovery-code.js';
 import { type OpenedStore, openStore } from '../src/store/open-store.js';
 import { benchDeps, userWithCodes } from './support/bench-deps.js';
 

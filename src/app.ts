@@ -11,10 +11,10 @@ import { requestValidation } from './http/request-validation.js';
 import { securityHeaders } from './http/security-headers.js';
 import { makeRequestSchemasStrict } from './http/strict-schemas.js';
 import { registerOidc } from './oidc/register-oidc.js';
-import { startAuditSealer } from './service/audit-sealer.js';
+import { startAuditSealer } from './service/audit/audit-sealer.js';
 import type { ServiceDeps } from './service/deps.js';
-import { startPurgeWorker } from './service/purge.js';
-import { startWebhookWorker } from './service/webhooks.js';
+import { startPurgeWorker } from './service/maintenance/purge.js';
+import { startWebhookWorker } from './service/webhooks/webhooks.js';
 import { clientErrorHandler, frameworkErrorHandler } from './web/framework-errors.js';
 import { registerWeb } from './web/register-web.js';
 
@@ -111,7 +111,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // The use cases report to this app's registry unless the caller wired metrics of its own.
   options.deps.metrics ??= metrics.serviceMetrics;
   metrics.register(app, { token: options.metricsToken ?? null });
-  // With a setup link outstanding, public sign-up waits for it on every edge (service/sign-up.ts).
+  // With a setup link outstanding, public sign-up waits for it on every edge (service/accounts/sign-up.ts).
   const deps = options.setupToken
     ? { ...options.deps, options: { ...options.deps.options, firstAdminSetupLink: true } }
     : options.deps;

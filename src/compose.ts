@@ -7,7 +7,7 @@ import { argon2idKdf } from './core/recovery-code-digest.js';
 import { deriveServerKeys } from './core/server-keys.js';
 import { createSmtpMailer } from './mail/smtp-mailer.js';
 import { type ServiceDeps, systemClock } from './service/deps.js';
-import type { Mailer } from './service/mailer.js';
+import type { Mailer } from './service/ports/mailer.js';
 import { createRedisAttemptCounters } from './store/redis/redis-attempt-counters.js';
 import type { Store } from './store/store.js';
 

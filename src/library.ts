@@ -21,31 +21,37 @@ import { DEFAULT_TOTP_SETTINGS, type TotpSettings, validateTotpSettings } from '
 import { API_PREFIX, type ApiOptions, registerApi } from './http/api/register-api.js';
 import { settingsUpdateFrom } from './http/api/settings-update.js';
 import { createSmtpMailer } from './mail/smtp-mailer.js';
-import { createUser, signInWithPassword } from './service/accounts.js';
+import { createUser, signInWithPassword } from './service/accounts/accounts.js';
+import {
+  changeEmail,
+  deleteUser,
+  ensureUser,
+  resolveUserRef,
+  type UserRef,
+} from './service/accounts/host-users.js';
+import { signUp } from './service/accounts/sign-up.js';
 import { createApiKey, revokeApiKey } from './service/admin/api-keys.js';
-import { exportAuditEvents, verifyAuditChain } from './service/admin/audit-log.js';
 import { resetUserMfa } from './service/admin/reset-mfa.js';
 import { addRole, assignRoles, listRoles } from './service/admin/roles.js';
-import { getRecoveryCodeStatistics } from './service/admin/statistics.js';
-import { confirmTotp } from './service/confirm-totp.js';
-import { type RequestContext, type ServiceDeps, systemClock } from './service/deps.js';
-import { confirmEmailFactor, startEmailFactor } from './service/email-factor.js';
-import { sendEmailOtp, verifyEmailOtp } from './service/email-otp.js';
-import { enrollTotp } from './service/enroll-totp.js';
-import { generateRecoveryCodes } from './service/generate-recovery-codes.js';
-import { changeEmail, deleteUser, ensureUser, resolveUserRef, type UserRef } from './service/host-users.js';
-import type { Mailer } from './service/mailer.js';
-import { disableMfa, getMfaOverview, removeFactor } from './service/manage-mfa.js';
-import { getRecoveryCodeStatus } from './service/recovery-code-status.js';
 import {
   loadRecoveryCodeSettings,
   type SettingsUpdate,
   updateRecoveryCodeSettings,
-} from './service/settings.js';
-import { signUp } from './service/sign-up.js';
-import { unlockSecondFactor } from './service/unlock.js';
-import { verifyRecoveryCode } from './service/verify-recovery-code.js';
-import { verifyTotp } from './service/verify-totp.js';
+} from './service/admin/settings.js';
+import { getRecoveryCodeStatistics } from './service/admin/statistics.js';
+import { exportAuditEvents, verifyAuditChain } from './service/audit/audit-log.js';
+import { type RequestContext, type ServiceDeps, systemClock } from './service/deps.js';
+import { confirmTotp } from './service/factors/confirm-totp.js';
+import { confirmEmailFactor, startEmailFactor } from './service/factors/email-factor.js';
+import { sendEmailOtp, verifyEmailOtp } from './service/factors/email-otp.js';
+import { enrollTotp } from './service/factors/enroll-totp.js';
+import { disableMfa, getMfaOverview, removeFactor } from './service/factors/manage-mfa.js';
+import { verifyTotp } from './service/factors/verify-totp.js';
+import type { Mailer } from './service/ports/mailer.js';
+import { generateRecoveryCodes } from './service/recovery-codes/generate-recovery-codes.js';
+import { getRecoveryCodeStatus } from './service/recovery-codes/recovery-code-status.js';
+import { verifyRecoveryCode } from './service/recovery-codes/verify-recovery-code.js';
+import { unlockSecondFactor } from './service/throttle/unlock.js';
 import { type DatabaseConfig, type OpenedStore, openStore } from './store/open-store.js';
 import { createRedisAttemptCounters } from './store/redis/redis-attempt-counters.js';
 import type { UsersWithCodesQuery } from './store/store.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { buildApp } from './app.js';
 import { createServiceDeps } from './compose.js';
 import { loadConfig } from './config/load-config.js';
-import { createFirstAdmin, needsFirstAdmin } from './service/first-admin.js';
+import { createFirstAdmin, needsFirstAdmin } from './service/accounts/first-admin.js';
 import { describeOpenFailure, type OpenedStore, openStore } from './store/open-store.js';
 
 /** Composition root: config -> store -> services -> HTTP edge. */

@@ -5,7 +5,7 @@ import { type Argon2idParams, argon2idKdf } from '../../src/core/recovery-code-d
 import { deriveServerKeys } from '../../src/core/server-keys.js';
 import { DEFAULT_TOTP_SETTINGS } from '../../src/core/totp.js';
 import { type ServiceDeps, systemClock } from '../../src/service/deps.js';
-import { generateRecoveryCodes } from '../../src/service/generate-recovery-codes.js';
+import { generateRecoveryCodes } from '../../src/service/recovery-codes/generate-recovery-codes.js';
 import type { Store } from '../../src/store/store.js';
 
 /** Benchmarks measure the cost per attempt, not the throttle: no failure limit engages. */

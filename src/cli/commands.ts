@@ -1,13 +1,13 @@
 import { errorMessage } from '../core/errors.js';
-import { createUser } from '../service/accounts.js';
+import { createUser } from '../service/accounts/accounts.js';
 import { createApiKey, revokeApiKey } from '../service/admin/api-keys.js';
-import { describeChainBreak, exportAuditEvents, verifyAuditChain } from '../service/admin/audit-log.js';
 import { resetUserMfa } from '../service/admin/reset-mfa.js';
 import { assignRoles } from '../service/admin/roles.js';
 import { getRecoveryCodeStatistics } from '../service/admin/statistics.js';
+import { describeChainBreak, exportAuditEvents, verifyAuditChain } from '../service/audit/audit-log.js';
 import type { ServiceDeps } from '../service/deps.js';
-import { purgeExpiredRecords } from '../service/purge.js';
-import { getRecoveryCodeStatus } from '../service/recovery-code-status.js';
+import { purgeExpiredRecords } from '../service/maintenance/purge.js';
+import { getRecoveryCodeStatus } from '../service/recovery-codes/recovery-code-status.js';
 import { migrations } from '../store/migrations/index.js';
 import { CLI_CONTEXT, type Command, type Io } from './command.js';
 import { oidcCommands } from './oidc-commands.js';

@@ -2,7 +2,7 @@ import { readSealingKeysFile, writeSealingKeysFile } from '../config/sealing-key
 import { sealingKeyFromBytes } from '../core/sealing-key-ring.js';
 import { countSealedSecretsByKey, resealTotpSecrets } from '../service/admin/reseal-secrets.js';
 import type { ServiceDeps } from '../service/deps.js';
-import { sealingKeyRing } from '../service/totp-factor-secret.js';
+import { sealingKeyRing } from '../service/factors/totp-factor-secret.js';
 import { CLI_CONTEXT, type Command, type Io } from './command.js';
 
 /**

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
-import type { ServiceMetrics } from '../service/metrics.js';
+import type { ServiceMetrics } from '../service/ports/metrics.js';
 import { sendApiError } from './api/api-context.js';
 
 /**

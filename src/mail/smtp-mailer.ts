@@ -1,5 +1,5 @@
 import nodemailer from 'nodemailer';
-import type { Mailer, MailMessage } from '../service/mailer.js';
+import type { Mailer, MailMessage } from '../service/ports/mailer.js';
 
 export interface SmtpMailerOptions {
   /** smtp://user:password@host:587 or smtps://... (nodemailer connection URL). */

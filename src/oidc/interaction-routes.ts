@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { InteractionDetails, Provider } from 'oidc-provider';
-import { accountLabel } from '../service/account-label.js';
+import { accountLabel } from '../service/accounts/account-label.js';
 import type { ServiceDeps } from '../service/deps.js';
 import { findOidcClient } from '../service/oidc/clients.js';
 import { acrFor, amrFor, isTwoFactor, twoFactorsRequired } from '../service/oidc/sign-in-evidence.js';
-import type { ActiveSession } from '../service/sessions.js';
+import type { ActiveSession } from '../service/sessions/sessions.js';
 import { html } from '../web/html.js';
 import { csrfToken, field, redirect, SIGN_IN_LINK, sendMessagePage, sendPage } from '../web/web-context.js';
 import { consentPage } from './consent-page.js';

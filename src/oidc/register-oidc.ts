@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Provider } from 'oidc-provider';
 import type { ServiceDeps } from '../service/deps.js';
-import { endSession } from '../service/sessions.js';
+import { endSession } from '../service/sessions/sessions.js';
 import { SESSION_COOKIE } from '../web/web-context.js';
 import { registerInteractionRoutes } from './interaction-routes.js';
 import { OIDC_MOUNT_PATH } from './provider.js';

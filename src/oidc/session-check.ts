@@ -2,7 +2,7 @@ import type { Check, interactionPolicy as InteractionPolicy, KoaContextWithOIDC 
 import type { ServiceDeps } from '../service/deps.js';
 import { findOidcClient } from '../service/oidc/clients.js';
 import { isTwoFactor, twoFactorsRequired } from '../service/oidc/sign-in-evidence.js';
-import { resolveSession } from '../service/sessions.js';
+import { resolveSession } from '../service/sessions/sessions.js';
 import { SESSION_COOKIE } from '../web/web-context.js';
 
 /**

@@ -5,9 +5,9 @@ import type { SealingKeySource } from '../core/sealing-key-ring.js';
 import type { ServerKeys } from '../core/server-keys.js';
 import type { TotpSettings } from '../core/totp.js';
 import type { AttemptCounters, Store } from '../store/store.js';
-import type { Mailer } from './mailer.js';
-import type { ServiceMetrics } from './metrics.js';
-import type { ThrottleOptions } from './throttle-counters.js';
+import type { Mailer } from './ports/mailer.js';
+import type { ServiceMetrics } from './ports/metrics.js';
+import type { ThrottleOptions } from './throttle/throttle-counters.js';
 
 /** Where use cases get "now". A fixed clock in tests; the system clock in production. */
 export interface Clock {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createServiceDeps } from '../../src/compose.js';
 import { loadConfig } from '../../src/config/load-config.js';
-import { addWebhookEndpoint } from '../../src/service/webhooks.js';
+import { addWebhookEndpoint } from '../../src/service/webhooks/webhooks.js';
 import { createTestEnvironment, type TestEnvironment } from '../helpers/service-deps.js';
 
 /** SPAREKEY_WEBHOOK_ALLOW_HTTP_LOOPBACK, from the environment to what an administrator may add. */

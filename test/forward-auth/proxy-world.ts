@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
 import { buildApp } from '../../src/app.js';
 import { parseAccessRules } from '../../src/core/access-rules.js';
-import { createUser } from '../../src/service/accounts.js';
+import { createUser } from '../../src/service/accounts/accounts.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
 import { createTestEnvironment, type TestEnvironment } from '../helpers/service-deps.js';

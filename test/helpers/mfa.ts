@@ -1,7 +1,7 @@
 import * as OTPAuth from 'otpauth';
-import { confirmTotp } from '../../src/service/confirm-totp.js';
-import { enrollTotp } from '../../src/service/enroll-totp.js';
-import { type SettingsUpdate, updateRecoveryCodeSettings } from '../../src/service/settings.js';
+import { type SettingsUpdate, updateRecoveryCodeSettings } from '../../src/service/admin/settings.js';
+import { confirmTotp } from '../../src/service/factors/confirm-totp.js';
+import { enrollTotp } from '../../src/service/factors/enroll-totp.js';
 import type { TestEnvironment } from './service-deps.js';
 
 /**

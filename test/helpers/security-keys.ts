@@ -2,7 +2,7 @@ import type { WebauthnSettings } from '../../src/service/deps.js';
 import {
   registerSecurityKey,
   securityKeyRegistrationOptions,
-} from '../../src/service/webauthn/register-key.js';
+} from '../../src/service/factors/webauthn/register-key.js';
 import type { TestEnvironment } from './service-deps.js';
 import { SoftAuthenticator } from './soft-authenticator.js';
 

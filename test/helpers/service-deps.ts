@@ -10,7 +10,7 @@ import { argon2idKdf, MINIMUM_TEST_ARGON2ID_PARAMS } from '../../src/core/recove
 import { deriveServerKeys } from '../../src/core/server-keys.js';
 import { DEFAULT_TOTP_SETTINGS } from '../../src/core/totp.js';
 import type { ServiceDeps } from '../../src/service/deps.js';
-import type { ThrottleOptions } from '../../src/service/throttle-counters.js';
+import type { ThrottleOptions } from '../../src/service/throttle/throttle-counters.js';
 import { type OpenedStore, openStore } from '../../src/store/open-store.js';
 import { testDatabaseUrl, uniqueSchemaName } from './postgres.js';
 import { type SmtpCapture, startSmtpCapture } from './smtp-capture.js';

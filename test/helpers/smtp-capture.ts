@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { createSmtpMailer } from '../../src/mail/smtp-mailer.js';
-import type { Mailer } from '../../src/service/mailer.js';
+import type { Mailer } from '../../src/service/ports/mailer.js';
 
 export interface CapturedMail {
   to: string;

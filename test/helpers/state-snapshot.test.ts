@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterEach, describe, expect, test } from 'vitest';
-import { rememberDevice } from '../../src/service/remembered-devices.js';
-import { addWebhookEndpoint } from '../../src/service/webhooks.js';
+import { rememberDevice } from '../../src/service/sessions/remembered-devices.js';
+import { addWebhookEndpoint } from '../../src/service/webhooks/webhooks.js';
 import { testEngines } from './engines.js';
 import { enableTotp } from './mfa.js';
 import { createTestEnvironment, createTestUser, type TestEnvironment } from './service-deps.js';

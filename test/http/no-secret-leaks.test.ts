@@ -1,11 +1,11 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, test } from 'vitest';
 import { buildApp } from '../../src/app.js';
+import { requestPasswordReset } from '../../src/service/accounts/password-reset.js';
 import { createApiKey } from '../../src/service/admin/api-keys.js';
-import { auditEvent } from '../../src/service/audit.js';
-import { requestPasswordReset } from '../../src/service/password-reset.js';
-import { rememberDevice } from '../../src/service/remembered-devices.js';
-import { addWebhookEndpoint } from '../../src/service/webhooks.js';
+import { auditEvent } from '../../src/service/audit/audit.js';
+import { rememberDevice } from '../../src/service/sessions/remembered-devices.js';
+import { addWebhookEndpoint } from '../../src/service/webhooks/webhooks.js';
 import { testEngines } from '../helpers/engines.js';
 import { authenticatorCode, configureRecoveryCodes } from '../helpers/mfa.js';
 import { createTestEnvironment, type TestEnvironment } from '../helpers/service-deps.js';

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, test } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { createApiKey } from '../../src/service/admin/api-keys.js';
-import { verifyRecoveryCode } from '../../src/service/verify-recovery-code.js';
+import { verifyRecoveryCode } from '../../src/service/recovery-codes/verify-recovery-code.js';
 import { openStore } from '../../src/store/open-store.js';
 import { configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
 import { postgresAvailable, testDatabaseUrl } from '../helpers/postgres.js';

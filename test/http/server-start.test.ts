@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { loadRecoveryCodeSettings } from '../../src/service/settings.js';
+import { loadRecoveryCodeSettings } from '../../src/service/admin/settings.js';
 import { openStore } from '../../src/store/open-store.js';
 
 async function freePort(): Promise<number> {

@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createApiKey } from '../../src/service/admin/api-keys.js';
-import { verifyAuditChain } from '../../src/service/admin/audit-log.js';
-import { AUDIT_SEALER_LEASE_MS } from '../../src/service/audit-sealer.js';
+import { verifyAuditChain } from '../../src/service/audit/audit-log.js';
+import { AUDIT_SEALER_LEASE_MS } from '../../src/service/audit/audit-sealer.js';
 import type { ServiceDeps } from '../../src/service/deps.js';
 import type { OpenedStore } from '../../src/store/open-store.js';
 import { testEngines } from '../helpers/engines.js';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DEFAULT_ACCOUNT_THROTTLE } from '../../src/core/throttle.js';
-import { createUser } from '../../src/service/accounts.js';
-import { verifyAuditChain } from '../../src/service/admin/audit-log.js';
-import { accountThrottleKey } from '../../src/service/throttle-counters.js';
+import { createUser } from '../../src/service/accounts/accounts.js';
+import { verifyAuditChain } from '../../src/service/audit/audit-log.js';
+import { accountThrottleKey } from '../../src/service/throttle/throttle-counters.js';
 import type { OpenedStore } from '../../src/store/open-store.js';
 import { CSRF_COOKIE } from '../../src/web/web-context.js';
 import { testEngines } from '../helpers/engines.js';

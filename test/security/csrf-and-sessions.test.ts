@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { errorMessages } from '../../src/core/errors.js';
-import { resolveSession } from '../../src/service/sessions.js';
+import { resolveSession } from '../../src/service/sessions/sessions.js';
 import { SESSION_COOKIE } from '../../src/web/web-context.js';
 import { authenticatorCode } from '../helpers/mfa.js';
 import { stateSnapshot } from '../helpers/state-snapshot.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { verifyAuditChain } from '../../src/service/admin/audit-log.js';
+import { verifyAuditChain } from '../../src/service/audit/audit-log.js';
 import { TEST_PASSWORD } from '../helpers/web-flows.js';
 import { reportStressRow } from '../scale/stress-report.js';
 import {

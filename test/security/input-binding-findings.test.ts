@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { verifyAuditChain } from '../../src/service/admin/audit-log.js';
-import { accountThrottleKey } from '../../src/service/throttle-counters.js';
+import { verifyAuditChain } from '../../src/service/audit/audit-log.js';
+import { accountThrottleKey } from '../../src/service/throttle/throttle-counters.js';
 import { testEngines } from '../helpers/engines.js';
 import { configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
 import { stateSnapshot } from '../helpers/state-snapshot.js';

@@ -3,7 +3,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { createApiKey } from '../../src/service/admin/api-keys.js';
-import { verifyAuditChain } from '../../src/service/admin/audit-log.js';
+import { verifyAuditChain } from '../../src/service/audit/audit-log.js';
 import { testEngines } from '../helpers/engines.js';
 import { configureRecoveryCodes } from '../helpers/mfa.js';
 import { createTestEnvironment, type TestEnvironment } from '../helpers/service-deps.js';

@@ -2,7 +2,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { DEFAULT_RECOVERY_CODE_SETTINGS } from '../../src/core/policy.js';
-import { updateRecoveryCodeSettings } from '../../src/service/settings.js';
+import { updateRecoveryCodeSettings } from '../../src/service/admin/settings.js';
 import { createTestEnvironment, type TestEnvironment } from '../helpers/service-deps.js';
 import { TEST_PASSWORD } from '../helpers/web-flows.js';
 import { MATRIX } from './authorization-table.js';

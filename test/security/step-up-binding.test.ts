@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createUser } from '../../src/service/accounts.js';
-import { startSession } from '../../src/service/sessions.js';
-import { accountThrottleKey } from '../../src/service/throttle-counters.js';
+import { createUser } from '../../src/service/accounts/accounts.js';
+import { startSession } from '../../src/service/sessions/sessions.js';
+import { accountThrottleKey } from '../../src/service/throttle/throttle-counters.js';
 import { SESSION_COOKIE } from '../../src/web/web-context.js';
 import { testEngines } from '../helpers/engines.js';
 import { authenticatorCode, configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { hashSessionToken, SESSION_LIFETIMES } from '../../src/core/session-token.js';
-import { createUser, signInWithPassword } from '../../src/service/accounts.js';
-import { createFirstAdmin, needsFirstAdmin } from '../../src/service/first-admin.js';
-import { resolveSession, rotateSession, startSession } from '../../src/service/sessions.js';
+import { createUser, signInWithPassword } from '../../src/service/accounts/accounts.js';
+import { createFirstAdmin, needsFirstAdmin } from '../../src/service/accounts/first-admin.js';
+import { resolveSession, rotateSession, startSession } from '../../src/service/sessions/sessions.js';
 import { testEngines } from '../helpers/engines.js';
 import { enableTotp } from '../helpers/mfa.js';
 import { createTestEnvironment, type TestEnvironment } from '../helpers/service-deps.js';

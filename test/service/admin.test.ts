@@ -5,13 +5,13 @@ import {
   authenticateApiKey,
   createApiKey,
 } from '../../src/service/admin/api-keys.js';
-import { exportAuditEvents, purgeAuditLog, verifyAuditChain } from '../../src/service/admin/audit-log.js';
 import { resetUserMfa } from '../../src/service/admin/reset-mfa.js';
 import { addRole, assignRoles, listRoles } from '../../src/service/admin/roles.js';
 import { getRecoveryCodeStatistics } from '../../src/service/admin/statistics.js';
-import { generateRecoveryCodes } from '../../src/service/generate-recovery-codes.js';
-import { resolveSession, startSession } from '../../src/service/sessions.js';
-import { verifyRecoveryCode } from '../../src/service/verify-recovery-code.js';
+import { exportAuditEvents, purgeAuditLog, verifyAuditChain } from '../../src/service/audit/audit-log.js';
+import { generateRecoveryCodes } from '../../src/service/recovery-codes/generate-recovery-codes.js';
+import { verifyRecoveryCode } from '../../src/service/recovery-codes/verify-recovery-code.js';
+import { resolveSession, startSession } from '../../src/service/sessions/sessions.js';
 import { testEngines } from '../helpers/engines.js';
 import { configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
 import { createTestEnvironment, createTestUser, type TestEnvironment } from '../helpers/service-deps.js';

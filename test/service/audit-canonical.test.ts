@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { type AuditEventInput, canonicalAuditEvent, hashAuditEvent } from '../../src/core/audit.js';
-import { describeChainBreak, verifyAuditChain } from '../../src/service/admin/audit-log.js';
-import { auditEvent } from '../../src/service/audit.js';
-import { verifyStepUp } from '../../src/service/step-up.js';
+import { auditEvent } from '../../src/service/audit/audit.js';
+import { describeChainBreak, verifyAuditChain } from '../../src/service/audit/audit-log.js';
+import { verifyStepUp } from '../../src/service/sign-in/step-up.js';
 import { testEngines } from '../helpers/engines.js';
 import { createTestEnvironment, createTestUser, type TestEnvironment } from '../helpers/service-deps.js';
 

@@ -5,7 +5,7 @@ import {
   describeChainBreak,
   exportAuditEvents,
   verifyAuditChain,
-} from '../../src/service/admin/audit-log.js';
+} from '../../src/service/audit/audit-log.js';
 import { testEngines } from '../helpers/engines.js';
 import { createWebTestApp, type FormClient, type WebTestApp } from '../helpers/web-client.js';
 import { signedInAdmin } from '../helpers/web-flows.js';

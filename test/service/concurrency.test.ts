@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { generateRecoveryCodes } from '../../src/service/generate-recovery-codes.js';
-import { getRecoveryCodeStatus } from '../../src/service/recovery-code-status.js';
-import { verifyRecoveryCode } from '../../src/service/verify-recovery-code.js';
-import { verifyTotp } from '../../src/service/verify-totp.js';
+import { verifyTotp } from '../../src/service/factors/verify-totp.js';
+import { generateRecoveryCodes } from '../../src/service/recovery-codes/generate-recovery-codes.js';
+import { getRecoveryCodeStatus } from '../../src/service/recovery-codes/recovery-code-status.js';
+import { verifyRecoveryCode } from '../../src/service/recovery-codes/verify-recovery-code.js';
 import { testEngines } from '../helpers/engines.js';
 import { authenticatorCode, configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
 import {

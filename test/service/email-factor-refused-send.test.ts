@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { DEFAULT_EMAIL_SEND_THROTTLE } from '../../src/core/throttle.js';
-import { confirmEmailFactor, startEmailFactor } from '../../src/service/email-factor.js';
-import { isSecondFactorLocked } from '../../src/service/throttle-counters.js';
-import { verifyTotp } from '../../src/service/verify-totp.js';
+import { confirmEmailFactor, startEmailFactor } from '../../src/service/factors/email-factor.js';
+import { verifyTotp } from '../../src/service/factors/verify-totp.js';
+import { isSecondFactorLocked } from '../../src/service/throttle/throttle-counters.js';
 import { testEngines } from '../helpers/engines.js';
 import { enableTotp } from '../helpers/mfa.js';
 import {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { sendEmailOtp, verifyEmailOtp } from '../../src/service/email-otp.js';
+import { sendEmailOtp, verifyEmailOtp } from '../../src/service/factors/email-otp.js';
 import { testEngines } from '../helpers/engines.js';
 import {
   createTestEnvironment,

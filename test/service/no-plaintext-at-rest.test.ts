@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { sendEmailOtp, verifyEmailOtp } from '../../src/service/email-otp.js';
-import { generateRecoveryCodes } from '../../src/service/generate-recovery-codes.js';
-import { verifyRecoveryCode } from '../../src/service/verify-recovery-code.js';
-import { verifyTotp } from '../../src/service/verify-totp.js';
+import { sendEmailOtp, verifyEmailOtp } from '../../src/service/factors/email-otp.js';
+import { verifyTotp } from '../../src/service/factors/verify-totp.js';
+import { generateRecoveryCodes } from '../../src/service/recovery-codes/generate-recovery-codes.js';
+import { verifyRecoveryCode } from '../../src/service/recovery-codes/verify-recovery-code.js';
 import { testEngines } from '../helpers/engines.js';
 import { authenticatorCode, configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
 import { createTestEnvironment, createTestUser, type TestEnvironment } from '../helpers/service-deps.js';

@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { DEFAULT_EMAIL_SEND_ADDRESS_THROTTLE, DEFAULT_EMAIL_SEND_THROTTLE } from '../../src/core/throttle.js';
-import { createUser, signInWithPassword } from '../../src/service/accounts.js';
+import { createUser, signInWithPassword } from '../../src/service/accounts/accounts.js';
 import {
   inspectResetLink,
   PASSWORD_RESET_TTL_MS,
   requestPasswordReset,
   resetPassword,
-} from '../../src/service/password-reset.js';
-import { resolveSession, startSession } from '../../src/service/sessions.js';
+} from '../../src/service/accounts/password-reset.js';
+import { resolveSession, startSession } from '../../src/service/sessions/sessions.js';
 import { testEngines } from '../helpers/engines.js';
 import { authenticatorCode, configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
 import { createTestEnvironment, type TestEnvironment } from '../helpers/service-deps.js';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { isMfaEnabled } from '../../src/service/mfa-state.js';
-import { getRecoveryCodeStatus } from '../../src/service/recovery-code-status.js';
-import { verifyRecoveryCode } from '../../src/service/verify-recovery-code.js';
+import { isMfaEnabled } from '../../src/service/factors/mfa-state.js';
+import { getRecoveryCodeStatus } from '../../src/service/recovery-codes/recovery-code-status.js';
+import { verifyRecoveryCode } from '../../src/service/recovery-codes/verify-recovery-code.js';
 import { testEngines } from '../helpers/engines.js';
 import { configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
 import { createTestEnvironment, createTestUser, type TestEnvironment } from '../helpers/service-deps.js';

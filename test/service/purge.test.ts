@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { purgeExpiredRecords, startPurgeWorker } from '../../src/service/purge.js';
-import { accountThrottleKey, addressKey } from '../../src/service/throttle-counters.js';
-import { verifyTotp } from '../../src/service/verify-totp.js';
+import { verifyTotp } from '../../src/service/factors/verify-totp.js';
+import { purgeExpiredRecords, startPurgeWorker } from '../../src/service/maintenance/purge.js';
+import { accountThrottleKey, addressKey } from '../../src/service/throttle/throttle-counters.js';
 import { testEngines } from '../helpers/engines.js';
 import { enableTotp } from '../helpers/mfa.js';
 import { createTestEnvironment, createTestUser, type TestEnvironment } from '../helpers/service-deps.js';

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { resetUserMfa } from '../../src/service/admin/reset-mfa.js';
-import { isMfaEnabled } from '../../src/service/mfa-state.js';
-import { verifyRecoveryCode } from '../../src/service/verify-recovery-code.js';
-import { securityKeyAuthenticationOptions } from '../../src/service/webauthn/authenticate-key.js';
+import { isMfaEnabled } from '../../src/service/factors/mfa-state.js';
+import { securityKeyAuthenticationOptions } from '../../src/service/factors/webauthn/authenticate-key.js';
+import { verifyRecoveryCode } from '../../src/service/recovery-codes/verify-recovery-code.js';
 import { testEngines } from '../helpers/engines.js';
 import { configureRecoveryCodes } from '../helpers/mfa.js';
 import { enableSecurityKeys, registerSoftKey } from '../helpers/security-keys.js';

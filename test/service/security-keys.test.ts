@@ -1,17 +1,17 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { removeFactor, secondFactorChoices } from '../../src/service/manage-mfa.js';
-import { isMfaEnabled } from '../../src/service/mfa-state.js';
-import { verifyStepUp } from '../../src/service/step-up.js';
+import { removeFactor, secondFactorChoices } from '../../src/service/factors/manage-mfa.js';
+import { isMfaEnabled } from '../../src/service/factors/mfa-state.js';
 import {
   passkeySignInOptions,
   securityKeyAuthenticationOptions,
   signInWithPasskey,
   verifySecurityKey,
-} from '../../src/service/webauthn/authenticate-key.js';
+} from '../../src/service/factors/webauthn/authenticate-key.js';
 import {
   registerSecurityKey,
   securityKeyRegistrationOptions,
-} from '../../src/service/webauthn/register-key.js';
+} from '../../src/service/factors/webauthn/register-key.js';
+import { verifyStepUp } from '../../src/service/sign-in/step-up.js';
 import { testEngines } from '../helpers/engines.js';
 import { configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
 import { enableSecurityKeys, registerSoftKey, TEST_ORIGIN, TEST_RP_ID } from '../helpers/security-keys.js';

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { DEFAULT_ACCOUNT_THROTTLE, DEFAULT_ADDRESS_THROTTLE } from '../../src/core/throttle.js';
-import { createUser, signInWithPassword } from '../../src/service/accounts.js';
+import { createUser, signInWithPassword } from '../../src/service/accounts/accounts.js';
 import type { ServiceDeps } from '../../src/service/deps.js';
-import { accountThrottleKey, addressKey, counters } from '../../src/service/throttle-counters.js';
+import { accountThrottleKey, addressKey, counters } from '../../src/service/throttle/throttle-counters.js';
 import { testEngines } from '../helpers/engines.js';
 import { redisAvailable, testRedisCounters } from '../helpers/redis.js';
 import { createTestEnvironment, type TestEnvironment } from '../helpers/service-deps.js';

@@ -1,12 +1,16 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { DEFAULT_ACCOUNT_THROTTLE, LOCK_REPORT_GRACE_MS } from '../../src/core/throttle.js';
-import { createUser, signInWithPassword } from '../../src/service/accounts.js';
+import { createUser, signInWithPassword } from '../../src/service/accounts/accounts.js';
 import type { ServiceDeps } from '../../src/service/deps.js';
-import { accountThrottleKey, counters, isSecondFactorLocked } from '../../src/service/throttle-counters.js';
-import { unlockSecondFactor } from '../../src/service/unlock.js';
-import { verifyRecoveryCode } from '../../src/service/verify-recovery-code.js';
-import { verifyTotp } from '../../src/service/verify-totp.js';
-import { addWebhookEndpoint } from '../../src/service/webhooks.js';
+import { verifyTotp } from '../../src/service/factors/verify-totp.js';
+import { verifyRecoveryCode } from '../../src/service/recovery-codes/verify-recovery-code.js';
+import {
+  accountThrottleKey,
+  counters,
+  isSecondFactorLocked,
+} from '../../src/service/throttle/throttle-counters.js';
+import { unlockSecondFactor } from '../../src/service/throttle/unlock.js';
+import { addWebhookEndpoint } from '../../src/service/webhooks/webhooks.js';
 import { type OpenedStore, openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { testEngines } from '../helpers/engines.js';

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { confirmTotp } from '../../src/service/confirm-totp.js';
-import { enrollTotp } from '../../src/service/enroll-totp.js';
-import { isMfaEnabled } from '../../src/service/mfa-state.js';
-import { verifyTotp } from '../../src/service/verify-totp.js';
+import { confirmTotp } from '../../src/service/factors/confirm-totp.js';
+import { enrollTotp } from '../../src/service/factors/enroll-totp.js';
+import { isMfaEnabled } from '../../src/service/factors/mfa-state.js';
+import { verifyTotp } from '../../src/service/factors/verify-totp.js';
 import { testEngines } from '../helpers/engines.js';
 import { authenticatorCode, configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
 import { createTestEnvironment, createTestUser, type TestEnvironment } from '../helpers/service-deps.js';

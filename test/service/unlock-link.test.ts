@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { DEFAULT_ACCOUNT_THROTTLE, LOCK_REPORT_GRACE_MS } from '../../src/core/throttle.js';
-import { createUser, signInWithPassword } from '../../src/service/accounts.js';
-import { accountThrottleKey, counters } from '../../src/service/throttle-counters.js';
-import { sendUnlockLink, UNLOCK_LINK_TTL_MS } from '../../src/service/unlock-link.js';
+import { createUser, signInWithPassword } from '../../src/service/accounts/accounts.js';
+import { accountThrottleKey, counters } from '../../src/service/throttle/throttle-counters.js';
+import { sendUnlockLink, UNLOCK_LINK_TTL_MS } from '../../src/service/throttle/unlock-link.js';
 import { testEngines } from '../helpers/engines.js';
 import { configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
 import { createTestEnvironment, type TestEnvironment } from '../helpers/service-deps.js';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { generateRecoveryCodes } from '../../src/service/generate-recovery-codes.js';
-import { verifyRecoveryCode } from '../../src/service/verify-recovery-code.js';
+import { generateRecoveryCodes } from '../../src/service/recovery-codes/generate-recovery-codes.js';
+import { verifyRecoveryCode } from '../../src/service/recovery-codes/verify-recovery-code.js';
 import { testEngines } from '../helpers/engines.js';
 import { configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
 import {

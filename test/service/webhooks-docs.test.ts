@@ -13,7 +13,7 @@ import {
   emitWebhookEvent,
   removeWebhookEndpoint,
   webhookSecret,
-} from '../../src/service/webhooks.js';
+} from '../../src/service/webhooks/webhooks.js';
 import { createTestEnvironment, type TestEnvironment } from '../helpers/service-deps.js';
 import {
   opensslAvailable,

@@ -6,7 +6,7 @@ import {
   deliverDueWebhooks,
   emitWebhookEvent,
   startWebhookWorker,
-} from '../../src/service/webhooks.js';
+} from '../../src/service/webhooks/webhooks.js';
 import { testEngines } from '../helpers/engines.js';
 import { type ServerProcess, startServerProcess } from '../helpers/server-process.js';
 import { createTestEnvironment, TEST_SERVER_SECRET, type TestEnvironment } from '../helpers/service-deps.js';

@@ -5,10 +5,14 @@ import {
   webhookUrlProblem,
 } from '../../src/core/webhook.js';
 import { resetUserMfa } from '../../src/service/admin/reset-mfa.js';
-import { generateRecoveryCodes } from '../../src/service/generate-recovery-codes.js';
-import { verifyRecoveryCode } from '../../src/service/verify-recovery-code.js';
-import { verifyTotp } from '../../src/service/verify-totp.js';
-import { addWebhookEndpoint, deliverDueWebhooks, emitWebhookEvent } from '../../src/service/webhooks.js';
+import { verifyTotp } from '../../src/service/factors/verify-totp.js';
+import { generateRecoveryCodes } from '../../src/service/recovery-codes/generate-recovery-codes.js';
+import { verifyRecoveryCode } from '../../src/service/recovery-codes/verify-recovery-code.js';
+import {
+  addWebhookEndpoint,
+  deliverDueWebhooks,
+  emitWebhookEvent,
+} from '../../src/service/webhooks/webhooks.js';
 import { testEngines } from '../helpers/engines.js';
 import { configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
 import {

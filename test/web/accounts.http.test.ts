@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { errorMessages } from '../../src/core/errors.js';
-import { loadRecoveryCodeSettings } from '../../src/service/settings.js';
+import { loadRecoveryCodeSettings } from '../../src/service/admin/settings.js';
 import { alertText, createWebTestApp, type WebTestApp } from '../helpers/web-client.js';
 import { passwordStep, signUpThroughPages, TEST_PASSWORD } from '../helpers/web-flows.js';
 

@@ -3,8 +3,8 @@ import { sql } from 'kysely';
 import type { Page } from 'playwright-core';
 import { describe, expect, test } from 'vitest';
 import { getRecoveryCodeStatistics } from '../../src/service/admin/statistics.js';
-import { generateRecoveryCodes } from '../../src/service/generate-recovery-codes.js';
-import { verifyRecoveryCode } from '../../src/service/verify-recovery-code.js';
+import { generateRecoveryCodes } from '../../src/service/recovery-codes/generate-recovery-codes.js';
+import { verifyRecoveryCode } from '../../src/service/recovery-codes/verify-recovery-code.js';
 import { browserAvailable, newTestPage, screenshotTo } from '../helpers/browser.js';
 import {
   acknowledgeCodes,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { errorMessages } from '../../src/core/errors.js';
-import { loadRecoveryCodeSettings } from '../../src/service/settings.js';
+import { loadRecoveryCodeSettings } from '../../src/service/admin/settings.js';
 import { configureRecoveryCodes } from '../helpers/mfa.js';
 import { alertText, createWebTestApp, type FormClient, type WebTestApp } from '../helpers/web-client.js';
 import {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { errorMessages } from '../../src/core/errors.js';
-import { resolveSession } from '../../src/service/sessions.js';
+import { resolveSession } from '../../src/service/sessions/sessions.js';
 import { DEVICE_COOKIE, SESSION_COOKIE } from '../../src/web/web-context.js';
 import { authenticatorCode, configureRecoveryCodes } from '../helpers/mfa.js';
 import { stateSnapshot } from '../helpers/state-snapshot.js';

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { errorMessages } from '../../src/core/errors.js';
-import { createFirstAdmin } from '../../src/service/first-admin.js';
-import { generateRecoveryCodes } from '../../src/service/generate-recovery-codes.js';
-import { recoveryCodeSetLabel } from '../../src/service/prepare-recovery-code-set.js';
-import { loadRecoveryCodeSettings } from '../../src/service/settings.js';
+import { createFirstAdmin } from '../../src/service/accounts/first-admin.js';
+import { loadRecoveryCodeSettings } from '../../src/service/admin/settings.js';
+import { generateRecoveryCodes } from '../../src/service/recovery-codes/generate-recovery-codes.js';
+import { recoveryCodeSetLabel } from '../../src/service/recovery-codes/prepare-recovery-code-set.js';
 import { CODES_SHOWN_PATH } from '../../src/web/pages/two-factor-pages.js';
 import { notices } from '../../src/web/web-options.js';
 import { configureRecoveryCodes } from '../helpers/mfa.js';

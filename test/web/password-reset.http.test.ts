@@ -1,8 +1,8 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { errorMessages } from '../../src/core/errors.js';
+import { PASSWORD_RESET_TTL_MS } from '../../src/service/accounts/password-reset.js';
 import { resetUserMfa } from '../../src/service/admin/reset-mfa.js';
-import { PASSWORD_RESET_TTL_MS } from '../../src/service/password-reset.js';
 import { configureRecoveryCodes } from '../helpers/mfa.js';
 import { alertText, createWebTestApp, type FormClient, type WebTestApp } from '../helpers/web-client.js';
 import { codesOnPage, passwordStep, signUpThroughPages, TEST_PASSWORD } from '../helpers/web-flows.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { DEFAULT_RECOVERY_CODE_FORMAT, normalizeRecoveryCode } from '../../src/core/recovery-code.js';
-import { recoveryCodeSetLabel } from '../../src/service/prepare-recovery-code-set.js';
+import { recoveryCodeSetLabel } from '../../src/service/recovery-codes/prepare-recovery-code-set.js';
 import { configureRecoveryCodes } from '../helpers/mfa.js';
 import { createWebTestApp, type WebTestApp } from '../helpers/web-client.js';
 import {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { errorMessages } from '../../src/core/errors.js';
 import { hashSessionToken } from '../../src/core/session-token.js';
-import { requestPasswordReset, resetPassword } from '../../src/service/password-reset.js';
-import { REMEMBER_DEVICE_TTL_MS } from '../../src/service/remembered-devices.js';
+import { requestPasswordReset, resetPassword } from '../../src/service/accounts/password-reset.js';
+import { REMEMBER_DEVICE_TTL_MS } from '../../src/service/sessions/remembered-devices.js';
 import { authenticatorCode, configureRecoveryCodes } from '../helpers/mfa.js';
 import { unlockTokenIn } from '../helpers/smtp-capture.js';
 import { alertText, createWebTestApp, type FormClient, type WebTestApp } from '../helpers/web-client.js';

@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, test } from 'vitest';
 import { errorMessages } from '../../src/core/errors.js';
-import { verifyRecoveryCode } from '../../src/service/verify-recovery-code.js';
+import { verifyRecoveryCode } from '../../src/service/recovery-codes/verify-recovery-code.js';
 import { browserAvailable, newTestPage } from '../helpers/browser.js';
 import {
   acknowledgeCodes,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { errorMessages } from '../../src/core/errors.js';
 import { DEFAULT_ADDRESS_THROTTLE } from '../../src/core/throttle.js';
-import { createUser } from '../../src/service/accounts.js';
+import { createUser } from '../../src/service/accounts/accounts.js';
 import { authenticatorCode, configureRecoveryCodes } from '../helpers/mfa.js';
 import { unlockTokenIn } from '../helpers/smtp-capture.js';
 import { alertText, createWebTestApp, FormClient, type WebTestApp } from '../helpers/web-client.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
 import { WEBHOOK_MAX_ATTEMPTS } from '../../src/core/webhook.js';
-import { deliverDueWebhooks, emitWebhookEvent, webhookSecret } from '../../src/service/webhooks.js';
+import { deliverDueWebhooks, emitWebhookEvent, webhookSecret } from '../../src/service/webhooks/webhooks.js';
 import { alertText, createWebTestApp, type FormClient, type WebTestApp } from '../helpers/web-client.js';
 import { signedInAdmin } from '../helpers/web-flows.js';
 import { runNodeRecipe } from '../helpers/webhook-doc-recipe.js';

@@ -1,20 +1,25 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { signInWithPassword } from '../../service/accounts.js';
-import { changePassword } from '../../service/change-password.js';
-import { confirmTotp } from '../../service/confirm-totp.js';
+import { signInWithPassword } from '../../service/accounts/accounts.js';
+import { changePassword } from '../../service/accounts/change-password.js';
+import { signUp } from '../../service/accounts/sign-up.js';
 import type { ServiceDeps } from '../../service/deps.js';
-import { confirmEmailFactor, startEmailFactor } from '../../service/email-factor.js';
-import { sendEmailOtp, verifyEmailOtp } from '../../service/email-otp.js';
-import { enrollTotp } from '../../service/enroll-totp.js';
-import { generateRecoveryCodes } from '../../service/generate-recovery-codes.js';
-import { disableMfa, getMfaOverview, removeFactor, secondFactorChoices } from '../../service/manage-mfa.js';
-import { endSession, rotateSession, startSession } from '../../service/sessions.js';
-import { signUp } from '../../service/sign-up.js';
-import { verifyStepUp } from '../../service/step-up.js';
-import { verifyRecoveryCode } from '../../service/verify-recovery-code.js';
-import { verifyTotp } from '../../service/verify-totp.js';
+import { confirmTotp } from '../../service/factors/confirm-totp.js';
+import { confirmEmailFactor, startEmailFactor } from '../../service/factors/email-factor.js';
+import { sendEmailOtp, verifyEmailOtp } from '../../service/factors/email-otp.js';
+import { enrollTotp } from '../../service/factors/enroll-totp.js';
+import {
+  disableMfa,
+  getMfaOverview,
+  removeFactor,
+  secondFactorChoices,
+} from '../../service/factors/manage-mfa.js';
+import { verifyTotp } from '../../service/factors/verify-totp.js';
+import { generateRecoveryCodes } from '../../service/recovery-codes/generate-recovery-codes.js';
+import { verifyRecoveryCode } from '../../service/recovery-codes/verify-recovery-code.js';
+import { endSession, rotateSession, startSession } from '../../service/sessions/sessions.js';
+import { verifyStepUp } from '../../service/sign-in/step-up.js';
 import { apiContext, sendApiError, sendApiFailure, sessionToken } from './api-context.js';
 import { CodeBody, errors, IssuedCodes, issuedCodesBody, totpEnrollmentBody } from './schemas.js';
 

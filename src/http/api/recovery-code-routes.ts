@@ -2,14 +2,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { resetUserMfa } from '../../service/admin/reset-mfa.js';
-import { confirmTotp } from '../../service/confirm-totp.js';
 import type { ServiceDeps } from '../../service/deps.js';
-import { enrollTotp } from '../../service/enroll-totp.js';
-import { generateRecoveryCodes } from '../../service/generate-recovery-codes.js';
-import { getMfaOverview } from '../../service/manage-mfa.js';
-import { getRecoveryCodeStatus } from '../../service/recovery-code-status.js';
-import { verifyRecoveryCode } from '../../service/verify-recovery-code.js';
-import { verifyTotp } from '../../service/verify-totp.js';
+import { confirmTotp } from '../../service/factors/confirm-totp.js';
+import { enrollTotp } from '../../service/factors/enroll-totp.js';
+import { getMfaOverview } from '../../service/factors/manage-mfa.js';
+import { verifyTotp } from '../../service/factors/verify-totp.js';
+import { generateRecoveryCodes } from '../../service/recovery-codes/generate-recovery-codes.js';
+import { getRecoveryCodeStatus } from '../../service/recovery-codes/recovery-code-status.js';
+import { verifyRecoveryCode } from '../../service/recovery-codes/verify-recovery-code.js';
 import { apiContext, sendApiError, sendApiFailure } from './api-context.js';
 import {
   CodeBody,

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
-import type { TotpEnrollment } from '../../service/enroll-totp.js';
-import type { RecoveryCodeStatus as RecoveryCodeStatusValue } from '../../service/recovery-code-status.js';
+import type { TotpEnrollment } from '../../service/factors/enroll-totp.js';
+import type { RecoveryCodeStatus as RecoveryCodeStatusValue } from '../../service/recovery-codes/recovery-code-status.js';
 
 /** Shared request and response schemas: they validate input at the edge and document /openapi.json. */
 export const ErrorBody = Type.Object(

@@ -1,6 +1,6 @@
 import { type TObject, type TSchema, type TString, Type } from 'typebox';
+import { MAX_EXTERNAL_ID_LENGTH, resolveUserRef } from '../../service/accounts/host-users.js';
 import type { ServiceDeps } from '../../service/deps.js';
-import { MAX_EXTERNAL_ID_LENGTH, resolveUserRef } from '../../service/host-users.js';
 
 /**
  * How a by-user route names its user: by SpareKey's id (`/users/{userId}/...`) or by the host

@@ -8,7 +8,7 @@ import {
 } from '../../core/api-key.js';
 import { fail, ok, type Result } from '../../core/result.js';
 import type { ApiKeyRecord } from '../../store/store.js';
-import { auditEvent } from '../audit.js';
+import { auditEvent } from '../audit/audit.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
 
 /** Creates a key. The full key is returned once and never stored: only its secret's hash is. */

@@ -1,8 +1,8 @@
 import { sealedKeyId } from '../../core/secret-box.js';
 import type { SealedSecretRecord } from '../../store/store.js';
-import { auditEvent } from '../audit.js';
+import { auditEvent } from '../audit/audit.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
-import { resealFactorSecret, sealingKeyRing } from '../totp-factor-secret.js';
+import { resealFactorSecret, sealingKeyRing } from '../factors/totp-factor-secret.js';
 
 export interface ResealReport {
   /** The key every seed is now sealed under. */

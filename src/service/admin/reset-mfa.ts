@@ -1,9 +1,9 @@
 import { fail, ok, type Result } from '../../core/result.js';
-import { auditEvent } from '../audit.js';
+import { auditEvent } from '../audit/audit.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
-import { notifyMfaReset } from '../notifications.js';
-import { clearAccountThrottle } from '../throttle-counters.js';
-import { emitWebhookEvent } from '../webhooks.js';
+import { notifyMfaReset } from '../notifications/notifications.js';
+import { clearAccountThrottle } from '../throttle/throttle-counters.js';
+import { emitWebhookEvent } from '../webhooks/webhooks.js';
 
 export const MAX_RESET_REASON_LENGTH = 500;
 

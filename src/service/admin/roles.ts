@@ -1,6 +1,6 @@
 import { builtInRoles, ROLE_NAME } from '../../core/policy.js';
 import { fail, ok, type Result } from '../../core/result.js';
-import { auditEvent } from '../audit.js';
+import { auditEvent } from '../audit/audit.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
 
 /** The built-in roles, then the ones administrators added. */

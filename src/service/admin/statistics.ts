@@ -1,7 +1,7 @@
 import { lastDays, localDateLabel, startOfDay, startOfMonth } from '../../core/time-zone.js';
 import type { FactorKind } from '../../store/store.js';
 import type { ServiceDeps } from '../deps.js';
-import { loadRecoveryCodeSettings } from '../settings.js';
+import { loadRecoveryCodeSettings } from './settings.js';
 
 export interface DailyUse {
   /** The local date, e.g. 2026-11-23. */

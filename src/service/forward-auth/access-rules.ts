@@ -6,7 +6,7 @@ import {
 } from '../../core/access-rules.js';
 import { fail, ok, type Result } from '../../core/result.js';
 import type { Store } from '../../store/store.js';
-import { auditEvent } from '../audit.js';
+import { auditEvent } from '../audit/audit.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
 
 /** The rules set in the admin console: one settings document, validated on every write. */

@@ -1,10 +1,10 @@
 import { type AccessPolicy, matchAccessRule } from '../../core/access-rules.js';
 import { mfaSetupRequired, type RecoveryCodeSettings } from '../../core/policy.js';
-import { auditEvent } from '../audit.js';
+import { loadRecoveryCodeSettings } from '../admin/settings.js';
+import { auditEvent } from '../audit/audit.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
-import { isMfaEnabled } from '../mfa-state.js';
-import type { ActiveSession } from '../sessions.js';
-import { loadRecoveryCodeSettings } from '../settings.js';
+import { isMfaEnabled } from '../factors/mfa-state.js';
+import type { ActiveSession } from '../sessions/sessions.js';
 import { loadAccessRules } from './access-rules.js';
 import { checkReturnAddress } from './return-address.js';
 

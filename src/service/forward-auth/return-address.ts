@@ -1,5 +1,5 @@
 import { type ReturnAddressPolicy, safeReturnAddress } from '../../core/return-address.js';
-import { auditEvent } from '../audit.js';
+import { auditEvent } from '../audit/audit.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
 
 /** Where people may be sent back to: SpareKey itself, and the cookie domain with its subdomains. */

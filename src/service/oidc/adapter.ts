@@ -1,5 +1,5 @@
 import type { OidcModelRecord } from '../../store/oidc-store.js';
-import { auditEvent } from '../audit.js';
+import { auditEvent } from '../audit/audit.js';
 import type { ServiceDeps } from '../deps.js';
 import { clientMetadata } from './clients.js';
 

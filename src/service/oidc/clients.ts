@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { fail, ok, type Result } from '../../core/result.js';
 import type { OidcClientChanges, OidcClientKind, OidcClientRecord } from '../../store/oidc-store.js';
-import { auditEvent } from '../audit.js';
+import { auditEvent } from '../audit/audit.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
 
 /** The scopes an application may be allowed; `openid` is always among them. */

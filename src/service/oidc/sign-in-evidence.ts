@@ -1,7 +1,7 @@
-import { accountLabel } from '../account-label.js';
+import { accountLabel } from '../accounts/account-label.js';
+import { loadRecoveryCodeSettings } from '../admin/settings.js';
 import type { ServiceDeps } from '../deps.js';
-import { hasConfirmedFactor } from '../mfa-state.js';
-import { loadRecoveryCodeSettings } from '../settings.js';
+import { hasConfirmedFactor } from '../factors/mfa-state.js';
 
 /** The `acr` values SpareKey issues: one factor (the password) or two. */
 export const ACR_ONE_FACTOR = 'urn:sparekey:acr:1fa';

@@ -1,8 +1,8 @@
 import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import { openSecret, sealSecret } from '../../core/secret-box.js';
-import { auditEvent } from '../audit.js';
+import { auditEvent } from '../audit/audit.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
-import { sealingKeyRing } from '../totp-factor-secret.js';
+import { sealingKeyRing } from '../factors/totp-factor-secret.js';
 
 /**
  * How long a rotated-out signing key stays published: longer than anything it signed lives (ID tokens

@@ -1,8 +1,8 @@
 import type { AuditEvent } from '../../core/audit.js';
 import type { RecoveryCodeSettings } from '../../core/policy.js';
-import type { ChainVerification } from '../../service/admin/audit-log.js';
 import type { RecoveryCodeStatistics } from '../../service/admin/statistics.js';
-import type { MfaOverview } from '../../service/manage-mfa.js';
+import type { ChainVerification } from '../../service/audit/audit-log.js';
+import type { MfaOverview } from '../../service/factors/manage-mfa.js';
 import type { UserRecord, UserWithCodes } from '../../store/store.js';
 import { type Html, html } from '../html.js';
 import { csrfField, errorBox, noticeBox } from '../layout.js';

@@ -1,4 +1,4 @@
-import type { MfaOverview } from '../../service/manage-mfa.js';
+import type { MfaOverview } from '../../service/factors/manage-mfa.js';
 import { type Html, html } from '../html.js';
 import { csrfField } from '../layout.js';
 

@@ -1,5 +1,8 @@
-import type { MfaOverview } from '../../service/manage-mfa.js';
-import { type IssuedRecoveryCodeSet, recoveryCodeSetLabel } from '../../service/prepare-recovery-code-set.js';
+import type { MfaOverview } from '../../service/factors/manage-mfa.js';
+import {
+  type IssuedRecoveryCodeSet,
+  recoveryCodeSetLabel,
+} from '../../service/recovery-codes/prepare-recovery-code-set.js';
 import { type Html, html, trustedHtml } from '../html.js';
 import { csrfField, errorBox, noticeBox } from '../layout.js';
 import type { FormState } from './account-pages.js';

@@ -2,15 +2,15 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { auditActions } from '../../core/audit.js';
 import { fail, ok, type Result } from '../../core/result.js';
-import { accountLabel } from '../../service/account-label.js';
+import { accountLabel } from '../../service/accounts/account-label.js';
 import {
   describeChainBreak,
   exportAuditEvents,
   purgeAuditLog,
   verifyAuditChain,
-} from '../../service/admin/audit-log.js';
+} from '../../service/audit/audit-log.js';
 import type { ServiceDeps } from '../../service/deps.js';
-import type { ActiveSession } from '../../service/sessions.js';
+import type { ActiveSession } from '../../service/sessions/sessions.js';
 import type { AuditQuery } from '../../store/store.js';
 import { type AuditFilterForm, auditLogPage, auditVerifyPage } from '../pages/admin-pages.js';
 import {

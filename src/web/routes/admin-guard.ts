@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ActiveSession } from '../../service/sessions.js';
+import type { ActiveSession } from '../../service/sessions/sessions.js';
 import { isAdministrator, redirect, SIGN_IN_LINK, sendMessagePage } from '../web-context.js';
 import type { WebOptions } from '../web-options.js';
 

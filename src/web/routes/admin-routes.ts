@@ -1,15 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { apiKeyScopes } from '../../core/api-key.js';
 import { builtInRoles, type RecoveryCodeSettings } from '../../core/policy.js';
-import { accountLabel } from '../../service/account-label.js';
+import { accountLabel } from '../../service/accounts/account-label.js';
 import { createApiKey, revokeApiKey } from '../../service/admin/api-keys.js';
 import { resetUserMfa } from '../../service/admin/reset-mfa.js';
 import { addRole, assignRoles, listRoles } from '../../service/admin/roles.js';
+import { loadRecoveryCodeSettings, updateRecoveryCodeSettings } from '../../service/admin/settings.js';
 import { getRecoveryCodeStatistics } from '../../service/admin/statistics.js';
-import { getMfaOverview } from '../../service/manage-mfa.js';
-import { forgetDevices } from '../../service/remembered-devices.js';
-import type { ActiveSession } from '../../service/sessions.js';
-import { loadRecoveryCodeSettings, updateRecoveryCodeSettings } from '../../service/settings.js';
+import { getMfaOverview } from '../../service/factors/manage-mfa.js';
+import { forgetDevices } from '../../service/sessions/remembered-devices.js';
+import type { ActiveSession } from '../../service/sessions/sessions.js';
 import {
   adminSettingsPage,
   adminUserPage,

@@ -1,8 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
-import { redeliverWebhook } from '../../service/webhook-redeliver.js';
-import { sendWebhookTestEvent } from '../../service/webhook-test-event.js';
-import { addWebhookEndpoint, removeWebhookEndpoint, webhookUrlPolicy } from '../../service/webhooks.js';
+import { redeliverWebhook } from '../../service/webhooks/webhook-redeliver.js';
+import { sendWebhookTestEvent } from '../../service/webhooks/webhook-test-event.js';
+import {
+  addWebhookEndpoint,
+  removeWebhookEndpoint,
+  webhookUrlPolicy,
+} from '../../service/webhooks/webhooks.js';
 import { webhooksPage } from '../pages/admin-webhook-pages.js';
 import {
   csrfToken,

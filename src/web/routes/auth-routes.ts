@@ -2,12 +2,12 @@ import { timingSafeEqual } from 'node:crypto';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
-import { signInWithPassword } from '../../service/accounts.js';
-import { createFirstAdmin, needsFirstAdmin } from '../../service/first-admin.js';
-import { recognizeDevice } from '../../service/remembered-devices.js';
-import { endSession, startSession } from '../../service/sessions.js';
-import { awaitingFirstAdminSetup, signUp } from '../../service/sign-up.js';
-import { passkeySignInOptions, signInWithPasskey } from '../../service/webauthn/authenticate-key.js';
+import { signInWithPassword } from '../../service/accounts/accounts.js';
+import { createFirstAdmin, needsFirstAdmin } from '../../service/accounts/first-admin.js';
+import { awaitingFirstAdminSetup, signUp } from '../../service/accounts/sign-up.js';
+import { passkeySignInOptions, signInWithPasskey } from '../../service/factors/webauthn/authenticate-key.js';
+import { recognizeDevice } from '../../service/sessions/remembered-devices.js';
+import { endSession, startSession } from '../../service/sessions/sessions.js';
 import { lostAccessPage, setupPage, signInPage, signUpPage } from '../pages/account-pages.js';
 import { hasReturnAddress, landingAfterSignIn, sendToLanding } from '../return-to.js';
 import {
@@ -150,7 +150,7 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
   });
 
   // The setup-link rule and the answer for an address that already has an account live in the use case
-  // (service/sign-up.ts), the same for the JSON API. The answer is the same for a new address and a taken
+  // (service/accounts/sign-up.ts), the same for the JSON API. The answer is the same for a new address and a taken
   // one, so the page does not sign the new account in: the person signs in next, as anyone would.
   app.post('/sign-up', csrf, async (request, reply) => {
     const email = field(request, 'email', 512);

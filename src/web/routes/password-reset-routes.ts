@@ -1,6 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
-import { inspectResetLink, requestPasswordReset, resetPassword } from '../../service/password-reset.js';
+import {
+  inspectResetLink,
+  requestPasswordReset,
+  resetPassword,
+} from '../../service/accounts/password-reset.js';
 import { forgotPasswordPage, resetPasswordPage } from '../pages/sign-in-pages.js';
 import { recoveryCodesShownPage } from '../pages/two-factor-pages.js';
 import {

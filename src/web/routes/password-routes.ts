@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
-import { accountLabel } from '../../service/account-label.js';
-import { changePassword } from '../../service/change-password.js';
-import type { ActiveSession } from '../../service/sessions.js';
+import { accountLabel } from '../../service/accounts/account-label.js';
+import { changePassword } from '../../service/accounts/change-password.js';
+import type { ActiveSession } from '../../service/sessions/sessions.js';
 import { changePasswordPage } from '../pages/password-pages.js';
 import {
   clearDeviceCookie,

@@ -1,20 +1,20 @@
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
-import { accountLabel } from '../../service/account-label.js';
-import { sendEmailOtp, verifyEmailOtp } from '../../service/email-otp.js';
-import { secondFactorChoices } from '../../service/manage-mfa.js';
-import { recoveryCodeSetLabel } from '../../service/prepare-recovery-code-set.js';
-import { getRecoveryCodeStatus } from '../../service/recovery-code-status.js';
-import { rememberDevice } from '../../service/remembered-devices.js';
-import { rotateSession } from '../../service/sessions.js';
-import { isSecondFactorLocked } from '../../service/throttle-counters.js';
-import { verifyRecoveryCode } from '../../service/verify-recovery-code.js';
-import { verifyTotp } from '../../service/verify-totp.js';
+import { accountLabel } from '../../service/accounts/account-label.js';
+import { sendEmailOtp, verifyEmailOtp } from '../../service/factors/email-otp.js';
+import { secondFactorChoices } from '../../service/factors/manage-mfa.js';
+import { verifyTotp } from '../../service/factors/verify-totp.js';
 import {
   securityKeyAuthenticationOptions,
   verifySecurityKey,
-} from '../../service/webauthn/authenticate-key.js';
+} from '../../service/factors/webauthn/authenticate-key.js';
+import { recoveryCodeSetLabel } from '../../service/recovery-codes/prepare-recovery-code-set.js';
+import { getRecoveryCodeStatus } from '../../service/recovery-codes/recovery-code-status.js';
+import { verifyRecoveryCode } from '../../service/recovery-codes/verify-recovery-code.js';
+import { rememberDevice } from '../../service/sessions/remembered-devices.js';
+import { rotateSession } from '../../service/sessions/sessions.js';
+import { isSecondFactorLocked } from '../../service/throttle/throttle-counters.js';
 import {
   mfaDisabledAfterRecoveryPage,
   recoveryCodeFormPage,

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServiceDeps } from '../../service/deps.js';
-import { type ActiveSession, resolveSession } from '../../service/sessions.js';
+import { type ActiveSession, resolveSession } from '../../service/sessions/sessions.js';
 import { redirect, SIGN_IN_LINK, sendMessagePage, setSessionCookie } from '../web-context.js';
 
 /** The request's session once fully signed in (not half-way, at the second step), else undefined. */

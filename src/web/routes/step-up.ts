@@ -3,8 +3,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
 import { noteRetryAfter } from '../../http/retry-after.js';
 import type { ServiceDeps } from '../../service/deps.js';
-import type { ActiveSession } from '../../service/sessions.js';
-import { verifyStepUp } from '../../service/step-up.js';
+import type { ActiveSession } from '../../service/sessions/sessions.js';
+import { verifyStepUp } from '../../service/sign-in/step-up.js';
 import { keyResponseField } from '../security-key-fields.js';
 import { field, requestContext } from '../web-context.js';
 

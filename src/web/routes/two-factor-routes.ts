@@ -2,20 +2,32 @@ import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import type { ErrorCode } from '../../core/errors.js';
-import { accountLabel } from '../../service/account-label.js';
-import type { FactorConfirmation } from '../../service/complete-enrollment.js';
-import { confirmTotp } from '../../service/confirm-totp.js';
-import { confirmEmailFactor, resendEmailFactorCode, startEmailFactor } from '../../service/email-factor.js';
-import { enrollTotp, pendingTotpEnrollment, type TotpEnrollment } from '../../service/enroll-totp.js';
-import { generateRecoveryCodes } from '../../service/generate-recovery-codes.js';
-import { disableMfa, getMfaOverview, type MfaOverview, removeFactor } from '../../service/manage-mfa.js';
-import type { IssuedRecoveryCodeSet } from '../../service/prepare-recovery-code-set.js';
-import { forgetDevices, identifyDevice } from '../../service/remembered-devices.js';
-import type { ActiveSession } from '../../service/sessions.js';
-import { rotateSession } from '../../service/sessions.js';
-import { securityKeyAuthenticationOptions } from '../../service/webauthn/authenticate-key.js';
-import { renameSecurityKey } from '../../service/webauthn/manage-keys.js';
-import { registerSecurityKey, securityKeyRegistrationOptions } from '../../service/webauthn/register-key.js';
+import { accountLabel } from '../../service/accounts/account-label.js';
+import type { FactorConfirmation } from '../../service/factors/complete-enrollment.js';
+import { confirmTotp } from '../../service/factors/confirm-totp.js';
+import {
+  confirmEmailFactor,
+  resendEmailFactorCode,
+  startEmailFactor,
+} from '../../service/factors/email-factor.js';
+import { enrollTotp, pendingTotpEnrollment, type TotpEnrollment } from '../../service/factors/enroll-totp.js';
+import {
+  disableMfa,
+  getMfaOverview,
+  type MfaOverview,
+  removeFactor,
+} from '../../service/factors/manage-mfa.js';
+import { securityKeyAuthenticationOptions } from '../../service/factors/webauthn/authenticate-key.js';
+import { renameSecurityKey } from '../../service/factors/webauthn/manage-keys.js';
+import {
+  registerSecurityKey,
+  securityKeyRegistrationOptions,
+} from '../../service/factors/webauthn/register-key.js';
+import { generateRecoveryCodes } from '../../service/recovery-codes/generate-recovery-codes.js';
+import type { IssuedRecoveryCodeSet } from '../../service/recovery-codes/prepare-recovery-code-set.js';
+import { forgetDevices, identifyDevice } from '../../service/sessions/remembered-devices.js';
+import type { ActiveSession } from '../../service/sessions/sessions.js';
+import { rotateSession } from '../../service/sessions/sessions.js';
 import {
   CODES_SHOWN_PATH,
   emailEnrollPage,

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
-import { isUnlockLinkLive, unlockSecondFactor } from '../../service/unlock.js';
+import { isUnlockLinkLive, unlockSecondFactor } from '../../service/throttle/unlock.js';
 import { unlockPage } from '../pages/sign-in-pages.js';
 import {
   csrfToken,

@@ -1,0 +1,163 @@
+import { parseEmailAddress } from '../../core/email-address.js';
+import { DEFAULT_USER_ROLE } from '../../core/policy.js';
+import { fail, ok, type Result } from '../../core/result.js';
+import type { DeletedUser } from '../../store/store.js';
+import { auditEvent } from '../audit/audit.js';
+import type { RequestContext, ServiceDeps } from '../deps.js';
+import { formatTime, sendOrAuditFailure } from '../notifications/notifications.js';
+
+/**
+ * Users of a host application (an app with its own users table and sessions) addressed by the host's
+ * own id: no password (they never sign in to SpareKey's pages), an email only if the host gives one (for
+ * security notices). SpareKey's own email-and-password accounts are untouched by this.
+ */
+
+/** A user as the edges name one: SpareKey's id, or the host application's. */
+export type UserRef = { userId: string } | { externalId: string };
+
+export const MAX_EXTERNAL_ID_LENGTH = 255;
+
+/** 1 to 255 characters, no control characters (they would break log lines and CSV exports). */
+export function isValidExternalId(externalId: string): boolean {
+  return (
+    externalId.length >= 1 &&
+    externalId.length <= MAX_EXTERNAL_ID_LENGTH &&
+    ![...externalId].some((char) => {
+      const code = char.codePointAt(0) as number;
+      return code < 0x20 || code === 0x7f;
+    })
+  );
+}
+
+/** SpareKey's id for a reference, or undefined when no such user exists. */
+export async function resolveUserRef(deps: ServiceDeps, ref: UserRef): Promise<string | undefined> {
+  if ('userId' in ref) return ref.userId;
+  if (!isValidExternalId(ref.externalId)) return undefined;
+  return (await deps.store.findUserByExternalId(ref.externalId))?.id;
+}
+
+export interface EnsuredUser {
+  userId: string;
+  externalId: string;
+  email: string | null;
+  /** False when the user already existed (their email is left as it is: see changeEmail). */
+  created: boolean;
+}
+
+/**
+ * Makes sure the host's user exists, creating them on the first call; every later call (and every
+ * concurrent one) answers with the same user. Idempotent, so a host can call it on each sign-in.
+ */
+export async function ensureUser(
+  deps: ServiceDeps,
+  input: { externalId: string; email?: string | null; context: RequestContext },
+): Promise<Result<EnsuredUser, 'invalid_external_id' | 'invalid_email' | 'email_taken'>> {
+  if (!isValidExternalId(input.externalId)) return fail('invalid_external_id');
+  const existing = await deps.store.findUserByExternalId(input.externalId);
+  if (existing) return ok(ensured(existing.id, input.externalId, existing.email, false));
+  let email: string | null = null;
+  if (input.email !== undefined && input.email !== null) {
+    const parsed = parseEmailAddress(input.email);
+    if (!parsed.ok) return parsed;
+    email = parsed.value;
+  }
+  const userId = deps.random.uuid();
+  const now = deps.clock.now();
+  const created = await deps.store.transaction(async (tx) => {
+    const result = await tx.createUser({
+      id: userId,
+      email,
+      externalId: input.externalId,
+      passwordHash: null,
+      // The default role, like a self-registered account: the operator's per-role policies apply to it.
+      roles: [DEFAULT_USER_ROLE],
+      createdAt: now,
+    });
+    if (result.created)
+      await tx.appendAuditEvent(
+        auditEvent(now, 'user_created', 'success', userId, input.context, {
+          roles: DEFAULT_USER_ROLE,
+          by: 'external_id',
+        }),
+      );
+    return result;
+  });
+  if (created.created) return ok(ensured(userId, input.externalId, email, true));
+  // A concurrent call created them first: answer with that user, as an idempotent call must.
+  const winner = await deps.store.findUserByExternalId(input.externalId);
+  if (winner) return ok(ensured(winner.id, input.externalId, winner.email, false));
+  return fail('email_taken');
+}
+
+const ensured = (
+  userId: string,
+  externalId: string,
+  email: string | null,
+  created: boolean,
+): EnsuredUser => ({
+  userId,
+  externalId,
+  email,
+  created,
+});
+
+/**
+ * Sets or (with null) removes a user's email address. The old address, if any, is told (ASVS 5.0 6.3.7);
+ * the audit event records that it changed, never the addresses.
+ */
+export async function changeEmail(
+  deps: ServiceDeps,
+  input: { userId: string; email: string | null; context: RequestContext },
+): Promise<Result<{ email: string | null }, 'user_not_found' | 'invalid_email' | 'email_taken'>> {
+  let email: string | null = null;
+  if (input.email !== null) {
+    const parsed = parseEmailAddress(input.email);
+    if (!parsed.ok) return parsed;
+    email = parsed.value;
+  }
+  const before = await deps.store.findUserById(input.userId);
+  if (!before) return fail('user_not_found');
+  const now = deps.clock.now();
+  const result = await deps.store.transaction(async (tx) => {
+    const updated = await tx.setUserEmail(input.userId, email);
+    if (updated.updated)
+      await tx.appendAuditEvent(auditEvent(now, 'email_changed', 'success', input.userId, input.context));
+    return updated;
+  });
+  if (!result.updated) return fail(result.reason);
+  if (deps.options.notifications && before.email !== null && before.email !== email) {
+    await sendOrAuditFailure(deps, {
+      userId: input.userId,
+      to: before.email,
+      context: input.context,
+      kind: 'email_changed',
+      subject: `The email address of your ${deps.options.issuer} account was changed`,
+      text:
+        `The email address of your ${deps.options.issuer} account was changed${email ? '' : ' (removed)'} ` +
+        `at ${formatTime(now)}. Security notices no longer come to this address.`,
+    });
+  }
+  return ok({ email });
+}
+
+/**
+ * Deletes a user and everything of theirs in one transaction (see Store.deleteUser), for erasure
+ * requests. The audit log is not rewritten: its events name users by SpareKey's random id only (never an
+ * email or the host's id), so once the user row is gone nothing in the log links them to a person; the
+ * deletion itself is recorded under that id.
+ */
+export async function deleteUser(
+  deps: ServiceDeps,
+  input: { userId: string; context: RequestContext },
+): Promise<Result<DeletedUser, 'user_not_found'>> {
+  const now = deps.clock.now();
+  const removed = await deps.store.transaction(async (tx) => {
+    const deleted = await tx.deleteUser(input.userId);
+    if (deleted)
+      await tx.appendAuditEvent(
+        auditEvent(now, 'user_deleted', 'success', input.userId, input.context, { ...deleted }),
+      );
+    return deleted;
+  });
+  return removed ? ok(removed) : fail('user_not_found');
+}
