@@ -6,8 +6,9 @@ import { requestValidatorCompiler } from '../request-validation.js';
 import { makeRequestSchemasStrict } from '../strict-schemas.js';
 import { registerAdminApiRoutes } from './admin-routes.js';
 import { requireApiKey, sendApiError } from './api-context.js';
-import { registerEndUserRoutes } from './end-user-routes.js';
+import { registerAuthRoutes } from './auth-routes.js';
 import { registerHostUserRoutes } from './host-user-routes.js';
+import { registerMeRoutes } from './me-routes.js';
 import { registerRecoveryCodeRoutes } from './recovery-code-routes.js';
 import { ErrorBody } from './schemas.js';
 import { BY_EXTERNAL_ID, BY_USER_ID } from './user-addressing.js';
@@ -70,7 +71,10 @@ export async function registerApi(
       registerRecoveryCodeRoutes(api, deps, BY_EXTERNAL_ID);
       registerHostUserRoutes(api, deps);
       registerAdminApiRoutes(api, deps);
-      if (options.endUserRoutes ?? true) registerEndUserRoutes(api, deps);
+      if (options.endUserRoutes ?? true) {
+        registerAuthRoutes(api, deps);
+        registerMeRoutes(api, deps);
+      }
     },
     { prefix: API_PREFIX },
   );
