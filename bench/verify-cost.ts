@@ -16,7 +16,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { systemRandom } from '../src/core/random.js';
 import {
   argon2idKdf,
   MINIMUM_TEST_ARGON2ID_PARAMS,
@@ -24,6 +23,7 @@ import {
 } from '../src/core/recovery-code-digest.js';
 import { updateRecoveryCodeSettings } from '../src/service/admin/settings.js';
 import type { ServiceDeps } from '../src/service/deps.js';
+import { systemRandom } from '../src/service/ports/system-random.js';
 import { verifyRecoveryCode } from '../src/service/recovery-codes/verify-recovery-code.js';
 import { type OpenedStore, openStore } from '../src/store/open-store.js';
 import { benchDeps, userWithCodes } from './support/bench-deps.js';

@@ -2,12 +2,12 @@ import { loadCommonPasswords } from './config/common-passwords.js';
 import type { Config } from './config/config.js';
 import { sealingKeySource } from './config/sealing-keys-file.js';
 import { DEFAULT_EMAIL_OTP_DIGITS, EMAIL_OTP_MAX_ATTEMPTS } from './core/email-otp.js';
-import { systemRandom } from './core/random.js';
 import { argon2idKdf } from './core/recovery-code-digest.js';
 import { deriveServerKeys } from './core/server-keys.js';
 import { createSmtpMailer } from './mail/smtp-mailer.js';
 import { type ServiceDeps, systemClock } from './service/deps.js';
 import type { Mailer } from './service/ports/mailer.js';
+import { systemRandom } from './service/ports/system-random.js';
 import { createRedisAttemptCounters } from './store/redis/redis-attempt-counters.js';
 import type { Store } from './store/store.js';
 

@@ -8,7 +8,6 @@ import {
   EMAIL_OTP_MAX_ATTEMPTS,
 } from './core/email-otp.js';
 import type { PostRecoveryPolicy } from './core/policy.js';
-import { systemRandom } from './core/random.js';
 import {
   argon2idKdf,
   MINIMUM_TEST_ARGON2ID_PARAMS,
@@ -48,6 +47,7 @@ import { enrollTotp } from './service/factors/enroll-totp.js';
 import { disableMfa, getMfaOverview, removeFactor } from './service/factors/manage-mfa.js';
 import { verifyTotp } from './service/factors/verify-totp.js';
 import type { Mailer } from './service/ports/mailer.js';
+import { systemRandom } from './service/ports/system-random.js';
 import { generateRecoveryCodes } from './service/recovery-codes/generate-recovery-codes.js';
 import { getRecoveryCodeStatus } from './service/recovery-codes/recovery-code-status.js';
 import { verifyRecoveryCode } from './service/recovery-codes/verify-recovery-code.js';

@@ -1,10 +1,10 @@
 import { loadCommonPasswords } from '../../src/config/common-passwords.js';
 import { MINIMUM_TEST_PASSWORD_PARAMS } from '../../src/core/password.js';
-import { systemRandom } from '../../src/core/random.js';
 import { type Argon2idParams, argon2idKdf } from '../../src/core/recovery-code-digest.js';
 import { deriveServerKeys } from '../../src/core/server-keys.js';
 import { DEFAULT_TOTP_SETTINGS } from '../../src/core/totp.js';
 import { type ServiceDeps, systemClock } from '../../src/service/deps.js';
+import { systemRandom } from '../../src/service/ports/system-random.js';
 import { generateRecoveryCodes } from '../../src/service/recovery-codes/generate-recovery-codes.js';
 import type { Store } from '../../src/store/store.js';
 

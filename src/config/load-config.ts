@@ -1,8 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_EMAIL_OTP_TTL_MS } from '../core/email-otp.js';
 import { MINIMUM_TEST_PASSWORD_PARAMS, PASSWORD_ARGON2ID_PARAMS } from '../core/password.js';
-import { systemRandom } from '../core/random.js';
 import { MINIMUM_TEST_ARGON2ID_PARAMS, OWASP_ARGON2ID_PARAMS } from '../core/recovery-code-digest.js';
 import { MIN_SERVER_SECRET_BYTES, parseServerSecret } from '../core/server-keys.js';
 import { isValidTimeZone } from '../core/time-zone.js';
@@ -243,7 +243,7 @@ function loadServerSecret(
     return bytes && { bytes, source: 'data-dir' };
   }
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const bytes = systemRandom.bytes(32);
+  const bytes = new Uint8Array(randomBytes(32));
   writeFileSync(path, `${Buffer.from(bytes).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
   chmodSync(path, 0o600);
   return { bytes, source: 'generated' };

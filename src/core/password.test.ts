@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { systemRandom } from '../service/ports/system-random.js';
 import {
   createDummyPasswordHash,
   hashPassword,
@@ -63,7 +64,7 @@ describe('password hashing (OWASP Password Storage CS: argon2id, m=19 MiB, t=2, 
   });
 
   test('the dummy hash (for unknown accounts) verifies nothing', async () => {
-    const dummy = await createDummyPasswordHash(pepper, MINIMUM_TEST_PASSWORD_PARAMS);
+    const dummy = await createDummyPasswordHash(systemRandom, pepper, MINIMUM_TEST_PASSWORD_PARAMS);
     expect(await verifyPassword('lantern-orchard', dummy, { pepper })).toBe(false);
   });
 });

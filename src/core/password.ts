@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
+import type { RandomSource } from './random.js';
 import {
   type Argon2idParams,
   MINIMUM_TEST_ARGON2ID_PARAMS,
@@ -93,6 +93,10 @@ export async function verifyPassword(
 }
 
 /** A hash of a random password: unknown accounts are "verified" against it so timing reveals nothing. */
-export function createDummyPasswordHash(pepper: Uint8Array, params: Argon2idParams): Promise<string> {
-  return hashPassword(randomBytes(24).toString('base64url'), { pepper, params });
+export function createDummyPasswordHash(
+  random: RandomSource,
+  pepper: Uint8Array,
+  params: Argon2idParams,
+): Promise<string> {
+  return hashPassword(Buffer.from(random.bytes(24)).toString('base64url'), { pepper, params });
 }

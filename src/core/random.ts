@@ -1,5 +1,3 @@
-import { randomBytes, randomInt, randomUUID } from 'node:crypto';
-
 /**
  * Where core gets randomness. Core functions take a RandomSource as an argument and never call the
  * system generator themselves, so tests can be deterministic where they need to be.
@@ -12,10 +10,3 @@ export interface RandomSource {
   /** A random (v4) UUID, used for row identifiers. */
   uuid(): string;
 }
-
-/** Node's CSPRNG (NIST SP 800-63B 5.1.2.1 "approved random bit generator"; ASVS 5.0 6.5.3). */
-export const systemRandom: RandomSource = {
-  bytes: (length) => new Uint8Array(randomBytes(length)),
-  int: (maxExclusive) => randomInt(0, maxExclusive),
-  uuid: () => randomUUID(),
-};

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type RandomSource, systemRandom } from './random.js';
+import { systemRandom } from '../service/ports/system-random.js';
+import type { RandomSource } from './random.js';
 import {
   DEFAULT_RECOVERY_CODE_FORMAT,
   generateRecoveryCodes,

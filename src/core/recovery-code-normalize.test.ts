@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { systemRandom } from './random.js';
+import { systemRandom } from '../service/ports/system-random.js';
+
 import {
   CROCKFORD_ALPHABET,
   DEFAULT_RECOVERY_CODE_FORMAT,

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type RandomSource, systemRandom } from './random.js';
+import { systemRandom } from '../service/ports/system-random.js';
+import type { RandomSource } from './random.js';
 import { CROCKFORD_ALPHABET, generateRecoveryCodes, type RecoveryCodeFormat } from './recovery-code.js';
 
 /** Chi-square critical value for 31 degrees of freedom at p = 0.001 (scipy.stats.chi2.ppf(0.999, 31)). */

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { systemRandom } from './random.js';
+import { systemRandom } from '../service/ports/system-random.js';
+
 import {
   buildSealingKeyRing,
   formatSealingKeys,

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type RandomSource, systemRandom } from './random.js';
+import { systemRandom } from '../service/ports/system-random.js';
+import type { RandomSource } from './random.js';
 import { openSecret, type SealingKey, sealedKeyId, sealSecret } from './secret-box.js';
 
 const KEY: SealingKey = { id: 'k1', key: new Uint8Array(32).fill(1) };

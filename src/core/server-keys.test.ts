@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { systemRandom } from './random.js';
+import { systemRandom } from '../service/ports/system-random.js';
+
 import { openSecret, sealSecret } from './secret-box.js';
 import { deriveServerKeys, MIN_SERVER_SECRET_BYTES, parseServerSecret } from './server-keys.js';
 

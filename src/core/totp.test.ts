@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { TOTP, URI } from 'otpauth';
 import { describe, expect, it, vi } from 'vitest';
 import { RFC6238_APPENDIX_B, RFC6238_SEEDS_HEX } from '../../test/vectors/rfc6238-appendix-b.js';
-import { type RandomSource, systemRandom } from './random.js';
+import { systemRandom } from '../service/ports/system-random.js';
+import type { RandomSource } from './random.js';
 import {
   checkTotpCode,
   DEFAULT_TOTP_SETTINGS,

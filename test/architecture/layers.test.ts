@@ -57,12 +57,14 @@ describe('layering (ARCHITECTURE.md)', () => {
     },
   );
 
-  test('core does no I/O: only crypto and the OTP/KDF libraries, no clock, no environment', () => {
+  test('core does no I/O: only crypto and the OTP/KDF libraries, no clock, no environment, no randomness of its own', () => {
     for (const file of files.filter((f) => f.layer === 'core')) {
       for (const specifier of importsOf(file.source).filter((s) => !s.startsWith('.'))) {
         expect(corePackages, `${file.rel} imports ${specifier}`).toContain(specifier);
       }
-      expect(file.source, file.rel).not.toMatch(/Date\.now\(|new Date\(\)|process\.env|Math\.random/);
+      expect(file.source, file.rel).not.toMatch(
+        /Date\.now\(|new Date\(\)|process\.env|Math\.random|randomBytes|randomInt|randomUUID|getRandomValues/,
+      );
     }
   });
 

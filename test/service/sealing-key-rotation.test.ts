@@ -7,11 +7,11 @@ import {
   sealingKeySource,
   writeSealingKeysFile,
 } from '../../src/config/sealing-keys-file.js';
-import { systemRandom } from '../../src/core/random.js';
 import { buildSealingKeyRing, sealingKeyFromBytes } from '../../src/core/sealing-key-ring.js';
 import { sealedKeyId } from '../../src/core/secret-box.js';
 import { countSealedSecretsByKey, resealTotpSecrets } from '../../src/service/admin/reseal-secrets.js';
 import { verifyTotp } from '../../src/service/factors/verify-totp.js';
+import { systemRandom } from '../../src/service/ports/system-random.js';
 import { testEngines } from '../helpers/engines.js';
 import { authenticatorCode, enableTotp } from '../helpers/mfa.js';
 import { createTestEnvironment, createTestUser, type TestEnvironment } from '../helpers/service-deps.js';

@@ -83,7 +83,7 @@ const dummyHashes = new WeakMap<ServiceDeps, Promise<string>>();
 function dummyHash(deps: ServiceDeps): Promise<string> {
   let hash = dummyHashes.get(deps);
   if (!hash) {
-    hash = createDummyPasswordHash(deps.keys.passwordPepper, deps.options.password.params);
+    hash = createDummyPasswordHash(deps.random, deps.keys.passwordPepper, deps.options.password.params);
     dummyHashes.set(deps, hash);
   }
   return hash;
