@@ -42,6 +42,7 @@ export const auditActions = [
   'api_key_created',
   'api_key_revoked',
   'api_key_refused',
+  'api_key_scope_refused',
   'api_key_used',
   'mfa_locked',
   'mfa_unlocked',

@@ -277,11 +277,30 @@ describe('the JSON API', () => {
     expect(uses[0]?.actorId).toMatch(/^apikey:/);
   });
 
-  test('a revoked or forged key is 401; a key without the scope is 403; every refusal is audited', async () => {
-    expect((await call('GET', '/api/v1/statistics', { key: readKey })).json.error.code).toBe(
-      'api_scope_missing',
-    );
-    expect((await call('GET', '/api/v1/statistics', { key: `${adminKey.slice(0, -2)}xx` })).status).toBe(401);
+  test('drift 4: a missing, malformed, unknown, forged or revoked key is 401, a key outside its scope 403; each refusal and each use is audited exactly once, with its reason', async () => {
+    const [last] = await web.env.deps.store.listAuditEvents({ limit: 1 });
+    const keyEvents = async () =>
+      (await web.env.deps.store.listAuditEvents({ limit: 100 }))
+        .filter((event) => event.seq > (last?.seq ?? 0) && event.action.startsWith('api_key_'))
+        .sort((a, b) => a.seq - b.seq)
+        .map((event) => ({ action: event.action, actorId: event.actorId, ...event.details }));
+    const statistics = (key: string) => call('GET', '/api/v1/statistics', { key });
+    const adminKeyId = adminKey.slice('sk_'.length, 'sk_'.length + 12);
+    const readKeyId = readKey.slice('sk_'.length, 'sk_'.length + 12);
+    const operation = 'GET /api/v1/statistics';
+
+    const outOfScope = await statistics(readKey);
+    expect([outOfScope.status, outOfScope.json.error.code]).toEqual([403, 'api_scope_missing']);
+    for (const key of [
+      '',
+      'sk_not-a-key',
+      `sk_${'z'.repeat(12)}_${'A'.repeat(43)}`,
+      `${adminKey.slice(0, -2)}xx`,
+    ]) {
+      const refused = await statistics(key);
+      expect([refused.status, refused.json.error.code], key).toEqual([401, 'api_key_required']);
+      expect(refused.headers['www-authenticate']).toBe('Bearer');
+    }
     const created = await call('POST', '/api/v1/api-keys', {
       body: { name: 'temp', scopes: ['audit:read'] },
     });
@@ -289,9 +308,40 @@ describe('the JSON API', () => {
     expect((await call('GET', '/api/v1/audit-events?limit=1', { key: created.json.key })).status).toBe(200);
     expect((await call('DELETE', `/api/v1/api-keys/${created.json.id}`)).status).toBe(204);
     expect((await call('GET', '/api/v1/audit-events?limit=1', { key: created.json.key })).status).toBe(401);
+
+    const used = (keyId: string, op: string) => ({
+      action: 'api_key_used',
+      actorId: `apikey:${keyId}`,
+      keyId,
+      operation: op,
+    });
+    const refusal = (reason: string, keyId: string | null) => ({
+      action: 'api_key_refused',
+      actorId: null,
+      keyId,
+      reason,
+      operation,
+    });
+    expect(await keyEvents()).toEqual([
+      {
+        action: 'api_key_scope_refused',
+        actorId: `apikey:${readKeyId}`,
+        keyId: readKeyId,
+        operation,
+        scope: 'admin',
+      },
+      refusal('missing', null),
+      refusal('malformed', null),
+      refusal('unknown', 'z'.repeat(12)),
+      refusal('wrong_secret', adminKeyId),
+      used(adminKeyId, 'POST /api/v1/api-keys'),
+      expect.objectContaining({ action: 'api_key_created', keyId: created.json.id }),
+      used(created.json.id, 'GET /api/v1/audit-events'),
+      used(adminKeyId, 'DELETE /api/v1/api-keys/:keyId'),
+      expect.objectContaining({ action: 'api_key_revoked', keyId: created.json.id }),
+      { ...refusal('revoked', created.json.id), operation: 'GET /api/v1/audit-events' },
+    ]);
     expect((await call('DELETE', `/api/v1/api-keys/${created.json.id}`)).status).toBe(404);
-    const refused = await web.env.deps.store.listAuditEvents({ action: 'api_key_refused', limit: 10 });
-    expect(refused.length).toBeGreaterThanOrEqual(2);
     const stored = await web.env.deps.store.findApiKey(created.json.id);
     expect(stored?.secretHash).not.toContain(created.json.key.slice('sk_'.length + 13));
   });

@@ -1,10 +1,10 @@
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { createApiKey } from '../../src/service/admin/api-keys.js';
 import {
   API_KEY_LAST_USED_PRECISION_MS,
-  authenticateApiKey,
-  createApiKey,
-} from '../../src/service/admin/api-keys.js';
+  authorizeApiKey,
+} from '../../src/service/admin/authorize-api-key.js';
 import { resetUserMfa } from '../../src/service/admin/reset-mfa.js';
 import { addRole, assignRoles, listRoles } from '../../src/service/admin/roles.js';
 import { getRecoveryCodeStatistics } from '../../src/service/admin/statistics.js';
@@ -178,17 +178,19 @@ describe.each(testEngines())('operator console use cases on %s', (engine) => {
     });
     if (!created.ok) throw new Error(created.error);
     const lastUsed = async () => (await env.deps.store.findApiKey(created.value.id))?.lastUsedAt?.getTime();
-    const call = () => authenticateApiKey(env.deps, { key: created.value.key, context: {} });
-    expect(await call()).toBeDefined();
+    const use = (key: string) =>
+      authorizeApiKey(env.deps, { key, scope: 'recovery_codes:read', operation: 'test', context: {} });
+    const call = async () => (await use(created.value.key)).ok;
+    expect(await call()).toBe(true);
     const first = env.clock.nowMs;
     expect(await lastUsed()).toBe(first);
     env.clock.advance(API_KEY_LAST_USED_PRECISION_MS - 1);
-    expect(await call()).toBeDefined();
+    expect(await call()).toBe(true);
     expect(await lastUsed()).toBe(first);
     env.clock.advance(1);
-    expect(await call()).toBeDefined();
+    expect(await call()).toBe(true);
     expect(await lastUsed()).toBe(first + API_KEY_LAST_USED_PRECISION_MS);
-    expect(await authenticateApiKey(env.deps, { key: `${created.value.key}x`, context: {} })).toBeUndefined();
+    expect(await use(`${created.value.key}x`)).toEqual({ ok: false, error: 'api_key_required' });
   });
 
   test('roles: custom roles are added once with valid names; assignments accept known roles only', async () => {

@@ -1,11 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type ApiKeyScope, scopeAllows } from '../../core/api-key.js';
+import type { ApiKeyScope } from '../../core/api-key.js';
 import { type ErrorCode, errorMessage } from '../../core/errors.js';
-import { authenticateApiKey } from '../../service/admin/api-keys.js';
-import { auditEvent } from '../../service/audit/audit.js';
+import { type ApiKeyRecord, authorizeApiKey } from '../../service/admin/authorize-api-key.js';
 import type { RequestContext, ServiceDeps } from '../../service/deps.js';
 import { type ActiveSession, resolveSession } from '../../service/sessions/sessions.js';
-import type { ApiKeyRecord, SessionStage } from '../../store/store.js';
 import { errorStatus } from '../error-status.js';
 import { noteRetryAfter } from '../retry-after.js';
 
@@ -18,7 +16,7 @@ declare module 'fastify' {
      * `Authorization: Bearer`, at the `second_factor` or `signed_in` stage, or at either (`any`: sign-out).
      * Absent: an API key.
      */
-    session?: 'none' | 'any' | SessionStage;
+    session?: 'none' | 'any' | ActiveSession['record']['stage'];
   }
   interface FastifyRequest {
     apiKey: ApiKeyRecord | undefined;
@@ -58,7 +56,10 @@ export function apiContext(request: FastifyRequest): RequestContext & { actorId:
   };
 }
 
-/** onRequest: a valid, unrevoked key with the route's scope, or a 401/403 in the API's error shape. */
+/**
+ * onRequest: a session token for the end-user routes; otherwise a valid, unrevoked key with the route's scope
+ * (authorizeApiKey, which audits every use and every refusal), or a 401/403 in the API's error shape.
+ */
 export function requireApiKey(deps: ServiceDeps) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     // An unknown path is a 404 for everyone: the routes are public in /openapi.json anyway.
@@ -75,26 +76,17 @@ export function requireApiKey(deps: ServiceDeps) {
       request.apiSession = session;
       return;
     }
-    const context = { ip: request.ip, userAgent: request.headers['user-agent'] ?? null };
-    const key = token ? await authenticateApiKey(deps, { key: token, context }) : undefined;
-    if (!key) return sendApiError(reply.header('www-authenticate', 'Bearer'), 'api_key_required');
-    const needed = request.routeOptions.config.scope;
-    if (!needed || !scopeAllows(key.scopes, needed)) return sendApiError(reply, 'api_scope_missing');
-    request.apiKey = key;
-    // Every use of a key is on record: which key, which operation, from where.
-    await deps.store.appendAuditEvent(
-      auditEvent(
-        deps.clock.now(),
-        'api_key_used',
-        'success',
-        null,
-        { ...context, actorId: `apikey:${key.id}` },
-        {
-          keyId: key.id,
-          operation: `${request.method} ${request.routeOptions.url ?? ''}`,
-        },
-      ),
-    );
+    const authorized = await authorizeApiKey(deps, {
+      key: token,
+      scope: request.routeOptions.config.scope,
+      operation: `${request.method} ${request.routeOptions.url ?? ''}`,
+      context: { ip: request.ip, userAgent: request.headers['user-agent'] ?? null },
+    });
+    if (!authorized.ok) {
+      if (authorized.error === 'api_key_required') reply.header('www-authenticate', 'Bearer');
+      return sendApiError(reply, authorized.error);
+    }
+    request.apiKey = authorized.value;
   };
 }
 

@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { resetUserMfa } from '../../service/admin/reset-mfa.js';
+import { MAX_RESET_REASON_LENGTH, resetUserMfa } from '../../service/admin/reset-mfa.js';
 import type { ServiceDeps } from '../../service/deps.js';
 import { confirmTotp } from '../../service/factors/confirm-totp.js';
 import { enrollTotp } from '../../service/factors/enroll-totp.js';
@@ -158,7 +158,7 @@ export function registerRecoveryCodeRoutes(
         summary: "Remove all of a user's factors, codes and sessions (support path); the reason is audited",
         tags: ['mfa'],
         params: by.params,
-        body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 500 }) }),
+        body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: MAX_RESET_REASON_LENGTH }) }),
         response: {
           200: Type.Object({ factorsRemoved: Type.Integer(), sessionsEnded: Type.Integer() }),
           ...errors(404),

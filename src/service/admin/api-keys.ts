@@ -1,13 +1,5 @@
-import {
-  type ApiKeyScope,
-  apiKeyScopes,
-  apiKeySecretMatches,
-  generateApiKey,
-  hashApiKeySecret,
-  parseApiKey,
-} from '../../core/api-key.js';
+import { type ApiKeyScope, apiKeyScopes, generateApiKey, hashApiKeySecret } from '../../core/api-key.js';
 import { fail, ok, type Result } from '../../core/result.js';
-import type { ApiKeyRecord } from '../../store/store.js';
 import { auditEvent } from '../audit/audit.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
 
@@ -57,37 +49,3 @@ export async function revokeApiKey(
     return ok({ id: input.id });
   });
 }
-
-/** The live key a bearer token names, or undefined (malformed, unknown, revoked or wrong secret: all alike). */
-export async function authenticateApiKey(
-  deps: ServiceDeps,
-  input: { key: string; context: RequestContext },
-): Promise<ApiKeyRecord | undefined> {
-  const parsed = parseApiKey(input.key);
-  const record = parsed && (await deps.store.findApiKey(parsed.id));
-  if (
-    !parsed ||
-    !record ||
-    record.revokedAt !== null ||
-    !apiKeySecretMatches(parsed.secret, record.secretHash)
-  ) {
-    await deps.store.appendAuditEvent(
-      auditEvent(deps.clock.now(), 'api_key_refused', 'failure', null, input.context, {
-        keyId: parsed?.id ?? null,
-      }),
-    );
-    return undefined;
-  }
-  // "Last used" is for an administrator's eye (is this key still in use?): a minute's precision is plenty,
-  // and a busy backend does not pay a durable write on every call.
-  const now = deps.clock.now();
-  if (
-    record.lastUsedAt === null ||
-    now.getTime() - record.lastUsedAt.getTime() >= API_KEY_LAST_USED_PRECISION_MS
-  ) {
-    await deps.store.touchApiKey(record.id, now);
-  }
-  return record;
-}
-
-export const API_KEY_LAST_USED_PRECISION_MS = 60_000;

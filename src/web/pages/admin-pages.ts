@@ -1,5 +1,6 @@
 import type { AuditEvent } from '../../core/audit.js';
 import type { RecoveryCodeSettings } from '../../core/policy.js';
+import { MAX_RESET_REASON_LENGTH } from '../../service/admin/reset-mfa.js';
 import type { RecoveryCodeStatistics } from '../../service/admin/statistics.js';
 import type { ChainVerification } from '../../service/audit/audit-log.js';
 import type { MfaOverview } from '../../service/factors/manage-mfa.js';
@@ -207,7 +208,7 @@ ${
 <form method="post" action="/admin/users/${user.id}/reset" class="stack">
   ${csrfField(input.csrf)}
   <label for="reason">Reason (kept in the audit log)</label>
-  <textarea id="reason" name="reason" required maxlength="500" rows="3"></textarea>
+  <textarea id="reason" name="reason" required maxlength="${MAX_RESET_REASON_LENGTH}" rows="3"></textarea>
   <label for="password">Your password, to confirm</label>
   <input id="password" name="password" type="password" autocomplete="current-password">
   ${input.adminHasTotp ? html`<label for="totp-code">or a code from your authenticator app</label><input id="totp-code" name="totpCode" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="12">` : ''}

@@ -3,7 +3,7 @@ import { apiKeyScopes } from '../../core/api-key.js';
 import { builtInRoles, type RecoveryCodeSettings } from '../../core/policy.js';
 import { accountLabel } from '../../service/accounts/account-label.js';
 import { createApiKey, revokeApiKey } from '../../service/admin/api-keys.js';
-import { resetUserMfa } from '../../service/admin/reset-mfa.js';
+import { MAX_RESET_REASON_LENGTH, resetUserMfa } from '../../service/admin/reset-mfa.js';
 import { addRole, assignRoles, listRoles } from '../../service/admin/roles.js';
 import { loadRecoveryCodeSettings, updateRecoveryCodeSettings } from '../../service/admin/settings.js';
 import { getRecoveryCodeStatistics } from '../../service/admin/statistics.js';
@@ -241,7 +241,7 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
     csrf,
     adminOnly(web, async (request, reply, admin) => {
       const reason = field(request, 'reason', 2000);
-      if (!reason.trim() || reason.trim().length > 500)
+      if (!reason.trim() || reason.trim().length > MAX_RESET_REASON_LENGTH)
         return showUser(request, reply, admin, userIdOf(request), { error: 'reason_required' });
       const failure = await stepUpFailure(deps, request, reply, admin);
       if (failure) return showUser(request, reply, admin, userIdOf(request), { error: failure });
