@@ -21,6 +21,7 @@ import pg from 'pg';
 import { argon2idKdf, MINIMUM_TEST_ARGON2ID_PARAMS } from '../src/core/recovery-code-digest.js';
 import { deriveServerKeys } from '../src/core/server-keys.js';
 import { DEFAULT_TOTP_SETTINGS } from '../src/core/totp.js';
+import { fetchOutboundHttp } from '../src/outbound/fetch-outbound-http.js';
 import { updateRecoveryCodeSettings } from '../src/service/admin/settings.js';
 import { getRecoveryCodeStatistics } from '../src/service/admin/statistics.js';
 import { exportAuditEvents } from '../src/service/audit/audit-log.js';
@@ -158,6 +159,7 @@ function depsFor(opened: OpenedStore): ServiceDeps {
     kdf: argon2idKdf,
     keys: deriveServerKeys(new Uint8Array(32).fill(1)),
     mailer: { send: async () => undefined },
+    outboundHttp: fetchOutboundHttp,
     options: {
       kdfParams: MINIMUM_TEST_ARGON2ID_PARAMS,
       issuer: 'bench',

@@ -5,6 +5,7 @@ import { DEFAULT_EMAIL_OTP_DIGITS, EMAIL_OTP_MAX_ATTEMPTS } from './core/email-o
 import { argon2idKdf } from './core/recovery-code-digest.js';
 import { deriveServerKeys } from './core/server-keys.js';
 import { createSmtpMailer } from './mail/smtp-mailer.js';
+import { fetchOutboundHttp } from './outbound/fetch-outbound-http.js';
 import { type ServiceDeps, systemClock } from './service/deps.js';
 import type { Mailer } from './service/ports/mailer.js';
 import { systemRandom } from './service/ports/system-random.js';
@@ -20,6 +21,7 @@ export function createServiceDeps(config: Readonly<Config>, store: Store): Servi
     random: systemRandom,
     kdf: argon2idKdf,
     mailer: config.mail.url ? createSmtpMailer({ url: config.mail.url, from: config.mail.from }) : noMailer,
+    outboundHttp: fetchOutboundHttp,
     keys,
     options: {
       kdfParams: config.kdfParams,

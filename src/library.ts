@@ -20,6 +20,7 @@ import { DEFAULT_TOTP_SETTINGS, type TotpSettings, validateTotpSettings } from '
 import { API_PREFIX, type ApiOptions, registerApi } from './http/api/register-api.js';
 import { settingsUpdateFrom } from './http/api/settings-update.js';
 import { createSmtpMailer } from './mail/smtp-mailer.js';
+import { fetchOutboundHttp } from './outbound/fetch-outbound-http.js';
 import { createUser, signInWithPassword } from './service/accounts/accounts.js';
 import {
   changeEmail,
@@ -183,6 +184,7 @@ function buildDeps(options: SpareKeyOptions): ServiceDeps {
     kdf: argon2idKdf,
     keys: deriveServerKeys(secret),
     mailer,
+    outboundHttp: fetchOutboundHttp,
     options: {
       kdfParams,
       issuer: options.issuer ?? 'SpareKey',

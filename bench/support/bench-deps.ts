@@ -3,6 +3,7 @@ import { MINIMUM_TEST_PASSWORD_PARAMS } from '../../src/core/password.js';
 import { type Argon2idParams, argon2idKdf } from '../../src/core/recovery-code-digest.js';
 import { deriveServerKeys } from '../../src/core/server-keys.js';
 import { DEFAULT_TOTP_SETTINGS } from '../../src/core/totp.js';
+import { fetchOutboundHttp } from '../../src/outbound/fetch-outbound-http.js';
 import { type ServiceDeps, systemClock } from '../../src/service/deps.js';
 import { systemRandom } from '../../src/service/ports/system-random.js';
 import { generateRecoveryCodes } from '../../src/service/recovery-codes/generate-recovery-codes.js';
@@ -30,6 +31,7 @@ export function benchDeps(
     kdf: argon2idKdf,
     keys: deriveServerKeys(new Uint8Array(32).fill(9)),
     mailer: { send: async () => {} },
+    outboundHttp: fetchOutboundHttp,
     options: {
       kdfParams,
       issuer: 'bench',

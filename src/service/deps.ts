@@ -7,6 +7,7 @@ import type { TotpSettings } from '../core/totp.js';
 import type { AttemptCounters, Store } from '../store/store.js';
 import type { Mailer } from './ports/mailer.js';
 import type { ServiceMetrics } from './ports/metrics.js';
+import type { OutboundHttp } from './ports/outbound-http.js';
 import type { ThrottleOptions } from './throttle/throttle-counters.js';
 
 /** Where use cases get "now". A fixed clock in tests; the system clock in production. */
@@ -69,6 +70,8 @@ export interface ServiceDeps {
   kdf: Kdf;
   keys: ServerKeys;
   mailer: Mailer;
+  /** Webhook deliveries' POSTs (fetch in production). */
+  outboundHttp: OutboundHttp;
   options: ServiceOptions;
   /** Counters for operators (Prometheus at the edge); none when omitted. */
   metrics?: ServiceMetrics;

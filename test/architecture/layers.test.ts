@@ -18,6 +18,8 @@ const allowedLayers: Record<string, string[]> = {
   // The CLI is an entry point too: it reuses the composition root (compose.ts, main.ts for `serve`).
   cli: ['cli', 'service', 'core', 'store', 'config', 'http', 'root'],
   mail: ['mail', 'service', 'core'],
+  // Adapters of service ports to the outside world (webhook POSTs).
+  outbound: ['outbound', 'service', 'core'],
   // The OpenID Connect edge: oidc-provider mounted, its interactions as SpareKey pages (web helpers).
   oidc: ['oidc', 'web', 'http', 'service', 'core', 'config'],
 };
@@ -72,6 +74,11 @@ describe('layering (ARCHITECTURE.md)', () => {
     const readers = files.filter((f) => /process\.env/.test(f.source)).map((f) => f.rel);
     const roots = ['main.ts', 'cli/main.ts'];
     expect(readers.filter((rel) => !rel.startsWith('config/') && !roots.includes(rel))).toEqual([]);
+  });
+
+  test('only adapters talk to other servers: service/ sends through its ports (no global fetch)', () => {
+    const callers = files.filter((f) => /\bfetch\(/.test(f.source)).map((f) => f.rel);
+    expect(callers).toEqual(['outbound/fetch-outbound-http.ts']);
   });
 
   test('SQL is written only in store/', () => {

@@ -8,6 +8,7 @@ import type { Kdf } from '../../src/core/recovery-code-digest.js';
 import { argon2idKdf, MINIMUM_TEST_ARGON2ID_PARAMS } from '../../src/core/recovery-code-digest.js';
 import { deriveServerKeys } from '../../src/core/server-keys.js';
 import { DEFAULT_TOTP_SETTINGS } from '../../src/core/totp.js';
+import { fetchOutboundHttp } from '../../src/outbound/fetch-outbound-http.js';
 import type { ServiceDeps } from '../../src/service/deps.js';
 import { systemRandom } from '../../src/service/ports/system-random.js';
 import type { ThrottleOptions } from '../../src/service/throttle/throttle-counters.js';
@@ -100,6 +101,7 @@ export async function createTestEnvironment(
   const deps: ServiceDeps = {
     store: opened.store,
     mailer: smtp.mailer,
+    outboundHttp: fetchOutboundHttp,
     clock,
     random: systemRandom,
     kdf,

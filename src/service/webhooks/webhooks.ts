@@ -170,11 +170,9 @@ async function sendOnce(
   if (refused) return { statusCode: null, error: refused.slice(0, 200) };
   const timestamp = Math.floor(deps.clock.now().getTime() / 1000);
   try {
-    const response = await fetch(claim.url, {
-      method: 'POST',
-      // A redirect is a failure, not followed: the administrator chose this address and no other.
-      redirect: 'manual',
-      signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+    const response = await deps.outboundHttp.post({
+      url: claim.url,
+      timeoutMs: SEND_TIMEOUT_MS,
       headers: {
         'content-type': 'application/json',
         'user-agent': 'SpareKey-Webhooks/1',
@@ -188,10 +186,8 @@ async function sendOnce(
       },
       body: claim.payload,
     });
-    // The body is never read: only the status reaches the log, so an endpoint cannot be used to read
-    // pages of the network SpareKey runs in.
-    await response.body?.cancel();
-    return { statusCode: response.status, error: response.ok ? null : `HTTP ${response.status}` };
+    const ok = response.status >= 200 && response.status < 300;
+    return { statusCode: response.status, error: ok ? null : `HTTP ${response.status}` };
   } catch (failure) {
     const error =
       failure instanceof Error
