@@ -11,7 +11,7 @@ import { requestValidation } from './http/request-validation.js';
 import { securityHeaders } from './http/security-headers.js';
 import { makeRequestSchemasStrict } from './http/strict-schemas.js';
 import { registerOidc } from './oidc/register-oidc.js';
-import { startAuditSealer } from './service/audit/audit-sealer.js';
+import { startAuditSealerFor } from './service/audit/audit-sealer.js';
 import type { ServiceDeps } from './service/deps.js';
 import { startPurgeWorker } from './service/maintenance/purge.js';
 import { startWebhookWorker } from './service/webhooks/webhooks.js';
@@ -134,7 +134,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     app.addHook('onClose', stop);
   }
   if (options.auditSealer) {
-    const stop = startAuditSealer(options.deps.store, {
+    const stop = startAuditSealerFor(deps, {
       onError: (error) => app.log.error({ err: error }, 'audit sealing round failed'),
     });
     app.addHook('onClose', stop);

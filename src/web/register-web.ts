@@ -10,8 +10,8 @@ import type { ErrorCode } from '../core/errors.js';
 import { mfaSetupRequired } from '../core/policy.js';
 import { clientErrorCode } from '../http/error-status.js';
 import { helmetOptionsFor } from '../http/security-headers.js';
-import { loadRecoveryCodeSettings } from '../service/admin/settings.js';
-import { isMfaEnabled } from '../service/factors/mfa-state.js';
+import { getRecoveryCodeSettings } from '../service/admin/settings.js';
+import { userHasMfa } from '../service/factors/mfa-state.js';
 import { resolveSession } from '../service/sessions/sessions.js';
 import { RETURN_TO_PAGES, rememberReturnAddress } from './return-to.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
@@ -81,9 +81,9 @@ export async function registerWeb(app: FastifyInstance, web: WebOptions): Promis
     if (auth?.record.stage !== 'signed_in') return;
     const path = request.url.split('?')[0] ?? '';
     if (MFA_SETUP_PATHS.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))) return;
-    const settings = await loadRecoveryCodeSettings(web.deps.store);
+    const settings = await getRecoveryCodeSettings(web.deps);
     if (settings.mfaRequiredRoles.length === 0) return;
-    const mfaEnabled = await isMfaEnabled(web.deps.store, auth.user.id);
+    const mfaEnabled = await userHasMfa(web.deps, auth.user.id);
     if (!mfaSetupRequired(settings, { roles: auth.user.roles, mfaEnabled })) return;
     if (request.method === 'GET') return redirect(reply, '/settings/two-factor?notice=mfa-required');
     return sendMessagePage(request, reply, web.deps, {

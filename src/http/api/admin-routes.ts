@@ -6,10 +6,17 @@ import { apiKeyScopes } from '../../core/api-key.js';
 import { auditActions } from '../../core/audit.js';
 import type { RecoveryCodeSettings } from '../../core/policy.js';
 import { createUser } from '../../service/accounts/accounts.js';
+import { findUserByEmail } from '../../service/accounts/user-lookup.js';
 import { createApiKey, revokeApiKey } from '../../service/admin/api-keys.js';
-import { loadRecoveryCodeSettings, updateRecoveryCodeSettings } from '../../service/admin/settings.js';
+import { getRecoveryCodeSettings, updateRecoveryCodeSettings } from '../../service/admin/settings.js';
 import { getRecoveryCodeStatistics } from '../../service/admin/statistics.js';
-import { describeChainBreak, exportAuditEvents, verifyAuditChain } from '../../service/audit/audit-log.js';
+import { listUsersWithCodes } from '../../service/admin/users-with-codes.js';
+import {
+  describeChainBreak,
+  exportAuditLog,
+  listAuditEvents,
+  verifyAuditLog,
+} from '../../service/audit/audit-log.js';
 import type { ServiceDeps } from '../../service/deps.js';
 import { apiContext, sendApiError } from './api-context.js';
 import { errors } from './schemas.js';
@@ -126,7 +133,7 @@ export function registerAdminApiRoutes(parent: FastifyInstance, deps: ServiceDep
         response: { 200: Settings, ...errors() },
       },
     },
-    async () => mutable(await loadRecoveryCodeSettings(deps.store)),
+    async () => mutable(await getRecoveryCodeSettings(deps)),
   );
 
   app.patch(
@@ -187,7 +194,7 @@ export function registerAdminApiRoutes(parent: FastifyInstance, deps: ServiceDep
     },
     async (request) => {
       const limit = request.query.limit ?? 50;
-      const rows = await deps.store.listUsersWithCodes({
+      const rows = await listUsersWithCodes(deps, {
         emailPrefix: request.query.emailPrefix,
         after: request.query.after ? { email: request.query.after, id: '' } : undefined,
         limit: limit + 1,
@@ -221,7 +228,7 @@ export function registerAdminApiRoutes(parent: FastifyInstance, deps: ServiceDep
       },
     },
     async (request) => {
-      const events = await deps.store.listAuditEvents({
+      const events = await listAuditEvents(deps, {
         ...toFilter(request.query),
         beforeSeq: request.query.beforeSeq,
         limit: request.query.limit ?? 100,
@@ -255,11 +262,7 @@ export function registerAdminApiRoutes(parent: FastifyInstance, deps: ServiceDep
       reply
         .type(request.query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/jsonl; charset=utf-8')
         .header('cache-control', 'no-store')
-        .send(
-          Readable.from(
-            exportAuditEvents(deps.store, request.query.format, toFilter(request.query)),
-          ) as never,
-        ),
+        .send(Readable.from(exportAuditLog(deps, request.query.format, toFilter(request.query))) as never),
   );
 
   app.get(
@@ -293,7 +296,7 @@ export function registerAdminApiRoutes(parent: FastifyInstance, deps: ServiceDep
       },
     },
     async () => {
-      const { ok, checked, unsealed, firstBreak } = await verifyAuditChain(deps.store);
+      const { ok, checked, unsealed, firstBreak } = await verifyAuditLog(deps);
       if (!firstBreak) return { ok, checked, unsealed };
       return {
         ok,
@@ -404,7 +407,7 @@ export function registerAdminApiRoutes(parent: FastifyInstance, deps: ServiceDep
       },
     },
     async (request, reply) => {
-      const user = await deps.store.findUserByEmail(request.params.email);
+      const user = await findUserByEmail(deps, request.params.email);
       if (!user) return sendApiError(reply, 'user_not_found');
       return {
         id: user.id,

@@ -1,5 +1,6 @@
 import { type TObject, type TSchema, type TString, Type } from 'typebox';
 import { MAX_EXTERNAL_ID_LENGTH, resolveUserRef } from '../../service/accounts/host-users.js';
+import { findUserById } from '../../service/accounts/user-lookup.js';
 import type { ServiceDeps } from '../../service/deps.js';
 
 /**
@@ -34,7 +35,7 @@ export const BY_USER_ID: UserAddressing = {
   operationSuffix: '',
   resolve: async (deps, params) => {
     const { userId } = params as { userId: string };
-    return (await deps.store.findUserById(userId))?.id;
+    return (await findUserById(deps, userId))?.id;
   },
 };
 

@@ -1,5 +1,6 @@
 import { type ApiKeyScope, apiKeyScopes, generateApiKey, hashApiKeySecret } from '../../core/api-key.js';
 import { fail, ok, type Result } from '../../core/result.js';
+import type { ApiKeyRecord } from '../../store/store.js';
 import { auditEvent } from '../audit/audit.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
 
@@ -48,4 +49,9 @@ export async function revokeApiKey(
     );
     return ok({ id: input.id });
   });
+}
+
+/** Every key, revoked ones too, for the administrator's list (the secret's hash is never shown). */
+export function listApiKeys(deps: ServiceDeps): Promise<ApiKeyRecord[]> {
+  return deps.store.listApiKeys();
 }

@@ -17,6 +17,11 @@ export async function loadRecoveryCodeSettings(store: Store): Promise<RecoveryCo
   return settingsWith(DEFAULT_RECOVERY_CODE_SETTINGS, stored ?? {});
 }
 
+/** The settings as the edges read them (pages, API, library). */
+export function getRecoveryCodeSettings(deps: ServiceDeps): Promise<RecoveryCodeSettings> {
+  return loadRecoveryCodeSettings(deps.store);
+}
+
 export type SettingsUpdate = Partial<Omit<RecoveryCodeSettings, 'format'>> & {
   format?: Partial<RecoveryCodeSettings['format']>;
 };

@@ -5,9 +5,14 @@ import {
   type SealedAuditEvent,
 } from '../../core/audit.js';
 import type { AuditQuery, Store } from '../../store/store.js';
+import { accountLabel } from '../accounts/account-label.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
 import { auditEvent } from './audit.js';
 import { sealCommittedEvents } from './audit-sealer.js';
+
+export type { AuditEvent, AuditQuery };
+/** An export's or a listing's filter: who, what, and a time window. */
+export type AuditFilter = Omit<AuditQuery, 'limit' | 'beforeSeq'>;
 
 /**
  * The first broken link. `chainSeq` is the place in the chain; `seq` the event's own number when the
@@ -243,4 +248,42 @@ export async function purgeAuditLog(
     }),
   );
   return result;
+}
+
+/** A page of the audit log, newest first (keyset pagination by `beforeSeq`). */
+export function listAuditEvents(deps: ServiceDeps, query: AuditQuery): Promise<AuditEvent[]> {
+  return deps.store.listAuditEvents(query);
+}
+
+/**
+ * A page of the audit log, newest first, with the accounts its events name (user and actor) labelled as
+ * the audit page shows them; an id with no account (deleted, or an API key) has no label.
+ */
+export async function readAuditLog(
+  deps: ServiceDeps,
+  query: AuditQuery,
+): Promise<{ events: AuditEvent[]; labels: Map<string, string> }> {
+  const events = await listAuditEvents(deps, query);
+  const ids = [
+    ...new Set(events.flatMap((event) => [event.userId, event.actorId]).filter((id) => id !== null)),
+  ];
+  const users = await Promise.all(ids.map((id) => deps.store.findUserById(id)));
+  const labels = new Map(
+    users.filter((user) => user !== undefined).map((user) => [user.id, accountLabel(user)]),
+  );
+  return { events, labels };
+}
+
+/** The export of the log (CSV or JSON lines) as text chunks, for the edges (see exportAuditEvents). */
+export function exportAuditLog(
+  deps: ServiceDeps,
+  format: 'csv' | 'jsonl',
+  filter: AuditFilter = {},
+): AsyncGenerator<string> {
+  return exportAuditEvents(deps.store, format, filter);
+}
+
+/** The chain verification, for the edges (see verifyAuditChain). */
+export function verifyAuditLog(deps: ServiceDeps): Promise<ChainVerification> {
+  return verifyAuditChain(deps.store);
 }

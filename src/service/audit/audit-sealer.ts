@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Store } from '../../store/store.js';
+import type { ServiceDeps } from '../deps.js';
 
 /**
  * The audit sealer (decision 0005). Every instance runs one; the one holding the lease links committed
@@ -45,6 +46,14 @@ export async function sealBacklog(
  * shutdown hands sealing over at once. A round runs only when there is something to seal or the lease
  * needs renewing, so an idle sealer costs one indexed read per interval and no writes.
  */
+/** startAuditSealer on the service's store: what the server starts (app.ts holds no store). */
+export function startAuditSealerFor(
+  deps: ServiceDeps,
+  options: AuditSealerOptions = {},
+): () => Promise<void> {
+  return startAuditSealer(deps.store, options);
+}
+
 export function startAuditSealer(store: Store, options: AuditSealerOptions = {}): () => Promise<void> {
   // Host and process id first, so an operator (or a test) reading audit_sealer sees which process seals.
   const holder = options.holder ?? `${hostname()}:${process.pid}:${randomUUID()}`;

@@ -1,10 +1,11 @@
 import type { AuditEvent } from '../../core/audit.js';
 import type { RecoveryCodeSettings } from '../../core/policy.js';
+import type { UserRecord } from '../../service/accounts/user-lookup.js';
 import { MAX_RESET_REASON_LENGTH } from '../../service/admin/reset-mfa.js';
 import type { RecoveryCodeStatistics } from '../../service/admin/statistics.js';
+import type { UserWithCodes } from '../../service/admin/users-with-codes.js';
 import type { ChainVerification } from '../../service/audit/audit-log.js';
 import type { MfaOverview } from '../../service/factors/manage-mfa.js';
-import type { UserRecord, UserWithCodes } from '../../store/store.js';
 import { type Html, html } from '../html.js';
 import { csrfField, errorBox, noticeBox } from '../layout.js';
 

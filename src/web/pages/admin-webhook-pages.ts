@@ -1,5 +1,8 @@
 import { webhookEventTypes } from '../../core/webhook.js';
-import type { WebhookDeliveryRecord, WebhookEndpointRecord } from '../../store/store.js';
+import type {
+  WebhookDeliveryRecord,
+  WebhookEndpointRecord,
+} from '../../service/webhooks/webhook-overview.js';
 import { type Html, html } from '../html.js';
 import { csrfField, errorBox, noticeBox } from '../layout.js';
 import { adminNav } from './admin-pages.js';

@@ -2,16 +2,17 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { auditActions } from '../../core/audit.js';
 import { fail, ok, type Result } from '../../core/result.js';
-import { accountLabel } from '../../service/accounts/account-label.js';
+import { findUserByEmail } from '../../service/accounts/user-lookup.js';
 import {
+  type AuditFilter,
   describeChainBreak,
-  exportAuditEvents,
+  exportAuditLog,
   purgeAuditLog,
-  verifyAuditChain,
+  readAuditLog,
+  verifyAuditLog,
 } from '../../service/audit/audit-log.js';
 import type { ServiceDeps } from '../../service/deps.js';
 import type { ActiveSession } from '../../service/sessions/sessions.js';
-import type { AuditQuery } from '../../store/store.js';
 import { type AuditFilterForm, auditLogPage, auditVerifyPage } from '../pages/admin-pages.js';
 import {
   csrfToken,
@@ -32,7 +33,7 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 /** A purge never takes the last 30 days: recent evidence is what an investigation needs. */
 const MIN_RETENTION_DAYS = 30;
 
-type Filter = Omit<AuditQuery, 'limit' | 'beforeSeq'>;
+type Filter = AuditFilter;
 
 /** Reads the filter form; an unknown user matches nothing rather than everything. */
 async function parseFilter(
@@ -60,7 +61,7 @@ async function parseFilter(
   }
   if (filter.since && filter.until && filter.since >= filter.until) return fail('invalid_filter');
   if (form.user) {
-    const user = await deps.store.findUserByEmail(form.user);
+    const user = await findUserByEmail(deps, form.user);
     filter.userId = user?.id ?? '(no such user)';
   }
   return ok({ form, filter });
@@ -86,19 +87,10 @@ export function registerAuditRoutes(app: FastifyInstance, web: WebOptions): void
     const form = parsed.ok ? parsed.value.form : { user: '', action: '', from: '', to: '' };
     const beforeText = String((request.query as { before?: unknown }).before ?? '');
     const beforeSeq = /^\d+$/.test(beforeText) ? Number(beforeText) : undefined;
-    const events = parsed.ok
-      ? await deps.store.listAuditEvents({ ...parsed.value.filter, beforeSeq, limit: PAGE + 1 })
-      : [];
+    const { events, labels: emails } = parsed.ok
+      ? await readAuditLog(deps, { ...parsed.value.filter, beforeSeq, limit: PAGE + 1 })
+      : { events: [], labels: new Map<string, string>() };
     const page = events.slice(0, PAGE);
-    const ids = [
-      ...new Set(
-        page.flatMap((event) => [event.userId, event.actorId]).filter((id): id is string => id !== null),
-      ),
-    ];
-    const users = await Promise.all(ids.map((id) => deps.store.findUserById(id)));
-    const emails = new Map(
-      users.filter((user) => user !== undefined).map((user) => [user.id, accountLabel(user)]),
-    );
     const last = page[page.length - 1];
     const query = filterQuery(form);
     return sendPage(request, reply, deps, {
@@ -139,7 +131,7 @@ export function registerAuditRoutes(app: FastifyInstance, web: WebOptions): void
           .header('cache-control', 'no-store')
           .header('content-disposition', `attachment; filename="sparekey-audit-${stamp}.${format}"`)
           .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/jsonl; charset=utf-8')
-          .send(Readable.from(exportAuditEvents(deps.store, format, parsed.value.filter)));
+          .send(Readable.from(exportAuditLog(deps, format, parsed.value.filter)));
       }),
     );
   }
@@ -147,7 +139,7 @@ export function registerAuditRoutes(app: FastifyInstance, web: WebOptions): void
   app.get(
     '/admin/audit/verify',
     adminOnly(web, async (request, reply) => {
-      const result = await verifyAuditChain(deps.store);
+      const result = await verifyAuditLog(deps);
       return sendPage(request, reply, deps, {
         title: 'Audit chain',
         status: 200,

@@ -2,11 +2,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { apiKeyScopes } from '../../core/api-key.js';
 import { builtInRoles, type RecoveryCodeSettings } from '../../core/policy.js';
 import { accountLabel } from '../../service/accounts/account-label.js';
-import { createApiKey, revokeApiKey } from '../../service/admin/api-keys.js';
+import { findUserByEmail, findUserById } from '../../service/accounts/user-lookup.js';
+import { createApiKey, listApiKeys, revokeApiKey } from '../../service/admin/api-keys.js';
 import { MAX_RESET_REASON_LENGTH, resetUserMfa } from '../../service/admin/reset-mfa.js';
 import { addRole, assignRoles, listRoles } from '../../service/admin/roles.js';
-import { loadRecoveryCodeSettings, updateRecoveryCodeSettings } from '../../service/admin/settings.js';
+import { getRecoveryCodeSettings, updateRecoveryCodeSettings } from '../../service/admin/settings.js';
 import { getRecoveryCodeStatistics } from '../../service/admin/statistics.js';
+import { listUsersWithCodes } from '../../service/admin/users-with-codes.js';
 import { getMfaOverview } from '../../service/factors/manage-mfa.js';
 import { forgetDevices } from '../../service/sessions/remembered-devices.js';
 import type { ActiveSession } from '../../service/sessions/sessions.js';
@@ -47,7 +49,7 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
     adminOnly(web, async (request, reply) => {
       const [stats, settings] = await Promise.all([
         getRecoveryCodeStatistics(deps),
-        loadRecoveryCodeSettings(deps.store),
+        getRecoveryCodeSettings(deps),
       ]);
       return sendPage(request, reply, deps, {
         title: 'Administration',
@@ -77,7 +79,7 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
   app.get(
     '/admin/settings',
     adminOnly(web, async (request, reply) =>
-      showSettings(request, reply, await loadRecoveryCodeSettings(deps.store)),
+      showSettings(request, reply, await getRecoveryCodeSettings(deps)),
     ),
   );
 
@@ -85,7 +87,7 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
     '/admin/settings',
     csrf,
     adminOnly(web, async (request, reply, admin) => {
-      const current = await loadRecoveryCodeSettings(deps.store);
+      const current = await getRecoveryCodeSettings(deps);
       const roles = await listRoles(deps);
       const number = (name: string) => {
         const text = field(request, name, 16).trim();
@@ -139,7 +141,7 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
         typeof query.after === 'string' && typeof query.id === 'string'
           ? { email: query.after, id: query.id }
           : undefined;
-      const rows = await deps.store.listUsersWithCodes({
+      const rows = await listUsersWithCodes(deps, {
         emailPrefix: search || undefined,
         after,
         limit: USERS_PAGE + 1,
@@ -161,7 +163,7 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
     '/admin/accounts',
     adminOnly(web, async (request, reply) => {
       const email = String((request.query as { email?: unknown }).email ?? '').slice(0, 254);
-      const user = email ? await deps.store.findUserByEmail(email) : undefined;
+      const user = email ? await findUserByEmail(deps, email) : undefined;
       if (!user)
         return sendMessagePage(request, reply, deps, {
           code: 'user_not_found',
@@ -178,7 +180,7 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
     userId: string,
     extra: { error?: Parameters<typeof messageFor>[0]; notice?: string } = {},
   ) => {
-    const user = await deps.store.findUserById(userId);
+    const user = await findUserById(deps, userId);
     if (!user)
       return sendMessagePage(request, reply, deps, {
         code: 'user_not_found',
@@ -225,7 +227,7 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
     '/admin/users/:userId/forget-devices',
     csrf,
     adminOnly(web, async (request, reply, admin) => {
-      const user = await deps.store.findUserById(userIdOf(request));
+      const user = await findUserById(deps, userIdOf(request));
       if (!user) return showUser(request, reply, admin, userIdOf(request));
       await forgetDevices(deps, {
         userId: user.id,
@@ -300,7 +302,7 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
       status: extra.error ? statusFor(extra.error) : extra.created ? 201 : 200,
       body: apiKeysPage({
         csrf: csrfToken(request, reply),
-        keys: await deps.store.listApiKeys(),
+        keys: await listApiKeys(deps),
         scopes: apiKeyScopes,
         created: extra.created,
         error: extra.error && messageFor(extra.error),

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
+import { getWebhookOverview } from '../../service/webhooks/webhook-overview.js';
 import { redeliverWebhook } from '../../service/webhooks/webhook-redeliver.js';
 import { sendWebhookTestEvent } from '../../service/webhooks/webhook-test-event.js';
 import {
@@ -45,8 +46,7 @@ export function registerWebhookRoutes(app: FastifyInstance, web: WebOptions): vo
       status: extra.failure ? statusFor(extra.failure) : extra.problem ? 400 : extra.created ? 201 : 200,
       body: webhooksPage({
         csrf: csrfToken(request, reply),
-        endpoints: await deps.store.listWebhookEndpoints(),
-        deliveries: await deps.store.listWebhookDeliveries(LOG_LENGTH),
+        ...(await getWebhookOverview(deps, { deliveries: LOG_LENGTH })),
         created: extra.created,
         error: extra.failure ? messageFor(extra.failure) : extra.problem,
         form: extra.form,

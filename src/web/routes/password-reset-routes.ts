@@ -5,6 +5,7 @@ import {
   requestPasswordReset,
   resetPassword,
 } from '../../service/accounts/password-reset.js';
+import { findUserById } from '../../service/accounts/user-lookup.js';
 import { forgotPasswordPage, resetPasswordPage } from '../pages/sign-in-pages.js';
 import { recoveryCodesShownPage } from '../pages/two-factor-pages.js';
 import {
@@ -107,7 +108,7 @@ export function registerPasswordResetRoutes(app: FastifyInstance, web: WebOption
     const recovery = result.value.recovery;
     if (recovery?.policy === 'disable_mfa') return redirect(reply, '/sign-in?notice=password-reset-mfa-off');
     if (recovery?.policy === 'rotate') {
-      const user = await deps.store.findUserById(result.value.userId);
+      const user = await findUserById(deps, result.value.userId);
       return sendPage(request, reply, deps, {
         title: 'Your new recovery codes',
         body: recoveryCodesShownPage({

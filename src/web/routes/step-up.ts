@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
 import { noteRetryAfter } from '../../http/retry-after.js';
 import type { ServiceDeps } from '../../service/deps.js';
+import { listUserFactors } from '../../service/factors/mfa-state.js';
 import type { ActiveSession } from '../../service/sessions/sessions.js';
 import { verifyStepUp } from '../../service/sign-in/step-up.js';
 import { keyResponseField } from '../security-key-fields.js';
@@ -33,6 +34,6 @@ export async function stepUpFailure(
 }
 
 export async function hasTotp(deps: ServiceDeps, userId: string): Promise<boolean> {
-  const factors = await deps.store.listFactors(userId);
+  const factors = await listUserFactors(deps, userId);
   return factors.some((factor) => factor.kind === 'totp' && factor.confirmedAt !== null);
 }
