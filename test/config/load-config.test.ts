@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
 import { OWASP_ARGON2ID_PARAMS } from '../../src/core/recovery-code-digest.js';
+import { compiledPath } from '../helpers/compiled-build.js';
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'sparekey-config-'));
 const goodSecret = Buffer.alloc(32, 9).toString('base64');
@@ -135,7 +136,7 @@ describe('a damaged sealing-key file in the data directory', () => {
   });
 
   test('stops the server with that message and exit code 1, not a stack trace', () => {
-    const started = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const started = spawnSync(process.execPath, [compiledPath('main.js')], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, SPAREKEY_DATA_DIR: damagedDir(), PORT: '0' },
       encoding: 'utf8',
       timeout: 30_000,

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { compiledPath } from './compiled-build.js';
 
 /** A free TCP port on 127.0.0.1 (the OS picks; the port is released before the server binds it). */
 export async function freePort(): Promise<number> {
@@ -21,13 +22,16 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
-/** Starts `src/main.ts` as a real process with `env` (and PATH/HOME), and waits until /readyz answers 200. */
+/**
+ * Starts the server (`src/main.ts`, compiled once per run by the global setup) as a real process with `env`
+ * (and PATH/HOME), and waits until /readyz answers 200.
+ */
 export async function startServerProcess(
   env: Record<string, string>,
   timeoutMs = 30_000,
 ): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, [compiledPath('main.js')], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

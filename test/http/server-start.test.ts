@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { loadRecoveryCodeSettings } from '../../src/service/admin/settings.js';
 import { openStore } from '../../src/store/open-store.js';
+import { compiledPath } from '../helpers/compiled-build.js';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -47,7 +48,7 @@ describe('the server process', () => {
       PORT: String(port),
       SPAREKEY_DATA_DIR: dataDir,
     };
-    child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    child = spawn(process.execPath, [compiledPath('main.js')], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -77,7 +78,7 @@ describe('the server process', () => {
   test('SPAREKEY_ADMIN_EMAIL/PASSWORD create the first administrator on first start; no setup link is printed', async () => {
     const adminDataDir = join(mkdtempSync(join(tmpdir(), 'sparekey-admin-')), 'data');
     const port = await freePort();
-    const admin = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const admin = spawn(process.execPath, [compiledPath('main.js')], {
       env: {
         PATH: process.env.PATH,
         HOME: process.env.HOME,
