@@ -2,7 +2,7 @@ import type { ParseArgsConfig } from 'node:util';
 import type { Config } from '../config/config.js';
 import type { ServiceDeps } from '../service/deps.js';
 
-/** What every CLI command is: a usage line, options, and one use case run against the configured store. */
+/** What every CLI command is: a usage line, options, and one use case run against the configured database. */
 export interface Io {
   out(text: string): void;
   err(text: string): void;

@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createServiceDeps } from '../compose.js';
 import { loadConfig } from '../config/load-config.js';
-import { describeOpenFailure, type OpenedStore, openStore } from '../store/open-store.js';
+import { openServiceDeps } from '../open-service-deps.js';
 import type { Command, Io } from './command.js';
-import { commands } from './commands.js';
+import { commands } from './commands/index.js';
 
 /** Exit codes, as documented in docs/api.md: 0 done, 1 refused or a problem found, 2 wrong usage. */
 const DONE = 0;
@@ -64,8 +63,9 @@ function parseCommandArgs(command: Command, rest: readonly string[]): Parsed | s
 }
 
 /**
- * Runs one command in this process and returns its exit code (the bin in main.ts sets process.exitCode).
- * Help, version and wrong usage are answered before any configuration is read or database opened.
+ * Runs one command in this process and returns its exit code (the bin in main.ts sets process.exitCode);
+ * tests call it directly with an Io and an environment of their own. Help, version and wrong usage are
+ * answered before any configuration is read or database opened. Commands get the use cases, never the store.
  */
 export async function runCli(argv: readonly string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {
   if (argv[0] === '--version' || argv[0] === '-v' || argv[0] === 'version') {
@@ -109,18 +109,14 @@ export async function runCli(argv: readonly string[], io: Io, env: NodeJS.Proces
     );
     return WRONG_USAGE;
   }
-  let opened: OpenedStore;
-  try {
-    opened = await openStore(loaded.config.database);
-  } catch (error) {
-    io.err(describeOpenFailure(loaded.config.database, error));
+  const opened = await openServiceDeps(loaded.config);
+  if (!opened.ok) {
+    io.err(opened.problem);
     return PROBLEM;
   }
-  const deps = createServiceDeps(loaded.config, opened.store);
   try {
-    return await command.run(deps, parsed, io, loaded.config);
+    return await command.run(opened.deps, parsed, io, loaded.config);
   } finally {
-    await deps.attemptCounters?.close?.();
     await opened.close();
   }
 }

@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { runCli } from '../../src/cli/run-cli.js';
+import { runCliProcess } from '../helpers/cli-in-process.js';
 
 /** The CLI in this process: what it prints and its exit code, with an environment of the test's own. */
 async function cli(args: string[], env: NodeJS.ProcessEnv, stdin = '') {
@@ -97,22 +97,19 @@ describe('CLI usage', () => {
     expect(run.err).not.toContain('hunter2');
   });
 
+  // The one spawned smoke test of the real bin (compiled once per run by the global setup): the process
+  // wrapper around runCli, its arguments, console and exit code.
   test('the bin: --version, and serve with an unreachable database exits 1 with the one sentence', () => {
-    const bin = (args: string[]) =>
-      spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...unreachable },
-        encoding: 'utf8',
-      });
-    const shown = bin(['--version']);
+    const shown = runCliProcess(['--version'], unreachable);
     expect(shown.status).toBe(0);
-    expect(shown.stdout.trim()).toBe(`sparekey ${version}`);
-    const serve = bin(['serve']);
+    expect(shown.out.trim()).toBe(`sparekey ${version}`);
+    const serve = runCliProcess(['serve'], unreachable);
     expect(serve.status).toBe(1);
     // Other libraries may warn on standard error first (oidc-provider on Node 20); ours is one line, no stack.
-    const lines = serve.stderr.trim().split('\n');
+    const lines = serve.err.trim().split('\n');
     expect(lines.at(-1)).toMatch(
       /^SpareKey cannot open its database \(PostgreSQL at 127\.0\.0\.1:1\/sparekey\): [^\n]+\.$/,
     );
-    expect(serve.stderr).not.toMatch(/^\s+at /m);
-  }, 60_000);
+    expect(serve.err).not.toMatch(/^\s+at /m);
+  });
 });

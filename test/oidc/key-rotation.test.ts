@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import { commands } from '../../src/cli/commands.js';
+import { commands } from '../../src/cli/commands/index.js';
 import { RETIRED_KEY_PUBLISHED_MS } from '../../src/service/oidc/signing-keys.js';
 import { createTestEnvironment, type TestEnvironment } from '../helpers/service-deps.js';
 

@@ -1,9 +1,9 @@
-import { readSealingKeysFile, writeSealingKeysFile } from '../config/sealing-keys-file.js';
-import { sealingKeyFromBytes } from '../core/sealing-key-ring.js';
-import { countSealedSecretsByKey, resealTotpSecrets } from '../service/admin/reseal-secrets.js';
-import type { ServiceDeps } from '../service/deps.js';
-import { sealingKeyRing } from '../service/factors/totp-factor-secret.js';
-import { CLI_CONTEXT, type Command, type Io } from './command.js';
+import { readSealingKeysFile, writeSealingKeysFile } from '../../config/sealing-keys-file.js';
+import { sealingKeyFromBytes } from '../../core/sealing-key-ring.js';
+import { countSealedSecretsByKey, resealTotpSecrets } from '../../service/admin/reseal-secrets.js';
+import type { ServiceDeps } from '../../service/deps.js';
+import { sealingKeyRing } from '../../service/factors/totp-factor-secret.js';
+import { CLI_CONTEXT, type Command, type Io } from '../command.js';
 
 /**
  * Sealing-key rotation for TOTP seeds (docs/decisions/0002-sealing-key-rotation.md). Keys live outside the

@@ -1,5 +1,5 @@
-import { rotateSigningKeys } from '../service/oidc/signing-keys.js';
-import { CLI_CONTEXT, type Command } from './command.js';
+import { rotateSigningKeys } from '../../service/oidc/signing-keys.js';
+import { CLI_CONTEXT, type Command } from '../command.js';
 
 /** The OpenID Connect provider's signing keys (docs/integrations.md). */
 export const oidcCommands: Record<string, Command> = {
