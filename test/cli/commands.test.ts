@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { compiledPath } from '../helpers/compiled-build.js';
+import { freePort } from '../helpers/server-process.js';
 
 /** The CLI (in this process) against a real SQLite database, configured by the environment like the server. */
 function cli(dataDir: string, args: string[], stdin = '') {
@@ -103,14 +104,15 @@ describe('the sparekey CLI', () => {
   });
 
   test('the compiled bin: serve starts the server on the configured port and stops on SIGTERM', async () => {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const port = await freePort();
     const child = spawn(process.execPath, [compiledPath('cli/main.js'), 'serve'], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, SPAREKEY_DATA_DIR: dataDir, PORT: String(port) },
       stdio: 'ignore',
     });
     try {
       let status = 0;
-      for (let attempt = 0; attempt < 100 && status !== 200; attempt += 1) {
+      // A deadline rather than a count of tries: a start takes seconds on a busy 2-core machine.
+      for (const deadline = Date.now() + 40_000; Date.now() < deadline && status !== 200; ) {
         status = await fetch(`http://127.0.0.1:${port}/healthz`).then(
           (r) => r.status,
           () => 0,
@@ -123,5 +125,5 @@ describe('the sparekey CLI', () => {
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
     }
-  });
+  }, 60_000);
 });
