@@ -1,5 +1,4 @@
-import { describeChainBreak } from '../../service/audit/audit-log.js';
-import { exportAuditLog, verifyAuditLog } from '../../service/audit/audit-reports.js';
+import { describeChainBreak, exportAuditLog, verifyAuditLog } from '../../service/audit/audit-log.js';
 import type { Command } from '../command.js';
 
 /** The audit log: export it (CSV or JSON lines, to standard output) and verify its hash chain. */

@@ -9,15 +9,6 @@ export interface AccountListing {
   codes: { remaining: number; total: number } | null;
 }
 
-/** The account with this email address (exact match, as stored), or undefined. */
-export async function findAccountByEmail(
-  deps: Pick<ServiceDeps, 'store'>,
-  email: string,
-): Promise<{ id: string; email: string | null; roles: string[] } | undefined> {
-  const user = await deps.store.findUserByEmail(email);
-  return user ? { id: user.id, email: user.email, roles: user.roles } : undefined;
-}
-
 /** One page of accounts by email (after `afterEmail`), each with its recovery-code counts. */
 export async function listAccounts(
   deps: Pick<ServiceDeps, 'store'>,
