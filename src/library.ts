@@ -1,26 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyRequest, type RequestPayload } from 'fastify';
-import { loadCommonPasswords } from './config/common-passwords.js';
-import {
-  DEFAULT_EMAIL_OTP_DIGITS,
-  DEFAULT_EMAIL_OTP_TTL_MS,
-  EMAIL_OTP_MAX_ATTEMPTS,
-} from './core/email-otp.js';
+import { openServices } from './compose.js';
 import type { PostRecoveryPolicy } from './core/policy.js';
-import {
-  argon2idKdf,
-  MINIMUM_TEST_ARGON2ID_PARAMS,
-  OWASP_ARGON2ID_PARAMS,
-} from './core/recovery-code-digest.js';
-import { deriveServerKeys, parseServerSecret } from './core/server-keys.js';
-import { DEFAULT_THROTTLE_OPTIONS, type ThrottleOptions } from './core/throttle.js';
-import { isValidTimeZone } from './core/time-zone.js';
-import { DEFAULT_TOTP_SETTINGS, type TotpSettings, validateTotpSettings } from './core/totp.js';
 import { API_PREFIX, type ApiOptions, registerApi } from './http/api/register-api.js';
 import { settingsUpdateFrom } from './http/api/settings-update.js';
-import { createSmtpMailer } from './mail/smtp-mailer.js';
-import { fetchOutboundHttp } from './outbound/fetch-outbound-http.js';
+import { normalizeLibraryOptions, type SpareKeyOptions } from './library-options.js';
 import { createUser, signInWithPassword } from './service/accounts/accounts.js';
 import {
   changeEmail,
@@ -30,58 +15,31 @@ import {
   type UserRef,
 } from './service/accounts/host-users.js';
 import { signUp } from './service/accounts/sign-up.js';
+import { findUserByEmail, findUserByExternalId, findUserById } from './service/accounts/user-lookup.js';
 import { createApiKey, revokeApiKey } from './service/admin/api-keys.js';
 import { resetUserMfa } from './service/admin/reset-mfa.js';
 import { addRole, assignRoles, listRoles } from './service/admin/roles.js';
 import {
-  loadRecoveryCodeSettings,
+  getRecoveryCodeSettings,
   type SettingsUpdate,
   updateRecoveryCodeSettings,
 } from './service/admin/settings.js';
 import { getRecoveryCodeStatistics } from './service/admin/statistics.js';
-import { exportAuditEvents, verifyAuditChain } from './service/audit/audit-log.js';
-import { type RequestContext, type ServiceDeps, systemClock } from './service/deps.js';
+import { listUsersWithCodes, type UsersWithCodesQuery } from './service/admin/users-with-codes.js';
+import { exportAuditLog, verifyAuditLog } from './service/audit/audit-log.js';
+import type { RequestContext, ServiceDeps } from './service/deps.js';
 import { confirmTotp } from './service/factors/confirm-totp.js';
 import { confirmEmailFactor, startEmailFactor } from './service/factors/email-factor.js';
 import { sendEmailOtp, verifyEmailOtp } from './service/factors/email-otp.js';
 import { enrollTotp } from './service/factors/enroll-totp.js';
 import { disableMfa, getMfaOverview, removeFactor } from './service/factors/manage-mfa.js';
 import { verifyTotp } from './service/factors/verify-totp.js';
-import type { Mailer } from './service/ports/mailer.js';
-import { systemRandom } from './service/ports/system-random.js';
 import { generateRecoveryCodes } from './service/recovery-codes/generate-recovery-codes.js';
 import { getRecoveryCodeStatus } from './service/recovery-codes/recovery-code-status.js';
 import { verifyRecoveryCode } from './service/recovery-codes/verify-recovery-code.js';
 import { unlockSecondFactor } from './service/throttle/unlock.js';
-import { type DatabaseConfig, type OpenedStore, openStore } from './store/open-store.js';
-import { createRedisAttemptCounters } from './store/redis/redis-attempt-counters.js';
-import type { UsersWithCodesQuery } from './store/store.js';
 
-export interface SpareKeyOptions {
-  /**
-   * `{ kind: 'sqlite', path }` (embedded) or `{ kind: 'postgres', url }` (several instances). On PostgreSQL
-   * SpareKey's tables, and its migration bookkeeping, live in their own schema, `sparekey` unless `schema`
-   * names another: pointed at your application's database it never touches `public`.
-   */
-  database: DatabaseConfig;
-  /** At least 32 random bytes, or their base64/hex text (`openssl rand -base64 32`). Keep it outside the database. */
-  secret: Uint8Array | string;
-  /** Shown in authenticator apps. */
-  issuer?: string;
-  totp?: Partial<TotpSettings>;
-  /** SMTP relay for email codes and security notices; without it neither is offered. */
-  smtp?: { url: string; from: string };
-  /** `owasp` (default) or `minimum` (tests and benchmarks only). */
-  kdfProfile?: 'owasp' | 'minimum';
-  /** IANA time zone of the statistics' days and months. Default UTC. */
-  timeZone?: string;
-  /** Failed-attempt throttling; the documented defaults (docs/security.md) when omitted. */
-  throttle?: Partial<ThrottleOptions>;
-  /** Keep the throttle counters in Redis instead of the database (shared by every instance). */
-  redisUrl?: string;
-  /** Where the links in emails (unlock links) point, e.g. https://auth.example.com. */
-  publicUrl?: string;
-}
+export { EMBEDDED_POSTGRES_SCHEMA, type SpareKeyOptions } from './library-options.js';
 
 /** Who asked: recorded in the audit log. Optional everywhere; pass it from your request handler. */
 export type Context = RequestContext;
@@ -96,16 +54,11 @@ export type Context = RequestContext;
  * (see `errorMessages`) for the failures a person can cause; only bugs and outages throw.
  */
 export async function createSpareKey(options: SpareKeyOptions) {
-  const deps = buildDeps(options);
-  const opened = await openStore(
-    options.database.kind === 'postgres'
-      ? { ...options.database, schema: options.database.schema ?? EMBEDDED_POSTGRES_SCHEMA }
-      : options.database,
-  );
-  deps.store = opened.store;
+  const { composition, database } = normalizeLibraryOptions(options);
+  const { deps, close } = await openServices(composition, database);
   let mounted: FastifyInstance | undefined;
   return {
-    ...spareKeyApi(deps, opened),
+    ...spareKeyApi(deps, close),
     /**
      * Mounts the JSON API (/api/v1/...) into your Fastify app, headless by default: the API-key routes your
      * backend calls, no sign-up, no end-user routes, no pages (`{ endUserRoutes: true }` adds the end-user
@@ -133,16 +86,12 @@ export async function createSpareKey(options: SpareKeyOptions) {
     },
     close: async () => {
       await mounted?.close();
-      await deps.attemptCounters?.close?.();
-      await opened.close();
+      await close();
     },
   };
 }
 
 export type SpareKey = Awaited<ReturnType<typeof createSpareKey>>;
-
-/** Where an embedded SpareKey keeps its tables in the host's PostgreSQL database. */
-export const EMBEDDED_POSTGRES_SCHEMA = 'sparekey';
 
 /**
  * preParsing: when the host's own parser (express.json(), body-parser) already read the request stream
@@ -160,57 +109,12 @@ async function bodyParsedByHost(request: FastifyRequest, _reply: unknown, payloa
   return replacement;
 }
 
-function buildDeps(options: SpareKeyOptions): ServiceDeps {
-  const secret = typeof options.secret === 'string' ? parseServerSecret(options.secret) : options.secret;
-  if (!secret || secret.length < 32)
-    throw new RangeError('createSpareKey: the secret must be at least 32 random bytes');
-  const totp = { ...DEFAULT_TOTP_SETTINGS, ...options.totp };
-  const totpProblems = validateTotpSettings(totp);
-  if (totpProblems.length > 0) throw new RangeError(`createSpareKey: ${totpProblems.join(' ')}`);
-  const timeZone = options.timeZone ?? 'UTC';
-  if (!isValidTimeZone(timeZone)) throw new RangeError(`createSpareKey: unknown time zone ${timeZone}`);
-  const kdfParams = options.kdfProfile === 'minimum' ? MINIMUM_TEST_ARGON2ID_PARAMS : OWASP_ARGON2ID_PARAMS;
-  const mailer: Mailer = options.smtp
-    ? createSmtpMailer(options.smtp)
-    : {
-        send: async () => {
-          throw new Error('createSpareKey: no SMTP relay was configured (options.smtp)');
-        },
-      };
-  return {
-    store: undefined as never,
-    clock: systemClock,
-    random: systemRandom,
-    kdf: argon2idKdf,
-    keys: deriveServerKeys(secret),
-    mailer,
-    outboundHttp: fetchOutboundHttp,
-    options: {
-      kdfParams,
-      issuer: options.issuer ?? 'SpareKey',
-      totp,
-      emailOtp: {
-        enabled: options.smtp !== undefined,
-        ttlMs: DEFAULT_EMAIL_OTP_TTL_MS,
-        digits: DEFAULT_EMAIL_OTP_DIGITS,
-        maxAttempts: EMAIL_OTP_MAX_ATTEMPTS,
-      },
-      password: { params: kdfParams, commonPasswords: loadCommonPasswords() },
-      notifications: options.smtp !== undefined,
-      timeZone,
-      throttle: { ...DEFAULT_THROTTLE_OPTIONS, ...options.throttle },
-      publicUrl: options.publicUrl,
-    },
-    attemptCounters: options.redisUrl ? createRedisAttemptCounters(options.redisUrl) : undefined,
-  };
-}
-
 /**
  * The typed surface over the use cases; also used by the HTTP API's in-process callers. Each method passes
  * the fields it names, one by one: an object a host application hands over (perhaps a parsed request body)
  * never carries a field of its own choosing into a use case.
  */
-export function spareKeyApi(deps: ServiceDeps, opened?: OpenedStore) {
+export function spareKeyApi(deps: ServiceDeps, closeStore?: () => Promise<void>) {
   const ctx = (context?: Context): Context => context ?? {};
   /**
    * Runs a use case for the user a reference names (SpareKey's `userId` or the host's `externalId`); a
@@ -273,9 +177,9 @@ export function spareKeyApi(deps: ServiceDeps, opened?: OpenedStore) {
           password: input.password,
           context: ctx(input.context),
         }),
-      findByEmail: (email: string) => deps.store.findUserByEmail(email),
-      findById: (userId: string) => deps.store.findUserById(userId),
-      findByExternalId: (externalId: string) => deps.store.findUserByExternalId(externalId),
+      findByEmail: (email: string) => findUserByEmail(deps, email),
+      findById: (userId: string) => findUserById(deps, userId),
+      findByExternalId: (externalId: string) => findUserByExternalId(deps, externalId),
       roles: () => listRoles(deps),
       addRole: (name: string, context?: Context) => addRole(deps, { name, context: ctx(context) }),
       assignRoles: (input: UserRef & { roles: string[]; context?: Context }) =>
@@ -354,7 +258,7 @@ export function spareKeyApi(deps: ServiceDeps, opened?: OpenedStore) {
       status: async (user: string | UserRef) => getRecoveryCodeStatus(deps, { userId: await idOf(user) }),
     },
     admin: {
-      settings: () => loadRecoveryCodeSettings(deps.store),
+      settings: () => getRecoveryCodeSettings(deps),
       updateSettings: (update: SettingsUpdate, context?: Context) =>
         updateRecoveryCodeSettings(deps, settingsUpdateFrom(update), ctx(context)),
       statistics: () => getRecoveryCodeStatistics(deps),
@@ -363,13 +267,13 @@ export function spareKeyApi(deps: ServiceDeps, opened?: OpenedStore) {
         createApiKey(deps, { name: input.name, scopes: input.scopes, context: ctx(input.context) }),
       revokeApiKey: (input: { id: string; context?: Context }) =>
         revokeApiKey(deps, { id: input.id, context: ctx(input.context) }),
-      usersWithCodes: (query: UsersWithCodesQuery) => deps.store.listUsersWithCodes(query),
-      verifyAuditChain: () => verifyAuditChain(deps.store),
-      exportAudit: (format: 'csv' | 'jsonl') => exportAuditEvents(deps.store, format),
+      usersWithCodes: (query: UsersWithCodesQuery) => listUsersWithCodes(deps, query),
+      verifyAuditChain: () => verifyAuditLog(deps),
+      exportAudit: (format: 'csv' | 'jsonl') => exportAuditLog(deps, format),
     },
     /** Closes the database pool (PostgreSQL) or file (SQLite) this instance opened. */
     close: async () => {
-      await opened?.close();
+      await closeStore?.();
     },
   };
 }
