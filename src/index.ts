@@ -6,7 +6,8 @@ export type { Failure, Result } from './core/result.js';
 export type { ThrottleOptions, ThrottlePolicy } from './core/throttle.js';
 export { type Context, createSpareKey, type SpareKey, type SpareKeyOptions } from './library.js';
 export type { PasswordSignIn, SignUpFailure } from './service/accounts/accounts.js';
-export type { EnsuredUser, UserRef } from './service/accounts/host-users.js';
+export type { DeletedUser, EnsuredUser, UserRef } from './service/accounts/host-users.js';
+export type { UserRecord } from './service/accounts/user-lookup.js';
 export type { SettingsUpdate } from './service/admin/settings.js';
 export type { DailyUse, RecoveryCodeStatistics } from './service/admin/statistics.js';
 export type { ChainBreak, ChainVerification } from './service/audit/audit-log.js';
@@ -20,4 +21,3 @@ export type { IssuedRecoveryCodeSet } from './service/recovery-codes/prepare-rec
 export type { RecoveryCodeStatus } from './service/recovery-codes/recovery-code-status.js';
 export type { RecoveryCodeFailure, RecoveryOutcome } from './service/recovery-codes/verify-recovery-code.js';
 export type { ThrottleFailure } from './service/throttle/throttle-counters.js';
-export type { DeletedUser, UserRecord } from './store/store.js';

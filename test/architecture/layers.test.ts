@@ -13,8 +13,9 @@ const allowedLayers: Record<string, string[]> = {
   store: ['store', 'core'],
   service: ['service', 'core', 'store'],
   config: ['config', 'core', 'store'],
-  http: ['http', 'service', 'core', 'store', 'config'],
-  web: ['web', 'http', 'service', 'core', 'store', 'config'],
+  // The edges never reach the store: what they read is a use case (see the edge rules below).
+  http: ['http', 'service', 'core', 'config'],
+  web: ['web', 'http', 'service', 'core', 'config'],
   // The CLI is an entry point too: it reuses the composition root (compose.ts, main.ts for `serve`).
   cli: ['cli', 'service', 'core', 'store', 'config', 'http', 'root'],
   mail: ['mail', 'service', 'core'],
@@ -46,6 +47,26 @@ const files = sourceFiles(srcDir).map((path) => {
   const layer = rel.includes('/') ? rel.split('/')[0]! : 'root';
   return { path, rel, layer, source: readFileSync(path, 'utf8') };
 });
+
+/**
+ * The edges: they parse input, call a use case and render its result (issue 20). The library's entry
+ * points and the server's app builder are edges too; compose.ts and main.ts are the composition roots,
+ * which open the store and build the dependencies.
+ */
+const isEdge = (rel: string) =>
+  // cli/: pending
+  ['web', 'http', 'oidc'].includes(rel.split('/')[0]!) ||
+  ['library.ts', 'library-options.ts', 'index.ts', 'app.ts'].includes(rel);
+
+/** A layer-qualified path of what `specifier`, imported by `file`, names (relative to src/). */
+const importTarget = (file: { path: string }, specifier: string) =>
+  relative(srcDir, join(file.path, '..', specifier));
+
+/** Every specifier a file imports or re-exports, type-only ones included, and dynamic imports. */
+const allImportsOf = (source: string) => [
+  ...importsOf(source),
+  ...[...source.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g)].map((match) => match[1]!),
+];
 
 describe('layering (ARCHITECTURE.md)', () => {
   test.each(files.filter((file) => file.layer in allowedLayers).map((file) => [file.rel, file] as const))(
@@ -84,5 +105,37 @@ describe('layering (ARCHITECTURE.md)', () => {
   test('SQL is written only in store/', () => {
     const withSql = files.filter((f) => /from 'kysely'|from 'pg'|from 'better-sqlite3'/.test(f.source));
     expect(withSql.map((f) => f.rel).filter((rel) => !rel.startsWith('store/'))).toEqual([]);
+  });
+
+  test('no edge imports store/, not even a type: what an edge needs is re-exported by the service module', () => {
+    const found = files
+      .filter((file) => isEdge(file.rel))
+      .flatMap((file) =>
+        allImportsOf(file.source)
+          .filter((specifier) => specifier.startsWith('.'))
+          .filter((specifier) => importTarget(file, specifier).split('/')[0] === 'store')
+          .map((specifier) => `${file.rel} imports ${specifier}`),
+      );
+    expect(found).toEqual([]);
+  });
+
+  test('no edge reaches the store through the dependencies (deps.store, anything.store.)', () => {
+    const found = files
+      .filter((file) => isEdge(file.rel))
+      .flatMap((file) =>
+        file.source
+          .split('\n')
+          .map((line, index) => ({ line, number: index + 1 }))
+          .filter(({ line }) => /\bdeps\.store\b|\.store\./.test(line))
+          .map(({ line, number }) => `${file.rel}:${number}: ${line.trim()}`),
+      );
+    expect(found).toEqual([]);
+  });
+
+  test('the edge rules see every edge: pages, JSON API, OpenID Connect, the library and the app builder', () => {
+    const edges = files.filter((file) => isEdge(file.rel)).map((file) => file.rel);
+    for (const expected of ['web/register-web.ts', 'http/api/api-context.ts', 'oidc/provider-holder.ts'])
+      expect(edges).toContain(expected);
+    expect(edges).toEqual(expect.arrayContaining(['library.ts', 'app.ts', 'index.ts']));
   });
 });

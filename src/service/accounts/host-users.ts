@@ -6,6 +6,8 @@ import { auditEvent } from '../audit/audit.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
 import { formatTime, sendOrAuditFailure } from '../notifications/notifications.js';
 
+export type { DeletedUser };
+
 /**
  * Users of a host application (an app with its own users table and sessions) addressed by the host's
  * own id: no password (they never sign in to SpareKey's pages), an email only if the host gives one (for
