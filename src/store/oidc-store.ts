@@ -1,3 +1,4 @@
+import type { WriteOutcome } from './write-outcome.js';
 /**
  * What the OpenID Connect provider keeps in the store: oidc-provider's short-lived objects (codes,
  * sessions, grants, tokens), the registered applications and the signing keys. Part of `Store`.
@@ -12,7 +13,7 @@ export interface OidcStore {
    * Marks an object consumed: `UPDATE ... WHERE consumed_at IS NULL`. Of concurrent callers exactly one
    * gets `consumed: true`, so an authorization code is redeemed at most once, on any instance.
    */
-  consumeOidcModel(model: string, id: string, at: Date): Promise<{ consumed: boolean }>;
+  consumeOidcModel(model: string, id: string, at: Date): Promise<WriteOutcome<'consumed'>>;
   destroyOidcModel(model: string, id: string): Promise<void>;
   /** Deletes every object issued under the grant (codes, tokens, the grant); returns how many went. */
   revokeOidcGrant(grantId: string): Promise<number>;
@@ -22,8 +23,8 @@ export interface OidcStore {
   /** Every registered application, oldest first. */
   listOidcClients(): Promise<OidcClientRecord[]>;
   /** Changes an application's settings; `updated` is false when it does not exist. */
-  updateOidcClient(id: string, changes: OidcClientChanges, at: Date): Promise<{ updated: boolean }>;
-  deleteOidcClient(id: string): Promise<{ deleted: boolean }>;
+  updateOidcClient(id: string, changes: OidcClientChanges, at: Date): Promise<WriteOutcome<'updated'>>;
+  deleteOidcClient(id: string): Promise<WriteOutcome<'deleted'>>;
 
   /** The signing keys still published at `at` (current and rotated-out ones not yet expired), newest first. */
   listOidcSigningKeys(at: Date): Promise<OidcSigningKeyRecord[]>;

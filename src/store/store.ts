@@ -42,7 +42,6 @@ export interface Store
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
 }
 
-// Every domain's types stay importable from here, as they were before the split.
 export type * from './domains/action-tokens-store.js';
 export type * from './domains/api-keys-store.js';
 export * from './domains/audit-store.js';
@@ -58,3 +57,5 @@ export type * from './domains/users-store.js';
 export type * from './domains/webauthn-store.js';
 export type * from './domains/webhooks-store.js';
 export type * from './oidc-store.js';
+// Every domain's types stay importable from here, as they were before the split.
+export type { WriteOutcome } from './write-outcome.js';

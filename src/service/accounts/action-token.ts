@@ -26,7 +26,7 @@ export async function issueActionTokenUnlessLive(
   input: { purpose: string; userId: string; at: Date; ttlMs: number },
 ): Promise<string | undefined> {
   const { token, record } = newActionToken(deps, input);
-  return (await tx.createActionTokenUnlessLive(record)) ? token : undefined;
+  return (await tx.createActionTokenUnlessLive(record)).created ? token : undefined;
 }
 
 function newActionToken(

@@ -154,12 +154,12 @@ export async function deleteUser(
 ): Promise<Result<DeletedUser, 'user_not_found'>> {
   const now = deps.clock.now();
   const removed = await deps.store.transaction(async (tx) => {
-    const deleted = await tx.deleteUser(input.userId);
-    if (deleted)
-      await tx.appendAuditEvent(
-        auditEvent(now, 'user_deleted', 'success', input.userId, input.context, { ...deleted }),
-      );
-    return deleted;
+    const outcome = await tx.deleteUser(input.userId);
+    if (!outcome.deleted) return undefined;
+    await tx.appendAuditEvent(
+      auditEvent(now, 'user_deleted', 'success', input.userId, input.context, { ...outcome.removed }),
+    );
+    return outcome.removed;
   });
   return removed ? ok(removed) : fail('user_not_found');
 }

@@ -197,7 +197,7 @@ export async function resetPassword(
   const now = deps.clock.now();
   const done = await deps.store.transaction(async (tx) => {
     const spent = await tx.consumeActionToken(idHash, PASSWORD_RESET_PURPOSE, now);
-    if (!spent || spent.userId !== owner.id) return false;
+    if (!spent.consumed || spent.userId !== owner.id) return false;
     await tx.setPasswordHash(owner.id, passwordHash);
     const sessionsEnded = await tx.deleteUserSessions(owner.id);
     // A new password starts over everywhere: remembered browsers too (a stolen cookie dies with it).

@@ -40,7 +40,7 @@ export async function unlockSecondFactor(
         return fail('wrong_password');
       }
       const spent = await deps.store.consumeActionToken(idHash, UNLOCK_PURPOSE, deps.clock.now());
-      if (!spent) return fail('unlock_link_invalid');
+      if (!spent.consumed) return fail('unlock_link_invalid');
       await clearAccountThrottle(deps, userId);
       await deps.store.appendAuditEvent(
         auditEvent(deps.clock.now(), 'mfa_unlocked', 'success', userId, input.context, {

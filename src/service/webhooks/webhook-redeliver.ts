@@ -18,7 +18,7 @@ export async function redeliverWebhook(
     if (!delivery) return fail('webhook_delivery_not_found');
     // Conditional on a finished status: a pending delivery is already queued (and perhaps being sent by a
     // worker right now), and of two administrators clicking at once only one re-queues it.
-    if (!(await tx.requeueWebhookDelivery(delivery.id, at))) return fail('webhook_delivery_pending');
+    if (!(await tx.requeueWebhookDelivery(delivery.id, at)).requeued) return fail('webhook_delivery_pending');
     await tx.appendAuditEvent(
       auditEvent(at, 'webhook_delivery_redelivered', 'success', null, input.context, {
         deliveryId: delivery.id,

@@ -27,7 +27,7 @@ export async function sendWebhookTestEvent(
       payload,
       at,
     });
-    if (!queued) return fail('webhook_endpoint_not_found');
+    if (!queued.enqueued) return fail('webhook_endpoint_not_found');
     await tx.appendAuditEvent(
       auditEvent(at, 'webhook_test_event_sent', 'success', null, input.context, {
         endpointId: input.endpointId,

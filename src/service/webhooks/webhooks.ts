@@ -70,15 +70,15 @@ export async function removeWebhookEndpoint(
   input: { endpointId: string; context: RequestContext },
 ): Promise<boolean> {
   return deps.store.transaction(async (tx) => {
-    const removed = await tx.deleteWebhookEndpoint(input.endpointId);
-    if (removed) {
+    const { deleted } = await tx.deleteWebhookEndpoint(input.endpointId);
+    if (deleted) {
       await tx.appendAuditEvent(
         auditEvent(deps.clock.now(), 'webhook_endpoint_removed', 'success', null, input.context, {
           endpointId: input.endpointId,
         }),
       );
     }
-    return removed;
+    return deleted;
   });
 }
 

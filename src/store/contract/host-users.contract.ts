@@ -157,11 +157,8 @@ export function defineHostUserContract(makeStore: MakeStore): void {
       await store.appendAuditEvent(auditInput({ action: 'mfa_enabled', userId: user.id }));
 
       expect(await store.deleteUser(user.id)).toEqual({
-        factors: 1,
-        recoveryCodeSets: 1,
-        sessions: 1,
-        rememberedDevices: 1,
-        apiKeys: 1,
+        deleted: true,
+        removed: { factors: 1, recoveryCodeSets: 1, sessions: 1, rememberedDevices: 1, apiKeys: 1 },
       });
       expect(await store.findUserById(user.id)).toBeUndefined();
       expect(await store.findUserByExternalId(user.externalId as string)).toBeUndefined();
@@ -177,7 +174,7 @@ export function defineHostUserContract(makeStore: MakeStore): void {
       expect(await store.getRecoveryCodeSummary(bystander.id)).toBeDefined();
       expect(await store.listRememberedDevices(bystander.id, T0)).toHaveLength(1);
       expect((await store.listApiKeys()).filter((key) => key.createdBy === bystander.id)).toHaveLength(1);
-      expect(await store.deleteUser(user.id)).toBeUndefined();
+      expect(await store.deleteUser(user.id)).toEqual({ deleted: false });
     });
   });
 }

@@ -201,7 +201,7 @@ export function defineMaintenanceContract(makeStore: MakeStore): void {
       });
       let recording: Promise<number> | undefined;
       await store.transaction(async (tx) => {
-        expect(await tx.deleteWebhookEndpoint(endpointId)).toBe(true);
+        expect(await tx.deleteWebhookEndpoint(endpointId)).toEqual({ deleted: true });
         // A recovery-code use emitting its event while the removal is not yet committed: it must not
         // fail on the endpoint vanishing under it (that would be a 5xx for the user).
         recording = store.transaction((other) =>

@@ -139,10 +139,10 @@ export function defineWebauthnContract(makeStore: MakeStore): void {
       await store.createWebauthnChallenge(challenge);
       const spend = (ceremony: WebauthnCeremony, bindingHash: string, ms: number) =>
         store.consumeWebauthnChallenge({ challenge: challenge.challenge, ceremony, bindingHash, at: at(ms) });
-      expect(await spend('step_up', 'session-a', 1)).toBeUndefined();
-      expect(await spend('second_factor', 'session-b', 1)).toBeUndefined();
-      expect(await spend('second_factor', 'session-a', 1)).toEqual({ userId: user.id });
-      expect(await spend('second_factor', 'session-a', 2)).toBeUndefined();
+      expect(await spend('step_up', 'session-a', 1)).toEqual({ consumed: false });
+      expect(await spend('second_factor', 'session-b', 1)).toEqual({ consumed: false });
+      expect(await spend('second_factor', 'session-a', 1)).toEqual({ consumed: true, userId: user.id });
+      expect(await spend('second_factor', 'session-a', 2)).toEqual({ consumed: false });
 
       const late = challengeFor(null, { ceremony: 'passkey' });
       await store.createWebauthnChallenge(late);
@@ -153,14 +153,14 @@ export function defineWebauthnContract(makeStore: MakeStore): void {
           bindingHash: 'session-a',
           at: at(ms),
         });
-      expect(await spendLate(5 * 60_000)).toBeUndefined();
+      expect(await spendLate(5 * 60_000)).toEqual({ consumed: false });
       const unknown = {
         challenge: 'nope',
         ceremony: 'passkey' as const,
         bindingHash: 'session-a',
         at: at(1),
       };
-      expect(await store.consumeWebauthnChallenge(unknown)).toBeUndefined();
+      expect(await store.consumeWebauthnChallenge(unknown)).toEqual({ consumed: false });
     });
 
     test('two concurrent uses of one challenge: exactly one wins (and 20 at once: one)', async () => {
@@ -176,7 +176,7 @@ export function defineWebauthnContract(makeStore: MakeStore): void {
             at: at(i),
           }),
         );
-        expect(results.filter((result) => result !== undefined)).toEqual([{ userId: null }]);
+        expect(results.filter((result) => result.consumed)).toEqual([{ consumed: true, userId: null }]);
       }
     });
 
@@ -194,8 +194,8 @@ export function defineWebauthnContract(makeStore: MakeStore): void {
       expect(purged.webauthnChallenges).toBeGreaterThanOrEqual(1);
       const spend = (challenge: NewWebauthnChallenge) =>
         store.consumeWebauthnChallenge({ ...challenge, at: at(2 * 60_000) });
-      expect(await spend(live)).toEqual({ userId: null });
-      expect(await spend(dead)).toBeUndefined();
+      expect(await spend(live)).toEqual({ consumed: true, userId: null });
+      expect(await spend(dead)).toEqual({ consumed: false });
     });
   });
 }

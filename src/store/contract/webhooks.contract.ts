@@ -27,7 +27,13 @@ async function finishedDelivery(store: Store, outcome: 'delivered' | 'failed'): 
   await store.enqueueWebhookDeliveries(usedEvent, () => randomUUID());
   const [claim] = await store.claimDueWebhookDeliveries(at(5), at(65_000), 1);
   if (!claim) throw new Error('nothing to claim');
-  await store.recordWebhookAttempt(claim.id, { at: at(6), outcome, statusCode: 500, error: 'HTTP 500' });
+  const recorded = await store.recordWebhookAttempt(claim.id, {
+    at: at(6),
+    outcome,
+    statusCode: 500,
+    error: 'HTTP 500',
+  });
+  if (!recorded.recorded) throw new Error('the attempt was not recorded');
   return claim.id;
 }
 
@@ -73,11 +79,11 @@ export function defineWebhookContract(makeStore: MakeStore): void {
       const kept = await givenEndpoint(store);
       await finishedDelivery(store, 'failed'); // one for each endpoint (both subscribe)
       await store.enqueueWebhookDeliveries(usedEvent, () => randomUUID());
-      expect(await store.deleteWebhookEndpoint(removed)).toBe(true);
+      expect(await store.deleteWebhookEndpoint(removed)).toEqual({ deleted: true });
       const left = await store.listWebhookDeliveries(50);
       expect(left.length).toBeGreaterThan(0);
       expect(left.every((d) => d.endpointId === kept)).toBe(true);
-      expect(await store.deleteWebhookEndpoint(removed)).toBe(false);
+      expect(await store.deleteWebhookEndpoint(removed)).toEqual({ deleted: false });
       await store.deleteWebhookEndpoint(kept);
     });
 
@@ -88,7 +94,7 @@ export function defineWebhookContract(makeStore: MakeStore): void {
       const id = randomUUID();
       expect(
         await store.enqueueWebhookDeliveryTo(endpointId, { id, type: 'ping', payload: '{}', at: at(7) }),
-      ).toBe(true);
+      ).toEqual({ enqueued: true });
       expect(await store.findWebhookDelivery(id)).toMatchObject({
         endpointId,
         eventType: 'ping',
@@ -106,7 +112,7 @@ export function defineWebhookContract(makeStore: MakeStore): void {
           payload: '{}',
           at: at(8),
         }),
-      ).toBe(false);
+      ).toEqual({ enqueued: false });
     });
 
     test('redeliver: a finished delivery is queued again with its id and a fresh count; a pending one is not', async () => {
@@ -114,7 +120,7 @@ export function defineWebhookContract(makeStore: MakeStore): void {
       const endpointId = await givenEndpoint(store);
       const failed = await finishedDelivery(store, 'failed');
       expect(await store.findWebhookDelivery(failed)).toMatchObject({ status: 'failed', attempts: 1 });
-      expect(await store.requeueWebhookDelivery(failed, at(100))).toBe(true);
+      expect(await store.requeueWebhookDelivery(failed, at(100))).toEqual({ requeued: true });
       expect(await store.findWebhookDelivery(failed)).toMatchObject({
         status: 'pending',
         attempts: 0,
@@ -122,11 +128,25 @@ export function defineWebhookContract(makeStore: MakeStore): void {
         deliveredAt: null,
       });
       // Pending (queued, or in a worker's hands): not queued a second time.
-      expect(await store.requeueWebhookDelivery(failed, at(101))).toBe(false);
+      expect(await store.requeueWebhookDelivery(failed, at(101))).toEqual({ requeued: false });
       const [claim] = await store.claimDueWebhookDeliveries(at(100), at(60_100), 5);
       expect(claim).toMatchObject({ id: failed, attempts: 1 });
-      expect(await store.requeueWebhookDelivery(failed, at(102))).toBe(false);
-      expect(await store.requeueWebhookDelivery(randomUUID(), at(102))).toBe(false);
+      expect(await store.requeueWebhookDelivery(failed, at(102))).toEqual({ requeued: false });
+      expect(await store.requeueWebhookDelivery(randomUUID(), at(102))).toEqual({ requeued: false });
+      await store.deleteWebhookEndpoint(endpointId);
+    });
+
+    test('an attempt is recorded only while the delivery is pending: a late duplicate changes nothing', async () => {
+      const { store } = opened();
+      const endpointId = await givenEndpoint(store);
+      const delivered = await finishedDelivery(store, 'delivered');
+      const late = { at: at(9), outcome: 'failed' as const, statusCode: 502, error: 'late duplicate' };
+      expect(await store.recordWebhookAttempt(delivered, late)).toEqual({ recorded: false });
+      expect(await store.findWebhookDelivery(delivered)).toMatchObject({
+        status: 'delivered',
+        lastStatusCode: 500,
+        lastError: 'HTTP 500',
+      });
       await store.deleteWebhookEndpoint(endpointId);
     });
 
@@ -135,7 +155,7 @@ export function defineWebhookContract(makeStore: MakeStore): void {
       const endpointId = await givenEndpoint(store);
       const delivered = await finishedDelivery(store, 'delivered');
       const results = await race(20, () => store.requeueWebhookDelivery(delivered, at(200)));
-      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(results.filter((result) => result.requeued)).toHaveLength(1);
       expect(await store.claimDueWebhookDeliveries(at(200), at(60_200), 50)).toHaveLength(1);
       await store.deleteWebhookEndpoint(endpointId);
     });

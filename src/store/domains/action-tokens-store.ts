@@ -1,3 +1,4 @@
+import type { WriteOutcome } from '../write-outcome.js';
 /**
  * One-time emailed links (unlocking second factors, resetting a password). Only the SHA-256 of the
  * token is stored.
@@ -7,14 +8,18 @@ export interface ActionTokensStore {
   /**
    * Creates the token unless its user already has a live one of its purpose at `token.createdAt`: of
    * concurrent callers for one user and purpose, in any process, exactly one creates it (the user's row
-   * lock serializes them). Returns whether it was created.
+   * lock serializes them). `created` is false when a live one was there.
    */
-  createActionTokenUnlessLive(token: NewActionToken): Promise<boolean>;
+  createActionTokenUnlessLive(token: NewActionToken): Promise<WriteOutcome<'created'>>;
   /**
    * Spends a live token of `purpose` (unused, unexpired at `at`) with one conditional update: of concurrent
-   * spenders exactly one gets the user id, the others undefined.
+   * spenders exactly one gets `consumed: true` with the user id.
    */
-  consumeActionToken(idHash: string, purpose: string, at: Date): Promise<{ userId: string } | undefined>;
+  consumeActionToken(
+    idHash: string,
+    purpose: string,
+    at: Date,
+  ): Promise<WriteOutcome<'consumed', never, { userId: string }>>;
   /** Whether the user has a live token of `purpose` (so a second email is not sent while one is valid). */
   hasLiveActionToken(userId: string, purpose: string, at: Date): Promise<boolean>;
   /** The owner of a live token of `purpose`, without spending it (a password is checked first). */

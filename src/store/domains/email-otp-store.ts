@@ -1,3 +1,4 @@
+import type { WriteOutcome } from '../write-outcome.js';
 /** Email one-time codes, bound to the sign-in attempt that asked for them. */
 export interface EmailOtpStore {
   /** Stores `challenge` and kills every earlier challenge of the same sign-in attempt (a resend). */
@@ -7,8 +8,8 @@ export interface EmailOtpStore {
    * Charges one attempt against the challenge before it is evaluated. Wins only while the challenge is
    * unconsumed and has fewer than `maxAttempts` attempts, so concurrent guesses cannot exceed the cap.
    */
-  chargeEmailOtpAttempt(challengeId: string, maxAttempts: number): Promise<{ charged: boolean }>;
-  consumeEmailOtpChallenge(challengeId: string, at: Date): Promise<{ consumed: boolean }>;
+  chargeEmailOtpAttempt(challengeId: string, maxAttempts: number): Promise<WriteOutcome<'charged'>>;
+  consumeEmailOtpChallenge(challengeId: string, at: Date): Promise<WriteOutcome<'consumed'>>;
 }
 
 export interface NewEmailOtpChallenge {

@@ -1,3 +1,4 @@
+import type { WriteOutcome } from '../write-outcome.js';
 /** Second factors (TOTP and email). A factor is pending until `confirmedAt` is set. */
 export interface FactorsStore {
   createFactor(factor: NewFactor): Promise<void>;
@@ -10,9 +11,9 @@ export interface FactorsStore {
   /** How many factors of each kind exist, and how many users have at least one of that kind (statistics). */
   countFactorsByKind(): Promise<{ kind: FactorKind; factors: number; users: number }[]>;
   /** Confirms a pending factor. `confirmed` is false when it was already confirmed or is gone. */
-  confirmFactor(userId: string, factorId: string, at: Date): Promise<{ confirmed: boolean }>;
+  confirmFactor(userId: string, factorId: string, at: Date): Promise<WriteOutcome<'confirmed'>>;
   /** Removes a factor (a security key too); `removed` is false when there was none. */
-  deleteFactor(userId: string, factorId: string): Promise<{ removed: boolean }>;
+  deleteFactor(userId: string, factorId: string): Promise<WriteOutcome<'removed'>>;
   /**
    * Removes every factor of the user (confirmed and pending, security keys included) and returns how many
    * were removed.
@@ -23,7 +24,7 @@ export interface FactorsStore {
    * the last accepted step, so a step (or any earlier one) is accepted at most once, even when
    * concurrent requests race (RFC 6238 5.2; STANDARDS req. 23).
    */
-  recordTotpStep(factorId: string, step: number, at: Date): Promise<{ recorded: boolean }>;
+  recordTotpStep(factorId: string, step: number, at: Date): Promise<WriteOutcome<'recorded'>>;
   /**
    * Sealed TOTP seeds in factor-id order after `afterId` (keyset pagination), for re-sealing under a new key.
    */
@@ -32,7 +33,7 @@ export interface FactorsStore {
    * Replaces a factor's sealed seed only while it still holds `expected`, so a re-seal never overwrites a
    * seed that was re-enrolled meanwhile; `replaced` is false otherwise.
    */
-  replaceSealedSecret(factorId: string, expected: string, next: string): Promise<{ replaced: boolean }>;
+  replaceSealedSecret(factorId: string, expected: string, next: string): Promise<WriteOutcome<'replaced'>>;
 }
 
 /** A second factor's kind: `webauthn` is a security key or passkey (stored in its own table). */

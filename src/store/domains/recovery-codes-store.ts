@@ -1,3 +1,4 @@
+import type { WriteOutcome } from '../write-outcome.js';
 /** Recovery codes: at most one live set per user. */
 export interface RecoveryCodesStore {
   /**
@@ -16,7 +17,7 @@ export interface RecoveryCodesStore {
   /** Every code of the user's current set as slot and time of use (never a code or digest), in slot order. */
   listRecoveryCodeSlots(userId: string): Promise<{ slot: number; usedAt: Date | null }[]>;
   /** Deletes the user's set; returns whether there was one. */
-  deleteRecoveryCodeSet(userId: string): Promise<{ deleted: boolean }>;
+  deleteRecoveryCodeSet(userId: string): Promise<WriteOutcome<'deleted'>>;
   /** How many sets have each `remaining` value (maintained counters: exact and cheap at any scale). */
   getRecoveryCodeSetCounts(): Promise<{ remaining: number; sets: number }[]>;
 }
@@ -36,9 +37,7 @@ export interface RecoveryCodeRecord {
 }
 
 /** A winning consume says what the set has left, so the caller needs no second read to tell the user. */
-export type RecoveryCodeConsumption =
-  | { consumed: false }
-  | { consumed: true; remaining: number; total: number };
+export type RecoveryCodeConsumption = WriteOutcome<'consumed', never, { remaining: number; total: number }>;
 
 export interface RecoveryCodeSummary {
   setId: string;

@@ -1,3 +1,4 @@
+import type { WriteOutcome } from '../write-outcome.js';
 /** Browser sessions, keyed by the SHA-256 of the cookie token (the token itself is never stored). */
 export interface SessionsStore {
   createSession(session: NewSession): Promise<void>;
@@ -6,10 +7,10 @@ export interface SessionsStore {
    * Rotation: deletes `oldIdHash` and creates `next` in one transaction, only when the old session still
    * exists. Of two concurrent rotations of one session exactly one wins; the loser creates nothing.
    */
-  replaceSession(oldIdHash: string, next: NewSession): Promise<{ replaced: boolean }>;
+  replaceSession(oldIdHash: string, next: NewSession): Promise<WriteOutcome<'replaced'>>;
   /** Slides the idle deadline; never moves `expiresAt` later than the caller computed. */
   touchSession(idHash: string, lastSeenAt: Date, expiresAt: Date): Promise<void>;
-  deleteSession(idHash: string): Promise<{ deleted: boolean }>;
+  deleteSession(idHash: string): Promise<WriteOutcome<'deleted'>>;
   /** Ends every session of the user except `exceptIdHash`; returns how many ended. */
   deleteUserSessions(userId: string, exceptIdHash?: string): Promise<number>;
   /** Housekeeping: removes sessions whose `expiresAt` is at or before `now`. */

@@ -5,6 +5,7 @@ import type {
   ThrottlePolicy,
   ThrottleState,
 } from '../../core/throttle.js';
+import type { WriteOutcome } from '../write-outcome.js';
 
 /**
  * Reports of second-factor locks (the throttle counters themselves are `AttemptCounters`, below). Always in
@@ -16,7 +17,7 @@ export interface LockReportsStore {
    * concurrent claimers, in any process, exactly one gets `claimed: true`, and only once per lock. Call it
    * in the transaction that writes the report, so a report and its claim commit or vanish together.
    */
-  claimLockReport(key: string, lockedAt: number, at: Date): Promise<{ claimed: boolean }>;
+  claimLockReport(key: string, lockedAt: number, at: Date): Promise<WriteOutcome<'claimed'>>;
   /** Whether the lock of `key` made at `lockedAt` has been reported (a plain read, for the common case). */
   isLockReported(key: string, lockedAt: number): Promise<boolean>;
 }

@@ -1,8 +1,7 @@
+import type { WriteOutcome } from '../write-outcome.js';
 /** Accounts: their email, password hash and roles, and the custom roles administrators add. */
 export interface UsersStore {
-  createUser(
-    user: NewUser,
-  ): Promise<{ created: true } | { created: false; reason: 'email_taken' | 'external_id_taken' }>;
+  createUser(user: NewUser): Promise<WriteOutcome<'created', 'email_taken' | 'external_id_taken'>>;
   /** Case-insensitive on the email address. */
   findUserByEmail(email: string): Promise<UserRecord | undefined>;
   findUserById(userId: string): Promise<UserRecord | undefined>;
@@ -12,15 +11,16 @@ export interface UsersStore {
   setUserEmail(
     userId: string,
     email: string | null,
-  ): Promise<{ updated: true } | { updated: false; reason: 'user_not_found' | 'email_taken' }>;
+  ): Promise<WriteOutcome<'updated', 'user_not_found' | 'email_taken'>>;
   /**
    * Deletes the user and, through the foreign keys, everything that is theirs (roles, factors, recovery
    * codes, sessions, remembered browsers, links, emailed codes, throttle rows), and the API keys they
-   * created, under the user's lock. Audit events are not touched (they hold the id only).
+   * created, under the user's lock, and says how many of each went (`deleted` is false for an unknown
+   * user). Audit events are not touched (they hold the id only).
    */
-  deleteUser(userId: string): Promise<DeletedUser | undefined>;
+  deleteUser(userId: string): Promise<WriteOutcome<'deleted', never, { removed: DeletedUser }>>;
   /** Replaces the user's password hash; `updated` is false for an unknown user. */
-  setPasswordHash(userId: string, passwordHash: string): Promise<{ updated: boolean }>;
+  setPasswordHash(userId: string, passwordHash: string): Promise<WriteOutcome<'updated'>>;
   setUserRoles(userId: string, roles: readonly string[]): Promise<void>;
   countUsers(): Promise<number>;
   /** Every account, by email (keyset: pass the last email as `afterEmail`). */
@@ -28,7 +28,7 @@ export interface UsersStore {
   /** Roles administrators added (the built-in ones are not stored). */
   listCustomRoles(): Promise<string[]>;
   /** Adds a role; `added` is false when it already exists. */
-  addCustomRole(name: string, at: Date): Promise<{ added: boolean }>;
+  addCustomRole(name: string, at: Date): Promise<WriteOutcome<'added'>>;
   /**
    * Users that have a recovery-code set, ordered by email then id (keyset pagination: pass the last row's
    * email and id as `after`), optionally only emails starting with `emailPrefix` (case-insensitive).

@@ -1,9 +1,10 @@
+import type { WriteOutcome } from '../write-outcome.js';
 /** Security keys and passkeys (WebAuthn): the credentials and the single-use ceremony challenges. */
 export interface WebauthnStore {
   /** `created` is false when the credential id is already registered (to this or any other user). */
   createWebauthnCredential(
     credential: NewWebauthnCredential,
-  ): Promise<{ created: true } | { created: false; reason: 'credential_taken' }>;
+  ): Promise<WriteOutcome<'created', 'credential_taken'>>;
   /** The user's keys, oldest first. */
   listWebauthnCredentials(userId: string): Promise<WebauthnCredentialRecord[]>;
   /** The key with this credential id, whoever owns it (passkey sign-in finds the user this way). */
@@ -16,20 +17,20 @@ export interface WebauthnStore {
   recordWebauthnUse(
     id: string,
     use: { counter: number; backedUp: boolean; at: Date },
-  ): Promise<{ recorded: boolean }>;
+  ): Promise<WriteOutcome<'recorded'>>;
   /** Renames one of the user's keys (never another user's). */
-  renameWebauthnCredential(userId: string, id: string, name: string): Promise<{ renamed: boolean }>;
+  renameWebauthnCredential(userId: string, id: string, name: string): Promise<WriteOutcome<'renamed'>>;
   createWebauthnChallenge(challenge: NewWebauthnChallenge): Promise<void>;
   /**
    * Spends a challenge with one conditional update: only for its ceremony and binding, unused, and
-   * unexpired at `at`. Of concurrent spenders exactly one gets it (with the user it was issued for).
+   * unexpired at `at`. Of concurrent spenders exactly one gets `consumed: true` (with the user it was issued for).
    */
   consumeWebauthnChallenge(input: {
     challenge: string;
     ceremony: WebauthnCeremony;
     bindingHash: string;
     at: Date;
-  }): Promise<{ userId: string | null } | undefined>;
+  }): Promise<WriteOutcome<'consumed', never, { userId: string | null }>>;
 }
 
 export type WebauthnDeviceType = 'singleDevice' | 'multiDevice';

@@ -1,8 +1,9 @@
+import type { WriteOutcome } from '../write-outcome.js';
 /** Security webhooks: endpoints, and the deliveries that are both the outbox and the delivery log. */
 export interface WebhooksStore {
   createWebhookEndpoint(endpoint: NewWebhookEndpoint): Promise<void>;
   listWebhookEndpoints(): Promise<WebhookEndpointRecord[]>;
-  deleteWebhookEndpoint(id: string): Promise<boolean>;
+  deleteWebhookEndpoint(id: string): Promise<WriteOutcome<'deleted'>>;
   /**
    * One pending delivery per endpoint subscribed to the event's type; run it in the event's transaction.
    * `payload` is called (once) only when there is at least one such endpoint.
@@ -13,21 +14,21 @@ export interface WebhooksStore {
   ): Promise<number>;
   /** Claims due deliveries for one attempt each, hidden from other workers until `leaseUntil`. */
   claimDueWebhookDeliveries(at: Date, leaseUntil: Date, limit: number): Promise<WebhookDeliveryClaim[]>;
-  /** Records an attempt's outcome while the delivery is pending; false when it no longer was. */
-  recordWebhookAttempt(id: string, result: WebhookDeliveryResult): Promise<boolean>;
-  /** One pending delivery to one endpoint, whatever it subscribes to (a test event); false when it is gone. */
+  /** Records an attempt's outcome while the delivery is pending; `recorded` is false when it no longer was. */
+  recordWebhookAttempt(id: string, result: WebhookDeliveryResult): Promise<WriteOutcome<'recorded'>>;
+  /** One pending delivery to one endpoint, whatever it subscribes to (a test event); `enqueued` is false when it is gone. */
   enqueueWebhookDeliveryTo(
     endpointId: string,
     delivery: { id: string; type: string; payload: string; at: Date },
-  ): Promise<boolean>;
+  ): Promise<WriteOutcome<'enqueued'>>;
   /** The newest deliveries first, for the delivery log. */
   listWebhookDeliveries(limit: number): Promise<WebhookDeliveryRecord[]>;
   findWebhookDelivery(id: string): Promise<WebhookDeliveryRecord | undefined>;
   /**
    * Puts a finished (delivered or failed) delivery back in the queue, due at `at`, with the same id and a
-   * fresh attempt count; false when there is no such delivery or it is still pending (one winner).
+   * fresh attempt count; `requeued` is false when there is no such delivery or it is still pending (one winner).
    */
-  requeueWebhookDelivery(id: string, at: Date): Promise<boolean>;
+  requeueWebhookDelivery(id: string, at: Date): Promise<WriteOutcome<'requeued'>>;
 }
 
 export interface NewWebhookEndpoint {

@@ -8,7 +8,7 @@ import {
   type ThrottlePolicy,
   type ThrottleState,
 } from '../../core/throttle.js';
-import type { NewActionToken } from '../store.js';
+import type { NewActionToken, WriteOutcome } from '../store.js';
 import { changedExactlyOne, lockUser, type StoreContext } from './context.js';
 import type { Database } from './database.js';
 
@@ -142,20 +142,20 @@ export async function createActionToken(ctx: StoreContext, token: NewActionToken
 export async function createActionTokenUnlessLive(
   ctx: StoreContext,
   token: NewActionToken,
-): Promise<boolean> {
+): Promise<WriteOutcome<'created'>> {
   return ctx.atomic(async (db) => {
     // The user's row lock (PostgreSQL; SQLite's transaction holds the write lock already): a concurrent
     // caller waits here, then sees the token this one committed. Without it both would find none live.
-    if (!(await lockUser(ctx, db, token.userId))) return false;
+    if (!(await lockUser(ctx, db, token.userId))) return { created: false };
     const live = await db
       .selectFrom('action_tokens')
       .select('id_hash')
       .where('user_id', '=', token.userId)
       .where(liveActionToken(token.purpose, token.createdAt))
       .executeTakeFirst();
-    if (live) return false;
+    if (live) return { created: false };
     await createActionToken({ ...ctx, db }, token);
-    return true;
+    return { created: true };
   });
 }
 
@@ -170,7 +170,7 @@ export async function consumeActionToken(
   idHash: string,
   purpose: string,
   at: Date,
-): Promise<{ userId: string } | undefined> {
+): Promise<WriteOutcome<'consumed', never, { userId: string }>> {
   return ctx.atomic(async (db) => {
     const spent = await db
       .updateTable('action_tokens')
@@ -178,13 +178,13 @@ export async function consumeActionToken(
       .where('id_hash', '=', idHash)
       .where(liveActionToken(purpose, at))
       .executeTakeFirst();
-    if (!changedExactlyOne(spent)) return undefined;
+    if (!changedExactlyOne(spent)) return { consumed: false };
     const row = await db
       .selectFrom('action_tokens')
       .select('user_id')
       .where('id_hash', '=', idHash)
       .executeTakeFirstOrThrow();
-    return { userId: row.user_id };
+    return { consumed: true, userId: row.user_id };
   });
 }
 

@@ -6,6 +6,7 @@ import type {
   UserRecord,
   UsersWithCodesQuery,
   UserWithCodes,
+  WriteOutcome,
 } from '../store.js';
 import { changedExactlyOne, lockUser, type StoreContext, toDate } from './context.js';
 import type { Database, UsersTable } from './database.js';
@@ -112,9 +113,12 @@ export async function setUserEmail(
   });
 }
 
-export async function deleteUser(ctx: StoreContext, userId: string): Promise<DeletedUser | undefined> {
+export async function deleteUser(
+  ctx: StoreContext,
+  userId: string,
+): Promise<WriteOutcome<'deleted', never, { removed: DeletedUser }>> {
   return ctx.atomic(async (db) => {
-    if (!(await lockUser(ctx, db, userId))) return undefined;
+    if (!(await lockUser(ctx, db, userId))) return { deleted: false };
     const count = async (
       table:
         | 'mfa_factors'
@@ -142,7 +146,7 @@ export async function deleteUser(ctx: StoreContext, userId: string): Promise<Del
     // Everything else of the user goes with the row: every table holding a user_id references users.id
     // ON DELETE CASCADE.
     await db.deleteFrom('users').where('id', '=', userId).execute();
-    return { ...removed, apiKeys: Number(keys.numDeletedRows) };
+    return { deleted: true, removed: { ...removed, apiKeys: Number(keys.numDeletedRows) } };
   });
 }
 

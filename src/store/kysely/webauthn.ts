@@ -5,6 +5,7 @@ import type {
   WebauthnCeremony,
   WebauthnCredentialRecord,
   WebauthnDeviceType,
+  WriteOutcome,
 } from '../store.js';
 import { changedExactlyOne, type StoreContext, toDate, toDateOrNull } from './context.js';
 import type { WebauthnCredentialsTable } from './database.js';
@@ -115,7 +116,7 @@ export async function createWebauthnChallenge(
 export async function consumeWebauthnChallenge(
   ctx: StoreContext,
   input: { challenge: string; ceremony: WebauthnCeremony; bindingHash: string; at: Date },
-): Promise<{ userId: string | null } | undefined> {
+): Promise<WriteOutcome<'consumed', never, { userId: string | null }>> {
   return ctx.atomic(async (db) => {
     // Single use like the recovery codes: `used_at IS NULL` in the UPDATE itself, then exactly one row
     // changed. PostgreSQL makes a concurrent spender wait on the row lock and re-check the condition
@@ -129,13 +130,13 @@ export async function consumeWebauthnChallenge(
       .where('used_at', 'is', null)
       .where('expires_at', '>', input.at.getTime())
       .executeTakeFirst();
-    if (!changedExactlyOne(result)) return undefined;
+    if (!changedExactlyOne(result)) return { consumed: false };
     const row = await db
       .selectFrom('webauthn_challenges')
       .select('user_id')
       .where('challenge', '=', input.challenge)
       .executeTakeFirstOrThrow();
-    return { userId: row.user_id };
+    return { consumed: true, userId: row.user_id };
   });
 }
 

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { WebhookDeliveryRecord } from '../store.js';
+import type { WebhookDeliveryRecord, WriteOutcome } from '../store.js';
 import { changedExactlyOne, type StoreContext, toDate, toDateOrNull } from './context.js';
 import type { Database } from './database.js';
 
@@ -73,12 +73,16 @@ export async function findWebhookDelivery(
  * id and payload and a fresh retry schedule (attempts from 0). The status condition makes it one winner
  * against a second click or another administrator, and never touches a delivery a worker holds.
  */
-export async function requeueWebhookDelivery(ctx: StoreContext, id: string, at: Date): Promise<boolean> {
+export async function requeueWebhookDelivery(
+  ctx: StoreContext,
+  id: string,
+  at: Date,
+): Promise<WriteOutcome<'requeued'>> {
   const update = await ctx.db
     .updateTable('webhook_deliveries')
     .set({ status: 'pending', attempts: 0, next_attempt_at: at.getTime(), delivered_at: null })
     .where('id', '=', id)
     .where('status', 'in', ['delivered', 'failed'])
     .executeTakeFirst();
-  return changedExactlyOne(update);
+  return { requeued: changedExactlyOne(update) };
 }

@@ -4,6 +4,7 @@ import type {
   WebhookDeliveryClaim,
   WebhookDeliveryResult,
   WebhookEndpointRecord,
+  WriteOutcome,
 } from '../store.js';
 import { changedExactlyOne, type StoreContext, toDate } from './context.js';
 
@@ -37,11 +38,11 @@ export async function listWebhookEndpoints(ctx: StoreContext): Promise<WebhookEn
 }
 
 /** Deletes the endpoint and, with it, its pending deliveries and log. */
-export async function deleteWebhookEndpoint(ctx: StoreContext, id: string): Promise<boolean> {
+export async function deleteWebhookEndpoint(ctx: StoreContext, id: string): Promise<WriteOutcome<'deleted'>> {
   return ctx.atomic(async (db) => {
     await db.deleteFrom('webhook_deliveries').where('endpoint_id', '=', id).execute();
     const result = await db.deleteFrom('webhook_endpoints').where('id', '=', id).executeTakeFirst();
-    return Number(result.numDeletedRows) === 1;
+    return { deleted: Number(result.numDeletedRows) === 1 };
   });
 }
 
@@ -104,7 +105,7 @@ export async function enqueueWebhookDeliveryTo(
   ctx: StoreContext,
   endpointId: string,
   delivery: { id: string; type: string; payload: string; at: Date },
-): Promise<boolean> {
+): Promise<WriteOutcome<'enqueued'>> {
   return ctx.atomic(async (db) => {
     // KEY SHARE for the same reason as above: a removal in progress is waited for, then found gone.
     const endpoint = await db
@@ -113,12 +114,12 @@ export async function enqueueWebhookDeliveryTo(
       .where('id', '=', endpointId)
       .$if(ctx.engine.supportsRowLocks, (query) => query.forKeyShare())
       .executeTakeFirst();
-    if (!endpoint) return false;
+    if (!endpoint) return { enqueued: false };
     await db
       .insertInto('webhook_deliveries')
       .values(pendingDelivery({ ...delivery, endpointId }))
       .execute();
-    return true;
+    return { enqueued: true };
   });
 }
 
@@ -178,7 +179,7 @@ export async function recordWebhookAttempt(
   ctx: StoreContext,
   id: string,
   result: WebhookDeliveryResult,
-): Promise<boolean> {
+): Promise<WriteOutcome<'recorded'>> {
   const update = await ctx.db
     .updateTable('webhook_deliveries')
     .set({
@@ -191,5 +192,5 @@ export async function recordWebhookAttempt(
     .where('id', '=', id)
     .where('status', '=', 'pending')
     .executeTakeFirst();
-  return changedExactlyOne(update);
+  return { recorded: changedExactlyOne(update) };
 }

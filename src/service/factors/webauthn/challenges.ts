@@ -53,7 +53,7 @@ export async function spendChallenge(
     bindingHash: bindingHash(input.binding),
     at: deps.clock.now(),
   });
-  return spent && { challenge, userId: spent.userId };
+  return spent.consumed ? { challenge, userId: spent.userId } : undefined;
 }
 
 /** The challenge inside a response's client data; undefined for anything malformed. */
