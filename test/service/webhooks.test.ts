@@ -197,7 +197,7 @@ describe.each(testEngines())('security webhooks on %s', (engine) => {
           error: 'late',
           nextAttemptAt: env.clock.now(),
         }),
-      ).toBe(false);
+      ).toEqual({ recorded: false });
       expect(await deliverDueWebhooks(env.deps)).toMatchObject({ attempted: 0 });
     } finally {
       await receiver.close();
