@@ -141,15 +141,15 @@ async function auditSignIn(deps: ServiceDeps, userId: string, context: RequestCo
 export async function resolveSession(deps: ServiceDeps, token: string): Promise<ActiveSession | undefined> {
   const idHash = hashSessionToken(token);
   if (!idHash) return undefined;
-  const record = await deps.store.findSession(idHash);
+  // One read for the session, its user and roles: every request with a cookie pays for it.
+  const found = await deps.store.findSessionWithUser(idHash);
   const now = deps.clock.now();
-  if (!record) return undefined;
+  if (!found) return undefined;
+  const { session: record, user } = found;
   if (record.expiresAt.getTime() <= now.getTime()) {
     await deps.store.deleteSession(idHash);
     return undefined;
   }
-  const user = await deps.store.findUserById(record.userId);
-  if (!user) return undefined;
   if (record.stage === 'signed_in' && now.getTime() - record.lastSeenAt.getTime() >= TOUCH_INTERVAL_MS) {
     const expiresAt = deadlineFor(record.stage, record.createdAt, now);
     await deps.store.touchSession(idHash, now, expiresAt);

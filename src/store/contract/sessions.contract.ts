@@ -32,6 +32,25 @@ export function defineSessionContract(makeStore: MakeStore): void {
       expect(await store.findSession('nope')).toBeUndefined();
     });
 
+    test('a session with its user and roles in one read: the same records as findSession and findUserById', async () => {
+      const { store } = opened();
+      const user = await givenUser(store, { roles: ['subscriber', 'editor', 'admin'] });
+      const session = newSession(user.id, { stage: 'signed_in' });
+      await store.createSession(session);
+      const found = await store.findSessionWithUser(session.idHash);
+      expect(found).toEqual({ session, user: await store.findUserById(user.id) });
+      expect(found?.user.roles).toEqual(['admin', 'editor', 'subscriber']);
+      // A user without roles still comes back (the roles are an outer join), and a role removed is gone
+      // on the next read.
+      await store.setUserRoles(user.id, []);
+      expect((await store.findSessionWithUser(session.idHash))?.user.roles).toEqual([]);
+      await store.setUserRoles(user.id, ['subscriber']);
+      expect((await store.findSessionWithUser(session.idHash))?.user.roles).toEqual(['subscriber']);
+      expect(await store.findSessionWithUser('nope')).toBeUndefined();
+      await store.deleteSession(session.idHash);
+      expect(await store.findSessionWithUser(session.idHash)).toBeUndefined();
+    });
+
     test('rotation replaces the session; the old id is dead', async () => {
       const { store } = opened();
       const user = await givenUser(store);

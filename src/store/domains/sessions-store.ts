@@ -1,8 +1,16 @@
 import type { WriteOutcome } from '../write-outcome.js';
+import type { UserRecord } from './users-store.js';
+
 /** Browser sessions, keyed by the SHA-256 of the cookie token (the token itself is never stored). */
 export interface SessionsStore {
   createSession(session: NewSession): Promise<void>;
   findSession(idHash: string): Promise<SessionRecord | undefined>;
+  /**
+   * The session with its user (roles included) in one read: what every request with a session cookie
+   * needs, and forward auth asks for each request to a protected app. Undefined for an unknown id (or a
+   * session whose user is gone).
+   */
+  findSessionWithUser(idHash: string): Promise<{ session: SessionRecord; user: UserRecord } | undefined>;
   /**
    * Rotation: deletes `oldIdHash` and creates `next` in one transaction, only when the old session still
    * exists. Of two concurrent rotations of one session exactly one wins; the loser creates nothing.

@@ -92,6 +92,7 @@ function bind(db: Kysely<Database>, engine: Engine, inTransaction: boolean): Sto
 
     createSession: (session) => sessions.createSession(ctx, session),
     findSession: (idHash) => sessions.findSession(ctx, idHash),
+    findSessionWithUser: (idHash) => sessions.findSessionWithUser(ctx, idHash),
     replaceSession: (oldIdHash, next) => sessions.replaceSession(ctx, oldIdHash, next),
     touchSession: (idHash, lastSeenAt, expiresAt) =>
       sessions.touchSession(ctx, idHash, lastSeenAt, expiresAt),

@@ -1,6 +1,7 @@
-import type { NewSession, SessionRecord, SessionStage } from '../store.js';
+import type { NewSession, SessionRecord, SessionStage, UserRecord } from '../store.js';
 import { type StoreContext, toDate } from './context.js';
 import type { SessionsTable } from './database.js';
+import { toUserRecord } from './users.js';
 
 const toRow = (session: NewSession): SessionsTable => ({
   id_hash: session.idHash,
@@ -39,6 +40,54 @@ export async function findSession(ctx: StoreContext, idHash: string): Promise<Se
     .where('id_hash', '=', idHash)
     .executeTakeFirst();
   return row && toRecord(row);
+}
+
+/**
+ * One statement for the session, its user and the user's roles: one row per role (or one row with a null
+ * role), ordered by role as `findUserById` lists them.
+ */
+export async function findSessionWithUser(
+  ctx: StoreContext,
+  idHash: string,
+): Promise<{ session: SessionRecord; user: UserRecord } | undefined> {
+  const rows = await ctx.db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .leftJoin('user_roles', 'user_roles.user_id', 'sessions.user_id')
+    .select([
+      'sessions.id_hash',
+      'sessions.user_id',
+      'sessions.stage',
+      'sessions.attempt_id',
+      'sessions.created_at',
+      'sessions.last_seen_at',
+      'sessions.expires_at',
+      'sessions.ip',
+      'sessions.user_agent',
+      'sessions.sign_in_method',
+      'users.email',
+      'users.password_hash',
+      'users.created_at as user_created_at',
+      'users.external_id',
+      'user_roles.role',
+    ])
+    .where('sessions.id_hash', '=', idHash)
+    .orderBy('user_roles.role')
+    .execute();
+  const first = rows[0];
+  if (!first) return undefined;
+  const roles = rows.flatMap((row) => (row.role === null ? [] : [row.role]));
+  const user = toUserRecord(
+    {
+      id: first.user_id,
+      email: first.email,
+      password_hash: first.password_hash,
+      created_at: first.user_created_at,
+      external_id: first.external_id,
+    },
+    roles,
+  );
+  return { session: toRecord(first), user };
 }
 
 export async function replaceSession(

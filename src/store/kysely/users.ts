@@ -211,7 +211,11 @@ async function listRoles(db: Kysely<Database>, userId: string): Promise<string[]
 
 type UserRow = Omit<UsersTable, 'code_set_version'> & { code_set_version: number };
 
-function toUserRecord(row: UserRow, roles: string[]): UserRecord {
+/** What a user record is made of (a join may bring just these columns). */
+export function toUserRecord(
+  row: Omit<UserRow, 'code_set_version' | 'email_normalized'>,
+  roles: string[],
+): UserRecord {
   return {
     id: row.id,
     email: row.email === '' ? null : row.email,
