@@ -120,7 +120,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await registerApi(app, deps);
   await registerWeb(app, { deps, setupToken: options.setupToken });
   // After the pages: the endpoints read the browser's session, which the pages' cookie hook resolves.
-  registerForwardAuthRoutes(app, deps);
+  registerForwardAuthRoutes(app, deps, headers);
   // After the pages: the interactions use their cookies, CSRF protection and form parsing.
   await registerOidc(app, {
     deps,

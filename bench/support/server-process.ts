@@ -2,6 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
+/** USER_HZ: fixed at 100 in the kernel's ABI on every architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 /** A port nobody listens on right now. */
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -17,6 +20,11 @@ export interface ServerProcess {
   url: string;
   /** Peak resident memory so far (VmHWM), in MiB. */
   peakRssMiB(): number;
+  /**
+   * CPU time the server process has used so far (user + system, all its threads), in seconds: what a
+   * request costs the server, whatever else shares the machine (throughput does depend on that).
+   */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -55,6 +63,13 @@ export async function startServer(
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       const kib = Number(status.match(/^VmHWM:\s+(\d+) kB/m)?.[1] ?? 0);
       return kib / 1024;
+    },
+    cpuSeconds: () => {
+      // /proc/<pid>/stat: the fields after the command name (which may hold spaces) start at the state;
+      // utime and stime are fields 14 and 15, in clock ticks (100 a second on Linux).
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
     },
     stop: () =>
       new Promise<void>((resolve) => {

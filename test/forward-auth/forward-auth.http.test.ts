@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { hashSessionToken } from '../../src/core/session-token.js';
 import { SHARED_SESSION_COOKIE } from '../../src/web/web-context.js';
 import { authenticatorCode, configureRecoveryCodes } from '../helpers/mfa.js';
 import { openRedirectSpellings } from '../helpers/open-redirect-spellings.js';
@@ -7,6 +8,21 @@ import { enableTotpThroughPages, passwordStep, signUpThroughPages } from '../hel
 import { type ForwardAuthWorld, startForwardAuthWorld } from './forward-auth-world.js';
 
 const PAGE = 'https://app.example.com/reports/q3?tab=2';
+/** helmet's set (src/http/security-headers.ts), which every answer carries. */
+const SECURITY_HEADERS = [
+  'content-security-policy',
+  'strict-transport-security',
+  'x-content-type-options',
+  'x-frame-options',
+  'referrer-policy',
+  'cross-origin-opener-policy',
+  'cross-origin-resource-policy',
+  'origin-agent-cluster',
+  'x-dns-prefetch-control',
+  'x-download-options',
+  'x-permitted-cross-domain-policies',
+  'x-xss-protection',
+];
 const SIGN_IN = `https://auth.example.com/sign-in?return_to=${encodeURIComponent(PAGE)}`;
 
 let world: ForwardAuthWorld;
@@ -120,6 +136,90 @@ describe('the verification endpoint (issue: forward auth)', () => {
         new RegExp(`sparekey_forward_auth_decisions_total\\{decision="${decision}"\\} [1-9]`),
       );
     }
+  });
+});
+
+describe('a verdict is answered from the current state, never from a cache (issue 24: fast, without going stale)', () => {
+  const WIKI = 'https://wiki.example.com/page';
+
+  async function userOf(email: string) {
+    const user = await world.env.deps.store.findUserByEmail(email);
+    if (!user) throw new Error(email);
+    return user;
+  }
+
+  test('a verdict carries the same security headers as a page, though helmet does not run for it', async () => {
+    const page = (await world.app.inject({ method: 'GET', url: '/sign-in' })).headers;
+    const client = await signedUp('fa-headers@example.test');
+    for (const response of [
+      await world.verify(client, PAGE),
+      await world.verify(undefined, PAGE),
+      await world.verify(undefined, 'https://evil.test/'),
+    ]) {
+      for (const name of SECURITY_HEADERS) expect(response.headers[name], name).toBe(page[name]);
+    }
+  });
+
+  test('a session ended or expired elsewhere: the next verdict asks to sign in', async () => {
+    const ended = await signedUp('fa-ended@example.test');
+    expect((await world.verify(ended, PAGE)).statusCode).toBe(200);
+    await world.env.deps.store.deleteUserSessions((await userOf('fa-ended@example.test')).id);
+    expect((await world.verify(ended, PAGE)).statusCode).toBe(401);
+
+    const expired = await signedUp('fa-expired@example.test');
+    expect((await world.verify(expired, PAGE)).statusCode).toBe(200);
+    const token = expired.cookies.get(SHARED_SESSION_COOKIE) as string;
+    const past = new Date(world.env.deps.clock.now().getTime() - 60_000);
+    await world.env.deps.store.touchSession(hashSessionToken(token) as string, past, past);
+    expect((await world.verify(expired, PAGE)).statusCode).toBe(401);
+  });
+
+  test('a role removed: the next verdict refuses (403)', async () => {
+    const client = await signedUp('fa-role-removed@example.test');
+    const user = await userOf('fa-role-removed@example.test');
+    await world.env.deps.store.setUserRoles(user.id, ['ops']);
+    expect((await world.verify(client, 'https://ops.example.com/')).statusCode).toBe(200);
+    await world.env.deps.store.setUserRoles(user.id, ['subscriber']);
+    expect((await world.verify(client, 'https://ops.example.com/')).statusCode).toBe(403);
+  });
+
+  test('rules and settings written by another instance (straight to the database) apply to the next verdict', async () => {
+    const store = world.env.deps.store;
+    const client = await signedUp('fa-other-instance@example.test');
+    expect((await world.verify(client, WIKI)).statusCode).toBe(403);
+    const before = await store.getSetting('access_rules');
+    try {
+      await store.putSetting(
+        'access_rules',
+        { rules: [{ name: 'wiki', hosts: ['wiki.example.com'], policy: 'one_factor' }] },
+        new Date(),
+      );
+      expect((await world.verify(client, WIKI)).statusCode).toBe(200);
+      await store.putSetting(
+        'access_rules',
+        { rules: [{ name: 'wiki', hosts: ['wiki.example.com'], policy: 'deny' }] },
+        new Date(),
+      );
+      expect((await world.verify(client, WIKI)).statusCode).toBe(403);
+    } finally {
+      await store.putSetting('access_rules', before ?? { rules: [] }, new Date());
+    }
+    expect((await world.verify(client, WIKI)).statusCode).toBe(403);
+
+    const settings = await store.getSetting('recovery_codes');
+    try {
+      await store.putSetting(
+        'recovery_codes',
+        { ...(settings as object), mfaRequiredRoles: ['subscriber'] },
+        new Date(),
+      );
+      const owed = await world.verify(client, PAGE);
+      expect(owed.statusCode).toBe(401);
+      expect(owed.headers.location).toContain('/settings/two-factor');
+    } finally {
+      await store.putSetting('recovery_codes', settings, new Date());
+    }
+    expect((await world.verify(client, PAGE)).statusCode).toBe(200);
   });
 });
 

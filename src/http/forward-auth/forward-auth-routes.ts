@@ -19,8 +19,20 @@ export const FORWARD_AUTH_PATHS = {
 
 type Mode = 'status_401' | 'redirect';
 
-export function registerForwardAuthRoutes(app: FastifyInstance, deps: ServiceDeps): void {
+/**
+ * A verdict is asked for every request to a protected app, so it skips helmet (which builds its ten
+ * header middlewares again on every request) and sets the very same headers (`securityHeaders`, read from
+ * helmet once at start-up) in one step. The session comes from the pages' cookie hook (one read of the
+ * session, its user and roles); the pages' other hooks do nothing for these paths.
+ */
+export function registerForwardAuthRoutes(
+  app: FastifyInstance,
+  deps: ServiceDeps,
+  securityHeaders: readonly [string, string][],
+): void {
+  const headers = Object.fromEntries(securityHeaders);
   const handler = (mode: Mode) => async (request: FastifyRequest, reply: FastifyReply) => {
+    reply.headers(headers);
     const target = protectedRequest(request);
     if (!target) return sendApiError(reply, 'forward_auth_headers_missing');
     const decision = await decideForwardAuth(deps, {
@@ -57,7 +69,7 @@ export function registerForwardAuthRoutes(app: FastifyInstance, deps: ServiceDep
     [FORWARD_AUTH_PATHS.authRequest, 'status_401'],
     [FORWARD_AUTH_PATHS.forwardAuth, 'redirect'],
   ] as const) {
-    app.get(path, handler(mode));
+    app.get(path, { helmet: false }, handler(mode));
   }
 }
 

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import {
   type AccessPolicy,
   type AccessRule,
@@ -5,7 +6,6 @@ import {
   parseAccessRules,
 } from '../../core/access-rules.js';
 import { fail, ok, type Result } from '../../core/result.js';
-import type { Store } from '../../store/store.js';
 import { auditEvent } from '../audit/audit.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
 
@@ -24,26 +24,29 @@ export interface EffectiveAccessRules {
 }
 
 /**
- * Forward auth asks for every request to a protected app, so the console's rules are read at most once a
- * second per process and app: a change made through this process applies at once (the cache is dropped),
- * one made through another instance within a second.
+ * Forward auth asks for every request to a protected app. The console's document is read every time, so
+ * a change saved through any instance applies from the next request on (no cache to go stale across
+ * processes); what is kept is the work of validating it and compiling its patterns, redone only when the
+ * document (or the configuration's rules) differ from the last ones compiled.
  */
-const CACHE_MS = 1000;
-const cache = new WeakMap<ServiceDeps, { at: number; rules: EffectiveAccessRules }>();
+const compiled = new WeakMap<
+  ServiceDeps,
+  { stored: unknown; configured: ServiceDeps['options']['forwardAuth']; rules: EffectiveAccessRules }
+>();
 
 export async function loadAccessRules(deps: ServiceDeps): Promise<EffectiveAccessRules> {
-  const now = deps.clock.now().getTime();
-  const cached = cache.get(deps);
-  if (cached && now - cached.at >= 0 && now - cached.at < CACHE_MS) return cached.rules;
-  const rules = await readAccessRules(deps, deps.store);
-  cache.set(deps, { at: now, rules });
+  const stored = await deps.store.getSetting(CONSOLE_RULES_KEY);
+  const configured = deps.options.forwardAuth;
+  const last = compiled.get(deps);
+  if (last && last.configured === configured && isDeepStrictEqual(last.stored, stored)) return last.rules;
+  const rules = effectiveRules(deps, stored);
+  compiled.set(deps, { stored, configured, rules });
   return rules;
 }
 
-async function readAccessRules(deps: ServiceDeps, store: Store): Promise<EffectiveAccessRules> {
+function effectiveRules(deps: ServiceDeps, stored: unknown): EffectiveAccessRules {
   const configured = deps.options.forwardAuth;
   const configRules = configured?.rules ?? [];
-  const stored = await store.getSetting(CONSOLE_RULES_KEY);
   // Stored documents were validated when saved; a document that no longer parses (hand-edited) counts
   // as no console rules rather than as a hole in the rules.
   const parsed = stored === undefined ? undefined : parseAccessRules(stored);
@@ -108,8 +111,7 @@ export async function saveConsoleAccessRules(
         after: JSON.stringify(after),
       }),
     );
-    return readAccessRules(deps, tx);
+    return effectiveRules(deps, after);
   });
-  cache.delete(deps);
   return ok(saved);
 }

@@ -1,5 +1,5 @@
 import { type AccessPolicy, matchAccessRule } from '../../core/access-rules.js';
-import { mfaSetupRequired, type RecoveryCodeSettings } from '../../core/policy.js';
+import { mfaSetupRequired } from '../../core/policy.js';
 import { loadRecoveryCodeSettings } from '../admin/settings.js';
 import { auditEvent } from '../audit/audit.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
@@ -106,26 +106,13 @@ async function secondFactorOwed(
   user: { id: string; roles: readonly string[] },
 ): Promise<boolean> {
   if (policy === 'two_factor') return !(await isMfaEnabled(deps.store, user.id));
-  const settings = await recoveryCodeSettingsForVerdicts(deps);
+  // Read for each verdict, like the rules: a change applies to the next request, on every instance.
+  const settings = await loadRecoveryCodeSettings(deps.store);
   if (!user.roles.some((role) => settings.mfaRequiredRoles.includes(role))) return false;
   return mfaSetupRequired(settings, {
     roles: user.roles,
     mfaEnabled: await isMfaEnabled(deps.store, user.id),
   });
-}
-
-/**
- * The operator's recovery-code settings as verdicts read them: at most once a second per app, like the
- * console's rules (a verdict is asked for every request to a protected app; settings change rarely).
- */
-const settingsCache = new WeakMap<ServiceDeps, { at: number; settings: RecoveryCodeSettings }>();
-async function recoveryCodeSettingsForVerdicts(deps: ServiceDeps): Promise<RecoveryCodeSettings> {
-  const now = deps.clock.now().getTime();
-  const cached = settingsCache.get(deps);
-  if (cached && now - cached.at >= 0 && now - cached.at < 1000) return cached.settings;
-  const settings = await loadRecoveryCodeSettings(deps.store);
-  settingsCache.set(deps, { at: now, settings });
-  return settings;
 }
 
 function signInLocation(deps: ServiceDeps, address: string): string {
