@@ -54,8 +54,7 @@ const files = sourceFiles(srcDir).map((path) => {
  * which open the store and build the dependencies.
  */
 const isEdge = (rel: string) =>
-  // cli/: pending
-  ['web', 'http', 'oidc'].includes(rel.split('/')[0]!) ||
+  ['web', 'http', 'oidc', 'cli'].includes(rel.split('/')[0]!) ||
   ['library.ts', 'library-options.ts', 'index.ts', 'app.ts'].includes(rel);
 
 /** A layer-qualified path of what `specifier`, imported by `file`, names (relative to src/). */
