@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { buildApp } from './app.js';
+import { buildServer } from './build-server.js';
 import { createServiceDeps } from './compose.js';
 import { loadConfig } from './config/load-config.js';
 import { createFirstAdmin, needsFirstAdmin } from './service/accounts/first-admin.js';
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     }
   }
 
-  const app = await buildApp({
+  const app = await buildServer({
     deps,
     logger: { level: config.logLevel },
     trustProxy: config.trustProxy,

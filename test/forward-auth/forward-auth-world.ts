@@ -1,5 +1,5 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../../src/app.js';
+import { buildServer } from '../../src/build-server.js';
 import { parseAccessRules } from '../../src/core/access-rules.js';
 import { createTestEnvironment, type Engine, type TestEnvironment } from '../helpers/service-deps.js';
 import { FormClient } from '../helpers/web-client.js';
@@ -35,7 +35,7 @@ export async function startForwardAuthWorld(engine: Engine = 'sqlite'): Promise<
   if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
   env.deps.options.publicUrl = 'https://auth.example.com';
   env.deps.options.forwardAuth = { cookieDomain: 'example.com', rules: parsed.rules, defaultPolicy: 'deny' };
-  const app = await buildApp({ deps: env.deps });
+  const app = await buildServer({ deps: env.deps });
   await app.ready();
   return {
     env,

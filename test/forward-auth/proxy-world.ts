@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
-import { buildApp } from '../../src/app.js';
+import { buildServer } from '../../src/build-server.js';
 import { parseAccessRules } from '../../src/core/access-rules.js';
 import { createUser } from '../../src/service/accounts/accounts.js';
 import { launchBrowser } from '../helpers/browser.js';
@@ -57,7 +57,7 @@ export async function startProxyWorld(kind: 'nginx' | 'caddy'): Promise<ProxyWor
   if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
   env.deps.options.forwardAuth = { cookieDomain: TEST_DOMAIN, rules: parsed.rules, defaultPolicy: 'deny' };
   await configureRecoveryCodes(env);
-  const app = await buildApp({ deps: env.deps, trustProxy: true });
+  const app = await buildServer({ deps: env.deps, trustProxy: true });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const sparekeyPort = (app.server.address() as AddressInfo).port;
   const upstream = await startUpstreamApp();

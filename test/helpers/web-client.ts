@@ -1,5 +1,5 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../../src/app.js';
+import { buildServer } from '../../src/build-server.js';
 import { createTestEnvironment, type Engine, type TestEnvironment } from './service-deps.js';
 
 /** The CSRF token of the first form on a page, if it has one. */
@@ -92,7 +92,7 @@ export async function createWebTestApp(
   options: { notifications?: boolean; setupToken?: string } = {},
 ): Promise<WebTestApp> {
   const env = await createTestEnvironment(engine, { notifications: options.notifications ?? true });
-  const app = await buildApp({ deps: env.deps, setupToken: options.setupToken });
+  const app = await buildServer({ deps: env.deps, setupToken: options.setupToken });
   await app.ready();
   return {
     env,

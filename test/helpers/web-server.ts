@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
-import { buildApp } from '../../src/app.js';
+import { buildServer } from '../../src/build-server.js';
 import { launchBrowser } from './browser.js';
 import { createTestEnvironment, type Engine, type TestEnvironment } from './service-deps.js';
 
@@ -17,7 +17,7 @@ export interface RunningWebServer {
 /** The real server, listening on 127.0.0.1, on a real database, with a real SMTP server for its mail. */
 export async function startWebServer(engine: Engine = 'sqlite'): Promise<RunningWebServer> {
   const env = await createTestEnvironment(engine, { notifications: true });
-  const app = await buildApp({ deps: env.deps });
+  const app = await buildServer({ deps: env.deps });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   return {

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, test } from 'vitest';
-import { buildApp } from '../../src/app.js';
+import { buildServer } from '../../src/build-server.js';
 import { requestPasswordReset } from '../../src/service/accounts/password-reset.js';
 import { createApiKey } from '../../src/service/admin/api-keys.js';
 import { auditEvent } from '../../src/service/audit/audit.js';
@@ -34,7 +34,7 @@ describe.each(testEngines())('no issued secret in the database, logs or audit ex
     const logs: string[] = [];
     const stream = new PassThrough();
     stream.on('data', (chunk: Buffer) => logs.push(chunk.toString('utf8')));
-    const app = await buildApp({ deps: env.deps, logger: { level: 'debug', stream } });
+    const app = await buildServer({ deps: env.deps, logger: { level: 'debug', stream } });
     const secrets: string[] = [];
     /** 6-digit emailed and TOTP codes: searched as whole tokens (holdsToken), never as substrings. */
     const codes6: string[] = [];

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, test } from 'vitest';
-import { buildApp } from '../../src/app.js';
+import { buildServer } from '../../src/build-server.js';
 import { createApiKey } from '../../src/service/admin/api-keys.js';
 import { verifyRecoveryCode } from '../../src/service/recovery-codes/verify-recovery-code.js';
 import { openStore } from '../../src/store/open-store.js';
@@ -19,7 +19,7 @@ describe('operations: health, readiness, Prometheus metrics, JSON logs (issue 6.
     stream.on('data', (chunk: Buffer) =>
       options.logs?.push(...chunk.toString('utf8').split('\n').filter(Boolean)),
     );
-    const app = await buildApp({
+    const app = await buildServer({
       deps: env.deps,
       metricsToken: options.metricsToken,
       logger: options.logs ? { level: 'info', stream } : false,
@@ -109,7 +109,7 @@ describe('operations: health, readiness, Prometheus metrics, JSON logs (issue 6.
         schema: env.location,
         poolSize: 2,
       });
-      const app = await buildApp({ deps: { ...env.deps, store: opened.store }, logger: false });
+      const app = await buildServer({ deps: { ...env.deps, store: opened.store }, logger: false });
       const readyz = () => app.inject({ method: 'GET', url: '/readyz' });
       try {
         const ready = await readyz();

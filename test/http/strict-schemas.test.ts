@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildApp } from '../../src/app.js';
+import { buildServer } from '../../src/build-server.js';
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../../src/http/json-body.js';
 import { strictSchema } from '../../src/http/strict-schemas.js';
 import { createTestEnvironment, type TestEnvironment } from '../helpers/service-deps.js';
@@ -49,7 +49,7 @@ describe('every request schema is strict and bounded', () => {
   const routes: { method: string; url: string; schema?: unknown }[] = [];
   beforeAll(async () => {
     env = await createTestEnvironment('sqlite');
-    const app = await buildApp({ deps: env.deps, onRouteSchema: (route) => routes.push(route) });
+    const app = await buildServer({ deps: env.deps, onRouteSchema: (route) => routes.push(route) });
     await app.close();
   });
   afterAll(async () => env?.close());

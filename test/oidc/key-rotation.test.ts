@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildApp } from '../../src/app.js';
+import { buildServer } from '../../src/build-server.js';
 import { commands } from '../../src/cli/commands/index.js';
 import { RETIRED_KEY_PUBLISHED_MS } from '../../src/service/oidc/signing-keys.js';
 import { createTestEnvironment, type TestEnvironment } from '../helpers/service-deps.js';
@@ -7,11 +7,11 @@ import { createTestEnvironment, type TestEnvironment } from '../helpers/service-
 /** `sparekey oidc rotate-keys`: a new key signs, the previous one stays in the JWKS until it expires. */
 describe('OpenID Connect signing-key rotation', () => {
   let env: TestEnvironment;
-  let app: Awaited<ReturnType<typeof buildApp>>;
+  let app: Awaited<ReturnType<typeof buildServer>>;
   beforeAll(async () => {
     env = await createTestEnvironment('sqlite');
     env.deps.options.publicUrl = 'http://sparekey.test';
-    app = await buildApp({ deps: env.deps, oidcKeyCheckIntervalMs: 0 });
+    app = await buildServer({ deps: env.deps, oidcKeyCheckIntervalMs: 0 });
     await app.ready();
   });
   afterAll(async () => {

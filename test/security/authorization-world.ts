@@ -1,6 +1,6 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
-import { buildApp } from '../../src/app.js';
+import { buildServer } from '../../src/build-server.js';
 import { apiKeyScopes } from '../../src/core/api-key.js';
 import { errorMessages } from '../../src/core/errors.js';
 import { createUser } from '../../src/service/accounts/accounts.js';
@@ -262,7 +262,7 @@ export function useAppWithRoutes(): {
     await configureRecoveryCodes(env);
     // An issuer, so the OpenID Connect provider's routes are live, not switched off.
     env.deps.options.publicUrl = 'http://sparekey.test';
-    app = await buildApp({ deps: env.deps, onRoute: (route) => routes.push(route) });
+    app = await buildServer({ deps: env.deps, onRoute: (route) => routes.push(route) });
     await app.ready();
   });
   afterAll(async () => {

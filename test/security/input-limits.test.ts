@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildApp } from '../../src/app.js';
+import { buildServer } from '../../src/build-server.js';
 import { createApiKey } from '../../src/service/admin/api-keys.js';
 import { verifyAuditChain } from '../../src/service/audit/audit-log.js';
 import { testEngines } from '../helpers/engines.js';
@@ -42,7 +42,7 @@ describe.each(testEngines())('issue 18 input limits and error path on %s', (engi
   beforeAll(async () => {
     env = await createTestEnvironment(engine);
     await configureRecoveryCodes(env);
-    app = await buildApp({ deps: env.deps });
+    app = await buildServer({ deps: env.deps });
     const key = async (scope: 'admin' | 'recovery_codes:read' | 'audit:read') => {
       const created = await createApiKey(env.deps, { name: scope, scopes: [scope], context: {} });
       if (!created.ok) throw new Error(created.error);
@@ -297,7 +297,7 @@ describe.each(testEngines())('issue 18 input limits and error path on %s', (engi
       }
     } finally {
       await app.close();
-      app = await buildApp({ deps: env.deps });
+      app = await buildServer({ deps: env.deps });
     }
   });
 });

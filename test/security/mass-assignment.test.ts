@@ -1,6 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildApp } from '../../src/app.js';
+import { buildServer } from '../../src/build-server.js';
 import { DEFAULT_RECOVERY_CODE_SETTINGS } from '../../src/core/policy.js';
 import { updateRecoveryCodeSettings } from '../../src/service/admin/settings.js';
 import { createTestEnvironment, type TestEnvironment } from '../helpers/service-deps.js';
@@ -110,12 +110,12 @@ function callerFor(route: string): Principal | undefined {
 
 describe('mass assignment: accepted requests with privileged or identity fields added', () => {
   let env: TestEnvironment;
-  let app: Awaited<ReturnType<typeof buildApp>>;
+  let app: Awaited<ReturnType<typeof buildServer>>;
   /** The documented body and query fields of each API operation, by `METHOD /path/:param`. */
   const documented = new Map<string, Set<string>>();
   beforeAll(async () => {
     env = await createTestEnvironment('sqlite');
-    app = await buildApp({ deps: env.deps });
+    app = await buildServer({ deps: env.deps });
     await app.ready();
     const spec = (await app.inject({ url: '/openapi.json' })).json() as OpenApiDocument;
     for (const [path, operations] of Object.entries(spec.paths)) {
@@ -138,7 +138,7 @@ describe('mass assignment: accepted requests with privileged or identity fields 
     await app?.close();
     await env?.close();
     env = await createTestEnvironment('sqlite');
-    app = await buildApp({ deps: env.deps });
+    app = await buildServer({ deps: env.deps });
     await app.ready();
   }
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildApp } from '../../src/app.js';
+import { buildServer } from '../../src/build-server.js';
 import { errorMessages } from '../../src/core/errors.js';
 import { createUser } from '../../src/service/accounts/accounts.js';
 import { createApiKey } from '../../src/service/admin/api-keys.js';
@@ -49,7 +49,7 @@ describe('markup in data is inert on every admin page', () => {
     env = await createTestEnvironment('sqlite', { notifications: false });
     await configureRecoveryCodes(env);
     const routes: { method: string; url: string }[] = [];
-    app = await buildApp({ deps: env.deps, onRoute: (route) => routes.push(route) });
+    app = await buildServer({ deps: env.deps, onRoute: (route) => routes.push(route) });
     const address = await app.listen({ host: '127.0.0.1', port: 0 });
     url = address;
     close = async () => {

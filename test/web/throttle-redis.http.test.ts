@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildApp } from '../../src/app.js';
+import { buildServer } from '../../src/build-server.js';
 import { createServiceDeps } from '../../src/compose.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createUser } from '../../src/service/accounts/accounts.js';
@@ -37,7 +37,7 @@ async function composedServer(env: Record<string, string>) {
   if (!loaded.ok) throw new Error(loaded.problems.join('; '));
   const opened: OpenedStore = await openStore(loaded.config.database);
   const deps: ServiceDeps = createServiceDeps(loaded.config, opened.store);
-  const app: FastifyInstance = await buildApp({ deps });
+  const app: FastifyInstance = await buildServer({ deps });
   await app.ready();
   return {
     deps,

@@ -49,7 +49,7 @@ export async function registerApi(
   await app.register(
     async (api) => {
       // Strict input wherever the API is mounted (the server, or a host app through the library): unknown
-      // fields refused, bodies not coerced, JSON depth limited. buildApp sets the same for the whole app.
+      // fields refused, bodies not coerced, JSON depth limited. buildServer sets the same for the whole app.
       api.addHook('onRoute', makeRequestSchemasStrict);
       api.setValidatorCompiler(requestValidatorCompiler());
       registerJsonBodyParser(api);

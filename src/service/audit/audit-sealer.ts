@@ -46,7 +46,7 @@ export async function sealBacklog(
  * shutdown hands sealing over at once. A round runs only when there is something to seal or the lease
  * needs renewing, so an idle sealer costs one indexed read per interval and no writes.
  */
-/** startAuditSealer on the service's store: what the server starts (app.ts holds no store). */
+/** startAuditSealer on the service's store: what the server starts (build-server.ts holds no store). */
 export function startAuditSealerFor(
   deps: ServiceDeps,
   options: AuditSealerOptions = {},

@@ -3,7 +3,7 @@ import type { ServiceDeps } from '../service/deps.js';
 import { isReady } from '../service/maintenance/readiness.js';
 
 /** The JSON endpoints: liveness and readiness for load balancers and orchestrators. */
-export function registerHttpRoutes(app: FastifyInstance, deps: ServiceDeps): void {
+export function registerHealthRoutes(app: FastifyInstance, deps: ServiceDeps): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     if (await isReady(deps)) return { status: 'ready' };

@@ -3,8 +3,8 @@ import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerOpenApi } from './http/api/openapi.js';
 import { registerApi } from './http/api/register-api.js';
-import { registerHttpRoutes } from './http/app.js';
 import { registerForwardAuthRoutes } from './http/forward-auth/forward-auth-routes.js';
+import { registerHealthRoutes } from './http/health-routes.js';
 import { registerJsonBodyParser } from './http/json-body.js';
 import { createMetrics } from './http/metrics.js';
 import { requestValidation } from './http/request-validation.js';
@@ -18,7 +18,7 @@ import { startWebhookWorker } from './service/webhooks/webhooks.js';
 import { clientErrorHandler, frameworkErrorHandler } from './web/framework-errors.js';
 import { registerWeb } from './web/register-web.js';
 
-export interface AppOptions {
+export interface ServerOptions {
   deps: ServiceDeps;
   /** JSON logs (pino): true for standard output, or a level and a stream (tests read the stream). */
   logger?: boolean | { level?: string; stream?: NodeJS.WritableStream };
@@ -68,14 +68,14 @@ const logSerializers = {
   }),
 };
 
-function loggerOptions(logger: AppOptions['logger']) {
+function loggerOptions(logger: ServerOptions['logger']) {
   if (!logger) return false;
   const { level = 'info', stream } = logger === true ? {} : logger;
   return { level, serializers: logSerializers, ...(stream ? { stream } : {}) };
 }
 
 /** Builds the whole application: the JSON endpoints and the pages. It never listens (main.ts does). */
-export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const headers = await securityHeaders(options.deps.options.forwardAuth?.cookieDomain);
   const app = Fastify({
     logger: loggerOptions(options.logger),
@@ -116,7 +116,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ? { ...options.deps, options: { ...options.deps.options, firstAdminSetupLink: true } }
     : options.deps;
   await registerOpenApi(app);
-  registerHttpRoutes(app, deps);
+  registerHealthRoutes(app, deps);
   await registerApi(app, deps);
   await registerWeb(app, { deps, setupToken: options.setupToken });
   // After the pages: the endpoints read the browser's session, which the pages' cookie hook resolves.
