@@ -30,6 +30,7 @@ import { systemRandom } from '../src/service/ports/system-random.js';
 import { generateRecoveryCodes } from '../src/service/recovery-codes/generate-recovery-codes.js';
 import { getRecoveryCodeStatus } from '../src/service/recovery-codes/recovery-code-status.js';
 import { verifyRecoveryCode } from '../src/service/recovery-codes/verify-recovery-code.js';
+import { backendAuthority } from '../src/service/sign-in/change-authority.js';
 import { type OpenedStore, openStore } from '../src/store/open-store.js';
 
 const USERS = Number(process.env.BENCH_USERS ?? 1_000_000);
@@ -217,7 +218,11 @@ async function userLatencies(deps: ServiceDeps): Promise<string[]> {
       createdAt: new Date(NOW),
     });
     await deps.store.confirmFactor(userId, `factor-${i}`, new Date(NOW));
-    const set = await generateRecoveryCodes(deps, { userId, context: {} });
+    const set = await generateRecoveryCodes(deps, {
+      userId,
+      authority: backendAuthority({ kind: 'library', actorId: 'bench' }),
+      context: {},
+    });
     if (!set.ok) throw new Error(set.error);
     for (const code of set.value.codes) spends.push({ userId, code });
   }

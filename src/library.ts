@@ -37,6 +37,7 @@ import { verifyTotp } from './service/factors/verify-totp.js';
 import { generateRecoveryCodes } from './service/recovery-codes/generate-recovery-codes.js';
 import { getRecoveryCodeStatus } from './service/recovery-codes/recovery-code-status.js';
 import { verifyRecoveryCode } from './service/recovery-codes/verify-recovery-code.js';
+import { backendAuthority } from './service/sign-in/change-authority.js';
 import { unlockSecondFactor } from './service/throttle/unlock.js';
 
 export { EMBEDDED_POSTGRES_SCHEMA, type SpareKeyOptions } from './library-options.js';
@@ -116,6 +117,9 @@ async function bodyParsedByHost(request: FastifyRequest, _reply: unknown, payloa
  */
 export function spareKeyApi(deps: ServiceDeps, closeStore?: () => Promise<void>) {
   const ctx = (context?: Context): Context => context ?? {};
+  /** The host app is the backend: step-up before a protected change is its duty, as for an API key. */
+  const byHost = (context?: Context) =>
+    backendAuthority({ kind: 'library', actorId: context?.actorId ?? 'library' });
   /**
    * Runs a use case for the user a reference names (SpareKey's `userId` or the host's `externalId`); a
    * host id nobody has is `user_not_found`, like an unknown SpareKey id.
@@ -235,10 +239,17 @@ export function spareKeyApi(deps: ServiceDeps, closeStore?: () => Promise<void>)
         ),
       removeFactor: (input: UserRef & { factorId: string; context?: Context }) =>
         forUser(input, (userId) =>
-          removeFactor(deps, { userId, factorId: input.factorId, context: ctx(input.context) }),
+          removeFactor(deps, {
+            userId,
+            factorId: input.factorId,
+            authority: byHost(input.context),
+            context: ctx(input.context),
+          }),
         ),
       disable: (input: UserRef & { context?: Context }) =>
-        forUser(input, (userId) => disableMfa(deps, { userId, context: ctx(input.context) })),
+        forUser(input, (userId) =>
+          disableMfa(deps, { userId, authority: byHost(input.context), context: ctx(input.context) }),
+        ),
       reset: (input: UserRef & { reason: string; context: Context & { actorId: string } }) =>
         forUser(input, (userId) =>
           resetUserMfa(deps, { userId, reason: input.reason, context: input.context }),
@@ -250,7 +261,13 @@ export function spareKeyApi(deps: ServiceDeps, closeStore?: () => Promise<void>)
        * which already issued one. Refused with `feature_disabled` while recovery codes are switched off.
        */
       generate: (input: UserRef & { context?: Context }) =>
-        forUser(input, (userId) => generateRecoveryCodes(deps, { userId, context: ctx(input.context) })),
+        forUser(input, (userId) =>
+          generateRecoveryCodes(deps, {
+            userId,
+            authority: byHost(input.context),
+            context: ctx(input.context),
+          }),
+        ),
       verify: (input: UserRef & { code: string; context?: Context }) =>
         forUser(input, (userId) =>
           verifyRecoveryCode(deps, { userId, code: input.code, context: ctx(input.context) }),

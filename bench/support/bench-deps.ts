@@ -7,6 +7,7 @@ import { fetchOutboundHttp } from '../../src/outbound/fetch-outbound-http.js';
 import { type ServiceDeps, systemClock } from '../../src/service/deps.js';
 import { systemRandom } from '../../src/service/ports/system-random.js';
 import { generateRecoveryCodes } from '../../src/service/recovery-codes/generate-recovery-codes.js';
+import { backendAuthority } from '../../src/service/sign-in/change-authority.js';
 import type { Store } from '../../src/store/store.js';
 
 /** Benchmarks measure the cost per attempt, not the throttle: no failure limit engages. */
@@ -72,7 +73,11 @@ export async function userWithCodes(
     createdAt: at,
   });
   await deps.store.confirmFactor(userId, factorId, at);
-  const set = await generateRecoveryCodes(deps, { userId, context: {} });
+  const set = await generateRecoveryCodes(deps, {
+    userId,
+    authority: backendAuthority({ kind: 'library', actorId: 'bench' }),
+    context: {},
+  });
   if (!set.ok) throw new Error(set.error);
   return { userId, codes: [...set.value.codes] };
 }

@@ -10,6 +10,7 @@ import { enrollTotp } from '../../src/service/factors/enroll-totp.js';
 import { generateRecoveryCodes } from '../../src/service/recovery-codes/generate-recovery-codes.js';
 import { listRememberedDevices, rememberDevice } from '../../src/service/sessions/remembered-devices.js';
 import { startSession } from '../../src/service/sessions/sessions.js';
+import { backendAuthority } from '../../src/service/sign-in/change-authority.js';
 import { SESSION_COOKIE } from '../../src/web/web-context.js';
 import { configureRecoveryCodes } from '../helpers/mfa.js';
 import { createTestEnvironment, type TestEnvironment } from '../helpers/service-deps.js';
@@ -113,7 +114,11 @@ export async function createWorld(env: TestEnvironment): Promise<World> {
     createdAt: env.clock.now(),
   });
   await env.deps.store.confirmFactor(victim.id, factorId, env.clock.now());
-  const codes = await generateRecoveryCodes(env.deps, { userId: victim.id, context: {} });
+  const codes = await generateRecoveryCodes(env.deps, {
+    authority: backendAuthority({ kind: 'library', actorId: 'test' }),
+    userId: victim.id,
+    context: {},
+  });
   if (!codes.ok) throw new Error(codes.error);
   const pending = await enrollTotp(env.deps, { userId: victim.id, context: {} });
   if (!pending.ok) throw new Error(pending.error);

@@ -7,6 +7,7 @@ import { createApiKey } from '../../src/service/admin/api-keys.js';
 import { resetUserMfa } from '../../src/service/admin/reset-mfa.js';
 import { generateRecoveryCodes } from '../../src/service/recovery-codes/generate-recovery-codes.js';
 import { startSession } from '../../src/service/sessions/sessions.js';
+import { backendAuthority } from '../../src/service/sign-in/change-authority.js';
 import { escapeHtml } from '../../src/web/html.js';
 import { SESSION_COOKIE } from '../../src/web/web-context.js';
 import { browserAvailable, launchBrowser, newTestPage } from '../helpers/browser.js';
@@ -79,6 +80,7 @@ describe('markup in data is inert on every admin page', () => {
         createdAt: env.clock.now(),
       });
       await generateRecoveryCodes(env.deps, {
+        authority: backendAuthority({ kind: 'library', actorId: 'test' }),
         userId: id,
         context: { userAgent: markup, ip: '203.0.113.9' },
       });

@@ -12,6 +12,7 @@ import { exportAuditEvents, purgeAuditLog, verifyAuditChain } from '../../src/se
 import { generateRecoveryCodes } from '../../src/service/recovery-codes/generate-recovery-codes.js';
 import { verifyRecoveryCode } from '../../src/service/recovery-codes/verify-recovery-code.js';
 import { resolveSession, startSession } from '../../src/service/sessions/sessions.js';
+import { backendAuthority } from '../../src/service/sign-in/change-authority.js';
 import { testEngines } from '../helpers/engines.js';
 import { configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
 import { createTestEnvironment, createTestUser, type TestEnvironment } from '../helpers/service-deps.js';
@@ -49,7 +50,11 @@ describe.each(testEngines())('operator console use cases on %s', (engine) => {
     await use(3, 2);
     await use(3, 3);
     await use(3, 4); // user 3 has none left
-    await generateRecoveryCodes(env.deps, { userId: users[4]!.id, context: {} });
+    await generateRecoveryCodes(env.deps, {
+      authority: backendAuthority({ kind: 'library', actorId: 'test' }),
+      userId: users[4]!.id,
+      context: {},
+    });
     // 23:30 local is 04:30 UTC the next day: still "today" in New York.
     env.clock.nowMs = Date.UTC(2026, 10, 24, 4, 30);
     await use(5, 0);
@@ -75,7 +80,12 @@ describe.each(testEngines())('operator console use cases on %s', (engine) => {
   test('the hash chain names the first altered, unlinked or deleted event; a purge keeps the rest verifiable', async () => {
     const user = await createTestUser(env);
     await enableTotp(env, user.id);
-    for (let i = 0; i < 5; i += 1) await generateRecoveryCodes(env.deps, { userId: user.id, context: {} });
+    for (let i = 0; i < 5; i += 1)
+      await generateRecoveryCodes(env.deps, {
+        authority: backendAuthority({ kind: 'library', actorId: 'test' }),
+        userId: user.id,
+        context: {},
+      });
     const intact = await verifyAuditChain(env.deps.store);
     expect(intact.ok).toBe(true);
     const head = await env.deps.store.getAuditChainHead();

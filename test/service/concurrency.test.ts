@@ -3,6 +3,7 @@ import { verifyTotp } from '../../src/service/factors/verify-totp.js';
 import { generateRecoveryCodes } from '../../src/service/recovery-codes/generate-recovery-codes.js';
 import { getRecoveryCodeStatus } from '../../src/service/recovery-codes/recovery-code-status.js';
 import { verifyRecoveryCode } from '../../src/service/recovery-codes/verify-recovery-code.js';
+import { backendAuthority } from '../../src/service/sign-in/change-authority.js';
 import { testEngines } from '../helpers/engines.js';
 import { authenticatorCode, configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
 import {
@@ -60,7 +61,13 @@ describe.each(testEngines())('use cases under concurrency on %s', (engine) => {
     const user = await createTestUser(env);
     await enableTotp(env, user.id);
     const results = await Promise.all(
-      Array.from({ length: 20 }, () => generateRecoveryCodes(env.deps, { userId: user.id, context: {} })),
+      Array.from({ length: 20 }, () =>
+        generateRecoveryCodes(env.deps, {
+          authority: backendAuthority({ kind: 'library', actorId: 'test' }),
+          userId: user.id,
+          context: {},
+        }),
+      ),
     );
     const sets = results.map((r) => (r.ok ? r.value : undefined)).filter((set) => set !== undefined);
     expect(sets).toHaveLength(20);

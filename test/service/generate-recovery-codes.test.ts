@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { generateRecoveryCodes } from '../../src/service/recovery-codes/generate-recovery-codes.js';
 import { getRecoveryCodeStatus } from '../../src/service/recovery-codes/recovery-code-status.js';
 import { verifyRecoveryCode } from '../../src/service/recovery-codes/verify-recovery-code.js';
+import { backendAuthority } from '../../src/service/sign-in/change-authority.js';
 import { testEngines } from '../helpers/engines.js';
 import { configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
 import {
@@ -21,7 +22,11 @@ describe.each(testEngines())('generateRecoveryCodes on %s', (engine) => {
   test('is refused while the master switch is off (the default), and the refusal is audited', async () => {
     const user = await createTestUser(env);
     await enableTotp(env, user.id);
-    const result = await generateRecoveryCodes(env.deps, { userId: user.id, context: { ip: '203.0.113.9' } });
+    const result = await generateRecoveryCodes(env.deps, {
+      authority: backendAuthority({ kind: 'library', actorId: 'test' }),
+      userId: user.id,
+      context: { ip: '203.0.113.9' },
+    });
     expect(result).toEqual({ ok: false, error: 'feature_disabled' });
     const [event] = await env.deps.store.listAuditEvents({
       userId: user.id,
@@ -39,7 +44,13 @@ describe.each(testEngines())('generateRecoveryCodes on %s', (engine) => {
     await configureRecoveryCodes(env, { allowedRoles: ['administrator'] });
     const user = await createTestUser(env, { roles: ['subscriber'] });
     await enableTotp(env, user.id);
-    expect(await generateRecoveryCodes(env.deps, { userId: user.id, context: {} })).toEqual({
+    expect(
+      await generateRecoveryCodes(env.deps, {
+        authority: backendAuthority({ kind: 'library', actorId: 'test' }),
+        userId: user.id,
+        context: {},
+      }),
+    ).toEqual({
       ok: false,
       error: 'role_not_allowed',
     });
@@ -48,7 +59,13 @@ describe.each(testEngines())('generateRecoveryCodes on %s', (engine) => {
   test('is refused until two-factor authentication is on', async () => {
     await configureRecoveryCodes(env);
     const user = await createTestUser(env);
-    expect(await generateRecoveryCodes(env.deps, { userId: user.id, context: {} })).toEqual({
+    expect(
+      await generateRecoveryCodes(env.deps, {
+        authority: backendAuthority({ kind: 'library', actorId: 'test' }),
+        userId: user.id,
+        context: {},
+      }),
+    ).toEqual({
       ok: false,
       error: 'mfa_not_enabled',
     });
@@ -70,7 +87,11 @@ describe.each(testEngines())('generateRecoveryCodes on %s', (engine) => {
     await configureRecoveryCodes(env);
     const user = await createTestUser(env);
     const first = (await enableTotp(env, user.id)).recoveryCodes!;
-    const second = await generateRecoveryCodes(env.deps, { userId: user.id, context: {} });
+    const second = await generateRecoveryCodes(env.deps, {
+      authority: backendAuthority({ kind: 'library', actorId: 'test' }),
+      userId: user.id,
+      context: {},
+    });
     if (!second.ok) throw new Error(second.error);
     expect(second.value.setId).not.toBe(first.setId);
     for (const code of first.codes) {

@@ -3,6 +3,7 @@ import { sendEmailOtp, verifyEmailOtp } from '../../src/service/factors/email-ot
 import { verifyTotp } from '../../src/service/factors/verify-totp.js';
 import { generateRecoveryCodes } from '../../src/service/recovery-codes/generate-recovery-codes.js';
 import { verifyRecoveryCode } from '../../src/service/recovery-codes/verify-recovery-code.js';
+import { backendAuthority } from '../../src/service/sign-in/change-authority.js';
 import { testEngines } from '../helpers/engines.js';
 import { authenticatorCode, configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
 import { createTestEnvironment, createTestUser, type TestEnvironment } from '../helpers/service-deps.js';
@@ -45,7 +46,11 @@ describe.each(testEngines())('no plaintext secret at rest on %s', (engine) => {
       const used = await verifyEmailOtp(env.deps, { userId: user.id, attemptId, code: emailed, context: {} });
       expect(used.ok).toBe(true);
       codes6.push(emailed);
-      const regenerated = await generateRecoveryCodes(env.deps, { userId: user.id, context: {} });
+      const regenerated = await generateRecoveryCodes(env.deps, {
+        authority: backendAuthority({ kind: 'library', actorId: 'test' }),
+        userId: user.id,
+        context: {},
+      });
       if (!regenerated.ok) throw new Error(regenerated.error);
       secrets.push(...regenerated.value.codes);
       await verifyRecoveryCode(env.deps, { userId: user.id, code: regenerated.value.codes[0]!, context: {} });

@@ -11,6 +11,7 @@ import {
   registerSecurityKey,
   securityKeyRegistrationOptions,
 } from '../../src/service/factors/webauthn/register-key.js';
+import { backendAuthority } from '../../src/service/sign-in/change-authority.js';
 import { verifyStepUp } from '../../src/service/sign-in/step-up.js';
 import { testEngines } from '../helpers/engines.js';
 import { configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
@@ -203,9 +204,16 @@ describe.each(testEngines())('security keys (service) on %s', (engine) => {
     ).toEqual({ ok: false, error: 'security_key_not_recognized' });
     await enableTotp(env, user.id);
     const [factor] = (await env.deps.store.listFactors(user.id)).filter((f) => f.kind === 'webauthn');
-    expect((await removeFactor(env.deps, { userId: user.id, factorId: factor!.id, context: {} })).ok).toBe(
-      true,
-    );
+    expect(
+      (
+        await removeFactor(env.deps, {
+          authority: backendAuthority({ kind: 'library', actorId: 'test' }),
+          userId: user.id,
+          factorId: factor!.id,
+          context: {},
+        })
+      ).ok,
+    ).toBe(true);
     expect(
       await securityKeyAuthenticationOptions(env.deps, {
         userId: user.id,

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { generateRecoveryCodes } from '../../src/service/recovery-codes/generate-recovery-codes.js';
 import { verifyRecoveryCode } from '../../src/service/recovery-codes/verify-recovery-code.js';
+import { backendAuthority } from '../../src/service/sign-in/change-authority.js';
 import { testEngines } from '../helpers/engines.js';
 import { configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
 import {
@@ -116,7 +117,11 @@ describe.each(testEngines())('verifyRecoveryCode on %s', (engine) => {
     const alice = await userWithCodes();
     const bob = await createTestUser(env);
     await enableTotp(env, bob.id);
-    const bobCodes = await generateRecoveryCodes(env.deps, { userId: bob.id, context: {} });
+    const bobCodes = await generateRecoveryCodes(env.deps, {
+      authority: backendAuthority({ kind: 'library', actorId: 'test' }),
+      userId: bob.id,
+      context: {},
+    });
     if (!bobCodes.ok) throw new Error(bobCodes.error);
     const result = await verifyRecoveryCode(env.deps, { userId: bob.id, code: alice.codes[0]!, context: {} });
     expect(result).toEqual({ ok: false, error: 'invalid_code' });

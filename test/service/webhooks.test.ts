@@ -8,6 +8,7 @@ import { resetUserMfa } from '../../src/service/admin/reset-mfa.js';
 import { verifyTotp } from '../../src/service/factors/verify-totp.js';
 import { generateRecoveryCodes } from '../../src/service/recovery-codes/generate-recovery-codes.js';
 import { verifyRecoveryCode } from '../../src/service/recovery-codes/verify-recovery-code.js';
+import { backendAuthority } from '../../src/service/sign-in/change-authority.js';
 import {
   addWebhookEndpoint,
   deliverDueWebhooks,
@@ -110,7 +111,13 @@ describe.each(testEngines())('security webhooks on %s', (engine) => {
           await verifyRecoveryCode(env.deps, { userId: user.id, code, context: { ip: '198.51.100.20' } }),
         ).toMatchObject({ ok: true });
       }
-      expect(await generateRecoveryCodes(env.deps, { userId: user.id, context: {} })).toMatchObject({
+      expect(
+        await generateRecoveryCodes(env.deps, {
+          authority: backendAuthority({ kind: 'library', actorId: 'test' }),
+          userId: user.id,
+          context: {},
+        }),
+      ).toMatchObject({
         ok: true,
       });
       for (let i = 0; i < 3; i++)

@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { getRecoveryCodeStatistics } from '../../src/service/admin/statistics.js';
 import { generateRecoveryCodes } from '../../src/service/recovery-codes/generate-recovery-codes.js';
 import { verifyRecoveryCode } from '../../src/service/recovery-codes/verify-recovery-code.js';
+import { backendAuthority } from '../../src/service/sign-in/change-authority.js';
 import { browserAvailable, newTestPage, screenshotTo } from '../helpers/browser.js';
 import {
   acknowledgeCodes,
@@ -117,7 +118,11 @@ describe.skipIf(!browserAvailable())('the operator console in Chromium', () => {
     expect(second).toEqual([50, 51, 52, 53, 54].map((i) => `${tag}-${i}@example.test`));
     // Someone uses a code meanwhile: Refresh shows it.
     const last = await env.deps.store.findUserByEmail(`${tag}-54@example.test`);
-    await generateRecoveryCodes(env.deps, { userId: last?.id as string, context: {} });
+    await generateRecoveryCodes(env.deps, {
+      authority: backendAuthority({ kind: 'library', actorId: 'test' }),
+      userId: last?.id as string,
+      context: {},
+    });
     await page.getByRole('link', { name: 'Refresh' }).click();
     await page.waitForLoadState('load');
     expect(await page.locator('#users-with-codes tbody tr').count()).toBe(50);

@@ -5,6 +5,7 @@ import { createFirstAdmin } from '../../src/service/accounts/first-admin.js';
 import { loadRecoveryCodeSettings } from '../../src/service/admin/settings.js';
 import { generateRecoveryCodes } from '../../src/service/recovery-codes/generate-recovery-codes.js';
 import { recoveryCodeSetLabel } from '../../src/service/recovery-codes/prepare-recovery-code-set.js';
+import { backendAuthority } from '../../src/service/sign-in/change-authority.js';
 import { CODES_SHOWN_PATH } from '../../src/web/pages/two-factor-pages.js';
 import { notices } from '../../src/web/web-options.js';
 import { configureRecoveryCodes } from '../helpers/mfa.js';
@@ -119,6 +120,7 @@ describe('issue 19 over HTTP', () => {
     const user = await web.env.deps.store.findUserByEmail(email);
     web.env.clock.advance(60_000);
     const regenerated = await generateRecoveryCodes(web.env.deps, {
+      authority: backendAuthority({ kind: 'library', actorId: 'test' }),
       userId: user?.id as string,
       context: {},
     });

@@ -6,10 +6,14 @@ import type { ServiceDeps } from '../../service/deps.js';
 import { confirmTotp } from '../../service/factors/confirm-totp.js';
 import { confirmEmailFactor, startEmailFactor } from '../../service/factors/email-factor.js';
 import { enrollTotp } from '../../service/factors/enroll-totp.js';
-import { disableMfa, getMfaOverview, removeFactor } from '../../service/factors/manage-mfa.js';
-import { generateRecoveryCodes } from '../../service/recovery-codes/generate-recovery-codes.js';
+import { getMfaOverview } from '../../service/factors/manage-mfa.js';
 import { rotateSession } from '../../service/sessions/sessions.js';
-import { verifyStepUp } from '../../service/sign-in/step-up.js';
+import {
+  disableMfaWithStepUp,
+  regenerateRecoveryCodesWithStepUp,
+  removeFactorWithStepUp,
+  type SessionChange,
+} from '../../service/sign-in/step-up-actions.js';
 import { apiContext, sendApiError, sendApiFailure, sessionToken } from './api-context.js';
 import { CodeBody, errors, IssuedCodes, issuedCodesBody, totpEnrollmentBody } from './schemas.js';
 
@@ -25,6 +29,13 @@ const PasswordChange = Type.Object({
   currentPassword: Type.String({ maxLength: 1024 }),
   newPassword: Type.String({ maxLength: 1024 }),
 });
+/** After a step-up-protected change: the token the request came with is dead. */
+const NewToken = Type.Object({
+  token: Type.String({
+    description: "The session's new token: the one the request came with no longer works",
+  }),
+});
+const IssuedCodesWithToken = Type.Object({ ...IssuedCodes.properties, ...NewToken.properties });
 const _SessionToken = Type.Object({
   token: Type.String({ description: 'Send as Authorization: Bearer <token>; it changes at every step' }),
   stage: Type.Union([Type.Literal('second_factor'), Type.Literal('signed_in')]),
@@ -56,7 +67,7 @@ export function registerMeRoutes(parent: FastifyInstance, deps: ServiceDeps): vo
           'Change my password with the current one; returns a new token, ends every other session and forgets remembered browsers',
         tags,
         body: PasswordChange,
-        response: { 200: Type.Object({ token: Type.String() }), ...errors(429) },
+        response: { 200: NewToken, ...errors(429) },
       },
     },
     async (request, reply) => {
@@ -235,16 +246,15 @@ export function registerMeRoutes(parent: FastifyInstance, deps: ServiceDeps): vo
 
   // The proof is checked against the session's own account: the user id comes from the session, and only
   // the two proof fields are read from the body (a body `userId` must never choose whose password counts).
-  const stepUp = async (
+  const change = (
     request: Parameters<typeof apiContext>[0],
     body: { password?: string; totpCode?: string },
-  ) =>
-    verifyStepUp(deps, {
-      userId: request.apiSession?.user.id as string,
-      password: body.password,
-      totpCode: body.totpCode,
-      context: apiContext(request),
-    });
+  ): SessionChange => ({
+    userId: request.apiSession?.user.id as string,
+    sessionToken: sessionToken(request),
+    answer: { password: body.password, totpCode: body.totpCode },
+    context: apiContext(request),
+  });
 
   app.post(
     '/me/recovery-codes',
@@ -254,21 +264,19 @@ export function registerMeRoutes(parent: FastifyInstance, deps: ServiceDeps): vo
         ...SESSION,
         operationId: 'regenerateMyRecoveryCodes',
         summary:
-          'Regenerate my recovery codes after my password or a current authenticator code; the old set dies',
+          'Regenerate my recovery codes after my password or a current authenticator code; the old set dies and the answer carries my new token',
         tags,
         body: StepUp,
-        response: { 201: IssuedCodes, ...errors(409, 423, 429) },
+        response: { 201: IssuedCodesWithToken, ...errors(409, 423, 429) },
       },
     },
     async (request, reply) => {
-      const stepped = await stepUp(request, request.body);
-      if (!stepped.ok) return sendApiFailure(reply, stepped);
-      const generated = await generateRecoveryCodes(deps, {
-        userId: request.apiSession?.user.id as string,
-        context: apiContext(request),
-      });
-      if (!generated.ok) return sendApiError(reply, generated.error);
-      return reply.code(201).header('cache-control', 'no-store').send(issuedCodesBody(generated.value));
+      const generated = await regenerateRecoveryCodesWithStepUp(deps, change(request, request.body));
+      if (!generated.ok) return sendApiFailure(reply, generated);
+      return reply
+        .code(201)
+        .header('cache-control', 'no-store')
+        .send({ ...issuedCodesBody(generated.value), token: generated.value.token });
     },
   );
 
@@ -279,22 +287,21 @@ export function registerMeRoutes(parent: FastifyInstance, deps: ServiceDeps): vo
       schema: {
         ...SESSION,
         operationId: 'removeMyFactor',
-        summary: 'Remove one of my factors (not the last one) after step-up',
+        summary:
+          'Remove one of my factors (not the last one) after step-up; an unknown factor is a 404 before any step-up is checked',
         tags,
         params: Type.Object({ factorId: Type.String({ maxLength: 64 }) }),
         body: StepUp,
-        response: { 204: { type: 'null', description: 'Removed' }, ...errors(404, 409, 423, 429) },
+        response: { 200: NewToken, ...errors(404, 409, 423, 429) },
       },
     },
     async (request, reply) => {
-      const stepped = await stepUp(request, request.body);
-      if (!stepped.ok) return sendApiFailure(reply, stepped);
-      const removed = await removeFactor(deps, {
-        userId: request.apiSession?.user.id as string,
+      const removed = await removeFactorWithStepUp(deps, {
+        ...change(request, request.body),
         factorId: request.params.factorId,
-        context: apiContext(request),
       });
-      return removed.ok ? reply.code(204).send(null) : sendApiError(reply, removed.error);
+      if (!removed.ok) return sendApiFailure(reply, removed);
+      return reply.header('cache-control', 'no-store').send({ token: removed.value.token });
     },
   );
 
@@ -305,20 +312,17 @@ export function registerMeRoutes(parent: FastifyInstance, deps: ServiceDeps): vo
       schema: {
         ...SESSION,
         operationId: 'disableMyMfa',
-        summary: 'Turn two-factor off after step-up: every factor and the recovery codes are deleted',
+        summary:
+          'Turn two-factor off after step-up: every factor and the recovery codes are deleted; the answer carries my new token',
         tags,
         body: StepUp,
-        response: { 204: { type: 'null', description: 'Turned off' }, ...errors(409, 423, 429) },
+        response: { 200: NewToken, ...errors(409, 423, 429) },
       },
     },
     async (request, reply) => {
-      const stepped = await stepUp(request, request.body);
-      if (!stepped.ok) return sendApiFailure(reply, stepped);
-      const disabled = await disableMfa(deps, {
-        userId: request.apiSession?.user.id as string,
-        context: apiContext(request),
-      });
-      return disabled.ok ? reply.code(204).send(null) : sendApiError(reply, disabled.error);
+      const disabled = await disableMfaWithStepUp(deps, change(request, request.body));
+      if (!disabled.ok) return sendApiFailure(reply, disabled);
+      return reply.header('cache-control', 'no-store').send({ token: disabled.value.token });
     },
   );
 }

@@ -10,6 +10,7 @@ import { verifyTotp } from '../../service/factors/verify-totp.js';
 import { generateRecoveryCodes } from '../../service/recovery-codes/generate-recovery-codes.js';
 import { getRecoveryCodeStatus } from '../../service/recovery-codes/recovery-code-status.js';
 import { verifyRecoveryCode } from '../../service/recovery-codes/verify-recovery-code.js';
+import { backendAuthority } from '../../service/sign-in/change-authority.js';
 import { apiContext, sendApiError, sendApiFailure } from './api-context.js';
 import {
   CodeBody,
@@ -66,10 +67,10 @@ export function registerRecoveryCodeRoutes(
     async (request, reply) => {
       const userId = await by.resolve(deps, request.params);
       if (userId === undefined) return sendApiError(reply, 'user_not_found');
-      const result = await generateRecoveryCodes(deps, {
-        userId,
-        context: apiContext(request),
-      });
+      const context = apiContext(request);
+      // A key with this scope is the site's backend, which stepped its user up itself.
+      const authority = backendAuthority({ kind: 'api_key', actorId: context.actorId });
+      const result = await generateRecoveryCodes(deps, { userId, authority, context });
       if (!result.ok) return sendApiFailure(reply, result);
       return reply.code(201).header('cache-control', 'no-store').send(issuedCodesBody(result.value));
     },

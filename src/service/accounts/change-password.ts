@@ -4,10 +4,10 @@ import { auditEvent } from '../audit/audit.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
 import { describeRequest, formatTime, sendOrAuditFailure } from '../notifications/notifications.js';
 import { forgetDevicesWithin } from '../sessions/remembered-devices.js';
-import { rotateSessionWithin } from '../sessions/sessions.js';
-import { throttled } from '../throttle/throttle.js';
-import { accountThrottleKey, type Throttled } from '../throttle/throttle-counters.js';
-import { checkNewPassword, checkUserPassword } from './accounts.js';
+import { authorizeChange, rotateWithChange } from '../sign-in/change-authority.js';
+import { type StepUpProof, verifyCurrentPassword } from '../sign-in/step-up.js';
+import type { Throttled } from '../throttle/throttle-counters.js';
+import { checkNewPassword } from './accounts.js';
 
 export type ChangePasswordFailure = 'current_password_wrong' | PasswordProblem | 'not_signed_in';
 
@@ -44,9 +44,34 @@ export async function changePassword(
   const problem = checkNewPassword(deps, { email: user.email ?? undefined, password: input.newPassword });
   if (problem) return fail(problem);
 
-  const verified = await verifyCurrentPassword(deps, { userId, password: input.currentPassword, context });
+  const { sessionToken } = input;
+  const verified = await verifyCurrentPassword(deps, {
+    userId,
+    sessionToken,
+    password: input.currentPassword,
+    context,
+  });
   if (!verified.ok) return verified;
+  return setNewPassword(deps, { userId, proof: verified.value, newPassword: input.newPassword, context });
+}
 
+/**
+ * The change itself, once its step-up passed: it requires the proof, whose session is rotated. The current
+ * password is the only step-up a password change takes (not an authenticator code or a key): someone holding
+ * the session and the phone but not the password must not be able to lock the owner out with a new one.
+ * There is no backend path: an operator resets a password by the reset link, which ends in its own flow.
+ * The new password is checked again here, so no caller skips the rules.
+ */
+export async function setNewPassword(
+  deps: ServiceDeps,
+  input: { userId: string; proof: StepUpProof; newPassword: string; context: RequestContext },
+): Promise<Result<PasswordChanged, PasswordProblem | 'not_signed_in'>> {
+  const { userId, context } = input;
+  const { sessionToken } = authorizeChange(input.proof, userId);
+  const user = await deps.store.findUserById(userId);
+  if (!user) return fail('not_signed_in');
+  const problem = checkNewPassword(deps, { email: user.email ?? undefined, password: input.newPassword });
+  if (problem) return fail(problem);
   const passwordHash = await hashPassword(input.newPassword, {
     pepper: deps.keys.passwordPepper,
     params: deps.options.password.params,
@@ -54,10 +79,10 @@ export async function changePassword(
   const now = deps.clock.now();
   const changed = await deps.store.transaction(async (tx) => {
     // First, so a session ended meanwhile (signed out, another change) changes nothing at all.
-    const rotated = await rotateSessionWithin(deps, tx, { token: input.sessionToken, context });
-    if (!rotated || rotated.userId !== userId) return undefined;
+    const rotated = await rotateWithChange(deps, tx, { sessionToken, userId, context });
+    if (!rotated?.rotation.token) return undefined;
     await tx.setPasswordHash(userId, passwordHash);
-    const sessionsEnded = await tx.deleteUserSessions(userId, rotated.idHash);
+    const sessionsEnded = await tx.deleteUserSessions(userId, rotated.keptIdHash);
     const devicesForgotten = await forgetDevicesWithin(deps, tx, {
       userId,
       reason: 'password_changed',
@@ -66,7 +91,7 @@ export async function changePassword(
     await tx.appendAuditEvent(
       auditEvent(now, 'password_changed', 'success', userId, context, { sessionsEnded, devicesForgotten }),
     );
-    return { token: rotated.token, sessionsEnded, devicesForgotten };
+    return { token: rotated.rotation.token, sessionsEnded, devicesForgotten };
   });
   if (!changed) return fail('not_signed_in');
   await sendOrAuditFailure(deps, {
@@ -84,36 +109,4 @@ export async function changePassword(
       'and contact the site administrator.\n',
   }).catch(() => undefined);
   return ok(changed);
-}
-
-/** The current password, as a sign-in attempt: charged first, a right one only gives its charge back. */
-async function verifyCurrentPassword(
-  deps: ServiceDeps,
-  input: { userId: string; password: string; context: RequestContext },
-): Promise<Result<true, 'current_password_wrong'> | Throttled> {
-  const { userId, context } = input;
-  const subject = { accountKey: accountThrottleKey(userId), userId, kind: 'sign_in', context } as const;
-  // Started the moment the charge is allowed, so argon2id runs while the charge is flushed (throttle.ts).
-  let checking: Promise<boolean> | undefined;
-  const startChecking = () => {
-    checking ??= checkUserPassword(deps, { userId, password: input.password });
-    checking.catch(() => undefined);
-    return checking;
-  };
-  return throttled(
-    deps,
-    subject,
-    async () => {
-      if (await startChecking()) return ok(true as const);
-      await deps.store.appendAuditEvent(
-        auditEvent(deps.clock.now(), 'password_change_failed', 'failure', userId, context, {
-          reason: 'current_password_wrong',
-        }),
-      );
-      return fail('current_password_wrong');
-    },
-    // The user is signed in already: a right password is not a completed sign-in (as step-up).
-    () => 'refund',
-    startChecking,
-  );
 }

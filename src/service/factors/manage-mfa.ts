@@ -5,6 +5,12 @@ import type { RequestContext, ServiceDeps } from '../deps.js';
 import { notifySecurityKeyChanged } from '../notifications/notifications.js';
 import { getRecoveryCodeStatus, type RecoveryCodeStatus } from '../recovery-codes/recovery-code-status.js';
 import { listRememberedDevices } from '../sessions/remembered-devices.js';
+import {
+  authorizeChange,
+  type ChangeAuthority,
+  rotateWithChange,
+  type SessionRotation,
+} from '../sign-in/change-authority.js';
 import { emitWebhookEvent } from '../webhooks/webhooks.js';
 import { listSecurityKeys, type SecurityKeySummary } from './webauthn/manage-keys.js';
 
@@ -59,20 +65,37 @@ export async function getMfaOverview(deps: ServiceDeps, input: { userId: string 
   };
 }
 
+/** Whether `factorId` is one of the user's confirmed factors: checked before a step-up is spent on it. */
+export async function hasFactor(
+  deps: ServiceDeps,
+  input: { userId: string; factorId: string },
+): Promise<boolean> {
+  const factors = await deps.store.listFactors(input.userId);
+  return factors.some((factor) => factor.id === input.factorId && factor.confirmedAt !== null);
+}
+
 /**
  * Removes one of several factors. The last one cannot be removed this way: that is "turn two-factor
  * off", which also deletes the recovery codes (a set without a factor would be a lone password bypass).
+ * It requires an authority: an end user's step-up proof (its session gets a new token, returned as
+ * `token`) or a backend's.
  */
 export async function removeFactor(
   deps: ServiceDeps,
-  input: { userId: string; factorId: string; context: RequestContext },
-): Promise<Result<{ kind: FactorKind }, 'factor_not_found' | 'last_factor'>> {
+  input: { userId: string; factorId: string; authority: ChangeAuthority; context: RequestContext },
+): Promise<
+  Result<{ kind: FactorKind } & SessionRotation, 'factor_not_found' | 'last_factor' | 'not_signed_in'>
+> {
   const now = deps.clock.now();
+  const { sessionToken } = authorizeChange(input.authority, input.userId);
   const removed = await deps.store.transaction(async (tx) => {
     const factors = (await tx.listFactors(input.userId)).filter((factor) => factor.confirmedAt !== null);
     const factor = factors.find((candidate) => candidate.id === input.factorId);
     if (!factor) return fail('factor_not_found');
     if (factors.length === 1) return fail('last_factor');
+    const { userId, context } = input;
+    const rotated = await rotateWithChange(deps, tx, { sessionToken, userId, context });
+    if (!rotated) return fail('not_signed_in');
     const name =
       factor.kind === 'webauthn'
         ? ((await tx.listWebauthnCredentials(input.userId)).find((key) => key.id === factor.id)?.name ?? null)
@@ -93,7 +116,7 @@ export async function removeFactor(
         data: { factorId: factor.id },
       });
     }
-    return ok({ kind: factor.kind, name });
+    return ok({ kind: factor.kind, name, rotation: rotated.rotation });
   });
   if (!removed.ok) return removed;
   if (removed.value.kind === 'webauthn') {
@@ -106,17 +129,24 @@ export async function removeFactor(
       context,
     });
   }
-  return ok({ kind: removed.value.kind });
+  return ok({ kind: removed.value.kind, ...removed.value.rotation });
 }
 
-/** Turns two-factor off: every factor and the recovery-code set go in one transaction. */
+/**
+ * Turns two-factor off: every factor and the recovery-code set go in one transaction. It requires an
+ * authority, as removeFactor.
+ */
 export async function disableMfa(
   deps: ServiceDeps,
-  input: { userId: string; context: RequestContext },
-): Promise<Result<{ factorsRemoved: number }, 'mfa_not_enabled'>> {
+  input: { userId: string; authority: ChangeAuthority; context: RequestContext },
+): Promise<Result<{ factorsRemoved: number } & SessionRotation, 'mfa_not_enabled' | 'not_signed_in'>> {
+  const { sessionToken } = authorizeChange(input.authority, input.userId);
   return deps.store.transaction(async (tx) => {
     const confirmed = (await tx.listFactors(input.userId)).filter((factor) => factor.confirmedAt !== null);
     if (confirmed.length === 0) return fail('mfa_not_enabled');
+    const { userId, context } = input;
+    const rotated = await rotateWithChange(deps, tx, { sessionToken, userId, context });
+    if (!rotated) return fail('not_signed_in');
     const now = deps.clock.now();
     const factorsRemoved = await tx.deleteAllFactors(input.userId);
     const { deleted } = await tx.deleteRecoveryCodeSet(input.userId);
@@ -135,7 +165,7 @@ export async function disableMfa(
         }),
       );
     }
-    return ok({ factorsRemoved });
+    return ok({ factorsRemoved, ...rotated.rotation });
   });
 }
 

@@ -5,19 +5,29 @@ import { auditEvent } from '../audit/audit.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
 import { isMfaEnabled } from '../factors/mfa-state.js';
 import { notifyRecoveryCodesRegenerated } from '../notifications/notifications.js';
+import {
+  authorizeChange,
+  type ChangeAuthority,
+  rotateWithChange,
+  type SessionRotation,
+} from '../sign-in/change-authority.js';
 import { emitWebhookEvent } from '../webhooks/webhooks.js';
 import { type IssuedRecoveryCodeSet, prepareRecoveryCodeSet } from './prepare-recovery-code-set.js';
 
 /**
  * Creates a new recovery-code set, replacing any existing one in the same transaction: the old codes die
  * the moment the new ones exist (STANDARDS req 12). The codes are returned once and never again.
- * Step-up (a fresh second factor) is the edge's duty before calling this (STANDARDS req 11).
+ * It requires an authority (STANDARDS req 11): an end user's step-up proof, whose session gets a new token
+ * in the same transaction (returned as `token`), or a backend's.
  */
 export async function generateRecoveryCodes(
   deps: ServiceDeps,
-  input: { userId: string; context: RequestContext },
-): Promise<Result<IssuedRecoveryCodeSet, 'user_not_found' | GenerationRefusal>> {
+  input: { userId: string; authority: ChangeAuthority; context: RequestContext },
+): Promise<
+  Result<IssuedRecoveryCodeSet & SessionRotation, 'user_not_found' | 'not_signed_in' | GenerationRefusal>
+> {
   const { store, clock } = deps;
+  const { sessionToken } = authorizeChange(input.authority, input.userId);
   const user = await store.findUserById(input.userId);
   if (!user) return fail('user_not_found');
   const settings = await loadRecoveryCodeSettings(store);
@@ -35,6 +45,12 @@ export async function generateRecoveryCodes(
   }
   const prepared = await prepareRecoveryCodeSet(deps, settings);
   const replaced = await store.transaction(async (tx) => {
+    const rotated = await rotateWithChange(deps, tx, {
+      sessionToken,
+      userId: user.id,
+      context: input.context,
+    });
+    if (!rotated) return undefined;
     const replacing = (await tx.getRecoveryCodeSummary(user.id)) !== undefined;
     await tx.replaceRecoveryCodeSet(user.id, prepared.stored);
     await tx.appendAuditEvent(
@@ -56,9 +72,10 @@ export async function generateRecoveryCodes(
         data: { reason: 'user', count: prepared.issued.codes.length },
       });
     }
-    return replacing;
+    return { replacing, rotation: rotated.rotation };
   });
-  if (replaced) {
+  if (!replaced) return fail('not_signed_in');
+  if (replaced.replacing) {
     await notifyRecoveryCodesRegenerated(deps, {
       userId: user.id,
       at: prepared.issued.generatedAt,
@@ -66,5 +83,5 @@ export async function generateRecoveryCodes(
       context: input.context,
     });
   }
-  return ok(prepared.issued);
+  return ok({ ...prepared.issued, ...replaced.rotation });
 }

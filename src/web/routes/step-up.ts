@@ -6,12 +6,23 @@ import type { ServiceDeps } from '../../service/deps.js';
 import { listUserFactors } from '../../service/factors/mfa-state.js';
 import type { ActiveSession } from '../../service/sessions/sessions.js';
 import { verifyStepUp } from '../../service/sign-in/step-up.js';
+import type { StepUpAnswer } from '../../service/sign-in/step-up-actions.js';
 import { keyResponseField } from '../security-key-fields.js';
 import { field, requestContext } from '../web-context.js';
 
+/** The re-authentication fields of a step-up form: password, a current authenticator code or a key's answer. */
+export function stepUpAnswer(request: FastifyRequest): StepUpAnswer {
+  return {
+    password: field(request, 'password', 4096),
+    totpCode: field(request, 'totpCode', 64),
+    // A key's answer (the step-up form's security-key button) is bound to this session's own challenge.
+    securityKey: keyResponseField<AuthenticationResponseJSON>(request, 'securityKeyResponse'),
+  };
+}
+
 /**
- * Checks the re-authentication fields of a form (password, a current authenticator code or a security key). Returns the
- * failure to show (a wrong answer, or throttled with `Retry-After` set), or undefined when it passed.
+ * Checks the re-authentication fields of a form (the administrator's pages). Returns the failure to show
+ * (a wrong answer, or throttled with `Retry-After` set), or undefined when it passed.
  */
 export async function stepUpFailure(
   deps: ServiceDeps,
@@ -19,13 +30,14 @@ export async function stepUpFailure(
   reply: FastifyReply,
   session: ActiveSession,
 ): Promise<ErrorCode | undefined> {
-  // A key's answer (the step-up form's security-key button) is bound to this session's own challenge.
-  const keyResponse = keyResponseField<AuthenticationResponseJSON>(request, 'securityKeyResponse');
+  const answer = stepUpAnswer(request);
+  const sessionToken = request.sessionToken as string;
   const verified = await verifyStepUp(deps, {
     userId: session.user.id,
-    password: field(request, 'password', 4096),
-    totpCode: field(request, 'totpCode', 64),
-    securityKey: keyResponse && { binding: request.sessionToken as string, response: keyResponse },
+    sessionToken,
+    password: answer.password,
+    totpCode: answer.totpCode,
+    securityKey: answer.securityKey && { binding: sessionToken, response: answer.securityKey },
     context: requestContext(request),
   });
   if (verified.ok) return undefined;
@@ -33,6 +45,7 @@ export async function stepUpFailure(
   return verified.error;
 }
 
+/** Whether the step-up form offers the authenticator-code field. */
 export async function hasTotp(deps: ServiceDeps, userId: string): Promise<boolean> {
   const factors = await listUserFactors(deps, userId);
   return factors.some((factor) => factor.kind === 'totp' && factor.confirmedAt !== null);

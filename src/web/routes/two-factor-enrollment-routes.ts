@@ -1,0 +1,121 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import QRCode from 'qrcode';
+import type { ErrorCode } from '../../core/errors.js';
+import { accountLabel } from '../../service/accounts/account-label.js';
+import { confirmTotp } from '../../service/factors/confirm-totp.js';
+import {
+  confirmEmailFactor,
+  resendEmailFactorCode,
+  startEmailFactor,
+} from '../../service/factors/email-factor.js';
+import { enrollTotp, pendingTotpEnrollment, type TotpEnrollment } from '../../service/factors/enroll-totp.js';
+import type { ActiveSession } from '../../service/sessions/sessions.js';
+import { emailEnrollPage, totpEnrollPage } from '../pages/two-factor-pages.js';
+import { csrfToken, field, HOME, messageFor, requestContext, sendPage, statusFor } from '../web-context.js';
+import type { TwoFactorView } from './two-factor-view.js';
+
+/** Adding an authenticator app or emailed codes: start, then confirm with a code (and resend one). */
+export function registerEnrollmentRoutes(app: FastifyInstance, view: TwoFactorView): void {
+  const { deps } = view.web;
+  const csrf = { preHandler: app.csrfProtection };
+
+  const showTotpEnrollment = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    enrollment: TotpEnrollment,
+    error?: ErrorCode,
+  ) =>
+    sendPage(request, reply, deps, {
+      title: 'Set up an authenticator app',
+      status: error ? statusFor(error) : 200,
+      body: totpEnrollPage({
+        csrf: csrfToken(request, reply),
+        factorId: enrollment.factorId,
+        secretBase32: enrollment.secretBase32,
+        qrSvg: await QRCode.toString(enrollment.uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
+        issuer: deps.options.issuer,
+        error: error && messageFor(error),
+      }),
+    });
+
+  const showEmailEnrollment = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    session: ActiveSession,
+    factorId: string,
+    extra: { error?: ErrorCode; notice?: string } = {},
+  ) =>
+    sendPage(request, reply, deps, {
+      title: 'Use email codes',
+      status: extra.error ? statusFor(extra.error) : 200,
+      body: emailEnrollPage({
+        csrf: csrfToken(request, reply),
+        factorId,
+        email: accountLabel(session.user),
+        error: extra.error && messageFor(extra.error),
+        notice: extra.notice,
+      }),
+    });
+
+  async function startTotp(request: FastifyRequest, reply: FastifyReply, session: ActiveSession) {
+    const enrollment = await enrollTotp(deps, { userId: session.user.id, context: requestContext(request) });
+    if (!enrollment.ok) return view.showOverview(request, reply, session, enrollment.error);
+    return showTotpEnrollment(request, reply, enrollment.value);
+  }
+
+  async function confirmTotpCode(request: FastifyRequest, reply: FastifyReply, session: ActiveSession) {
+    const factorId = field(request, 'factorId', 64);
+    const code = field(request, 'code', 64);
+    const input = { userId: session.user.id, factorId, code, context: requestContext(request) };
+    const confirmed = code.trim() ? await confirmTotp(deps, input) : undefined;
+    if (confirmed?.ok) return view.afterConfirmation(request, reply, session, confirmed.value, 'totp');
+    const error: ErrorCode = confirmed ? confirmed.error : 'code_required';
+    const pendingEnrollment = await pendingTotpEnrollment(deps, { userId: session.user.id, factorId });
+    if (!pendingEnrollment.ok) return view.showOverview(request, reply, session, 'enrollment_not_found');
+    return showTotpEnrollment(request, reply, pendingEnrollment.value, error);
+  }
+
+  async function startEmail(request: FastifyRequest, reply: FastifyReply, session: ActiveSession) {
+    const started = await startEmailFactor(deps, {
+      userId: session.user.id,
+      context: requestContext(request),
+    });
+    if (!started.ok) return view.showOverview(request, reply, session, started.error);
+    return showEmailEnrollment(request, reply, session, started.value.factorId);
+  }
+
+  async function resendEmailCode(request: FastifyRequest, reply: FastifyReply, session: ActiveSession) {
+    const factorId = field(request, 'factorId', 64);
+    const sent = await resendEmailFactorCode(deps, {
+      userId: session.user.id,
+      factorId,
+      context: requestContext(request),
+    });
+    if (!sent.ok) return view.showOverview(request, reply, session, sent.error);
+    return showEmailEnrollment(request, reply, session, factorId, { notice: 'We sent you a new code.' });
+  }
+
+  async function confirmEmailCode(request: FastifyRequest, reply: FastifyReply, session: ActiveSession) {
+    const factorId = field(request, 'factorId', 64);
+    const code = field(request, 'code', 64);
+    if (!code.trim())
+      return showEmailEnrollment(request, reply, session, factorId, { error: 'code_required' });
+    const confirmed = await confirmEmailFactor(deps, {
+      userId: session.user.id,
+      factorId,
+      code,
+      context: requestContext(request),
+    });
+    if (confirmed.ok) return view.afterConfirmation(request, reply, session, confirmed.value, 'email');
+    if (confirmed.error === 'enrollment_not_found') {
+      return view.showOverview(request, reply, session, confirmed.error);
+    }
+    return showEmailEnrollment(request, reply, session, factorId, { error: confirmed.error });
+  }
+
+  app.post(`${HOME}/totp/start`, csrf, view.withUser(startTotp));
+  app.post(`${HOME}/totp/confirm`, csrf, view.withUser(confirmTotpCode));
+  app.post(`${HOME}/email/start`, csrf, view.withUser(startEmail));
+  app.post(`${HOME}/email/resend`, csrf, view.withUser(resendEmailCode));
+  app.post(`${HOME}/email/confirm`, csrf, view.withUser(confirmEmailCode));
+}
