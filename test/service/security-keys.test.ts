@@ -277,7 +277,7 @@ describe.each(testEngines())('security keys (service) on %s', (engine) => {
       securityKey: { binding: 'session-token', response: key.assert(options.value) },
       context: {},
     });
-    expect(stepped).toEqual({ ok: true, value: { method: 'webauthn' } });
+    expect(stepped).toMatchObject({ ok: true, value: { method: 'webauthn', userId: user.id } });
     const replay = await verifyStepUp(env.deps, {
       userId: user.id,
       securityKey: { binding: 'session-token', response: key.assert(options.value) },
