@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { resetUserMfa } from '../../src/service/admin/reset-mfa.js';
 import { getRecoveryCodeStatistics } from '../../src/service/admin/statistics.js';
 import { removeFactor } from '../../src/service/factors/manage-mfa.js';
+import { backendAuthority } from '../../src/service/sign-in/change-authority.js';
 import { addWebhookEndpoint, deliverDueWebhooks } from '../../src/service/webhooks/webhooks.js';
 import { testEngines } from '../helpers/engines.js';
 import { configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
@@ -30,6 +31,7 @@ describe.each(testEngines())('security keys in notices, webhooks and statistics 
     const key = (await env.deps.store.listWebauthnCredentials(userId)).find((k) => k.name === name);
     if (!key) throw new Error(`no key named ${name}`);
     const removed = await removeFactor(env.deps, {
+      authority: backendAuthority({ kind: 'library', actorId: 'test' }),
       userId,
       factorId: key.id,
       context: { ip: '198.51.100.7', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0' },
@@ -69,7 +71,12 @@ describe.each(testEngines())('security keys in notices, webhooks and statistics 
     await registerSoftKey(env, user.id);
     const totp = await enableTotp(env, user.id);
     expect(
-      await removeFactor(env.deps, { userId: user.id, factorId: totp.factorId, context: {} }),
+      await removeFactor(env.deps, {
+        authority: backendAuthority({ kind: 'library', actorId: 'test' }),
+        userId: user.id,
+        factorId: totp.factorId,
+        context: {},
+      }),
     ).toMatchObject({ ok: true, value: { kind: 'totp' } });
     expect(keyNotices('removed')).toEqual([]);
 
