@@ -13,64 +13,10 @@ import {
   sendSignInEmailCode,
 } from '../../service/sign-in/complete-second-factor.js';
 import { apiContext, sendApiError, sendApiFailure, sessionToken } from './api-context.js';
+import { Credentials, SecondFactorCode, SecondFactorDone, SignInAnswer, SignInBody } from './auth-schemas.js';
 import { RecoveryOutcomeFields, recoveryOutcomeBody } from './recovery-outcome-body.js';
 import { errors } from './schemas.js';
 
-const Credentials = Type.Object({
-  email: Type.String({ maxLength: 254 }),
-  password: Type.String({ maxLength: 1024 }),
-});
-const _StepUp = Type.Object({
-  password: Type.Optional(Type.String({ maxLength: 1024 })),
-  totpCode: Type.Optional(Type.String({ maxLength: 16 })),
-});
-const _PasswordChange = Type.Object({
-  currentPassword: Type.String({ maxLength: 1024 }),
-  newPassword: Type.String({ maxLength: 1024 }),
-});
-/** A remembered browser's value is `<43 base64url>.<43 base64url>`; anything longer is not one. */
-const RememberedBrowserValue = Type.String({ maxLength: 128 });
-const SignInBody = Type.Object({
-  ...Credentials.properties,
-  rememberedBrowser: Type.Optional({
-    ...RememberedBrowserValue,
-    description:
-      'The `rememberedBrowser.token` a second-factor completion returned for this user earlier: while it is ' +
-      'live, the second step is skipped (stage `signed_in`, `rememberedBrowser: true`)',
-  }),
-});
-const SecondFactorCode = Type.Object({
-  code: Type.String({ minLength: 1, maxLength: 256 }),
-  rememberBrowser: Type.Optional(
-    Type.Boolean({
-      description:
-        'Skip the second step on this app for 30 days (the web\'s "don\'t ask again on this browser"): the ' +
-        'answer then carries `rememberedBrowser`, to present at the next sign-in',
-    }),
-  ),
-});
-const Stage = Type.Union(
-  [Type.Literal('second_factor'), Type.Literal('signed_in'), Type.Literal('two_factor_setup_required')],
-  {
-    description:
-      '`second_factor`: the token only completes the second step. `signed_in`: done. ' +
-      "`two_factor_setup_required`: a signed-in token, but the user's role must set up two-factor first: " +
-      'take them through the two-factor setup (`/me/...`) before anything else (docs/api.md)',
-  },
-);
-const SessionToken = Type.Object({
-  token: Type.String({ description: 'Send as Authorization: Bearer <token>; it changes at every step' }),
-  stage: Stage,
-});
-const SecondFactorDone = Type.Object({
-  ...SessionToken.properties,
-  rememberedBrowser: Type.Optional(
-    Type.Object({
-      token: Type.String({ description: "Keep it with the user's device; present it at sign-in" }),
-      expiresAt: Type.String({ format: 'date-time' }),
-    }),
-  ),
-});
 const PUBLIC = { security: [] };
 const SESSION = { security: [{ session: [] }] };
 
@@ -129,26 +75,7 @@ export function registerAuthRoutes(parent: FastifyInstance, deps: ServiceDeps): 
         tags,
         body: SignInBody,
         response: {
-          200: Type.Object({
-            ...SessionToken.properties,
-            secondFactors: Type.Object({
-              totp: Type.Boolean(),
-              email: Type.Boolean(),
-              recoveryCode: Type.Boolean(),
-            }),
-            secondFactorLocked: Type.Optional(
-              Type.Boolean({
-                description:
-                  'Too many wrong codes locked the second factors: an unlock link was emailed, and no code is ' +
-                  'accepted until it is used',
-              }),
-            ),
-            rememberedBrowser: Type.Optional(
-              Type.Boolean({
-                description: 'The second step was skipped for the remembered browser presented',
-              }),
-            ),
-          }),
+          200: SignInAnswer,
           ...errors(429),
         },
       },
