@@ -69,7 +69,19 @@ export function registerForwardAuthRoutes(
     [FORWARD_AUTH_PATHS.authRequest, 'status_401'],
     [FORWARD_AUTH_PATHS.forwardAuth, 'redirect'],
   ] as const) {
-    app.get(path, { helmet: false }, handler(mode));
+    app.get(
+      path,
+      {
+        helmet: false,
+        // An error before the handler ran (the pages' session hook, say, with the database away) goes on
+        // to the app's error handler as before, with the security headers helmet would have set.
+        errorHandler: (error, _request, reply) => {
+          reply.headers(headers);
+          throw error;
+        },
+      },
+      handler(mode),
+    );
   }
 }
 
