@@ -57,7 +57,9 @@ export const errorMessages = {
     'This form has expired or did not come from this site. Go back, reload the page and try again.',
   code_required: 'Enter the code.',
   codes_not_acknowledged: 'Tick "I have saved these codes" to finish.',
-  step_up_failed: 'That password or authenticator code is not correct.',
+  // Step-up takes a password, an authenticator code or a security key: the refusal names all three.
+  step_up_failed:
+    'That password, authenticator code or security key was not accepted. Try again, or use another way.',
   totp_already_added: 'An authenticator app is already set up. Remove it first to add a different one.',
   email_factor_already_added: 'Email codes are already set up for your account.',
   last_factor: 'This is your only two-factor method: turn two-factor authentication off instead.',
