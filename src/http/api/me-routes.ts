@@ -175,7 +175,8 @@ export function registerMeRoutes(parent: FastifyInstance, deps: ServiceDeps): vo
         context: apiContext(request),
       });
       if (!confirmed.ok) return sendApiError(reply, confirmed.error);
-      const rotated = await signedIn(request, 'totp_enrollment');
+      // As on the pages: the confirmed code is a second factor proven in this session (amr otp, mfa).
+      const rotated = await signedIn(request, 'totp');
       return reply.header('cache-control', 'no-store').send({
         token: rotated?.token ?? sessionToken(request),
         mfaEnabled: confirmed.value.mfaEnabled,
@@ -235,7 +236,7 @@ export function registerMeRoutes(parent: FastifyInstance, deps: ServiceDeps): vo
         context: apiContext(request),
       });
       if (!confirmed.ok) return sendApiError(reply, confirmed.error);
-      const rotated = await signedIn(request, 'email_enrollment');
+      const rotated = await signedIn(request, 'email');
       return reply.header('cache-control', 'no-store').send({
         token: rotated?.token ?? sessionToken(request),
         mfaEnabled: confirmed.value.mfaEnabled,
