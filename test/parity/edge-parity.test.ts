@@ -1,16 +1,22 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { needsFirstAdmin } from '../../src/service/accounts/first-admin.js';
 import { testEngines } from '../helpers/engines.js';
+import { authenticatorCode } from '../helpers/mfa.js';
 import type { Outcome } from './edge-clients.js';
-import { type FlowRow, observeFlow } from './observe-flow.js';
 import {
-  createParityWorld,
-  freshUser,
-  lastEmailedCode,
-  type ParityUser,
-  type ParityWorld,
-  setPolicy,
-} from './parity-world.js';
+  MISSING_FACTOR,
+  NEW_PASSWORD,
+  newAddress,
+  plain,
+  recoveryUnder,
+  withEmailCodes,
+  withTotp,
+  withTotpAndEmailCodes,
+  wrongCode,
+  wrongRecoveryCode,
+} from './flow-givens.js';
+import { type FlowRow, observeFlow } from './observe-flow.js';
+import { createParityWorld, lastEmailedCode, type ParityWorld, setPolicy } from './parity-world.js';
 
 /**
  * Issue 20, "edge parity": every user-visible flow, run once through the pages (form posts with CSRF and
@@ -18,31 +24,6 @@ import {
  * state change in the database, append the same audit events and answer the same outcome. Each row names
  * the flow, says how each edge runs it, and what both must answer; the runner compares the rest.
  */
-
-const NEW_PASSWORD = 'lantern-meadow-softly-42';
-
-/** An address with no account yet (sign-up creates it; the runner learns its id afterwards). */
-async function newAddress(_world: ParityWorld, label: string): Promise<ParityUser> {
-  return {
-    id: '',
-    email: `${label}@parity.test`,
-    password: 'plum-harbor-quietly-77',
-    recoveryCodes: [],
-    factors: {},
-    totpNow: () => {
-      throw new Error('no authenticator');
-    },
-  };
-}
-const plain = (world: ParityWorld, label: string) => freshUser(world, label);
-const withTotp = (world: ParityWorld, label: string) => freshUser(world, label, { with: ['totp'] });
-const recoveryUnder =
-  (policy: 'continue' | 'disable_mfa' | 'rotate') => async (w: ParityWorld, l: string) => {
-    await setPolicy(w, { policy });
-    return withTotp(w, l);
-  };
-/** A code that is not the authenticator's current one. */
-const wrongCode = (user: ParityUser) => String((Number(user.totpNow()) + 1) % 1_000_000).padStart(6, '0');
 
 const FLOWS: FlowRow[] = [
   {
@@ -111,7 +92,7 @@ const FLOWS: FlowRow[] = [
   },
   {
     flow: 'sign-in + emailed code (real SMTP)',
-    given: (world, label) => freshUser(world, label, { with: ['email'] }),
+    given: withEmailCodes,
     start: 'second_factor',
     pages: async (edge, u) => [
       await edge.form('/sign-in/two-factor', {}, '/sign-in/two-factor/email/send'),
@@ -123,6 +104,14 @@ const FLOWS: FlowRow[] = [
       await edge.call('/auth/second-factor/email', { code: lastEmailedCode(edge.world, u.email) }),
     ],
     outcome: ['ok', 'ok'],
+  },
+  {
+    flow: 'sign-in + a wrong recovery code',
+    given: withTotp,
+    start: 'second_factor',
+    pages: (edge, u) => edge.form('/sign-in/recovery', { code: wrongRecoveryCode(u) }),
+    json: (edge, u) => edge.call('/auth/second-factor/recovery-code', { code: wrongRecoveryCode(u) }),
+    outcome: 'refused 401',
   },
   ...(['continue', 'disable_mfa', 'rotate'] as const).map(
     (policy): FlowRow => ({
@@ -137,6 +126,92 @@ const FLOWS: FlowRow[] = [
     }),
   ),
   {
+    flow: 'enroll and confirm an authenticator app',
+    given: plain,
+    start: 'signed_in',
+    pages: async (edge) => {
+      const started = await edge.form('/settings/two-factor', {}, '/settings/two-factor/totp/start');
+      const page = edge.browser.lastPage;
+      const secret = page.match(/data-secret="([A-Z2-7]+)"/)?.[1] as string;
+      const factorId = page.match(/name="factorId" value="([^"]+)"/)?.[1] as string;
+      const code = authenticatorCode(secret, edge.world.env.clock.nowMs);
+      return [started, await edge.submit('/settings/two-factor/totp/confirm', { factorId, code })];
+    },
+    json: async (edge) => {
+      const started = await edge.call('/me/factors/totp');
+      const { factorId, secret } = edge.last as { factorId: string; secret: string };
+      const code = authenticatorCode(secret, edge.world.env.clock.nowMs);
+      return [started, await edge.call(`/me/factors/totp/${factorId}/confirm`, { code })];
+    },
+    outcome: ['ok', 'ok'],
+  },
+  {
+    flow: 'enroll and confirm emailed codes (real SMTP)',
+    given: plain,
+    start: 'signed_in',
+    pages: async (edge, u) => {
+      const started = await edge.form('/settings/two-factor', {}, '/settings/two-factor/email/start');
+      const factorId = edge.browser.lastPage.match(/name="factorId" value="([^"]+)"/)?.[1] as string;
+      const code = lastEmailedCode(edge.world, u.email);
+      return [started, await edge.submit('/settings/two-factor/email/confirm', { factorId, code })];
+    },
+    json: async (edge, u) => {
+      const started = await edge.call('/me/factors/email');
+      const code = lastEmailedCode(edge.world, u.email);
+      return [started, await edge.call(`/me/factors/email/${edge.last.factorId}/confirm`, { code })];
+    },
+    outcome: ['ok', 'ok'],
+  },
+  {
+    flow: 'regenerate recovery codes after step-up (password)',
+    given: withTotp,
+    start: 'signed_in',
+    pages: (edge, u) => edge.form('/settings/two-factor/recovery-codes/regenerate', { password: u.password }),
+    json: (edge, u) => edge.call('/me/recovery-codes', { password: u.password }),
+    outcome: 'ok',
+    rotatesToken: true,
+  },
+  {
+    flow: 'remove a factor after step-up (password)',
+    given: withTotpAndEmailCodes,
+    start: 'signed_in',
+    pages: (edge, u) =>
+      edge.form(`/settings/two-factor/factors/${u.factors.email}/remove`, { password: u.password }),
+    json: (edge, u) => edge.call(`/me/factors/${u.factors.email}/remove`, { password: u.password }),
+    outcome: 'ok',
+    rotatesToken: true,
+  },
+  {
+    flow: 'remove a factor that does not exist: refused before the step-up is spent',
+    given: withTotp,
+    start: 'signed_in',
+    // The same authenticator code, offered again to a real action, shows whether the refusal spent it.
+    pages: async (edge, u) => {
+      const code = u.totpNow();
+      return [
+        await edge.form(`/settings/two-factor/factors/${MISSING_FACTOR}/remove`, { totpCode: code }),
+        await edge.form('/settings/two-factor/recovery-codes/regenerate', { totpCode: code }),
+      ];
+    },
+    json: async (edge, u) => {
+      const code = u.totpNow();
+      return [
+        await edge.call(`/me/factors/${MISSING_FACTOR}/remove`, { totpCode: code }),
+        await edge.call('/me/recovery-codes', { totpCode: code }),
+      ];
+    },
+    outcome: ['refused 404', 'ok'],
+  },
+  {
+    flow: 'turn two-factor off after step-up (password)',
+    given: withTotp,
+    start: 'signed_in',
+    pages: (edge, u) => edge.form('/settings/two-factor/disable', { password: u.password }),
+    json: (edge, u) => edge.call('/me/mfa/disable', { password: u.password }),
+    outcome: 'ok',
+    rotatesToken: true,
+  },
+  {
     flow: 'change password (the session gets a new token)',
     given: plain,
     start: 'signed_in',
@@ -145,6 +220,14 @@ const FLOWS: FlowRow[] = [
     json: (edge, u) => edge.call('/me/password', { currentPassword: u.password, newPassword: NEW_PASSWORD }),
     outcome: 'ok',
     rotatesToken: true,
+  },
+  {
+    flow: 'sign out while the second step is owed',
+    given: withTotp,
+    start: 'second_factor',
+    pages: (edge) => edge.form('/sign-in/two-factor', {}, '/sign-out'),
+    json: (edge) => edge.call('/auth/sign-out'),
+    outcome: 'ok',
   },
   {
     flow: 'sign out',

@@ -14,7 +14,10 @@ export interface FlowRow {
   flow: string;
   /** The account the flow starts from, made through the service: the same for both edges. */
   given: (world: ParityWorld, label: string) => Promise<ParityUser>;
-  /** Where each edge's client stands before the compared step (reached through that edge). */
+  /**
+   * Where each edge's client stands before the compared step (reached through that edge): signed out, at
+   * the second step, or signed in (with the authenticator if the account has one).
+   */
   start: 'signed_out' | 'second_factor' | 'signed_in';
   pages: (edge: PagesEdge, user: ParityUser) => Promise<Outcome | Outcome[]>;
   json: (edge: JsonEdge, user: ParityUser) => Promise<Outcome | Outcome[]>;
