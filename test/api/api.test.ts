@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { errorMessages } from '../../src/core/errors.js';
 import { createApiKey } from '../../src/service/admin/api-keys.js';
+import { MAX_RESET_REASON_LENGTH } from '../../src/service/admin/reset-mfa.js';
 import { authenticatorCode, configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
 import { totpCode } from '../helpers/rfc6238.js';
 import { createTestUser } from '../helpers/service-deps.js';
@@ -383,6 +384,9 @@ describe('the JSON API', () => {
     });
     expect((await call('GET', '/api/v1/users/nobody/recovery-codes')).status).toBe(404);
     expect((await call('POST', `${base}/mfa/reset`, { body: { reason: '' } })).status).toBe(400);
+    // One limit for the reason (service constant), used by the API schema and the admin page's form.
+    const tooLong = { reason: 'x'.repeat(MAX_RESET_REASON_LENGTH + 1) };
+    expect((await call('POST', `${base}/mfa/reset`, { body: tooLong })).status).toBe(400);
     const reset = await call('POST', `${base}/mfa/reset`, { body: { reason: 'support ticket 9' } });
     expect(reset.json).toEqual({ factorsRemoved: 1, sessionsEnded: 0 });
     const [event] = await web.env.deps.store.listAuditEvents({ action: 'mfa_reset', limit: 1 });
