@@ -7,12 +7,10 @@ import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../core/errors.js';
-import { mfaSetupRequired } from '../core/policy.js';
 import { clientErrorCode } from '../http/error-status.js';
 import { helmetOptionsFor } from '../http/security-headers.js';
-import { getRecoveryCodeSettings } from '../service/admin/settings.js';
-import { userHasMfa } from '../service/factors/mfa-state.js';
 import { resolveSession } from '../service/sessions/sessions.js';
+import { twoFactorSetupOwed } from '../service/sign-in/begin-sign-in.js';
 import { RETURN_TO_PAGES, rememberReturnAddress } from './return-to.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerAuthRoutes } from './routes/auth-routes.js';
@@ -81,10 +79,8 @@ export async function registerWeb(app: FastifyInstance, web: WebOptions): Promis
     if (auth?.record.stage !== 'signed_in') return;
     const path = request.url.split('?')[0] ?? '';
     if (MFA_SETUP_PATHS.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))) return;
-    const settings = await getRecoveryCodeSettings(web.deps);
-    if (settings.mfaRequiredRoles.length === 0) return;
-    const mfaEnabled = await userHasMfa(web.deps, auth.user.id);
-    if (!mfaSetupRequired(settings, { roles: auth.user.roles, mfaEnabled })) return;
+    // The rule itself is the sign-in flow's (service/sign-in/begin-sign-in.ts), the same for the JSON API.
+    if (!(await twoFactorSetupOwed(web.deps, auth.user))) return;
     if (request.method === 'GET') return redirect(reply, '/settings/two-factor?notice=mfa-required');
     return sendMessagePage(request, reply, web.deps, {
       code: 'mfa_setup_required',

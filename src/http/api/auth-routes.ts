@@ -1,33 +1,22 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { signInWithPassword } from '../../service/accounts/accounts.js';
 import { signUp } from '../../service/accounts/sign-up.js';
 import type { ServiceDeps } from '../../service/deps.js';
-import { sendEmailOtp, verifyEmailOtp } from '../../service/factors/email-otp.js';
-import { secondFactorChoices } from '../../service/factors/manage-mfa.js';
-import { verifyTotp } from '../../service/factors/verify-totp.js';
-import { verifyRecoveryCode } from '../../service/recovery-codes/verify-recovery-code.js';
-import { endSession, rotateSession, startSession } from '../../service/sessions/sessions.js';
+import type { RecoveryOutcome } from '../../service/recovery-codes/verify-recovery-code.js';
+import { endSession } from '../../service/sessions/sessions.js';
+import { beginSignIn, type SignInOutcome } from '../../service/sign-in/begin-sign-in.js';
+import {
+  completeSecondFactor,
+  type SecondFactorCompleted,
+  type SecondFactorProof,
+  sendSignInEmailCode,
+} from '../../service/sign-in/complete-second-factor.js';
 import { apiContext, sendApiError, sendApiFailure, sessionToken } from './api-context.js';
-import { CodeBody, errors, IssuedCodes, issuedCodesBody } from './schemas.js';
+import { Credentials, SecondFactorCode, SecondFactorDone, SignInAnswer, SignInBody } from './auth-schemas.js';
+import { RecoveryOutcomeFields, recoveryOutcomeBody } from './recovery-outcome-body.js';
+import { errors } from './schemas.js';
 
-const Credentials = Type.Object({
-  email: Type.String({ maxLength: 254 }),
-  password: Type.String({ maxLength: 1024 }),
-});
-const _StepUp = Type.Object({
-  password: Type.Optional(Type.String({ maxLength: 1024 })),
-  totpCode: Type.Optional(Type.String({ maxLength: 16 })),
-});
-const _PasswordChange = Type.Object({
-  currentPassword: Type.String({ maxLength: 1024 }),
-  newPassword: Type.String({ maxLength: 1024 }),
-});
-const SessionToken = Type.Object({
-  token: Type.String({ description: 'Send as Authorization: Bearer <token>; it changes at every step' }),
-  stage: Type.Union([Type.Literal('second_factor'), Type.Literal('signed_in')]),
-});
 const PUBLIC = { security: [] };
 const SESSION = { security: [{ session: [] }] };
 
@@ -84,48 +73,75 @@ export function registerAuthRoutes(parent: FastifyInstance, deps: ServiceDeps): 
         operationId: 'signIn',
         summary: 'Check email and password; returns a session, or a challenge when a second factor is owed',
         tags,
-        body: Credentials,
+        body: SignInBody,
         response: {
-          200: Type.Object({
-            ...SessionToken.properties,
-            secondFactors: Type.Object({
-              totp: Type.Boolean(),
-              email: Type.Boolean(),
-              recoveryCode: Type.Boolean(),
-            }),
-          }),
+          200: SignInAnswer,
           ...errors(429),
         },
       },
     },
     async (request, reply) => {
-      const result = await signInWithPassword(deps, {
+      const result = await beginSignIn(deps, {
         email: request.body.email,
         password: request.body.password,
+        rememberedBrowser: request.body.rememberedBrowser,
         context: apiContext(request),
       });
       if (!result.ok) return sendApiFailure(reply, result);
-      const stage = result.value.secondFactorRequired ? ('second_factor' as const) : ('signed_in' as const);
-      const { token } = await startSession(deps, {
-        userId: result.value.user.id,
-        stage,
-        context: apiContext(request),
-      });
-      return {
-        token,
-        stage,
-        secondFactors: await secondFactorChoices(deps, { userId: result.value.user.id }),
-      };
+      return signInBody(result.value);
     },
   );
 
-  const signedIn = async (request: Parameters<typeof apiContext>[0], method: string) =>
-    rotateSession(deps, {
-      token: sessionToken(request),
-      stage: 'signed_in',
-      method,
+  /** The one place a sign-in's outcome becomes JSON. */
+  const signInBody = (outcome: SignInOutcome) => {
+    const noMethods = { totp: false, email: false, recoveryCode: false };
+    switch (outcome.kind) {
+      case 'second_factor':
+        return { token: outcome.token, stage: 'second_factor' as const, secondFactors: outcome.methods };
+      case 'second_factor_locked':
+        return {
+          token: outcome.token,
+          stage: 'second_factor' as const,
+          secondFactors: outcome.methods,
+          secondFactorLocked: true,
+        };
+      case 'remembered_browser':
+        return {
+          token: outcome.token,
+          stage: 'signed_in' as const,
+          secondFactors: noMethods,
+          rememberedBrowser: true,
+        };
+      case 'two_factor_setup_required':
+        return { token: outcome.token, stage: outcome.kind, secondFactors: noMethods };
+      default:
+        return { token: outcome.token, stage: 'signed_in' as const, secondFactors: noMethods };
+    }
+  };
+
+  /** Completes the second step with `proof` through the one sign-in flow. */
+  const complete = (
+    request: Parameters<typeof apiContext>[0] & { body: { rememberBrowser?: boolean } },
+    proof: SecondFactorProof,
+  ) =>
+    completeSecondFactor(deps, {
+      sessionToken: sessionToken(request),
+      proof,
+      remember: request.body.rememberBrowser === true,
       context: apiContext(request),
     });
+
+  /** The one place a completed second step becomes JSON (a recovery code's route adds its policy's outcome). */
+  const completedBody = (done: SecondFactorCompleted) => ({
+    token: done.token,
+    stage: done.twoFactorSetupRequired ? ('two_factor_setup_required' as const) : ('signed_in' as const),
+    ...(done.rememberedBrowser && {
+      rememberedBrowser: {
+        token: done.rememberedBrowser.value,
+        expiresAt: done.rememberedBrowser.expiresAt.toISOString(),
+      },
+    }),
+  });
 
   app.post(
     '/auth/second-factor/totp',
@@ -136,22 +152,13 @@ export function registerAuthRoutes(parent: FastifyInstance, deps: ServiceDeps): 
         operationId: 'signInWithTotp',
         summary: 'Complete sign-in with an authenticator code',
         tags,
-        body: CodeBody,
-        response: { 200: SessionToken, ...errors(409, 423, 429) },
+        body: SecondFactorCode,
+        response: { 200: SecondFactorDone, ...errors(409, 423, 429) },
       },
     },
     async (request, reply) => {
-      const userId = request.apiSession?.user.id as string;
-      const result = await verifyTotp(deps, {
-        userId,
-        code: request.body.code,
-        context: apiContext(request),
-      });
-      if (!result.ok) return sendApiFailure(reply, result);
-      const rotated = await signedIn(request, 'totp');
-      return rotated
-        ? { token: rotated.token, stage: 'signed_in' as const }
-        : sendApiError(reply, 'sign_in_expired');
+      const done = await complete(request, { method: 'totp', code: request.body.code });
+      return done.ok ? completedBody(done.value) : sendApiFailure(reply, done);
     },
   );
 
@@ -168,12 +175,8 @@ export function registerAuthRoutes(parent: FastifyInstance, deps: ServiceDeps): 
       },
     },
     async (request, reply) => {
-      const session = request.apiSession as NonNullable<typeof request.apiSession>;
-      if (!(await secondFactorChoices(deps, { userId: session.user.id })).email)
-        return sendApiError(reply, 'factor_not_found');
-      const sent = await sendEmailOtp(deps, {
-        userId: session.user.id,
-        attemptId: session.record.attemptId,
+      const sent = await sendSignInEmailCode(deps, {
+        sessionToken: sessionToken(request),
         context: apiContext(request),
       });
       return sent.ok
@@ -191,23 +194,13 @@ export function registerAuthRoutes(parent: FastifyInstance, deps: ServiceDeps): 
         operationId: 'signInWithEmailCode',
         summary: 'Complete sign-in with the emailed code',
         tags,
-        body: CodeBody,
-        response: { 200: SessionToken, ...errors(410, 429, 423) },
+        body: SecondFactorCode,
+        response: { 200: SecondFactorDone, ...errors(410, 429, 423) },
       },
     },
     async (request, reply) => {
-      const session = request.apiSession as NonNullable<typeof request.apiSession>;
-      const result = await verifyEmailOtp(deps, {
-        userId: session.user.id,
-        attemptId: session.record.attemptId,
-        code: request.body.code,
-        context: apiContext(request),
-      });
-      if (!result.ok) return sendApiFailure(reply, result);
-      const rotated = await signedIn(request, 'email');
-      return rotated
-        ? { token: rotated.token, stage: 'signed_in' as const }
-        : sendApiError(reply, 'sign_in_expired');
+      const done = await complete(request, { method: 'email', code: request.body.code });
+      return done.ok ? completedBody(done.value) : sendApiFailure(reply, done);
     },
   );
 
@@ -220,34 +213,18 @@ export function registerAuthRoutes(parent: FastifyInstance, deps: ServiceDeps): 
         operationId: 'signInWithRecoveryCode',
         summary: 'Complete sign-in with a recovery code; the response says which policy applied',
         tags,
-        body: CodeBody,
+        body: SecondFactorCode,
         response: {
-          200: Type.Object({
-            ...SessionToken.properties,
-            policy: Type.String(),
-            remaining: Type.Optional(Type.Integer()),
-            low: Type.Optional(Type.Boolean()),
-            replacement: Type.Optional(IssuedCodes),
-          }),
+          200: Type.Object({ ...SecondFactorDone.properties, ...RecoveryOutcomeFields }),
           ...errors(409, 423, 429),
         },
       },
     },
     async (request, reply) => {
-      const userId = request.apiSession?.user.id as string;
-      const result = await verifyRecoveryCode(deps, {
-        userId,
-        code: request.body.code,
-        context: apiContext(request),
-      });
-      if (!result.ok) return sendApiFailure(reply, result);
-      const rotated = await signedIn(request, 'recovery_code');
-      if (!rotated) return sendApiError(reply, 'sign_in_expired');
-      const outcome = result.value;
-      const base = { token: rotated.token, stage: 'signed_in' as const, policy: outcome.policy };
-      if (outcome.policy === 'continue') return { ...base, remaining: outcome.remaining, low: outcome.low };
-      if (outcome.policy === 'rotate') return { ...base, replacement: issuedCodesBody(outcome.replacement) };
-      return base;
+      const done = await complete(request, { method: 'recovery_code', code: request.body.code });
+      if (!done.ok) return sendApiFailure(reply, done);
+      const recovery = done.value.recovery as RecoveryOutcome;
+      return { ...completedBody(done.value), ...recoveryOutcomeBody(recovery) };
     },
   );
 

@@ -12,6 +12,7 @@ import { getRecoveryCodeStatus } from '../../service/recovery-codes/recovery-cod
 import { verifyRecoveryCode } from '../../service/recovery-codes/verify-recovery-code.js';
 import { backendAuthority } from '../../service/sign-in/change-authority.js';
 import { apiContext, sendApiError, sendApiFailure } from './api-context.js';
+import { RecoveryOutcomeFields, recoveryOutcomeBody } from './recovery-outcome-body.js';
 import {
   CodeBody,
   errors,
@@ -87,17 +88,7 @@ export function registerRecoveryCodeRoutes(
         params: by.params,
         body: CodeBody,
         response: {
-          200: Type.Object({
-            policy: Type.Union([
-              Type.Literal('continue'),
-              Type.Literal('disable_mfa'),
-              Type.Literal('rotate'),
-            ]),
-            remaining: Type.Optional(Type.Integer()),
-            total: Type.Optional(Type.Integer()),
-            low: Type.Optional(Type.Boolean()),
-            replacement: Type.Optional(IssuedCodes),
-          }),
+          200: Type.Object(RecoveryOutcomeFields),
           ...errors(404, 409, 423, 429),
         },
       },
@@ -111,9 +102,7 @@ export function registerRecoveryCodeRoutes(
         context: apiContext(request),
       });
       if (!result.ok) return sendApiFailure(reply, result);
-      const outcome = result.value;
-      if (outcome.policy !== 'rotate') return outcome;
-      return { policy: outcome.policy, replacement: issuedCodesBody(outcome.replacement) };
+      return recoveryOutcomeBody(result.value);
     },
   );
 

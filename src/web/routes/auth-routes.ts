@@ -2,12 +2,11 @@ import { timingSafeEqual } from 'node:crypto';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
-import { signInWithPassword } from '../../service/accounts/accounts.js';
 import { createFirstAdmin, needsFirstAdmin } from '../../service/accounts/first-admin.js';
 import { awaitingFirstAdminSetup, signUp } from '../../service/accounts/sign-up.js';
-import { passkeySignInOptions, signInWithPasskey } from '../../service/factors/webauthn/authenticate-key.js';
-import { recognizeDevice } from '../../service/sessions/remembered-devices.js';
+import { passkeySignInOptions } from '../../service/factors/webauthn/authenticate-key.js';
 import { endSession, startSession } from '../../service/sessions/sessions.js';
+import { beginPasskeySignIn, beginSignIn, type SignInOutcome } from '../../service/sign-in/begin-sign-in.js';
 import { lostAccessPage, setupPage, signInPage, signUpPage } from '../pages/account-pages.js';
 import { hasReturnAddress, landingAfterSignIn, sendToLanding } from '../return-to.js';
 import {
@@ -73,31 +72,15 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
 
   app.post('/sign-in', csrf, async (request, reply) => {
     const email = field(request, 'email', 512);
-    const result = await signInWithPassword(deps, {
+    const result = await beginSignIn(deps, {
       email,
       password: field(request, 'password', 4096),
-      context: requestContext(request),
-    });
-    if (!result.ok) return showSignIn(request, reply, { ...result, email });
-    const { user, secondFactorRequired, secondFactorLocked } = result.value;
-    // A browser the user asked to remember skips the second step, unless that step is locked: a lock is
-    // lifted by an unlock, not by a cookie.
-    const remembered =
-      secondFactorRequired &&
-      !secondFactorLocked &&
-      (await recognizeDevice(deps, { userId: user.id, cookieValue: request.cookies[DEVICE_COOKIE] })) !==
-        undefined;
-    const secondStepOwed = secondFactorRequired && !remembered;
-    const { token } = await startSession(deps, {
-      userId: user.id,
-      stage: secondStepOwed ? 'second_factor' : 'signed_in',
-      method: remembered ? 'remembered_device' : 'password',
+      rememberedBrowser: request.cookies[DEVICE_COOKIE],
       previousToken: request.sessionToken,
       context: requestContext(request),
     });
-    setSessionCookie(reply, token);
-    if (secondStepOwed) return redirect(reply, '/sign-in/two-factor');
-    return sendToLanding(deps, request, reply, { userId: user.id, justSignedIn: true });
+    if (!result.ok) return showSignIn(request, reply, { ...result, email });
+    return sendSignInOutcome(request, reply, result.value);
   });
 
   app.post('/sign-in/passkey/options', csrf, async (_request, reply) =>
@@ -109,18 +92,35 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
     const binding = endPasskeyCeremony(request, reply);
     const response = keyResponseField<AuthenticationResponseJSON>(request);
     if (!binding || !response) return showSignIn(request, reply, { error: 'webauthn_challenge_invalid' });
-    const result = await signInWithPasskey(deps, { binding, response, context: requestContext(request) });
-    if (!result.ok) return showSignIn(request, reply, result);
-    const { token } = await startSession(deps, {
-      userId: result.value.userId,
-      stage: 'signed_in',
-      method: 'passkey',
+    const result = await beginPasskeySignIn(deps, {
+      binding,
+      response,
       previousToken: request.sessionToken,
       context: requestContext(request),
     });
-    setSessionCookie(reply, token);
-    return sendToLanding(deps, request, reply, { userId: result.value.userId, justSignedIn: true });
+    if (!result.ok) return showSignIn(request, reply, result);
+    return sendSignInOutcome(request, reply, result.value);
   });
+
+  /** The one place a sign-in's outcome becomes a page: the session cookie, then on to where it leads. */
+  const sendSignInOutcome = (request: FastifyRequest, reply: FastifyReply, outcome: SignInOutcome) => {
+    setSessionCookie(reply, outcome.token);
+    switch (outcome.kind) {
+      case 'second_factor':
+      case 'second_factor_locked':
+        return redirect(reply, '/sign-in/two-factor');
+      case 'two_factor_setup_required':
+        // Signed in, but only the two-factor settings are for them until it is set up (register-web.ts
+        // holds them there); a return address still comes first, and asks for the setup itself.
+        return sendToLanding(deps, request, reply, {
+          userId: outcome.userId,
+          justSignedIn: true,
+          fallback: '/settings/two-factor?notice=mfa-required',
+        });
+      default:
+        return sendToLanding(deps, request, reply, { userId: outcome.userId, justSignedIn: true });
+    }
+  };
 
   app.post('/sign-out', csrf, async (request, reply) => {
     if (request.sessionToken)

@@ -2,18 +2,17 @@ import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
 import { accountLabel } from '../../service/accounts/account-label.js';
-import { sendEmailOtp, verifyEmailOtp } from '../../service/factors/email-otp.js';
 import { secondFactorChoices } from '../../service/factors/manage-mfa.js';
-import { verifyTotp } from '../../service/factors/verify-totp.js';
-import {
-  securityKeyAuthenticationOptions,
-  verifySecurityKey,
-} from '../../service/factors/webauthn/authenticate-key.js';
 import { recoveryCodeSetLabel } from '../../service/recovery-codes/prepare-recovery-code-set.js';
 import { getRecoveryCodeStatus } from '../../service/recovery-codes/recovery-code-status.js';
-import { verifyRecoveryCode } from '../../service/recovery-codes/verify-recovery-code.js';
-import { rememberDevice } from '../../service/sessions/remembered-devices.js';
-import { rotateSession } from '../../service/sessions/sessions.js';
+import type { RecoveryOutcome } from '../../service/recovery-codes/verify-recovery-code.js';
+import type { ActiveSession } from '../../service/sessions/sessions.js';
+import {
+  completeSecondFactor,
+  type SecondFactorProof,
+  secondFactorKeyOptions,
+  sendSignInEmailCode,
+} from '../../service/sign-in/complete-second-factor.js';
 import { isSecondFactorLocked } from '../../service/throttle/throttle-counters.js';
 import {
   mfaDisabledAfterRecoveryPage,
@@ -79,97 +78,73 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
     });
   };
 
-  const signedIn = async (request: FastifyRequest, reply: FastifyReply, method: string) => {
-    const token = request.sessionToken as string;
-    const rotated = await rotateSession(deps, {
-      token,
-      stage: 'signed_in',
-      method,
+  /**
+   * Completes the step with `proof` through the one sign-in flow: on success the signed-in session (and, when
+   * the box was ticked, the remembered browser) goes into cookies; a failure comes back for the route to show.
+   */
+  const complete = async (request: FastifyRequest, reply: FastifyReply, proof: SecondFactorProof) => {
+    const result = await completeSecondFactor(deps, {
+      sessionToken: request.sessionToken ?? '',
+      proof,
+      remember: field(request, 'remember', 8) === 'yes',
       context: requestContext(request),
     });
-    if (!rotated) return false;
-    await adoptSession(deps, request, reply, rotated.token);
-    if (field(request, 'remember', 8) === 'yes') {
-      const userId = request.auth?.user.id as string;
-      const device = await rememberDevice(deps, { userId, context: requestContext(request) });
-      if (device) setDeviceCookie(reply, device.cookieValue, device.expiresAt);
-    }
-    return true;
+    if (!result.ok) return result;
+    await adoptSession(deps, request, reply, result.value.token);
+    const device = result.value.rememberedBrowser;
+    if (device) setDeviceCookie(reply, device.value, device.expiresAt);
+    return result;
+  };
+
+  /** The page after a second factor that is not a recovery code: on to where the sign-in leads. */
+  const afterStep = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    result: Awaited<ReturnType<typeof complete>>,
+    failure: { emailSent?: boolean } = {},
+  ) => {
+    if (result.ok)
+      return sendToLanding(deps, request, reply, { userId: result.value.userId, justSignedIn: true });
+    if (result.error === 'sign_in_expired') return expired(request, reply);
+    return showStep(request, reply, { ...result, ...failure });
   };
 
   app.get('/sign-in/two-factor', async (request, reply) => showStep(request, reply));
 
   // The challenge is bound to this half-signed-in session: an answer made for another sign-in is refused.
-  app.post('/sign-in/two-factor/security-key/options', csrf, async (request, reply) => {
-    const session = pending(request);
-    if (!session) return sendKeyOptions(reply, { ok: false, error: 'sign_in_expired' });
-    const options = await securityKeyAuthenticationOptions(deps, {
-      userId: session.user.id,
-      binding: request.sessionToken as string,
-      ceremony: 'second_factor',
-    });
-    return sendKeyOptions(reply, options);
-  });
+  app.post('/sign-in/two-factor/security-key/options', csrf, async (request, reply) =>
+    sendKeyOptions(reply, await secondFactorKeyOptions(deps, { sessionToken: request.sessionToken ?? '' })),
+  );
 
   app.post('/sign-in/two-factor/security-key', csrf, async (request, reply) => {
-    const session = pending(request);
-    if (!session) return expired(request, reply);
+    if (!pending(request)) return expired(request, reply);
     const response = keyResponseField<AuthenticationResponseJSON>(request);
     if (!response) return showStep(request, reply, { error: 'security_key_failed' });
-    const result = await verifySecurityKey(deps, {
-      userId: session.user.id,
-      binding: request.sessionToken as string,
-      response,
-      context: requestContext(request),
-    });
-    if (!result.ok) return showStep(request, reply, result);
-    if (!(await signedIn(request, reply, 'webauthn'))) return expired(request, reply);
-    return sendToLanding(deps, request, reply, { userId: session.user.id, justSignedIn: true });
+    return afterStep(request, reply, await complete(request, reply, { method: 'security_key', response }));
   });
 
   app.post('/sign-in/two-factor/totp', csrf, async (request, reply) => {
-    const session = pending(request);
-    if (!session) return expired(request, reply);
+    if (!pending(request)) return expired(request, reply);
     const code = field(request, 'code', 64);
-    if (!code.trim()) return showStep(request, reply, { error: 'code_required' });
-    const result = await verifyTotp(deps, {
-      userId: session.user.id,
-      code,
-      context: requestContext(request),
-    });
-    if (!result.ok) return showStep(request, reply, result);
-    if (!(await signedIn(request, reply, 'totp'))) return expired(request, reply);
-    return sendToLanding(deps, request, reply, { userId: session.user.id, justSignedIn: true });
+    return afterStep(request, reply, await complete(request, reply, { method: 'totp', code }));
   });
 
   app.post('/sign-in/two-factor/email/send', csrf, async (request, reply) => {
-    const session = pending(request);
-    if (!session) return expired(request, reply);
-    const choices = await secondFactorChoices(deps, { userId: session.user.id });
-    if (!choices.email) return showStep(request, reply, { error: 'factor_not_found' });
-    const sent = await sendEmailOtp(deps, {
-      userId: session.user.id,
-      attemptId: session.record.attemptId,
+    if (!pending(request)) return expired(request, reply);
+    const sent = await sendSignInEmailCode(deps, {
+      sessionToken: request.sessionToken ?? '',
       context: requestContext(request),
     });
-    if (!sent.ok) return showStep(request, reply, sent);
+    if (!sent.ok)
+      return sent.error === 'sign_in_expired' ? expired(request, reply) : showStep(request, reply, sent);
     return showStep(request, reply, { emailSent: true, notice: 'We sent you a new code.' });
   });
 
   app.post('/sign-in/two-factor/email', csrf, async (request, reply) => {
-    const session = pending(request);
-    if (!session) return expired(request, reply);
+    if (!pending(request)) return expired(request, reply);
     const code = field(request, 'code', 64);
-    if (!code.trim()) return showStep(request, reply, { error: 'code_required', emailSent: true });
-    const result = await verifyEmailOtp(deps, {
-      userId: session.user.id,
-      attemptId: session.record.attemptId,
-      code,
-      context: requestContext(request),
-    });
-    if (!result.ok) return showStep(request, reply, { ...result, emailSent: true });
-    if (!(await signedIn(request, reply, 'email'))) return expired(request, reply);
-    return sendToLanding(deps, request, reply, { userId: session.user.id, justSignedIn: true });
+    const result = await complete(request, reply, { method: 'email', code });
+    return afterStep(request, reply, result, { emailSent: true });
   });
 
   const showRecoveryForm = async (
@@ -212,15 +187,24 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
     const session = pending(request);
     if (!session) return expired(request, reply);
     const code = field(request, 'code', 256);
-    if (!code.trim()) return showRecoveryForm(request, reply, { error: 'code_required' });
-    const result = await verifyRecoveryCode(deps, {
-      userId: session.user.id,
-      code,
-      context: requestContext(request),
+    const result = await complete(request, reply, { method: 'recovery_code', code });
+    if (!result.ok)
+      return result.error === 'sign_in_expired'
+        ? expired(request, reply)
+        : showRecoveryForm(request, reply, result);
+    return sendRecoveryOutcome(request, reply, {
+      outcome: result.value.recovery as RecoveryOutcome,
+      user: session.user,
     });
-    if (!result.ok) return showRecoveryForm(request, reply, result);
-    if (!(await signedIn(request, reply, 'recovery_code'))) return expired(request, reply);
-    const outcome = result.value;
+  });
+
+  /** The one place a recovery code's outcome (the operator's post-recovery policy) becomes a page. */
+  const sendRecoveryOutcome = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    input: { outcome: RecoveryOutcome; user: ActiveSession['user'] },
+  ) => {
+    const { outcome, user } = input;
     if (outcome.policy === 'disable_mfa') {
       return sendPage(request, reply, deps, {
         title: 'Two-factor authentication is off',
@@ -240,8 +224,8 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
           intro:
             'You signed in with a recovery code. As this site requires, your old codes were replaced: these are your new ones.',
           siteName: deps.options.issuer,
-          account: accountLabel(session.user),
-          doneHref: await continueHref(request, reply, session.user.id),
+          account: accountLabel(user),
+          doneHref: await continueHref(request, reply, user.id),
         }),
       });
     }
@@ -250,8 +234,8 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
       body: recoverySignedInPage({
         ...outcome,
         csrf: csrfToken(request, reply),
-        continueHref: await continueHref(request, reply, session.user.id),
+        continueHref: await continueHref(request, reply, user.id),
       }),
     });
-  });
+  };
 }
