@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerOpenApi } from './http/api/openapi.js';
 import { registerApi } from './http/api/register-api.js';
-import { registerForwardAuthRoutes } from './http/forward-auth/forward-auth-routes.js';
+import { FORWARD_AUTH_PATHS, registerForwardAuthRoutes } from './http/forward-auth/forward-auth-routes.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { registerJsonBodyParser } from './http/json-body.js';
 import { createMetrics } from './http/metrics.js';
@@ -110,7 +110,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const metrics = createMetrics();
   // The use cases report to this app's registry unless the caller wired metrics of its own.
   options.deps.metrics ??= metrics.serviceMetrics;
-  metrics.register(app, { token: options.metricsToken ?? null });
+  metrics.register(app, {
+    token: options.metricsToken ?? null,
+    countOnly: Object.values(FORWARD_AUTH_PATHS),
+  });
   // With a setup link outstanding, public sign-up waits for it on every edge (service/accounts/sign-up.ts).
   const deps = options.setupToken
     ? { ...options.deps, options: { ...options.deps.options, firstAdminSetupLink: true } }

@@ -52,16 +52,24 @@ export function createMetrics() {
     forwardAuthDecision: (decision) => forwardAuth.inc({ decision }),
   };
 
-  /** Times every request; registers GET /metrics behind `token` (or, without one, for loopback clients only). */
-  function register(app: FastifyInstance, options: { token: string | null }): void {
-    app.addHook('onResponse', async (request, reply) => {
-      const labels = {
-        method: request.method,
-        route: request.routeOptions.url ?? 'unmatched',
-        status: String(reply.statusCode),
-      };
+  /**
+   * Counts and times every request; registers GET /metrics behind `token` (or, without one, for loopback
+   * clients only). Routes in `countOnly` are counted but not timed: forward auth's verdicts, asked for
+   * every request a proxy serves, where the histogram's observation (a label lookup and a bucket search
+   * per request) is a cost paid on the hot path; their decisions are counted apart too
+   * (sparekey_forward_auth_decisions_total).
+   */
+  function register(
+    app: FastifyInstance,
+    options: { token: string | null; countOnly?: readonly string[] },
+  ): void {
+    const countOnly = new Set(options.countOnly);
+    app.addHook('onResponse', (request, reply, done) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      const labels = { method: request.method, route, status: String(reply.statusCode) };
       requests.inc(labels);
-      duration.observe(labels, reply.elapsedTime / 1000);
+      if (!countOnly.has(route)) duration.observe(labels, reply.elapsedTime / 1000);
+      done();
     });
     app.get('/metrics', async (request, reply) => {
       if (!mayScrape(request, options.token)) {

@@ -8,6 +8,7 @@ import fastifyHelmet from '@fastify/helmet';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../core/errors.js';
 import { clientErrorCode } from '../http/error-status.js';
+import { isVerdictPath } from '../http/forward-auth/forward-auth-routes.js';
 import { helmetOptionsFor } from '../http/security-headers.js';
 import { resolveSession } from '../service/sessions/sessions.js';
 import { twoFactorSetupOwed } from '../service/sign-in/begin-sign-in.js';
@@ -30,16 +31,8 @@ import {
 } from './web-context.js';
 import type { WebOptions } from './web-options.js';
 
-// Forward auth's endpoints answer a proxy, not a person: they decide about second factors themselves.
 // `/oidc`: the OpenID Connect interactions apply the same rule per application (and per role) themselves.
-const MFA_SETUP_PATHS = [
-  '/settings/two-factor',
-  '/sign-out',
-  '/assets',
-  '/lost-access',
-  '/api/verify',
-  '/oidc',
-];
+const MFA_SETUP_PATHS = ['/settings/two-factor', '/sign-out', '/assets', '/lost-access', '/oidc'];
 
 const publicDir = join(import.meta.dirname, '../../public');
 
@@ -59,8 +52,12 @@ export async function registerWeb(app: FastifyInstance, web: WebOptions): Promis
   app.decorate('sessionCookie', sessionCookieFor(web.deps.options.forwardAuth?.cookieDomain));
   app.decorateRequest('auth', undefined);
   app.decorateRequest('sessionToken', undefined);
+  // The hooks below are the root's, so every route runs them (a hook added to a parent reaches the child
+  // contexts too). Forward auth's verdicts (asked for every request a proxy serves) leave them at once:
+  // the verdict reads the session cookie itself, and it answers a proxy, not a person, so it decides
+  // about second factors itself and has no return address to remember.
   app.addHook('onRequest', async (request) => {
-    if (request.url.startsWith('/assets/')) return;
+    if (request.url.startsWith('/assets/') || isVerdictPath(request.url)) return;
     const token = request.cookies[app.sessionCookie.name];
     if (!token) return;
     request.sessionToken = token;
@@ -68,13 +65,19 @@ export async function registerWeb(app: FastifyInstance, web: WebOptions): Promis
   });
 
   app.addHook('preHandler', async (request, reply) => {
-    if (request.method !== 'GET' || !RETURN_TO_PAGES.includes(request.url.split('?')[0] ?? '')) return;
+    if (
+      request.method !== 'GET' ||
+      isVerdictPath(request.url) ||
+      !RETURN_TO_PAGES.includes(request.url.split('?')[0] ?? '')
+    )
+      return;
     rememberReturnAddress(web.deps, request, reply);
   });
 
   // Roles the operator marked "must set up two-factor": until they have, only the two-factor settings
   // (and signing out) are reachable, like Keycloak's CONFIGURE_TOTP required action.
   app.addHook('preHandler', async (request, reply) => {
+    if (isVerdictPath(request.url)) return;
     const auth = request.auth;
     if (auth?.record.stage !== 'signed_in') return;
     const path = request.url.split('?')[0] ?? '';

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServiceDeps } from '../../service/deps.js';
 import { decideForwardAuth, type ProtectedRequest } from '../../service/forward-auth/decide.js';
+import { resolveSession } from '../../service/sessions/sessions.js';
 import { sendApiError } from '../api/api-context.js';
 
 /**
@@ -17,13 +18,27 @@ export const FORWARD_AUTH_PATHS = {
   forwardAuth: '/api/verify/forward-auth',
 } as const;
 
+/**
+ * The verdict paths' common prefix: the pages' hooks (session, return address, must-set-up-2FA gate) return
+ * at once for these, since a verdict reads the session cookie itself and decides about second factors itself.
+ */
+export const VERDICT_PATH_PREFIX = '/api/verify/';
+
+export function isVerdictPath(url: string): boolean {
+  return url.startsWith(VERDICT_PATH_PREFIX);
+}
+
 type Mode = 'status_401' | 'redirect';
 
 /**
- * A verdict is asked for every request to a protected app, so it skips helmet (which builds its ten
- * header middlewares again on every request) and sets the very same headers (`securityHeaders`, read from
- * helmet once at start-up) in one step. The session comes from the pages' cookie hook (one read of the
- * session, its user and roles); the pages' other hooks do nothing for these paths.
+ * A verdict is asked for every request to a protected app, so it does as little per request as it can:
+ * - it skips helmet (which builds its ten header middlewares again on every request) and sets the very
+ *   same headers (`securityHeaders`, read from helmet once at start-up) in one step;
+ * - it resolves the session from its one cookie itself (one read of the session, its user and roles): the
+ *   pages' hooks return at once for these paths (isVerdictPath);
+ * - it is not logged per request (`logLevel: 'warn'`: no "incoming request"/"request completed" lines at
+ *   info; warnings and errors still are): the decisions that matter are audited, and all of them are
+ *   counted in /metrics (docs/operations.md).
  */
 export function registerForwardAuthRoutes(
   app: FastifyInstance,
@@ -31,12 +46,14 @@ export function registerForwardAuthRoutes(
   securityHeaders: readonly [string, string][],
 ): void {
   const headers = Object.fromEntries(securityHeaders);
+  const cookieName = app.sessionCookie.name;
   const handler = (mode: Mode) => async (request: FastifyRequest, reply: FastifyReply) => {
     reply.headers(headers);
     const target = protectedRequest(request);
     if (!target) return sendApiError(reply, 'forward_auth_headers_missing');
+    const token = request.cookies[cookieName];
     const decision = await decideForwardAuth(deps, {
-      session: request.auth,
+      session: token ? await resolveSession(deps, token) : undefined,
       request: target,
       context: { ip: request.ip, userAgent: header(request, 'user-agent') ?? null },
     });
@@ -73,8 +90,9 @@ export function registerForwardAuthRoutes(
       path,
       {
         helmet: false,
-        // An error before the handler ran (the pages' session hook, say, with the database away) goes on
-        // to the app's error handler as before, with the security headers helmet would have set.
+        logLevel: 'warn',
+        // An error (the session's read, say, with the database away) goes on to the app's error handler
+        // as before, with the security headers helmet would have set.
         errorHandler: (error, _request, reply) => {
           reply.headers(headers);
           throw error;
