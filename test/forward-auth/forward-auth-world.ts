@@ -29,13 +29,19 @@ export interface ForwardAuthWorld {
 }
 
 /** SpareKey at https://auth.example.com protecting *.example.com, with TEST_RULES from its configuration. */
-export async function startForwardAuthWorld(engine: Engine = 'sqlite'): Promise<ForwardAuthWorld> {
+export async function startForwardAuthWorld(
+  engine: Engine = 'sqlite',
+  options: { logs?: NodeJS.WritableStream } = {},
+): Promise<ForwardAuthWorld> {
   const env = await createTestEnvironment(engine);
   const parsed = parseAccessRules(TEST_RULES);
   if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
   env.deps.options.publicUrl = 'https://auth.example.com';
   env.deps.options.forwardAuth = { cookieDomain: 'example.com', rules: parsed.rules, defaultPolicy: 'deny' };
-  const app = await buildServer({ deps: env.deps });
+  const app = await buildServer({
+    deps: env.deps,
+    ...(options.logs ? { logger: { level: 'info', stream: options.logs } } : {}),
+  });
   await app.ready();
   return {
     env,
