@@ -22,9 +22,12 @@ const FILES = [
   'test/scale/multi-process.test.ts',
   'test/scale/throttle-burst.test.ts',
   'test/scale/audit-sealer.test.ts',
+  'test/scale/audit-sealer-postgres.test.ts',
   'test/store/sqlite-race.test.ts',
   'test/service/throttle.test.ts',
   'test/security/fuzz.test.ts',
+  'test/security/fuzz-api.test.ts',
+  'test/security/fuzz-account-pages.test.ts',
   'test/security/fuzz-mutations.test.ts',
 ];
 

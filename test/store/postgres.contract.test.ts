@@ -1,23 +1,24 @@
-import { sql } from 'kysely';
-import { describe } from 'vitest';
-import { defineStoreContract } from '../../src/store/contract/define-store-contract.js';
-import { openStore } from '../../src/store/open-store.js';
-import { postgresAvailable, testDatabaseUrl, uniqueSchemaName } from '../helpers/postgres.js';
+import { readFileSync } from 'node:fs';
+import { expect, test } from 'vitest';
+import { definePostgresContractPart, POSTGRES_CONTRACT_PARTS } from './postgres-contract-parts.js';
 
-describe.skipIf(!postgresAvailable())('PostgreSQL', () => {
-  // A schema of its own per suite, dropped afterwards. A pool of 10 so the races run on parallel connections.
-  defineStoreContract('postgres', async () => {
-    const schema = uniqueSchemaName('store_contract');
-    const opened = await openStore({ kind: 'postgres', url: testDatabaseUrl, schema, poolSize: 10 });
-    return {
-      ...opened,
-      close: async () => {
-        try {
-          await sql`drop schema ${sql.id(schema)} cascade`.execute(opened.db);
-        } finally {
-          await opened.close();
-        }
-      },
-    };
-  });
+// The accounts part; the others run beside it in postgres-audit.contract.test.ts and
+// postgres-operations.contract.test.ts.
+definePostgresContractPart('accounts');
+
+test('the PostgreSQL parts together run every block of the store contract, each once', () => {
+  const source = readFileSync(
+    new URL('../../src/store/contract/define-store-contract.ts', import.meta.url),
+    'utf8',
+  );
+  const body = source.slice(source.indexOf('export function defineStoreContract'));
+  const registered = [...body.matchAll(/\b(define\w+Contract)\(/g)]
+    .map((match) => match[1])
+    .filter((name) => name !== 'defineStoreContract')
+    .sort();
+  const inParts = Object.values(POSTGRES_CONTRACT_PARTS)
+    .flatMap((part) => Object.keys(part))
+    .sort();
+  expect(registered.length).toBeGreaterThan(10);
+  expect(inParts).toEqual(registered);
 });
