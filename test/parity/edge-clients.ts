@@ -1,13 +1,16 @@
 import type { LightMyRequestResponse } from 'fastify';
+import { errorMessages } from '../../src/core/errors.js';
+import { escapeHtml } from '../../src/web/html.js';
 import { FormClient } from '../helpers/web-client.js';
 import type { ParityUser, ParityWorld } from './parity-world.js';
 
 /**
  * What a person (or an app) sees at the end of one step, the same words for both edges: signed in or
  * done (`ok`), the second step owed, the two-factor setup owed before anything else, or refused with the
- * HTTP status (both edges take it from the same error catalog, http/error-status.ts).
+ * HTTP status and the error code (both edges take them from one catalog: core/errors.ts, http/error-status.ts;
+ * a page shows the code's message, the API names the code).
  */
-export type Outcome = 'ok' | 'second_factor' | 'must_set_up_2fa' | `refused ${number}`;
+export type Outcome = 'ok' | 'second_factor' | 'must_set_up_2fa' | `refused ${number} ${string}`;
 
 /** Both edges use one user agent, so sessions and audit rows of the two runs differ only where a flow does. */
 const USER_AGENT = 'FormClient/1.0';
@@ -44,6 +47,18 @@ export class PagesEdge {
     if (outcome !== 'ok') throw new Error(`pages: ${user.email} could not sign in (${outcome})`);
   }
 
+  /** Signs in ticking "don't ask again on this browser", then signs out: the browser is remembered. */
+  async rememberThisBrowser(user: ParityUser): Promise<void> {
+    await this.signIn(user);
+    const done = await this.form(
+      '/sign-in/two-factor',
+      { code: user.totpNow(), remember: 'yes' },
+      '/sign-in/two-factor/totp',
+    );
+    if (done !== 'ok') throw new Error(`pages: ${user.email} could not sign in (${done})`);
+    await this.form('/settings/two-factor', {}, '/sign-out');
+  }
+
   /** The session token this browser holds (its session cookie). */
   token(): string {
     return this.browser.cookies.get(this.world.app.sessionCookie.name) ?? '';
@@ -56,7 +71,15 @@ export function pageOutcome(response: LightMyRequestResponse): Outcome {
   if (status === 303 && String(response.headers.location).includes('notice=mfa-required'))
     return 'must_set_up_2fa';
   if (status < 400) return 'ok';
-  return `refused ${status}`;
+  return `refused ${status} ${codeShownOn(response.body)}`;
+}
+
+/** The error code whose message the page shows (the longest that matches, as one message may contain another). */
+function codeShownOn(page: string): string {
+  const shown = Object.entries(errorMessages)
+    .filter(([, message]) => page.includes(escapeHtml(message)))
+    .sort(([, a], [, b]) => b.length - a.length);
+  return shown[0]?.[0] ?? 'no message';
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: parsed JSON answers are read field by field
@@ -82,7 +105,7 @@ export class JsonEdge {
       ...(body === undefined ? {} : { payload: body }),
     });
     this.last = response.body && response.statusCode !== 204 ? (JSON.parse(response.body) as Json) : {};
-    if (response.statusCode >= 400) return `refused ${response.statusCode}`;
+    if (response.statusCode >= 400) return `refused ${response.statusCode} ${this.last.error?.code}`;
     if (typeof this.last.token === 'string') this.sessionToken = this.last.token;
     if (this.last.stage === 'second_factor') return 'second_factor';
     if (this.last.stage === 'two_factor_setup_required') return 'must_set_up_2fa';
@@ -98,6 +121,19 @@ export class JsonEdge {
     if (outcome === 'second_factor')
       outcome = await this.call('/auth/second-factor/totp', { code: user.totpNow() });
     if (outcome !== 'ok') throw new Error(`json: ${user.email} could not sign in (${outcome})`);
+  }
+
+  /** The remembered-browser token an earlier second step returned (the app keeps it with the device). */
+  rememberedBrowser = '';
+
+  /** Signs in asking to skip the second step next time, keeps the token it gets, then signs out. */
+  async rememberThisBrowser(user: ParityUser): Promise<void> {
+    await this.signIn(user);
+    const done = await this.call('/auth/second-factor/totp', { code: user.totpNow(), rememberBrowser: true });
+    if (done !== 'ok') throw new Error(`json: ${user.email} could not sign in (${done})`);
+    this.rememberedBrowser = String(this.last.rememberedBrowser?.token ?? '');
+    await this.call('/auth/sign-out');
+    this.sessionToken = '';
   }
 
   token(): string {

@@ -1,28 +1,32 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { needsFirstAdmin } from '../../src/service/accounts/first-admin.js';
 import { testEngines } from '../helpers/engines.js';
 import { authenticatorCode } from '../helpers/mfa.js';
-import type { Outcome } from './edge-clients.js';
 import {
+  gatedAccount,
   MISSING_FACTOR,
   NEW_PASSWORD,
   newAddress,
   plain,
   recoveryUnder,
+  ungate,
   withEmailCodes,
   withTotp,
   withTotpAndEmailCodes,
   wrongCode,
   wrongRecoveryCode,
 } from './flow-givens.js';
-import { type FlowRow, observeFlow } from './observe-flow.js';
+import { expectEdgesAgree, type FlowRow } from './observe-flow.js';
 import { createParityWorld, lastEmailedCode, type ParityWorld, setPolicy } from './parity-world.js';
 
 /**
  * Issue 20, "edge parity": every user-visible flow, run once through the pages (form posts with CSRF and
  * cookies) and once through the JSON API (/api/v1 with the session's bearer token), must leave the same
  * state change in the database, append the same audit events and answer the same outcome. Each row names
- * the flow, says how each edge runs it, and what both must answer; the runner compares the rest.
+ * the flow, says how each edge runs it, and what both must answer; the runner (observe-flow.ts) compares
+ * the rest. Issue 20's drifts: 1 (sign-up during the setup link), 2 (`rotatesToken` on regenerate, remove
+ * and disable), 3 (a nonexistent factor), 5 (the gate and a remembered browser). Rows run in order: the
+ * first needs the install's setup link still outstanding.
  */
 
 const FLOWS: FlowRow[] = [
@@ -36,7 +40,7 @@ const FLOWS: FlowRow[] = [
     start: 'signed_out',
     pages: (edge, u) => edge.form('/sign-up', { email: u.email, password: u.password }),
     json: (edge, u) => edge.call('/auth/sign-up', { email: u.email, password: u.password }),
-    outcome: 'refused 409',
+    outcome: 'refused 409 site_not_set_up',
     changesNothing: true,
   },
   {
@@ -72,7 +76,7 @@ const FLOWS: FlowRow[] = [
     start: 'signed_out',
     pages: (edge, u) => edge.signIn({ ...u, password: NEW_PASSWORD }),
     json: (edge, u) => edge.signIn({ ...u, password: NEW_PASSWORD }),
-    outcome: 'refused 401',
+    outcome: 'refused 401 wrong_credentials',
   },
   {
     flow: 'sign-in + authenticator code',
@@ -88,7 +92,7 @@ const FLOWS: FlowRow[] = [
     start: 'second_factor',
     pages: (edge, u) => edge.form('/sign-in/two-factor', { code: wrongCode(u) }, '/sign-in/two-factor/totp'),
     json: (edge, u) => edge.call('/auth/second-factor/totp', { code: wrongCode(u) }),
-    outcome: 'refused 401',
+    outcome: 'refused 401 invalid_code',
   },
   {
     flow: 'sign-in + emailed code (real SMTP)',
@@ -111,7 +115,7 @@ const FLOWS: FlowRow[] = [
     start: 'second_factor',
     pages: (edge, u) => edge.form('/sign-in/recovery', { code: wrongRecoveryCode(u) }),
     json: (edge, u) => edge.call('/auth/second-factor/recovery-code', { code: wrongRecoveryCode(u) }),
-    outcome: 'refused 401',
+    outcome: 'refused 401 invalid_code',
   },
   ...(['continue', 'disable_mfa', 'rotate'] as const).map(
     (policy): FlowRow => ({
@@ -200,7 +204,7 @@ const FLOWS: FlowRow[] = [
         await edge.call('/me/recovery-codes', { totpCode: code }),
       ];
     },
-    outcome: ['refused 404', 'ok'],
+    outcome: ['refused 404 factor_not_found', 'ok'],
   },
   {
     flow: 'turn two-factor off after step-up (password)',
@@ -210,6 +214,52 @@ const FLOWS: FlowRow[] = [
     json: (edge, u) => edge.call('/me/mfa/disable', { password: u.password }),
     outcome: 'ok',
     rotatesToken: true,
+  },
+  {
+    // Drift 5 (decision 0009): the JSON sign-in answers the stage `two_factor_setup_required`.
+    flow: 'a role that must set up two-factor signs in: told to set it up first',
+    given: gatedAccount,
+    start: 'signed_out',
+    pages: (edge, u) => edge.signIn(u),
+    json: (edge, u) => edge.signIn(u),
+    outcome: 'must_set_up_2fa',
+    after: ungate,
+  },
+  {
+    // KNOWN DRIFT (decision 0009, "Consequences"): the pages refuse every other action of a gated account
+    // until two-factor is set up; the JSON API only signals the gate at sign-in and still lets a gated token
+    // change its password. Enforcing it belongs to the API's session check (src/http/api/api-context.ts).
+    flow: 'a role that must set up two-factor: another change waits for the setup',
+    knownDrift: 'the JSON API does not hold a gated session to the two-factor setup (decision 0009)',
+    given: gatedAccount,
+    start: 'signed_out',
+    pages: async (edge, u) => [
+      await edge.signIn(u),
+      await edge.form(
+        '/settings/two-factor',
+        { currentPassword: u.password, newPassword: NEW_PASSWORD },
+        '/settings/password',
+      ),
+    ],
+    json: async (edge, u) => [
+      await edge.signIn(u),
+      await edge.call('/me/password', { currentPassword: u.password, newPassword: NEW_PASSWORD }),
+    ],
+    outcome: ['must_set_up_2fa', 'refused 403 mfa_setup_required'],
+    after: ungate,
+  },
+  {
+    flow: 'sign-in on a remembered browser skips the second step',
+    given: withTotp,
+    start: 'remembered_browser',
+    pages: (edge, u) => edge.signIn(u),
+    json: (edge, u) =>
+      edge.call('/auth/sign-in', {
+        email: u.email,
+        password: u.password,
+        rememberedBrowser: edge.rememberedBrowser,
+      }),
+    outcome: 'ok',
   },
   {
     flow: 'change password (the session gets a new token)',
@@ -246,24 +296,9 @@ describe.each(testEngines())('edge parity on %s: the pages and the JSON API do t
   });
   afterAll(async () => world?.close());
 
-  test.each(FLOWS.map((row) => [row.flow, row] as const))('%s', async (_name, row) => {
-    try {
-      const pages = await observeFlow(world, row, 'pages');
-      const json = await observeFlow(world, row, 'json');
-      const expected: Outcome[] = [row.outcome].flat();
-      expect([pages.outcome].flat(), 'pages: outcome').toEqual(expected);
-      expect([json.outcome].flat(), 'JSON API: outcome').toEqual(expected);
-      expect(json.stateChange, 'state change: JSON API vs pages').toEqual(pages.stateChange);
-      expect(json.audit, 'audit events: JSON API vs pages').toEqual(pages.audit);
-      // Two runs that changed nothing agree vacuously: only a row that says so may.
-      const changed = pages.stateChange.length + pages.audit.length > 0;
-      expect(changed, 'the flow changed state or appended audit events').toBe(!row.changesNothing);
-      if (row.rotatesToken) {
-        expect(pages.token, 'pages: token rotation').toEqual({ before: 'dead', now: 'alive' });
-        expect(json.token, 'JSON API: token rotation').toEqual({ before: 'dead', now: 'alive' });
-      }
-    } finally {
-      await row.after?.(world);
-    }
-  });
+  const rows = (drifting: boolean) =>
+    FLOWS.filter((row) => (row.knownDrift !== undefined) === drifting).map((row) => [row.flow, row] as const);
+  test.each(rows(false))('%s', (_name, row) => expectEdgesAgree(world, row));
+  // A row whose drift is still open (named in the row): it must fail until the edges agree.
+  test.fails.each(rows(true))('known drift: %s', (_name, row) => expectEdgesAgree(world, row));
 });

@@ -40,3 +40,9 @@ export const wrongRecoveryCode = (user: ParityUser) => {
   const code = user.recoveryCodes[0] as string;
   return `${code.slice(0, -1)}${code.endsWith('A') ? 'B' : 'A'}`;
 };
+/** An account whose role the operator marked "must set up two-factor" (undo with `ungate`). */
+export const gatedAccount = async (world: ParityWorld, label: string) => {
+  await setPolicy(world, { mfaRequiredRoles: ['subscriber'] });
+  return plain(world, label);
+};
+export const ungate = (world: ParityWorld) => setPolicy(world, { mfaRequiredRoles: [] });
