@@ -14,6 +14,7 @@ import { registerOidc } from './oidc/register-oidc.js';
 import { startAuditSealerFor } from './service/audit/audit-sealer.js';
 import type { ServiceDeps } from './service/deps.js';
 import { startPurgeWorker } from './service/maintenance/purge.js';
+import { createUseCases } from './service/use-cases.js';
 import { startWebhookWorker } from './service/webhooks/webhooks.js';
 import { clientErrorHandler, frameworkErrorHandler } from './web/framework-errors.js';
 import { registerWeb } from './web/register-web.js';
@@ -77,6 +78,15 @@ function loggerOptions(logger: ServerOptions['logger']) {
 /** Builds the whole application: the JSON endpoints and the pages. It never listens (main.ts does). */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const headers = await securityHeaders(options.deps.options.forwardAuth?.cookieDomain);
+  const metrics = createMetrics();
+  // The use cases report to this app's registry unless the caller wired metrics of its own.
+  options.deps.metrics ??= metrics.serviceMetrics;
+  // With a setup link outstanding, public sign-up waits for it on every edge (service/accounts/sign-up.ts).
+  const deps = options.setupToken
+    ? { ...options.deps, options: { ...options.deps.options, firstAdminSetupLink: true } }
+    : options.deps;
+  // The one object every edge gets: use cases bound to these dependencies, never the store.
+  const useCases = createUseCases(deps);
   const app = Fastify({
     logger: loggerOptions(options.logger),
     trustProxy: options.trustProxy ?? false,
@@ -86,7 +96,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // Bodies are not coerced and nothing is silently dropped: see request-validation.ts.
     schemaController: requestValidation(),
     // Answers made before routing: the error shape and the security headers all the same.
-    frameworkErrors: frameworkErrorHandler(options.deps, headers),
+    frameworkErrors: frameworkErrorHandler(useCases, headers),
     clientErrorHandler: clientErrorHandler(headers),
   });
   // Every request schema refuses unknown fields (strict-schemas.ts); JSON bodies have a depth limit.
@@ -107,26 +117,19 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  const metrics = createMetrics();
-  // The use cases report to this app's registry unless the caller wired metrics of its own.
-  options.deps.metrics ??= metrics.serviceMetrics;
   metrics.register(app, {
     token: options.metricsToken ?? null,
     countOnly: Object.values(FORWARD_AUTH_PATHS),
   });
-  // With a setup link outstanding, public sign-up waits for it on every edge (service/accounts/sign-up.ts).
-  const deps = options.setupToken
-    ? { ...options.deps, options: { ...options.deps.options, firstAdminSetupLink: true } }
-    : options.deps;
   await registerOpenApi(app);
-  registerHealthRoutes(app, deps);
-  await registerApi(app, deps);
-  await registerWeb(app, { deps, setupToken: options.setupToken });
+  registerHealthRoutes(app, useCases);
+  await registerApi(app, useCases);
+  await registerWeb(app, { useCases, setupToken: options.setupToken });
   // After the pages: the endpoints read the browser's session, which the pages' cookie hook resolves.
-  registerForwardAuthRoutes(app, deps, headers);
+  registerForwardAuthRoutes(app, useCases, headers);
   // After the pages: the interactions use their cookies, CSRF protection and form parsing.
   await registerOidc(app, {
-    deps,
+    useCases,
     trustProxy: options.trustProxy ?? false,
     keyCheckIntervalMs: options.oidcKeyCheckIntervalMs,
   });

@@ -12,6 +12,7 @@ import { fetchOutboundHttp } from './outbound/fetch-outbound-http.js';
 import { type ServiceDeps, type ServiceOptions, systemClock } from './service/deps.js';
 import type { Mailer } from './service/ports/mailer.js';
 import { systemRandom } from './service/ports/system-random.js';
+import { createUseCases, type UseCases } from './service/use-cases.js';
 import { type DatabaseConfig, openStore } from './store/open-store.js';
 import { createRedisAttemptCounters } from './store/redis/redis-attempt-counters.js';
 import type { Store } from './store/store.js';
@@ -119,11 +120,11 @@ export function createServiceDeps(config: Readonly<Config>, store: Store): Servi
 export async function openServices(
   options: CompositionOptions,
   database: DatabaseConfig,
-): Promise<{ deps: ServiceDeps; close: () => Promise<void> }> {
+): Promise<{ useCases: UseCases; close: () => Promise<void> }> {
   const opened = await openStore(database);
   const deps = buildServiceDeps(options, opened.store);
   return {
-    deps,
+    useCases: createUseCases(deps),
     close: async () => {
       await deps.attemptCounters?.close?.();
       await opened.close();

@@ -6,39 +6,12 @@ import type { PostRecoveryPolicy } from './core/policy.js';
 import { API_PREFIX, type ApiOptions, registerApi } from './http/api/register-api.js';
 import { settingsUpdateFrom } from './http/api/settings-update.js';
 import { normalizeLibraryOptions, type SpareKeyOptions } from './library-options.js';
-import { createUser, signInWithPassword } from './service/accounts/accounts.js';
-import {
-  changeEmail,
-  deleteUser,
-  ensureUser,
-  resolveUserRef,
-  type UserRef,
-} from './service/accounts/host-users.js';
-import { signUp } from './service/accounts/sign-up.js';
-import { findUserByEmail, findUserByExternalId, findUserById } from './service/accounts/user-lookup.js';
-import { createApiKey, revokeApiKey } from './service/admin/api-keys.js';
-import { resetUserMfa } from './service/admin/reset-mfa.js';
-import { addRole, assignRoles, listRoles } from './service/admin/roles.js';
-import {
-  getRecoveryCodeSettings,
-  type SettingsUpdate,
-  updateRecoveryCodeSettings,
-} from './service/admin/settings.js';
-import { getRecoveryCodeStatistics } from './service/admin/statistics.js';
-import { listUsersWithCodes, type UsersWithCodesQuery } from './service/admin/users-with-codes.js';
-import { exportAuditLog, verifyAuditLog } from './service/audit/audit-log.js';
-import type { RequestContext, ServiceDeps } from './service/deps.js';
-import { confirmTotp } from './service/factors/confirm-totp.js';
-import { confirmEmailFactor, startEmailFactor } from './service/factors/email-factor.js';
-import { sendEmailOtp, verifyEmailOtp } from './service/factors/email-otp.js';
-import { enrollTotp } from './service/factors/enroll-totp.js';
-import { disableMfa, getMfaOverview, removeFactor } from './service/factors/manage-mfa.js';
-import { verifyTotp } from './service/factors/verify-totp.js';
-import { generateRecoveryCodes } from './service/recovery-codes/generate-recovery-codes.js';
-import { getRecoveryCodeStatus } from './service/recovery-codes/recovery-code-status.js';
-import { verifyRecoveryCode } from './service/recovery-codes/verify-recovery-code.js';
+import type { UserRef } from './service/accounts/host-users.js';
+import type { SettingsUpdate } from './service/admin/settings.js';
+import type { UsersWithCodesQuery } from './service/admin/users-with-codes.js';
+import type { RequestContext } from './service/deps.js';
 import { backendAuthority } from './service/sign-in/change-authority.js';
-import { unlockSecondFactor } from './service/throttle/unlock.js';
+import type { UseCases } from './service/use-cases.js';
 
 export { EMBEDDED_POSTGRES_SCHEMA, type SpareKeyOptions } from './library-options.js';
 
@@ -56,17 +29,17 @@ export type Context = RequestContext;
  */
 export async function createSpareKey(options: SpareKeyOptions) {
   const { composition, database } = normalizeLibraryOptions(options);
-  const { deps, close } = await openServices(composition, database);
+  const { useCases, close } = await openServices(composition, database);
   let mounted: FastifyInstance | undefined;
   return {
-    ...spareKeyApi(deps, close),
+    ...spareKeyApi(useCases, close),
     /**
      * Mounts the JSON API (/api/v1/...) into your Fastify app, headless by default: the API-key routes your
      * backend calls, no sign-up, no end-user routes, no pages (`{ endUserRoutes: true }` adds the end-user
      * routes): `app.register(sparekey.fastifyPlugin, { prefix: '/sparekey' })`.
      */
     fastifyPlugin: async (instance: FastifyInstance, options: ApiOptions = {}) =>
-      registerApi(instance, deps, { endUserRoutes: options.endUserRoutes ?? false }),
+      registerApi(instance, useCases, { endUserRoutes: options.endUserRoutes ?? false }),
     /**
      * Connect/Express middleware serving the JSON API at /api/v1 below where it is mounted, headless by
      * default like fastifyPlugin: `app.use('/sparekey', await sparekey.middleware())`. It may be mounted
@@ -76,7 +49,7 @@ export async function createSpareKey(options: SpareKeyOptions) {
       if (!mounted) {
         mounted = Fastify({ bodyLimit: 64 * 1024 });
         mounted.addHook('preParsing', bodyParsedByHost);
-        await registerApi(mounted, deps, { endUserRoutes: options.endUserRoutes ?? false });
+        await registerApi(mounted, useCases, { endUserRoutes: options.endUserRoutes ?? false });
         await mounted.ready();
       }
       const api = mounted;
@@ -115,7 +88,7 @@ async function bodyParsedByHost(request: FastifyRequest, _reply: unknown, payloa
  * the fields it names, one by one: an object a host application hands over (perhaps a parsed request body)
  * never carries a field of its own choosing into a use case.
  */
-export function spareKeyApi(deps: ServiceDeps, closeStore?: () => Promise<void>) {
+export function spareKeyApi(useCases: UseCases, closeStore?: () => Promise<void>) {
   const ctx = (context?: Context): Context => context ?? {};
   /** The host app is the backend: step-up before a protected change is its duty, as for an API key. */
   const byHost = (context?: Context) =>
@@ -128,12 +101,12 @@ export function spareKeyApi(deps: ServiceDeps, closeStore?: () => Promise<void>)
     ref: UserRef,
     run: (userId: string) => Promise<T>,
   ): Promise<T | { ok: false; error: 'user_not_found' }> => {
-    const userId = await resolveUserRef(deps, ref);
+    const userId = await useCases.resolveUserRef(ref);
     return userId === undefined ? { ok: false, error: 'user_not_found' } : run(userId);
   };
   /** For the reads that answer for anyone (an unknown user has no factors and no codes). */
   const idOf = async (ref: string | UserRef) =>
-    typeof ref === 'string' ? ref : ((await resolveUserRef(deps, ref)) ?? '');
+    typeof ref === 'string' ? ref : ((await useCases.resolveUserRef(ref)) ?? '');
   return {
     users: {
       /**
@@ -141,22 +114,26 @@ export function spareKeyApi(deps: ServiceDeps, closeStore?: () => Promise<void>)
        * security notices). Idempotent: call it whenever a user turns on two-factor or signs in.
        */
       ensure: (input: { externalId: string; email?: string | null; context?: Context }) =>
-        ensureUser(deps, { externalId: input.externalId, email: input.email, context: ctx(input.context) }),
+        useCases.ensureUser({
+          externalId: input.externalId,
+          email: input.email,
+          context: ctx(input.context),
+        }),
       /** Sets or (null) removes the email address; the old address is told. */
       changeEmail: (input: UserRef & { email: string | null; context?: Context }) =>
         forUser(input, (userId) =>
-          changeEmail(deps, { userId, email: input.email, context: ctx(input.context) }),
+          useCases.changeEmail({ userId, email: input.email, context: ctx(input.context) }),
         ),
       /** Deletes the user, their factors, codes, sessions, remembered browsers and API keys (one transaction). */
       delete: (input: UserRef & { context?: Context }) =>
-        forUser(input, (userId) => deleteUser(deps, { userId, context: ctx(input.context) })),
+        forUser(input, (userId) => useCases.deleteUser({ userId, context: ctx(input.context) })),
       /**
        * Creates a SpareKey account (email and password) with the given roles (default role when omitted)
        * and says if the address is taken: for your administrators and back office, never for an anonymous
        * caller (use `signUp`).
        */
       create: (input: { email: string; password: string; roles?: string[]; context?: Context }) =>
-        createUser(deps, {
+        useCases.createUser({
           email: input.email,
           password: input.password,
           roles: input.roles,
@@ -167,34 +144,34 @@ export function spareKeyApi(deps: ServiceDeps, closeStore?: () => Promise<void>)
        * an account (its owner is emailed when notifications are on). `value.delivered` settles after that email.
        */
       signUp: (input: { email: string; password: string; context?: Context }) =>
-        signUp(deps, { email: input.email, password: input.password, context: ctx(input.context) }),
+        useCases.signUp({ email: input.email, password: input.password, context: ctx(input.context) }),
       checkPassword: (input: { email: string; password: string; context?: Context }) =>
-        signInWithPassword(deps, {
+        useCases.signInWithPassword({
           email: input.email,
           password: input.password,
           context: ctx(input.context),
         }),
       /** Spends an emailed unlock link's token with the account password (after too many wrong codes). */
       unlockSecondFactor: (input: { token: string; password: string; context?: Context }) =>
-        unlockSecondFactor(deps, {
+        useCases.unlockSecondFactor({
           token: input.token,
           password: input.password,
           context: ctx(input.context),
         }),
-      findByEmail: (email: string) => findUserByEmail(deps, email),
-      findById: (userId: string) => findUserById(deps, userId),
-      findByExternalId: (externalId: string) => findUserByExternalId(deps, externalId),
-      roles: () => listRoles(deps),
-      addRole: (name: string, context?: Context) => addRole(deps, { name, context: ctx(context) }),
+      findByEmail: (email: string) => useCases.findUserByEmail(email),
+      findById: (userId: string) => useCases.findUserById(userId),
+      findByExternalId: (externalId: string) => useCases.findUserByExternalId(externalId),
+      roles: () => useCases.listRoles(),
+      addRole: (name: string, context?: Context) => useCases.addRole({ name, context: ctx(context) }),
       assignRoles: (input: UserRef & { roles: string[]; context?: Context }) =>
         forUser(input, (userId) =>
-          assignRoles(deps, { userId, roles: input.roles, context: ctx(input.context) }),
+          useCases.assignRoles({ userId, roles: input.roles, context: ctx(input.context) }),
         ),
     },
     mfa: {
-      overview: async (user: string | UserRef) => getMfaOverview(deps, { userId: await idOf(user) }),
+      overview: async (user: string | UserRef) => useCases.getMfaOverview({ userId: await idOf(user) }),
       enrollTotp: (input: UserRef & { context?: Context }) =>
-        forUser(input, (userId) => enrollTotp(deps, { userId, context: ctx(input.context) })),
+        forUser(input, (userId) => useCases.enrollTotp({ userId, context: ctx(input.context) })),
       /**
        * Confirms the authenticator with its current code. The user's first factor also creates their first
        * recovery-code set and returns it (once): show those codes; do not call recoveryCodes.generate after
@@ -202,7 +179,7 @@ export function spareKeyApi(deps: ServiceDeps, closeStore?: () => Promise<void>)
        */
       confirmTotp: (input: UserRef & { factorId: string; code: string; context?: Context }) =>
         forUser(input, (userId) =>
-          confirmTotp(deps, {
+          useCases.confirmTotp({
             userId,
             factorId: input.factorId,
             code: input.code,
@@ -211,13 +188,13 @@ export function spareKeyApi(deps: ServiceDeps, closeStore?: () => Promise<void>)
         ),
       verifyTotp: (input: UserRef & { code: string; context?: Context }) =>
         forUser(input, (userId) =>
-          verifyTotp(deps, { userId, code: input.code, context: ctx(input.context) }),
+          useCases.verifyTotp({ userId, code: input.code, context: ctx(input.context) }),
         ),
       startEmailFactor: (input: UserRef & { context?: Context }) =>
-        forUser(input, (userId) => startEmailFactor(deps, { userId, context: ctx(input.context) })),
+        forUser(input, (userId) => useCases.startEmailFactor({ userId, context: ctx(input.context) })),
       confirmEmailFactor: (input: UserRef & { factorId: string; code: string; context?: Context }) =>
         forUser(input, (userId) =>
-          confirmEmailFactor(deps, {
+          useCases.confirmEmailFactor({
             userId,
             factorId: input.factorId,
             code: input.code,
@@ -226,11 +203,11 @@ export function spareKeyApi(deps: ServiceDeps, closeStore?: () => Promise<void>)
         ),
       sendEmailCode: (input: UserRef & { attemptId: string; context?: Context }) =>
         forUser(input, (userId) =>
-          sendEmailOtp(deps, { userId, attemptId: input.attemptId, context: ctx(input.context) }),
+          useCases.sendEmailOtp({ userId, attemptId: input.attemptId, context: ctx(input.context) }),
         ),
       verifyEmailCode: (input: UserRef & { attemptId: string; code: string; context?: Context }) =>
         forUser(input, (userId) =>
-          verifyEmailOtp(deps, {
+          useCases.verifyEmailOtp({
             userId,
             attemptId: input.attemptId,
             code: input.code,
@@ -239,7 +216,7 @@ export function spareKeyApi(deps: ServiceDeps, closeStore?: () => Promise<void>)
         ),
       removeFactor: (input: UserRef & { factorId: string; context?: Context }) =>
         forUser(input, (userId) =>
-          removeFactor(deps, {
+          useCases.removeFactor({
             userId,
             factorId: input.factorId,
             authority: byHost(input.context),
@@ -248,11 +225,11 @@ export function spareKeyApi(deps: ServiceDeps, closeStore?: () => Promise<void>)
         ),
       disable: (input: UserRef & { context?: Context }) =>
         forUser(input, (userId) =>
-          disableMfa(deps, { userId, authority: byHost(input.context), context: ctx(input.context) }),
+          useCases.disableMfa({ userId, authority: byHost(input.context), context: ctx(input.context) }),
         ),
       reset: (input: UserRef & { reason: string; context: Context & { actorId: string } }) =>
         forUser(input, (userId) =>
-          resetUserMfa(deps, { userId, reason: input.reason, context: input.context }),
+          useCases.resetUserMfa({ userId, reason: input.reason, context: input.context }),
         ),
     },
     recoveryCodes: {
@@ -262,7 +239,7 @@ export function spareKeyApi(deps: ServiceDeps, closeStore?: () => Promise<void>)
        */
       generate: (input: UserRef & { context?: Context }) =>
         forUser(input, (userId) =>
-          generateRecoveryCodes(deps, {
+          useCases.generateRecoveryCodes({
             userId,
             authority: byHost(input.context),
             context: ctx(input.context),
@@ -270,23 +247,23 @@ export function spareKeyApi(deps: ServiceDeps, closeStore?: () => Promise<void>)
         ),
       verify: (input: UserRef & { code: string; context?: Context }) =>
         forUser(input, (userId) =>
-          verifyRecoveryCode(deps, { userId, code: input.code, context: ctx(input.context) }),
+          useCases.verifyRecoveryCode({ userId, code: input.code, context: ctx(input.context) }),
         ),
-      status: async (user: string | UserRef) => getRecoveryCodeStatus(deps, { userId: await idOf(user) }),
+      status: async (user: string | UserRef) => useCases.getRecoveryCodeStatus({ userId: await idOf(user) }),
     },
     admin: {
-      settings: () => getRecoveryCodeSettings(deps),
+      settings: () => useCases.getRecoveryCodeSettings(),
       updateSettings: (update: SettingsUpdate, context?: Context) =>
-        updateRecoveryCodeSettings(deps, settingsUpdateFrom(update), ctx(context)),
-      statistics: () => getRecoveryCodeStatistics(deps),
+        useCases.updateRecoveryCodeSettings(settingsUpdateFrom(update), ctx(context)),
+      statistics: () => useCases.getRecoveryCodeStatistics(),
       /** An API key for a backend (shown once); e.g. `{ name: 'billing', scopes: ['mfa:write'] }`. */
       createApiKey: (input: { name: string; scopes: string[]; context?: Context }) =>
-        createApiKey(deps, { name: input.name, scopes: input.scopes, context: ctx(input.context) }),
+        useCases.createApiKey({ name: input.name, scopes: input.scopes, context: ctx(input.context) }),
       revokeApiKey: (input: { id: string; context?: Context }) =>
-        revokeApiKey(deps, { id: input.id, context: ctx(input.context) }),
-      usersWithCodes: (query: UsersWithCodesQuery) => listUsersWithCodes(deps, query),
-      verifyAuditChain: () => verifyAuditLog(deps),
-      exportAudit: (format: 'csv' | 'jsonl') => exportAuditLog(deps, format),
+        useCases.revokeApiKey({ id: input.id, context: ctx(input.context) }),
+      usersWithCodes: (query: UsersWithCodesQuery) => useCases.listUsersWithCodes(query),
+      verifyAuditChain: () => useCases.verifyAuditLog(),
+      exportAudit: (format: 'csv' | 'jsonl') => useCases.exportAuditLog(format),
     },
     /** Closes the database pool (PostgreSQL) or file (SQLite) this instance opened. */
     close: async () => {

@@ -1,10 +1,10 @@
 import { compositionOptionsFromConfig, openServices } from './compose.js';
 import type { Config } from './config/config.js';
-import type { ServiceDeps } from './service/deps.js';
+import type { UseCases } from './service/use-cases.js';
 import { describeOpenFailure } from './store/open-store.js';
 
 export type OpenedServiceDeps =
-  | { ok: true; deps: ServiceDeps; close(): Promise<void> }
+  | { ok: true; useCases: UseCases; close(): Promise<void> }
   | { ok: false; problem: string };
 
 /**

@@ -1,6 +1,6 @@
 import type { ParseArgsConfig } from 'node:util';
 import type { Config } from '../config/config.js';
-import type { ServiceDeps } from '../service/deps.js';
+import type { UseCases } from '../service/use-cases.js';
 
 /** What every CLI command is: a usage line, options, and one use case run against the configured database. */
 export interface Io {
@@ -16,7 +16,7 @@ export type Command = {
   /** How many positional arguments it takes (no max: any number); fewer or more is wrong usage (exit 2). Default: none. */
   positionals?: { min: number; max?: number };
   run(
-    deps: ServiceDeps,
+    useCases: UseCases,
     args: { positionals: string[]; values: Record<string, unknown> },
     io: Io,
     config: Readonly<Config>,

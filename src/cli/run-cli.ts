@@ -115,7 +115,7 @@ export async function runCli(argv: readonly string[], io: Io, env: NodeJS.Proces
     return PROBLEM;
   }
   try {
-    return await command.run(opened.deps, parsed, io, loaded.config);
+    return await command.run(opened.useCases, parsed, io, loaded.config);
   } finally {
     await opened.close();
   }

@@ -1,10 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { InteractionDetails, Provider } from 'oidc-provider';
 import { accountLabel } from '../service/accounts/account-label.js';
-import type { ServiceDeps } from '../service/deps.js';
-import { findOidcClient } from '../service/oidc/clients.js';
-import { acrFor, amrFor, isTwoFactor, twoFactorsRequired } from '../service/oidc/sign-in-evidence.js';
+import { acrFor, amrFor, isTwoFactor } from '../service/oidc/sign-in-evidence.js';
 import type { ActiveSession } from '../service/sessions/sessions.js';
+import type { UseCases } from '../service/use-cases.js';
 import { html } from '../web/html.js';
 import { csrfToken, field, redirect, SIGN_IN_LINK, sendMessagePage, sendPage } from '../web/web-context.js';
 import { consentPage } from './consent-page.js';
@@ -18,9 +17,9 @@ import { OIDC_MOUNT_PATH } from './provider.js';
  */
 export function registerInteractionRoutes(
   app: FastifyInstance,
-  options: { deps: ServiceDeps; provider: () => Promise<Provider | undefined> },
+  options: { useCases: UseCases; provider: () => Promise<Provider | undefined> },
 ): void {
-  const { deps } = options;
+  const { useCases } = options;
   const path = `${OIDC_MOUNT_PATH}/interaction/:uid`;
 
   /** The interaction of this browser (its cookie) named by the path, or undefined when gone. */
@@ -36,7 +35,7 @@ export function registerInteractionRoutes(
   };
 
   const expired = (request: FastifyRequest, reply: FastifyReply) =>
-    sendMessagePage(request, reply, deps, {
+    sendMessagePage(request, reply, useCases, {
       code: 'sign_in_expired',
       heading: 'Start again from the application',
       extra: 'Go back to the application and sign in from there.',
@@ -62,7 +61,7 @@ export function registerInteractionRoutes(
       mergeWithLastSubmission: false,
     });
     reply.header('refresh', `0;url=${returnTo}`);
-    return sendPage(request, reply, deps, {
+    return sendPage(request, reply, useCases, {
       title: 'Continue',
       body: html`<h1>Continue</h1><p><a class="button" href="${returnTo}" id="continue">Continue</a></p>`,
     });
@@ -72,7 +71,7 @@ export function registerInteractionRoutes(
     const found = await interactionOf(request, reply);
     if (!found) return expired(request, reply);
     const { provider, details } = found;
-    const client = await findOidcClient(deps, String(details.params.client_id ?? ''));
+    const client = await useCases.findOidcClient(String(details.params.client_id ?? ''));
     if (!client || client.disabledAt) return expired(request, reply);
     const here = `${OIDC_MOUNT_PATH}/interaction/${details.uid}`;
     const auth = signedIn(request);
@@ -91,9 +90,9 @@ export function registerInteractionRoutes(
     if (!auth) return toSignIn(false);
 
     if (details.prompt.name === 'login') {
-      if (!isFreshEnough(auth, details, deps.clock.now())) return toSignIn(true);
+      if (!isFreshEnough(auth, details, useCases.clock.now())) return toSignIn(true);
       const amr = amrFor(auth.record.signInMethod);
-      const rule = await twoFactorsRequired(deps, {
+      const rule = await useCases.twoFactorsRequired({
         userId: auth.user.id,
         roles: auth.user.roles,
         clientRequiresTwo: client.twoFactorRequired,
@@ -119,7 +118,7 @@ export function registerInteractionRoutes(
       // First-party applications are vouched for by the operator: no consent page.
       if (client.firstParty)
         return finish(request, reply, provider, { consent: await grant(provider, details) });
-      return sendPage(request, reply, deps, {
+      return sendPage(request, reply, useCases, {
         title: `Allow ${client.name}?`,
         body: consentPage({
           csrf: csrfToken(request, reply),

@@ -1,6 +1,5 @@
 import type { Provider } from 'oidc-provider';
-import type { ServiceDeps } from '../service/deps.js';
-import { signingKeyVersion } from '../service/oidc/signing-keys.js';
+import type { UseCases } from '../service/use-cases.js';
 import { createOidcProvider } from './provider.js';
 
 /** How often an instance looks for a key rotation made elsewhere (the CLI, another instance). */
@@ -12,7 +11,7 @@ export const KEY_CHECK_INTERVAL_MS = 30_000;
  * restart. Building is cheap: all state is in the store.
  */
 export function providerHolder(
-  deps: ServiceDeps,
+  useCases: UseCases,
   options: {
     trustProxy: boolean;
     keyCheckIntervalMs?: number;
@@ -24,20 +23,20 @@ export function providerHolder(
   const interval = options.keyCheckIntervalMs ?? KEY_CHECK_INTERVAL_MS;
 
   const build = async (): Promise<Provider | undefined> => {
-    const publicUrl = deps.options.publicUrl;
+    const publicUrl = useCases.options.publicUrl;
     // Without a public address there is no issuer to name: the provider stays off.
     if (!publicUrl) return undefined;
     const now = Date.now();
     if (built && now - built.checkedAt < interval) return built.provider;
-    const version = await signingKeyVersion(deps);
+    const version = await useCases.signingKeyVersion();
     if (built && built.version === version) {
       built.checkedAt = now;
       return built.provider;
     }
-    const provider = await createOidcProvider(deps, { publicUrl, trustProxy: options.trustProxy });
+    const provider = await createOidcProvider(useCases, { publicUrl, trustProxy: options.trustProxy });
     options.onBuilt?.(provider);
     // The keys as loaded (a first start generates one): read again so the version names them.
-    built = { provider, version: await signingKeyVersion(deps), checkedAt: now };
+    built = { provider, version: await useCases.signingKeyVersion(), checkedAt: now };
     return provider;
   };
 

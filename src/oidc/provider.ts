@@ -1,9 +1,7 @@
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
-import type { ServiceDeps } from '../service/deps.js';
-import { oidcAdapterFor } from '../service/oidc/adapter.js';
 import { clientSecretMatches } from '../service/oidc/clients.js';
-import { ACR_ONE_FACTOR, ACR_TWO_FACTORS, accountClaims } from '../service/oidc/sign-in-evidence.js';
-import { loadSigningKeys } from '../service/oidc/signing-keys.js';
+import { ACR_ONE_FACTOR, ACR_TWO_FACTORS } from '../service/oidc/sign-in-evidence.js';
+import type { UseCases } from '../service/use-cases.js';
 import { errorPage, logoutPage, signedOutPage } from './oidc-pages.js';
 import { sessionStillValidCheck } from './session-check.js';
 
@@ -31,7 +29,7 @@ export const OIDC_TOKEN_TTL_SECONDS = {
  * library's default), RS256 ID tokens. All state goes through the store adapter.
  */
 export async function createOidcProvider(
-  deps: ServiceDeps,
+  useCases: UseCases,
   options: { publicUrl: string; trustProxy: boolean },
 ): Promise<Provider> {
   const issuer = `${options.publicUrl.replace(/\/$/, '')}${OIDC_MOUNT_PATH}`;
@@ -41,12 +39,12 @@ export async function createOidcProvider(
   // which processes that never serve OpenID Connect (the CLI) should not print.
   const { Provider, errors, interactionPolicy } = await import('oidc-provider');
   const policy = interactionPolicy.base();
-  policy.get('login')?.checks.push(sessionStillValidCheck(deps, interactionPolicy));
+  policy.get('login')?.checks.push(sessionStillValidCheck(useCases, interactionPolicy));
   const provider = new Provider(issuer, {
-    adapter: oidcAdapterFor(deps, (message) => new errors.InvalidGrant(message)),
-    jwks: { keys: await loadSigningKeys(deps) },
+    adapter: useCases.oidcAdapterFor((message) => new errors.InvalidGrant(message)),
+    jwks: { keys: await useCases.loadSigningKeys() },
     findAccount: async (_ctx: KoaContextWithOIDC, sub: string) => {
-      const claims = await accountClaims(deps, sub);
+      const claims = await useCases.accountClaims(sub);
       return claims && { accountId: sub, claims: async () => claims };
     },
     // How the person signed in (acr, amr, auth_time) goes into every ID token, not only when asked for.
@@ -69,7 +67,7 @@ export async function createOidcProvider(
     enabledJWA: { idTokenSigningAlgValues: ['RS256'] },
     ttl: OIDC_TOKEN_TTL_SECONDS,
     cookies: {
-      keys: [Buffer.from(deps.keys.oidcCookieKey).toString('base64url')],
+      keys: [Buffer.from(useCases.cookieKeys.oidcCookieKey).toString('base64url')],
       long: cookie,
       short: cookie,
     },

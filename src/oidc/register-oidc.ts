@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Provider } from 'oidc-provider';
-import type { ServiceDeps } from '../service/deps.js';
-import { endSession } from '../service/sessions/sessions.js';
+import type { UseCases } from '../service/use-cases.js';
 import { SESSION_COOKIE } from '../web/web-context.js';
 import { registerInteractionRoutes } from './interaction-routes.js';
 import { OIDC_MOUNT_PATH } from './provider.js';
@@ -32,7 +31,7 @@ const PROVIDER_PAGES_CSP =
   "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
 
 export interface OidcOptions {
-  deps: ServiceDeps;
+  useCases: UseCases;
   trustProxy: boolean;
   /** How often to look for rotated signing keys (tests shorten it). */
   keyCheckIntervalMs?: number;
@@ -46,11 +45,11 @@ export interface OidcOptions {
  * SpareKey routes (interaction-routes.ts).
  */
 export async function registerOidc(app: FastifyInstance, options: OidcOptions): Promise<void> {
-  const { deps } = options;
-  const holder = providerHolder(deps, {
+  const { useCases } = options;
+  const holder = providerHolder(useCases, {
     trustProxy: options.trustProxy,
     keyCheckIntervalMs: options.keyCheckIntervalMs,
-    onBuilt: (provider) => endSpareKeySessionOnLogout(app, deps, provider),
+    onBuilt: (provider) => endSpareKeySessionOnLogout(app, useCases, provider),
   });
 
   // Built (and on a first start the signing key generated) when the server starts, not by a request.
@@ -86,17 +85,19 @@ export async function registerOidc(app: FastifyInstance, options: OidcOptions): 
     scope.route({ method: methods, url: `${OIDC_MOUNT_PATH}/*`, handler: handle });
   });
 
-  registerInteractionRoutes(app, { deps, provider: () => holder.current() });
+  registerInteractionRoutes(app, { useCases, provider: () => holder.current() });
 }
 
 /** RP-initiated logout ends the SpareKey sign-in of that browser too, not only the provider's memory of it. */
-function endSpareKeySessionOnLogout(app: FastifyInstance, deps: ServiceDeps, provider: Provider): void {
+function endSpareKeySessionOnLogout(app: FastifyInstance, useCases: UseCases, provider: Provider): void {
   provider.on('end_session.success', (...args: unknown[]) => {
     const ctx = args[0] as { cookies: { get(name: string): string | undefined }; ip?: string };
     const token = ctx.cookies.get(SESSION_COOKIE);
     if (!token) return;
-    endSession(deps, { token, context: { ip: ctx.ip ?? null, userAgent: null } }).catch((error: unknown) =>
-      app.log.error({ err: error }, 'ending the SpareKey session after an application sign-out failed'),
-    );
+    useCases
+      .endSession({ token, context: { ip: ctx.ip ?? null, userAgent: null } })
+      .catch((error: unknown) =>
+        app.log.error({ err: error }, 'ending the SpareKey session after an application sign-out failed'),
+      );
   });
 }

@@ -1,8 +1,6 @@
 import type { Check, interactionPolicy as InteractionPolicy, KoaContextWithOIDC } from 'oidc-provider';
-import type { ServiceDeps } from '../service/deps.js';
-import { findOidcClient } from '../service/oidc/clients.js';
-import { isTwoFactor, twoFactorsRequired } from '../service/oidc/sign-in-evidence.js';
-import { resolveSession } from '../service/sessions/sessions.js';
+import { isTwoFactor } from '../service/oidc/sign-in-evidence.js';
+import type { UseCases } from '../service/use-cases.js';
 import { SESSION_COOKIE } from '../web/web-context.js';
 
 /**
@@ -12,7 +10,7 @@ import { SESSION_COOKIE } from '../web/web-context.js';
  * sign-in meets the application's rule (two factors when it, or the person's role, requires them).
  */
 export function sessionStillValidCheck(
-  deps: ServiceDeps,
+  useCases: UseCases,
   interactionPolicy: typeof InteractionPolicy,
 ): Check {
   return new interactionPolicy.Check(
@@ -22,12 +20,12 @@ export function sessionStillValidCheck(
       const remembered = ctx.oidc.session;
       if (!remembered?.accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT; // no_session prompts
       const token = ctx.cookies.get(SESSION_COOKIE);
-      const active = token ? await resolveSession(deps, token) : undefined;
+      const active = token ? await useCases.resolveSession(token) : undefined;
       if (active?.record.stage !== 'signed_in' || active.user.id !== remembered.accountId)
         return interactionPolicy.Check.REQUEST_PROMPT;
       const clientId = ctx.oidc.client?.clientId;
-      const client = clientId ? await findOidcClient(deps, clientId) : undefined;
-      const rule = await twoFactorsRequired(deps, {
+      const client = clientId ? await useCases.findOidcClient(clientId) : undefined;
+      const rule = await useCases.twoFactorsRequired({
         userId: active.user.id,
         roles: active.user.roles,
         clientRequiresTwo: client?.twoFactorRequired ?? true,

@@ -5,7 +5,7 @@ import { type ErrorCode, errorMessage } from '../core/errors.js';
 import { sendApiError } from '../http/api/api-context.js';
 import { API_PREFIX } from '../http/api/register-api.js';
 import { clientErrorCode, errorStatus } from '../http/error-status.js';
-import type { ServiceDeps } from '../service/deps.js';
+import type { UseCases } from '../service/use-cases.js';
 import { sendMessagePage } from './web-context.js';
 
 /**
@@ -17,14 +17,14 @@ import { sendMessagePage } from './web-context.js';
 const isApiPath = (url: string) => url === API_PREFIX || url.startsWith(`${API_PREFIX}/`);
 
 /** `frameworkErrors` for Fastify(): a URL it cannot decode (400) or a path parameter over the limit (414). */
-export function frameworkErrorHandler(deps: ServiceDeps, headers: readonly [string, string][]) {
+export function frameworkErrorHandler(useCases: UseCases, headers: readonly [string, string][]) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     for (const [name, value] of headers) reply.header(name, value);
     const status = error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 400;
     const code = clientErrorCode(status, error.code);
     request.log.info({ code: error.code }, 'refused before routing');
     if (isApiPath(request.url)) return sendApiError(reply, code, status);
-    return sendMessagePage(request, reply, deps, { code, status });
+    return sendMessagePage(request, reply, useCases, { code, status });
   };
 }
 

@@ -10,8 +10,6 @@ import type { ErrorCode } from '../core/errors.js';
 import { clientErrorCode } from '../http/error-status.js';
 import { isVerdictPath } from '../http/forward-auth/forward-auth-routes.js';
 import { helmetOptionsFor } from '../http/security-headers.js';
-import { resolveSession } from '../service/sessions/sessions.js';
-import { twoFactorSetupOwed } from '../service/sign-in/begin-sign-in.js';
 import { RETURN_TO_PAGES, rememberReturnAddress } from './return-to.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerAuthRoutes } from './routes/auth-routes.js';
@@ -37,19 +35,19 @@ const MFA_SETUP_PATHS = ['/settings/two-factor', '/sign-out', '/assets', '/lost-
 const publicDir = join(import.meta.dirname, '../../public');
 
 export async function registerWeb(app: FastifyInstance, web: WebOptions): Promise<void> {
-  await app.register(fastifyHelmet, helmetOptionsFor(web.deps.options.forwardAuth?.cookieDomain));
+  await app.register(fastifyHelmet, helmetOptionsFor(web.useCases.options.forwardAuth?.cookieDomain));
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody, { bodyLimit: 16 * 1024 });
   await app.register(fastifyCsrf, {
     cookieKey: CSRF_COOKIE,
     cookieOpts: cookieAttributes,
     // Tokens are bound to the session (HMAC over its id), so a token leaked from one session is useless in another.
-    csrfOpts: { hmacKey: Buffer.from(web.deps.keys.csrfKey) },
+    csrfOpts: { hmacKey: Buffer.from(web.useCases.cookieKeys.csrfKey) },
     getUserInfo: (request: FastifyRequest) => csrfBinding(request),
     getToken: (request: FastifyRequest) => (request.body as { _csrf?: unknown } | undefined)?._csrf as string,
   });
 
-  app.decorate('sessionCookie', sessionCookieFor(web.deps.options.forwardAuth?.cookieDomain));
+  app.decorate('sessionCookie', sessionCookieFor(web.useCases.options.forwardAuth?.cookieDomain));
   app.decorateRequest('auth', undefined);
   app.decorateRequest('sessionToken', undefined);
   // The hooks below are the root's, so every route runs them (a hook added to a parent reaches the child
@@ -61,7 +59,7 @@ export async function registerWeb(app: FastifyInstance, web: WebOptions): Promis
     const token = request.cookies[app.sessionCookie.name];
     if (!token) return;
     request.sessionToken = token;
-    request.auth = await resolveSession(web.deps, token);
+    request.auth = await web.useCases.resolveSession(token);
   });
 
   app.addHook('preHandler', async (request, reply) => {
@@ -71,7 +69,7 @@ export async function registerWeb(app: FastifyInstance, web: WebOptions): Promis
       !RETURN_TO_PAGES.includes(request.url.split('?')[0] ?? '')
     )
       return;
-    rememberReturnAddress(web.deps, request, reply);
+    rememberReturnAddress(web.useCases, request, reply);
   });
 
   // Roles the operator marked "must set up two-factor": until they have, only the two-factor settings
@@ -83,9 +81,9 @@ export async function registerWeb(app: FastifyInstance, web: WebOptions): Promis
     const path = request.url.split('?')[0] ?? '';
     if (MFA_SETUP_PATHS.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))) return;
     // The rule itself is the sign-in flow's (service/sign-in/begin-sign-in.ts), the same for the JSON API.
-    if (!(await twoFactorSetupOwed(web.deps, auth.user))) return;
+    if (!(await web.useCases.twoFactorSetupOwed(auth.user))) return;
     if (request.method === 'GET') return redirect(reply, '/settings/two-factor?notice=mfa-required');
-    return sendMessagePage(request, reply, web.deps, {
+    return sendMessagePage(request, reply, web.useCases, {
       code: 'mfa_setup_required',
       link: { href: '/settings/two-factor', text: 'Set up two-factor authentication' },
     });
@@ -105,7 +103,7 @@ export async function registerWeb(app: FastifyInstance, web: WebOptions): Promis
     reply: FastifyReply,
     code: ErrorCode,
     status = statusFor(code),
-  ) => sendMessagePage(request, reply, web.deps, { code, status });
+  ) => sendMessagePage(request, reply, web.useCases, { code, status });
 
   app.setNotFoundHandler((request, reply) => showError(request, reply, 'not_found'));
   app.setErrorHandler((error: FastifyError, request, reply) => {

@@ -1,6 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ServiceDeps } from '../service/deps.js';
-import { checkReturnAddress, landAfterSignIn } from '../service/forward-auth/return-address.js';
+import type { UseCases } from '../service/use-cases.js';
 import { html } from './html.js';
 import { cookieAttributes, HOME, redirect, requestContext, sendPage } from './web-context.js';
 
@@ -18,10 +17,14 @@ const RETURN_COOKIE_SECONDS = 15 * 60;
 export const RETURN_TO_PAGES = ['/sign-in', '/settings/two-factor'];
 
 /** Keeps a valid `return_to` of this GET; an invalid one is ignored (and any earlier one forgotten). */
-export function rememberReturnAddress(deps: ServiceDeps, request: FastifyRequest, reply: FastifyReply): void {
+export function rememberReturnAddress(
+  useCases: UseCases,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
   const raw = (request.query as { return_to?: unknown } | undefined)?.return_to;
   if (raw === undefined) return;
-  const address = typeof raw === 'string' ? checkReturnAddress(deps, raw) : undefined;
+  const address = typeof raw === 'string' ? useCases.checkReturnAddress(raw) : undefined;
   if (address) {
     reply.setCookie(RETURN_COOKIE, address, { ...cookieAttributes, maxAge: RETURN_COOKIE_SECONDS });
     // This request's own handler sees it too (someone already signed in goes straight back).
@@ -41,7 +44,7 @@ function forgetReturnAddress(request: FastifyRequest, reply: FastifyReply): void
  * `fallback`. `justSignedIn` audits a sign-in that returns to a protected app, with its host.
  */
 export async function landingAfterSignIn(
-  deps: ServiceDeps,
+  useCases: UseCases,
   request: FastifyRequest,
   reply: FastifyReply,
   options: { userId: string; justSignedIn: boolean; fallback?: string },
@@ -50,7 +53,7 @@ export async function landingAfterSignIn(
   const remembered = request.cookies[RETURN_COOKIE];
   if (!remembered) return fallback;
   forgetReturnAddress(request, reply);
-  const address = await landAfterSignIn(deps, {
+  const address = await useCases.landAfterSignIn({
     userId: options.userId,
     returnAddress: remembered,
     justSignedIn: options.justSignedIn,
@@ -72,16 +75,16 @@ export function hasReturnAddress(request: FastifyRequest): boolean {
  * would be blocked. Absolute addresses (the cookie domain, which form-action admits) are redirected to.
  */
 export async function sendToLanding(
-  deps: ServiceDeps,
+  useCases: UseCases,
   request: FastifyRequest,
   reply: FastifyReply,
   options: { userId: string; justSignedIn: boolean; fallback?: string },
 ): Promise<FastifyReply> {
   const fallback = options.fallback ?? HOME;
-  const landing = await landingAfterSignIn(deps, request, reply, options);
+  const landing = await landingAfterSignIn(useCases, request, reply, options);
   if (landing === fallback || !landing.startsWith('/')) return redirect(reply, landing);
   reply.header('refresh', `0;url=${landing}`);
-  return sendPage(request, reply, deps, {
+  return sendPage(request, reply, useCases, {
     title: 'Signed in',
     body: html`<h1>Signed in</h1><p><a class="button" href="${landing}" id="continue">Continue</a></p>`,
   });

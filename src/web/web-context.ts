@@ -4,8 +4,9 @@ import { hashSessionToken } from '../core/session-token.js';
 import { errorStatus } from '../http/error-status.js';
 import { noteRetryAfter } from '../http/retry-after.js';
 import { accountLabel } from '../service/accounts/account-label.js';
-import type { RequestContext, ServiceDeps } from '../service/deps.js';
+import type { RequestContext } from '../service/deps.js';
 import type { ActiveSession } from '../service/sessions/sessions.js';
+import type { UseCases } from '../service/use-cases.js';
 import type { Html } from './html.js';
 import { layout } from './layout.js';
 import { messagePage } from './pages/account-pages.js';
@@ -95,7 +96,7 @@ export function csrfToken(request: FastifyRequest, reply: FastifyReply): string 
 export function sendPage(
   request: FastifyRequest,
   reply: FastifyReply,
-  deps: ServiceDeps,
+  useCases: UseCases,
   page: { title: string; body: Html; status?: number },
 ): FastifyReply {
   const signedIn = request.auth?.record.stage === 'signed_in' ? request.auth : undefined;
@@ -108,7 +109,7 @@ export function sendPage(
       layout(
         {
           title: page.title,
-          siteName: deps.options.issuer,
+          siteName: useCases.options.issuer,
           signedInAs: signedIn && accountLabel(signedIn.user),
           signingInAs: signingIn && accountLabel(signingIn.user),
           isAdmin: signedIn?.user.roles.includes('administrator') ?? false,
@@ -159,7 +160,7 @@ export function redirect(reply: FastifyReply, location: string): FastifyReply {
 export function sendMessagePage(
   request: FastifyRequest,
   reply: FastifyReply,
-  deps: ServiceDeps,
+  useCases: UseCases,
   input: {
     code: ErrorCode;
     heading?: string;
@@ -169,7 +170,7 @@ export function sendMessagePage(
   },
 ): FastifyReply {
   const heading = input.heading ?? 'Sorry';
-  return sendPage(request, reply, deps, {
+  return sendPage(request, reply, useCases, {
     title: heading,
     status: input.status ?? errorStatus(input.code),
     body: messagePage({

@@ -1,7 +1,7 @@
-import type { ServiceDeps } from '../service/deps.js';
+import type { UseCases } from '../service/use-cases.js';
 
 export interface WebOptions {
-  deps: ServiceDeps;
+  useCases: UseCases;
   /** The one-time first-administrator setup token printed at start-up, while the database has no account. */
   setupToken?: string;
 }

@@ -131,6 +131,39 @@ describe('layering (ARCHITECTURE.md)', () => {
     expect(found).toEqual([]);
   });
 
+  test('edges get use cases, not the dependencies: only the server builder binds ServiceDeps into them', () => {
+    const found = files
+      .filter((file) => isEdge(file.rel) && file.rel !== 'build-server.ts')
+      .filter((file) => /\bServiceDeps\b|\bdeps\b/.test(file.source.replace(/'[^'\n]*'/g, "''")))
+      .map((file) => file.rel);
+    expect(found).toEqual([]);
+  });
+
+  test('an edge imports from service/ only the use-case object, types and pure helpers (no use case taking deps)', () => {
+    // The server builder binds the use cases and starts the background workers with the dependencies.
+    const found = files
+      .filter((file) => isEdge(file.rel) && file.rel !== 'build-server.ts')
+      .flatMap((file) =>
+        [...file.source.matchAll(/import\s+\{([^}]*)\}\s+from\s+'([^']+)'/g)].flatMap((match) => {
+          const target = importTarget(file, match[2]!).replace(/\.js$/, '.ts');
+          if (!target.startsWith('service/') || target === 'service/use-cases.ts') return [];
+          const module = files.find((candidate) => candidate.rel === target);
+          const names = match[1]!
+            .split(',')
+            .map((name) => name.trim())
+            .filter((name) => name && !name.startsWith('type '));
+          return names
+            .filter((name) =>
+              new RegExp(`export (async )?function ${name}(<[^>]*>)?\\(\\s*deps\\b`).test(
+                module?.source ?? '',
+              ),
+            )
+            .map((name) => `${file.rel} imports the use case ${name} from ${target}`);
+        }),
+      );
+    expect(found).toEqual([]);
+  });
+
   test('the edge rules see every edge: pages, JSON API, OpenID Connect, the library and the app builder', () => {
     const edges = files.filter((file) => isEdge(file.rel)).map((file) => file.rel);
     for (const expected of ['web/register-web.ts', 'http/api/api-context.ts', 'oidc/provider-holder.ts'])

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildServer } from '../../src/build-server.js';
 import { commands } from '../../src/cli/commands/index.js';
 import { RETIRED_KEY_PUBLISHED_MS } from '../../src/service/oidc/signing-keys.js';
+import { createUseCases } from '../../src/service/use-cases.js';
 import { createTestEnvironment, type TestEnvironment } from '../helpers/service-deps.js';
 
 /** `sparekey oidc rotate-keys`: a new key signs, the previous one stays in the JWKS until it expires. */
@@ -37,7 +38,9 @@ describe('OpenID Connect signing-key rotation', () => {
     const lines: string[] = [];
     const io = { out: (line: string) => lines.push(line), err: (line: string) => lines.push(line) };
     // biome-ignore lint/suspicious/noExplicitAny: the config is not read by this command
-    expect(await commands['oidc rotate-keys']?.run(env.deps, [] as any, io as any, {} as any)).toBe(0);
+    expect(
+      await commands['oidc rotate-keys']?.run(createUseCases(env.deps), [] as any, io as any, {} as any),
+    ).toBe(0);
     const after = await jwks();
     expect(after.map((key) => key.kid)).toHaveLength(2);
     expect(after[1]?.kid).toBe(first?.kid);

@@ -1,5 +1,4 @@
 import { errorMessage } from '../../core/errors.js';
-import { createApiKey, revokeApiKey } from '../../service/admin/api-keys.js';
 import { CLI_CONTEXT, type Command } from '../command.js';
 
 /** API keys for backends: create one (printed once) and revoke one. */
@@ -8,8 +7,8 @@ export const apiKeyCommands: Record<string, Command> = {
     usage: 'sparekey apikey create --name <name> --scope <scope>...',
     summary: 'Create an API key for a backend; the key is printed once.',
     options: { name: { type: 'string' }, scope: { type: 'string', multiple: true } },
-    run: async (deps, { values }, io) => {
-      const created = await createApiKey(deps, {
+    run: async (useCases, { values }, io) => {
+      const created = await useCases.createApiKey({
         name: String(values.name ?? ''),
         scopes: (values.scope as string[] | undefined) ?? [],
         context: CLI_CONTEXT,
@@ -29,8 +28,8 @@ export const apiKeyCommands: Record<string, Command> = {
     usage: 'sparekey apikey revoke <id>',
     positionals: { min: 1, max: 1 },
     summary: 'Revoke an API key at once.',
-    run: async (deps, { positionals }, io) => {
-      const revoked = await revokeApiKey(deps, { id: positionals[0] ?? '', context: CLI_CONTEXT });
+    run: async (useCases, { positionals }, io) => {
+      const revoked = await useCases.revokeApiKey({ id: positionals[0] ?? '', context: CLI_CONTEXT });
       if (!revoked.ok) {
         io.err(errorMessage(revoked.error));
         return 1;

@@ -1,4 +1,4 @@
-import { describeChainBreak, exportAuditLog, verifyAuditLog } from '../../service/audit/audit-log.js';
+import { describeChainBreak } from '../../service/audit/audit-log.js';
 import type { Command } from '../command.js';
 
 /** The audit log: export it (CSV or JSON lines, to standard output) and verify its hash chain. */
@@ -7,7 +7,7 @@ export const auditCommands: Record<string, Command> = {
     usage: 'sparekey audit export --format csv|jsonl [--since <ISO date>] [--until <ISO date>] > file',
     summary: 'Write the audit log to standard output, oldest first; progress goes to standard error.',
     options: { format: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' } },
-    run: async (deps, { values }, io) => {
+    run: async (useCases, { values }, io) => {
       const format = values.format;
       const since = values.since ? new Date(String(values.since)) : undefined;
       const until = values.until ? new Date(String(values.until)) : undefined;
@@ -20,7 +20,7 @@ export const auditCommands: Record<string, Command> = {
         return 2;
       }
       let lines = 0;
-      for await (const chunk of exportAuditLog(deps, format, { since, until })) {
+      for await (const chunk of useCases.exportAuditLog(format, { since, until })) {
         io.out(chunk.replace(/\r?\n$/, ''));
         lines += chunk.split('\n').length - 1;
         if (lines % 100_000 < 500) io.err(`exported ${lines} lines…`);
@@ -33,8 +33,8 @@ export const auditCommands: Record<string, Command> = {
     usage: 'sparekey audit verify',
     summary:
       "Seal what is committed, then check the audit log's hash chain; exit 1 and name the first broken event if it is not intact.",
-    run: async (deps, _args, io) => {
-      const result = await verifyAuditLog(deps);
+    run: async (useCases, _args, io) => {
+      const result = await useCases.verifyAuditLog();
       // Only when the running sealer could not catch up in time: say so rather than count them as checked.
       const unsealed =
         result.unsealed > 0 ? ` ${result.unsealed} events committed since are not sealed yet.` : '';

@@ -1,5 +1,3 @@
-import { getRecoveryCodeStatistics } from '../../service/admin/statistics.js';
-import { purgeExpiredRecords } from '../../service/maintenance/purge.js';
 import type { Command } from '../command.js';
 
 /** The dashboard's statistics, and the purge a running server does hourly. */
@@ -7,8 +5,8 @@ export const maintenanceCommands: Record<string, Command> = {
   stats: {
     usage: 'sparekey stats',
     summary: 'The statistics of the admin dashboard.',
-    run: async (deps, _args, io) => {
-      const stats = await getRecoveryCodeStatistics(deps);
+    run: async (useCases, _args, io) => {
+      const stats = await useCases.getRecoveryCodeStatistics();
       io.out(
         [
           `Users with codes:       ${stats.usersWithCodes}`,
@@ -29,8 +27,8 @@ export const maintenanceCommands: Record<string, Command> = {
     usage: 'sparekey purge',
     summary:
       'Delete expired sessions, links, emailed codes, security-key challenges, remembered browsers, idle throttle counters, old webhook deliveries and expired OpenID Connect codes, tokens and retired signing keys (a running server does this hourly).',
-    run: async (deps, _args, io) => {
-      const purged = await purgeExpiredRecords(deps);
+    run: async (useCases, _args, io) => {
+      const purged = await useCases.purgeExpiredRecords();
       io.out(
         [
           `Expired sessions:              ${purged.sessions}`,

@@ -1,6 +1,4 @@
 import { errorMessage } from '../../core/errors.js';
-import { resetUserMfa } from '../../service/admin/reset-mfa.js';
-import { getRecoveryCodeStatus } from '../../service/recovery-codes/recovery-code-status.js';
 import { CLI_CONTEXT, type Command } from '../command.js';
 import { accountByEmail } from './account-by-email.js';
 
@@ -11,10 +9,10 @@ export const mfaCommands: Record<string, Command> = {
     positionals: { min: 1, max: 1 },
     summary: "Remove all of an account's factors, recovery codes and sessions (after checking who asks).",
     options: { reason: { type: 'string' } },
-    run: async (deps, { positionals, values }, io) => {
-      const account = await accountByEmail(deps, positionals[0], io);
+    run: async (useCases, { positionals, values }, io) => {
+      const account = await accountByEmail(useCases, positionals[0], io);
       if (!account) return 1;
-      const result = await resetUserMfa(deps, {
+      const result = await useCases.resetUserMfa({
         userId: account.id,
         reason: String(values.reason ?? ''),
         context: CLI_CONTEXT,
@@ -33,10 +31,10 @@ export const mfaCommands: Record<string, Command> = {
     usage: 'sparekey codes status <email>',
     positionals: { min: 1, max: 1 },
     summary: 'How many recovery codes an account has left.',
-    run: async (deps, { positionals }, io) => {
-      const account = await accountByEmail(deps, positionals[0], io);
+    run: async (useCases, { positionals }, io) => {
+      const account = await accountByEmail(useCases, positionals[0], io);
       if (!account) return 1;
-      const status = await getRecoveryCodeStatus(deps, { userId: account.id });
+      const status = await useCases.getRecoveryCodeStatus({ userId: account.id });
       io.out(
         status.hasCodes
           ? `${account.email}: ${status.remaining} of ${status.total} recovery codes left${status.low ? ' (low)' : ''}.`

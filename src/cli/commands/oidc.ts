@@ -1,4 +1,3 @@
-import { rotateSigningKeys } from '../../service/oidc/signing-keys.js';
 import { CLI_CONTEXT, type Command } from '../command.js';
 
 /** The OpenID Connect provider's signing keys (docs/integrations.md). */
@@ -7,8 +6,8 @@ export const oidcCommands: Record<string, Command> = {
     usage: 'sparekey oidc rotate-keys',
     summary:
       'Make a new OpenID Connect signing key current; the previous one stays published for two hours, until the tokens it signed expire.',
-    run: async (deps, _args, io) => {
-      const { kid } = await rotateSigningKeys(deps, CLI_CONTEXT);
+    run: async (useCases, _args, io) => {
+      const { kid } = await useCases.rotateSigningKeys(CLI_CONTEXT);
       io.out(`New signing key ${kid}: running servers sign with it within 30 seconds.`);
       return 0;
     },

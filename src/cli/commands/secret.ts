@@ -1,8 +1,6 @@
 import { readSealingKeysFile, writeSealingKeysFile } from '../../config/sealing-keys-file.js';
 import { sealingKeyFromBytes } from '../../core/sealing-key-ring.js';
-import { countSealedSecretsByKey, resealTotpSecrets } from '../../service/admin/reseal-secrets.js';
-import type { ServiceDeps } from '../../service/deps.js';
-import { sealingKeyRing } from '../../service/factors/totp-factor-secret.js';
+import type { UseCases } from '../../service/use-cases.js';
 import { CLI_CONTEXT, type Command, type Io } from '../command.js';
 
 /**
@@ -10,8 +8,8 @@ import { CLI_CONTEXT, type Command, type Io } from '../command.js';
  * database: in the data directory's `sealing-keys` file, or in SPAREKEY_SEALING_KEYS for PostgreSQL fleets.
  */
 
-function printCounts(deps: ServiceDeps, byKey: Record<string, number>, io: Io): void {
-  const ring = sealingKeyRing(deps);
+function printCounts(useCases: UseCases, byKey: Record<string, number>, io: Io): void {
+  const ring = useCases.sealingKeyRing();
   for (const id of new Set([...ring.order, ...Object.keys(byKey)])) {
     const role = id === ring.current.id ? 'current' : ring.opening.has(id) ? 'older' : 'not in the key ring';
     io.out(`  ${id}  ${role.padEnd(19)} ${byKey[id] ?? 0} TOTP seeds`);
@@ -22,19 +20,19 @@ export const secretCommands: Record<string, Command> = {
   'secret status': {
     usage: 'sparekey secret status',
     summary: 'The sealing keys in force and how many TOTP seeds each one seals (never the keys).',
-    run: async (deps, _args, io, config) => {
+    run: async (useCases, _args, io, config) => {
       io.out(
         `Sealing keys from ${config.sealingKeys.source === 'file' ? config.sealingKeys.path : 'SPAREKEY_SEALING_KEYS'}:`,
       );
-      printCounts(deps, await countSealedSecretsByKey(deps), io);
+      printCounts(useCases, await useCases.countSealedSecretsByKey(), io);
       return 0;
     },
   },
   'secret new-key': {
     usage: 'sparekey secret new-key',
     summary: 'Print a new random sealing key, to put first in SPAREKEY_SEALING_KEYS on every instance.',
-    run: async (deps, _args, io) => {
-      io.out(Buffer.from(deps.random.bytes(32)).toString('base64'));
+    run: async (useCases, _args, io) => {
+      io.out(Buffer.from(useCases.random.bytes(32)).toString('base64'));
       return 0;
     },
   },
@@ -43,9 +41,9 @@ export const secretCommands: Record<string, Command> = {
     summary:
       "Seal every TOTP seed under a new key: a key added to the data directory's sealing-keys file, or the " +
       'first key of SPAREKEY_SEALING_KEYS. Safe to run beside live servers and to repeat.',
-    run: async (deps, _args, io, config) => {
+    run: async (useCases, _args, io, config) => {
       if (config.sealingKeys.source === 'file') {
-        const key = sealingKeyFromBytes(deps.random.bytes(32));
+        const key = sealingKeyFromBytes(useCases.random.bytes(32));
         writeSealingKeysFile(config.sealingKeys.path, [key, ...readSealingKeysFile(config.sealingKeys.path)]);
         io.out(
           `Added sealing key ${key.id} to ${config.sealingKeys.path}; back this file up with the database.`,
@@ -55,9 +53,9 @@ export const secretCommands: Record<string, Command> = {
           'Re-sealing under the first key of SPAREKEY_SEALING_KEYS (every instance must already have it).',
         );
       }
-      const report = await resealTotpSecrets(deps, { context: CLI_CONTEXT });
+      const report = await useCases.resealTotpSecrets({ context: CLI_CONTEXT });
       io.out(`Re-sealed ${report.resealed} TOTP seeds under ${report.currentKeyId}.`);
-      printCounts(deps, report.byKey, io);
+      printCounts(useCases, report.byKey, io);
       if (report.unreadable > 0) {
         io.err(`${report.unreadable} seeds open with no key in the ring: restore the key that sealed them.`);
         return 1;
@@ -69,9 +67,9 @@ export const secretCommands: Record<string, Command> = {
   'secret prune': {
     usage: 'sparekey secret prune',
     summary: 'Remove from the sealing-keys file every older key that seals no TOTP seed any more.',
-    run: async (deps, _args, io, config) => {
-      const byKey = await countSealedSecretsByKey(deps);
-      const current = sealingKeyRing(deps).current.id;
+    run: async (useCases, _args, io, config) => {
+      const byKey = await useCases.countSealedSecretsByKey();
+      const current = useCases.sealingKeyRing().current.id;
       if (config.sealingKeys.source !== 'file') {
         const idle = config.sealingKeys.keys.filter((key) => key.id !== current && !byKey[key.id]);
         io.out(

@@ -1,7 +1,4 @@
 import { errorMessage } from '../../core/errors.js';
-import { listAccounts } from '../../service/accounts/account-directory.js';
-import { createUser } from '../../service/accounts/accounts.js';
-import { assignRoles } from '../../service/admin/roles.js';
 import { CLI_CONTEXT, type Command } from '../command.js';
 import { accountByEmail } from './account-by-email.js';
 
@@ -12,10 +9,10 @@ export const userCommands: Record<string, Command> = {
     positionals: { min: 1, max: 1 },
     summary: 'Create an account; the password is read from standard input (never from the command line).',
     options: { role: { type: 'string', multiple: true } },
-    run: async (deps, { positionals, values }, io) => {
+    run: async (useCases, { positionals, values }, io) => {
       const password = (await io.stdin()).replace(/\r?\n$/, '');
       const roles = (values.role as string[] | undefined) ?? undefined;
-      const created = await createUser(deps, {
+      const created = await useCases.createUser({
         email: positionals[0] ?? '',
         password,
         roles,
@@ -33,13 +30,13 @@ export const userCommands: Record<string, Command> = {
     usage: 'sparekey user list [--after <email>] [--limit <n>]',
     summary: 'Accounts by email, with roles and recovery codes left (page with --after).',
     options: { after: { type: 'string' }, limit: { type: 'string' } },
-    run: async (deps, { values }, io) => {
+    run: async (useCases, { values }, io) => {
       const limit = Number(values.limit ?? 100);
       if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
         io.err('--limit must be a whole number from 1 to 10000.');
         return 2;
       }
-      const accounts = await listAccounts(deps, { afterEmail: values.after as string | undefined, limit });
+      const accounts = await useCases.listAccounts({ afterEmail: values.after as string | undefined, limit });
       for (const account of accounts) {
         const codes = account.codes ? `${account.codes.remaining}/${account.codes.total} codes` : 'no codes';
         io.out(`${account.email}\t${account.roles.join(',') || '-'}\t${codes}`);
@@ -53,10 +50,10 @@ export const userCommands: Record<string, Command> = {
     usage: 'sparekey user roles <email> <role>...',
     summary: "Replace an account's roles (at least one: an account keeps a role).",
     positionals: { min: 2 },
-    run: async (deps, { positionals }, io) => {
-      const account = await accountByEmail(deps, positionals[0], io);
+    run: async (useCases, { positionals }, io) => {
+      const account = await accountByEmail(useCases, positionals[0], io);
       if (!account) return 1;
-      const result = await assignRoles(deps, {
+      const result = await useCases.assignRoles({
         userId: account.id,
         roles: positionals.slice(1),
         context: CLI_CONTEXT,

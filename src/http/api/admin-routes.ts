@@ -5,19 +5,8 @@ import { Type } from 'typebox';
 import { apiKeyScopes } from '../../core/api-key.js';
 import { auditActions } from '../../core/audit.js';
 import type { RecoveryCodeSettings } from '../../core/policy.js';
-import { createUser } from '../../service/accounts/accounts.js';
-import { findUserByEmail } from '../../service/accounts/user-lookup.js';
-import { createApiKey, revokeApiKey } from '../../service/admin/api-keys.js';
-import { getRecoveryCodeSettings, updateRecoveryCodeSettings } from '../../service/admin/settings.js';
-import { getRecoveryCodeStatistics } from '../../service/admin/statistics.js';
-import { listUsersWithCodes } from '../../service/admin/users-with-codes.js';
-import {
-  describeChainBreak,
-  exportAuditLog,
-  listAuditEvents,
-  verifyAuditLog,
-} from '../../service/audit/audit-log.js';
-import type { ServiceDeps } from '../../service/deps.js';
+import { describeChainBreak } from '../../service/audit/audit-log.js';
+import type { UseCases } from '../../service/use-cases.js';
 import { apiContext, sendApiError } from './api-context.js';
 import { errors } from './schemas.js';
 import { settingsUpdateFrom } from './settings-update.js';
@@ -84,7 +73,7 @@ const toFilter = (query: { userId?: string; action?: string; since?: string; unt
 });
 
 /** The operator's features over HTTP: settings, statistics, users with codes, the audit log, keys, users. */
-export function registerAdminApiRoutes(parent: FastifyInstance, deps: ServiceDeps): void {
+export function registerAdminApiRoutes(parent: FastifyInstance, useCases: UseCases): void {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
 
   app.get(
@@ -119,7 +108,7 @@ export function registerAdminApiRoutes(parent: FastifyInstance, deps: ServiceDep
         },
       },
     },
-    async () => getRecoveryCodeStatistics(deps),
+    async () => useCases.getRecoveryCodeStatistics(),
   );
 
   app.get(
@@ -133,7 +122,7 @@ export function registerAdminApiRoutes(parent: FastifyInstance, deps: ServiceDep
         response: { 200: Settings, ...errors() },
       },
     },
-    async () => mutable(await getRecoveryCodeSettings(deps)),
+    async () => mutable(await useCases.getRecoveryCodeSettings()),
   );
 
   app.patch(
@@ -150,8 +139,7 @@ export function registerAdminApiRoutes(parent: FastifyInstance, deps: ServiceDep
     },
     async (request, reply) => {
       // The schema admits slot lengths 1 and 2 only; TypeBox infers the union as number.
-      const saved = await updateRecoveryCodeSettings(
-        deps,
+      const saved = await useCases.updateRecoveryCodeSettings(
         settingsUpdateFrom(request.body),
         apiContext(request),
       );
@@ -194,7 +182,7 @@ export function registerAdminApiRoutes(parent: FastifyInstance, deps: ServiceDep
     },
     async (request) => {
       const limit = request.query.limit ?? 50;
-      const rows = await listUsersWithCodes(deps, {
+      const rows = await useCases.listUsersWithCodes({
         emailPrefix: request.query.emailPrefix,
         after: request.query.after ? { email: request.query.after, id: '' } : undefined,
         limit: limit + 1,
@@ -228,7 +216,7 @@ export function registerAdminApiRoutes(parent: FastifyInstance, deps: ServiceDep
       },
     },
     async (request) => {
-      const events = await listAuditEvents(deps, {
+      const events = await useCases.listAuditEvents({
         ...toFilter(request.query),
         beforeSeq: request.query.beforeSeq,
         limit: request.query.limit ?? 100,
@@ -262,7 +250,7 @@ export function registerAdminApiRoutes(parent: FastifyInstance, deps: ServiceDep
       reply
         .type(request.query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/jsonl; charset=utf-8')
         .header('cache-control', 'no-store')
-        .send(Readable.from(exportAuditLog(deps, request.query.format, toFilter(request.query))) as never),
+        .send(Readable.from(useCases.exportAuditLog(request.query.format, toFilter(request.query))) as never),
   );
 
   app.get(
@@ -296,7 +284,7 @@ export function registerAdminApiRoutes(parent: FastifyInstance, deps: ServiceDep
       },
     },
     async () => {
-      const { ok, checked, unsealed, firstBreak } = await verifyAuditLog(deps);
+      const { ok, checked, unsealed, firstBreak } = await useCases.verifyAuditLog();
       if (!firstBreak) return { ok, checked, unsealed };
       return {
         ok,
@@ -329,7 +317,7 @@ export function registerAdminApiRoutes(parent: FastifyInstance, deps: ServiceDep
       },
     },
     async (request, reply) => {
-      const created = await createApiKey(deps, {
+      const created = await useCases.createApiKey({
         name: request.body.name,
         scopes: request.body.scopes,
         context: apiContext(request),
@@ -352,7 +340,7 @@ export function registerAdminApiRoutes(parent: FastifyInstance, deps: ServiceDep
       },
     },
     async (request, reply) => {
-      const revoked = await revokeApiKey(deps, { id: request.params.keyId, context: apiContext(request) });
+      const revoked = await useCases.revokeApiKey({ id: request.params.keyId, context: apiContext(request) });
       return revoked.ok ? reply.code(204).send(null) : sendApiError(reply, revoked.error);
     },
   );
@@ -375,7 +363,7 @@ export function registerAdminApiRoutes(parent: FastifyInstance, deps: ServiceDep
     },
     async (request, reply) => {
       // An administrator's call (the `admin` scope): the one route where roles may be chosen.
-      const created = await createUser(deps, {
+      const created = await useCases.createUser({
         email: request.body.email,
         password: request.body.password,
         roles: request.body.roles,
@@ -407,7 +395,7 @@ export function registerAdminApiRoutes(parent: FastifyInstance, deps: ServiceDep
       },
     },
     async (request, reply) => {
-      const user = await findUserByEmail(deps, request.params.email);
+      const user = await useCases.findUserByEmail(request.params.email);
       if (!user) return sendApiError(reply, 'user_not_found');
       return {
         id: user.id,

@@ -1,9 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyScope } from '../../core/api-key.js';
 import { type ErrorCode, errorMessage } from '../../core/errors.js';
-import { type ApiKeyRecord, authorizeApiKey } from '../../service/admin/authorize-api-key.js';
-import type { RequestContext, ServiceDeps } from '../../service/deps.js';
-import { type ActiveSession, resolveSession } from '../../service/sessions/sessions.js';
+import type { ApiKeyRecord } from '../../service/admin/authorize-api-key.js';
+import type { RequestContext } from '../../service/deps.js';
+import type { ActiveSession } from '../../service/sessions/sessions.js';
+import type { UseCases } from '../../service/use-cases.js';
 import { errorStatus } from '../error-status.js';
 import { noteRetryAfter } from '../retry-after.js';
 
@@ -60,7 +61,7 @@ export function apiContext(request: FastifyRequest): RequestContext & { actorId:
  * onRequest: a session token for the end-user routes; otherwise a valid, unrevoked key with the route's scope
  * (authorizeApiKey, which audits every use and every refusal), or a 401/403 in the API's error shape.
  */
-export function requireApiKey(deps: ServiceDeps) {
+export function requireApiKey(useCases: UseCases) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     // An unknown path is a 404 for everyone: the routes are public in /openapi.json anyway.
     if (request.is404) return;
@@ -69,14 +70,14 @@ export function requireApiKey(deps: ServiceDeps) {
     const sessionRule = request.routeOptions.config.session;
     if (sessionRule === 'none') return;
     if (sessionRule) {
-      const session = token ? await resolveSession(deps, token) : undefined;
+      const session = token ? await useCases.resolveSession(token) : undefined;
       if (!session || (sessionRule !== 'any' && session.record.stage !== sessionRule)) {
         return sendApiError(reply, sessionRule === 'second_factor' ? 'sign_in_expired' : 'not_signed_in');
       }
       request.apiSession = session;
       return;
     }
-    const authorized = await authorizeApiKey(deps, {
+    const authorized = await useCases.authorizeApiKey({
       key: token,
       scope: request.routeOptions.config.scope,
       operation: `${request.method} ${request.routeOptions.url ?? ''}`,

@@ -1,17 +1,13 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { signUp } from '../../service/accounts/sign-up.js';
-import type { ServiceDeps } from '../../service/deps.js';
 import type { RecoveryOutcome } from '../../service/recovery-codes/verify-recovery-code.js';
-import { endSession } from '../../service/sessions/sessions.js';
-import { beginSignIn, type SignInOutcome } from '../../service/sign-in/begin-sign-in.js';
-import {
-  completeSecondFactor,
-  type SecondFactorCompleted,
-  type SecondFactorProof,
-  sendSignInEmailCode,
+import type { SignInOutcome } from '../../service/sign-in/begin-sign-in.js';
+import type {
+  SecondFactorCompleted,
+  SecondFactorProof,
 } from '../../service/sign-in/complete-second-factor.js';
+import type { UseCases } from '../../service/use-cases.js';
 import { apiContext, sendApiError, sendApiFailure, sessionToken } from './api-context.js';
 import { Credentials, SecondFactorCode, SecondFactorDone, SignInAnswer, SignInBody } from './auth-schemas.js';
 import { RecoveryOutcomeFields, recoveryOutcomeBody } from './recovery-outcome-body.js';
@@ -24,7 +20,7 @@ const SESSION = { security: [{ session: [] }] };
  * The sign-in flow for apps that draw their own screens: sign-in returns a challenge (a session in
  * the `second_factor` stage), each completed step returns a new token (the old one dies).
  */
-export function registerAuthRoutes(parent: FastifyInstance, deps: ServiceDeps): void {
+export function registerAuthRoutes(parent: FastifyInstance, useCases: UseCases): void {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['end users'];
 
@@ -53,7 +49,7 @@ export function registerAuthRoutes(parent: FastifyInstance, deps: ServiceDeps): 
       },
     },
     async (request, reply) => {
-      const accepted = await signUp(deps, {
+      const accepted = await useCases.signUp({
         email: request.body.email,
         password: request.body.password,
         context: apiContext(request),
@@ -81,7 +77,7 @@ export function registerAuthRoutes(parent: FastifyInstance, deps: ServiceDeps): 
       },
     },
     async (request, reply) => {
-      const result = await beginSignIn(deps, {
+      const result = await useCases.beginSignIn({
         email: request.body.email,
         password: request.body.password,
         rememberedBrowser: request.body.rememberedBrowser,
@@ -124,7 +120,7 @@ export function registerAuthRoutes(parent: FastifyInstance, deps: ServiceDeps): 
     request: Parameters<typeof apiContext>[0] & { body: { rememberBrowser?: boolean } },
     proof: SecondFactorProof,
   ) =>
-    completeSecondFactor(deps, {
+    useCases.completeSecondFactor({
       sessionToken: sessionToken(request),
       proof,
       remember: request.body.rememberBrowser === true,
@@ -175,7 +171,7 @@ export function registerAuthRoutes(parent: FastifyInstance, deps: ServiceDeps): 
       },
     },
     async (request, reply) => {
-      const sent = await sendSignInEmailCode(deps, {
+      const sent = await useCases.sendSignInEmailCode({
         sessionToken: sessionToken(request),
         context: apiContext(request),
       });
@@ -242,7 +238,7 @@ export function registerAuthRoutes(parent: FastifyInstance, deps: ServiceDeps): 
       },
     },
     async (request, reply) => {
-      await endSession(deps, { token: sessionToken(request), context: apiContext(request) });
+      await useCases.endSession({ token: sessionToken(request), context: apiContext(request) });
       return reply.code(204).send(null);
     },
   );

@@ -2,8 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { MAX_EMAIL_LENGTH } from '../../core/email-address.js';
-import { changeEmail, deleteUser, ensureUser } from '../../service/accounts/host-users.js';
-import type { ServiceDeps } from '../../service/deps.js';
+import type { UseCases } from '../../service/use-cases.js';
 import { apiContext, sendApiError, sendApiFailure } from './api-context.js';
 import { errors } from './schemas.js';
 import { BY_EXTERNAL_ID, BY_USER_ID, ExternalIdParams, type UserAddressing } from './user-addressing.js';
@@ -37,7 +36,7 @@ const DeletedUser = Type.Object(
  * Users of a host application by its own ids: ensure (create once), change the email, delete. The
  * identity is the path only; the body carries the email and nothing else.
  */
-export function registerHostUserRoutes(parent: FastifyInstance, deps: ServiceDeps): void {
+export function registerHostUserRoutes(parent: FastifyInstance, useCases: UseCases): void {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
 
   app.put(
@@ -57,7 +56,7 @@ export function registerHostUserRoutes(parent: FastifyInstance, deps: ServiceDep
       },
     },
     async function ensureExternalUser(request, reply) {
-      const result = await ensureUser(deps, {
+      const result = await useCases.ensureUser({
         externalId: request.params.externalId,
         email: request.body.email,
         context: apiContext(request),
@@ -87,9 +86,9 @@ export function registerHostUserRoutes(parent: FastifyInstance, deps: ServiceDep
       },
     },
     async function changeExternalUserEmail(request, reply) {
-      const userId = await BY_EXTERNAL_ID.resolve(deps, request.params);
+      const userId = await BY_EXTERNAL_ID.resolve(useCases, request.params);
       if (userId === undefined) return sendApiError(reply, 'user_not_found');
-      const result = await changeEmail(deps, {
+      const result = await useCases.changeEmail({
         userId,
         email: request.body.email,
         context: apiContext(request),
@@ -98,14 +97,14 @@ export function registerHostUserRoutes(parent: FastifyInstance, deps: ServiceDep
     },
   );
 
-  registerDelete(app, deps, BY_EXTERNAL_ID, 'mfa:write');
+  registerDelete(app, useCases, BY_EXTERNAL_ID, 'mfa:write');
   // SpareKey's own accounts (administrators among them) are deleted with an admin key only.
-  registerDelete(app, deps, BY_USER_ID, 'admin');
+  registerDelete(app, useCases, BY_USER_ID, 'admin');
 }
 
 function registerDelete(
   app: FastifyInstance,
-  deps: ServiceDeps,
+  useCases: UseCases,
   by: UserAddressing,
   scope: 'mfa:write' | 'admin',
 ): void {
@@ -125,11 +124,11 @@ function registerDelete(
       },
     },
     async function deleteUserRoute(request, reply) {
-      const userId = await by.resolve(deps, request.params);
+      const userId = await by.resolve(useCases, request.params);
       if (userId === undefined) return sendApiError(reply, 'user_not_found');
       // The external-id form reaches only users a host created (an mfa:write key never deletes an
       // administrator); SpareKey's own accounts need an admin key.
-      const result = await deleteUser(deps, { userId, context: apiContext(request) });
+      const result = await useCases.deleteUser({ userId, context: apiContext(request) });
       return result.ok ? result.value : sendApiFailure(reply, result);
     },
   );

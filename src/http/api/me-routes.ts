@@ -1,19 +1,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { changePassword } from '../../service/accounts/change-password.js';
-import type { ServiceDeps } from '../../service/deps.js';
-import { confirmTotp } from '../../service/factors/confirm-totp.js';
-import { confirmEmailFactor, startEmailFactor } from '../../service/factors/email-factor.js';
-import { enrollTotp } from '../../service/factors/enroll-totp.js';
-import { getMfaOverview } from '../../service/factors/manage-mfa.js';
-import { rotateSession } from '../../service/sessions/sessions.js';
-import {
-  disableMfaWithStepUp,
-  regenerateRecoveryCodesWithStepUp,
-  removeFactorWithStepUp,
-  type SessionChange,
-} from '../../service/sign-in/step-up-actions.js';
+import type { SessionChange } from '../../service/sign-in/step-up-actions.js';
+import type { UseCases } from '../../service/use-cases.js';
 import { apiContext, sendApiError, sendApiFailure, sessionToken } from './api-context.js';
 import { CodeBody, errors, IssuedCodes, issuedCodesBody, totpEnrollmentBody } from './schemas.js';
 
@@ -44,12 +33,12 @@ const _PUBLIC = { security: [] };
 const SESSION = { security: [{ session: [] }] };
 
 /** The signed-in user's own account: password, two-factor overview, factors and recovery codes. */
-export function registerMeRoutes(parent: FastifyInstance, deps: ServiceDeps): void {
+export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): void {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['end users'];
 
   const signedIn = async (request: Parameters<typeof apiContext>[0], method: string) =>
-    rotateSession(deps, {
+    useCases.rotateSession({
       token: sessionToken(request),
       stage: 'signed_in',
       method,
@@ -71,7 +60,7 @@ export function registerMeRoutes(parent: FastifyInstance, deps: ServiceDeps): vo
       },
     },
     async (request, reply) => {
-      const changed = await changePassword(deps, {
+      const changed = await useCases.changePassword({
         userId: request.apiSession?.user.id as string,
         sessionToken: sessionToken(request),
         currentPassword: request.body.currentPassword,
@@ -108,7 +97,7 @@ export function registerMeRoutes(parent: FastifyInstance, deps: ServiceDeps): vo
       },
     },
     async (request) => {
-      const overview = await getMfaOverview(deps, { userId: request.apiSession?.user.id as string });
+      const overview = await useCases.getMfaOverview({ userId: request.apiSession?.user.id as string });
       const codes = overview.recoveryCodes;
       return {
         mfaEnabled: overview.mfaEnabled,
@@ -136,7 +125,7 @@ export function registerMeRoutes(parent: FastifyInstance, deps: ServiceDeps): vo
       },
     },
     async (request, reply) => {
-      const enrollment = await enrollTotp(deps, {
+      const enrollment = await useCases.enrollTotp({
         userId: request.apiSession?.user.id as string,
         context: apiContext(request),
       });
@@ -168,7 +157,7 @@ export function registerMeRoutes(parent: FastifyInstance, deps: ServiceDeps): vo
       },
     },
     async (request, reply) => {
-      const confirmed = await confirmTotp(deps, {
+      const confirmed = await useCases.confirmTotp({
         userId: request.apiSession?.user.id as string,
         factorId: request.params.factorId,
         code: request.body.code,
@@ -198,7 +187,7 @@ export function registerMeRoutes(parent: FastifyInstance, deps: ServiceDeps): vo
       },
     },
     async (request, reply) => {
-      const started = await startEmailFactor(deps, {
+      const started = await useCases.startEmailFactor({
         userId: request.apiSession?.user.id as string,
         context: apiContext(request),
       });
@@ -229,7 +218,7 @@ export function registerMeRoutes(parent: FastifyInstance, deps: ServiceDeps): vo
       },
     },
     async (request, reply) => {
-      const confirmed = await confirmEmailFactor(deps, {
+      const confirmed = await useCases.confirmEmailFactor({
         userId: request.apiSession?.user.id as string,
         factorId: request.params.factorId,
         code: request.body.code,
@@ -272,7 +261,7 @@ export function registerMeRoutes(parent: FastifyInstance, deps: ServiceDeps): vo
       },
     },
     async (request, reply) => {
-      const generated = await regenerateRecoveryCodesWithStepUp(deps, change(request, request.body));
+      const generated = await useCases.regenerateRecoveryCodesWithStepUp(change(request, request.body));
       if (!generated.ok) return sendApiFailure(reply, generated);
       return reply
         .code(201)
@@ -297,7 +286,7 @@ export function registerMeRoutes(parent: FastifyInstance, deps: ServiceDeps): vo
       },
     },
     async (request, reply) => {
-      const removed = await removeFactorWithStepUp(deps, {
+      const removed = await useCases.removeFactorWithStepUp({
         ...change(request, request.body),
         factorId: request.params.factorId,
       });
@@ -321,7 +310,7 @@ export function registerMeRoutes(parent: FastifyInstance, deps: ServiceDeps): vo
       },
     },
     async (request, reply) => {
-      const disabled = await disableMfaWithStepUp(deps, change(request, request.body));
+      const disabled = await useCases.disableMfaWithStepUp(change(request, request.body));
       if (!disabled.ok) return sendApiFailure(reply, disabled);
       return reply.header('cache-control', 'no-store').send({ token: disabled.value.token });
     },

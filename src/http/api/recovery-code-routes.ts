@@ -1,16 +1,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { MAX_RESET_REASON_LENGTH, resetUserMfa } from '../../service/admin/reset-mfa.js';
-import type { ServiceDeps } from '../../service/deps.js';
-import { confirmTotp } from '../../service/factors/confirm-totp.js';
-import { enrollTotp } from '../../service/factors/enroll-totp.js';
-import { getMfaOverview } from '../../service/factors/manage-mfa.js';
-import { verifyTotp } from '../../service/factors/verify-totp.js';
-import { generateRecoveryCodes } from '../../service/recovery-codes/generate-recovery-codes.js';
-import { getRecoveryCodeStatus } from '../../service/recovery-codes/recovery-code-status.js';
-import { verifyRecoveryCode } from '../../service/recovery-codes/verify-recovery-code.js';
+import { MAX_RESET_REASON_LENGTH } from '../../service/admin/reset-mfa.js';
 import { backendAuthority } from '../../service/sign-in/change-authority.js';
+import type { UseCases } from '../../service/use-cases.js';
 import { apiContext, sendApiError, sendApiFailure } from './api-context.js';
 import { RecoveryOutcomeFields, recoveryOutcomeBody } from './recovery-outcome-body.js';
 import {
@@ -27,7 +20,7 @@ import { pathSchemaWith, type UserAddressing } from './user-addressing.js';
 /** Per-user recovery codes and MFA, for a backend acting for its users (the Auth0 Management API shape). */
 export function registerRecoveryCodeRoutes(
   parent: FastifyInstance,
-  deps: ServiceDeps,
+  useCases: UseCases,
   by: UserAddressing,
 ): void {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
@@ -45,9 +38,9 @@ export function registerRecoveryCodeRoutes(
       },
     },
     async (request, reply) => {
-      const userId = await by.resolve(deps, request.params);
+      const userId = await by.resolve(useCases, request.params);
       if (userId === undefined) return sendApiError(reply, 'user_not_found');
-      const status = await getRecoveryCodeStatus(deps, { userId });
+      const status = await useCases.getRecoveryCodeStatus({ userId });
       return recoveryCodeStatusBody(status);
     },
   );
@@ -66,12 +59,12 @@ export function registerRecoveryCodeRoutes(
       },
     },
     async (request, reply) => {
-      const userId = await by.resolve(deps, request.params);
+      const userId = await by.resolve(useCases, request.params);
       if (userId === undefined) return sendApiError(reply, 'user_not_found');
       const context = apiContext(request);
       // A key with this scope is the site's backend, which stepped its user up itself.
       const authority = backendAuthority({ kind: 'api_key', actorId: context.actorId });
-      const result = await generateRecoveryCodes(deps, { userId, authority, context });
+      const result = await useCases.generateRecoveryCodes({ userId, authority, context });
       if (!result.ok) return sendApiFailure(reply, result);
       return reply.code(201).header('cache-control', 'no-store').send(issuedCodesBody(result.value));
     },
@@ -94,9 +87,9 @@ export function registerRecoveryCodeRoutes(
       },
     },
     async (request, reply) => {
-      const userId = await by.resolve(deps, request.params);
+      const userId = await by.resolve(useCases, request.params);
       if (userId === undefined) return sendApiError(reply, 'user_not_found');
-      const result = await verifyRecoveryCode(deps, {
+      const result = await useCases.verifyRecoveryCode({
         userId,
         code: request.body.code,
         context: apiContext(request),
@@ -128,9 +121,9 @@ export function registerRecoveryCodeRoutes(
       },
     },
     async (request, reply) => {
-      const userId = await by.resolve(deps, request.params);
+      const userId = await by.resolve(useCases, request.params);
       if (userId === undefined) return sendApiError(reply, 'user_not_found');
-      const overview = await getMfaOverview(deps, { userId });
+      const overview = await useCases.getMfaOverview({ userId });
       return {
         mfaEnabled: overview.mfaEnabled,
         factors: overview.factors.map((f) => ({ id: f.id, kind: f.kind, addedAt: f.addedAt.toISOString() })),
@@ -156,9 +149,9 @@ export function registerRecoveryCodeRoutes(
       },
     },
     async (request, reply) => {
-      const userId = await by.resolve(deps, request.params);
+      const userId = await by.resolve(useCases, request.params);
       if (userId === undefined) return sendApiError(reply, 'user_not_found');
-      const result = await resetUserMfa(deps, {
+      const result = await useCases.resetUserMfa({
         userId,
         reason: request.body.reason,
         context: apiContext(request),
@@ -183,9 +176,9 @@ export function registerRecoveryCodeRoutes(
       },
     },
     async (request, reply) => {
-      const userId = await by.resolve(deps, request.params);
+      const userId = await by.resolve(useCases, request.params);
       if (userId === undefined) return sendApiError(reply, 'user_not_found');
-      const enrollment = await enrollTotp(deps, {
+      const enrollment = await useCases.enrollTotp({
         userId,
         context: apiContext(request),
       });
@@ -215,9 +208,9 @@ export function registerRecoveryCodeRoutes(
       },
     },
     async (request, reply) => {
-      const userId = await by.resolve(deps, request.params);
+      const userId = await by.resolve(useCases, request.params);
       if (userId === undefined) return sendApiError(reply, 'user_not_found');
-      const confirmed = await confirmTotp(deps, {
+      const confirmed = await useCases.confirmTotp({
         userId,
         factorId: request.params.factorId,
         code: request.body.code,
@@ -246,9 +239,9 @@ export function registerRecoveryCodeRoutes(
       },
     },
     async (request, reply) => {
-      const userId = await by.resolve(deps, request.params);
+      const userId = await by.resolve(useCases, request.params);
       if (userId === undefined) return sendApiError(reply, 'user_not_found');
-      const result = await verifyTotp(deps, {
+      const result = await useCases.verifyTotp({
         userId,
         code: request.body.code,
         context: apiContext(request),

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import type { ServiceDeps } from '../../service/deps.js';
+import type { UseCases } from '../../service/use-cases.js';
 import { clientErrorCode } from '../error-status.js';
 import { registerJsonBodyParser } from '../json-body.js';
 import { requestValidatorCompiler } from '../request-validation.js';
@@ -34,7 +34,7 @@ export interface ApiOptions {
 
 export async function registerApi(
   app: FastifyInstance,
-  deps: ServiceDeps,
+  useCases: UseCases,
   options: ApiOptions = {},
 ): Promise<void> {
   app.addSchema(ErrorBody);
@@ -55,7 +55,7 @@ export async function registerApi(
       registerJsonBodyParser(api);
       api.decorateRequest('apiKey', undefined);
       api.decorateRequest('apiSession', undefined);
-      api.addHook('onRequest', requireApiKey(deps));
+      api.addHook('onRequest', requireApiKey(useCases));
       api.setErrorHandler((error: FastifyError, request, reply) => {
         if (error.validation) return sendApiError(reply, 'invalid_request', 400, `${error.message}.`);
         const status = error.statusCode ?? 500;
@@ -67,13 +67,13 @@ export async function registerApi(
           .send({ error: { code: 'internal_error', message: 'Something went wrong on our side.' } });
       });
       api.setNotFoundHandler((_request, reply) => sendApiError(reply, 'not_found'));
-      registerRecoveryCodeRoutes(api, deps, BY_USER_ID);
-      registerRecoveryCodeRoutes(api, deps, BY_EXTERNAL_ID);
-      registerHostUserRoutes(api, deps);
-      registerAdminApiRoutes(api, deps);
+      registerRecoveryCodeRoutes(api, useCases, BY_USER_ID);
+      registerRecoveryCodeRoutes(api, useCases, BY_EXTERNAL_ID);
+      registerHostUserRoutes(api, useCases);
+      registerAdminApiRoutes(api, useCases);
       if (options.endUserRoutes ?? true) {
-        registerAuthRoutes(api, deps);
-        registerMeRoutes(api, deps);
+        registerAuthRoutes(api, useCases);
+        registerMeRoutes(api, useCases);
       }
     },
     { prefix: API_PREFIX },

@@ -1,7 +1,6 @@
 import { type TObject, type TSchema, type TString, Type } from 'typebox';
-import { MAX_EXTERNAL_ID_LENGTH, resolveUserRef } from '../../service/accounts/host-users.js';
-import { findUserById } from '../../service/accounts/user-lookup.js';
-import type { ServiceDeps } from '../../service/deps.js';
+import { MAX_EXTERNAL_ID_LENGTH } from '../../service/accounts/host-users.js';
+import type { UseCases } from '../../service/use-cases.js';
 
 /**
  * How a by-user route names its user: by SpareKey's id (`/users/{userId}/...`) or by the host
@@ -14,7 +13,7 @@ export interface UserAddressing {
   /** Appended to each operationId, which must be unique in the OpenAPI document. */
   operationSuffix: string;
   /** SpareKey's id of the user the path names, or undefined when nobody has it (404 user_not_found). */
-  resolve(deps: ServiceDeps, params: unknown): Promise<string | undefined>;
+  resolve(useCases: UseCases, params: unknown): Promise<string | undefined>;
 }
 
 export const UserIdParams = Type.Object({
@@ -33,9 +32,9 @@ export const BY_USER_ID: UserAddressing = {
   prefix: '/users/:userId',
   params: UserIdParams,
   operationSuffix: '',
-  resolve: async (deps, params) => {
+  resolve: async (useCases, params) => {
     const { userId } = params as { userId: string };
-    return (await findUserById(deps, userId))?.id;
+    return (await useCases.findUserById(userId))?.id;
   },
 };
 
@@ -43,8 +42,8 @@ export const BY_EXTERNAL_ID: UserAddressing = {
   prefix: '/external-users/:externalId',
   params: ExternalIdParams,
   operationSuffix: 'ByExternalId',
-  resolve: (deps, params) =>
-    resolveUserRef(deps, { externalId: (params as { externalId: string }).externalId }),
+  resolve: (useCases, params) =>
+    useCases.resolveUserRef({ externalId: (params as { externalId: string }).externalId }),
 };
 
 /** A by-user route's path schema with the path's further parameters (e.g. a factor id) added. */

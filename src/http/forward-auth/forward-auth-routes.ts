@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ServiceDeps } from '../../service/deps.js';
-import { decideForwardAuth, type ProtectedRequest } from '../../service/forward-auth/decide.js';
-import { resolveSession } from '../../service/sessions/sessions.js';
+import type { ProtectedRequest } from '../../service/forward-auth/decide.js';
+import type { UseCases } from '../../service/use-cases.js';
 import { sendApiError } from '../api/api-context.js';
 
 /**
@@ -42,7 +41,7 @@ type Mode = 'status_401' | 'redirect';
  */
 export function registerForwardAuthRoutes(
   app: FastifyInstance,
-  deps: ServiceDeps,
+  useCases: UseCases,
   securityHeaders: readonly [string, string][],
 ): void {
   const headers = Object.fromEntries(securityHeaders);
@@ -52,8 +51,8 @@ export function registerForwardAuthRoutes(
     const target = protectedRequest(request);
     if (!target) return sendApiError(reply, 'forward_auth_headers_missing');
     const token = request.cookies[cookieName];
-    const decision = await decideForwardAuth(deps, {
-      session: token ? await resolveSession(deps, token) : undefined,
+    const decision = await useCases.decideForwardAuth({
+      session: token ? await useCases.resolveSession(token) : undefined,
       request: target,
       context: { ip: request.ip, userAgent: header(request, 'user-agent') ?? null },
     });

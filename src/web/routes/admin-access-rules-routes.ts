@@ -1,12 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorMessage } from '../../core/errors.js';
-import {
-  consoleRulesDocument,
-  loadAccessRules,
-  plainRule,
-  saveConsoleAccessRules,
-} from '../../service/forward-auth/access-rules.js';
-import { previewAccess } from '../../service/forward-auth/preview.js';
+import { consoleRulesDocument, plainRule } from '../../service/forward-auth/access-rules.js';
 import { type AccessTestForm, accessRulesPage } from '../pages/admin-access-rules-pages.js';
 import { csrfToken, field, redirect, requestContext, sendPage } from '../web-context.js';
 import { noticeFor, type WebOptions } from '../web-options.js';
@@ -16,7 +10,7 @@ const MAX_DOCUMENT_LENGTH = 60_000;
 
 /** Administration → Access rules (forward auth): the rules, their editor, and the "test a URL" preview. */
 export function registerAccessRulesRoutes(app: FastifyInstance, web: WebOptions): void {
-  const { deps } = web;
+  const { useCases } = web;
   const csrf = { preHandler: app.csrfProtection };
 
   const show = async (
@@ -28,8 +22,8 @@ export function registerAccessRulesRoutes(app: FastifyInstance, web: WebOptions)
       test?: Parameters<typeof accessRulesPage>[0]['test'];
     } = {},
   ) => {
-    const rules = await loadAccessRules(deps);
-    return sendPage(request, reply, deps, {
+    const rules = await useCases.loadAccessRules();
+    return sendPage(request, reply, useCases, {
       title: 'Access rules',
       status: extra.problems ? 400 : 200,
       body: accessRulesPage({
@@ -51,7 +45,7 @@ export function registerAccessRulesRoutes(app: FastifyInstance, web: WebOptions)
     adminOnly(web, async (request, reply) => {
       const form = testForm(request.query);
       if (!form) return show(request, reply);
-      const preview = await previewAccess(deps, form);
+      const preview = await useCases.previewAccess(form);
       return show(request, reply, {
         test: preview.ok ? { form, preview: preview.value } : { form, error: errorMessage(preview.error) },
       });
@@ -69,7 +63,7 @@ export function registerAccessRulesRoutes(app: FastifyInstance, web: WebOptions)
       } catch (error) {
         return show(request, reply, { submitted, problems: [`Not JSON: ${(error as Error).message}`] });
       }
-      const saved = await saveConsoleAccessRules(deps, {
+      const saved = await useCases.saveConsoleAccessRules({
         document,
         context: { ...requestContext(request), actorId: admin.user.id },
       });

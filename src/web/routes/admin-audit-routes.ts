@@ -2,17 +2,9 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { auditActions } from '../../core/audit.js';
 import { fail, ok, type Result } from '../../core/result.js';
-import { findUserByEmail } from '../../service/accounts/user-lookup.js';
-import {
-  type AuditFilter,
-  describeChainBreak,
-  exportAuditLog,
-  purgeAuditLog,
-  readAuditLog,
-  verifyAuditLog,
-} from '../../service/audit/audit-log.js';
-import type { ServiceDeps } from '../../service/deps.js';
+import { type AuditFilter, describeChainBreak } from '../../service/audit/audit-log.js';
 import type { ActiveSession } from '../../service/sessions/sessions.js';
+import type { UseCases } from '../../service/use-cases.js';
 import { type AuditFilterForm, auditLogPage, auditVerifyPage } from '../pages/admin-pages.js';
 import {
   csrfToken,
@@ -37,7 +29,7 @@ type Filter = AuditFilter;
 
 /** Reads the filter form; an unknown user matches nothing rather than everything. */
 async function parseFilter(
-  deps: ServiceDeps,
+  useCases: UseCases,
   query: unknown,
 ): Promise<Result<{ form: AuditFilterForm; filter: Filter }, 'invalid_filter'>> {
   const raw = (query ?? {}) as Record<string, unknown>;
@@ -61,7 +53,7 @@ async function parseFilter(
   }
   if (filter.since && filter.until && filter.since >= filter.until) return fail('invalid_filter');
   if (form.user) {
-    const user = await findUserByEmail(deps, form.user);
+    const user = await useCases.findUserByEmail(form.user);
     filter.userId = user?.id ?? '(no such user)';
   }
   return ok({ form, filter });
@@ -74,7 +66,7 @@ const filterQuery = (form: AuditFilterForm) => {
 };
 
 export function registerAuditRoutes(app: FastifyInstance, web: WebOptions): void {
-  const { deps } = web;
+  const { useCases } = web;
 
   const showLog = async (
     request: FastifyRequest,
@@ -82,18 +74,18 @@ export function registerAuditRoutes(app: FastifyInstance, web: WebOptions): void
     admin: ActiveSession,
     extra: { error?: Parameters<typeof messageFor>[0] } = {},
   ) => {
-    const parsed = await parseFilter(deps, request.query);
+    const parsed = await parseFilter(useCases, request.query);
     const error = extra.error ?? (parsed.ok ? undefined : parsed.error);
     const form = parsed.ok ? parsed.value.form : { user: '', action: '', from: '', to: '' };
     const beforeText = String((request.query as { before?: unknown }).before ?? '');
     const beforeSeq = /^\d+$/.test(beforeText) ? Number(beforeText) : undefined;
     const { events, labels: emails } = parsed.ok
-      ? await readAuditLog(deps, { ...parsed.value.filter, beforeSeq, limit: PAGE + 1 })
+      ? await useCases.readAuditLog({ ...parsed.value.filter, beforeSeq, limit: PAGE + 1 })
       : { events: [], labels: new Map<string, string>() };
     const page = events.slice(0, PAGE);
     const last = page[page.length - 1];
     const query = filterQuery(form);
-    return sendPage(request, reply, deps, {
+    return sendPage(request, reply, useCases, {
       title: 'Audit log',
       status: error ? statusFor(error) : 200,
       body: auditLogPage({
@@ -109,7 +101,7 @@ export function registerAuditRoutes(app: FastifyInstance, web: WebOptions): void
         exportQuery: query,
         error: error && messageFor(error),
         notice: noticeFor(request.query),
-        adminHasTotp: await hasTotp(deps, admin.user.id),
+        adminHasTotp: await hasTotp(useCases, admin.user.id),
       }),
     });
   };
@@ -123,15 +115,15 @@ export function registerAuditRoutes(app: FastifyInstance, web: WebOptions): void
     app.get(
       `/admin/audit/export.${format}`,
       adminOnly(web, async (request, reply, admin) => {
-        const parsed = await parseFilter(deps, request.query);
+        const parsed = await parseFilter(useCases, request.query);
         if (!parsed.ok) return showLog(request, reply, admin);
-        const stamp = deps.clock.now().toISOString().slice(0, 10);
+        const stamp = useCases.clock.now().toISOString().slice(0, 10);
         // Streamed page by page: memory stays flat however many events there are.
         return reply
           .header('cache-control', 'no-store')
           .header('content-disposition', `attachment; filename="sparekey-audit-${stamp}.${format}"`)
           .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/jsonl; charset=utf-8')
-          .send(Readable.from(exportAuditLog(deps, format, parsed.value.filter)));
+          .send(Readable.from(useCases.exportAuditLog(format, parsed.value.filter)));
       }),
     );
   }
@@ -139,8 +131,8 @@ export function registerAuditRoutes(app: FastifyInstance, web: WebOptions): void
   app.get(
     '/admin/audit/verify',
     adminOnly(web, async (request, reply) => {
-      const result = await verifyAuditLog(deps);
-      return sendPage(request, reply, deps, {
+      const result = await useCases.verifyAuditLog();
+      return sendPage(request, reply, useCases, {
         title: 'Audit chain',
         status: 200,
         body: auditVerifyPage({
@@ -159,9 +151,9 @@ export function registerAuditRoutes(app: FastifyInstance, web: WebOptions): void
       const days = /^\d+$/.test(daysText) ? Number(daysText) : Number.NaN;
       if (!(days >= MIN_RETENTION_DAYS && days <= 36500))
         return showLog(request, reply, admin, { error: 'invalid_filter' });
-      const failure = await stepUpFailure(deps, request, reply, admin);
+      const failure = await stepUpFailure(useCases, request, reply, admin);
       if (failure) return showLog(request, reply, admin, { error: failure });
-      await purgeAuditLog(deps, {
+      await useCases.purgeAuditLog({
         olderThanDays: days,
         context: { ...requestContext(request), actorId: admin.user.id },
       });

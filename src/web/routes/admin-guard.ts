@@ -15,9 +15,10 @@ export function adminOnly(web: WebOptions, handler: AdminHandler) {
     if (request.auth?.record.stage !== 'signed_in') {
       return request.method === 'GET'
         ? redirect(reply, '/sign-in?notice=session-expired')
-        : sendMessagePage(request, reply, web.deps, { code: 'not_signed_in', link: SIGN_IN_LINK });
+        : sendMessagePage(request, reply, web.useCases, { code: 'not_signed_in', link: SIGN_IN_LINK });
     }
-    if (!isAdministrator(request)) return sendMessagePage(request, reply, web.deps, { code: 'not_admin' });
+    if (!isAdministrator(request))
+      return sendMessagePage(request, reply, web.useCases, { code: 'not_admin' });
     return handler(request, reply, request.auth);
   };
 }

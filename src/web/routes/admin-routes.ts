@@ -2,15 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { apiKeyScopes } from '../../core/api-key.js';
 import { builtInRoles, type RecoveryCodeSettings } from '../../core/policy.js';
 import { accountLabel } from '../../service/accounts/account-label.js';
-import { findUserByEmail, findUserById } from '../../service/accounts/user-lookup.js';
-import { createApiKey, listApiKeys, revokeApiKey } from '../../service/admin/api-keys.js';
-import { MAX_RESET_REASON_LENGTH, resetUserMfa } from '../../service/admin/reset-mfa.js';
-import { addRole, assignRoles, listRoles } from '../../service/admin/roles.js';
-import { getRecoveryCodeSettings, updateRecoveryCodeSettings } from '../../service/admin/settings.js';
-import { getRecoveryCodeStatistics } from '../../service/admin/statistics.js';
-import { listUsersWithCodes } from '../../service/admin/users-with-codes.js';
-import { getMfaOverview } from '../../service/factors/manage-mfa.js';
-import { forgetDevices } from '../../service/sessions/remembered-devices.js';
+import { MAX_RESET_REASON_LENGTH } from '../../service/admin/reset-mfa.js';
 import type { ActiveSession } from '../../service/sessions/sessions.js';
 import {
   adminSettingsPage,
@@ -41,17 +33,17 @@ import { hasTotp, stepUpFailure } from './step-up.js';
 const USERS_PAGE = 50;
 
 export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void {
-  const { deps } = web;
+  const { useCases } = web;
   const csrf = { preHandler: app.csrfProtection };
 
   app.get(
     '/admin',
     adminOnly(web, async (request, reply) => {
       const [stats, settings] = await Promise.all([
-        getRecoveryCodeStatistics(deps),
-        getRecoveryCodeSettings(deps),
+        useCases.getRecoveryCodeStatistics(),
+        useCases.getRecoveryCodeSettings(),
       ]);
-      return sendPage(request, reply, deps, {
+      return sendPage(request, reply, useCases, {
         title: 'Administration',
         body: dashboardPage({ stats, enabled: settings.enabled }),
       });
@@ -64,13 +56,13 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
     settings: RecoveryCodeSettings,
     extra: { problems?: string[]; notice?: string } = {},
   ) =>
-    sendPage(request, reply, deps, {
+    sendPage(request, reply, useCases, {
       title: 'Recovery-code settings',
       status: extra.problems?.length ? statusFor('invalid_settings') : 200,
       body: adminSettingsPage({
         csrf: csrfToken(request, reply),
         settings,
-        roles: await listRoles(deps),
+        roles: await useCases.listRoles(),
         problems: extra.problems,
         notice: extra.notice ?? noticeFor(request.query),
       }),
@@ -79,7 +71,7 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
   app.get(
     '/admin/settings',
     adminOnly(web, async (request, reply) =>
-      showSettings(request, reply, await getRecoveryCodeSettings(deps)),
+      showSettings(request, reply, await useCases.getRecoveryCodeSettings()),
     ),
   );
 
@@ -87,8 +79,8 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
     '/admin/settings',
     csrf,
     adminOnly(web, async (request, reply, admin) => {
-      const current = await getRecoveryCodeSettings(deps);
-      const roles = await listRoles(deps);
+      const current = await useCases.getRecoveryCodeSettings();
+      const roles = await useCases.listRoles();
       const number = (name: string) => {
         const text = field(request, name, 16).trim();
         return /^\d+$/.test(text) ? Number(text) : Number.NaN;
@@ -119,7 +111,7 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
           },
         );
       }
-      const saved = await updateRecoveryCodeSettings(deps, submitted, {
+      const saved = await useCases.updateRecoveryCodeSettings(submitted, {
         ...requestContext(request),
         actorId: admin.user.id,
       });
@@ -141,7 +133,7 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
         typeof query.after === 'string' && typeof query.id === 'string'
           ? { email: query.after, id: query.id }
           : undefined;
-      const rows = await listUsersWithCodes(deps, {
+      const rows = await useCases.listUsersWithCodes({
         emailPrefix: search || undefined,
         after,
         limit: USERS_PAGE + 1,
@@ -152,7 +144,7 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
         rows.length > USERS_PAGE && last
           ? `/admin/users?${new URLSearchParams({ ...(search ? { q: search } : {}), after: last.email, id: last.id })}`
           : undefined;
-      return sendPage(request, reply, deps, {
+      return sendPage(request, reply, useCases, {
         title: 'Users with backup codes',
         body: usersWithCodesPage({ rows: page, search, next, csrf: csrfToken(request, reply) }),
       });
@@ -163,9 +155,9 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
     '/admin/accounts',
     adminOnly(web, async (request, reply) => {
       const email = String((request.query as { email?: unknown }).email ?? '').slice(0, 254);
-      const user = email ? await findUserByEmail(deps, email) : undefined;
+      const user = email ? await useCases.findUserByEmail(email) : undefined;
       if (!user)
-        return sendMessagePage(request, reply, deps, {
+        return sendMessagePage(request, reply, useCases, {
           code: 'user_not_found',
           link: { href: '/admin/users', text: 'Back to users' },
         });
@@ -180,23 +172,23 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
     userId: string,
     extra: { error?: Parameters<typeof messageFor>[0]; notice?: string } = {},
   ) => {
-    const user = await findUserById(deps, userId);
+    const user = await useCases.findUserById(userId);
     if (!user)
-      return sendMessagePage(request, reply, deps, {
+      return sendMessagePage(request, reply, useCases, {
         code: 'user_not_found',
         link: { href: '/admin/users', text: 'Back to users' },
       });
-    return sendPage(request, reply, deps, {
+    return sendPage(request, reply, useCases, {
       title: accountLabel(user),
       status: extra.error ? statusFor(extra.error) : 200,
       body: adminUserPage({
         csrf: csrfToken(request, reply),
         user,
-        overview: await getMfaOverview(deps, { userId: user.id }),
-        roles: await listRoles(deps),
+        overview: await useCases.getMfaOverview({ userId: user.id }),
+        roles: await useCases.listRoles(),
         error: extra.error && messageFor(extra.error),
         notice: extra.notice ?? noticeFor(request.query),
-        adminHasTotp: await hasTotp(deps, admin.user.id),
+        adminHasTotp: await hasTotp(useCases, admin.user.id),
       }),
     });
   };
@@ -212,7 +204,7 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
     '/admin/users/:userId/roles',
     csrf,
     adminOnly(web, async (request, reply, admin) => {
-      const result = await assignRoles(deps, {
+      const result = await useCases.assignRoles({
         userId: userIdOf(request),
         roles: fields(request, 'roles'),
         context: { ...requestContext(request), actorId: admin.user.id },
@@ -227,9 +219,9 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
     '/admin/users/:userId/forget-devices',
     csrf,
     adminOnly(web, async (request, reply, admin) => {
-      const user = await findUserById(deps, userIdOf(request));
+      const user = await useCases.findUserById(userIdOf(request));
       if (!user) return showUser(request, reply, admin, userIdOf(request));
-      await forgetDevices(deps, {
+      await useCases.forgetDevices({
         userId: user.id,
         reason: 'admin',
         context: { ...requestContext(request), actorId: admin.user.id },
@@ -245,9 +237,9 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
       const reason = field(request, 'reason', 2000);
       if (!reason.trim() || reason.trim().length > MAX_RESET_REASON_LENGTH)
         return showUser(request, reply, admin, userIdOf(request), { error: 'reason_required' });
-      const failure = await stepUpFailure(deps, request, reply, admin);
+      const failure = await stepUpFailure(useCases, request, reply, admin);
       if (failure) return showUser(request, reply, admin, userIdOf(request), { error: failure });
-      const result = await resetUserMfa(deps, {
+      const result = await useCases.resetUserMfa({
         userId: userIdOf(request),
         reason,
         context: { ...requestContext(request), actorId: admin.user.id },
@@ -262,12 +254,12 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
     reply: FastifyReply,
     error?: Parameters<typeof messageFor>[0],
   ) =>
-    sendPage(request, reply, deps, {
+    sendPage(request, reply, useCases, {
       title: 'Roles',
       status: error ? statusFor(error) : 200,
       body: rolesPage({
         csrf: csrfToken(request, reply),
-        roles: await listRoles(deps),
+        roles: await useCases.listRoles(),
         builtIn: builtInRoles,
         error: error && messageFor(error),
         notice: noticeFor(request.query),
@@ -283,7 +275,7 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
     '/admin/roles',
     csrf,
     adminOnly(web, async (request, reply, admin) => {
-      const added = await addRole(deps, {
+      const added = await useCases.addRole({
         name: field(request, 'name', 64),
         context: { ...requestContext(request), actorId: admin.user.id },
       });
@@ -297,12 +289,12 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
     reply: FastifyReply,
     extra: { created?: { key: string; name: string }; error?: Parameters<typeof messageFor>[0] } = {},
   ) =>
-    sendPage(request, reply, deps, {
+    sendPage(request, reply, useCases, {
       title: 'API keys',
       status: extra.error ? statusFor(extra.error) : extra.created ? 201 : 200,
       body: apiKeysPage({
         csrf: csrfToken(request, reply),
-        keys: await listApiKeys(deps),
+        keys: await useCases.listApiKeys(),
         scopes: apiKeyScopes,
         created: extra.created,
         error: extra.error && messageFor(extra.error),
@@ -320,7 +312,7 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
     csrf,
     adminOnly(web, async (request, reply, admin) => {
       const name = field(request, 'name', 128);
-      const created = await createApiKey(deps, {
+      const created = await useCases.createApiKey({
         name,
         scopes: fields(request, 'scopes'),
         context: { ...requestContext(request), actorId: admin.user.id },
@@ -336,7 +328,7 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
     csrf,
     adminOnly(web, async (request, reply, admin) => {
       const { keyId } = request.params as { keyId: string };
-      const revoked = await revokeApiKey(deps, {
+      const revoked = await useCases.revokeApiKey({
         id: keyId,
         context: { ...requestContext(request), actorId: admin.user.id },
       });

@@ -1,13 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
-import { getWebhookOverview } from '../../service/webhooks/webhook-overview.js';
-import { redeliverWebhook } from '../../service/webhooks/webhook-redeliver.js';
-import { sendWebhookTestEvent } from '../../service/webhooks/webhook-test-event.js';
-import {
-  addWebhookEndpoint,
-  removeWebhookEndpoint,
-  webhookUrlPolicy,
-} from '../../service/webhooks/webhooks.js';
 import { webhooksPage } from '../pages/admin-webhook-pages.js';
 import {
   csrfToken,
@@ -27,7 +19,7 @@ const LOG_LENGTH = 100;
 
 /** Administration → Webhooks: security event endpoints and their delivery log. */
 export function registerWebhookRoutes(app: FastifyInstance, web: WebOptions): void {
-  const { deps } = web;
+  const { useCases } = web;
   const csrf = { preHandler: app.csrfProtection };
 
   const show = async (
@@ -41,17 +33,17 @@ export function registerWebhookRoutes(app: FastifyInstance, web: WebOptions): vo
       failure?: ErrorCode;
     } = {},
   ) =>
-    sendPage(request, reply, deps, {
+    sendPage(request, reply, useCases, {
       title: 'Webhooks',
       status: extra.failure ? statusFor(extra.failure) : extra.problem ? 400 : extra.created ? 201 : 200,
       body: webhooksPage({
         csrf: csrfToken(request, reply),
-        ...(await getWebhookOverview(deps, { deliveries: LOG_LENGTH })),
+        ...(await useCases.getWebhookOverview({ deliveries: LOG_LENGTH })),
         created: extra.created,
         error: extra.failure ? messageFor(extra.failure) : extra.problem,
         form: extra.form,
         notice: noticeFor(request.query),
-        allowHttpLoopback: webhookUrlPolicy(deps).allowHttpLoopback,
+        allowHttpLoopback: useCases.webhookUrlPolicy().allowHttpLoopback,
       }),
     });
 
@@ -66,7 +58,7 @@ export function registerWebhookRoutes(app: FastifyInstance, web: WebOptions): vo
     adminOnly(web, async (request, reply, admin) => {
       const url = field(request, 'url', 2000);
       const events = fields(request, 'events');
-      const added = await addWebhookEndpoint(deps, {
+      const added = await useCases.addWebhookEndpoint({
         url,
         events,
         context: { ...requestContext(request), actorId: admin.user.id },
@@ -82,7 +74,7 @@ export function registerWebhookRoutes(app: FastifyInstance, web: WebOptions): vo
     csrf,
     adminOnly(web, async (request, reply, admin) => {
       const { endpointId } = request.params as { endpointId: string };
-      await removeWebhookEndpoint(deps, {
+      await useCases.removeWebhookEndpoint({
         endpointId: endpointId.slice(0, 64),
         context: { ...requestContext(request), actorId: admin.user.id },
       });
@@ -95,7 +87,7 @@ export function registerWebhookRoutes(app: FastifyInstance, web: WebOptions): vo
     csrf,
     adminOnly(web, async (request, reply, admin) => {
       const { endpointId } = request.params as { endpointId: string };
-      const sent = await sendWebhookTestEvent(deps, {
+      const sent = await useCases.sendWebhookTestEvent({
         endpointId: endpointId.slice(0, 64),
         context: { ...requestContext(request), actorId: admin.user.id },
       });
@@ -109,7 +101,7 @@ export function registerWebhookRoutes(app: FastifyInstance, web: WebOptions): vo
     csrf,
     adminOnly(web, async (request, reply, admin) => {
       const { deliveryId } = request.params as { deliveryId: string };
-      const queued = await redeliverWebhook(deps, {
+      const queued = await useCases.redeliverWebhook({
         deliveryId: deliveryId.slice(0, 64),
         context: { ...requestContext(request), actorId: admin.user.id },
       });

@@ -2,11 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
-import { createFirstAdmin, needsFirstAdmin } from '../../service/accounts/first-admin.js';
-import { awaitingFirstAdminSetup, signUp } from '../../service/accounts/sign-up.js';
-import { passkeySignInOptions } from '../../service/factors/webauthn/authenticate-key.js';
-import { endSession, startSession } from '../../service/sessions/sessions.js';
-import { beginPasskeySignIn, beginSignIn, type SignInOutcome } from '../../service/sign-in/begin-sign-in.js';
+import type { SignInOutcome } from '../../service/sign-in/begin-sign-in.js';
 import { lostAccessPage, setupPage, signInPage, signUpPage } from '../pages/account-pages.js';
 import { hasReturnAddress, landingAfterSignIn, sendToLanding } from '../return-to.js';
 import {
@@ -34,7 +30,7 @@ import {
 import { noticeFor, type WebOptions } from '../web-options.js';
 
 export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void {
-  const { deps } = web;
+  const { useCases } = web;
   const csrf = { preHandler: app.csrfProtection };
 
   app.get('/', async (request, reply) =>
@@ -46,7 +42,7 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
     reply: FastifyReply,
     extra: { error?: ErrorCode; retryAfterSeconds?: number; email?: string } = {},
   ) =>
-    sendPage(request, reply, deps, {
+    sendPage(request, reply, useCases, {
       title: 'Sign in',
       status: extra.error ? statusFor(extra.error) : 200,
       body: signInPage({
@@ -55,7 +51,7 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
         notice: noticeFor(request.query),
         email: extra.email,
         signUpOpen: true,
-        passkey: deps.options.webauthn?.passkeySignIn === true,
+        passkey: useCases.options.webauthn?.passkeySignIn === true,
       }),
     });
 
@@ -67,12 +63,15 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
     if ((request.query as { reauth?: unknown }).reauth === '1' && hasReturnAddress(request))
       return showSignIn(request, reply);
     const userId = signedIn.user.id;
-    return redirect(reply, await landingAfterSignIn(deps, request, reply, { userId, justSignedIn: false }));
+    return redirect(
+      reply,
+      await landingAfterSignIn(useCases, request, reply, { userId, justSignedIn: false }),
+    );
   });
 
   app.post('/sign-in', csrf, async (request, reply) => {
     const email = field(request, 'email', 512);
-    const result = await beginSignIn(deps, {
+    const result = await useCases.beginSignIn({
       email,
       password: field(request, 'password', 4096),
       rememberedBrowser: request.cookies[DEVICE_COOKIE],
@@ -84,7 +83,7 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
   });
 
   app.post('/sign-in/passkey/options', csrf, async (_request, reply) =>
-    sendKeyOptions(reply, await passkeySignInOptions(deps, { binding: startPasskeyCeremony(reply) })),
+    sendKeyOptions(reply, await useCases.passkeySignInOptions({ binding: startPasskeyCeremony(reply) })),
   );
 
   // A passkey is both factors: the session starts signed in, audited as a sign-in with method `passkey`.
@@ -92,7 +91,7 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
     const binding = endPasskeyCeremony(request, reply);
     const response = keyResponseField<AuthenticationResponseJSON>(request);
     if (!binding || !response) return showSignIn(request, reply, { error: 'webauthn_challenge_invalid' });
-    const result = await beginPasskeySignIn(deps, {
+    const result = await useCases.beginPasskeySignIn({
       binding,
       response,
       previousToken: request.sessionToken,
@@ -112,19 +111,19 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
       case 'two_factor_setup_required':
         // Signed in, but only the two-factor settings are for them until it is set up (register-web.ts
         // holds them there); a return address still comes first, and asks for the setup itself.
-        return sendToLanding(deps, request, reply, {
+        return sendToLanding(useCases, request, reply, {
           userId: outcome.userId,
           justSignedIn: true,
           fallback: '/settings/two-factor?notice=mfa-required',
         });
       default:
-        return sendToLanding(deps, request, reply, { userId: outcome.userId, justSignedIn: true });
+        return sendToLanding(useCases, request, reply, { userId: outcome.userId, justSignedIn: true });
     }
   };
 
   app.post('/sign-out', csrf, async (request, reply) => {
     if (request.sessionToken)
-      await endSession(deps, { token: request.sessionToken, context: requestContext(request) });
+      await useCases.endSession({ token: request.sessionToken, context: requestContext(request) });
     clearSessionCookie(reply);
     return redirect(reply, '/sign-in?notice=signed-out');
   });
@@ -134,7 +133,7 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
     reply: FastifyReply,
     extra: { error?: ErrorCode; email?: string } = {},
   ) =>
-    sendPage(request, reply, deps, {
+    sendPage(request, reply, useCases, {
       title: 'Create an account',
       status: extra.error ? statusFor(extra.error) : 200,
       body: signUpPage({
@@ -145,7 +144,8 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
     });
 
   app.get('/sign-up', async (request, reply) => {
-    if (await awaitingFirstAdminSetup(deps)) return showSignUp(request, reply, { error: 'site_not_set_up' });
+    if (await useCases.awaitingFirstAdminSetup())
+      return showSignUp(request, reply, { error: 'site_not_set_up' });
     return showSignUp(request, reply);
   });
 
@@ -154,7 +154,7 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
   // one, so the page does not sign the new account in: the person signs in next, as anyone would.
   app.post('/sign-up', csrf, async (request, reply) => {
     const email = field(request, 'email', 512);
-    const accepted = await signUp(deps, {
+    const accepted = await useCases.signUp({
       email,
       password: field(request, 'password', 4096),
       context: requestContext(request),
@@ -175,7 +175,7 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
     token: string,
     extra: { error?: ErrorCode; email?: string } = {},
   ) =>
-    sendPage(request, reply, deps, {
+    sendPage(request, reply, useCases, {
       title: 'Set up SpareKey',
       status: extra.error ? statusFor(extra.error) : 200,
       body: setupPage({
@@ -187,11 +187,11 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
     });
 
   const refuseSetup = (request: FastifyRequest, reply: FastifyReply) =>
-    sendMessagePage(request, reply, deps, { code: 'setup_token_invalid', link: SIGN_IN_LINK });
+    sendMessagePage(request, reply, useCases, { code: 'setup_token_invalid', link: SIGN_IN_LINK });
 
   app.get('/setup', async (request, reply) => {
     const token = String((request.query as { token?: unknown }).token ?? '');
-    if (!setupTokenMatches(token) || !(await needsFirstAdmin(deps))) return refuseSetup(request, reply);
+    if (!setupTokenMatches(token) || !(await useCases.needsFirstAdmin())) return refuseSetup(request, reply);
     return showSetup(request, reply, token);
   });
 
@@ -199,7 +199,7 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
     const token = field(request, 'token', 256);
     if (!setupTokenMatches(token)) return refuseSetup(request, reply);
     const email = field(request, 'email', 512);
-    const created = await createFirstAdmin(deps, {
+    const created = await useCases.createFirstAdmin({
       email,
       password: field(request, 'password', 4096),
       enableRecoveryCodes: field(request, 'recoveryCodes', 8) === 'on',
@@ -209,7 +209,7 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
       if (created.error === 'setup_token_invalid') return refuseSetup(request, reply);
       return showSetup(request, reply, token, { error: created.error, email });
     }
-    const session = await startSession(deps, {
+    const session = await useCases.startSession({
       userId: created.value.userId,
       stage: 'signed_in',
       previousToken: request.sessionToken,
@@ -220,9 +220,9 @@ export function registerAuthRoutes(app: FastifyInstance, web: WebOptions): void 
   });
 
   app.get('/lost-access', async (request, reply) =>
-    sendPage(request, reply, deps, {
+    sendPage(request, reply, useCases, {
       title: 'Lost access',
-      body: lostAccessPage({ siteName: deps.options.issuer }),
+      body: lostAccessPage({ siteName: useCases.options.issuer }),
     }),
   );
 }

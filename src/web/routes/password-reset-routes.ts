@@ -1,11 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
-import {
-  inspectResetLink,
-  requestPasswordReset,
-  resetPassword,
-} from '../../service/accounts/password-reset.js';
-import { findUserById } from '../../service/accounts/user-lookup.js';
 import { forgotPasswordPage, resetPasswordPage } from '../pages/sign-in-pages.js';
 import { recoveryCodesShownPage } from '../pages/two-factor-pages.js';
 import {
@@ -22,7 +16,7 @@ import type { WebOptions } from '../web-options.js';
 
 /** "Forgot your password?": the emailed link, then a new password (and a second factor when 2FA is on). */
 export function registerPasswordResetRoutes(app: FastifyInstance, web: WebOptions): void {
-  const { deps } = web;
+  const { useCases } = web;
   const csrf = { preHandler: app.csrfProtection };
 
   const showRequestForm = (
@@ -34,7 +28,7 @@ export function registerPasswordResetRoutes(app: FastifyInstance, web: WebOption
       failure?: { error: ErrorCode; retryAfterSeconds?: number };
     } = {},
   ) =>
-    sendPage(request, reply, deps, {
+    sendPage(request, reply, useCases, {
       title: extra.sent ? 'Check your email' : 'Reset your password',
       status: extra.failure ? statusFor(extra.failure.error) : 200,
       body: forgotPasswordPage({
@@ -50,14 +44,14 @@ export function registerPasswordResetRoutes(app: FastifyInstance, web: WebOption
   app.post('/forgot-password', csrf, async (request, reply) => {
     const email = field(request, 'email', 512);
     if (!email.trim()) return showRequestForm(request, reply, { failure: { error: 'invalid_email' } });
-    const result = await requestPasswordReset(deps, { email, context: requestContext(request) });
+    const result = await useCases.requestPasswordReset({ email, context: requestContext(request) });
     if (!result.ok) return showRequestForm(request, reply, { email, failure: result });
     // The email goes out after the answer, so how long the relay takes says nothing about the account.
     return showRequestForm(request, reply, { sent: true });
   });
 
   const invalidLink = (request: FastifyRequest, reply: FastifyReply) =>
-    sendMessagePage(request, reply, deps, {
+    sendMessagePage(request, reply, useCases, {
       code: 'reset_link_invalid',
       link: { href: '/forgot-password', text: 'Ask for a new link' },
     });
@@ -68,9 +62,9 @@ export function registerPasswordResetRoutes(app: FastifyInstance, web: WebOption
     token: string,
     failure?: { error: ErrorCode; retryAfterSeconds?: number },
   ) => {
-    const info = await inspectResetLink(deps, token);
+    const info = await useCases.inspectResetLink(token);
     if (!info) return invalidLink(request, reply);
-    return sendPage(request, reply, deps, {
+    return sendPage(request, reply, useCases, {
       title: 'Choose a new password',
       status: failure ? statusFor(failure.error) : 200,
       body: resetPasswordPage({
@@ -94,7 +88,7 @@ export function registerPasswordResetRoutes(app: FastifyInstance, web: WebOption
 
   app.post('/reset-password', csrf, async (request, reply) => {
     const token = field(request, 'token', 128);
-    const result = await resetPassword(deps, {
+    const result = await useCases.resetPassword({
       token,
       newPassword: field(request, 'password', 4096),
       totpCode: field(request, 'totpCode', 64),
@@ -108,8 +102,8 @@ export function registerPasswordResetRoutes(app: FastifyInstance, web: WebOption
     const recovery = result.value.recovery;
     if (recovery?.policy === 'disable_mfa') return redirect(reply, '/sign-in?notice=password-reset-mfa-off');
     if (recovery?.policy === 'rotate') {
-      const user = await findUserById(deps, result.value.userId);
-      return sendPage(request, reply, deps, {
+      const user = await useCases.findUserById(result.value.userId);
+      return sendPage(request, reply, useCases, {
         title: 'Your new recovery codes',
         body: recoveryCodesShownPage({
           csrf: csrfToken(request, reply),
@@ -117,7 +111,7 @@ export function registerPasswordResetRoutes(app: FastifyInstance, web: WebOption
           heading: 'Your password is changed: here are your new recovery codes',
           intro:
             'You used a recovery code to reset your password. As this site requires, your old codes were replaced: these are your new ones.',
-          siteName: deps.options.issuer,
+          siteName: useCases.options.issuer,
           account: user?.email ?? '',
           doneHref: '/sign-in?notice=password-reset',
         }),

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
 import { accountLabel } from '../../service/accounts/account-label.js';
-import { changePassword } from '../../service/accounts/change-password.js';
 import type { ActiveSession } from '../../service/sessions/sessions.js';
 import { changePasswordPage } from '../pages/password-pages.js';
 import {
@@ -21,7 +20,7 @@ export const PASSWORD_SETTINGS = '/settings/password';
 
 /** Settings → Password: the current password and a new one (issue 8: a change forgets remembered browsers). */
 export function registerPasswordRoutes(app: FastifyInstance, web: WebOptions): void {
-  const { deps } = web;
+  const { useCases } = web;
 
   // W3C "A Well-Known URL for Changing Passwords": where password managers send a person to change it.
   app.get('/.well-known/change-password', async (_request, reply) => redirect(reply, PASSWORD_SETTINGS));
@@ -32,7 +31,7 @@ export function registerPasswordRoutes(app: FastifyInstance, web: WebOptions): v
     session: ActiveSession,
     failure?: { error: ErrorCode; retryAfterSeconds?: number },
   ) =>
-    sendPage(request, reply, deps, {
+    sendPage(request, reply, useCases, {
       title: 'Change your password',
       status: failure ? statusFor(failure.error) : 200,
       body: changePasswordPage({
@@ -45,14 +44,14 @@ export function registerPasswordRoutes(app: FastifyInstance, web: WebOptions): v
 
   app.get(
     PASSWORD_SETTINGS,
-    withSignedInUser(deps, async (request, reply, session) => show(request, reply, session)),
+    withSignedInUser(useCases, async (request, reply, session) => show(request, reply, session)),
   );
 
   app.post(
     PASSWORD_SETTINGS,
     { preHandler: app.csrfProtection },
-    withSignedInUser(deps, async (request, reply, session) => {
-      const changed = await changePassword(deps, {
+    withSignedInUser(useCases, async (request, reply, session) => {
+      const changed = await useCases.changePassword({
         userId: session.user.id,
         sessionToken: request.sessionToken as string,
         currentPassword: field(request, 'currentPassword', 4096),
@@ -60,10 +59,10 @@ export function registerPasswordRoutes(app: FastifyInstance, web: WebOptions): v
         context: requestContext(request),
       });
       if (!changed.ok) {
-        if (changed.error === 'not_signed_in') return notSignedIn(deps, request, reply);
+        if (changed.error === 'not_signed_in') return notSignedIn(useCases, request, reply);
         return show(request, reply, session, changed);
       }
-      await adoptSession(deps, request, reply, changed.value.token);
+      await adoptSession(useCases, request, reply, changed.value.token);
       // This browser's remembered-device cookie names a forgotten device now: drop it too.
       clearDeviceCookie(reply);
       return redirect(reply, `${PASSWORD_SETTINGS}?notice=password-changed`);

@@ -2,18 +2,10 @@ import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
 import { accountLabel } from '../../service/accounts/account-label.js';
-import { secondFactorChoices } from '../../service/factors/manage-mfa.js';
 import { recoveryCodeSetLabel } from '../../service/recovery-codes/prepare-recovery-code-set.js';
-import { getRecoveryCodeStatus } from '../../service/recovery-codes/recovery-code-status.js';
 import type { RecoveryOutcome } from '../../service/recovery-codes/verify-recovery-code.js';
 import type { ActiveSession } from '../../service/sessions/sessions.js';
-import {
-  completeSecondFactor,
-  type SecondFactorProof,
-  secondFactorKeyOptions,
-  sendSignInEmailCode,
-} from '../../service/sign-in/complete-second-factor.js';
-import { isSecondFactorLocked } from '../../service/throttle/throttle-counters.js';
+import type { SecondFactorProof } from '../../service/sign-in/complete-second-factor.js';
 import {
   mfaDisabledAfterRecoveryPage,
   recoveryCodeFormPage,
@@ -43,14 +35,14 @@ import { adoptSession } from './session-guards.js';
  * less than 10 minutes ago); success rotates the session token into a signed-in one.
  */
 export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions): void {
-  const { deps } = web;
+  const { useCases } = web;
   const csrf = { preHandler: app.csrfProtection };
 
   const pending = (request: FastifyRequest) =>
     request.auth?.record.stage === 'second_factor' ? request.auth : undefined;
 
   const expired = (request: FastifyRequest, reply: FastifyReply) =>
-    sendMessagePage(request, reply, deps, {
+    sendMessagePage(request, reply, useCases, {
       code: 'sign_in_expired',
       heading: 'Sign in again',
       link: SIGN_IN_LINK,
@@ -64,13 +56,13 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
     const session = pending(request);
     if (!session) return redirect(reply, '/sign-in?notice=session-expired');
     // A locked account is told so up front, not after a code it cannot get accepted anyway.
-    if (!extra.error && (await isSecondFactorLocked(deps, session.user.id))) extra.error = 'mfa_locked';
-    return sendPage(request, reply, deps, {
+    if (!extra.error && (await useCases.isSecondFactorLocked(session.user.id))) extra.error = 'mfa_locked';
+    return sendPage(request, reply, useCases, {
       title: 'Two-factor authentication',
       status: extra.error ? statusFor(extra.error) : 200,
       body: secondStepPage({
         csrf: csrfToken(request, reply),
-        choices: await secondFactorChoices(deps, { userId: session.user.id }),
+        choices: await useCases.secondFactorChoices({ userId: session.user.id }),
         error: extra.error && failureMessage(reply, { ...extra, error: extra.error }),
         emailSent: extra.emailSent,
         notice: extra.notice,
@@ -83,14 +75,14 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
    * the box was ticked, the remembered browser) goes into cookies; a failure comes back for the route to show.
    */
   const complete = async (request: FastifyRequest, reply: FastifyReply, proof: SecondFactorProof) => {
-    const result = await completeSecondFactor(deps, {
+    const result = await useCases.completeSecondFactor({
       sessionToken: request.sessionToken ?? '',
       proof,
       remember: field(request, 'remember', 8) === 'yes',
       context: requestContext(request),
     });
     if (!result.ok) return result;
-    await adoptSession(deps, request, reply, result.value.token);
+    await adoptSession(useCases, request, reply, result.value.token);
     const device = result.value.rememberedBrowser;
     if (device) setDeviceCookie(reply, device.value, device.expiresAt);
     return result;
@@ -104,7 +96,7 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
     failure: { emailSent?: boolean } = {},
   ) => {
     if (result.ok)
-      return sendToLanding(deps, request, reply, { userId: result.value.userId, justSignedIn: true });
+      return sendToLanding(useCases, request, reply, { userId: result.value.userId, justSignedIn: true });
     if (result.error === 'sign_in_expired') return expired(request, reply);
     return showStep(request, reply, { ...result, ...failure });
   };
@@ -113,7 +105,10 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
 
   // The challenge is bound to this half-signed-in session: an answer made for another sign-in is refused.
   app.post('/sign-in/two-factor/security-key/options', csrf, async (request, reply) =>
-    sendKeyOptions(reply, await secondFactorKeyOptions(deps, { sessionToken: request.sessionToken ?? '' })),
+    sendKeyOptions(
+      reply,
+      await useCases.secondFactorKeyOptions({ sessionToken: request.sessionToken ?? '' }),
+    ),
   );
 
   app.post('/sign-in/two-factor/security-key', csrf, async (request, reply) => {
@@ -131,7 +126,7 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
 
   app.post('/sign-in/two-factor/email/send', csrf, async (request, reply) => {
     if (!pending(request)) return expired(request, reply);
-    const sent = await sendSignInEmailCode(deps, {
+    const sent = await useCases.sendSignInEmailCode({
       sessionToken: request.sessionToken ?? '',
       context: requestContext(request),
     });
@@ -152,7 +147,7 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
     reply: FastifyReply,
     failure?: { error: ErrorCode; retryAfterSeconds?: number },
   ) =>
-    sendPage(request, reply, deps, {
+    sendPage(request, reply, useCases, {
       title: 'Use a recovery code',
       status: failure ? statusFor(failure.error) : 200,
       body: recoveryCodeFormPage({
@@ -168,14 +163,14 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
    */
   const currentSetLabel = async (request: FastifyRequest) => {
     const session = pending(request);
-    const status = session && (await getRecoveryCodeStatus(deps, { userId: session.user.id }));
+    const status = session && (await useCases.getRecoveryCodeStatus({ userId: session.user.id }));
     return status?.hasCodes ? recoveryCodeSetLabel(status.generatedAt) : undefined;
   };
 
   /** After a recovery code, the page's way on to the return address the person came with, if any. */
   const continueHref = async (request: FastifyRequest, reply: FastifyReply, userId: string) =>
     hasReturnAddress(request)
-      ? landingAfterSignIn(deps, request, reply, { userId, justSignedIn: true })
+      ? landingAfterSignIn(useCases, request, reply, { userId, justSignedIn: true })
       : undefined;
 
   app.get('/sign-in/recovery', async (request, reply) => {
@@ -206,7 +201,7 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
   ) => {
     const { outcome, user } = input;
     if (outcome.policy === 'disable_mfa') {
-      return sendPage(request, reply, deps, {
+      return sendPage(request, reply, useCases, {
         title: 'Two-factor authentication is off',
         // The return address stays for the two-factor setup offered here; the page also links on.
         body: mfaDisabledAfterRecoveryPage({
@@ -215,7 +210,7 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
       });
     }
     if (outcome.policy === 'rotate') {
-      return sendPage(request, reply, deps, {
+      return sendPage(request, reply, useCases, {
         title: 'Your new recovery codes',
         body: recoveryCodesShownPage({
           csrf: csrfToken(request, reply),
@@ -223,13 +218,13 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
           heading: 'Your new recovery codes',
           intro:
             'You signed in with a recovery code. As this site requires, your old codes were replaced: these are your new ones.',
-          siteName: deps.options.issuer,
+          siteName: useCases.options.issuer,
           account: accountLabel(user),
           doneHref: await continueHref(request, reply, user.id),
         }),
       });
     }
-    return sendPage(request, reply, deps, {
+    return sendPage(request, reply, useCases, {
       title: 'Signed in',
       body: recoverySignedInPage({
         ...outcome,

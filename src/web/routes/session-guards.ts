@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ServiceDeps } from '../../service/deps.js';
-import { type ActiveSession, resolveSession } from '../../service/sessions/sessions.js';
+import type { ActiveSession } from '../../service/sessions/sessions.js';
+import type { UseCases } from '../../service/use-cases.js';
 import { redirect, SIGN_IN_LINK, sendMessagePage, setSessionCookie } from '../web-context.js';
 
 /** The request's session once fully signed in (not half-way, at the second step), else undefined. */
@@ -9,10 +9,10 @@ export function signedInSession(request: FastifyRequest): ActiveSession | undefi
 }
 
 /** GETs send the browser to sign in; a POST without a session gets a 401 page (its input is not kept). */
-export function notSignedIn(deps: ServiceDeps, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export function notSignedIn(useCases: UseCases, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   return request.method === 'GET'
     ? redirect(reply, '/sign-in?notice=session-expired')
-    : sendMessagePage(request, reply, deps, {
+    : sendMessagePage(request, reply, useCases, {
         code: 'not_signed_in',
         heading: 'Sign in',
         link: SIGN_IN_LINK,
@@ -21,12 +21,12 @@ export function notSignedIn(deps: ServiceDeps, request: FastifyRequest, reply: F
 
 /** A route handler for signed-in users only; anyone else is answered as `notSignedIn` says. */
 export function withSignedInUser(
-  deps: ServiceDeps,
+  useCases: UseCases,
   handler: (request: FastifyRequest, reply: FastifyReply, session: ActiveSession) => Promise<FastifyReply>,
 ): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
   return async (request, reply) => {
     const session = signedInSession(request);
-    return session ? handler(request, reply, session) : notSignedIn(deps, request, reply);
+    return session ? handler(request, reply, session) : notSignedIn(useCases, request, reply);
   };
 }
 
@@ -35,12 +35,12 @@ export function withSignedInUser(
  * new session, and the browser gets the new cookie.
  */
 export async function adoptSession(
-  deps: ServiceDeps,
+  useCases: UseCases,
   request: FastifyRequest,
   reply: FastifyReply,
   token: string,
 ): Promise<void> {
   setSessionCookie(reply, token);
   request.sessionToken = token;
-  request.auth = await resolveSession(deps, token);
+  request.auth = await useCases.resolveSession(token);
 }

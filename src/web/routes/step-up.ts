@@ -2,11 +2,9 @@ import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
 import { noteRetryAfter } from '../../http/retry-after.js';
-import type { ServiceDeps } from '../../service/deps.js';
-import { listUserFactors } from '../../service/factors/mfa-state.js';
 import type { ActiveSession } from '../../service/sessions/sessions.js';
-import { verifyStepUp } from '../../service/sign-in/step-up.js';
 import type { StepUpAnswer } from '../../service/sign-in/step-up-actions.js';
+import type { UseCases } from '../../service/use-cases.js';
 import { keyResponseField } from '../security-key-fields.js';
 import { field, requestContext } from '../web-context.js';
 
@@ -25,14 +23,14 @@ export function stepUpAnswer(request: FastifyRequest): StepUpAnswer {
  * (a wrong answer, or throttled with `Retry-After` set), or undefined when it passed.
  */
 export async function stepUpFailure(
-  deps: ServiceDeps,
+  useCases: UseCases,
   request: FastifyRequest,
   reply: FastifyReply,
   session: ActiveSession,
 ): Promise<ErrorCode | undefined> {
   const answer = stepUpAnswer(request);
   const sessionToken = request.sessionToken as string;
-  const verified = await verifyStepUp(deps, {
+  const verified = await useCases.verifyStepUp({
     userId: session.user.id,
     sessionToken,
     password: answer.password,
@@ -46,7 +44,7 @@ export async function stepUpFailure(
 }
 
 /** Whether the step-up form offers the authenticator-code field. */
-export async function hasTotp(deps: ServiceDeps, userId: string): Promise<boolean> {
-  const factors = await listUserFactors(deps, userId);
+export async function hasTotp(useCases: UseCases, userId: string): Promise<boolean> {
+  const factors = await useCases.listUserFactors(userId);
   return factors.some((factor) => factor.kind === 'totp' && factor.confirmedAt !== null);
 }

@@ -2,13 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import type { ErrorCode } from '../../core/errors.js';
 import { accountLabel } from '../../service/accounts/account-label.js';
-import { confirmTotp } from '../../service/factors/confirm-totp.js';
-import {
-  confirmEmailFactor,
-  resendEmailFactorCode,
-  startEmailFactor,
-} from '../../service/factors/email-factor.js';
-import { enrollTotp, pendingTotpEnrollment, type TotpEnrollment } from '../../service/factors/enroll-totp.js';
+import type { TotpEnrollment } from '../../service/factors/enroll-totp.js';
 import type { ActiveSession } from '../../service/sessions/sessions.js';
 import { emailEnrollPage, totpEnrollPage } from '../pages/two-factor-pages.js';
 import { csrfToken, field, HOME, messageFor, requestContext, sendPage, statusFor } from '../web-context.js';
@@ -16,7 +10,7 @@ import type { TwoFactorView } from './two-factor-view.js';
 
 /** Adding an authenticator app or emailed codes: start, then confirm with a code (and resend one). */
 export function registerEnrollmentRoutes(app: FastifyInstance, view: TwoFactorView): void {
-  const { deps } = view.web;
+  const { useCases } = view.web;
   const csrf = { preHandler: app.csrfProtection };
 
   const showTotpEnrollment = async (
@@ -25,7 +19,7 @@ export function registerEnrollmentRoutes(app: FastifyInstance, view: TwoFactorVi
     enrollment: TotpEnrollment,
     error?: ErrorCode,
   ) =>
-    sendPage(request, reply, deps, {
+    sendPage(request, reply, useCases, {
       title: 'Set up an authenticator app',
       status: error ? statusFor(error) : 200,
       body: totpEnrollPage({
@@ -33,7 +27,7 @@ export function registerEnrollmentRoutes(app: FastifyInstance, view: TwoFactorVi
         factorId: enrollment.factorId,
         secretBase32: enrollment.secretBase32,
         qrSvg: await QRCode.toString(enrollment.uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
-        issuer: deps.options.issuer,
+        issuer: useCases.options.issuer,
         error: error && messageFor(error),
       }),
     });
@@ -45,7 +39,7 @@ export function registerEnrollmentRoutes(app: FastifyInstance, view: TwoFactorVi
     factorId: string,
     extra: { error?: ErrorCode; notice?: string } = {},
   ) =>
-    sendPage(request, reply, deps, {
+    sendPage(request, reply, useCases, {
       title: 'Use email codes',
       status: extra.error ? statusFor(extra.error) : 200,
       body: emailEnrollPage({
@@ -58,7 +52,10 @@ export function registerEnrollmentRoutes(app: FastifyInstance, view: TwoFactorVi
     });
 
   async function startTotp(request: FastifyRequest, reply: FastifyReply, session: ActiveSession) {
-    const enrollment = await enrollTotp(deps, { userId: session.user.id, context: requestContext(request) });
+    const enrollment = await useCases.enrollTotp({
+      userId: session.user.id,
+      context: requestContext(request),
+    });
     if (!enrollment.ok) return view.showOverview(request, reply, session, enrollment.error);
     return showTotpEnrollment(request, reply, enrollment.value);
   }
@@ -67,16 +64,16 @@ export function registerEnrollmentRoutes(app: FastifyInstance, view: TwoFactorVi
     const factorId = field(request, 'factorId', 64);
     const code = field(request, 'code', 64);
     const input = { userId: session.user.id, factorId, code, context: requestContext(request) };
-    const confirmed = code.trim() ? await confirmTotp(deps, input) : undefined;
+    const confirmed = code.trim() ? await useCases.confirmTotp(input) : undefined;
     if (confirmed?.ok) return view.afterConfirmation(request, reply, session, confirmed.value, 'totp');
     const error: ErrorCode = confirmed ? confirmed.error : 'code_required';
-    const pendingEnrollment = await pendingTotpEnrollment(deps, { userId: session.user.id, factorId });
+    const pendingEnrollment = await useCases.pendingTotpEnrollment({ userId: session.user.id, factorId });
     if (!pendingEnrollment.ok) return view.showOverview(request, reply, session, 'enrollment_not_found');
     return showTotpEnrollment(request, reply, pendingEnrollment.value, error);
   }
 
   async function startEmail(request: FastifyRequest, reply: FastifyReply, session: ActiveSession) {
-    const started = await startEmailFactor(deps, {
+    const started = await useCases.startEmailFactor({
       userId: session.user.id,
       context: requestContext(request),
     });
@@ -86,7 +83,7 @@ export function registerEnrollmentRoutes(app: FastifyInstance, view: TwoFactorVi
 
   async function resendEmailCode(request: FastifyRequest, reply: FastifyReply, session: ActiveSession) {
     const factorId = field(request, 'factorId', 64);
-    const sent = await resendEmailFactorCode(deps, {
+    const sent = await useCases.resendEmailFactorCode({
       userId: session.user.id,
       factorId,
       context: requestContext(request),
@@ -100,7 +97,7 @@ export function registerEnrollmentRoutes(app: FastifyInstance, view: TwoFactorVi
     const code = field(request, 'code', 64);
     if (!code.trim())
       return showEmailEnrollment(request, reply, session, factorId, { error: 'code_required' });
-    const confirmed = await confirmEmailFactor(deps, {
+    const confirmed = await useCases.confirmEmailFactor({
       userId: session.user.id,
       factorId,
       code,

@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { forgetDevices } from '../../service/sessions/remembered-devices.js';
 import type { ActiveSession } from '../../service/sessions/sessions.js';
 import { CODES_SHOWN_PATH } from '../pages/two-factor-pages.js';
 import { sendToLanding } from '../return-to.js';
@@ -15,7 +14,7 @@ import { twoFactorView } from './two-factor-view.js';
  * adding factors, security keys and the changes that need step-up in their own files.
  */
 export function registerTwoFactorRoutes(app: FastifyInstance, web: WebOptions): void {
-  const { deps } = web;
+  const { useCases } = web;
   const csrf = { preHandler: app.csrfProtection };
   const view = twoFactorView(web);
 
@@ -26,7 +25,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, web: WebOptions): 
   // Forgetting remembered browsers only takes a shortcut away: no step-up, like signing out.
   async function forgetDevice(request: FastifyRequest, reply: FastifyReply, session: ActiveSession) {
     const { deviceId } = request.params as { deviceId: string };
-    const forgotten = await forgetDevices(deps, {
+    const forgotten = await useCases.forgetDevices({
       userId: session.user.id,
       deviceId: deviceId.slice(0, 64),
       reason: 'user_one',
@@ -37,7 +36,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, web: WebOptions): 
   }
 
   async function forgetAllDevices(request: FastifyRequest, reply: FastifyReply, session: ActiveSession) {
-    await forgetDevices(deps, {
+    await useCases.forgetDevices({
       userId: session.user.id,
       reason: 'user_all',
       context: requestContext(request),
@@ -53,7 +52,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, web: WebOptions): 
 
   async function acknowledgeCodes(request: FastifyRequest, reply: FastifyReply, session: ActiveSession) {
     if (field(request, 'saved', 16) !== 'yes') {
-      return sendMessagePage(request, reply, deps, {
+      return sendMessagePage(request, reply, useCases, {
         code: 'codes_not_acknowledged',
         heading: 'Save your recovery codes',
         extra: 'If you no longer have the codes page, generate a new set.',
@@ -63,7 +62,7 @@ export function registerTwoFactorRoutes(app: FastifyInstance, web: WebOptions): 
     // Someone sent here by a protected app that needs a second factor goes back to it now.
     const fallback = `${HOME}?notice=codes-saved`;
     const userId = session.user.id;
-    return sendToLanding(deps, request, reply, { userId, fallback, justSignedIn: false });
+    return sendToLanding(useCases, request, reply, { userId, fallback, justSignedIn: false });
   }
 
   app.get(HOME, view.withUser(showOverview));

@@ -1,11 +1,5 @@
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { securityKeyAuthenticationOptions } from '../../service/factors/webauthn/authenticate-key.js';
-import { renameSecurityKey } from '../../service/factors/webauthn/manage-keys.js';
-import {
-  registerSecurityKey,
-  securityKeyRegistrationOptions,
-} from '../../service/factors/webauthn/register-key.js';
 import type { ActiveSession } from '../../service/sessions/sessions.js';
 import { keyResponseField, sendKeyOptions } from '../security-key-fields.js';
 import { field, HOME, redirect, requestContext } from '../web-context.js';
@@ -13,7 +7,7 @@ import type { TwoFactorView } from './two-factor-view.js';
 
 /** Security keys and passkeys. Each ceremony's challenge is bound to this session (its cookie token). */
 export function registerSecurityKeyRoutes(app: FastifyInstance, view: TwoFactorView): void {
-  const { deps } = view.web;
+  const { useCases } = view.web;
   const csrf = { preHandler: app.csrfProtection };
 
   async function sendRegistrationOptions(
@@ -21,7 +15,7 @@ export function registerSecurityKeyRoutes(app: FastifyInstance, view: TwoFactorV
     reply: FastifyReply,
     session: ActiveSession,
   ) {
-    const options = await securityKeyRegistrationOptions(deps, {
+    const options = await useCases.securityKeyRegistrationOptions({
       userId: session.user.id,
       binding: request.sessionToken as string,
     });
@@ -31,7 +25,7 @@ export function registerSecurityKeyRoutes(app: FastifyInstance, view: TwoFactorV
   async function addSecurityKey(request: FastifyRequest, reply: FastifyReply, session: ActiveSession) {
     const response = keyResponseField<RegistrationResponseJSON>(request);
     if (!response) return view.showOverview(request, reply, session, 'security_key_failed');
-    const registered = await registerSecurityKey(deps, {
+    const registered = await useCases.registerSecurityKey({
       userId: session.user.id,
       binding: request.sessionToken as string,
       name: field(request, 'name', 256),
@@ -44,7 +38,7 @@ export function registerSecurityKeyRoutes(app: FastifyInstance, view: TwoFactorV
 
   async function renameKey(request: FastifyRequest, reply: FastifyReply, session: ActiveSession) {
     const { factorId } = request.params as { factorId: string };
-    const renamed = await renameSecurityKey(deps, {
+    const renamed = await useCases.renameSecurityKey({
       userId: session.user.id,
       factorId: factorId.slice(0, 64),
       name: field(request, 'name', 256),
@@ -56,7 +50,7 @@ export function registerSecurityKeyRoutes(app: FastifyInstance, view: TwoFactorV
 
   /** The challenge a key answers on a step-up form (regenerate, remove, disable). */
   async function sendStepUpOptions(request: FastifyRequest, reply: FastifyReply, session: ActiveSession) {
-    const options = await securityKeyAuthenticationOptions(deps, {
+    const options = await useCases.securityKeyAuthenticationOptions({
       userId: session.user.id,
       binding: request.sessionToken as string,
       ceremony: 'step_up',

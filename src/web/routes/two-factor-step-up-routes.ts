@@ -2,14 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
 import type { Failure, Result } from '../../core/result.js';
 import { noteRetryAfter } from '../../http/retry-after.js';
-import { getMfaOverview } from '../../service/factors/manage-mfa.js';
 import type { ActiveSession } from '../../service/sessions/sessions.js';
-import {
-  disableMfaWithStepUp,
-  regenerateRecoveryCodesWithStepUp,
-  removeFactorWithStepUp,
-  type SessionChange,
-} from '../../service/sign-in/step-up-actions.js';
+import type { SessionChange } from '../../service/sign-in/step-up-actions.js';
 import { stepUpPage } from '../pages/two-factor-pages.js';
 import {
   csrfToken,
@@ -54,7 +48,7 @@ export function registerStepUpActionRoutes(app: FastifyInstance, view: TwoFactor
       explanation: 'A new set replaces your current recovery codes: every old code stops working at once.',
       submit: 'Generate new codes',
     },
-    run: (_request, change) => regenerateRecoveryCodesWithStepUp(view.web.deps, change),
+    run: (_request, change) => view.web.useCases.regenerateRecoveryCodesWithStepUp(change),
     done: (request, reply, session, set) =>
       view.showCodes(request, reply, session, set, {
         heading: 'Your new recovery codes',
@@ -72,7 +66,7 @@ export function registerStepUpActionRoutes(app: FastifyInstance, view: TwoFactor
     },
     missing: (request, factorIds) => !factorIds.includes(factorIdOf(request)),
     run: (request, change) =>
-      removeFactorWithStepUp(view.web.deps, { ...change, factorId: factorIdOf(request) }),
+      view.web.useCases.removeFactorWithStepUp({ ...change, factorId: factorIdOf(request) }),
     done: async (_request, reply) => redirect(reply, `${HOME}?notice=factor-removed`),
   });
 
@@ -85,7 +79,7 @@ export function registerStepUpActionRoutes(app: FastifyInstance, view: TwoFactor
       submit: 'Turn off two-factor authentication',
       danger: true,
     },
-    run: (_request, change) => disableMfaWithStepUp(view.web.deps, change),
+    run: (_request, change) => view.web.useCases.disableMfaWithStepUp(change),
     done: async (_request, reply) => redirect(reply, `${HOME}?notice=mfa-disabled`),
   });
 }
@@ -98,7 +92,7 @@ const factorIdOf = (request: FastifyRequest) =>
  * The action's URL (with its parameters) is the form's target, so nothing is carried in hidden fields.
  */
 function registerStepUpAction<T>(app: FastifyInstance, view: TwoFactorView, action: StepUpAction<T>): void {
-  const { deps } = view.web;
+  const { useCases } = view.web;
 
   async function showForm(
     request: FastifyRequest,
@@ -106,7 +100,7 @@ function registerStepUpAction<T>(app: FastifyInstance, view: TwoFactorView, acti
     session: ActiveSession,
     error?: ErrorCode,
   ) {
-    const overview = await getMfaOverview(deps, { userId: session.user.id });
+    const overview = await useCases.getMfaOverview({ userId: session.user.id });
     if (
       action.missing?.(
         request,
@@ -115,7 +109,7 @@ function registerStepUpAction<T>(app: FastifyInstance, view: TwoFactorView, acti
     ) {
       return view.showOverview(request, reply, session, 'factor_not_found');
     }
-    return sendPage(request, reply, deps, {
+    return sendPage(request, reply, useCases, {
       title: action.page.heading,
       status: error ? statusFor(error) : 200,
       body: stepUpPage({
@@ -141,10 +135,10 @@ function registerStepUpAction<T>(app: FastifyInstance, view: TwoFactorView, acti
       context: requestContext(request),
     });
     if (outcome.ok) {
-      await adoptSession(deps, request, reply, outcome.value.token);
+      await adoptSession(useCases, request, reply, outcome.value.token);
       return action.done(request, reply, session, outcome.value);
     }
-    if (outcome.error === 'not_signed_in') return notSignedIn(deps, request, reply);
+    if (outcome.error === 'not_signed_in') return notSignedIn(useCases, request, reply);
     if (STEP_UP_REFUSALS.includes(outcome.error)) {
       noteRetryAfter(reply, outcome);
       return showForm(request, reply, session, outcome.error);

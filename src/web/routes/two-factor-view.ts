@@ -2,10 +2,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
 import { accountLabel } from '../../service/accounts/account-label.js';
 import type { FactorConfirmation } from '../../service/factors/complete-enrollment.js';
-import { getMfaOverview } from '../../service/factors/manage-mfa.js';
 import type { IssuedRecoveryCodeSet } from '../../service/recovery-codes/prepare-recovery-code-set.js';
-import { identifyDevice } from '../../service/sessions/remembered-devices.js';
-import { type ActiveSession, rotateSession } from '../../service/sessions/sessions.js';
+import type { ActiveSession } from '../../service/sessions/sessions.js';
 import { overviewPage, recoveryCodesShownPage } from '../pages/two-factor-pages.js';
 import { sendToLanding } from '../return-to.js';
 import {
@@ -60,17 +58,20 @@ export interface TwoFactorView {
 }
 
 export function twoFactorView(web: WebOptions): TwoFactorView {
-  const { deps } = web;
+  const { useCases } = web;
 
   const showOverview: TwoFactorView['showOverview'] = async (request, reply, session, error) =>
-    sendPage(request, reply, deps, {
+    sendPage(request, reply, useCases, {
       title: 'Two-factor authentication',
       status: error ? statusFor(error) : 200,
       body: overviewPage({
         csrf: csrfToken(request, reply),
-        overview: await getMfaOverview(deps, { userId: session.user.id }),
+        overview: await useCases.getMfaOverview({ userId: session.user.id }),
         thisBrowser: (
-          await identifyDevice(deps, { userId: session.user.id, cookieValue: request.cookies[DEVICE_COOKIE] })
+          await useCases.identifyDevice({
+            userId: session.user.id,
+            cookieValue: request.cookies[DEVICE_COOKIE],
+          })
         )?.id,
         notice: noticeFor(request.query),
         error: error && messageFor(error),
@@ -78,13 +79,13 @@ export function twoFactorView(web: WebOptions): TwoFactorView {
     });
 
   const showCodes: TwoFactorView['showCodes'] = (request, reply, session, set, copy) =>
-    sendPage(request, reply, deps, {
+    sendPage(request, reply, useCases, {
       title: copy.heading,
       body: recoveryCodesShownPage({
         csrf: csrfToken(request, reply),
         set,
         ...copy,
-        siteName: deps.options.issuer,
+        siteName: useCases.options.issuer,
         account: accountLabel(session.user),
       }),
     });
@@ -98,17 +99,17 @@ export function twoFactorView(web: WebOptions): TwoFactorView {
   ) => {
     // Each completed MFA step gets a fresh session token (OWASP Session CS: renew on privilege change);
     // a confirmed enrolment code is a second factor proven in this signed-in session.
-    const rotated = await rotateSession(deps, {
+    const rotated = await useCases.rotateSession({
       token: request.sessionToken as string,
       stage: 'signed_in',
       method,
       context: requestContext(request),
     });
-    if (rotated) await adoptSession(deps, request, reply, rotated.token);
+    if (rotated) await adoptSession(useCases, request, reply, rotated.token);
     if (!confirmation.recoveryCodes) {
       const fallback = `${HOME}?notice=factor-added`;
       const userId = session.user.id;
-      return sendToLanding(deps, request, reply, { userId, fallback, justSignedIn: false });
+      return sendToLanding(useCases, request, reply, { userId, fallback, justSignedIn: false });
     }
     return showCodes(request, reply, session, confirmation.recoveryCodes, {
       heading: 'Save your recovery codes',
@@ -119,7 +120,7 @@ export function twoFactorView(web: WebOptions): TwoFactorView {
 
   return {
     web,
-    withUser: (handler) => withSignedInUser(deps, handler),
+    withUser: (handler) => withSignedInUser(useCases, handler),
     showOverview,
     showCodes,
     afterConfirmation,

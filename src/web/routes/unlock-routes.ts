@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
-import { isUnlockLinkLive, unlockSecondFactor } from '../../service/throttle/unlock.js';
 import { unlockPage } from '../pages/sign-in-pages.js';
 import {
   csrfToken,
@@ -17,7 +16,7 @@ import type { WebOptions } from '../web-options.js';
 
 /** The emailed link that unlocks second factors after too many wrong attempts, with the password. */
 export function registerUnlockRoutes(app: FastifyInstance, web: WebOptions): void {
-  const { deps } = web;
+  const { useCases } = web;
 
   const showForm = (
     request: FastifyRequest,
@@ -25,7 +24,7 @@ export function registerUnlockRoutes(app: FastifyInstance, web: WebOptions): voi
     token: string,
     failure?: { error: ErrorCode; retryAfterSeconds?: number },
   ) =>
-    sendPage(request, reply, deps, {
+    sendPage(request, reply, useCases, {
       title: 'Unlock two-factor sign-in',
       status: failure ? statusFor(failure.error) : 200,
       body: unlockPage({
@@ -36,17 +35,18 @@ export function registerUnlockRoutes(app: FastifyInstance, web: WebOptions): voi
     });
 
   const invalid = (request: FastifyRequest, reply: FastifyReply) =>
-    sendMessagePage(request, reply, deps, { code: 'unlock_link_invalid', link: SIGN_IN_LINK });
+    sendMessagePage(request, reply, useCases, { code: 'unlock_link_invalid', link: SIGN_IN_LINK });
 
   app.get('/unlock', async (request, reply) => {
     const { token } = request.query as { token?: unknown };
-    if (typeof token !== 'string' || !(await isUnlockLinkLive(deps, token))) return invalid(request, reply);
+    if (typeof token !== 'string' || !(await useCases.isUnlockLinkLive(token)))
+      return invalid(request, reply);
     return showForm(request, reply, token);
   });
 
   app.post('/unlock', { preHandler: app.csrfProtection }, async (request, reply) => {
     const token = field(request, 'token', 128);
-    const result = await unlockSecondFactor(deps, {
+    const result = await useCases.unlockSecondFactor({
       token,
       password: field(request, 'password', 4096),
       context: requestContext(request),
