@@ -37,10 +37,9 @@ describe('OpenID Connect signing-key rotation', () => {
     env.clock.advance(60_000);
     const lines: string[] = [];
     const io = { out: (line: string) => lines.push(line), err: (line: string) => lines.push(line) };
+    const useCases = createUseCases(env.deps);
     // biome-ignore lint/suspicious/noExplicitAny: the config is not read by this command
-    expect(
-      await commands['oidc rotate-keys']?.run(createUseCases(env.deps), [] as any, io as any, {} as any),
-    ).toBe(0);
+    expect(await commands['oidc rotate-keys']?.run(useCases, [] as any, io as any, {} as any)).toBe(0);
     const after = await jwks();
     expect(after.map((key) => key.kid)).toHaveLength(2);
     expect(after[1]?.kid).toBe(first?.kid);
