@@ -114,8 +114,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       }
     });
   }
-  app.addHook('onSend', async (request, reply) => {
+  // A callback, not an async function: every request runs it, forward auth's verdicts included.
+  app.addHook('onSend', (request, reply, _payload, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   metrics.register(app, {
     token: options.metricsToken ?? null,
