@@ -226,11 +226,9 @@ const FLOWS: FlowRow[] = [
     after: ungate,
   },
   {
-    // KNOWN DRIFT (decision 0009, "Consequences"): the pages refuse every other action of a gated account
-    // until two-factor is set up; the JSON API only signals the gate at sign-in and still lets a gated token
-    // change its password. Enforcing it belongs to the API's session check (src/http/api/api-context.ts).
+    // Both edges hold a gated account to the two-factor setup (decision 0009): the pages with their
+    // pre-handler, the JSON API in its session check (src/http/api/api-context.ts).
     flow: 'a role that must set up two-factor: another change waits for the setup',
-    knownDrift: 'the JSON API does not hold a gated session to the two-factor setup (decision 0009)',
     given: gatedAccount,
     start: 'signed_out',
     pages: async (edge, u) => [

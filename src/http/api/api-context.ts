@@ -18,6 +18,12 @@ declare module 'fastify' {
      * Absent: an API key.
      */
     session?: 'none' | 'any' | ActiveSession['record']['stage'];
+    /**
+     * A signed-in route a role that must set up two-factor may still use before it has (the overview, adding a
+     * factor, the recovery codes, signing out). Every other signed-in route answers 403 mfa_setup_required
+     * until then, as the pages send such a person to the two-factor settings.
+     */
+    duringTwoFactorSetup?: boolean;
   }
   interface FastifyRequest {
     apiKey: ApiKeyRecord | undefined;
@@ -75,6 +81,13 @@ export function requireApiKey(useCases: UseCases) {
         return sendApiError(reply, sessionRule === 'second_factor' ? 'sign_in_expired' : 'not_signed_in');
       }
       request.apiSession = session;
+      // The gate is the sign-in flow's rule (service/sign-in/begin-sign-in.ts), the same as the pages'.
+      if (
+        session.record.stage === 'signed_in' &&
+        !request.routeOptions.config.duringTwoFactorSetup &&
+        (await useCases.twoFactorSetupOwed(session.user))
+      )
+        return sendApiError(reply, 'mfa_setup_required');
       return;
     }
     const authorized = await useCases.authorizeApiKey({

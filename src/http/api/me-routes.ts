@@ -56,7 +56,7 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
           'Change my password with the current one; returns a new token, ends every other session and forgets remembered browsers',
         tags,
         body: PasswordChange,
-        response: { 200: NewToken, ...errors(429) },
+        response: { 200: NewToken, ...errors(403, 429) },
       },
     },
     async (request, reply) => {
@@ -75,7 +75,7 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
   app.get(
     '/me/mfa',
     {
-      config: { session: 'signed_in' },
+      config: { session: 'signed_in', duringTwoFactorSetup: true },
       schema: {
         ...SESSION,
         operationId: 'getMyMfa',
@@ -112,7 +112,7 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
   app.post(
     '/me/factors/totp',
     {
-      config: { session: 'signed_in' },
+      config: { session: 'signed_in', duringTwoFactorSetup: true },
       schema: {
         ...SESSION,
         operationId: 'enrollMyTotp',
@@ -137,7 +137,7 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
   app.post(
     '/me/factors/totp/:factorId/confirm',
     {
-      config: { session: 'signed_in' },
+      config: { session: 'signed_in', duringTwoFactorSetup: true },
       schema: {
         ...SESSION,
         operationId: 'confirmMyTotp',
@@ -177,7 +177,7 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
   app.post(
     '/me/factors/email',
     {
-      config: { session: 'signed_in' },
+      config: { session: 'signed_in', duringTwoFactorSetup: true },
       schema: {
         ...SESSION,
         operationId: 'enrollMyEmailFactor',
@@ -198,7 +198,7 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
   app.post(
     '/me/factors/email/:factorId/confirm',
     {
-      config: { session: 'signed_in' },
+      config: { session: 'signed_in', duringTwoFactorSetup: true },
       schema: {
         ...SESSION,
         operationId: 'confirmMyEmailFactor',
@@ -249,7 +249,7 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
   app.post(
     '/me/recovery-codes',
     {
-      config: { session: 'signed_in' },
+      config: { session: 'signed_in', duringTwoFactorSetup: true },
       schema: {
         ...SESSION,
         operationId: 'regenerateMyRecoveryCodes',
@@ -273,7 +273,7 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
   app.post(
     '/me/factors/:factorId/remove',
     {
-      config: { session: 'signed_in' },
+      config: { session: 'signed_in', duringTwoFactorSetup: true },
       schema: {
         ...SESSION,
         operationId: 'removeMyFactor',
@@ -298,7 +298,7 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
   app.post(
     '/me/mfa/disable',
     {
-      config: { session: 'signed_in' },
+      config: { session: 'signed_in', duringTwoFactorSetup: true },
       schema: {
         ...SESSION,
         operationId: 'disableMyMfa',
