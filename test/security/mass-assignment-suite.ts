@@ -17,6 +17,7 @@ import {
   type Principal,
   type World,
 } from './authorization-world.js';
+import { currentEnvironmentDeps } from './current-environment-deps.js';
 import { type RoutePart, routePartOf } from './route-parts.js';
 import { changeBetween, type StateChange, stateOf } from './state-change.js';
 
@@ -119,7 +120,7 @@ export function defineMassAssignmentSuite(part: RoutePart): void {
     const documented = new Map<string, Set<string>>();
     beforeAll(async () => {
       env = await createTestEnvironment('sqlite');
-      app = await buildServer({ deps: env.deps });
+      app = await buildServer({ deps: currentEnvironmentDeps(() => env) });
       await app.ready();
       const spec = (await app.inject({ url: '/openapi.json' })).json() as OpenApiDocument;
       for (const [path, operations] of Object.entries(spec.paths)) {
@@ -137,13 +138,14 @@ export function defineMassAssignmentSuite(part: RoutePart): void {
       await env?.close();
     });
 
-    /** Each route gets a database of its own, so the state read before and after each request stays small. */
-    async function freshApp() {
-      await app?.close();
-      await env?.close();
+    /**
+     * Each route gets a database of its own, so the state read before and after each request stays small.
+     * The app stays: it reads the current environment's deps at each use (current-environment-deps.ts).
+     */
+    async function freshDatabase() {
+      const previous = env;
       env = await createTestEnvironment('sqlite');
-      app = await buildServer({ deps: env.deps });
-      await app.ready();
+      await previous?.close();
     }
 
     let runs = 0;
@@ -267,7 +269,7 @@ export function defineMassAssignmentSuite(part: RoutePart): void {
       async (route) => {
         const caller = callerFor(route) as Principal;
         const [method] = route.split(' ') as [string];
-        await freshApp();
+        await freshDatabase();
         const baseline = await run(route, caller, undefined, await freshWorld());
         expect(baseline.status, `${route} as ${caller}: the baseline answered`).toBeLessThan(500);
         const ownFields = route.includes(' /api/')
