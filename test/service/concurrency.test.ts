@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { verifyTotp } from '../../src/service/factors/verify-totp.js';
 import { generateRecoveryCodes } from '../../src/service/recovery-codes/generate-recovery-codes.js';
 import { getRecoveryCodeStatus } from '../../src/service/recovery-codes/recovery-code-status.js';
@@ -15,12 +15,13 @@ import {
 
 /** The field defects of ../shared/FIELD-DEFECTS.md, attempted through the use cases. */
 describe.each(testEngines())('use cases under concurrency on %s', (engine) => {
+  // One environment per engine: every test races on a user of its own and reads only that user's state.
   let env: TestEnvironment;
-  beforeEach(async () => {
+  beforeAll(async () => {
     env = await createTestEnvironment(engine, { throttle: UNTHROTTLED });
     await configureRecoveryCodes(env);
   });
-  afterEach(async () => env.close());
+  afterAll(async () => env?.close());
 
   test('req 3: 50 concurrent uses of one recovery code give exactly one success', async () => {
     const user = await createTestUser(env);
