@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { registerOpenApi } from './http/api/openapi.js';
-import { registerApi } from './http/api/register-api.js';
-import { FORWARD_AUTH_PATHS, registerForwardAuthRoutes } from './http/forward-auth/forward-auth-routes.js';
-import { registerHealthRoutes } from './http/health-routes.js';
 import { registerJsonBodyParser } from './http/json-body.js';
 import { createMetrics } from './http/metrics.js';
+import { registerOpenApi } from './http/plugins/openapi.js';
+import { registerApi } from './http/plugins/register-api.js';
 import { requestValidation } from './http/request-validation.js';
+import { FORWARD_AUTH_PATHS, registerForwardAuthRoutes } from './http/routes/forward-auth.js';
+import { registerHealthRoutes } from './http/routes/health.js';
 import { securityHeaders } from './http/security-headers.js';
 import { makeRequestSchemasStrict } from './http/strict-schemas.js';
 import { registerOidc } from './oidc/register-oidc.js';

@@ -2,9 +2,9 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, errorMessage } from '../core/errors.js';
-import { sendApiError } from '../http/api/api-context.js';
-import { API_PREFIX } from '../http/api/register-api.js';
 import { clientErrorCode, errorStatus } from '../http/error-status.js';
+import { sendApiError } from '../http/plugins/api-key-auth.js';
+import { API_PREFIX } from '../http/plugins/register-api.js';
 import type { UseCases } from '../service/use-cases.js';
 import { sendMessagePage } from './web-context.js';
 

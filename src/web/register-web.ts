@@ -8,7 +8,7 @@ import fastifyHelmet from '@fastify/helmet';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../core/errors.js';
 import { clientErrorCode } from '../http/error-status.js';
-import { isVerdictPath } from '../http/forward-auth/forward-auth-routes.js';
+import { isVerdictPath } from '../http/routes/forward-auth.js';
 import { helmetOptionsFor } from '../http/security-headers.js';
 import { RETURN_TO_PAGES, rememberReturnAddress } from './return-to.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';

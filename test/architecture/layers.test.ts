@@ -166,7 +166,7 @@ describe('layering (ARCHITECTURE.md)', () => {
 
   test('the edge rules see every edge: pages, JSON API, OpenID Connect, the library and the app builder', () => {
     const edges = files.filter((file) => isEdge(file.rel)).map((file) => file.rel);
-    for (const expected of ['web/register-web.ts', 'http/api/api-context.ts', 'oidc/provider-holder.ts'])
+    for (const expected of ['web/register-web.ts', 'http/plugins/api-key-auth.ts', 'oidc/provider-holder.ts'])
       expect(edges).toContain(expected);
     expect(edges).toEqual(expect.arrayContaining(['library.ts', 'build-server.ts', 'index.ts']));
   });

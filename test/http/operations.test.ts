@@ -159,7 +159,7 @@ describe('operations: health, readiness, Prometheus metrics, JSON logs (issue 6.
       url: '/api/v1/me/mfa',
       headers: { authorization: `Bearer ${sessionToken}`, cookie: `__Host-sparekey_session=${sessionToken}` },
     });
-    // A call the key is accepted on (GET /api/v1/statistics, src/http/api/admin-routes.ts), so its request
+    // A call the key is accepted on (GET /api/v1/statistics, src/http/routes/admin-settings.ts), so its request
     // line is logged after the key was read and checked.
     const statistics = await app.inject({
       method: 'GET',

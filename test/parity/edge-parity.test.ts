@@ -227,7 +227,7 @@ const FLOWS: FlowRow[] = [
   },
   {
     // Both edges hold a gated account to the two-factor setup (decision 0009): the pages with their
-    // pre-handler, the JSON API in its session check (src/http/api/api-context.ts).
+    // pre-handler, the JSON API in its session check (src/http/plugins/api-key-auth.ts).
     flow: 'a role that must set up two-factor: another change waits for the setup',
     given: gatedAccount,
     start: 'signed_out',

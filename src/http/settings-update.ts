@@ -1,4 +1,4 @@
-import type { SettingsUpdate } from '../../service/admin/settings.js';
+import type { SettingsUpdate } from '../service/admin/settings.js';
 
 /** What a caller may send to change settings: any subset of the settings' keys (and possibly more). */
 type SettingsInput = {

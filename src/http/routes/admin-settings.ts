@@ -7,9 +7,9 @@ import { auditActions } from '../../core/audit.js';
 import type { RecoveryCodeSettings } from '../../core/policy.js';
 import { describeChainBreak } from '../../service/audit/audit-log.js';
 import type { UseCases } from '../../service/use-cases.js';
-import { apiContext, sendApiError } from './api-context.js';
-import { errors } from './schemas.js';
-import { settingsUpdateFrom } from './settings-update.js';
+import { apiContext, sendApiError } from '../plugins/api-key-auth.js';
+import { errors } from '../schemas/common.js';
+import { settingsUpdateFrom } from '../settings-update.js';
 
 /** Role names as the admin pages make them (core/policy.ts ROLE_NAME): short, and not too many. */
 const RoleNames = Type.Array(Type.String({ minLength: 1, maxLength: 40 }), { maxItems: 100 });

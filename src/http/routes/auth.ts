@@ -8,10 +8,16 @@ import type {
   SecondFactorProof,
 } from '../../service/sign-in/complete-second-factor.js';
 import type { UseCases } from '../../service/use-cases.js';
-import { apiContext, sendApiError, sendApiFailure, sessionToken } from './api-context.js';
-import { Credentials, SecondFactorCode, SecondFactorDone, SignInAnswer, SignInBody } from './auth-schemas.js';
-import { RecoveryOutcomeFields, recoveryOutcomeBody } from './recovery-outcome-body.js';
-import { errors } from './schemas.js';
+import { apiContext, sendApiError, sendApiFailure, sessionToken } from '../plugins/api-key-auth.js';
+import {
+  Credentials,
+  SecondFactorCode,
+  SecondFactorDone,
+  SignInAnswer,
+  SignInBody,
+} from '../schemas/auth.js';
+import { errors } from '../schemas/common.js';
+import { RecoveryOutcomeFields, recoveryOutcomeBody } from '../schemas/recovery-outcome.js';
 
 const PUBLIC = { security: [] };
 const SESSION = { security: [{ session: [] }] };

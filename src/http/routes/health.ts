@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { UseCases } from '../service/use-cases.js';
+import type { UseCases } from '../../service/use-cases.js';
 
 /** The JSON endpoints: liveness and readiness for load balancers and orchestrators. */
 export function registerHealthRoutes(app: FastifyInstance, useCases: UseCases): void {

@@ -3,15 +3,15 @@ import type { UseCases } from '../../service/use-cases.js';
 import { clientErrorCode } from '../error-status.js';
 import { registerJsonBodyParser } from '../json-body.js';
 import { requestValidatorCompiler } from '../request-validation.js';
+import { registerAdminApiRoutes } from '../routes/admin-settings.js';
+import { registerAuthRoutes } from '../routes/auth.js';
+import { registerHostUserRoutes } from '../routes/external-users.js';
+import { registerMeRoutes } from '../routes/me.js';
+import { registerRecoveryCodeRoutes } from '../routes/users-recovery-codes.js';
+import { ErrorBody } from '../schemas/common.js';
 import { makeRequestSchemasStrict } from '../strict-schemas.js';
-import { registerAdminApiRoutes } from './admin-routes.js';
-import { requireApiKey, sendApiError } from './api-context.js';
-import { registerAuthRoutes } from './auth-routes.js';
-import { registerHostUserRoutes } from './host-user-routes.js';
-import { registerMeRoutes } from './me-routes.js';
-import { registerRecoveryCodeRoutes } from './recovery-code-routes.js';
-import { ErrorBody } from './schemas.js';
-import { BY_EXTERNAL_ID, BY_USER_ID } from './user-addressing.js';
+import { BY_EXTERNAL_ID, BY_USER_ID } from '../user-addressing.js';
+import { requireApiKey, sendApiError } from './api-key-auth.js';
 
 export const API_PREFIX = '/api/v1';
 

@@ -4,8 +4,7 @@ import { Type } from 'typebox';
 import { MAX_RESET_REASON_LENGTH } from '../../service/admin/reset-mfa.js';
 import { backendAuthority } from '../../service/sign-in/change-authority.js';
 import type { UseCases } from '../../service/use-cases.js';
-import { apiContext, sendApiError, sendApiFailure } from './api-context.js';
-import { RecoveryOutcomeFields, recoveryOutcomeBody } from './recovery-outcome-body.js';
+import { apiContext, sendApiError, sendApiFailure } from '../plugins/api-key-auth.js';
 import {
   CodeBody,
   errors,
@@ -14,8 +13,9 @@ import {
   RecoveryCodeStatus,
   recoveryCodeStatusBody,
   totpEnrollmentBody,
-} from './schemas.js';
-import { pathSchemaWith, type UserAddressing } from './user-addressing.js';
+} from '../schemas/common.js';
+import { RecoveryOutcomeFields, recoveryOutcomeBody } from '../schemas/recovery-outcome.js';
+import { pathSchemaWith, type UserAddressing } from '../user-addressing.js';
 
 /** Per-user recovery codes and MFA, for a backend acting for its users (the Auth0 Management API shape). */
 export function registerRecoveryCodeRoutes(

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { RecoveryOutcome } from '../../service/recovery-codes/verify-recovery-code.js';
-import { IssuedCodes, issuedCodesBody } from './schemas.js';
+import { IssuedCodes, issuedCodesBody } from './common.js';
 
 /** The fields a recovery code's outcome adds to a JSON answer (sign-in, or a host application's check). */
 export const RecoveryOutcomeFields = {

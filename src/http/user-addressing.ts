@@ -1,6 +1,6 @@
 import { type TObject, type TSchema, type TString, Type } from 'typebox';
-import { MAX_EXTERNAL_ID_LENGTH } from '../../service/accounts/host-users.js';
-import type { UseCases } from '../../service/use-cases.js';
+import { MAX_EXTERNAL_ID_LENGTH } from '../service/accounts/host-users.js';
+import type { UseCases } from '../service/use-cases.js';
 
 /**
  * How a by-user route names its user: by SpareKey's id (`/users/{userId}/...`) or by the host

@@ -3,9 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { MAX_EMAIL_LENGTH } from '../../core/email-address.js';
 import type { UseCases } from '../../service/use-cases.js';
-import { apiContext, sendApiError, sendApiFailure } from './api-context.js';
-import { errors } from './schemas.js';
-import { BY_EXTERNAL_ID, BY_USER_ID, ExternalIdParams, type UserAddressing } from './user-addressing.js';
+import { apiContext, sendApiError, sendApiFailure } from '../plugins/api-key-auth.js';
+import { errors } from '../schemas/common.js';
+import { BY_EXTERNAL_ID, BY_USER_ID, ExternalIdParams, type UserAddressing } from '../user-addressing.js';
 
 const Email = Type.Union([Type.String({ minLength: 1, maxLength: MAX_EMAIL_LENGTH }), Type.Null()], {
   description: 'An address for security notices, or null for none',
