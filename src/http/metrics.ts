@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { ServiceMetrics } from '../service/ports/metrics.js';
-import { sendApiError } from './plugins/api-key-auth.js';
+import { sendApiError } from './api-replies.js';
 
 /**
  * Prometheus metrics for one app (a registry of its own, so several apps in one process never mix):

@@ -1,12 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyScope } from '../../core/api-key.js';
-import { type ErrorCode, errorMessage } from '../../core/errors.js';
 import type { ApiKeyRecord } from '../../service/admin/authorize-api-key.js';
-import type { RequestContext } from '../../service/deps.js';
 import type { ActiveSession } from '../../service/sessions/sessions.js';
 import type { UseCases } from '../../service/use-cases.js';
-import { errorStatus } from '../error-status.js';
-import { noteRetryAfter } from '../retry-after.js';
+import { sendApiError } from '../api-replies.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -29,38 +26,6 @@ declare module 'fastify' {
     apiKey: ApiKeyRecord | undefined;
     apiSession: ActiveSession | undefined;
   }
-}
-
-/** The one error shape of the API: `{ "error": { "code", "message" } }`, with the catalog's status. */
-export function sendApiError(
-  reply: FastifyReply,
-  code: ErrorCode,
-  status = errorStatus(code),
-  message = errorMessage(code),
-) {
-  return reply.code(status).header('cache-control', 'no-store').send({ error: { code, message } });
-}
-
-/** A failed use case's result as an error response, with `Retry-After` when it was throttled. */
-export function sendApiFailure(
-  reply: FastifyReply,
-  failure: { error: ErrorCode; retryAfterSeconds?: number },
-) {
-  noteRetryAfter(reply, failure);
-  return sendApiError(reply, failure.error);
-}
-
-/** Audit context of an API call: the key is the actor (`apikey:<id>`). */
-export function apiContext(request: FastifyRequest): RequestContext & { actorId: string } {
-  const userAgent = request.headers['user-agent'];
-  return {
-    ip: request.ip,
-    userAgent: typeof userAgent === 'string' ? userAgent : null,
-    actorId: request.apiSession ? request.apiSession.user.id : `apikey:${request.apiKey?.id ?? 'unknown'}`,
-    // With an API key the caller is the site's backend: its address is not the end user's. Without one
-    // (sign-up and sign-in, or a session token) the caller is the user's own app, charged per address.
-    viaBackend: request.apiKey !== undefined,
-  };
 }
 
 /**
@@ -102,10 +67,4 @@ export function requireApiKey(useCases: UseCases) {
     }
     request.apiKey = authorized.value;
   };
-}
-
-/** The session token sent with the request (end-user routes). */
-export function sessionToken(request: FastifyRequest): string {
-  const header = request.headers.authorization ?? '';
-  return header.startsWith('Bearer ') ? header.slice(7).trim() : '';
 }

@@ -1,6 +1,5 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { UseCases } from '../../service/use-cases.js';
-import { clientErrorCode } from '../error-status.js';
 import { registerJsonBodyParser } from '../json-body.js';
 import { requestValidatorCompiler } from '../request-validation.js';
 import { registerAdminApiRoutes } from '../routes/admin-settings.js';
@@ -11,7 +10,8 @@ import { registerRecoveryCodeRoutes } from '../routes/users-recovery-codes.js';
 import { ErrorBody } from '../schemas/common.js';
 import { makeRequestSchemasStrict } from '../strict-schemas.js';
 import { BY_EXTERNAL_ID, BY_USER_ID } from '../user-addressing.js';
-import { requireApiKey, sendApiError } from './api-key-auth.js';
+import { registerApiErrorHandler } from './api-error-handler.js';
+import { requireApiKey } from './api-key-auth.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -56,17 +56,7 @@ export async function registerApi(
       api.decorateRequest('apiKey', undefined);
       api.decorateRequest('apiSession', undefined);
       api.addHook('onRequest', requireApiKey(useCases));
-      api.setErrorHandler((error: FastifyError, request, reply) => {
-        if (error.validation) return sendApiError(reply, 'invalid_request', 400, `${error.message}.`);
-        const status = error.statusCode ?? 500;
-        if (status >= 400 && status < 500)
-          return sendApiError(reply, clientErrorCode(status, error.code), status);
-        request.log.error(error);
-        return reply
-          .code(500)
-          .send({ error: { code: 'internal_error', message: 'Something went wrong on our side.' } });
-      });
-      api.setNotFoundHandler((_request, reply) => sendApiError(reply, 'not_found'));
+      registerApiErrorHandler(api);
       registerRecoveryCodeRoutes(api, useCases, BY_USER_ID);
       registerRecoveryCodeRoutes(api, useCases, BY_EXTERNAL_ID);
       registerHostUserRoutes(api, useCases);

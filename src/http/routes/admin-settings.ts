@@ -7,7 +7,7 @@ import { auditActions } from '../../core/audit.js';
 import type { RecoveryCodeSettings } from '../../core/policy.js';
 import { describeChainBreak } from '../../service/audit/audit-log.js';
 import type { UseCases } from '../../service/use-cases.js';
-import { apiContext, sendApiError } from '../plugins/api-key-auth.js';
+import { apiContext, sendApiError } from '../api-replies.js';
 import { errors } from '../schemas/common.js';
 import { settingsUpdateFrom } from '../settings-update.js';
 

@@ -8,7 +8,7 @@ import type {
   SecondFactorProof,
 } from '../../service/sign-in/complete-second-factor.js';
 import type { UseCases } from '../../service/use-cases.js';
-import { apiContext, sendApiError, sendApiFailure, sessionToken } from '../plugins/api-key-auth.js';
+import { apiContext, sendApiError, sendApiFailure, sessionToken } from '../api-replies.js';
 import {
   Credentials,
   SecondFactorCode,

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { MAX_EMAIL_LENGTH } from '../../core/email-address.js';
 import type { UseCases } from '../../service/use-cases.js';
-import { apiContext, sendApiError, sendApiFailure } from '../plugins/api-key-auth.js';
+import { apiContext, sendApiError, sendApiFailure } from '../api-replies.js';
 import { errors } from '../schemas/common.js';
 import { BY_EXTERNAL_ID, BY_USER_ID, ExternalIdParams, type UserAddressing } from '../user-addressing.js';
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ProtectedRequest } from '../../service/forward-auth/decide.js';
 import type { UseCases } from '../../service/use-cases.js';
-import { sendApiError } from '../plugins/api-key-auth.js';
+import { sendApiError } from '../api-replies.js';
 
 /**
  * The verification endpoints a reverse proxy calls before each request to a protected app

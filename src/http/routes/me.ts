@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { SessionChange } from '../../service/sign-in/step-up-actions.js';
 import type { UseCases } from '../../service/use-cases.js';
-import { apiContext, sendApiError, sendApiFailure, sessionToken } from '../plugins/api-key-auth.js';
+import { apiContext, sendApiError, sendApiFailure, sessionToken } from '../api-replies.js';
 import { CodeBody, errors, IssuedCodes, issuedCodesBody, totpEnrollmentBody } from '../schemas/common.js';
 
 const _Credentials = Type.Object({

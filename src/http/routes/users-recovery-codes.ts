@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { MAX_RESET_REASON_LENGTH } from '../../service/admin/reset-mfa.js';
 import { backendAuthority } from '../../service/sign-in/change-authority.js';
 import type { UseCases } from '../../service/use-cases.js';
-import { apiContext, sendApiError, sendApiFailure } from '../plugins/api-key-auth.js';
+import { apiContext, sendApiError, sendApiFailure } from '../api-replies.js';
 import {
   CodeBody,
   errors,
