@@ -2,7 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { UseCases } from '../../service/use-cases.js';
 import { registerJsonBodyParser } from '../json-body.js';
 import { requestValidatorCompiler } from '../request-validation.js';
-import { registerAdminApiRoutes } from '../routes/admin-settings.js';
+import { registerAdminApiKeyRoutes } from '../routes/admin-api-keys.js';
+import { registerAdminAuditRoutes } from '../routes/admin-audit.js';
+import { registerAdminSettingsRoutes } from '../routes/admin-settings.js';
+import { registerAdminUserRoutes } from '../routes/admin-users.js';
 import { registerAuthRoutes } from '../routes/auth.js';
 import { registerHostUserRoutes } from '../routes/external-users.js';
 import { registerMeRoutes } from '../routes/me.js';
@@ -60,7 +63,11 @@ export async function registerApi(
       registerRecoveryCodeRoutes(api, useCases, BY_USER_ID);
       registerRecoveryCodeRoutes(api, useCases, BY_EXTERNAL_ID);
       registerHostUserRoutes(api, useCases);
-      registerAdminApiRoutes(api, useCases);
+      // In this order the OpenAPI document lists them as it did when they were one file.
+      registerAdminSettingsRoutes(api, useCases);
+      registerAdminAuditRoutes(api, useCases);
+      registerAdminApiKeyRoutes(api, useCases);
+      registerAdminUserRoutes(api, useCases);
       if (options.endUserRoutes ?? true) {
         registerAuthRoutes(api, useCases);
         registerMeRoutes(api, useCases);
