@@ -1,18 +1,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
 import { forgotPasswordPage, resetPasswordPage } from '../pages/sign-in-pages.js';
-import { recoveryCodesShownPage } from '../pages/two-factor-pages.js';
 import {
   csrfToken,
   failureMessage,
   field,
-  redirect,
   requestContext,
   sendMessagePage,
   sendPage,
   statusFor,
 } from '../web-context.js';
 import type { WebOptions } from '../web-options.js';
+import { sendRecoveryOutcome } from './recovery-outcome-page.js';
 
 /** "Forgot your password?": the emailed link, then a new password (and a second factor when 2FA is on). */
 export function registerPasswordResetRoutes(app: FastifyInstance, web: WebOptions): void {
@@ -99,24 +98,10 @@ export function registerPasswordResetRoutes(app: FastifyInstance, web: WebOption
       if (result.error === 'reset_link_invalid') return invalidLink(request, reply);
       return showResetForm(request, reply, token, result);
     }
-    const recovery = result.value.recovery;
-    if (recovery?.policy === 'disable_mfa') return redirect(reply, '/sign-in?notice=password-reset-mfa-off');
-    if (recovery?.policy === 'rotate') {
-      const user = await useCases.findUserById(result.value.userId);
-      return sendPage(request, reply, useCases, {
-        title: 'Your new recovery codes',
-        body: recoveryCodesShownPage({
-          csrf: csrfToken(request, reply),
-          set: recovery.replacement,
-          heading: 'Your password is changed: here are your new recovery codes',
-          intro:
-            'You used a recovery code to reset your password. As this site requires, your old codes were replaced: these are your new ones.',
-          siteName: useCases.options.issuer,
-          account: user?.email ?? '',
-          doneHref: '/sign-in?notice=password-reset',
-        }),
-      });
-    }
-    return redirect(reply, '/sign-in?notice=password-reset');
+    return sendRecoveryOutcome(request, reply, useCases, {
+      use: 'password_reset',
+      outcome: result.value.recovery,
+      userId: result.value.userId,
+    });
   });
 }

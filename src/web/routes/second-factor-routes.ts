@@ -1,19 +1,11 @@
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
-import { accountLabel } from '../../service/accounts/account-label.js';
 import { recoveryCodeSetLabel } from '../../service/recovery-codes/prepare-recovery-code-set.js';
 import type { RecoveryOutcome } from '../../service/recovery-codes/verify-recovery-code.js';
-import type { ActiveSession } from '../../service/sessions/sessions.js';
 import type { SecondFactorProof } from '../../service/sign-in/complete-second-factor.js';
-import {
-  mfaDisabledAfterRecoveryPage,
-  recoveryCodeFormPage,
-  recoverySignedInPage,
-  secondStepPage,
-} from '../pages/sign-in-pages.js';
-import { recoveryCodesShownPage } from '../pages/two-factor-pages.js';
-import { hasReturnAddress, landingAfterSignIn, sendToLanding } from '../return-to.js';
+import { recoveryCodeFormPage, secondStepPage } from '../pages/sign-in-pages.js';
+import { sendToLanding } from '../return-to.js';
 import { keyResponseField, sendKeyOptions } from '../security-key-fields.js';
 import {
   csrfToken,
@@ -28,6 +20,7 @@ import {
   statusFor,
 } from '../web-context.js';
 import type { WebOptions } from '../web-options.js';
+import { sendRecoveryOutcome } from './recovery-outcome-page.js';
 import { adoptSession } from './session-guards.js';
 
 /**
@@ -167,12 +160,6 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
     return status?.hasCodes ? recoveryCodeSetLabel(status.generatedAt) : undefined;
   };
 
-  /** After a recovery code, the page's way on to the return address the person came with, if any. */
-  const continueHref = async (request: FastifyRequest, reply: FastifyReply, userId: string) =>
-    hasReturnAddress(request)
-      ? landingAfterSignIn(useCases, request, reply, { userId, justSignedIn: true })
-      : undefined;
-
   app.get('/sign-in/recovery', async (request, reply) => {
     if (!pending(request)) return redirect(reply, '/sign-in?notice=session-expired');
     return showRecoveryForm(request, reply);
@@ -187,50 +174,10 @@ export function registerSecondFactorRoutes(app: FastifyInstance, web: WebOptions
       return result.error === 'sign_in_expired'
         ? expired(request, reply)
         : showRecoveryForm(request, reply, result);
-    return sendRecoveryOutcome(request, reply, {
+    return sendRecoveryOutcome(request, reply, useCases, {
+      use: 'sign_in',
       outcome: result.value.recovery as RecoveryOutcome,
       user: session.user,
     });
   });
-
-  /** The one place a recovery code's outcome (the operator's post-recovery policy) becomes a page. */
-  const sendRecoveryOutcome = async (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    input: { outcome: RecoveryOutcome; user: ActiveSession['user'] },
-  ) => {
-    const { outcome, user } = input;
-    if (outcome.policy === 'disable_mfa') {
-      return sendPage(request, reply, useCases, {
-        title: 'Two-factor authentication is off',
-        // The return address stays for the two-factor setup offered here; the page also links on.
-        body: mfaDisabledAfterRecoveryPage({
-          continueHref: hasReturnAddress(request) ? '/sign-in' : undefined,
-        }),
-      });
-    }
-    if (outcome.policy === 'rotate') {
-      return sendPage(request, reply, useCases, {
-        title: 'Your new recovery codes',
-        body: recoveryCodesShownPage({
-          csrf: csrfToken(request, reply),
-          set: outcome.replacement,
-          heading: 'Your new recovery codes',
-          intro:
-            'You signed in with a recovery code. As this site requires, your old codes were replaced: these are your new ones.',
-          siteName: useCases.options.issuer,
-          account: accountLabel(user),
-          doneHref: await continueHref(request, reply, user.id),
-        }),
-      });
-    }
-    return sendPage(request, reply, useCases, {
-      title: 'Signed in',
-      body: recoverySignedInPage({
-        ...outcome,
-        csrf: csrfToken(request, reply),
-        continueHref: await continueHref(request, reply, user.id),
-      }),
-    });
-  };
 }
