@@ -1,36 +1,16 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
-import { MAX_EMAIL_LENGTH } from '../../core/email-address.js';
 import type { UseCases } from '../../service/use-cases.js';
 import { apiContext, sendApiError, sendApiFailure } from '../api-replies.js';
 import { errors } from '../schemas/common.js';
+import {
+  DeletedUser,
+  EnsureExternalUserBody,
+  ExternalUserEmail,
+  ExternalUserEmailChange,
+  HostUser,
+} from '../schemas/external-users.js';
 import { BY_EXTERNAL_ID, BY_USER_ID, ExternalIdParams, type UserAddressing } from '../user-addressing.js';
-
-const Email = Type.Union([Type.String({ minLength: 1, maxLength: MAX_EMAIL_LENGTH }), Type.Null()], {
-  description: 'An address for security notices, or null for none',
-});
-
-const HostUser = Type.Object(
-  {
-    userId: Type.String({ description: "SpareKey's id for the user" }),
-    externalId: Type.String(),
-    email: Type.Union([Type.String(), Type.Null()]),
-    created: Type.Boolean({ description: 'True when this call created the user' }),
-  },
-  { additionalProperties: false },
-);
-
-const DeletedUser = Type.Object(
-  {
-    factors: Type.Integer(),
-    recoveryCodeSets: Type.Integer(),
-    sessions: Type.Integer(),
-    rememberedDevices: Type.Integer(),
-    apiKeys: Type.Integer(),
-  },
-  { additionalProperties: false, description: 'What was removed with the user' },
-);
 
 /**
  * Users of a host application by its own ids: ensure (create once), change the email, delete. The
@@ -51,7 +31,7 @@ export function registerHostUserRoutes(parent: FastifyInstance, useCases: UseCas
           'Call it before enrolling a factor, or on every sign-in. An existing user is returned as it is (its email is changed only by the email operation).',
         tags: ['users'],
         params: ExternalIdParams,
-        body: Type.Object({ email: Type.Optional(Email) }, { additionalProperties: false }),
+        body: EnsureExternalUserBody,
         response: { 200: HostUser, 201: HostUser, ...errors(409) },
       },
     },
@@ -75,12 +55,9 @@ export function registerHostUserRoutes(parent: FastifyInstance, useCases: UseCas
         summary: "Set or remove (null) your user's email address; the old address is told",
         tags: ['users'],
         params: ExternalIdParams,
-        body: Type.Object({ email: Email }, { additionalProperties: false }),
+        body: ExternalUserEmailChange,
         response: {
-          200: Type.Object(
-            { email: Type.Union([Type.String(), Type.Null()]) },
-            { additionalProperties: false },
-          ),
+          200: ExternalUserEmail,
           ...errors(404, 409),
         },
       },

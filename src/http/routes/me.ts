@@ -1,35 +1,26 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
 import type { SessionChange } from '../../service/sign-in/step-up-actions.js';
 import type { UseCases } from '../../service/use-cases.js';
 import { apiContext, sendApiError, sendApiFailure, sessionToken } from '../api-replies.js';
-import { CodeBody, errors, IssuedCodes, issuedCodesBody, totpEnrollmentBody } from '../schemas/common.js';
+import {
+  CodeBody,
+  EmailFactorStarted,
+  errors,
+  issuedCodesBody,
+  TotpEnrollment,
+  totpEnrollmentBody,
+} from '../schemas/common.js';
+import {
+  FactorConfirmed,
+  FactorIdParams,
+  IssuedCodesWithToken,
+  MfaOverview,
+  NewToken,
+  PasswordChange,
+  StepUp,
+} from '../schemas/me.js';
 
-const _Credentials = Type.Object({
-  email: Type.String({ maxLength: 254 }),
-  password: Type.String({ maxLength: 1024 }),
-});
-const StepUp = Type.Object({
-  password: Type.Optional(Type.String({ maxLength: 1024 })),
-  totpCode: Type.Optional(Type.String({ maxLength: 16 })),
-});
-const PasswordChange = Type.Object({
-  currentPassword: Type.String({ maxLength: 1024 }),
-  newPassword: Type.String({ maxLength: 1024 }),
-});
-/** After a step-up-protected change: the token the request came with is dead. */
-const NewToken = Type.Object({
-  token: Type.String({
-    description: "The session's new token: the one the request came with no longer works",
-  }),
-});
-const IssuedCodesWithToken = Type.Object({ ...IssuedCodes.properties, ...NewToken.properties });
-const _SessionToken = Type.Object({
-  token: Type.String({ description: 'Send as Authorization: Bearer <token>; it changes at every step' }),
-  stage: Type.Union([Type.Literal('second_factor'), Type.Literal('signed_in')]),
-});
-const _PUBLIC = { security: [] };
 const SESSION = { security: [{ session: [] }] };
 
 /** The signed-in user's own account: password, two-factor overview, factors and recovery codes. */
@@ -82,16 +73,7 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
         summary: 'My second factors and how many recovery codes I have left',
         tags,
         response: {
-          200: Type.Object({
-            mfaEnabled: Type.Boolean(),
-            factors: Type.Array(Type.Object({ id: Type.String(), kind: Type.String() })),
-            recoveryCodes: Type.Object({
-              hasCodes: Type.Boolean(),
-              remaining: Type.Optional(Type.Integer()),
-              total: Type.Optional(Type.Integer()),
-              low: Type.Optional(Type.Boolean()),
-            }),
-          }),
+          200: MfaOverview,
           ...errors(),
         },
       },
@@ -119,7 +101,7 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
         summary: 'Start adding an authenticator app: the key and otpauth URI to show as a QR code',
         tags,
         response: {
-          201: Type.Object({ factorId: Type.String(), secret: Type.String(), uri: Type.String() }),
+          201: TotpEnrollment,
           ...errors(409),
         },
       },
@@ -144,14 +126,10 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
         summary:
           'Confirm the authenticator with its current code; the first factor also returns the first recovery codes, once',
         tags,
-        params: Type.Object({ factorId: Type.String({ maxLength: 64 }) }),
+        params: FactorIdParams,
         body: CodeBody,
         response: {
-          200: Type.Object({
-            token: Type.String(),
-            mfaEnabled: Type.Boolean(),
-            recoveryCodes: Type.Union([IssuedCodes, Type.Null()]),
-          }),
+          200: FactorConfirmed,
           ...errors(404),
         },
       },
@@ -183,7 +161,7 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
         operationId: 'enrollMyEmailFactor',
         summary: "Start using emailed codes as a factor: a code is sent to the account's address",
         tags,
-        response: { 201: Type.Object({ factorId: Type.String() }), ...errors(409) },
+        response: { 201: EmailFactorStarted, ...errors(409) },
       },
     },
     async (request, reply) => {
@@ -205,14 +183,10 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
         summary:
           'Confirm emailed codes with the code that was sent; the first factor also returns the first recovery codes',
         tags,
-        params: Type.Object({ factorId: Type.String({ maxLength: 64 }) }),
+        params: FactorIdParams,
         body: CodeBody,
         response: {
-          200: Type.Object({
-            token: Type.String(),
-            mfaEnabled: Type.Boolean(),
-            recoveryCodes: Type.Union([IssuedCodes, Type.Null()]),
-          }),
+          200: FactorConfirmed,
           ...errors(404, 410, 429),
         },
       },
@@ -280,7 +254,7 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
         summary:
           'Remove one of my factors (not the last one) after step-up; an unknown factor is a 404 before any step-up is checked',
         tags,
-        params: Type.Object({ factorId: Type.String({ maxLength: 64 }) }),
+        params: FactorIdParams,
         body: StepUp,
         response: { 200: NewToken, ...errors(404, 409, 423, 429) },
       },

@@ -1,20 +1,22 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { MAX_RESET_REASON_LENGTH } from '../../service/admin/reset-mfa.js';
 import { backendAuthority } from '../../service/sign-in/change-authority.js';
 import type { UseCases } from '../../service/use-cases.js';
 import { apiContext, sendApiError, sendApiFailure } from '../api-replies.js';
 import {
   CodeBody,
+  EmailFactorStarted,
   errors,
   IssuedCodes,
   issuedCodesBody,
   RecoveryCodeStatus,
   recoveryCodeStatusBody,
+  TotpEnrollment,
   totpEnrollmentBody,
 } from '../schemas/common.js';
 import { RecoveryOutcomeFields, recoveryOutcomeBody } from '../schemas/recovery-outcome.js';
+import { MfaResetBody, MfaResetDone, UserFactorConfirmed, UserMfa } from '../schemas/users-recovery-codes.js';
 import { pathSchemaWith, type UserAddressing } from '../user-addressing.js';
 
 /** Per-user recovery codes and MFA, for a backend acting for its users (the Auth0 Management API shape). */
@@ -109,13 +111,7 @@ export function registerRecoveryCodeRoutes(
         tags: ['mfa'],
         params: by.params,
         response: {
-          200: Type.Object({
-            mfaEnabled: Type.Boolean(),
-            factors: Type.Array(
-              Type.Object({ id: Type.String(), kind: Type.String(), addedAt: Type.String() }),
-            ),
-            recoveryCodes: RecoveryCodeStatus,
-          }),
+          200: UserMfa,
           ...errors(404),
         },
       },
@@ -141,9 +137,9 @@ export function registerRecoveryCodeRoutes(
         summary: "Remove all of a user's factors, codes and sessions (support path); the reason is audited",
         tags: ['mfa'],
         params: by.params,
-        body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: MAX_RESET_REASON_LENGTH }) }),
+        body: MfaResetBody,
         response: {
-          200: Type.Object({ factorsRemoved: Type.Integer(), sessionsEnded: Type.Integer() }),
+          200: MfaResetDone,
           ...errors(404),
         },
       },
@@ -170,7 +166,7 @@ export function registerRecoveryCodeRoutes(
         tags: ['mfa'],
         params: by.params,
         response: {
-          201: Type.Object({ factorId: Type.String(), secret: Type.String(), uri: Type.String() }),
+          201: TotpEnrollment,
           ...errors(404, 409),
         },
       },
@@ -199,10 +195,7 @@ export function registerRecoveryCodeRoutes(
         params: pathSchemaWith(by, { factorId: Type.String({ maxLength: 64 }) }),
         body: CodeBody,
         response: {
-          200: Type.Object({
-            mfaEnabled: Type.Boolean(),
-            recoveryCodes: Type.Union([IssuedCodes, Type.Null()]),
-          }),
+          200: UserFactorConfirmed,
           ...errors(404),
         },
       },
@@ -235,7 +228,7 @@ export function registerRecoveryCodeRoutes(
         tags: ['mfa'],
         params: by.params,
         body: CodeBody,
-        response: { 200: Type.Object({ factorId: Type.String() }), ...errors(409, 423, 429) },
+        response: { 200: EmailFactorStarted, ...errors(409, 423, 429) },
       },
     },
     async (request, reply) => {

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import type { TotpEnrollment } from '../../service/factors/enroll-totp.js';
+import type { TotpEnrollment as TotpEnrollmentValue } from '../../service/factors/enroll-totp.js';
 import type { RecoveryCodeStatus as RecoveryCodeStatusValue } from '../../service/recovery-codes/recovery-code-status.js';
 
 /** Shared request and response schemas: they validate input at the edge and document /openapi.json. */
@@ -33,6 +33,15 @@ export const RecoveryCodeStatus = Type.Object({
 
 export const CodeBody = Type.Object({ code: Type.String({ minLength: 1, maxLength: 256 }) });
 
+/** A started authenticator: the key to type and the otpauth URI for the QR code. */
+export const TotpEnrollment = Type.Object({
+  factorId: Type.String(),
+  secret: Type.String(),
+  uri: Type.String(),
+});
+
+export const EmailFactorStarted = Type.Object({ factorId: Type.String() });
+
 /** Error responses, documented on every route with the statuses it can answer. */
 export function errors(...statuses: number[]) {
   const all = [...new Set([400, 401, 403, ...statuses])];
@@ -56,6 +65,6 @@ export function recoveryCodeStatusBody(status: RecoveryCodeStatusValue) {
 }
 
 /** A started authenticator enrollment as JSON: the key to type and the URI for the QR code. */
-export function totpEnrollmentBody(enrollment: TotpEnrollment) {
+export function totpEnrollmentBody(enrollment: TotpEnrollmentValue) {
   return { factorId: enrollment.factorId, secret: enrollment.secretBase32, uri: enrollment.uri };
 }
