@@ -1,6 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
 import type { RecoveryOutcome } from '../../service/recovery-codes/verify-recovery-code.js';
 import type { SignInOutcome } from '../../service/sign-in/begin-sign-in.js';
 import type {
@@ -11,13 +10,16 @@ import type { UseCases } from '../../service/use-cases.js';
 import { apiContext, sendApiError, sendApiFailure, sessionToken } from '../api-replies.js';
 import {
   Credentials,
+  EmailCodeSent,
+  RecoveryCodeSignInDone,
   SecondFactorCode,
   SecondFactorDone,
   SignInAnswer,
   SignInBody,
+  SignUpAccepted,
 } from '../schemas/auth.js';
 import { errors } from '../schemas/common.js';
-import { RecoveryOutcomeFields, recoveryOutcomeBody } from '../schemas/recovery-outcome.js';
+import { recoveryOutcomeBody } from '../schemas/recovery-outcome.js';
 
 const PUBLIC = { security: [] };
 const SESSION = { security: [{ session: [] }] };
@@ -46,10 +48,7 @@ export function registerAuthRoutes(parent: FastifyInstance, useCases: UseCases):
         tags,
         body: Credentials,
         response: {
-          202: Type.Object(
-            { status: Type.Literal('accepted') },
-            { description: 'Accepted; the same for a new address and one that has an account' },
-          ),
+          202: SignUpAccepted,
           ...errors(409),
         },
       },
@@ -173,7 +172,7 @@ export function registerAuthRoutes(parent: FastifyInstance, useCases: UseCases):
         operationId: 'sendSignInEmailCode',
         summary: 'Email a sign-in code (a resend kills the previous one)',
         tags,
-        response: { 202: Type.Object({ expiresAt: Type.String() }), ...errors(404, 423, 429) },
+        response: { 202: EmailCodeSent, ...errors(404, 423, 429) },
       },
     },
     async (request, reply) => {
@@ -217,7 +216,7 @@ export function registerAuthRoutes(parent: FastifyInstance, useCases: UseCases):
         tags,
         body: SecondFactorCode,
         response: {
-          200: Type.Object({ ...SecondFactorDone.properties, ...RecoveryOutcomeFields }),
+          200: RecoveryCodeSignInDone,
           ...errors(409, 423, 429),
         },
       },

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
+import { RecoveryOutcomeFields } from './recovery-outcome.js';
 
-/** The JSON bodies and answers of the end-user sign-in routes (auth-routes.ts). */
+/** The JSON bodies and answers of the end-user sign-in routes (routes/auth.ts). */
 export const Credentials = Type.Object({
   email: Type.String({ maxLength: 254 }),
   password: Type.String({ maxLength: 1024 }),
@@ -70,4 +71,18 @@ export const SignInAnswer = Type.Object({
       description: 'The second step was skipped for the remembered browser presented',
     }),
   ),
+});
+
+/** The same for a new address and one that has an account: the answer does not tell which. */
+export const SignUpAccepted = Type.Object(
+  { status: Type.Literal('accepted') },
+  { description: 'Accepted; the same for a new address and one that has an account' },
+);
+
+export const EmailCodeSent = Type.Object({ expiresAt: Type.String() });
+
+/** Signed in with a recovery code: the session, and which policy applied to the set. */
+export const RecoveryCodeSignInDone = Type.Object({
+  ...SecondFactorDone.properties,
+  ...RecoveryOutcomeFields,
 });
