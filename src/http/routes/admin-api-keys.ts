@@ -24,7 +24,7 @@ export function registerAdminApiKeyRoutes(parent: FastifyInstance, useCases: Use
         },
       },
     },
-    async (request, reply) => {
+    async function createApiKey(request, reply) {
       const created = await useCases.createApiKey({
         name: request.body.name,
         scopes: request.body.scopes,
@@ -47,7 +47,7 @@ export function registerAdminApiKeyRoutes(parent: FastifyInstance, useCases: Use
         response: { 204: { type: 'null', description: 'Revoked' }, ...errors(404) },
       },
     },
-    async (request, reply) => {
+    async function revokeApiKey(request, reply) {
       const revoked = await useCases.revokeApiKey({ id: request.params.keyId, context: apiContext(request) });
       return revoked.ok ? reply.code(204).send(null) : sendApiError(reply, revoked.error);
     },

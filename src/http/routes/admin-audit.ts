@@ -35,7 +35,7 @@ export function registerAdminAuditRoutes(parent: FastifyInstance, useCases: UseC
         response: { 200: AuditEventPage, ...errors() },
       },
     },
-    async (request) => {
+    async function listAuditEvents(request) {
       const events = await useCases.listAuditEvents({
         ...toFilter(request.query),
         beforeSeq: request.query.beforeSeq,
@@ -63,11 +63,12 @@ export function registerAdminAuditRoutes(parent: FastifyInstance, useCases: UseC
         response: { 200: { description: 'text/csv or application/jsonl', type: 'string' }, ...errors() },
       },
     },
-    async (request, reply) =>
-      reply
+    async function exportAuditEvents(request, reply) {
+      return reply
         .type(request.query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/jsonl; charset=utf-8')
         .header('cache-control', 'no-store')
-        .send(Readable.from(useCases.exportAuditLog(request.query.format, toFilter(request.query))) as never),
+        .send(Readable.from(useCases.exportAuditLog(request.query.format, toFilter(request.query))) as never);
+    },
   );
 
   app.get(
@@ -85,7 +86,7 @@ export function registerAdminAuditRoutes(parent: FastifyInstance, useCases: UseC
         },
       },
     },
-    async () => {
+    async function verifyAuditChain() {
       const { ok, checked, unsealed, firstBreak } = await useCases.verifyAuditLog();
       if (!firstBreak) return { ok, checked, unsealed };
       return {

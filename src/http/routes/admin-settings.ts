@@ -34,7 +34,9 @@ export function registerAdminSettingsRoutes(parent: FastifyInstance, useCases: U
         },
       },
     },
-    async () => useCases.getRecoveryCodeStatistics(),
+    async function getStatistics() {
+      return useCases.getRecoveryCodeStatistics();
+    },
   );
 
   app.get(
@@ -48,7 +50,9 @@ export function registerAdminSettingsRoutes(parent: FastifyInstance, useCases: U
         response: { 200: Settings, ...errors() },
       },
     },
-    async () => mutable(await useCases.getRecoveryCodeSettings()),
+    async function getSettings() {
+      return mutable(await useCases.getRecoveryCodeSettings());
+    },
   );
 
   app.patch(
@@ -63,7 +67,7 @@ export function registerAdminSettingsRoutes(parent: FastifyInstance, useCases: U
         response: { 200: Settings, ...errors(422) },
       },
     },
-    async (request, reply) => {
+    async function updateSettings(request, reply) {
       // The schema admits slot lengths 1 and 2 only; TypeBox infers the union as number.
       const saved = await useCases.updateRecoveryCodeSettings(
         settingsUpdateFrom(request.body),
@@ -89,7 +93,7 @@ export function registerAdminSettingsRoutes(parent: FastifyInstance, useCases: U
         },
       },
     },
-    async (request) => {
+    async function listUsersWithCodes(request) {
       const limit = request.query.limit ?? 50;
       const rows = await useCases.listUsersWithCodes({
         emailPrefix: request.query.emailPrefix,

@@ -21,7 +21,7 @@ export function registerAdminUserRoutes(parent: FastifyInstance, useCases: UseCa
         response: { 201: CreatedUser, ...errors(409) },
       },
     },
-    async (request, reply) => {
+    async function createUser(request, reply) {
       // An administrator's call (the `admin` scope): the one route where roles may be chosen.
       const created = await useCases.createUser({
         email: request.body.email,
@@ -49,7 +49,7 @@ export function registerAdminUserRoutes(parent: FastifyInstance, useCases: UseCa
         },
       },
     },
-    async (request, reply) => {
+    async function findUserByEmail(request, reply) {
       const user = await useCases.findUserByEmail(request.params.email);
       if (!user) return sendApiError(reply, 'user_not_found');
       return {

@@ -53,7 +53,7 @@ export function registerAuthRoutes(parent: FastifyInstance, useCases: UseCases):
         },
       },
     },
-    async (request, reply) => {
+    async function signUp(request, reply) {
       const accepted = await useCases.signUp({
         email: request.body.email,
         password: request.body.password,
@@ -81,7 +81,7 @@ export function registerAuthRoutes(parent: FastifyInstance, useCases: UseCases):
         },
       },
     },
-    async (request, reply) => {
+    async function signIn(request, reply) {
       const result = await useCases.beginSignIn({
         email: request.body.email,
         password: request.body.password,
@@ -157,7 +157,7 @@ export function registerAuthRoutes(parent: FastifyInstance, useCases: UseCases):
         response: { 200: SecondFactorDone, ...errors(409, 423, 429) },
       },
     },
-    async (request, reply) => {
+    async function signInWithTotp(request, reply) {
       const done = await complete(request, { method: 'totp', code: request.body.code });
       return done.ok ? completedBody(done.value) : sendApiFailure(reply, done);
     },
@@ -175,7 +175,7 @@ export function registerAuthRoutes(parent: FastifyInstance, useCases: UseCases):
         response: { 202: EmailCodeSent, ...errors(404, 423, 429) },
       },
     },
-    async (request, reply) => {
+    async function sendSignInEmailCode(request, reply) {
       const sent = await useCases.sendSignInEmailCode({
         sessionToken: sessionToken(request),
         context: apiContext(request),
@@ -199,7 +199,7 @@ export function registerAuthRoutes(parent: FastifyInstance, useCases: UseCases):
         response: { 200: SecondFactorDone, ...errors(410, 429, 423) },
       },
     },
-    async (request, reply) => {
+    async function signInWithEmailCode(request, reply) {
       const done = await complete(request, { method: 'email', code: request.body.code });
       return done.ok ? completedBody(done.value) : sendApiFailure(reply, done);
     },
@@ -221,7 +221,7 @@ export function registerAuthRoutes(parent: FastifyInstance, useCases: UseCases):
         },
       },
     },
-    async (request, reply) => {
+    async function signInWithRecoveryCode(request, reply) {
       const done = await complete(request, { method: 'recovery_code', code: request.body.code });
       if (!done.ok) return sendApiFailure(reply, done);
       const recovery = done.value.recovery as RecoveryOutcome;
@@ -242,7 +242,7 @@ export function registerAuthRoutes(parent: FastifyInstance, useCases: UseCases):
         response: { 204: { type: 'null', description: 'Signed out' }, ...errors() },
       },
     },
-    async (request, reply) => {
+    async function signOut(request, reply) {
       await useCases.endSession({ token: sessionToken(request), context: apiContext(request) });
       return reply.code(204).send(null);
     },

@@ -50,7 +50,7 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
         response: { 200: NewToken, ...errors(403, 429) },
       },
     },
-    async (request, reply) => {
+    async function changeMyPassword(request, reply) {
       const changed = await useCases.changePassword({
         userId: request.apiSession?.user.id as string,
         sessionToken: sessionToken(request),
@@ -78,7 +78,7 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
         },
       },
     },
-    async (request) => {
+    async function getMyMfa(request) {
       const overview = await useCases.getMfaOverview({ userId: request.apiSession?.user.id as string });
       const codes = overview.recoveryCodes;
       return {
@@ -106,7 +106,7 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
         },
       },
     },
-    async (request, reply) => {
+    async function enrollMyTotp(request, reply) {
       const enrollment = await useCases.enrollTotp({
         userId: request.apiSession?.user.id as string,
         context: apiContext(request),
@@ -134,7 +134,7 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
         },
       },
     },
-    async (request, reply) => {
+    async function confirmMyTotp(request, reply) {
       const confirmed = await useCases.confirmTotp({
         userId: request.apiSession?.user.id as string,
         factorId: request.params.factorId,
@@ -164,7 +164,7 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
         response: { 201: EmailFactorStarted, ...errors(409) },
       },
     },
-    async (request, reply) => {
+    async function enrollMyEmailFactor(request, reply) {
       const started = await useCases.startEmailFactor({
         userId: request.apiSession?.user.id as string,
         context: apiContext(request),
@@ -191,7 +191,7 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
         },
       },
     },
-    async (request, reply) => {
+    async function confirmMyEmailFactor(request, reply) {
       const confirmed = await useCases.confirmEmailFactor({
         userId: request.apiSession?.user.id as string,
         factorId: request.params.factorId,
@@ -234,7 +234,7 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
         response: { 201: IssuedCodesWithToken, ...errors(409, 423, 429) },
       },
     },
-    async (request, reply) => {
+    async function regenerateMyRecoveryCodes(request, reply) {
       const generated = await useCases.regenerateRecoveryCodesWithStepUp(change(request, request.body));
       if (!generated.ok) return sendApiFailure(reply, generated);
       return reply
@@ -259,7 +259,7 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
         response: { 200: NewToken, ...errors(404, 409, 423, 429) },
       },
     },
-    async (request, reply) => {
+    async function removeMyFactor(request, reply) {
       const removed = await useCases.removeFactorWithStepUp({
         ...change(request, request.body),
         factorId: request.params.factorId,
@@ -283,7 +283,7 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
         response: { 200: NewToken, ...errors(409, 423, 429) },
       },
     },
-    async (request, reply) => {
+    async function disableMyMfa(request, reply) {
       const disabled = await useCases.disableMfaWithStepUp(change(request, request.body));
       if (!disabled.ok) return sendApiFailure(reply, disabled);
       return reply.header('cache-control', 'no-store').send({ token: disabled.value.token });

@@ -39,7 +39,7 @@ export function registerRecoveryCodeRoutes(
         response: { 200: RecoveryCodeStatus, ...errors(404) },
       },
     },
-    async (request, reply) => {
+    async function getRecoveryCodeStatus(request, reply) {
       const userId = await by.resolve(useCases, request.params);
       if (userId === undefined) return sendApiError(reply, 'user_not_found');
       const status = await useCases.getRecoveryCodeStatus({ userId });
@@ -60,7 +60,7 @@ export function registerRecoveryCodeRoutes(
         response: { 201: IssuedCodes, ...errors(404, 409) },
       },
     },
-    async (request, reply) => {
+    async function generateRecoveryCodes(request, reply) {
       const userId = await by.resolve(useCases, request.params);
       if (userId === undefined) return sendApiError(reply, 'user_not_found');
       const context = apiContext(request);
@@ -88,7 +88,7 @@ export function registerRecoveryCodeRoutes(
         },
       },
     },
-    async (request, reply) => {
+    async function verifyRecoveryCode(request, reply) {
       const userId = await by.resolve(useCases, request.params);
       if (userId === undefined) return sendApiError(reply, 'user_not_found');
       const result = await useCases.verifyRecoveryCode({
@@ -116,7 +116,7 @@ export function registerRecoveryCodeRoutes(
         },
       },
     },
-    async (request, reply) => {
+    async function getMfaStatus(request, reply) {
       const userId = await by.resolve(useCases, request.params);
       if (userId === undefined) return sendApiError(reply, 'user_not_found');
       const overview = await useCases.getMfaOverview({ userId });
@@ -144,7 +144,7 @@ export function registerRecoveryCodeRoutes(
         },
       },
     },
-    async (request, reply) => {
+    async function resetMfa(request, reply) {
       const userId = await by.resolve(useCases, request.params);
       if (userId === undefined) return sendApiError(reply, 'user_not_found');
       const result = await useCases.resetUserMfa({
@@ -171,7 +171,7 @@ export function registerRecoveryCodeRoutes(
         },
       },
     },
-    async (request, reply) => {
+    async function enrollUserTotp(request, reply) {
       const userId = await by.resolve(useCases, request.params);
       if (userId === undefined) return sendApiError(reply, 'user_not_found');
       const enrollment = await useCases.enrollTotp({
@@ -200,7 +200,7 @@ export function registerRecoveryCodeRoutes(
         },
       },
     },
-    async (request, reply) => {
+    async function confirmUserTotp(request, reply) {
       const userId = await by.resolve(useCases, request.params);
       if (userId === undefined) return sendApiError(reply, 'user_not_found');
       const confirmed = await useCases.confirmTotp({
@@ -231,7 +231,7 @@ export function registerRecoveryCodeRoutes(
         response: { 200: EmailFactorStarted, ...errors(409, 423, 429) },
       },
     },
-    async (request, reply) => {
+    async function verifyUserTotp(request, reply) {
       const userId = await by.resolve(useCases, request.params);
       if (userId === undefined) return sendApiError(reply, 'user_not_found');
       const result = await useCases.verifyTotp({
