@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { apiKeyScopes } from '../../core/api-key.js';
-import { apiKeysPage } from '../pages/admin-pages.js';
+import { apiKeysPage } from '../pages/admin-api-key-pages.js';
 import {
   csrfToken,
   field,

@@ -5,7 +5,7 @@ import { fail, ok, type Result } from '../../core/result.js';
 import { type AuditFilter, describeChainBreak } from '../../service/audit/audit-log.js';
 import type { ActiveSession } from '../../service/sessions/sessions.js';
 import type { UseCases } from '../../service/use-cases.js';
-import { type AuditFilterForm, auditLogPage, auditVerifyPage } from '../pages/admin-pages.js';
+import { type AuditFilterForm, auditLogPage, auditVerifyPage } from '../pages/admin-audit-pages.js';
 import {
   csrfToken,
   field,

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { accountLabel } from '../../service/accounts/account-label.js';
 import { MAX_RESET_REASON_LENGTH } from '../../service/admin/reset-mfa.js';
 import type { ActiveSession } from '../../service/sessions/sessions.js';
-import { adminUserPage, usersWithCodesPage } from '../pages/admin-pages.js';
+import { adminUserPage, usersWithCodesPage } from '../pages/admin-user-pages.js';
 import {
   csrfToken,
   field,
