@@ -20,6 +20,17 @@ import { hasTotp, stepUpFailure } from './step-up.js';
 
 const USERS_PAGE = 50;
 
+/** The users list's query: the email prefix searched for, and the row after which this page starts. */
+function usersListQuery(request: FastifyRequest) {
+  const query = request.query as { q?: unknown; after?: unknown; id?: unknown };
+  const search = typeof query.q === 'string' ? query.q.trim().slice(0, 254) : '';
+  const after =
+    typeof query.after === 'string' && typeof query.id === 'string'
+      ? { email: query.after, id: query.id }
+      : undefined;
+  return { search, after };
+}
+
 /** The users list, one user's page and what an administrator does to an account (roles, remembered browsers, MFA reset). */
 export function registerAdminUserRoutes(app: FastifyInstance, web: WebOptions): void {
   const { useCases } = web;
@@ -28,12 +39,7 @@ export function registerAdminUserRoutes(app: FastifyInstance, web: WebOptions): 
   app.get(
     '/admin/users',
     adminOnly(web, async (request, reply) => {
-      const query = request.query as { q?: unknown; after?: unknown; id?: unknown };
-      const search = typeof query.q === 'string' ? query.q.trim().slice(0, 254) : '';
-      const after =
-        typeof query.after === 'string' && typeof query.id === 'string'
-          ? { email: query.after, id: query.id }
-          : undefined;
+      const { search, after } = usersListQuery(request);
       const rows = await useCases.listUsersWithCodes({
         emailPrefix: search || undefined,
         after,
