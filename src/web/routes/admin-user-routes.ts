@@ -24,8 +24,13 @@ const USERS_PAGE = 50;
 function usersListQuery(request: FastifyRequest) {
   const query = request.query as { q?: unknown; after?: unknown; id?: unknown };
   const search = typeof query.q === 'string' ? query.q.trim().slice(0, 254) : '';
+  // The paging cursor is the last row's email and id: anything longer than those can be is not a cursor
+  // this page made, so the list starts from the top (every string read from a request is bounded).
   const after =
-    typeof query.after === 'string' && typeof query.id === 'string'
+    typeof query.after === 'string' &&
+    typeof query.id === 'string' &&
+    query.after.length <= 254 &&
+    query.id.length <= 64
       ? { email: query.after, id: query.id }
       : undefined;
   return { search, after };
