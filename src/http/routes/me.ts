@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { SessionChange } from '../../service/sign-in/step-up-actions.js';
 import type { UseCases } from '../../service/use-cases.js';
 import { apiContext, sendApiError, sendApiFailure, sessionToken } from '../api-replies.js';
@@ -35,6 +35,22 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
       method,
       context: apiContext(request),
     });
+
+  // A confirmed factor: its code is a second factor proven in this session (amr otp, mfa), as on the
+  // pages, so the session gets a new token; the first factor's recovery codes are shown once.
+  const sendConfirmedFactor = async (
+    request: Parameters<typeof apiContext>[0],
+    reply: FastifyReply,
+    method: 'totp' | 'email',
+    confirmed: { mfaEnabled: boolean; recoveryCodes?: Parameters<typeof issuedCodesBody>[0] | null },
+  ) => {
+    const rotated = await signedIn(request, method);
+    return reply.header('cache-control', 'no-store').send({
+      token: rotated?.token ?? sessionToken(request),
+      mfaEnabled: confirmed.mfaEnabled,
+      recoveryCodes: confirmed.recoveryCodes ? issuedCodesBody(confirmed.recoveryCodes) : null,
+    });
+  };
 
   app.post(
     '/me/password',
@@ -142,13 +158,7 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
         context: apiContext(request),
       });
       if (!confirmed.ok) return sendApiError(reply, confirmed.error);
-      // As on the pages: the confirmed code is a second factor proven in this session (amr otp, mfa).
-      const rotated = await signedIn(request, 'totp');
-      return reply.header('cache-control', 'no-store').send({
-        token: rotated?.token ?? sessionToken(request),
-        mfaEnabled: confirmed.value.mfaEnabled,
-        recoveryCodes: confirmed.value.recoveryCodes ? issuedCodesBody(confirmed.value.recoveryCodes) : null,
-      });
+      return sendConfirmedFactor(request, reply, 'totp', confirmed.value);
     },
   );
 
@@ -199,12 +209,7 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
         context: apiContext(request),
       });
       if (!confirmed.ok) return sendApiError(reply, confirmed.error);
-      const rotated = await signedIn(request, 'email');
-      return reply.header('cache-control', 'no-store').send({
-        token: rotated?.token ?? sessionToken(request),
-        mfaEnabled: confirmed.value.mfaEnabled,
-        recoveryCodes: confirmed.value.recoveryCodes ? issuedCodesBody(confirmed.value.recoveryCodes) : null,
-      });
+      return sendConfirmedFactor(request, reply, 'email', confirmed.value);
     },
   );
 
