@@ -417,9 +417,19 @@ describe('the JSON API', () => {
       (await call('POST', '/api/v1/users', { body: { email: 'weak@example.test', password: 'password' } }))
         .json.error.code,
     ).toBe('password_common');
-    expect((await call('GET', '/api/v1/users/by-email/api-user@example.test')).json.id).toBe(
+    expect((await call('GET', '/api/v1/users-by-email/api-user@example.test')).json.id).toBe(
       created.json.userId,
     );
+    // The first, ambiguous path still answers for existing clients, marked deprecated with its successor.
+    const legacy = await call('GET', '/api/v1/users/by-email/api-user@example.test');
+    expect(legacy.json.id).toBe(created.json.userId);
+    expect(legacy.headers.deprecation).toBe('@1796256000');
+    expect(legacy.headers.link).toBe(
+      '<../../users-by-email/api-user%40example.test>; rel="successor-version"',
+    );
+    expect(
+      new URL('../../users-by-email/x', 'http://h/api/v1/users/by-email/api-user@example.test').pathname,
+    ).toBe('/api/v1/users-by-email/x');
     expect((await call('GET', '/api/v1/users-with-codes?limit=2')).json.users.length).toBeLessThanOrEqual(2);
     const events = await call('GET', '/api/v1/audit-events?action=settings_changed&limit=5');
     expect(events.json.events[0].action).toBe('settings_changed');

@@ -55,6 +55,8 @@ export const MATRIX: Record<string, string> = {
   'POST /api/v1/api-keys': 'U U U U U F F F F A F F',
   'DELETE /api/v1/api-keys/:keyId': 'U U U U U F F F F A F F',
   'POST /api/v1/users': 'U U U U U F F F F A F F',
+  'GET /api/v1/users-by-email/:email': 'U U U U U A F F F A A A',
+  // the first, ambiguous path of the same lookup, kept (deprecated) for existing clients
   'GET /api/v1/users/by-email/:email': 'U U U U U A F F F A A A',
   'POST /api/v1/auth/sign-up': 'A A A A A A A A A A A A',
   'POST /api/v1/auth/sign-in': 'A A A A A A A A A A A A',

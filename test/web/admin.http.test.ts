@@ -216,7 +216,7 @@ describe('administration over HTTP: access and every error path', () => {
     expect(key).toMatch(/^sk_/);
     const api = (token: string) =>
       web.app.inject({
-        url: '/api/v1/users/by-email/root@example.test',
+        url: '/api/v1/users-by-email/root@example.test',
         headers: { authorization: `Bearer ${token}` },
       });
     expect((await api(key)).statusCode).toBe(200);

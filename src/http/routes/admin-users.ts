@@ -34,8 +34,21 @@ export function registerAdminUserRoutes(parent: FastifyInstance, useCases: UseCa
     },
   );
 
-  app.get(
-    '/users/by-email/:email',
+  // `/users/by-email/{email}` was the first path: beside `/users/{userId}/recovery-codes` it is ambiguous
+  // (`by-email` could be a user id), so code generators cannot trust it. It keeps answering for existing
+  // clients, hidden from the document and marked deprecated, with a link to its successor.
+  registerFindUserByEmail(app, useCases, '/users-by-email/:email');
+  registerFindUserByEmail(app, useCases, '/users/by-email/:email', { legacy: true });
+}
+
+function registerFindUserByEmail(
+  app: FastifyInstance,
+  useCases: UseCases,
+  url: string,
+  { legacy = false } = {},
+): void {
+  app.withTypeProvider<TypeBoxTypeProvider>().get(
+    url,
     {
       config: { scope: 'recovery_codes:read' },
       schema: {
@@ -47,9 +60,17 @@ export function registerAdminUserRoutes(parent: FastifyInstance, useCases: UseCa
           200: FoundUser,
           ...errors(404),
         },
+        ...(legacy ? { hide: true } : {}),
       },
     },
     async function findUserByEmail(request, reply) {
+      if (legacy) {
+        // RFC 9745's Deprecation (since 2026-12-03) and a successor link relative to this URL, so it is right
+        // wherever a host mounted the API.
+        reply.header('deprecation', '@1796256000');
+        const successor = `../../users-by-email/${encodeURIComponent(request.params.email)}`;
+        reply.header('link', `<${successor}>; rel="successor-version"`);
+      }
       const user = await useCases.findUserByEmail(request.params.email);
       if (!user) return sendApiError(reply, 'user_not_found');
       return {
