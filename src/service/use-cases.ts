@@ -8,7 +8,7 @@ import { awaitingFirstAdminSetup, signUp } from './accounts/sign-up.js';
 import { findUserByEmail, findUserByExternalId, findUserById } from './accounts/user-lookup.js';
 import { createApiKey, listApiKeys, revokeApiKey } from './admin/api-keys.js';
 import { authorizeApiKey } from './admin/authorize-api-key.js';
-import { countSealedSecretsByKey, resealTotpSecrets } from './admin/reseal-secrets.js';
+import { countSealedSecretsByKey, resealSecrets } from './admin/reseal-secrets.js';
 import { resetUserMfa } from './admin/reset-mfa.js';
 import { addRole, assignRoles, listRoles } from './admin/roles.js';
 import { getRecoveryCodeSettings, updateRecoveryCodeSettings } from './admin/settings.js';
@@ -118,7 +118,7 @@ export function createUseCases(deps: ServiceDeps) {
     authorizeApiKey: bound(deps, authorizeApiKey),
     // admin/reseal-secrets
     countSealedSecretsByKey: bound(deps, countSealedSecretsByKey),
-    resealTotpSecrets: bound(deps, resealTotpSecrets),
+    resealSecrets: bound(deps, resealSecrets),
     // admin/reset-mfa
     resetUserMfa: bound(deps, resetUserMfa),
     // admin/roles

@@ -33,6 +33,11 @@ export interface OidcStore {
    * the same transaction, so there is always exactly one current key.
    */
   addOidcSigningKey(key: NewOidcSigningKey, retireAt: Date): Promise<void>;
+  /**
+   * Replaces a signing key's sealed form (a sealing-key rotation) if it is still `expected`: a
+   * compare-and-set, so two rotations running at once never undo each other.
+   */
+  replaceSealedOidcSigningKey(kid: string, expected: string, next: string): Promise<WriteOutcome<'replaced'>>;
 }
 
 export interface NewOidcModelRow {

@@ -54,7 +54,7 @@ describe('sparekey secret', () => {
     const env = { SPAREKEY_DATA_DIR: dataDir, SPAREKEY_SEALING_KEYS: fresh.out.trim() };
     const rotate = await cli(env, ['secret', 'rotate']);
     expect(rotate.status, rotate.err).toBe(0);
-    expect(rotate.out).toMatch(/Re-sealed 0 TOTP seeds under [0-9a-f]{8}/);
+    expect(rotate.out).toMatch(/Re-sealed 0 TOTP seeds and 0 OpenID Connect signing keys under [0-9a-f]{8}/);
     const bad = await cli({ ...env, SPAREKEY_SEALING_KEYS: 'short' }, ['secret', 'status']);
     expect(bad.status).toBe(2);
     expect(bad.err).toContain('SPAREKEY_SEALING_KEYS must list keys newest first');

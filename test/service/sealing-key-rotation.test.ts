@@ -8,9 +8,10 @@ import {
   writeSealingKeysFile,
 } from '../../src/config/sealing-keys-file.js';
 import { buildSealingKeyRing, sealingKeyFromBytes } from '../../src/core/sealing-key-ring.js';
-import { sealedKeyId } from '../../src/core/secret-box.js';
-import { countSealedSecretsByKey, resealTotpSecrets } from '../../src/service/admin/reseal-secrets.js';
+import { openSecret, sealedKeyId } from '../../src/core/secret-box.js';
+import { countSealedSecretsByKey, resealSecrets } from '../../src/service/admin/reseal-secrets.js';
 import { verifyTotp } from '../../src/service/factors/verify-totp.js';
+import { loadSigningKeys, rotateSigningKeys } from '../../src/service/oidc/signing-keys.js';
 import { systemRandom } from '../../src/service/ports/system-random.js';
 import { testEngines } from '../helpers/engines.js';
 import { authenticatorCode, enableTotp } from '../helpers/mfa.js';
@@ -62,8 +63,14 @@ describe.each(testEngines())('sealing-key rotation on %s', (engine) => {
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     // The running source picks up the new file: new enrolments are sealed under the new key at once.
     const late = await enrolledUsers(1);
-    const report = await resealTotpSecrets(env.deps, { context: { actorId: 'cli' } });
-    expect(report).toEqual({ currentKeyId: next.id, resealed: 3, unreadable: 0, byKey: { [next.id]: 4 } });
+    const report = await resealSecrets(env.deps, { context: { actorId: 'cli' } });
+    expect(report).toEqual({
+      currentKeyId: next.id,
+      resealed: 3,
+      resealedSigningKeys: 0,
+      unreadable: 0,
+      byKey: { [next.id]: 4 },
+    });
 
     // Only the new key in the ring (the server-secret key replaced by an unrelated one): every seed opens.
     const stranger = sealingKeyFromBytes(systemRandom.bytes(32));
@@ -71,13 +78,43 @@ describe.each(testEngines())('sealing-key rotation on %s', (engine) => {
     for (const user of [...users, ...late]) expect(await signsIn(user)).toBe(true);
 
     // Idempotent: a second run has nothing to do; the audit log records each run without any key.
-    expect((await resealTotpSecrets(env.deps, { context: {} })).resealed).toBe(0);
+    expect((await resealSecrets(env.deps, { context: {} })).resealed).toBe(0);
     const events = await env.deps.store.listAuditEvents({ action: 'sealing_key_rotated', limit: 10 });
     expect(events.map((event) => event.details)).toContainEqual({
       keyId: next.id,
       resealed: 3,
+      resealedSigningKeys: 0,
       unreadable: 0,
     });
+  });
+
+  test('the OpenID Connect signing keys are re-sealed with the seeds; the old key opens none of them afterwards', async () => {
+    // The first key (generated at first start) and a rotated one, still published: both sealed at rest.
+    await loadSigningKeys(env.deps);
+    env.clock.advance(1000);
+    await rotateSigningKeys(env.deps, {});
+    const opened = await loadSigningKeys(env.deps);
+    expect(opened).toHaveLength(2);
+    const oldKey = env.deps.keys.sealingKey;
+    // Counted with the seeds, so `secret prune` keeps a key that still seals a signing key.
+    expect(await countSealedSecretsByKey(env.deps)).toEqual({ [oldKey.id]: 2 });
+
+    const next = sealingKeyFromBytes(systemRandom.bytes(32));
+    writeSealingKeysFile(keyFile, [next]);
+    const report = await resealSecrets(env.deps, { context: {} });
+    expect(report).toMatchObject({ resealed: 0, resealedSigningKeys: 2, unreadable: 0 });
+    expect(report.byKey).toEqual({ [next.id]: 2 });
+
+    const oldRing = buildSealingKeyRing([], oldKey);
+    for (const row of await env.deps.store.listOidcSigningKeys(env.clock.now())) {
+      expect(sealedKeyId(row.sealedJwk)).toBe(next.id);
+      expect(openSecret(oldRing.opening, row.sealedJwk, `oidc-key:${row.kid}`)).toBeUndefined();
+    }
+    // With the old key gone from the ring, the provider still opens the same keys (same kids, same keys).
+    const stranger = sealingKeyFromBytes(systemRandom.bytes(32));
+    env.deps.sealingKeys = { ring: () => buildSealingKeyRing([next], stranger) };
+    expect(await loadSigningKeys(env.deps)).toEqual(opened);
+    expect((await resealSecrets(env.deps, { context: {} })).resealedSigningKeys).toBe(0);
   });
 
   test('a seed no key opens is reported and left as it is; sign-in with it fails closed', async () => {
@@ -85,7 +122,7 @@ describe.each(testEngines())('sealing-key rotation on %s', (engine) => {
     const next = sealingKeyFromBytes(systemRandom.bytes(32));
     // The server-secret key is gone from the ring (as if SPAREKEY_SECRET were replaced): nothing opens.
     env.deps.sealingKeys = { ring: () => buildSealingKeyRing([next], next) };
-    const report = await resealTotpSecrets(env.deps, { context: {} });
+    const report = await resealSecrets(env.deps, { context: {} });
     expect(report).toMatchObject({ resealed: 0, unreadable: 1 });
     const [row] = await env.deps.store.listSealedSecrets(null, 10);
     expect(sealedKeyId(row!.secretCiphertext)).toBe(env.deps.keys.sealingKey.id);
@@ -96,7 +133,7 @@ describe.each(testEngines())('sealing-key rotation on %s', (engine) => {
     const [user] = await enrolledUsers(1);
     const next = sealingKeyFromBytes(systemRandom.bytes(32));
     writeSealingKeysFile(keyFile, [next]);
-    await resealTotpSecrets(env.deps, { context: {} });
+    await resealSecrets(env.deps, { context: {} });
     const { writeFileSync } = await import('node:fs');
     writeFileSync(keyFile, 'not a key\n');
     expect(() => readSealingKeysFile(keyFile)).toThrow(/damaged/);

@@ -37,6 +37,7 @@ const winOrLose = {
   recordWebhookAttempt: 'recorded',
   renameWebauthnCredential: 'renamed',
   replaceSealedSecret: 'replaced',
+  replaceSealedOidcSigningKey: 'replaced',
   replaceSession: 'replaced',
   requeueWebhookDelivery: 'requeued',
   revokeApiKey: 'revoked',

@@ -4,22 +4,23 @@ import type { UseCases } from '../../service/use-cases.js';
 import { CLI_CONTEXT, type Command, type Io } from '../command.js';
 
 /**
- * Sealing-key rotation for TOTP seeds (docs/decisions/0002-sealing-key-rotation.md). Keys live outside the
- * database: in the data directory's `sealing-keys` file, or in SPAREKEY_SEALING_KEYS for PostgreSQL fleets.
+ * Sealing-key rotation for what is sealed at rest: TOTP seeds and OpenID Connect signing keys
+ * (docs/decisions/0002-sealing-key-rotation.md). Keys live outside the database: in the data directory's `sealing-keys` file, or in SPAREKEY_SEALING_KEYS for PostgreSQL fleets.
  */
 
 function printCounts(useCases: UseCases, byKey: Record<string, number>, io: Io): void {
   const ring = useCases.sealingKeyRing();
   for (const id of new Set([...ring.order, ...Object.keys(byKey)])) {
     const role = id === ring.current.id ? 'current' : ring.opening.has(id) ? 'older' : 'not in the key ring';
-    io.out(`  ${id}  ${role.padEnd(19)} ${byKey[id] ?? 0} TOTP seeds`);
+    io.out(`  ${id}  ${role.padEnd(19)} ${byKey[id] ?? 0} sealed secrets`);
   }
 }
 
 export const secretCommands: Record<string, Command> = {
   'secret status': {
     usage: 'sparekey secret status',
-    summary: 'The sealing keys in force and how many TOTP seeds each one seals (never the keys).',
+    summary:
+      'The sealing keys in force and how many secrets (TOTP seeds, OpenID Connect signing keys) each one seals (never the keys).',
     run: async (useCases, _args, io, config) => {
       io.out(
         `Sealing keys from ${config.sealingKeys.source === 'file' ? config.sealingKeys.path : 'SPAREKEY_SEALING_KEYS'}:`,
@@ -39,7 +40,7 @@ export const secretCommands: Record<string, Command> = {
   'secret rotate': {
     usage: 'sparekey secret rotate',
     summary:
-      "Seal every TOTP seed under a new key: a key added to the data directory's sealing-keys file, or the " +
+      "Seal every TOTP seed and OpenID Connect signing key under a new key: a key added to the data directory's sealing-keys file, or the " +
       'first key of SPAREKEY_SEALING_KEYS. Safe to run beside live servers and to repeat.',
     run: async (useCases, _args, io, config) => {
       if (config.sealingKeys.source === 'file') {
@@ -53,11 +54,15 @@ export const secretCommands: Record<string, Command> = {
           'Re-sealing under the first key of SPAREKEY_SEALING_KEYS (every instance must already have it).',
         );
       }
-      const report = await useCases.resealTotpSecrets({ context: CLI_CONTEXT });
-      io.out(`Re-sealed ${report.resealed} TOTP seeds under ${report.currentKeyId}.`);
+      const report = await useCases.resealSecrets({ context: CLI_CONTEXT });
+      io.out(
+        `Re-sealed ${report.resealed} TOTP seeds and ${report.resealedSigningKeys} OpenID Connect signing keys under ${report.currentKeyId}.`,
+      );
       printCounts(useCases, report.byKey, io);
       if (report.unreadable > 0) {
-        io.err(`${report.unreadable} seeds open with no key in the ring: restore the key that sealed them.`);
+        io.err(
+          `${report.unreadable} sealed secrets open with no key in the ring: restore the key that sealed them.`,
+        );
         return 1;
       }
       io.out('Older keys seal nothing now: remove them with sparekey secret prune (after a backup).');
@@ -66,7 +71,8 @@ export const secretCommands: Record<string, Command> = {
   },
   'secret prune': {
     usage: 'sparekey secret prune',
-    summary: 'Remove from the sealing-keys file every older key that seals no TOTP seed any more.',
+    summary:
+      'Remove from the sealing-keys file every older key that seals no TOTP seed or signing key any more.',
     run: async (useCases, _args, io, config) => {
       const byKey = await useCases.countSealedSecretsByKey();
       const current = useCases.sealingKeyRing().current.id;

@@ -3,15 +3,21 @@ import type { SealedSecretRecord } from '../../store/store.js';
 import { auditEvent } from '../audit/audit.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
 import { resealFactorSecret, sealingKeyRing } from '../factors/totp-factor-secret.js';
+import { countSealedSigningKeysByKey, resealSigningKeys } from '../oidc/signing-keys.js';
 
 export interface ResealReport {
   /** The key every seed is now sealed under. */
   currentKeyId: string;
   /** Seeds moved from an older key to the current one. */
   resealed: number;
-  /** Seeds that no key in the ring opens (tampered rows, or a key removed too early): left as they are. */
+  /** OpenID Connect signing keys moved from an older key to the current one. */
+  resealedSigningKeys: number;
+  /**
+   * Seeds and signing keys that no key in the ring opens (tampered rows, or a key removed too early): left
+   * as they are.
+   */
   unreadable: number;
-  /** After the run: how many seeds each key id seals. Only the current key's id should remain. */
+  /** After the run: how many secrets each key id seals. Only the current key's id should remain. */
   byKey: Record<string, number>;
 }
 
@@ -28,9 +34,12 @@ async function* sealedSecrets(deps: ServiceDeps): AsyncGenerator<SealedSecretRec
   }
 }
 
-/** How many sealed seeds each key id seals: an operator removes an old key only when its count is zero. */
+/**
+ * How many sealed secrets (TOTP seeds and OpenID Connect signing keys) each key id seals: an operator
+ * removes an old key only when its count is zero.
+ */
 export async function countSealedSecretsByKey(deps: ServiceDeps): Promise<Record<string, number>> {
-  const byKey: Record<string, number> = {};
+  const byKey = await countSealedSigningKeysByKey(deps);
   for await (const row of sealedSecrets(deps)) {
     const id = sealedKeyId(row.secretCiphertext) ?? 'unknown';
     byKey[id] = (byKey[id] ?? 0) + 1;
@@ -39,11 +48,12 @@ export async function countSealedSecretsByKey(deps: ServiceDeps): Promise<Record
 }
 
 /**
- * Re-seals every TOTP seed not sealed under the ring's current key (`sparekey secret rotate`). Each row is
- * replaced with a compare-and-set, so a seed re-enrolled meanwhile is left alone and the run can be repeated
- * or interrupted at any point: a row holds either its old sealed value or its new one, both of which open.
+ * Re-seals every TOTP seed and every OpenID Connect signing key not sealed under the ring's current key
+ * (`sparekey secret rotate`). Each row is replaced with a compare-and-set, so a seed re-enrolled meanwhile
+ * is left alone and the run can be repeated or interrupted at any point: a row holds either its old sealed
+ * value or its new one, both of which open.
  */
-export async function resealTotpSecrets(
+export async function resealSecrets(
   deps: ServiceDeps,
   input: { context: RequestContext },
 ): Promise<ResealReport> {
@@ -57,6 +67,8 @@ export async function resealTotpSecrets(
     else if ((await deps.store.replaceSealedSecret(row.factorId, row.secretCiphertext, next)).replaced)
       resealed++;
   }
+  const signingKeys = await resealSigningKeys(deps, ring);
+  unreadable += signingKeys.unreadable;
   const byKey = await countSealedSecretsByKey(deps);
   await deps.store.appendAuditEvent(
     auditEvent(
@@ -68,9 +80,16 @@ export async function resealTotpSecrets(
       {
         keyId: ring.current.id,
         resealed,
+        resealedSigningKeys: signingKeys.resealed,
         unreadable,
       },
     ),
   );
-  return { currentKeyId: ring.current.id, resealed, unreadable, byKey };
+  return {
+    currentKeyId: ring.current.id,
+    resealed,
+    resealedSigningKeys: signingKeys.resealed,
+    unreadable,
+    byKey,
+  };
 }

@@ -1,5 +1,6 @@
 import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
-import { openSecret, sealSecret } from '../../core/secret-box.js';
+import type { SealingKeyRing } from '../../core/sealing-key-ring.js';
+import { openSecret, sealedKeyId, sealSecret } from '../../core/secret-box.js';
 import { auditEvent } from '../audit/audit.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
 import { sealingKeyRing } from '../factors/totp-factor-secret.js';
@@ -23,14 +24,16 @@ function newSigningKey(deps: ServiceDeps): SigningJwk {
   return { ...privateKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
 }
 
+const associatedData = (kid: string) => `oidc-key:${kid}`;
+
 /** Sealed like the TOTP seeds (AES-256-GCM under the sealing keys), the kid as associated data. */
 function seal(deps: ServiceDeps, jwk: SigningJwk): string {
   const plaintext = new TextEncoder().encode(JSON.stringify(jwk));
-  return sealSecret(sealingKeyRing(deps).current, plaintext, deps.random, `oidc-key:${jwk.kid}`);
+  return sealSecret(sealingKeyRing(deps).current, plaintext, deps.random, associatedData(jwk.kid));
 }
 
 function open(deps: ServiceDeps, kid: string, sealed: string): SigningJwk {
-  const plaintext = openSecret(sealingKeyRing(deps).opening, sealed, `oidc-key:${kid}`);
+  const plaintext = openSecret(sealingKeyRing(deps).opening, sealed, associatedData(kid));
   // A key that does not open means the sealing keys are wrong: signing with nothing is not an option.
   if (!plaintext) throw new Error(`The OpenID Connect signing key ${kid} cannot be opened (sealing keys?)`);
   return JSON.parse(new TextDecoder().decode(plaintext)) as SigningJwk;
@@ -83,4 +86,39 @@ export async function rotateSigningKeys(
 export async function signingKeyVersion(deps: ServiceDeps): Promise<string> {
   const rows = await deps.store.listOidcSigningKeys(deps.clock.now());
   return rows.map((row) => row.kid).join(',');
+}
+
+/**
+ * Part of `sparekey secret rotate`: every published signing key not sealed under the ring's current key is
+ * sealed under it, with a compare-and-set like the TOTP seeds, so the older sealing key can be pruned. The
+ * running providers keep the keys they opened; the kid stays the same, so nothing is rebuilt or re-signed.
+ */
+export async function resealSigningKeys(
+  deps: ServiceDeps,
+  ring: SealingKeyRing,
+): Promise<{ resealed: number; unreadable: number }> {
+  let resealed = 0;
+  let unreadable = 0;
+  for (const row of await deps.store.listOidcSigningKeys(deps.clock.now())) {
+    if (sealedKeyId(row.sealedJwk) === ring.current.id) continue;
+    const plaintext = openSecret(ring.opening, row.sealedJwk, associatedData(row.kid));
+    if (!plaintext) {
+      unreadable++;
+      continue;
+    }
+    const next = sealSecret(ring.current, plaintext, deps.random, associatedData(row.kid));
+    plaintext.fill(0);
+    if ((await deps.store.replaceSealedOidcSigningKey(row.kid, row.sealedJwk, next)).replaced) resealed++;
+  }
+  return { resealed, unreadable };
+}
+
+/** How many published signing keys each sealing key seals (a sealing key still counted must not be pruned). */
+export async function countSealedSigningKeysByKey(deps: ServiceDeps): Promise<Record<string, number>> {
+  const byKey: Record<string, number> = {};
+  for (const row of await deps.store.listOidcSigningKeys(deps.clock.now())) {
+    const id = sealedKeyId(row.sealedJwk) ?? 'unknown';
+    byKey[id] = (byKey[id] ?? 0) + 1;
+  }
+  return byKey;
 }

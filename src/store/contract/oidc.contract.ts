@@ -154,5 +154,19 @@ export function defineOidcContract(makeStore: MakeStore): void {
       expect(purged.oidcSigningKeys).toBe(1);
       expect((await store.listOidcSigningKeys(at(0))).map((key) => key.kid)).toEqual(['k2']);
     });
+
+    test('signing keys: re-sealing is a compare-and-set on the sealed form', async () => {
+      const { store } = opened();
+      await store.addOidcSigningKey({ kid: 'k1', sealedJwk: 'v1.old', createdAt: at(0) }, at(0));
+      expect(await store.replaceSealedOidcSigningKey('k1', 'v1.old', 'v1.new')).toEqual({ replaced: true });
+      // A second rotation that read the old form loses and changes nothing.
+      expect(await store.replaceSealedOidcSigningKey('k1', 'v1.old', 'v1.other')).toEqual({
+        replaced: false,
+      });
+      expect(await store.replaceSealedOidcSigningKey('nobody', 'v1.new', 'v1.x')).toEqual({
+        replaced: false,
+      });
+      expect((await store.listOidcSigningKeys(at(1))).map((key) => key.sealedJwk)).toEqual(['v1.new']);
+    });
   });
 }

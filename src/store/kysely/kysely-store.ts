@@ -151,6 +151,8 @@ function bind(db: Kysely<Database>, engine: Engine, inTransaction: boolean): Sto
     deleteOidcClient: (id) => oidc.deleteOidcClient(ctx, id),
     listOidcSigningKeys: (at) => oidc.listOidcSigningKeys(ctx, at),
     addOidcSigningKey: (key, retireAt) => oidc.addOidcSigningKey(ctx, key, retireAt),
+    replaceSealedOidcSigningKey: (kid, expected, next) =>
+      oidc.replaceSealedOidcSigningKey(ctx, kid, expected, next),
 
     appendAuditEvent: (event) => audit.appendAuditEvent(ctx, event),
     listAuditEvents: (query) => audit.listAuditEvents(ctx, query),

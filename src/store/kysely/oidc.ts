@@ -198,3 +198,19 @@ export async function addOidcSigningKey(
       .execute();
   });
 }
+
+export async function replaceSealedOidcSigningKey(
+  ctx: StoreContext,
+  kid: string,
+  expected: string,
+  next: string,
+): Promise<{ replaced: boolean }> {
+  // One conditional UPDATE, as for the TOTP seeds (factors.ts replaceSealedSecret).
+  const result = await ctx.db
+    .updateTable('oidc_signing_keys')
+    .set({ sealed_jwk: next })
+    .where('kid', '=', kid)
+    .where('sealed_jwk', '=', expected)
+    .executeTakeFirst();
+  return { replaced: changedExactlyOne(result) };
+}
