@@ -43,7 +43,15 @@ import { checkReturnAddress, landAfterSignIn } from './forward-auth/return-addre
 import { purgeExpiredRecords } from './maintenance/purge.js';
 import { isReady } from './maintenance/readiness.js';
 import { oidcAdapterFor } from './oidc/adapter.js';
-import { findOidcClient } from './oidc/clients.js';
+import {
+  deleteOidcClient,
+  findOidcClient,
+  listOidcClients,
+  registerOidcClient,
+  rotateOidcClientSecret,
+  setOidcClientDisabled,
+  updateOidcClient,
+} from './oidc/clients.js';
 import { accountClaims, twoFactorsRequired } from './oidc/sign-in-evidence.js';
 import { loadSigningKeys, rotateSigningKeys, signingKeyVersion } from './oidc/signing-keys.js';
 import { generateRecoveryCodes } from './recovery-codes/generate-recovery-codes.js';
@@ -186,7 +194,13 @@ export function createUseCases(deps: ServiceDeps) {
     // oidc/adapter
     oidcAdapterFor: bound(deps, oidcAdapterFor),
     // oidc/clients
+    deleteOidcClient: bound(deps, deleteOidcClient),
     findOidcClient: bound(deps, findOidcClient),
+    listOidcClients: bound(deps, listOidcClients),
+    registerOidcClient: bound(deps, registerOidcClient),
+    rotateOidcClientSecret: bound(deps, rotateOidcClientSecret),
+    setOidcClientDisabled: bound(deps, setOidcClientDisabled),
+    updateOidcClient: bound(deps, updateOidcClient),
     // oidc/sign-in-evidence
     accountClaims: bound(deps, accountClaims),
     twoFactorsRequired: bound(deps, twoFactorsRequired),

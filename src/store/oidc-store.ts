@@ -26,6 +26,18 @@ export interface OidcStore {
   updateOidcClient(id: string, changes: OidcClientChanges, at: Date): Promise<WriteOutcome<'updated'>>;
   deleteOidcClient(id: string): Promise<WriteOutcome<'deleted'>>;
 
+  /**
+   * Counts one sign-in to the application in the UTC quarter hour of `at` (one statement: an upsert that
+   * adds one, so concurrent sign-ins on any number of instances are all counted). Called in the
+   * transaction that issues the authorization code and audits the sign-in.
+   */
+  countOidcSignIn(clientId: string, at: Date): Promise<void>;
+  /**
+   * Sign-ins per application per quarter hour in [from, to) (both rounded down to quarter hours), oldest
+   * first. Applications with none are absent.
+   */
+  listOidcSignInCounts(query: { from: Date; to: Date }): Promise<OidcSignInBucket[]>;
+
   /** The signing keys still published at `at` (current and rotated-out ones not yet expired), newest first. */
   listOidcSigningKeys(at: Date): Promise<OidcSigningKeyRecord[]>;
   /**
@@ -87,6 +99,12 @@ export interface OidcClientChanges {
   scopes?: readonly string[];
   secretHash?: string;
   disabledAt?: Date | null;
+}
+
+export interface OidcSignInBucket {
+  clientId: string;
+  bucketStart: Date;
+  events: number;
 }
 
 export interface NewOidcSigningKey {

@@ -48,6 +48,16 @@ export const Statistics = Type.Object({
       users: Type.Integer({ description: 'Users with at least one' }),
     }),
   ),
+  signInsByApplication: Type.Array(
+    Type.Object({
+      clientId: Type.String(),
+      name: Type.String(),
+      disabled: Type.Boolean(),
+      today: Type.Integer({ description: 'Sign-ins through the application since local midnight' }),
+      last30Days: Type.Integer({ description: 'Sign-ins in the last 30 local days, today included' }),
+    }),
+    { description: 'Every registered OpenID Connect application, the busiest first' },
+  ),
 });
 
 export const UsersWithCodesQuery = Type.Object({

@@ -1,6 +1,7 @@
 import { lastDays, localDateLabel, startOfDay, startOfMonth } from '../../core/time-zone.js';
 import type { FactorKind } from '../../store/store.js';
 import type { ServiceDeps } from '../deps.js';
+import { type ApplicationSignIns, signInsPerApplication } from '../oidc/sign-in-statistics.js';
 import { loadRecoveryCodeSettings } from './settings.js';
 
 export interface DailyUse {
@@ -24,6 +25,8 @@ export interface RecoveryCodeStatistics {
   timeZone: string;
   /** Confirmed second factors by kind (authenticator app, email, security key), and how many users have each. */
   factorsByKind: { kind: FactorKind; factors: number; users: number }[];
+  /** Sign-ins through each registered application (OpenID Connect), today and in the last 30 days. */
+  signInsByApplication: ApplicationSignIns[];
 }
 
 const USED = 'recovery_code_used';
@@ -37,10 +40,11 @@ const FAILED = 'recovery_code_failed';
 export async function getRecoveryCodeStatistics(deps: ServiceDeps): Promise<RecoveryCodeStatistics> {
   const now = deps.clock.now();
   const timeZone = deps.options.timeZone;
-  const [settings, setCounts, factorsByKind] = await Promise.all([
+  const [settings, setCounts, factorsByKind, signInsByApplication] = await Promise.all([
     loadRecoveryCodeSettings(deps.store),
     deps.store.getRecoveryCodeSetCounts(),
     deps.store.countFactorsByKind(),
+    signInsPerApplication(deps),
   ]);
   const sum = (predicate: (remaining: number) => boolean) =>
     setCounts.filter((row) => predicate(row.remaining)).reduce((total, row) => total + row.sets, 0);
@@ -86,6 +90,7 @@ export async function getRecoveryCodeStatistics(deps: ServiceDeps): Promise<Reco
     })),
     timeZone,
     factorsByKind,
+    signInsByApplication,
   };
 }
 

@@ -53,9 +53,12 @@ export function oidcAdapterFor(
       };
       if (this.model !== 'AuthorizationCode') return deps.store.upsertOidcModel(this.model, id, row);
       // A code is issued when a person signs in to an application: audited with it, in one transaction,
-      // with the client and the authentication methods the application is told (amr).
+      // with the client and the authentication methods the application is told (amr), and counted for
+      // the statistics' sign-ins per application.
+      const clientId = String(payload.clientId ?? '');
       await deps.store.transaction(async (tx) => {
         await tx.upsertOidcModel(this.model, id, row);
+        await tx.countOidcSignIn(clientId, now);
         await tx.appendAuditEvent(
           auditEvent(
             now,
@@ -64,7 +67,7 @@ export function oidcAdapterFor(
             String(payload.accountId ?? ''),
             {},
             {
-              client_id: String(payload.clientId ?? ''),
+              client_id: clientId,
               amr: Array.isArray(payload.amr) ? payload.amr.join(' ') : '',
               acr: typeof payload.acr === 'string' ? payload.acr : null,
             },

@@ -133,6 +133,41 @@ export function defineOidcContract(makeStore: MakeStore): void {
       expect(await store.findOidcClient(client.id)).toBeUndefined();
     });
 
+    test('sign-ins per application: 12 concurrent sign-ins all counted, by quarter hour, gone with the application', async () => {
+      const { store } = opened();
+      const [grafana, gitea] = [newOidcClient(), newOidcClient({ name: 'Gitea' })];
+      await store.createOidcClient(grafana);
+      await store.createOidcClient(gitea);
+      const QUARTER = 15 * 60_000;
+      // The UTC quarter hour a time falls in (T0 is not on one).
+      const quarterOf = (offsetMs: number) =>
+        new Date(at(offsetMs).getTime() - (at(offsetMs).getTime() % QUARTER));
+      // Concurrent upserts of one counter row on separate connections: none may be lost.
+      await Promise.all(Array.from({ length: 12 }, () => store.countOidcSignIn(grafana.id, at(QUARTER + 5))));
+      await store.countOidcSignIn(grafana.id, at(2 * QUARTER));
+      await store.countOidcSignIn(gitea.id, at(QUARTER + 9));
+      const counts = await store.listOidcSignInCounts({ from: at(0), to: at(3 * QUARTER) });
+      const mine = counts.filter((row) => row.clientId === grafana.id || row.clientId === gitea.id);
+      const first = [
+        { clientId: grafana.id, bucketStart: quarterOf(QUARTER), events: 12 },
+        { clientId: gitea.id, bucketStart: quarterOf(QUARTER), events: 1 },
+      ].sort((a, b) => (a.clientId < b.clientId ? -1 : 1));
+      expect(mine).toEqual([
+        ...first,
+        { clientId: grafana.id, bucketStart: quarterOf(2 * QUARTER), events: 1 },
+      ]);
+      // `to` is exclusive.
+      expect(
+        (await store.listOidcSignInCounts({ from: at(0), to: at(2 * QUARTER) })).filter(
+          (row) => row.clientId === grafana.id,
+        ),
+      ).toEqual([{ clientId: grafana.id, bucketStart: quarterOf(QUARTER), events: 12 }]);
+      await store.deleteOidcClient(grafana.id);
+      const after = await store.listOidcSignInCounts({ from: at(0), to: at(3 * QUARTER) });
+      expect(after.some((row) => row.clientId === grafana.id)).toBe(false);
+      expect(after.some((row) => row.clientId === gitea.id)).toBe(true);
+    });
+
     test('signing keys: a new key becomes current, the old one stays published until it expires, then is purged', async () => {
       const { store } = opened();
       await store.addOidcSigningKey({ kid: 'k1', sealedJwk: 'sealed-1', createdAt: at(0) }, at(0));

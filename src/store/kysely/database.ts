@@ -30,6 +30,7 @@ export interface Database {
   oidc_models: OidcModelsTable;
   oidc_clients: OidcClientsTable;
   oidc_signing_keys: OidcSigningKeysTable;
+  oidc_sign_in_counts: OidcSignInCountsTable;
   webauthn_credentials: WebauthnCredentialsTable;
   webauthn_challenges: WebauthnChallengesTable;
 }
@@ -270,6 +271,13 @@ export interface OidcClientsTable {
   created_at: number;
   updated_at: number;
   disabled_at: number | null;
+}
+
+/** Sign-ins per application per UTC quarter hour (migration 0014). */
+export interface OidcSignInCountsTable {
+  client_id: string;
+  bucket_start: number;
+  events: number;
 }
 
 export interface OidcSigningKeysTable {

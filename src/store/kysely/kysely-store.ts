@@ -149,6 +149,8 @@ function bind(db: Kysely<Database>, engine: Engine, inTransaction: boolean): Sto
     listOidcClients: () => oidc.listOidcClients(ctx),
     updateOidcClient: (id, changes, at) => oidc.updateOidcClient(ctx, id, changes, at),
     deleteOidcClient: (id) => oidc.deleteOidcClient(ctx, id),
+    countOidcSignIn: (clientId, at) => oidc.countOidcSignIn(ctx, clientId, at),
+    listOidcSignInCounts: (query) => oidc.listOidcSignInCounts(ctx, query),
     listOidcSigningKeys: (at) => oidc.listOidcSigningKeys(ctx, at),
     addOidcSigningKey: (key, retireAt) => oidc.addOidcSigningKey(ctx, key, retireAt),
     replaceSealedOidcSigningKey: (kid, expected, next) =>

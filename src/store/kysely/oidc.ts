@@ -1,3 +1,4 @@
+import { AUDIT_BUCKET_MS } from '../domains/audit-store.js';
 import type {
   NewOidcClient,
   NewOidcModelRow,
@@ -5,6 +6,7 @@ import type {
   OidcClientChanges,
   OidcClientRecord,
   OidcModelRecord,
+  OidcSignInBucket,
   OidcSigningKeyRecord,
 } from '../oidc-store.js';
 import { changedExactlyOne, type StoreContext, toDate, toDateOrNull } from './context.js';
@@ -155,9 +157,48 @@ export async function updateOidcClient(
   return { updated: changedExactlyOne(result) };
 }
 
+/** Deletes the application and its sign-in counters (a new application never inherits them). */
 export async function deleteOidcClient(ctx: StoreContext, id: string): Promise<{ deleted: boolean }> {
-  const result = await ctx.db.deleteFrom('oidc_clients').where('id', '=', id).executeTakeFirst();
-  return { deleted: result.numDeletedRows === 1n };
+  return ctx.atomic(async (db) => {
+    const result = await db.deleteFrom('oidc_clients').where('id', '=', id).executeTakeFirst();
+    await db.deleteFrom('oidc_sign_in_counts').where('client_id', '=', id).execute();
+    return { deleted: result.numDeletedRows === 1n };
+  });
+}
+
+export async function countOidcSignIn(ctx: StoreContext, clientId: string, at: Date): Promise<void> {
+  const bucketStart = at.getTime() - (at.getTime() % AUDIT_BUCKET_MS);
+  // One statement: under concurrency the conflicting insert becomes an increment on either engine.
+  await ctx.db
+    .insertInto('oidc_sign_in_counts')
+    .values({ client_id: clientId, bucket_start: bucketStart, events: 1 })
+    .onConflict((conflict) =>
+      conflict
+        .columns(['client_id', 'bucket_start'])
+        .doUpdateSet((eb) => ({ events: eb('oidc_sign_in_counts.events', '+', 1) })),
+    )
+    .execute();
+}
+
+export async function listOidcSignInCounts(
+  ctx: StoreContext,
+  query: { from: Date; to: Date },
+): Promise<OidcSignInBucket[]> {
+  const from = query.from.getTime() - (query.from.getTime() % AUDIT_BUCKET_MS);
+  const to = query.to.getTime() - (query.to.getTime() % AUDIT_BUCKET_MS);
+  const rows = await ctx.db
+    .selectFrom('oidc_sign_in_counts')
+    .select(['client_id', 'bucket_start', 'events'])
+    .where('bucket_start', '>=', from)
+    .where('bucket_start', '<', to)
+    .orderBy('bucket_start')
+    .orderBy('client_id')
+    .execute();
+  return rows.map((row) => ({
+    clientId: row.client_id,
+    bucketStart: toDate(Number(row.bucket_start)),
+    events: Number(row.events),
+  }));
 }
 
 export async function listOidcSigningKeys(ctx: StoreContext, at: Date): Promise<OidcSigningKeyRecord[]> {
