@@ -34,7 +34,13 @@ import {
   passkeySignInOptions,
   securityKeyAuthenticationOptions,
 } from './factors/webauthn/authenticate-key.js';
-import { renameSecurityKey } from './factors/webauthn/manage-keys.js';
+import {
+  finishHostKeyRegistration,
+  startHostKeyAuthentication,
+  startHostKeyRegistration,
+  verifyHostKeyAuthentication,
+} from './factors/webauthn/host-ceremonies.js';
+import { listSecurityKeys, renameSecurityKey } from './factors/webauthn/manage-keys.js';
 import { registerSecurityKey, securityKeyRegistrationOptions } from './factors/webauthn/register-key.js';
 import { loadAccessRules, saveConsoleAccessRules } from './forward-auth/access-rules.js';
 import { decideForwardAuth } from './forward-auth/decide.js';
@@ -172,7 +178,13 @@ export function createUseCases(deps: ServiceDeps) {
     // factors/webauthn/authenticate-key
     passkeySignInOptions: bound(deps, passkeySignInOptions),
     securityKeyAuthenticationOptions: bound(deps, securityKeyAuthenticationOptions),
+    // factors/webauthn/host-ceremonies
+    finishHostKeyRegistration: bound(deps, finishHostKeyRegistration),
+    startHostKeyAuthentication: bound(deps, startHostKeyAuthentication),
+    startHostKeyRegistration: bound(deps, startHostKeyRegistration),
+    verifyHostKeyAuthentication: bound(deps, verifyHostKeyAuthentication),
     // factors/webauthn/manage-keys
+    listSecurityKeys: bound(deps, listSecurityKeys),
     renameSecurityKey: bound(deps, renameSecurityKey),
     // factors/webauthn/register-key
     registerSecurityKey: bound(deps, registerSecurityKey),

@@ -8,7 +8,12 @@ import { describe, expect, test } from 'vitest';
  * the CLI. The pages and the session API (`/me/...`) get a StepUpProof from a step-up, or nothing.
  */
 const srcDir = join(import.meta.dirname, '../../src');
-const BACKEND_PATHS = ['library.ts', 'cli/', 'http/routes/users-recovery-codes.ts'];
+const BACKEND_PATHS = [
+  'library.ts',
+  'cli/',
+  'http/routes/users-recovery-codes.ts',
+  'http/routes/users-security-keys.ts',
+];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

@@ -31,6 +31,14 @@ export const MATRIX: Record<string, string> = {
   'POST /api/v1/users/:userId/factors/totp': 'U U U U U F F F F A F A',
   'POST /api/v1/users/:userId/factors/totp/:factorId/confirm': 'U U U U U F F F F A F A',
   'POST /api/v1/users/:userId/factors/totp/verify': 'U U U U U F F F F A F A',
+  // Security keys by user (this world configures none: the options routes answer "not offered", 404; the
+  // victim's factor is an email factor, which the security-key removal never finds).
+  'GET /api/v1/users/:userId/security-keys': 'U U U U U F F F F A A A',
+  'POST /api/v1/users/:userId/security-keys/registration-options': 'U U U U U F F F F N F N',
+  'POST /api/v1/users/:userId/security-keys': 'U U U U U F F F F A F A',
+  'POST /api/v1/users/:userId/security-keys/authentication-options': 'U U U U U F F F F N F N',
+  'POST /api/v1/users/:userId/security-keys/verify': 'U U U U U F F F F A F A',
+  'DELETE /api/v1/users/:userId/security-keys/:factorId': 'U U U U U F F F F N F N',
   // A host application's user by its own id (the world's host user: no factors, no codes).
   'GET /api/v1/external-users/:externalId/recovery-codes': 'U U U U U A F F F A A A',
   'POST /api/v1/external-users/:externalId/recovery-codes': 'U U U U U F A F F A F A',
@@ -41,6 +49,12 @@ export const MATRIX: Record<string, string> = {
   // the victim's pending factor is not the host user's
   'POST /api/v1/external-users/:externalId/factors/totp/:factorId/confirm': 'U U U U U F F F F N F N',
   'POST /api/v1/external-users/:externalId/factors/totp/verify': 'U U U U U F F F F A F A',
+  'GET /api/v1/external-users/:externalId/security-keys': 'U U U U U F F F F A A A',
+  'POST /api/v1/external-users/:externalId/security-keys/registration-options': 'U U U U U F F F F N F N',
+  'POST /api/v1/external-users/:externalId/security-keys': 'U U U U U F F F F A F A',
+  'POST /api/v1/external-users/:externalId/security-keys/authentication-options': 'U U U U U F F F F N F N',
+  'POST /api/v1/external-users/:externalId/security-keys/verify': 'U U U U U F F F F A F A',
+  'DELETE /api/v1/external-users/:externalId/security-keys/:factorId': 'U U U U U F F F F N F N',
   'PUT /api/v1/external-users/:externalId': 'U U U U U F F F F A F A',
   'PUT /api/v1/external-users/:externalId/email': 'U U U U U F F F F A F A',
   'DELETE /api/v1/external-users/:externalId': 'U U U U U F F F F A F A',
@@ -64,6 +78,9 @@ export const MATRIX: Record<string, string> = {
   'POST /api/v1/auth/second-factor/email/send': 'U A U U U U U U U U U U',
   'POST /api/v1/auth/second-factor/email': 'U A U U U U U U U U U U',
   'POST /api/v1/auth/second-factor/recovery-code': 'U A U U U U U U U U U U',
+  // no key offered in this world: the options are not found; an empty answer is refused for its input
+  'POST /api/v1/auth/second-factor/security-key/options': 'U N U U U U U U U U U U',
+  'POST /api/v1/auth/second-factor/security-key': 'U A U U U U U U U U U U',
   // a half-signed-in (pending) token can be ended too
   'POST /api/v1/auth/sign-out': 'U A A A A U U U U U U U',
   'GET /api/v1/me/mfa': 'U U A A A U U U U U U U',
@@ -77,6 +94,13 @@ export const MATRIX: Record<string, string> = {
   // another user's factor is not found, never removed
   'POST /api/v1/me/factors/:factorId/remove': 'U U A N N U U U U U U U',
   'POST /api/v1/me/mfa/disable': 'U U A A A U U U U U U U',
+  // Security keys (none offered in this world: the options are not found; empty bodies refused for input)
+  'GET /api/v1/me/security-keys': 'U U A A A U U U U U U U',
+  'POST /api/v1/me/security-keys/registration-options': 'U U N N N U U U U U U U',
+  'POST /api/v1/me/security-keys': 'U U A A A U U U U U U U',
+  'POST /api/v1/me/security-keys/:factorId/rename': 'U U A A A U U U U U U U',
+  'POST /api/v1/me/step-up/security-key-options': 'U U N N N U U U U U U U',
+
   // the empty body is refused by the schema (400): only a signed-in session gets that far
   'POST /api/v1/me/password': 'U U A A A U U U U U U U',
   // The OpenID Connect provider: its endpoints authenticate applications themselves (client secrets, PKCE,

@@ -9,7 +9,9 @@ import { registerAdminUserRoutes } from '../routes/admin-users.js';
 import { registerAuthRoutes } from '../routes/auth.js';
 import { registerHostUserRoutes } from '../routes/external-users.js';
 import { registerMeRoutes } from '../routes/me.js';
+import { registerMySecurityKeyRoutes } from '../routes/me-security-keys.js';
 import { registerRecoveryCodeRoutes } from '../routes/users-recovery-codes.js';
+import { registerUserSecurityKeyRoutes } from '../routes/users-security-keys.js';
 import { ErrorBody } from '../schemas/common.js';
 import { makeRequestSchemasStrict } from '../strict-schemas.js';
 import { BY_EXTERNAL_ID, BY_USER_ID } from '../user-addressing.js';
@@ -63,6 +65,8 @@ export async function registerApi(
       registerRecoveryCodeRoutes(api, useCases, BY_USER_ID);
       registerRecoveryCodeRoutes(api, useCases, BY_EXTERNAL_ID);
       registerHostUserRoutes(api, useCases);
+      registerUserSecurityKeyRoutes(api, useCases, BY_USER_ID);
+      registerUserSecurityKeyRoutes(api, useCases, BY_EXTERNAL_ID);
       // In this order the OpenAPI document lists them as it did when they were one file.
       registerAdminSettingsRoutes(api, useCases);
       registerAdminAuditRoutes(api, useCases);
@@ -71,6 +75,7 @@ export async function registerApi(
       if (options.endUserRoutes ?? true) {
         registerAuthRoutes(api, useCases);
         registerMeRoutes(api, useCases);
+        registerMySecurityKeyRoutes(api, useCases);
       }
     },
     { prefix: API_PREFIX },

@@ -20,6 +20,7 @@ import {
 } from '../schemas/auth.js';
 import { errors } from '../schemas/common.js';
 import { recoveryOutcomeBody } from '../schemas/recovery-outcome.js';
+import { KeySignInBody, RequestOptionsAnswer } from '../schemas/security-keys.js';
 
 const PUBLIC = { security: [] };
 const SESSION = { security: [{ session: [] }] };
@@ -95,7 +96,7 @@ export function registerAuthRoutes(parent: FastifyInstance, useCases: UseCases):
 
   /** The one place a sign-in's outcome becomes JSON. */
   const signInBody = (outcome: SignInOutcome) => {
-    const noMethods = { totp: false, email: false, recoveryCode: false };
+    const noMethods = { securityKey: false, totp: false, email: false, recoveryCode: false };
     switch (outcome.kind) {
       case 'second_factor':
         return { token: outcome.token, stage: 'second_factor' as const, secondFactors: outcome.methods };
@@ -159,6 +160,48 @@ export function registerAuthRoutes(parent: FastifyInstance, useCases: UseCases):
     },
     async function signInWithTotp(request, reply) {
       const done = await complete(request, { method: 'totp', code: request.body.code });
+      return done.ok ? completedBody(done.value) : sendApiFailure(reply, done);
+    },
+  );
+
+  app.post(
+    '/auth/second-factor/security-key/options',
+    {
+      config: { session: 'second_factor' },
+      schema: {
+        ...SESSION,
+        operationId: 'startSignInWithSecurityKey',
+        summary:
+          "A challenge for the account's keys, bound to this half-signed-in token (5 minutes, single use)",
+        description:
+          'Pass `options` to `startAuthentication({ optionsJSON: options })` of @simplewebauthn/browser, then ' +
+          'send the answer to `signInWithSecurityKey` with the same token.',
+        tags,
+        response: { 200: RequestOptionsAnswer, ...errors(404) },
+      },
+    },
+    async function startSignInWithSecurityKey(request, reply) {
+      const options = await useCases.secondFactorKeyOptions({ sessionToken: sessionToken(request) });
+      if (!options.ok) return sendApiFailure(reply, options);
+      return reply.header('cache-control', 'no-store').send({ options: options.value });
+    },
+  );
+
+  app.post(
+    '/auth/second-factor/security-key',
+    {
+      config: { session: 'second_factor' },
+      schema: {
+        ...SESSION,
+        operationId: 'signInWithSecurityKey',
+        summary: "Complete sign-in with a security key's answer to the challenge of this sign-in",
+        tags,
+        body: KeySignInBody,
+        response: { 200: SecondFactorDone, ...errors(423, 429) },
+      },
+    },
+    async function signInWithSecurityKey(request, reply) {
+      const done = await complete(request, { method: 'security_key', response: request.body.response });
       return done.ok ? completedBody(done.value) : sendApiFailure(reply, done);
     },
   );

@@ -1,8 +1,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import type { FastifyInstance } from 'fastify';
 import type { SessionChange } from '../../service/sign-in/step-up-actions.js';
 import type { UseCases } from '../../service/use-cases.js';
 import { apiContext, sendApiError, sendApiFailure, sessionToken } from '../api-replies.js';
+import { sendConfirmedFactor } from '../confirmed-factor-reply.js';
 import {
   CodeBody,
   EmailFactorStarted,
@@ -27,30 +29,6 @@ const SESSION = { security: [{ session: [] }] };
 export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): void {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['end users'];
-
-  const signedIn = async (request: Parameters<typeof apiContext>[0], method: string) =>
-    useCases.rotateSession({
-      token: sessionToken(request),
-      stage: 'signed_in',
-      method,
-      context: apiContext(request),
-    });
-
-  // A confirmed factor: its code is a second factor proven in this session (amr otp, mfa), as on the
-  // pages, so the session gets a new token; the first factor's recovery codes are shown once.
-  const sendConfirmedFactor = async (
-    request: Parameters<typeof apiContext>[0],
-    reply: FastifyReply,
-    method: 'totp' | 'email',
-    confirmed: { mfaEnabled: boolean; recoveryCodes?: Parameters<typeof issuedCodesBody>[0] | null },
-  ) => {
-    const rotated = await signedIn(request, method);
-    return reply.header('cache-control', 'no-store').send({
-      token: rotated?.token ?? sessionToken(request),
-      mfaEnabled: confirmed.mfaEnabled,
-      recoveryCodes: confirmed.recoveryCodes ? issuedCodesBody(confirmed.recoveryCodes) : null,
-    });
-  };
 
   app.post(
     '/me/password',
@@ -158,7 +136,7 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
         context: apiContext(request),
       });
       if (!confirmed.ok) return sendApiError(reply, confirmed.error);
-      return sendConfirmedFactor(request, reply, 'totp', confirmed.value);
+      return sendConfirmedFactor(useCases, request, reply, 'totp', confirmed.value);
     },
   );
 
@@ -209,19 +187,19 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
         context: apiContext(request),
       });
       if (!confirmed.ok) return sendApiError(reply, confirmed.error);
-      return sendConfirmedFactor(request, reply, 'email', confirmed.value);
+      return sendConfirmedFactor(useCases, request, reply, 'email', confirmed.value);
     },
   );
 
   // The proof is checked against the session's own account: the user id comes from the session, and only
-  // the two proof fields are read from the body (a body `userId` must never choose whose password counts).
+  // the proof fields are read from the body (a body `userId` must never choose whose password counts).
   const change = (
     request: Parameters<typeof apiContext>[0],
-    body: { password?: string; totpCode?: string },
+    body: { password?: string; totpCode?: string; securityKey?: AuthenticationResponseJSON },
   ): SessionChange => ({
     userId: request.apiSession?.user.id as string,
     sessionToken: sessionToken(request),
-    answer: { password: body.password, totpCode: body.totpCode },
+    answer: { password: body.password, totpCode: body.totpCode, securityKey: body.securityKey },
     context: apiContext(request),
   });
 

@@ -55,6 +55,9 @@ export const SecondFactorDone = Type.Object({
 export const SignInAnswer = Type.Object({
   ...SessionToken.properties,
   secondFactors: Type.Object({
+    securityKey: Type.Boolean({
+      description: 'The account has a security key or passkey: offer it first (`startSignInWithSecurityKey`)',
+    }),
     totp: Type.Boolean(),
     email: Type.Boolean(),
     recoveryCode: Type.Boolean(),

@@ -1,12 +1,17 @@
 import { Type } from 'typebox';
 import { IssuedCodes } from './common.js';
+import { KeyAuthenticationResponse } from './security-keys.js';
 
 /** The JSON bodies and answers of the signed-in user's own routes (routes/me.ts). */
 
-/** Proof of presence for a protected change: the password, or a current authenticator code. */
+/**
+ * Proof of presence for a protected change: the password, a current authenticator code, or a security
+ * key's answer to the challenge of `requestMyStepUpKeyOptions`.
+ */
 export const StepUp = Type.Object({
   password: Type.Optional(Type.String({ maxLength: 1024 })),
   totpCode: Type.Optional(Type.String({ maxLength: 16 })),
+  securityKey: Type.Optional(KeyAuthenticationResponse),
 });
 
 export const PasswordChange = Type.Object({

@@ -78,11 +78,18 @@ export async function hasFactor(
  * Removes one of several factors. The last one cannot be removed this way: that is "turn two-factor
  * off", which also deletes the recovery codes (a set without a factor would be a lone password bypass).
  * It requires an authority: an end user's step-up proof (its session gets a new token, returned as
- * `token`) or a backend's.
+ * `token`) or a backend's. With `kind`, only a factor of that kind is removed (a route for security keys
+ * never removes an authenticator app named by mistake): any other is not found.
  */
 export async function removeFactor(
   deps: ServiceDeps,
-  input: { userId: string; factorId: string; authority: ChangeAuthority; context: RequestContext },
+  input: {
+    userId: string;
+    factorId: string;
+    kind?: FactorKind;
+    authority: ChangeAuthority;
+    context: RequestContext;
+  },
 ): Promise<
   Result<{ kind: FactorKind } & SessionRotation, 'factor_not_found' | 'last_factor' | 'not_signed_in'>
 > {
@@ -90,7 +97,9 @@ export async function removeFactor(
   const { sessionToken } = authorizeChange(input.authority, input.userId);
   const removed = await deps.store.transaction(async (tx) => {
     const factors = (await tx.listFactors(input.userId)).filter((factor) => factor.confirmedAt !== null);
-    const factor = factors.find((candidate) => candidate.id === input.factorId);
+    const factor = factors.find(
+      (candidate) => candidate.id === input.factorId && (!input.kind || candidate.kind === input.kind),
+    );
     if (!factor) return fail('factor_not_found');
     if (factors.length === 1) return fail('last_factor');
     const { userId, context } = input;
