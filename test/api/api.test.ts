@@ -6,6 +6,7 @@ import { authenticatorCode, configureRecoveryCodes, enableTotp } from '../helper
 import { totpCode } from '../helpers/rfc6238.js';
 import { createTestUser } from '../helpers/service-deps.js';
 import { createWebTestApp, type WebTestApp } from '../helpers/web-client.js';
+import { KEY_OPERATIONS_DRIVEN_IN_CHROMIUM } from './security-key-operations.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: parsed JSON responses are read field by field in assertions
 type Json = Record<string, any>;
@@ -523,7 +524,8 @@ describe('the JSON API', () => {
           const [calledMethod, calledPath] = entry.split(' ');
           return calledMethod === method.toUpperCase() && pattern.test(calledPath as string);
         });
-        if (!called) missing.push(operation.operationId);
+        if (!called && !KEY_OPERATIONS_DRIVEN_IN_CHROMIUM.includes(operation.operationId))
+          missing.push(operation.operationId);
       }
     }
     expect(missing).toEqual([]);
