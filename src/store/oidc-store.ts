@@ -38,7 +38,10 @@ export interface OidcStore {
    */
   listOidcSignInCounts(query: { from: Date; to: Date }): Promise<OidcSignInBucket[]>;
 
-  /** The signing keys still published at `at` (current and rotated-out ones not yet expired), newest first. */
+  /**
+   * The signing keys still published at `at`: the current one first, then the rotated-out ones not yet
+   * expired, newest first.
+   */
   listOidcSigningKeys(at: Date): Promise<OidcSigningKeyRecord[]>;
   /**
    * Adds `key` as the current signing key. Every key that was current gets `retireAt` as its expiry, in

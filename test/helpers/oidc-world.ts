@@ -11,8 +11,11 @@ import type { Engine } from './service-deps.js';
 import { type RunningWebServer, startWebServer } from './web-server.js';
 
 /** SpareKey listening with its issuer at its own address, its clock at real time (tokens carry times). */
-export async function startProviderServer(engine: Engine = 'sqlite'): Promise<RunningWebServer> {
-  const server = await startWebServer(engine);
+export async function startProviderServer(
+  engine: Engine = 'sqlite',
+  options: { oidcKeyCheckIntervalMs?: number } = {},
+): Promise<RunningWebServer> {
+  const server = await startWebServer(engine, options);
   server.env.deps.options.publicUrl = server.url;
   server.env.clock.nowMs = Date.now();
   await configureRecoveryCodes(server.env);
@@ -90,14 +93,17 @@ export async function landedOnApp(page: Page, rp: RelyingParty): Promise<string>
 }
 
 /** A provider server, a relying party and Chromium for a describe block. */
-export function useProviderWorld(engine: Engine = 'sqlite') {
+export function useProviderWorld(
+  engine: Engine = 'sqlite',
+  options: { oidcKeyCheckIntervalMs?: number } = {},
+) {
   const world: {
     server?: RunningWebServer;
     rp?: RelyingParty;
     browser?: Awaited<ReturnType<typeof launchBrowser>>;
   } = {};
   beforeAll(async () => {
-    world.server = await startProviderServer(engine);
+    world.server = await startProviderServer(engine, options);
     world.rp = await startRelyingParty();
     world.browser = await launchBrowser();
   });

@@ -14,10 +14,16 @@ export interface RunningWebServer {
   close(): Promise<void>;
 }
 
-/** The real server, listening on 127.0.0.1, on a real database, with a real SMTP server for its mail. */
-export async function startWebServer(engine: Engine = 'sqlite'): Promise<RunningWebServer> {
+/**
+ * The real server, listening on 127.0.0.1, on a real database, with a real SMTP server for its mail.
+ * `oidcKeyCheckIntervalMs`: how often the provider looks for rotated signing keys (0: on every request).
+ */
+export async function startWebServer(
+  engine: Engine = 'sqlite',
+  options: { oidcKeyCheckIntervalMs?: number } = {},
+): Promise<RunningWebServer> {
   const env = await createTestEnvironment(engine, { notifications: true });
-  const app = await buildServer({ deps: env.deps });
+  const app = await buildServer({ deps: env.deps, oidcKeyCheckIntervalMs: options.oidcKeyCheckIntervalMs });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   return {

@@ -190,18 +190,34 @@ export function defineOidcContract(makeStore: MakeStore): void {
       expect((await store.listOidcSigningKeys(at(0))).map((key) => key.kid)).toEqual(['k2']);
     });
 
+    test('signing keys: the key added last is current and listed first even when its creation time is not the latest', async () => {
+      const { store } = opened();
+      await store.addOidcSigningKey({ kid: 'order-9', sealedJwk: 'sealed-9', createdAt: at(10) }, at(0));
+      // Added later by an instance whose clock is behind, or within the same millisecond with a smaller kid.
+      await store.addOidcSigningKey({ kid: 'order-1', sealedJwk: 'sealed-1', createdAt: at(5) }, at(HOUR));
+      await store.addOidcSigningKey({ kid: 'order-0', sealedJwk: 'sealed-0', createdAt: at(5) }, at(HOUR));
+      expect((await store.listOidcSigningKeys(at(11))).map((key) => [key.kid, key.expiresAt])).toEqual([
+        ['order-0', null],
+        ['order-9', at(HOUR)],
+        ['order-1', at(HOUR)],
+      ]);
+    });
+
     test('signing keys: re-sealing is a compare-and-set on the sealed form', async () => {
       const { store } = opened();
-      await store.addOidcSigningKey({ kid: 'k1', sealedJwk: 'v1.old', createdAt: at(0) }, at(0));
-      expect(await store.replaceSealedOidcSigningKey('k1', 'v1.old', 'v1.new')).toEqual({ replaced: true });
+      await store.addOidcSigningKey({ kid: 'reseal-1', sealedJwk: 'v1.old', createdAt: at(0) }, at(0));
+      expect(await store.replaceSealedOidcSigningKey('reseal-1', 'v1.old', 'v1.new')).toEqual({
+        replaced: true,
+      });
       // A second rotation that read the old form loses and changes nothing.
-      expect(await store.replaceSealedOidcSigningKey('k1', 'v1.old', 'v1.other')).toEqual({
+      expect(await store.replaceSealedOidcSigningKey('reseal-1', 'v1.old', 'v1.other')).toEqual({
         replaced: false,
       });
       expect(await store.replaceSealedOidcSigningKey('nobody', 'v1.new', 'v1.x')).toEqual({
         replaced: false,
       });
-      expect((await store.listOidcSigningKeys(at(1))).map((key) => key.sealedJwk)).toEqual(['v1.new']);
+      const keys = await store.listOidcSigningKeys(at(1));
+      expect(keys.find((key) => key.kid === 'reseal-1')?.sealedJwk).toBe('v1.new');
     });
   });
 }

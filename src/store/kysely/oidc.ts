@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { AUDIT_BUCKET_MS } from '../domains/audit-store.js';
 import type {
   NewOidcClient,
@@ -206,6 +207,9 @@ export async function listOidcSigningKeys(ctx: StoreContext, at: Date): Promise<
     .selectFrom('oidc_signing_keys')
     .selectAll()
     .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', at.getTime())]))
+    // The current key (the one without an expiry) first, whatever its creation time says: two rotations
+    // within one clock tick, or on instances whose clocks disagree, must not put a retired key first.
+    .orderBy(sql`case when expires_at is null then 0 else 1 end`)
     .orderBy('created_at', 'desc')
     .orderBy('kid')
     .execute();
