@@ -55,6 +55,42 @@ export function defineAdminContract(makeStore: MakeStore): void {
       }
     });
 
+    test('a deleted user takes its set out of the counters (no cascade leaves it counted)', async () => {
+      const { store } = opened();
+      const before = await countersAsMap(store);
+      const user = await givenUser(store);
+      const set = newCodeSet(7);
+      await store.replaceRecoveryCodeSet(user.id, set);
+      await store.consumeRecoveryCode(set.id, 0, at(1));
+      expect((await countersAsMap(store)).get(6)).toBe((before.get(6) ?? 0) + 1);
+      expect(await store.deleteUser(user.id)).toMatchObject({
+        deleted: true,
+        removed: { recoveryCodeSets: 1 },
+      });
+      expect(await countersAsMap(store)).toEqual(before);
+    });
+
+    test('sets spread over many counter rows still sum to one exact count per remaining value', async () => {
+      const { store } = opened();
+      const before = await countersAsMap(store);
+      // 40 owners land in many different shards; their sets all hold 3, then two of them are spent at once.
+      const users = await Promise.all(Array.from({ length: 40 }, () => givenUser(store)));
+      const sets = await Promise.all(
+        users.map(async (user) => {
+          const set = newCodeSet(3);
+          await store.replaceRecoveryCodeSet(user.id, set);
+          return set;
+        }),
+      );
+      await race(40, (i) => store.consumeRecoveryCode((sets[i % 2] as { id: string }).id, i % 3, at(i)));
+      const counters = await countersAsMap(store);
+      expect(counters.get(3)).toBe((before.get(3) ?? 0) + 38);
+      expect(counters.get(0)).toBe((before.get(0) ?? 0) + 2);
+      // Each remaining value is listed once, in ascending order.
+      const listed = (await store.getRecoveryCodeSetCounts()).map((row) => row.remaining);
+      expect(listed).toEqual([...new Set(listed)].sort((a, b) => a - b));
+    });
+
     test('audit events are counted per action per quarter hour, exactly', async () => {
       const { store } = opened();
       const action = 'recovery_code_failed';

@@ -73,6 +73,8 @@ export interface RecoveryCodeSetsTable {
   /** Maintained counter, decremented in the same transaction as each consume. */
   remaining: number;
   last_used_at: number | null;
+  /** The recovery_code_set_counts shard this set is counted in (its owner's, or 0 for older sets). */
+  count_shard: Generated<number>;
 }
 
 export interface RecoveryCodesTable {
@@ -159,7 +161,9 @@ export interface RolesTable {
 export interface RecoveryCodeSetCountsTable {
   /** A `remaining` value, 0..32. */
   remaining: number;
-  /** How many sets have it now. */
+  /** Which of the SET_COUNT_SHARDS rows of that value: the statistics are their sum. */
+  shard: number;
+  /** How many sets counted in this shard have it now (never below zero). */
   sets: number;
 }
 

@@ -10,7 +10,8 @@ import type { Database } from './database.js';
 
 /*
  * Lock order, the same in every method here so no two of them deadlock on PostgreSQL:
- * user row -> code rows -> set row -> set-count rows (ascending) -> (audit chain head, taken last by the caller).
+ * user row -> code rows -> set row -> set-count rows (ascending by remaining, then shard).
+ * (The audit chain takes no lock on the request path: decision 0007.)
  * consumeRecoveryCode takes user row -> code row -> set row; replacement and deletion take user row -> code rows
  * (deleted explicitly, before the set, rather than through ON DELETE CASCADE, which would lock the set
  * row first and invert the order against a concurrent consume).
@@ -30,15 +31,11 @@ export async function replaceRecoveryCodeSet(
       throw new Error(`replaceRecoveryCodeSet: no user ${userId}`);
     }
     const old = await deleteSetOf(db, userId);
-    await adjustSetCounts(
-      db,
-      old === undefined
-        ? [[set.codes.length, 1]]
-        : [
-            [old, -1],
-            [set.codes.length, 1],
-          ],
-    );
+    const shard = setCountShardOf(userId);
+    await adjustSetCounts(db, [
+      ...(old === undefined ? [] : [{ ...old, delta: -1 }]),
+      { remaining: set.codes.length, shard, delta: 1 },
+    ]);
     await db
       .insertInto('recovery_code_sets')
       .values({
@@ -47,6 +44,7 @@ export async function replaceRecoveryCodeSet(
         generated_at: set.generatedAt.getTime(),
         total: set.codes.length,
         remaining: set.codes.length,
+        count_shard: shard,
       })
       .execute();
     if (set.codes.length === 0) return;
@@ -114,11 +112,11 @@ export async function consumeRecoveryCode(
       .updateTable('recovery_code_sets')
       .set((eb) => ({ remaining: eb('remaining', '-', 1), last_used_at: at.getTime() }))
       .where('id', '=', setId)
-      .returning(['remaining', 'total'])
+      .returning(['remaining', 'total', 'count_shard'])
       .executeTakeFirstOrThrow();
     await adjustSetCounts(db, [
-      [set.remaining + 1, -1],
-      [set.remaining, 1],
+      { remaining: set.remaining + 1, shard: set.count_shard, delta: -1 },
+      { remaining: set.remaining, shard: set.count_shard, delta: 1 },
     ]);
     return { consumed: true, remaining: set.remaining, total: set.total };
   });
@@ -165,10 +163,19 @@ export async function deleteRecoveryCodeSet(
   return ctx.atomic(async (db) => {
     // Same lock order as a replacement (user row first), so a deletion and a regeneration serialize.
     if (!(await bumpCodeSetVersion(db, userId))) return { deleted: false };
-    const old = await deleteSetOf(db, userId);
-    if (old !== undefined) await adjustSetCounts(db, [[old, -1]]);
-    return { deleted: old !== undefined };
+    return { deleted: await removeSetOf(db, userId) };
   });
+}
+
+/**
+ * Deletes the user's set (if any) and takes it out of the counts, in the caller's transaction, which
+ * holds the user's row lock already. Deleting the user row would cascade to the set without a word to the
+ * counters, so whoever deletes a user calls this first. Returns whether there was a set.
+ */
+export async function removeSetOf(db: Kysely<Database>, userId: string): Promise<boolean> {
+  const old = await deleteSetOf(db, userId);
+  if (old !== undefined) await adjustSetCounts(db, [{ ...old, delta: -1 }]);
+  return old !== undefined;
 }
 
 async function bumpCodeSetVersion(db: Kysely<Database>, userId: string): Promise<boolean> {
@@ -180,8 +187,8 @@ async function bumpCodeSetVersion(db: Kysely<Database>, userId: string): Promise
   return changedExactlyOne(result);
 }
 
-/** Codes first, then the set: see the lock order above. Returns the deleted set's `remaining`. */
-async function deleteSetOf(db: Kysely<Database>, userId: string): Promise<number | undefined> {
+/** Codes first, then the set: see the lock order above. Returns where the deleted set was counted. */
+async function deleteSetOf(db: Kysely<Database>, userId: string): Promise<CountedAt | undefined> {
   await db
     .deleteFrom('recovery_codes')
     .where('set_id', 'in', (eb) =>
@@ -191,35 +198,66 @@ async function deleteSetOf(db: Kysely<Database>, userId: string): Promise<number
   const deleted = await db
     .deleteFrom('recovery_code_sets')
     .where('user_id', '=', userId)
-    .returning('remaining')
+    .returning(['remaining', 'count_shard'])
     .executeTakeFirst();
-  return deleted?.remaining;
+  return deleted && { remaining: deleted.remaining, shard: deleted.count_shard };
 }
 
 /**
- * Moves sets between `remaining` buckets in the same transaction as the change itself, so the counts
- * are exact. Rows are touched in ascending order, so two transactions never lock them in opposite order.
+ * How many rows each `remaining` count is spread over. Every recovery transaction moves its set between
+ * two counter rows and holds their locks to commit (PostgreSQL); with one row per count, every user whose
+ * set held the same count queued on it, whoever they were. Spread by owner, two users meet on a row only
+ * when their ids share a shard (1 in 128) and their sets the count. Reads sum at most 33 x 128 rows.
  */
-async function adjustSetCounts(db: Kysely<Database>, changes: readonly (readonly [number, number])[]) {
-  const merged = new Map<number, number>();
-  for (const [remaining, delta] of changes) merged.set(remaining, (merged.get(remaining) ?? 0) + delta);
-  for (const [remaining, delta] of [...merged].sort(([a], [b]) => a - b)) {
+export const SET_COUNT_SHARDS = 128;
+
+/** The shard a user's sets are counted in: FNV-1a of the id, so it is fixed and spread whatever the id's form. */
+export function setCountShardOf(userId: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < userId.length; i++) {
+    hash ^= userId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % SET_COUNT_SHARDS;
+}
+
+/** A counter row: a `remaining` value and one of its shards. */
+interface CountedAt {
+  remaining: number;
+  shard: number;
+}
+
+/**
+ * Moves sets between counter rows in the same transaction as the change itself, so the counts are exact.
+ * A set leaves the very row it was counted in (its `count_shard`). Rows are touched in ascending
+ * (remaining, shard) order, so two transactions never lock them in opposite order.
+ */
+async function adjustSetCounts(db: Kysely<Database>, changes: readonly (CountedAt & { delta: number })[]) {
+  const merged = new Map<string, CountedAt & { delta: number }>();
+  for (const change of changes) {
+    const key = `${change.remaining}:${change.shard}`;
+    const seen = merged.get(key);
+    merged.set(key, { ...change, delta: (seen?.delta ?? 0) + change.delta });
+  }
+  const ordered = [...merged.values()].sort((a, b) => a.remaining - b.remaining || a.shard - b.shard);
+  for (const { remaining, shard, delta } of ordered) {
     if (delta === 0) continue;
     if (delta < 0) {
-      // A set leaving a bucket was counted into it, so the row exists (the CHECK catches a drift).
+      // A set leaving a row was counted into it, so the row exists (the CHECK catches a drift).
       await db
         .updateTable('recovery_code_set_counts')
         .set((eb) => ({ sets: eb('sets', '+', delta) }))
         .where('remaining', '=', remaining)
+        .where('shard', '=', shard)
         .execute();
       continue;
     }
     await db
       .insertInto('recovery_code_set_counts')
-      .values({ remaining, sets: delta })
+      .values({ remaining, shard, sets: delta })
       .onConflict((conflict) =>
         conflict
-          .column('remaining')
+          .columns(['remaining', 'shard'])
           .doUpdateSet((eb) => ({ sets: eb('recovery_code_set_counts.sets', '+', delta) })),
       )
       .execute();
@@ -229,10 +267,12 @@ async function adjustSetCounts(db: Kysely<Database>, changes: readonly (readonly
 export async function getRecoveryCodeSetCounts(
   ctx: StoreContext,
 ): Promise<{ remaining: number; sets: number }[]> {
+  // One statement, one snapshot: every shard of a count read at the same moment.
   const rows = await ctx.db
     .selectFrom('recovery_code_set_counts')
-    .select(['remaining', 'sets'])
-    .where('sets', '>', 0)
+    .select((eb) => ['remaining', eb.fn.sum<number | string>('sets').as('sets')])
+    .groupBy('remaining')
+    .having((eb) => eb.fn.sum('sets'), '>', 0)
     .orderBy('remaining')
     .execute();
   return rows.map((row) => ({ remaining: row.remaining, sets: Number(row.sets) }));

@@ -10,6 +10,7 @@ import type {
 } from '../store.js';
 import { changedExactlyOne, lockUser, type StoreContext, toDate } from './context.js';
 import type { Database, UsersTable } from './database.js';
+import { removeSetOf } from './recovery-codes.js';
 
 /** The form in which emails are compared and kept unique. */
 export const normalizeEmail = (email: string): string => email.toLowerCase();
@@ -143,6 +144,8 @@ export async function deleteUser(
     };
     // Keys record their creator as the actor id, which for a person is their user id.
     const keys = await db.deleteFrom('api_keys').where('created_by', '=', userId).executeTakeFirst();
+    // The set leaves the statistics with the user (a cascade would leave it counted).
+    await removeSetOf(db, userId);
     // Everything else of the user goes with the row: every table holding a user_id references users.id
     // ON DELETE CASCADE.
     await db.deleteFrom('users').where('id', '=', userId).execute();

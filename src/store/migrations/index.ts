@@ -14,6 +14,7 @@ import * as m0011 from './0011-host-users.js';
 import * as m0012 from './0012-audit-sealing.js';
 import * as m0013 from './0013-session-sign-in-method.js';
 import * as m0014 from './0014-oidc-sign-in-counts.js';
+import * as m0015 from './0015-set-count-shards.js';
 
 /**
  * Every migration, listed statically: no filesystem scanning, so bundles and compiled output carry them
@@ -34,6 +35,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0012-audit-sealing': m0012,
   '0013-session-sign-in-method': m0013,
   '0014-oidc-sign-in-counts': m0014,
+  '0015-set-count-shards': m0015,
 };
 
 export interface MigrateOptions {
