@@ -91,7 +91,7 @@ async function seedSpends(deps: ServiceDeps, users: number, label: string) {
       const enrollment = await enrollTotp(deps, { userId, context: {} });
       if (!enrollment.ok) throw new Error(enrollment.error);
       const code = new OTPAuth.TOTP({
-        secret: OTPAuth.Secret.fromBase32(enrollment.value.secretBase32),
+        secret: OTPAuth.Secret.fromBase32(enrollment.value.secret),
       }).generate();
       const confirmed = await confirmTotp(deps, {
         userId,

@@ -72,7 +72,7 @@ async function seedUser(deps: ServiceDeps, label: string): Promise<Seeded> {
   const confirmed = await confirmTotp(deps, {
     userId,
     factorId: enrollment.value.factorId,
-    code: totp(enrollment.value.secretBase32, now),
+    code: totp(enrollment.value.secret, now),
     context: {},
   });
   if (!confirmed.ok || !confirmed.value.recoveryCodes)
@@ -80,7 +80,7 @@ async function seedUser(deps: ServiceDeps, label: string): Promise<Seeded> {
   return {
     userId,
     email,
-    totpSecret: enrollment.value.secretBase32,
+    totpSecret: enrollment.value.secret,
     nextStepAtMs: now + 30_000,
     codes: [...confirmed.value.recoveryCodes.codes],
   };

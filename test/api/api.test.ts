@@ -384,10 +384,17 @@ describe('the JSON API', () => {
       factors: [{ kind: 'totp' }],
     });
     expect((await call('GET', '/api/v1/users/nobody/recovery-codes')).status).toBe(404);
-    expect((await call('POST', `${base}/mfa/reset`, { body: { reason: '' } })).status).toBe(400);
-    // One limit for the reason (service constant), used by the API schema and the admin page's form.
+    // One limit for the reason (service constant), used by the API schema and the admin page's form; an
+    // empty, missing or over-long one is `reason_required`, as the library and the CLI answer.
     const tooLong = { reason: 'x'.repeat(MAX_RESET_REASON_LENGTH + 1) };
-    expect((await call('POST', `${base}/mfa/reset`, { body: tooLong })).status).toBe(400);
+    for (const body of [{ reason: '' }, {}, tooLong]) {
+      const refused = await call('POST', `${base}/mfa/reset`, { body });
+      expect(refused.status).toBe(400);
+      expect(refused.json.error).toEqual({ code: 'reason_required', message: errorMessages.reason_required });
+    }
+    // A wrong type or an unknown field stays a malformed request.
+    for (const body of [{ reason: 7 }, { reason: 'ticket 9', userId: 'someone-else' }])
+      expect((await call('POST', `${base}/mfa/reset`, { body })).json.error.code).toBe('invalid_request');
     const reset = await call('POST', `${base}/mfa/reset`, { body: { reason: 'support ticket 9' } });
     expect(reset.json).toEqual({ factorsRemoved: 1, sessionsEnded: 0 });
     const [event] = await web.env.deps.store.listAuditEvents({ action: 'mfa_reset', limit: 1 });

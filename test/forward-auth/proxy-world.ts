@@ -84,7 +84,7 @@ export async function startProxyWorld(kind: 'nginx' | 'caddy'): Promise<ProxyWor
         if (!created.ok) throw new Error(created.error);
         if (options.roles) await env.deps.store.setUserRoles(created.value.userId, options.roles);
         if (options.totp === false) return {};
-        return { secret: (await enableTotp(env, created.value.userId)).secretBase32 };
+        return { secret: (await enableTotp(env, created.value.userId)).secret };
       },
       raw: (host, path, options = {}) =>
         new Promise((resolve, reject) => {

@@ -26,7 +26,7 @@ export async function configureRecoveryCodes(
 export async function enableTotp(env: TestEnvironment, userId: string) {
   const enrollment = await enrollTotp(env.deps, { userId, context: {} });
   if (!enrollment.ok) throw new Error(enrollment.error);
-  const code = authenticatorCode(enrollment.value.secretBase32, env.clock.nowMs);
+  const code = authenticatorCode(enrollment.value.secret, env.clock.nowMs);
   const confirmed = await confirmTotp(env.deps, {
     userId,
     factorId: enrollment.value.factorId,

@@ -29,7 +29,7 @@ describe.each(testEngines())('the library on %s', (engine) => {
       const confirmed = await sparekey.mfa.confirmTotp({
         userId: user.value.userId,
         factorId: enrollment.value.factorId,
-        code: totpCode(enrollment.value.secretBase32, { timeMs: Date.now() }),
+        code: totpCode(enrollment.value.secret, { timeMs: Date.now() }),
       });
       if (!confirmed.ok) throw new Error(confirmed.error);
       const codes = confirmed.value.recoveryCodes?.codes ?? [];

@@ -88,7 +88,7 @@ export async function freshUser(
   for (const kind of options.with ?? []) {
     if (kind === 'totp') {
       const totp = await enableTotp(world.env, user.id);
-      user.totpSecret = totp.secretBase32;
+      user.totpSecret = totp.secret;
       user.factors.totp = totp.factorId;
       user.recoveryCodes = totp.recoveryCodes?.codes ?? user.recoveryCodes;
     } else {

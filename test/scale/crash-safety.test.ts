@@ -91,7 +91,7 @@ describe('crash safety on SQLite: SIGKILL under mixed load, restart, nothing ack
       const confirmed = await confirmTotp(deps, {
         userId: user.value.userId,
         factorId: enrollment.value.factorId,
-        code: totpCode(enrollment.value.secretBase32, { timeMs: Date.now() }),
+        code: totpCode(enrollment.value.secret, { timeMs: Date.now() }),
         context: {},
       });
       if (!confirmed.ok || !confirmed.value.recoveryCodes) throw new Error('no codes');

@@ -73,7 +73,7 @@ describe.each(testEngines())('several server processes on one %s database', (eng
     const confirmed = await confirmTotp(deps, {
       userId: id,
       factorId: enrollment.value.factorId,
-      code: totpCode(enrollment.value.secretBase32, { timeMs: Date.now() }),
+      code: totpCode(enrollment.value.secret, { timeMs: Date.now() }),
       context: {},
     });
     if (!confirmed.ok) throw new Error(confirmed.error);

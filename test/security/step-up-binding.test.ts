@@ -127,7 +127,7 @@ describe.each(testEngines())('step-up binding on %s', (engine) => {
       createdAt: web.env.clock.now(),
     });
     await web.env.deps.store.confirmFactor(created.value.userId, emailFactorId, web.env.clock.now());
-    return { id: created.value.userId, password, secret: totp.secretBase32, factorId: totp.factorId };
+    return { id: created.value.userId, password, secret: totp.secret, factorId: totp.factorId };
   }
 
   const failures = async (userId: string) => {

@@ -137,7 +137,7 @@ describe.each(testEngines())('operator console use cases on %s', (engine) => {
     for await (const chunk of exportAuditEvents(env.deps.store, 'csv', { userId: user.id })) csv += chunk;
     const lines = csv.trim().split('\r\n');
     expect(lines[0]).toBe(
-      'seq,at,action,outcome,user_id,user_email,actor_id,actor_email,ip,user_agent,details,prev_hash,hash,chain_seq,sealed',
+      'seq,at,action,outcome,userId,userEmail,actorId,actorEmail,ip,userAgent,details,prevHash,hash,chainSeq,sealed',
     );
     expect(lines).toHaveLength(2);
     expect(lines[1]).toContain(`"'=HYPERLINK(""http://evil"")"`);
@@ -150,7 +150,7 @@ describe.each(testEngines())('operator console use cases on %s', (engine) => {
       .map((line) => JSON.parse(line));
     expect(parsed.at(-1)).toMatchObject({
       action: 'sign_in_failed',
-      user_agent: '=HYPERLINK("http://evil")',
+      userAgent: '=HYPERLINK("http://evil")',
     });
   });
 

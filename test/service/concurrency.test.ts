@@ -87,7 +87,7 @@ describe.each(testEngines())('use cases under concurrency on %s', (engine) => {
 
   test('req 23: 50 concurrent submissions of one TOTP code give exactly one success', async () => {
     const user = await createTestUser(env);
-    const { secretBase32 } = await enableTotp(env, user.id);
+    const { secret: secretBase32 } = await enableTotp(env, user.id);
     const code = authenticatorCode(secretBase32, env.clock.nowMs);
     const results = await Promise.all(
       Array.from({ length: 50 }, () => verifyTotp(env.deps, { userId: user.id, code, context: {} })),

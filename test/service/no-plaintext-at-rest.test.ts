@@ -33,7 +33,7 @@ describe.each(testEngines())('no plaintext secret at rest on %s', (engine) => {
     const codes6: string[] = [];
     for (let i = 0; i < 3; i++) {
       const user = await createTestUser(env);
-      const { secretBase32, recoveryCodes } = await enableTotp(env, user.id);
+      const { secret: secretBase32, recoveryCodes } = await enableTotp(env, user.id);
       secrets.push(secretBase32, ...recoveryCodes!.codes);
       // enableTotp confirmed with the code of the step before its clock advance; then a sign-in's code.
       codes6.push(authenticatorCode(secretBase32, env.clock.nowMs - 30_000));

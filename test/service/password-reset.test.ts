@@ -34,7 +34,7 @@ describe.each(testEngines())('forgotten password on %s (OWASP Forgot Password CS
     return {
       userId: created.value.userId,
       email,
-      secret: totp?.secretBase32,
+      secret: totp?.secret,
       codes: totp?.recoveryCodes?.codes ?? [],
     };
   }

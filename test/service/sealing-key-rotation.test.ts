@@ -41,7 +41,7 @@ describe.each(testEngines())('sealing-key rotation on %s', (engine) => {
     const users: { id: string; secretBase32: string }[] = [];
     for (let i = 0; i < count; i++) {
       const user = await createTestUser(env);
-      const { secretBase32 } = await enableTotp(env, user.id);
+      const { secret: secretBase32 } = await enableTotp(env, user.id);
       users.push({ id: user.id, secretBase32 });
     }
     return users;

@@ -40,7 +40,7 @@ describe.each(testEngines())('security keys under the account throttle on %s', (
     const user = await createTestUser(env);
     const { key } = await registerSoftKey(env, user.id);
     const totp = await enableTotp(env, user.id);
-    return { ...user, key, secret: totp.secretBase32 };
+    return { ...user, key, secret: totp.secret };
   }
 
   const challenge = async (userId: string, ceremony: 'second_factor' | 'step_up' = 'second_factor') => {

@@ -51,7 +51,7 @@ describe.each(testEngines())('the sign-in flow on %s', (engine) => {
     if (!created.ok) throw new Error(created.error);
     const userId = created.value.userId;
     const totp = options.totp ? await enableTotp(env, userId) : undefined;
-    return { email, userId, secret: totp?.secretBase32 ?? '', codes: totp?.recoveryCodes?.codes ?? [] };
+    return { email, userId, secret: totp?.secret ?? '', codes: totp?.recoveryCodes?.codes ?? [] };
   }
 
   const begin = (email: string, extra: { password?: string; rememberedBrowser?: string } = {}) =>

@@ -95,7 +95,7 @@ describe.each(setups)(
         userId,
         email,
         key: accountThrottleKey(userId),
-        secret: totp.secretBase32,
+        secret: totp.secret,
         codes: totp.recoveryCodes!.codes,
       };
     }

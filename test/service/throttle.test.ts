@@ -35,7 +35,7 @@ describe.each(testEngines())('throttling failed attempts on %s (NIST SP 800-63B 
     return {
       userId: created.value.userId,
       email,
-      secret: totp.secretBase32,
+      secret: totp.secret,
       codes: totp.recoveryCodes!.codes,
     };
   }

@@ -19,7 +19,7 @@ describe.each(testEngines())('TOTP use cases on %s', (engine) => {
     const enrollment = await enrollTotp(env.deps, { userId: user.id, context: {} });
     if (!enrollment.ok) throw new Error(enrollment.error);
     expect(enrollment.value.uri).toMatch(/^otpauth:\/\/totp\/SpareKey%20Test:.*secret=/);
-    const code = authenticatorCode(enrollment.value.secretBase32, env.clock.nowMs);
+    const code = authenticatorCode(enrollment.value.secret, env.clock.nowMs);
     expect(await verifyTotp(env.deps, { userId: user.id, code, context: {} })).toEqual({
       ok: false,
       error: 'mfa_not_enabled',
@@ -40,7 +40,7 @@ describe.each(testEngines())('TOTP use cases on %s', (engine) => {
     const user = await createTestUser(env);
     const enrollment = await enrollTotp(env.deps, { userId: user.id, context: {} });
     if (!enrollment.ok) throw new Error(enrollment.error);
-    const code = authenticatorCode(enrollment.value.secretBase32, env.clock.nowMs);
+    const code = authenticatorCode(enrollment.value.secret, env.clock.nowMs);
     const input = { userId: user.id, factorId: enrollment.value.factorId, code, context: {} };
     const confirmed = await confirmTotp(env.deps, input);
     expect(confirmed).toMatchObject({ ok: true, value: { mfaEnabled: true } });
@@ -53,7 +53,7 @@ describe.each(testEngines())('TOTP use cases on %s', (engine) => {
 
   test('req 23 (RFC 6238 5.2): a code is accepted once; the previous step is refused after a later one', async () => {
     const user = await createTestUser(env);
-    const { secretBase32 } = await enableTotp(env, user.id);
+    const { secret: secretBase32 } = await enableTotp(env, user.id);
     const now = env.clock.nowMs;
     const current = authenticatorCode(secretBase32, now);
     const previous = authenticatorCode(secretBase32, now - 30_000);
@@ -76,7 +76,7 @@ describe.each(testEngines())('TOTP use cases on %s', (engine) => {
 
   test('req 22: one step of drift each way is accepted, two are not', async () => {
     const user = await createTestUser(env);
-    const { secretBase32 } = await enableTotp(env, user.id);
+    const { secret: secretBase32 } = await enableTotp(env, user.id);
     env.clock.advance(10 * 60_000);
     const now = env.clock.nowMs;
     const at = (steps: number) => authenticatorCode(secretBase32, now + steps * 30_000);
@@ -96,7 +96,7 @@ describe.each(testEngines())('TOTP use cases on %s', (engine) => {
 
   test('req 25: a tampered seed fails closed: the attempt is refused and audited, never accepted', async () => {
     const user = await createTestUser(env);
-    const { secretBase32, factorId } = await enableTotp(env, user.id);
+    const { secret: secretBase32, factorId } = await enableTotp(env, user.id);
     const factor = await env.deps.store.findFactor(user.id, factorId);
     await env.deps.store.deleteFactor(user.id, factorId);
     const sealed = factor!.secretCiphertext!;

@@ -163,7 +163,7 @@ describe('administration over HTTP: access and every error path', () => {
       /attachment; filename="sparekey-audit-\d{4}-\d\d-\d\d\.csv"/,
     );
     expect(csv.body.split('\r\n')[0]).toBe(
-      'seq,at,action,outcome,user_id,user_email,actor_id,actor_email,ip,user_agent,details,prev_hash,hash,chain_seq,sealed',
+      'seq,at,action,outcome,userId,userEmail,actorId,actorEmail,ip,userAgent,details,prevHash,hash,chainSeq,sealed',
     );
     const jsonl = await admin.get('/admin/audit/export.jsonl');
     expect(
@@ -174,8 +174,8 @@ describe('administration over HTTP: access and every error path', () => {
         // Sealed events carry their chain place and hashes; the rest are marked as not yet sealed.
         .every((event) =>
           event.sealed
-            ? event.hash.length === 64 && event.chain_seq > 0
-            : event.hash === null && event.chain_seq === null,
+            ? event.hash.length === 64 && event.chainSeq > 0
+            : event.hash === null && event.chainSeq === null,
         ),
     ).toBe(true);
 

@@ -201,7 +201,7 @@ describe('issue 19 over HTTP', () => {
     const csv = await admin.get(`/admin/audit/export.csv?user=${encodeURIComponent(userEmail)}`);
     const [header, ...rows] = csv.body.trim().split('\r\n');
     const columns = (header ?? '').split(',');
-    expect(columns.slice(4, 8)).toEqual(['user_id', 'user_email', 'actor_id', 'actor_email']);
+    expect(columns.slice(4, 8)).toEqual(['userId', 'userEmail', 'actorId', 'actorEmail']);
     const cells = rows.map((row) => row.split(','));
     expect(cells.length).toBeGreaterThan(0);
     for (const row of cells) {
@@ -219,8 +219,8 @@ describe('issue 19 over HTTP', () => {
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line));
-    expect(events.every((event) => event.user_email === userEmail)).toBe(true);
-    expect(events.find((event) => event.action === 'roles_changed')?.actor_email).toMatch(/^admin-export-/);
+    expect(events.every((event) => event.userEmail === userEmail)).toBe(true);
+    expect(events.find((event) => event.action === 'roles_changed')?.actorEmail).toMatch(/^admin-export-/);
   });
 
   test('19.9: the second step names whose sign-in it is and cancels it (sign out), back to the sign-in page', async () => {

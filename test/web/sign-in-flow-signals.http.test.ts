@@ -34,7 +34,7 @@ describe('sign-in signals through the pages and the JSON API', () => {
     if (!created.ok) throw new Error(created.error);
     const userId = created.value.userId;
     const totp = options.totp ? await enableTotp(web.env, userId) : undefined;
-    return { email, userId, secret: totp?.secretBase32 ?? '' };
+    return { email, userId, secret: totp?.secret ?? '' };
   }
 
   async function post(url: string, body: Json, token = '') {

@@ -58,7 +58,7 @@ describe.each(testEngines())('step-up-protected changes through both edges on %s
     });
     await web.env.deps.store.confirmFactor(userId, emailFactorId, at);
     const { token } = await startSession(web.env.deps, { userId, stage: 'signed_in', context: {} });
-    return { userId, password, token, secret: totp.secretBase32, emailFactorId };
+    return { userId, password, token, secret: totp.secret, emailFactorId };
   }
 
   // Each call comes from an address of its own, so the per-address throttle of one test never blocks another.

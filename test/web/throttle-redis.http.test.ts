@@ -94,7 +94,7 @@ describe.skipIf(!withRedis)('REDIS_URL: the composed server keeps its throttle c
     expect((await updateRecoveryCodeSettings(deps, { enabled: true }, {})).ok).toBe(true);
     const enrolled = await enrollTotp(deps, { userId, context: {} });
     if (!enrolled.ok) throw new Error(enrolled.error);
-    const code = authenticatorCode(enrolled.value.secretBase32, Date.now());
+    const code = authenticatorCode(enrolled.value.secret, Date.now());
     const confirmed = await confirmTotp(deps, {
       userId,
       factorId: enrolled.value.factorId,

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyScope } from '../../core/api-key.js';
+import type { ErrorCode } from '../../core/errors.js';
 import type { ApiKeyRecord } from '../../service/admin/authorize-api-key.js';
 import type { ActiveSession } from '../../service/sessions/sessions.js';
 import type { UseCases } from '../../service/use-cases.js';
@@ -21,6 +22,12 @@ declare module 'fastify' {
      * until then, as the pages send such a person to the two-factor settings.
      */
     duringTwoFactorSetup?: boolean;
+    /**
+     * Body fields whose missing, empty or over-long value answers with the code the library and the CLI
+     * give for the same value (e.g. `reason` -> `reason_required`) instead of the generic invalid_request,
+     * so every edge speaks one error vocabulary (plugins/api-error-handler.ts).
+     */
+    fieldErrors?: Partial<Record<string, ErrorCode>>;
   }
   interface FastifyRequest {
     apiKey: ApiKeyRecord | undefined;

@@ -22,7 +22,7 @@ export function registerHostUserRoutes(parent: FastifyInstance, useCases: UseCas
   app.put(
     '/external-users/:externalId',
     {
-      config: { scope: 'mfa:write' },
+      config: { scope: 'mfa:write', fieldErrors: { email: 'invalid_email' } },
       schema: {
         operationId: 'ensureExternalUser',
         summary:
@@ -49,7 +49,7 @@ export function registerHostUserRoutes(parent: FastifyInstance, useCases: UseCas
   app.put(
     '/external-users/:externalId/email',
     {
-      config: { scope: 'mfa:write' },
+      config: { scope: 'mfa:write', fieldErrors: { email: 'invalid_email' } },
       schema: {
         operationId: 'changeExternalUserEmail',
         summary: "Set or remove (null) your user's email address; the old address is told",

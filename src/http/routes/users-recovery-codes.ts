@@ -131,7 +131,7 @@ export function registerRecoveryCodeRoutes(
   app.post(
     `${by.prefix}/mfa/reset`,
     {
-      config: { scope: 'mfa:reset' },
+      config: { scope: 'mfa:reset', fieldErrors: { reason: 'reason_required' } },
       schema: {
         operationId: `resetMfa${by.operationSuffix}`,
         summary: "Remove all of a user's factors, codes and sessions (support path); the reason is audited",

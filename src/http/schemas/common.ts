@@ -66,5 +66,5 @@ export function recoveryCodeStatusBody(status: RecoveryCodeStatusValue) {
 
 /** A started authenticator enrollment as JSON: the key to type and the URI for the QR code. */
 export function totpEnrollmentBody(enrollment: TotpEnrollmentValue) {
-  return { factorId: enrollment.factorId, secret: enrollment.secretBase32, uri: enrollment.uri };
+  return { factorId: enrollment.factorId, secret: enrollment.secret, uri: enrollment.uri };
 }

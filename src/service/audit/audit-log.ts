@@ -139,24 +139,28 @@ export function describeChainBreak(found: ChainBreak): string {
   return `Event #${found.seq} does not link to the event before it: the chain was rewritten there (${place}).`;
 }
 
-/** The emails beside the ids, as the audit page shows them, so an export names people (issue 19.6). */
+/**
+ * The emails beside the ids, as the audit page shows them, so an export names people (issue 19.6). The
+ * columns (and JSON Lines keys) are spelled as the JSON API's audit events spell them (camelCase), so a
+ * reader of both sees one vocabulary.
+ */
 const CSV_COLUMNS = [
   'seq',
   'at',
   'action',
   'outcome',
-  'user_id',
-  'user_email',
-  'actor_id',
-  'actor_email',
+  'userId',
+  'userEmail',
+  'actorId',
+  'actorEmail',
   'ip',
-  'user_agent',
+  'userAgent',
   'details',
-  'prev_hash',
+  'prevHash',
   'hash',
   // The event's place in the hash chain, and whether the sealer has linked it yet (false: committed, not
   // yet sealed; its chain place and hashes are empty).
-  'chain_seq',
+  'chainSeq',
   'sealed',
 ];
 

@@ -7,8 +7,11 @@ import { openTotpFactorSecret, sealTotpFactorSecret } from './totp-factor-secret
 
 export interface TotpEnrollment {
   factorId: string;
-  /** For "can't scan?": the key to type into the app. Shown only in the enrolling session (no-store). */
-  secretBase32: string;
+  /**
+   * For "can't scan?": the key to type into the app, in Base32 (RFC 4648), as the JSON API's `secret`.
+   * Shown only in the enrolling session (no-store).
+   */
+  secret: string;
   /** The otpauth:// URI the QR code encodes. Never logged or audited. */
   uri: string;
 }
@@ -58,7 +61,7 @@ export async function enrollTotp(
   });
   return ok({
     factorId,
-    secretBase32: encodeBase32(secret),
+    secret: encodeBase32(secret),
     uri: totpKeyUri({ secret, settings, issuer: deps.options.issuer, accountName: accountLabel(user) }),
   });
 }
@@ -81,7 +84,7 @@ export async function pendingTotpEnrollment(
   if (!seed) return fail('enrollment_not_found');
   return ok({
     factorId: factor.id,
-    secretBase32: encodeBase32(seed.secret),
+    secret: encodeBase32(seed.secret),
     uri: totpKeyUri({
       secret: seed.secret,
       settings: { ...seed.settings, window: deps.options.totp.window },

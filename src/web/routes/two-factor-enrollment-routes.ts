@@ -25,7 +25,7 @@ export function registerEnrollmentRoutes(app: FastifyInstance, view: TwoFactorVi
       body: totpEnrollPage({
         csrf: csrfToken(request, reply),
         factorId: enrollment.factorId,
-        secretBase32: enrollment.secretBase32,
+        secretBase32: enrollment.secret,
         qrSvg: await QRCode.toString(enrollment.uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
         issuer: useCases.options.issuer,
         error: error && messageFor(error),
