@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyRequest, type RequestPayload } from 'fastify';
 import { openServices } from './compose.js';
 import type { PostRecoveryPolicy } from './core/policy.js';
+import { ok } from './core/result.js';
 import { API_PREFIX, type ApiOptions, registerApi } from './http/plugins/register-api.js';
 import { settingsUpdateFrom } from './http/settings-update.js';
 import { normalizeLibraryOptions, type SpareKeyOptions } from './library-options.js';
@@ -10,6 +11,7 @@ import type { UserRef } from './service/accounts/host-users.js';
 import type { SettingsUpdate } from './service/admin/settings.js';
 import type { UsersWithCodesQuery } from './service/admin/users-with-codes.js';
 import type { RequestContext } from './service/deps.js';
+import type { IssuedRecoveryCodeSet } from './service/recovery-codes/prepare-recovery-code-set.js';
 import { backendAuthority } from './service/sign-in/change-authority.js';
 import type { UseCases } from './service/use-cases.js';
 
@@ -238,13 +240,17 @@ export function spareKeyApi(useCases: UseCases, closeStore?: () => Promise<void>
        * which already issued one. Refused with `feature_disabled` while recovery codes are switched off.
        */
       generate: (input: UserRef & { context?: Context }) =>
-        forUser(input, (userId) =>
-          useCases.generateRecoveryCodes({
+        forUser(input, async (userId) => {
+          const generated = await useCases.generateRecoveryCodes({
             userId,
             authority: byHost(input.context),
             context: ctx(input.context),
-          }),
-        ),
+          });
+          // The set only: a host's call rotates no SpareKey session, so there is no new token to hand back.
+          if (!generated.ok) return generated;
+          const { setId, generatedAt, codes } = generated.value;
+          return ok<IssuedRecoveryCodeSet>({ setId, generatedAt, codes });
+        }),
       verify: (input: UserRef & { code: string; context?: Context }) =>
         forUser(input, (userId) =>
           useCases.verifyRecoveryCode({ userId, code: input.code, context: ctx(input.context) }),

@@ -212,6 +212,7 @@ export function registerRecoveryCodeRoutes(
       if (!confirmed.ok) return sendApiError(reply, confirmed.error);
       const codes = confirmed.value.recoveryCodes;
       return reply.header('cache-control', 'no-store').send({
+        factorId: confirmed.value.factorId,
         mfaEnabled: confirmed.value.mfaEnabled,
         recoveryCodes: codes ? issuedCodesBody(codes) : null,
       });

@@ -19,6 +19,7 @@ export const MfaResetDone = Type.Object({ factorsRemoved: Type.Integer(), sessio
 
 /** A confirmed factor: the first recovery codes when it was the user's first factor. */
 export const UserFactorConfirmed = Type.Object({
+  factorId: Type.String(),
   mfaEnabled: Type.Boolean(),
   recoveryCodes: Type.Union([IssuedCodes, Type.Null()]),
 });

@@ -103,6 +103,11 @@ const ensured = (
   created,
 });
 
+/** The address a user has now (null: none). */
+export interface EmailChange {
+  email: string | null;
+}
+
 /**
  * Sets or (with null) removes a user's email address. The old address, if any, is told (ASVS 5.0 6.3.7);
  * the audit event records that it changed, never the addresses.
@@ -110,7 +115,7 @@ const ensured = (
 export async function changeEmail(
   deps: ServiceDeps,
   input: { userId: string; email: string | null; context: RequestContext },
-): Promise<Result<{ email: string | null }, 'user_not_found' | 'invalid_email' | 'email_taken'>> {
+): Promise<Result<EmailChange, 'user_not_found' | 'invalid_email' | 'email_taken'>> {
   let email: string | null = null;
   if (input.email !== null) {
     const parsed = parseEmailAddress(input.email);

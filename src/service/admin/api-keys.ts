@@ -4,11 +4,18 @@ import type { ApiKeyRecord } from '../../store/store.js';
 import { auditEvent } from '../audit/audit.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
 
+/** A new key: `key` is the whole key, shown this once. */
+export interface CreatedApiKey {
+  id: string;
+  key: string;
+  scopes: ApiKeyScope[];
+}
+
 /** Creates a key. The full key is returned once and never stored: only its secret's hash is. */
 export async function createApiKey(
   deps: ServiceDeps,
   input: { name: string; scopes: readonly string[]; context: RequestContext },
-): Promise<Result<{ id: string; key: string; scopes: ApiKeyScope[] }, 'invalid_api_key_request'>> {
+): Promise<Result<CreatedApiKey, 'invalid_api_key_request'>> {
   const name = input.name.trim();
   const scopes = [...new Set(input.scopes)];
   if (name.length === 0 || name.length > 80 || scopes.length === 0) return fail('invalid_api_key_request');

@@ -7,6 +7,12 @@ import { emitWebhookEvent } from '../webhooks/webhooks.js';
 
 export const MAX_RESET_REASON_LENGTH = 500;
 
+/** What a reset removed. */
+export interface MfaReset {
+  factorsRemoved: number;
+  sessionsEnded: number;
+}
+
 /**
  * The support path for someone who lost every factor: an administrator removes all of the user's factors
  * and recovery codes and ends all of their sessions in one transaction, with the reason in the audit log,
@@ -15,7 +21,7 @@ export const MAX_RESET_REASON_LENGTH = 500;
 export async function resetUserMfa(
   deps: ServiceDeps,
   input: { userId: string; reason: string; context: RequestContext & { actorId: string } },
-): Promise<Result<{ factorsRemoved: number; sessionsEnded: number }, 'user_not_found' | 'reason_required'>> {
+): Promise<Result<MfaReset, 'user_not_found' | 'reason_required'>> {
   const reason = input.reason.trim();
   if (reason.length === 0 || reason.length > MAX_RESET_REASON_LENGTH) return fail('reason_required');
   const user = await deps.store.findUserById(input.userId);

@@ -14,10 +14,15 @@ import { checkFactorCode, openTotpFactorSecret } from './totp-factor-secret.js';
 export async function verifyTotp(
   deps: ServiceDeps,
   input: { userId: string; code: string; context: RequestContext },
-): Promise<Result<{ factorId: string }, TotpFailure> | Throttled> {
+): Promise<Result<TotpVerification, TotpFailure> | Throttled> {
   const { userId, context } = input;
   const subject = { accountKey: accountThrottleKey(userId), userId, kind: 'second_factor', context } as const;
   return throttled(deps, subject, () => evaluateTotp(deps, input));
+}
+
+/** An accepted code: the authenticator it came from. */
+export interface TotpVerification {
+  factorId: string;
 }
 
 export type TotpFailure = 'mfa_not_enabled' | 'invalid_code' | 'totp_replayed' | 'factor_unreadable';
@@ -25,7 +30,7 @@ export type TotpFailure = 'mfa_not_enabled' | 'invalid_code' | 'totp_replayed' |
 async function evaluateTotp(
   deps: ServiceDeps,
   input: { userId: string; code: string; context: RequestContext },
-): Promise<Result<{ factorId: string }, TotpFailure>> {
+): Promise<Result<TotpVerification, TotpFailure>> {
   const { store } = deps;
   const factor = (await store.listFactors(input.userId)).find(
     (f) => f.kind === 'totp' && f.confirmedAt !== null,
