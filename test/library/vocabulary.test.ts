@@ -143,7 +143,7 @@ async function api(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body
 }
 
 /** The library's value, or its error code (so a failure shows in the assertion). */
-function valueOf<T>(result: { ok: true; value: T } | { ok: false; error: string }): T {
+function succeeded<T>(result: { ok: true; value: T } | { ok: false; error: string }): T {
   if (!result.ok) throw new Error(`library: ${result.error}`);
   return result.value;
 }
@@ -176,7 +176,7 @@ describe('one vocabulary: library (built entry) and JSON API, one flow by the ho
     const web = 'vocab-api-user';
     const now = Date.now();
 
-    const ensured = valueOf(await sparekey.users.ensure({ externalId: lib, email: 'lib@example.test' }));
+    const ensured = succeeded(await sparekey.users.ensure({ externalId: lib, email: 'lib@example.test' }));
     expectSameFields(
       'ensureExternalUser',
       201,
@@ -184,12 +184,12 @@ describe('one vocabulary: library (built entry) and JSON API, one flow by the ho
       await api('PUT', `/external-users/${web}`, { email: 'api@example.test' }),
     );
 
-    const enrolled = valueOf(await sparekey.mfa.enrollTotp({ externalId: lib }));
+    const enrolled = succeeded(await sparekey.mfa.enrollTotp({ externalId: lib }));
     const enrolledOverApi = await api('POST', `/external-users/${web}/factors/totp`);
     expectSameFields('enrollUserTotpByExternalId', 201, enrolled, enrolledOverApi);
     const apiEnrollment = enrolledOverApi.json as { factorId: string; secret: string };
 
-    const confirmed = valueOf(
+    const confirmed = succeeded(
       await sparekey.mfa.confirmTotp({
         externalId: lib,
         factorId: enrolled.factorId,
@@ -206,7 +206,7 @@ describe('one vocabulary: library (built entry) and JSON API, one flow by the ho
     );
 
     // The next time step: the confirming one was spent (each step is accepted once).
-    const verifiedTotp = valueOf(
+    const verifiedTotp = succeeded(
       await sparekey.mfa.verifyTotp({
         externalId: lib,
         code: totpCode(enrolled.secret, { timeMs: now + 30_000 }),
@@ -221,11 +221,11 @@ describe('one vocabulary: library (built entry) and JSON API, one flow by the ho
       }),
     );
 
-    const generated = valueOf(await sparekey.recoveryCodes.generate({ externalId: lib }));
+    const generated = succeeded(await sparekey.recoveryCodes.generate({ externalId: lib }));
     const generatedOverApi = await api('POST', `/external-users/${web}/recovery-codes`);
     expectSameFields('generateRecoveryCodesByExternalId', 201, generated, generatedOverApi);
 
-    const used = valueOf(
+    const used = succeeded(
       await sparekey.recoveryCodes.verify({ externalId: lib, code: generated.codes[0] as string }),
     );
     expectSameFields(
@@ -254,14 +254,14 @@ describe('one vocabulary: library (built entry) and JSON API, one flow by the ho
     expectSameFields(
       'changeExternalUserEmail',
       200,
-      valueOf(await sparekey.users.changeEmail({ externalId: lib, email: 'lib2@example.test' })),
+      succeeded(await sparekey.users.changeEmail({ externalId: lib, email: 'lib2@example.test' })),
       await api('PUT', `/external-users/${web}/email`, { email: 'api2@example.test' }),
     );
 
     expectSameFields(
       'resetMfaByExternalId',
       200,
-      valueOf(
+      succeeded(
         await sparekey.mfa.reset({ externalId: lib, reason: 'ticket 21', context: { actorId: 'support' } }),
       ),
       await api('POST', `/external-users/${web}/mfa/reset`, { reason: 'ticket 21' }),
@@ -270,7 +270,7 @@ describe('one vocabulary: library (built entry) and JSON API, one flow by the ho
     expectSameFields(
       'deleteUserByExternalId',
       200,
-      valueOf(await sparekey.users.delete({ externalId: lib })),
+      succeeded(await sparekey.users.delete({ externalId: lib })),
       await api('DELETE', `/external-users/${web}`),
     );
   });
@@ -279,10 +279,10 @@ describe('one vocabulary: library (built entry) and JSON API, one flow by the ho
     const lib = 'vocab-errors-library';
     const web = 'vocab-errors-api';
     const now = Date.now();
-    valueOf(await sparekey.users.ensure({ externalId: lib }));
+    succeeded(await sparekey.users.ensure({ externalId: lib }));
     expect((await api('PUT', `/external-users/${web}`, {})).status).toBe(201);
-    const enrolled = valueOf(await sparekey.mfa.enrollTotp({ externalId: lib }));
-    valueOf(
+    const enrolled = succeeded(await sparekey.mfa.enrollTotp({ externalId: lib }));
+    succeeded(
       await sparekey.mfa.confirmTotp({
         externalId: lib,
         factorId: enrolled.factorId,
@@ -298,7 +298,7 @@ describe('one vocabulary: library (built entry) and JSON API, one flow by the ho
       `/external-users/${web}/factors/totp/${apiEnrollment.factorId}/confirm`,
       { code: totpCode(apiEnrollment.secret, { timeMs: now }) },
     );
-    const libCodes = valueOf(await sparekey.recoveryCodes.generate({ externalId: lib })).codes;
+    const libCodes = succeeded(await sparekey.recoveryCodes.generate({ externalId: lib })).codes;
     const apiCodes = (await api('POST', `/external-users/${web}/recovery-codes`)).json.codes as string[];
     expect(confirmedOverApi.status).toBe(200);
     await sparekey.recoveryCodes.verify({ externalId: lib, code: libCodes[1] as string });

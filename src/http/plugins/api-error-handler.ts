@@ -12,7 +12,9 @@ export function registerApiErrorHandler(api: FastifyInstance): void {
   api.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {
       const code = fieldErrorCode(request, error);
-      return code ? sendApiError(reply, code) : sendApiError(reply, 'invalid_request', 400, `${error.message}.`);
+      return code
+        ? sendApiError(reply, code)
+        : sendApiError(reply, 'invalid_request', 400, `${error.message}.`);
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500)

@@ -24,7 +24,9 @@ export const IssuedCodes = Type.Object({
 export const RecoveryCodeStatus = Type.Object({
   enabled: Type.Boolean(),
   hasCodes: Type.Boolean(),
-  setId: Type.Optional(Type.String({ description: 'The current set (changes when the codes are regenerated)' })),
+  setId: Type.Optional(
+    Type.String({ description: 'The current set (changes when the codes are regenerated)' }),
+  ),
   total: Type.Optional(Type.Integer()),
   remaining: Type.Optional(Type.Integer()),
   low: Type.Optional(Type.Boolean()),
