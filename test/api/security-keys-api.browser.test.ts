@@ -345,7 +345,7 @@ describe.skipIf(!browserAvailable())('security keys through the JSON API, with C
         body: { ceremonyId: again.json.ceremonyId, name: 'YubiKey', response: secondAnswer },
       });
       // Not the first factor: two-factor was on already, and the codes stay the ones shown before.
-      expect(second.json).toEqual({ mfaEnabled: false, recoveryCodes: null });
+      expect(second.json).toEqual({ factorId: expect.any(String), mfaEnabled: false, recoveryCodes: null });
       expect((await api('DELETE', `${base}/${firstKeyId}`, { token: read.value.key })).status).toBe(403);
       expect((await api('DELETE', `${base}/${firstKeyId}`, { token: key })).status).toBe(204);
       expect(

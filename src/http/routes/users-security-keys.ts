@@ -104,6 +104,7 @@ export function registerUserSecurityKeyRoutes(
         .code(201)
         .header('cache-control', 'no-store')
         .send({
+          factorId: registered.value.factorId,
           mfaEnabled: registered.value.mfaEnabled,
           recoveryCodes: codes ? issuedCodesBody(codes) : null,
         });
