@@ -3,6 +3,7 @@ import { errorMessages } from '../../src/core/errors.js';
 import { createApiKey } from '../../src/service/admin/api-keys.js';
 import { MAX_RESET_REASON_LENGTH } from '../../src/service/admin/reset-mfa.js';
 import { authenticatorCode, configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
+import { DocumentedAnswers } from '../helpers/openapi-conformance.js';
 import { totpCode } from '../helpers/rfc6238.js';
 import { createTestUser } from '../helpers/service-deps.js';
 import { createWebTestApp, type WebTestApp } from '../helpers/web-client.js';
@@ -27,11 +28,15 @@ describe('the JSON API', () => {
     if (!admin.ok || !read.ok) throw new Error('keys');
     adminKey = admin.value.key;
     readKey = read.value.key;
+    documented = new DocumentedAnswers((await web.app.inject({ url: '/openapi.json' })).json());
   });
   afterAll(async () => web?.close());
 
   /** Every successful call (method and path), to prove each documented operation worked at least once. */
   const exercised = new Set<string>();
+  /** The served document, and every answer the tests got that it does not declare (issue 21.3). */
+  let documented: DocumentedAnswers;
+  const undocumented = new Set<string>();
 
   const call = async (method: string, url: string, options: { key?: string; body?: unknown } = {}) => {
     const response = await web.app.inject({
@@ -41,6 +46,8 @@ describe('the JSON API', () => {
       ...(options.body === undefined ? {} : { payload: options.body as Json }),
     });
     if (response.statusCode < 400) exercised.add(`${method.toUpperCase()} ${url.split('?')[0]}`);
+    const problem = documented.problemWith(method, url, response);
+    if (problem) undocumented.add(problem);
     const json =
       /^application\/json(;|$)/.test(String(response.headers['content-type'])) && response.body
         ? JSON.parse(response.body)
@@ -536,5 +543,10 @@ describe('the JSON API', () => {
       }
     }
     expect(missing).toEqual([]);
+  });
+
+  test('every answer the tests above got is declared by its operation: the status, the media type, the error code in the Error enum (issue 21.3)', () => {
+    expect(exercised.size).toBeGreaterThan(40);
+    expect([...undocumented]).toEqual([]);
   });
 });

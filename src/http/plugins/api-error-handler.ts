@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
 import { sendApiError } from '../api-replies.js';
 import { clientErrorCode } from '../error-status.js';
+import { INTERNAL_ERROR } from '../schemas/common.js';
 
 /**
  * The API's error and not-found handlers: every failure in the one error shape. A validation failure is a 400
@@ -22,7 +23,7 @@ export function registerApiErrorHandler(api: FastifyInstance): void {
     request.log.error(error);
     return reply
       .code(500)
-      .send({ error: { code: 'internal_error', message: 'Something went wrong on our side.' } });
+      .send({ error: { code: INTERNAL_ERROR, message: 'Something went wrong on our side.' } });
   });
   api.setNotFoundHandler((_request, reply) => sendApiError(reply, 'not_found'));
 }

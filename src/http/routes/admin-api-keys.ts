@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { UseCases } from '../../service/use-cases.js';
 import { apiContext, sendApiError } from '../api-replies.js';
 import { ApiKeyIdParams, CreatedApiKey, NewApiKey } from '../schemas/admin-api-keys.js';
-import { errors } from '../schemas/common.js';
+import { answer, errors } from '../schemas/common.js';
 
 /** API keys over HTTP: create (the key is shown once) and revoke (`admin`). */
 export function registerAdminApiKeyRoutes(parent: FastifyInstance, useCases: UseCases): void {
@@ -19,7 +19,7 @@ export function registerAdminApiKeyRoutes(parent: FastifyInstance, useCases: Use
         tags: ['api keys'],
         body: NewApiKey,
         response: {
-          201: CreatedApiKey,
+          201: answer('Created: the key is in this answer only, store it now', CreatedApiKey),
           ...errors(),
         },
       },
@@ -44,7 +44,10 @@ export function registerAdminApiKeyRoutes(parent: FastifyInstance, useCases: Use
         summary: 'Revoke an API key at once',
         tags: ['api keys'],
         params: ApiKeyIdParams,
-        response: { 204: { type: 'null', description: 'Revoked' }, ...errors(404) },
+        response: {
+          204: { type: 'null', description: 'Revoked: the key stops working at once' },
+          ...errors(404),
+        },
       },
     },
     async function revokeApiKey(request, reply) {

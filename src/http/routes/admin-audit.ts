@@ -6,10 +6,11 @@ import type { UseCases } from '../../service/use-cases.js';
 import {
   AuditEventPage,
   AuditEventsQuery,
+  AuditExport,
   AuditExportQuery,
   AuditVerification,
 } from '../schemas/admin-audit.js';
-import { errors } from '../schemas/common.js';
+import { answer, errors } from '../schemas/common.js';
 
 /** The audit log's filter as the service takes it: dates parsed, absent fields left out. */
 const toFilter = (query: { userId?: string; action?: string; since?: string; until?: string }) => ({
@@ -32,7 +33,7 @@ export function registerAdminAuditRoutes(parent: FastifyInstance, useCases: UseC
         summary: 'Audit events, newest first; pass the last seq as `beforeSeq` for older ones',
         tags: ['audit'],
         querystring: AuditEventsQuery,
-        response: { 200: AuditEventPage, ...errors() },
+        response: { 200: answer('A page of events, newest first', AuditEventPage), ...errors() },
       },
     },
     async function listAuditEvents(request) {
@@ -60,7 +61,7 @@ export function registerAdminAuditRoutes(parent: FastifyInstance, useCases: UseC
         summary: 'Every matching event, oldest first, streamed as CSV or JSON Lines',
         tags: ['audit'],
         querystring: AuditExportQuery,
-        response: { 200: { description: 'text/csv or application/jsonl', type: 'string' }, ...errors() },
+        response: { 200: AuditExport, ...errors() },
       },
     },
     async function exportAuditEvents(request, reply) {
@@ -81,7 +82,7 @@ export function registerAdminAuditRoutes(parent: FastifyInstance, useCases: UseC
           'Seal what is committed, then walk the hash chain and name the first altered, moved, unlinked or deleted event',
         tags: ['audit'],
         response: {
-          200: AuditVerification,
+          200: answer('What the walk found: `ok`, or the first break', AuditVerification),
           ...errors(),
         },
       },

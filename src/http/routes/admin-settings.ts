@@ -10,7 +10,7 @@ import {
   UsersWithCodesPage,
   UsersWithCodesQuery,
 } from '../schemas/admin-settings.js';
-import { errors } from '../schemas/common.js';
+import { answer, errors } from '../schemas/common.js';
 import { settingsUpdateFrom } from '../settings-update.js';
 
 /**
@@ -29,7 +29,7 @@ export function registerAdminSettingsRoutes(parent: FastifyInstance, useCases: U
         summary: 'Users with codes, low on codes, used today and this month, and the last 30 days',
         tags: ['admin'],
         response: {
-          200: Statistics,
+          200: answer('The recovery-code statistics', Statistics),
           ...errors(),
         },
       },
@@ -47,7 +47,7 @@ export function registerAdminSettingsRoutes(parent: FastifyInstance, useCases: U
         operationId: 'getSettings',
         summary: 'The recovery-code settings',
         tags: ['admin'],
-        response: { 200: Settings, ...errors() },
+        response: { 200: answer('The current settings', Settings), ...errors() },
       },
     },
     async function getSettings() {
@@ -64,7 +64,7 @@ export function registerAdminSettingsRoutes(parent: FastifyInstance, useCases: U
         summary: 'Change some recovery-code settings; the change is audited with before and after',
         tags: ['admin'],
         body: SettingsChange,
-        response: { 200: Settings, ...errors(422) },
+        response: { 200: answer('Saved: the settings as they are now', Settings), ...errors(422) },
       },
     },
     async function updateSettings(request, reply) {
@@ -88,7 +88,7 @@ export function registerAdminSettingsRoutes(parent: FastifyInstance, useCases: U
         tags: ['admin'],
         querystring: UsersWithCodesQuery,
         response: {
-          200: UsersWithCodesPage,
+          200: answer('A page of users with codes, by email', UsersWithCodesPage),
           ...errors(),
         },
       },

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { UseCases } from '../../service/use-cases.js';
 import { apiContext, sendApiError } from '../api-replies.js';
 import { CreatedUser, EmailParams, FoundUser, NewUser } from '../schemas/admin-users.js';
-import { errors } from '../schemas/common.js';
+import { answer, errors } from '../schemas/common.js';
 
 /** Accounts over HTTP for the operator: create one with a password, look one up by email. */
 export function registerAdminUserRoutes(parent: FastifyInstance, useCases: UseCases): void {
@@ -18,7 +18,7 @@ export function registerAdminUserRoutes(parent: FastifyInstance, useCases: UseCa
         summary: 'Create an account with a password (the same rules as sign-up)',
         tags: ['users'],
         body: NewUser,
-        response: { 201: CreatedUser, ...errors(409) },
+        response: { 201: answer("Created: the new account's id", CreatedUser), ...errors(409) },
       },
     },
     async function createUser(request, reply) {
@@ -57,7 +57,7 @@ function registerFindUserByEmail(
         tags: ['users'],
         params: EmailParams,
         response: {
-          200: FoundUser,
+          200: answer('The account with that address', FoundUser),
           ...errors(404),
         },
         ...(legacy ? { hide: true } : {}),

@@ -18,7 +18,7 @@ import {
   SignInBody,
   SignUpAccepted,
 } from '../schemas/auth.js';
-import { errors } from '../schemas/common.js';
+import { answer, errors } from '../schemas/common.js';
 import { recoveryOutcomeBody } from '../schemas/recovery-outcome.js';
 import { KeySignInBody, RequestOptionsAnswer } from '../schemas/security-keys.js';
 
@@ -77,7 +77,10 @@ export function registerAuthRoutes(parent: FastifyInstance, useCases: UseCases):
         tags,
         body: SignInBody,
         response: {
-          200: SignInAnswer,
+          200: answer(
+            'The password was right: a session token and the stage it is at (`second_factor`, `signed_in`, `two_factor_setup_required`)',
+            SignInAnswer,
+          ),
           ...errors(429),
         },
       },
@@ -155,7 +158,10 @@ export function registerAuthRoutes(parent: FastifyInstance, useCases: UseCases):
         summary: 'Complete sign-in with an authenticator code',
         tags,
         body: SecondFactorCode,
-        response: { 200: SecondFactorDone, ...errors(409, 423, 429) },
+        response: {
+          200: answer('Signed in: the new session token', SecondFactorDone),
+          ...errors(409, 423, 429, 503),
+        },
       },
     },
     async function signInWithTotp(request, reply) {
@@ -215,7 +221,10 @@ export function registerAuthRoutes(parent: FastifyInstance, useCases: UseCases):
         operationId: 'sendSignInEmailCode',
         summary: 'Email a sign-in code (a resend kills the previous one)',
         tags,
-        response: { 202: EmailCodeSent, ...errors(404, 423, 429) },
+        response: {
+          202: answer("A code is on its way to the account's address", EmailCodeSent),
+          ...errors(404, 409, 423, 429),
+        },
       },
     },
     async function sendSignInEmailCode(request, reply) {
@@ -239,7 +248,10 @@ export function registerAuthRoutes(parent: FastifyInstance, useCases: UseCases):
         summary: 'Complete sign-in with the emailed code',
         tags,
         body: SecondFactorCode,
-        response: { 200: SecondFactorDone, ...errors(410, 429, 423) },
+        response: {
+          200: answer('Signed in: the new session token', SecondFactorDone),
+          ...errors(410, 423, 429),
+        },
       },
     },
     async function signInWithEmailCode(request, reply) {
@@ -259,7 +271,10 @@ export function registerAuthRoutes(parent: FastifyInstance, useCases: UseCases):
         tags,
         body: SecondFactorCode,
         response: {
-          200: RecoveryCodeSignInDone,
+          200: answer(
+            'Signed in with the code, now used: the new session token and which policy applied',
+            RecoveryCodeSignInDone,
+          ),
           ...errors(409, 423, 429),
         },
       },
@@ -282,7 +297,10 @@ export function registerAuthRoutes(parent: FastifyInstance, useCases: UseCases):
         operationId: 'signOut',
         summary: 'End the session (signed in, or still owing the second step)',
         tags,
-        response: { 204: { type: 'null', description: 'Signed out' }, ...errors() },
+        response: {
+          204: { type: 'null', description: 'Signed out: the token no longer works' },
+          ...errors(),
+        },
       },
     },
     async function signOut(request, reply) {

@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { UseCases } from '../../service/use-cases.js';
 import { apiContext, sendApiError, sendApiFailure } from '../api-replies.js';
-import { errors } from '../schemas/common.js';
+import { answer, errors } from '../schemas/common.js';
 import {
   DeletedUser,
   EnsureExternalUserBody,
@@ -32,7 +32,11 @@ export function registerHostUserRoutes(parent: FastifyInstance, useCases: UseCas
         tags: ['users'],
         params: ExternalIdParams,
         body: EnsureExternalUserBody,
-        response: { 200: HostUser, 201: HostUser, ...errors(409) },
+        response: {
+          200: answer('The user already existed; returned as it is', HostUser),
+          201: answer('The user was created', HostUser),
+          ...errors(409),
+        },
       },
     },
     async function ensureExternalUser(request, reply) {
@@ -57,7 +61,7 @@ export function registerHostUserRoutes(parent: FastifyInstance, useCases: UseCas
         params: ExternalIdParams,
         body: ExternalUserEmailChange,
         response: {
-          200: ExternalUserEmail,
+          200: answer("The user's address as it is now", ExternalUserEmail),
           ...errors(404, 409),
         },
       },

@@ -6,6 +6,7 @@ import type { UseCases } from '../../service/use-cases.js';
 import { apiContext, sendApiError, sendApiFailure, sessionToken } from '../api-replies.js';
 import { sendConfirmedFactor } from '../confirmed-factor-reply.js';
 import {
+  answer,
   CodeBody,
   EmailFactorStarted,
   errors,
@@ -41,7 +42,10 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
           'Change my password with the current one; returns a new token, ends every other session and forgets remembered browsers',
         tags,
         body: PasswordChange,
-        response: { 200: NewToken, ...errors(403, 429) },
+        response: {
+          200: answer('Changed: the new session token (every other session ended)', NewToken),
+          ...errors(403, 429),
+        },
       },
     },
     async function changeMyPassword(request, reply) {
@@ -67,7 +71,7 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
         summary: 'My second factors and how many recovery codes I have left',
         tags,
         response: {
-          200: MfaOverview,
+          200: answer('My second factors and recovery-code status', MfaOverview),
           ...errors(),
         },
       },
@@ -95,7 +99,10 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
         summary: 'Start adding an authenticator app: the key and otpauth URI to show as a QR code',
         tags,
         response: {
-          201: TotpEnrollment,
+          201: answer(
+            'Started: show the key or the otpauth URI (as a QR code), then confirm with a code',
+            TotpEnrollment,
+          ),
           ...errors(409),
         },
       },
@@ -123,7 +130,10 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
         params: FactorIdParams,
         body: CodeBody,
         response: {
-          200: FactorConfirmed,
+          200: answer(
+            'Confirmed: the new session token; the first recovery codes when it is the first factor',
+            FactorConfirmed,
+          ),
           ...errors(404),
         },
       },
@@ -149,7 +159,10 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
         operationId: 'enrollMyEmailFactor',
         summary: "Start using emailed codes as a factor: a code is sent to the account's address",
         tags,
-        response: { 201: EmailFactorStarted, ...errors(409) },
+        response: {
+          201: answer('A code was emailed: confirm it to finish', EmailFactorStarted),
+          ...errors(409, 423, 429),
+        },
       },
     },
     async function enrollMyEmailFactor(request, reply) {
@@ -174,7 +187,10 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
         params: FactorIdParams,
         body: CodeBody,
         response: {
-          200: FactorConfirmed,
+          200: answer(
+            'Confirmed: the new session token; the first recovery codes when it is the first factor',
+            FactorConfirmed,
+          ),
           ...errors(404, 410, 429),
         },
       },
@@ -214,7 +230,13 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
           'Regenerate my recovery codes after my password or a current authenticator code; the old set dies and the answer carries my new token',
         tags,
         body: StepUp,
-        response: { 201: IssuedCodesWithToken, ...errors(409, 423, 429) },
+        response: {
+          201: answer(
+            'The new set (shown once; the old set stopped working) and the new session token',
+            IssuedCodesWithToken,
+          ),
+          ...errors(409, 423, 429),
+        },
       },
     },
     async function regenerateMyRecoveryCodes(request, reply) {
@@ -239,7 +261,10 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
         tags,
         params: FactorIdParams,
         body: StepUp,
-        response: { 200: NewToken, ...errors(404, 409, 423, 429) },
+        response: {
+          200: answer('Removed: the new session token', NewToken),
+          ...errors(404, 409, 423, 429),
+        },
       },
     },
     async function removeMyFactor(request, reply) {
@@ -263,7 +288,10 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
           'Turn two-factor off after step-up: every factor and the recovery codes are deleted; the answer carries my new token',
         tags,
         body: StepUp,
-        response: { 200: NewToken, ...errors(409, 423, 429) },
+        response: {
+          200: answer('Two-factor is off: the new session token', NewToken),
+          ...errors(409, 423, 429),
+        },
       },
     },
     async function disableMyMfa(request, reply) {

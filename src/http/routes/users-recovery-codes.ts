@@ -5,6 +5,7 @@ import { backendAuthority } from '../../service/sign-in/change-authority.js';
 import type { UseCases } from '../../service/use-cases.js';
 import { apiContext, sendApiError, sendApiFailure } from '../api-replies.js';
 import {
+  answer,
   CodeBody,
   EmailFactorStarted,
   errors,
@@ -36,7 +37,13 @@ export function registerRecoveryCodeRoutes(
         summary: "How many of a user's recovery codes are left (never the codes)",
         tags: ['recovery codes'],
         params: by.params,
-        response: { 200: RecoveryCodeStatus, ...errors(404) },
+        response: {
+          200: answer(
+            'Whether the user has codes and how many are left; never the codes',
+            RecoveryCodeStatus,
+          ),
+          ...errors(404),
+        },
       },
     },
     async function getRecoveryCodeStatus(request, reply) {
@@ -57,7 +64,10 @@ export function registerRecoveryCodeRoutes(
         description: 'Step-up is the caller’s duty: call this only after the user re-authenticated.',
         tags: ['recovery codes'],
         params: by.params,
-        response: { 201: IssuedCodes, ...errors(404, 409) },
+        response: {
+          201: answer('The new set: show the codes to the user now, they are not shown again', IssuedCodes),
+          ...errors(404, 409),
+        },
       },
     },
     async function generateRecoveryCodes(request, reply) {
@@ -83,7 +93,10 @@ export function registerRecoveryCodeRoutes(
         params: by.params,
         body: CodeBody,
         response: {
-          200: Type.Object(RecoveryOutcomeFields),
+          200: answer(
+            'The code was right and is now used; which post-recovery policy applied',
+            Type.Object(RecoveryOutcomeFields),
+          ),
           ...errors(404, 409, 423, 429),
         },
       },
@@ -111,7 +124,7 @@ export function registerRecoveryCodeRoutes(
         tags: ['mfa'],
         params: by.params,
         response: {
-          200: UserMfa,
+          200: answer("The user's confirmed second factors and recovery-code status", UserMfa),
           ...errors(404),
         },
       },
@@ -139,7 +152,7 @@ export function registerRecoveryCodeRoutes(
         params: by.params,
         body: MfaResetBody,
         response: {
-          200: MfaResetDone,
+          200: answer('Done: how many factors were removed and sessions ended', MfaResetDone),
           ...errors(404),
         },
       },
@@ -166,7 +179,10 @@ export function registerRecoveryCodeRoutes(
         tags: ['mfa'],
         params: by.params,
         response: {
-          201: TotpEnrollment,
+          201: answer(
+            'Started: show the key or the otpauth URI (as a QR code), then confirm with a code',
+            TotpEnrollment,
+          ),
           ...errors(404, 409),
         },
       },
@@ -195,7 +211,10 @@ export function registerRecoveryCodeRoutes(
         params: pathSchemaWith(by, { factorId: Type.String({ maxLength: 64 }) }),
         body: CodeBody,
         response: {
-          200: UserFactorConfirmed,
+          200: answer(
+            'Confirmed: two-factor is on; the first recovery codes when it is the first factor',
+            UserFactorConfirmed,
+          ),
           ...errors(404),
         },
       },
@@ -229,7 +248,10 @@ export function registerRecoveryCodeRoutes(
         tags: ['mfa'],
         params: by.params,
         body: CodeBody,
-        response: { 200: EmailFactorStarted, ...errors(409, 423, 429) },
+        response: {
+          200: answer('The code was right: the id of the authenticator it matched', EmailFactorStarted),
+          ...errors(404, 409, 423, 429, 503),
+        },
       },
     },
     async function verifyUserTotp(request, reply) {

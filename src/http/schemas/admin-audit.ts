@@ -41,6 +41,22 @@ export const AuditExportQuery = Type.Object({
   format: Type.Union([Type.Literal('csv'), Type.Literal('jsonl')]),
 });
 
+/**
+ * The export's answer, by its media type (the `format` query picks one): never JSON, so a generated client
+ * reads it as text. Each JSON line has the fields of an audit event.
+ */
+export const AuditExport = {
+  description: 'Every matching event, oldest first, streamed in the format asked for',
+  content: {
+    'text/csv': {
+      schema: { type: 'string', description: 'CSV (RFC 4180) with a header row; `format=csv`' },
+    },
+    'application/jsonl': {
+      schema: { type: 'string', description: 'JSON Lines: one audit event object per line; `format=jsonl`' },
+    },
+  },
+};
+
 export const AuditVerification = Type.Object({
   ok: Type.Boolean(),
   checked: Type.Integer(),
