@@ -183,7 +183,13 @@ export function registerAuthRoutes(parent: FastifyInstance, useCases: UseCases):
           'Pass `options` to `startAuthentication({ optionsJSON: options })` of @simplewebauthn/browser, then ' +
           'send the answer to `signInWithSecurityKey` with the same token.',
         tags,
-        response: { 200: RequestOptionsAnswer, ...errors(404) },
+        response: {
+          200: answer(
+            'The options for navigator.credentials.get(), good for 5 minutes',
+            RequestOptionsAnswer,
+          ),
+          ...errors(404),
+        },
       },
     },
     async function startSignInWithSecurityKey(request, reply) {
@@ -203,7 +209,10 @@ export function registerAuthRoutes(parent: FastifyInstance, useCases: UseCases):
         summary: "Complete sign-in with a security key's answer to the challenge of this sign-in",
         tags,
         body: KeySignInBody,
-        response: { 200: SecondFactorDone, ...errors(423, 429) },
+        response: {
+          200: answer('Signed in: the new session token', SecondFactorDone),
+          ...errors(423, 429),
+        },
       },
     },
     async function signInWithSecurityKey(request, reply) {

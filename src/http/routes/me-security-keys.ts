@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { UseCases } from '../../service/use-cases.js';
 import { apiContext, sendApiError, sessionToken } from '../api-replies.js';
 import { sendConfirmedFactor } from '../confirmed-factor-reply.js';
-import { errors } from '../schemas/common.js';
+import { answer, errors } from '../schemas/common.js';
 import { FactorConfirmed, FactorIdParams } from '../schemas/me.js';
 import {
   CreationOptionsAnswer,
@@ -37,7 +37,7 @@ export function registerMySecurityKeyRoutes(parent: FastifyInstance, useCases: U
         operationId: 'listMySecurityKeys',
         summary: 'My security keys and passkeys: name, type, when added and last used',
         tags,
-        response: { 200: SecurityKeyList, ...errors() },
+        response: { 200: answer('My keys, without their secrets', SecurityKeyList), ...errors() },
       },
     },
     async function listMySecurityKeys(request) {
@@ -60,7 +60,13 @@ export function registerMySecurityKeyRoutes(parent: FastifyInstance, useCases: U
           'with the same token. Attestation `none`, resident key and user verification preferred; the keys the ' +
           'account has are excluded. 404 `security_keys_unavailable` when this server offers no keys.',
         tags,
-        response: { 200: CreationOptionsAnswer, ...errors(404, 409) },
+        response: {
+          200: answer(
+            'The options for navigator.credentials.create(), good for 5 minutes',
+            CreationOptionsAnswer,
+          ),
+          ...errors(404, 409),
+        },
       },
     },
     async function startMySecurityKeyRegistration(request, reply) {
@@ -87,7 +93,13 @@ export function registerMySecurityKeyRoutes(parent: FastifyInstance, useCases: U
           'already answers 409 `security_key_already_registered`; a wrong origin or RP ID 401 `security_key_failed`.',
         tags,
         body: KeyRegistrationBody,
-        response: { 201: FactorConfirmed, ...errors(404, 409) },
+        response: {
+          201: answer(
+            'Added: the new session token; the first recovery codes when it is the first factor',
+            FactorConfirmed,
+          ),
+          ...errors(404, 409),
+        },
       },
     },
     async function registerMySecurityKey(request, reply) {
@@ -114,7 +126,7 @@ export function registerMySecurityKeyRoutes(parent: FastifyInstance, useCases: U
         tags,
         params: FactorIdParams,
         body: KeyRenameBody,
-        response: { 200: KeyName200, ...errors(404) },
+        response: { 200: answer('Renamed: the name as stored', KeyName200), ...errors(404) },
       },
     },
     async function renameMySecurityKey(request, reply) {
@@ -141,7 +153,13 @@ export function registerMySecurityKeyRoutes(parent: FastifyInstance, useCases: U
           'Send the answer of `startAuthentication` as `securityKey` in the body of regenerate, remove a factor ' +
           'or turn two-factor off, with the same token. 404 `factor_not_found` when the account has no key.',
         tags,
-        response: { 200: RequestOptionsAnswer, ...errors(404) },
+        response: {
+          200: answer(
+            'The options for navigator.credentials.get(), good for 5 minutes',
+            RequestOptionsAnswer,
+          ),
+          ...errors(404),
+        },
       },
     },
     async function startMyStepUpWithSecurityKey(request, reply) {

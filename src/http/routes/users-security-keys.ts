@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { backendAuthority } from '../../service/sign-in/change-authority.js';
 import type { UseCases } from '../../service/use-cases.js';
 import { apiContext, sendApiError, sendApiFailure } from '../api-replies.js';
-import { errors, issuedCodesBody } from '../schemas/common.js';
+import { answer, errors, issuedCodesBody } from '../schemas/common.js';
 import {
   HostCreationOptionsAnswer,
   HostKeyRegistered,
@@ -40,7 +40,7 @@ export function registerUserSecurityKeyRoutes(
         summary: "A user's security keys and passkeys: name, type, when added and last used",
         tags,
         params: by.params,
-        response: { 200: SecurityKeyList, ...errors(404) },
+        response: { 200: answer("The user's keys, without their secrets", SecurityKeyList), ...errors(404) },
       },
     },
     async function listSecurityKeys(request, reply) {
@@ -63,7 +63,13 @@ export function registerUserSecurityKeyRoutes(
           'minutes, once. The page must be on one of the origins SpareKey allows (SPAREKEY_WEBAUTHN_ORIGINS).',
         tags,
         params: by.params,
-        response: { 200: HostCreationOptionsAnswer, ...errors(404, 409) },
+        response: {
+          200: answer(
+            'The options for the browser and the ceremony id to send back with its answer (5 minutes)',
+            HostCreationOptionsAnswer,
+          ),
+          ...errors(404, 409),
+        },
       },
     },
     async function startSecurityKeyRegistration(request, reply) {
@@ -85,7 +91,13 @@ export function registerUserSecurityKeyRoutes(
         tags,
         params: by.params,
         body: HostKeyRegistrationBody,
-        response: { 201: HostKeyRegistered, ...errors(404, 409) },
+        response: {
+          201: answer(
+            'Added: two-factor is on; the first recovery codes when it is the first factor (shown once)',
+            HostKeyRegistered,
+          ),
+          ...errors(404, 409),
+        },
       },
     },
     async function registerSecurityKey(request, reply) {
@@ -124,7 +136,13 @@ export function registerUserSecurityKeyRoutes(
           'has no key.',
         tags,
         params: by.params,
-        response: { 200: HostRequestOptionsAnswer, ...errors(404) },
+        response: {
+          200: answer(
+            'The options for the browser and the ceremony id to send back with its answer (5 minutes)',
+            HostRequestOptionsAnswer,
+          ),
+          ...errors(404),
+        },
       },
     },
     async function startSecurityKeyAuthentication(request, reply) {
@@ -149,7 +167,10 @@ export function registerUserSecurityKeyRoutes(
         tags,
         params: by.params,
         body: HostKeyVerificationBody,
-        response: { 200: KeyVerified, ...errors(404, 423, 429) },
+        response: {
+          200: answer("The answer was right: the id of the user's key that gave it", KeyVerified),
+          ...errors(404, 423, 429),
+        },
       },
     },
     async function verifySecurityKey(request, reply) {
@@ -175,7 +196,10 @@ export function registerUserSecurityKeyRoutes(
         description: 'Step-up is the caller’s duty: call this only after the user re-authenticated.',
         tags,
         params: pathSchemaWith(by, { factorId: Type.String({ maxLength: 64 }) }),
-        response: { 204: { type: 'null', description: 'Removed' }, ...errors(404, 409) },
+        response: {
+          204: { type: 'null', description: 'Removed: the key no longer works for this user' },
+          ...errors(404, 409),
+        },
       },
     },
     async function removeSecurityKey(request, reply) {
