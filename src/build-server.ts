@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerJsonBodyParser } from './http/json-body.js';
-import { createMetrics } from './http/metrics.js';
+import { createMetrics, type Metrics } from './http/metrics.js';
 import { registerOpenApi } from './http/plugins/openapi.js';
 import { registerApi } from './http/plugins/register-api.js';
 import { requestValidation } from './http/request-validation.js';
@@ -14,10 +14,11 @@ import { registerOidc } from './oidc/register-oidc.js';
 import { startAuditSealerFor } from './service/audit/audit-sealer.js';
 import type { ServiceDeps } from './service/deps.js';
 import { startPurgeWorker } from './service/maintenance/purge.js';
-import { createUseCases } from './service/use-cases.js';
+import { createUseCases, type UseCases } from './service/use-cases.js';
 import { startWebhookWorker } from './service/webhooks/webhooks.js';
 import { clientErrorHandler, frameworkErrorHandler } from './web/framework-errors.js';
 import { registerWeb } from './web/register-web.js';
+import { sessionCookieFor } from './web/web-context.js';
 
 export interface ServerOptions {
   deps: ServiceDeps;
@@ -115,26 +116,24 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     });
   }
   // A callback, not an async function: every request runs it, forward auth's verdicts included.
-  app.addHook('onSend', (request, reply, _payload, done) => {
+  app.addHook('onSend', function sendRequestId(request, reply, _payload, done) {
     reply.header('x-request-id', request.id);
     done();
   });
-  metrics.register(app, {
-    token: options.metricsToken ?? null,
-    countOnly: Object.values(FORWARD_AUTH_PATHS),
-  });
-  await registerOpenApi(app);
-  registerHealthRoutes(app, useCases);
-  await registerApi(app, useCases);
-  await registerWeb(app, { useCases, setupToken: options.setupToken });
-  // After the pages: the endpoints read the browser's session, which the pages' cookie hook resolves.
-  registerForwardAuthRoutes(app, useCases, headers);
-  // After the pages: the interactions use their cookies, CSRF protection and form parsing.
-  await registerOidc(app, {
-    useCases,
-    trustProxy: options.trustProxy ?? false,
-    keyCheckIntervalMs: options.oidcKeyCheckIntervalMs,
-  });
+  metrics.countRequests(app, { countOnly: Object.values(FORWARD_AUTH_PATHS) });
+  // Forward auth's verdicts, asked for every request a proxy serves: a context of their own, beside the
+  // site's, so that they pay only for what they use (see registerForwardAuthRoutes).
+  const sessionCookie = sessionCookieFor(options.deps.options.forwardAuth?.cookieDomain);
+  await app.register(async (verdicts) =>
+    registerForwardAuthRoutes(verdicts, useCases, {
+      securityHeaders: headers,
+      sessionCookieName: sessionCookie.name,
+    }),
+  );
+  const site = await registerSite(app, { ...options, useCases, metrics });
+  // What callers read from the app (tests, tooling), though it is decorated in the site's context.
+  app.decorate('sessionCookie', site.sessionCookie);
+  app.decorate('apiRoutes', site.apiRoutes);
   if (options.webhookWorker) {
     const stop = startWebhookWorker(deps, {
       onError: (error) => app.log.error({ err: error }, 'webhook delivery round failed'),
@@ -155,4 +154,34 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     app.addHook('onClose', stop);
   }
   return app;
+}
+
+/**
+ * The site: everything people, browsers and applications call besides the verdicts (the pages, the JSON
+ * API, OpenID Connect, health, /metrics, the OpenAPI document), in one encapsulated context with the
+ * pages' plugins and hooks (helmet, cookies, form bodies, CSRF, the session hook) and their not-found and
+ * error handlers, as every one of these routes had them when they were registered at the root.
+ */
+async function registerSite(
+  app: FastifyInstance,
+  options: ServerOptions & { useCases: UseCases; metrics: Metrics },
+): Promise<FastifyInstance> {
+  const { useCases } = options;
+  let site: FastifyInstance | undefined;
+  await app.register(async (instance) => {
+    site = instance;
+    options.metrics.registerEndpoint(instance, { token: options.metricsToken ?? null });
+    await registerOpenApi(instance);
+    registerHealthRoutes(instance, useCases);
+    await registerApi(instance, useCases);
+    await registerWeb(instance, { useCases, setupToken: options.setupToken });
+    // After the pages: the interactions use their cookies, CSRF protection and form parsing.
+    await registerOidc(instance, {
+      useCases,
+      trustProxy: options.trustProxy ?? false,
+      keyCheckIntervalMs: options.oidcKeyCheckIntervalMs,
+    });
+  });
+  if (!site) throw new Error('the site context was not registered');
+  return site;
 }

@@ -53,24 +53,24 @@ export function createMetrics() {
   };
 
   /**
-   * Counts and times every request; registers GET /metrics behind `token` (or, without one, for loopback
-   * clients only). Routes in `countOnly` are counted but not timed: forward auth's verdicts, asked for
-   * every request a proxy serves, where the histogram's observation (a label lookup and a bucket search
-   * per request) is a cost paid on the hot path; their decisions are counted apart too
-   * (sparekey_forward_auth_decisions_total).
+   * Counts and times every request of `app` and its contexts. Routes in `countOnly` are counted but not
+   * timed: forward auth's verdicts, asked for every request a proxy serves, where the histogram's
+   * observation (a label lookup and a bucket search per request) is a cost paid on the hot path; their
+   * decisions are counted apart too (sparekey_forward_auth_decisions_total).
    */
-  function register(
-    app: FastifyInstance,
-    options: { token: string | null; countOnly?: readonly string[] },
-  ): void {
+  function countRequests(app: FastifyInstance, options: { countOnly?: readonly string[] } = {}): void {
     const countOnly = new Set(options.countOnly);
-    app.addHook('onResponse', (request, reply, done) => {
+    app.addHook('onResponse', function countRequest(request, reply, done) {
       const route = request.routeOptions.url ?? 'unmatched';
       const labels = { method: request.method, route, status: String(reply.statusCode) };
       requests.inc(labels);
       if (!countOnly.has(route)) duration.observe(labels, reply.elapsedTime / 1000);
       done();
     });
+  }
+
+  /** GET /metrics behind `token` (or, without one, for loopback clients only). */
+  function registerEndpoint(app: FastifyInstance, options: { token: string | null }): void {
     app.get('/metrics', async (request, reply) => {
       if (!mayScrape(request, options.token)) {
         return sendApiError(reply, 'metrics_token_required');
@@ -82,7 +82,7 @@ export function createMetrics() {
     });
   }
 
-  return { registry, serviceMetrics, register };
+  return { registry, serviceMetrics, countRequests, registerEndpoint };
 }
 
 function mayScrape(request: FastifyRequest, token: string | null): boolean {

@@ -8,7 +8,6 @@ import fastifyHelmet from '@fastify/helmet';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../core/errors.js';
 import { clientErrorCode } from '../http/error-status.js';
-import { isVerdictPath } from '../http/routes/forward-auth.js';
 import { helmetOptionsFor } from '../http/security-headers.js';
 import { RETURN_TO_PAGES, rememberReturnAddress } from './return-to.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
@@ -50,12 +49,10 @@ export async function registerWeb(app: FastifyInstance, web: WebOptions): Promis
   app.decorate('sessionCookie', sessionCookieFor(web.useCases.options.forwardAuth?.cookieDomain));
   app.decorateRequest('auth', undefined);
   app.decorateRequest('sessionToken', undefined);
-  // The hooks below are the root's, so every route runs them (a hook added to a parent reaches the child
-  // contexts too). Forward auth's verdicts (asked for every request a proxy serves) leave them at once:
-  // the verdict reads the session cookie itself, and it answers a proxy, not a person, so it decides
-  // about second factors itself and has no return address to remember.
+  // The hooks below run for every route of the site's context (build-server.ts): the pages, the JSON API,
+  // the OpenID Connect mount. Forward auth's verdicts live in a context of their own and never run them.
   app.addHook('onRequest', async (request) => {
-    if (request.url.startsWith('/assets/') || isVerdictPath(request.url)) return;
+    if (request.url.startsWith('/assets/')) return;
     const token = request.cookies[app.sessionCookie.name];
     if (!token) return;
     request.sessionToken = token;
@@ -63,19 +60,13 @@ export async function registerWeb(app: FastifyInstance, web: WebOptions): Promis
   });
 
   app.addHook('preHandler', async (request, reply) => {
-    if (
-      request.method !== 'GET' ||
-      isVerdictPath(request.url) ||
-      !RETURN_TO_PAGES.includes(request.url.split('?')[0] ?? '')
-    )
-      return;
+    if (request.method !== 'GET' || !RETURN_TO_PAGES.includes(request.url.split('?')[0] ?? '')) return;
     rememberReturnAddress(web.useCases, request, reply);
   });
 
   // Roles the operator marked "must set up two-factor": until they have, only the two-factor settings
   // (and signing out) are reachable, like Keycloak's CONFIGURE_TOTP required action.
   app.addHook('preHandler', async (request, reply) => {
-    if (isVerdictPath(request.url)) return;
     const auth = request.auth;
     if (auth?.record.stage !== 'signed_in') return;
     const path = request.url.split('?')[0] ?? '';

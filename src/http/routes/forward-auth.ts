@@ -1,7 +1,9 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { fastifyCookie } from '@fastify/cookie';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ProtectedRequest } from '../../service/forward-auth/decide.js';
 import type { UseCases } from '../../service/use-cases.js';
 import { sendApiError } from '../api-replies.js';
+import { clientErrorCode } from '../error-status.js';
 
 /**
  * The verification endpoints a reverse proxy calls before each request to a protected app
@@ -17,40 +19,40 @@ export const FORWARD_AUTH_PATHS = {
   forwardAuth: '/api/verify/forward-auth',
 } as const;
 
-/**
- * The verdict paths' common prefix: the pages' hooks (session, return address, must-set-up-2FA gate) return
- * at once for these, since a verdict reads the session cookie itself and decides about second factors itself.
- */
-export const VERDICT_PATH_PREFIX = '/api/verify/';
-
-export function isVerdictPath(url: string): boolean {
-  return url.startsWith(VERDICT_PATH_PREFIX);
-}
-
 type Mode = 'status_401' | 'redirect';
 
+export interface VerdictOptions {
+  /** The security headers a page gets (`securityHeaders`, read from helmet once at start-up). */
+  securityHeaders: readonly [string, string][];
+  /** The session cookie's name (sessionCookieFor: shared with the cookie domain, or host-only). */
+  sessionCookieName: string;
+}
+
 /**
- * A verdict is asked for every request to a protected app, so it does as little per request as it can:
- * - it skips helmet (which builds its ten header middlewares again on every request) and sets the very
- *   same headers (`securityHeaders`, read from helmet once at start-up) in one step;
- * - it resolves the session from its one cookie itself (one read of the session, its user and roles): the
- *   pages' hooks return at once for these paths (isVerdictPath);
+ * A verdict is asked for every request to a protected app, so its routes live in a Fastify context of
+ * their own (build-server.ts), beside the site's: none of the pages' plugins and hooks run for them
+ * (helmet, which builds its header middlewares again on every request, the cookie plugin, form parsing,
+ * CSRF, the session and must-set-up-2FA hooks). What a verdict needs of them it does itself:
+ * - it sets the very same security headers as a page, in one step;
+ * - it reads its one cookie from the Cookie header and resolves the session (one read of the session,
+ *   its user and roles);
  * - it is not logged per request (`logLevel: 'warn'`: no "incoming request"/"request completed" lines at
  *   info; warnings and errors still are): the decisions that matter are audited, and all of them are
  *   counted in /metrics (docs/operations.md).
+ * The root's hooks still run: the request id and the request count.
  */
 export function registerForwardAuthRoutes(
   app: FastifyInstance,
   useCases: UseCases,
-  securityHeaders: readonly [string, string][],
+  options: VerdictOptions,
 ): void {
-  const headers = Object.fromEntries(securityHeaders);
-  const cookieName = app.sessionCookie.name;
+  const headers = Object.fromEntries(options.securityHeaders);
+  const cookieName = options.sessionCookieName;
   const handler = (mode: Mode) => async (request: FastifyRequest, reply: FastifyReply) => {
     reply.headers(headers);
     const target = protectedRequest(request);
     if (!target) return sendApiError(reply, 'forward_auth_headers_missing');
-    const token = request.cookies[cookieName];
+    const token = sessionToken(request, cookieName);
     const decision = await useCases.decideForwardAuth({
       session: token ? await useCases.resolveSession(token) : undefined,
       request: target,
@@ -79,27 +81,37 @@ export function registerForwardAuthRoutes(
         return sendApiError(reply, decision.reason);
     }
   };
+  // An error (the session's read, say, with the database away) is a 500 in the API's error shape that says
+  // nothing of the cause (logged, never sent), with the security headers a page's error has.
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    reply.headers(headers);
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500)
+      return sendApiError(reply, clientErrorCode(status, error.code), status);
+    request.log.error(error);
+    return reply
+      .code(500)
+      .header('cache-control', 'no-store')
+      .send({ error: { code: 'internal_error', message: 'Something went wrong on our side.' } });
+  });
   // GET for nginx and Traefik; Caddy's forward_auth sends the original method's request as GET too, but a
   // HEAD to the app arrives as HEAD.
   for (const [path, mode] of [
     [FORWARD_AUTH_PATHS.authRequest, 'status_401'],
     [FORWARD_AUTH_PATHS.forwardAuth, 'redirect'],
   ] as const) {
-    app.get(
-      path,
-      {
-        helmet: false,
-        logLevel: 'warn',
-        // An error (the session's read, say, with the database away) goes on to the app's error handler
-        // as before, with the security headers helmet would have set.
-        errorHandler: (error, _request, reply) => {
-          reply.headers(headers);
-          throw error;
-        },
-      },
-      handler(mode),
-    );
+    app.get(path, { logLevel: 'warn' }, handler(mode));
   }
+}
+
+/**
+ * The session token from the request's Cookie header (undefined without one), parsed as the site's cookie
+ * plugin parses it. Not bounded like the other headers: the browser sends every cookie of the shared
+ * domain's apps with it, and Node's header limit (16 KiB in all) already bounds it.
+ */
+function sessionToken(request: FastifyRequest, cookieName: string): string | undefined {
+  const cookies = request.headers.cookie;
+  return cookies ? fastifyCookie.parse(cookies)[cookieName] : undefined;
 }
 
 function isSafeMethod(method: string): boolean {
