@@ -165,7 +165,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 async function registerSite(
   app: FastifyInstance,
   options: ServerOptions & { useCases: UseCases; metrics: Metrics },
-): Promise<FastifyInstance> {
+): Promise<Pick<FastifyInstance, 'sessionCookie' | 'apiRoutes'>> {
   const { useCases } = options;
   let site: FastifyInstance | undefined;
   await app.register(async (instance) => {
@@ -183,5 +183,6 @@ async function registerSite(
     });
   });
   if (!site) throw new Error('the site context was not registered');
-  return site;
+  // Not the instance itself: a Fastify instance is a thenable, which an async function's return would await.
+  return { sessionCookie: site.sessionCookie, apiRoutes: site.apiRoutes };
 }
