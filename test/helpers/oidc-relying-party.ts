@@ -46,6 +46,8 @@ export async function startRelyingParty(
     withoutPkce?: boolean;
     /** Use this redirect URI in the request instead of the registered one (a refusal test). */
     redirectUriOverride?: string;
+    /** Awaited when a callback arrives, before the code is redeemed (a test moves traffic meanwhile). */
+    beforeTokenExchange?: () => Promise<void>;
   } = {},
 ): Promise<RelyingParty> {
   const pending = new Map<string, { verifier: string; nonce: string; maxAge?: number }>();
@@ -98,6 +100,7 @@ export async function startRelyingParty(
       const checks = pending.get(state);
       try {
         if (!checks) throw new Error(`unknown state ${state}`);
+        await options.beforeTokenExchange?.();
         const tokens = await oidc.authorizationCodeGrant(config, url, {
           pkceCodeVerifier: options.withoutPkce ? undefined : checks.verifier,
           expectedState: state,

@@ -59,7 +59,7 @@ export async function passwordOnSpareKey(page: Page, email: string): Promise<voi
   await page.waitForURL(/\/sign-in\?/);
   await page.getByLabel('Email address').fill(email);
   await page.getByLabel('Password').fill(BROWSER_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 /** The second step with a code from the test's own RFC 6238 implementation. */

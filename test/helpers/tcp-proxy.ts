@@ -1,7 +1,8 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /**
- * A TCP relay on 127.0.0.1 to a real server (PostgreSQL), that a test can take down and bring back: while
+ * A TCP relay on 127.0.0.1 to a real server (PostgreSQL, or SpareKey processes behind one public address),
+ * that a test can take down, bring back or point elsewhere: while
  * it is down its port is closed and every connection through it is cut, as when the database host goes
  * away. Nothing is mocked: the bytes are PostgreSQL's own.
  */
@@ -11,9 +12,15 @@ export interface TcpProxy {
   stop(): Promise<void>;
   /** Listens again on the same port. */
   start(): Promise<void>;
+  /**
+   * Relays new connections to `next` from now on, and cuts the open ones (a browser's or a client's
+   * kept-alive connection would otherwise keep reaching the old target): a load balancer moving traffic.
+   */
+  retarget(next: { host: string; port: number }): void;
 }
 
-export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+export async function startTcpProxy(initialTarget: { host: string; port: number }): Promise<TcpProxy> {
+  let target = initialTarget;
   const open = new Set<Socket>();
   let server: Server | undefined;
   let port = 0;
@@ -48,5 +55,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       if (closing) await new Promise<void>((resolve) => closing.close(() => resolve()));
     },
     start: listen,
+    retarget: (next) => {
+      target = next;
+      for (const socket of open) socket.destroy();
+    },
   };
 }
