@@ -35,9 +35,12 @@ function help(): string {
   ].join('\n');
 }
 
-/** Which command argv names: two words first ("user add"), then one ("stats"). */
+/** Which command argv names: three words first ("oidc client add"), then two ("user add"), then one ("stats"). */
 function commandName(argv: readonly string[]): string | undefined {
-  return [`${argv[0]} ${argv[1]}`, argv[0]].find((candidate) => candidate && candidate in commands);
+  return [argv.slice(0, 3), argv.slice(0, 2), argv.slice(0, 1)]
+    .filter((words) => words.length > 0)
+    .map((words) => words.join(' '))
+    .find((candidate) => candidate in commands);
 }
 
 type Parsed = { positionals: string[]; values: Record<string, unknown> };

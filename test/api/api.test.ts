@@ -455,6 +455,41 @@ describe('the JSON API', () => {
     expect((await call('GET', '/api/v1/nothing-here')).json.error.code).toBe('not_found');
   });
 
+  test('issue 22 applications: register (secret once), list, read, change, rotate, disable, enable, delete; statistics per application', async () => {
+    const body = {
+      name: 'Grafana',
+      redirectUris: ['https://grafana.example.test/login/generic_oauth'],
+      kind: 'confidential',
+      scopes: ['openid', 'email', 'groups'],
+    };
+    const registered = await call('POST', '/api/v1/applications', { body });
+    expect(registered.status).toBe(201);
+    const id = registered.json.application.clientId;
+    expect(registered.json.clientSecret).toMatch(/^sks_/);
+    expect(
+      (await call('GET', '/api/v1/applications')).json.applications.map((a: Json) => a.clientId),
+    ).toContain(id);
+    expect((await call('GET', `/api/v1/applications/${id}`)).json.name).toBe('Grafana');
+    const changed = await call('PUT', `/api/v1/applications/${id}`, {
+      body: { ...body, kind: undefined, name: 'Grafana (ops)', twoFactorRequired: true },
+    });
+    expect(changed.json).toMatchObject({ name: 'Grafana (ops)', twoFactorRequired: true });
+    const rotated = await call('POST', `/api/v1/applications/${id}/secret`);
+    expect(rotated.json.clientSecret).not.toBe(registered.json.clientSecret);
+    expect((await call('POST', `/api/v1/applications/${id}/disable`)).json.disabledAt).not.toBeNull();
+    expect((await call('POST', `/api/v1/applications/${id}/enable`)).json.disabledAt).toBeNull();
+    const stats = await call('GET', '/api/v1/statistics');
+    expect(stats.json.signInsByApplication).toContainEqual({
+      clientId: id,
+      name: 'Grafana (ops)',
+      disabled: false,
+      today: 0,
+      last30Days: 0,
+    });
+    expect((await call('DELETE', `/api/v1/applications/${id}`)).status).toBe(204);
+    expect((await call('GET', `/api/v1/applications/${id}`)).status).toBe(404);
+  });
+
   test('a 2FA-only backend holds mfa:write, never admin: every by-user operation by its own user ids', async () => {
     const created = await createApiKey(web.env.deps, { name: '2fa', scopes: ['mfa:write'], context: {} });
     if (!created.ok) throw new Error(created.error);

@@ -34,6 +34,8 @@ const COMPARED_TABLES: Record<string, readonly string[]> = {
   oidc_clients: [],
   oidc_models: [],
   oidc_signing_keys: [],
+  // Sign-ins per application: only an issued authorization code adds one.
+  oidc_sign_in_counts: [],
 };
 
 /**

@@ -69,6 +69,15 @@ export const MATRIX: Record<string, string> = {
   'POST /api/v1/api-keys': 'U U U U U F F F F A F F',
   'DELETE /api/v1/api-keys/:keyId': 'U U U U U F F F F A F F',
   'POST /api/v1/users': 'U U U U U F F F F A F F',
+  // issue 22: the applications that sign in through SpareKey (path: the world's registered application)
+  'GET /api/v1/applications': 'U U U U U F F F F A F F',
+  'POST /api/v1/applications': 'U U U U U F F F F A F F',
+  'GET /api/v1/applications/:clientId': 'U U U U U F F F F A F F',
+  'PUT /api/v1/applications/:clientId': 'U U U U U F F F F A F F',
+  'POST /api/v1/applications/:clientId/secret': 'U U U U U F F F F A F F',
+  'POST /api/v1/applications/:clientId/disable': 'U U U U U F F F F A F F',
+  'POST /api/v1/applications/:clientId/enable': 'U U U U U F F F F A F F',
+  'DELETE /api/v1/applications/:clientId': 'U U U U U F F F F A F F',
   'GET /api/v1/users-by-email/:email': 'U U U U U A F F F A A A',
   // the first, ambiguous path of the same lookup, kept (deprecated) for existing clients
   'GET /api/v1/users/by-email/:email': 'U U U U U A F F F A A A',

@@ -7,6 +7,7 @@ import { createUser } from '../../src/service/accounts/accounts.js';
 import { ensureUser } from '../../src/service/accounts/host-users.js';
 import { createApiKey } from '../../src/service/admin/api-keys.js';
 import { enrollTotp } from '../../src/service/factors/enroll-totp.js';
+import { registerOidcClient } from '../../src/service/oidc/clients.js';
 import { generateRecoveryCodes } from '../../src/service/recovery-codes/generate-recovery-codes.js';
 import { listRememberedDevices, rememberDevice } from '../../src/service/sessions/remembered-devices.js';
 import { startSession } from '../../src/service/sessions/sessions.js';
@@ -88,6 +89,8 @@ export interface World {
   tokens: Record<'pending' | 'user' | 'other' | 'admin', string>;
   keys: Record<string, string>;
   spareKeyId: string;
+  /** A registered OpenID Connect application (confidential), named by `:clientId`. */
+  applicationId: string;
 }
 
 async function account(env: TestEnvironment, label: string, roles?: string[]) {
@@ -146,6 +149,17 @@ export async function createWorld(env: TestEnvironment): Promise<World> {
   }
   const spare = await createApiKey(env.deps, { name: 'spare', scopes: ['audit:read'], context: {} });
   if (!spare.ok) throw new Error(spare.error);
+  const application = await registerOidcClient(env.deps, {
+    name: 'Matrix app',
+    redirectUris: ['https://app.example.test/callback'],
+    postLogoutRedirectUris: [],
+    kind: 'confidential',
+    firstParty: false,
+    twoFactorRequired: false,
+    scopes: ['openid'],
+    context: {},
+  });
+  if (!application.ok) throw new Error(application.error);
   const hostUserExternalId = `host-${env.deps.random.uuid()}`;
   const hostUser = await ensureUser(env.deps, { externalId: hostUserExternalId, context: {} });
   if (!hostUser.ok) throw new Error(hostUser.error);
@@ -168,6 +182,7 @@ export async function createWorld(env: TestEnvironment): Promise<World> {
     },
     keys,
     spareKeyId: spare.value.id,
+    applicationId: application.value.client.id,
   };
 }
 
@@ -181,6 +196,7 @@ export function concreteUrl(template: string, world: World): string {
       .replace(':factorId', factorIdFor(template, world))
       .replace(':deviceId', world.victim.deviceId)
       .replace(':keyId', world.spareKeyId)
+      .replace(':clientId', world.applicationId)
       .replace(':email', encodeURIComponent(world.victim.email))
       .replace('*', 'index.css')
   );

@@ -41,6 +41,17 @@ function acceptedBody(
     'POST /api/v1/users': { email: fresh(), password: TEST_PASSWORD },
     'PATCH /api/v1/settings': { lowThreshold: 2, format: { groupSize: 5 } },
     'POST /api/v1/api-keys': { name: 'fuzz', scopes: ['audit:read'] },
+    'POST /api/v1/applications': {
+      name: 'fuzz',
+      redirectUris: ['https://app.example.test/callback'],
+      kind: 'public',
+      scopes: ['openid'],
+    },
+    'PUT /api/v1/applications/:clientId': {
+      name: 'fuzz',
+      redirectUris: ['https://app.example.test/callback'],
+      scopes: ['openid'],
+    },
     'POST /api/v1/users/:userId/mfa/reset': { reason: 'fuzz' },
     'POST /api/v1/users/:userId/recovery-codes/verify': { code: 'K-7Q2MX-9HD4T' },
     'POST /api/v1/users/:userId/factors/totp/verify': { code: '123456' },

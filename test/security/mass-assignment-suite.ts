@@ -75,6 +75,17 @@ const ACCEPTED_BODIES: Record<string, Record<string, unknown>> = {
   'POST /admin/api-keys': { name: ':fresh-name', scopes: 'audit:read' },
   'POST /admin/roles': { name: ':fresh-name' },
   'PATCH /api/v1/settings': { lowThreshold: 2 },
+  'POST /api/v1/applications': {
+    name: ':fresh-name',
+    redirectUris: ['https://app.example.test/callback'],
+    kind: 'confidential',
+    scopes: ['openid'],
+  },
+  'PUT /api/v1/applications/:clientId': {
+    name: ':fresh-name',
+    redirectUris: ['https://app.example.test/callback'],
+    scopes: ['openid', 'email'],
+  },
   'POST /api/v1/me/password': { currentPassword: TEST_PASSWORD, newPassword: 'a-new-pass-phrase-71' },
   'POST /settings/password': { currentPassword: TEST_PASSWORD, newPassword: 'a-new-pass-phrase-71' },
   'POST /forgot-password': { email: ':email' },

@@ -3,6 +3,7 @@ import type { UseCases } from '../../service/use-cases.js';
 import { registerJsonBodyParser } from '../json-body.js';
 import { requestValidatorCompiler } from '../request-validation.js';
 import { registerAdminApiKeyRoutes } from '../routes/admin-api-keys.js';
+import { registerAdminApplicationRoutes } from '../routes/admin-applications.js';
 import { registerAdminAuditRoutes } from '../routes/admin-audit.js';
 import { registerAdminSettingsRoutes } from '../routes/admin-settings.js';
 import { registerAdminUserRoutes } from '../routes/admin-users.js';
@@ -72,6 +73,7 @@ export async function registerApi(
       registerAdminAuditRoutes(api, useCases);
       registerAdminApiKeyRoutes(api, useCases);
       registerAdminUserRoutes(api, useCases);
+      registerAdminApplicationRoutes(api, useCases);
       if (options.endUserRoutes ?? true) {
         registerAuthRoutes(api, useCases);
         registerMeRoutes(api, useCases);

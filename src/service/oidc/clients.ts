@@ -4,6 +4,9 @@ import type { OidcClientChanges, OidcClientKind, OidcClientRecord } from '../../
 import { auditEvent } from '../audit/audit.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
 
+/** What the edges show of an application (never the store itself). */
+export type { OidcClientKind, OidcClientRecord } from '../../store/oidc-store.js';
+
 /** The scopes an application may be allowed; `openid` is always among them. */
 export const OIDC_SCOPES = ['openid', 'email', 'profile', 'groups', 'offline_access'] as const;
 
