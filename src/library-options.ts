@@ -5,6 +5,7 @@ import { parseServerSecret } from './core/server-keys.js';
 import { DEFAULT_THROTTLE_OPTIONS, type ThrottleOptions } from './core/throttle.js';
 import { isValidTimeZone } from './core/time-zone.js';
 import { DEFAULT_TOTP_SETTINGS, type TotpSettings, validateTotpSettings } from './core/totp.js';
+import { checkRelyingParty } from './core/webauthn-relying-party.js';
 
 export interface SpareKeyOptions {
   /**
@@ -30,6 +31,25 @@ export interface SpareKeyOptions {
   redisUrl?: string;
   /** Where the links in emails (unlock links) point, e.g. https://auth.example.com. */
   publicUrl?: string;
+  /** Security keys and passkeys (`sparekey.securityKeys`); not offered when omitted. */
+  webauthn?: WebauthnOptions;
+}
+
+/**
+ * The WebAuthn relying party: where your users' keys work. Keys are registered to `rpId`, so changing it
+ * later makes every registered key unusable.
+ */
+export interface WebauthnOptions {
+  /** Your site's host name or a parent of it, e.g. `example.com` (no scheme, no port). */
+  rpId: string;
+  /** Shown by the browser and the authenticator; `issuer` when omitted. */
+  rpName?: string;
+  /**
+   * Every origin your pages run the ceremonies on (scheme, host and port), e.g.
+   * `['https://app.example.com']`; each on `rpId` (its host or a subdomain). A key's answer from any other
+   * origin is refused.
+   */
+  origins: readonly string[];
 }
 
 /** Where an embedded SpareKey keeps its tables in the host's PostgreSQL database. */
@@ -37,8 +57,8 @@ export const EMBEDDED_POSTGRES_SCHEMA = 'sparekey';
 
 /**
  * The library's options, checked (a RangeError names the problem) and with the documented defaults, as
- * the composition root's options and the database to open. No security keys, webhooks loopback, forward
- * auth or sealing-key rotation: those belong to the server's configuration.
+ * the composition root's options and the database to open. No webhooks loopback, forward auth or
+ * sealing-key rotation: those belong to the server's configuration.
  */
 export function normalizeLibraryOptions(options: SpareKeyOptions): {
   composition: CompositionOptions;
@@ -67,10 +87,37 @@ export function normalizeLibraryOptions(options: SpareKeyOptions): {
     throttle: { ...DEFAULT_THROTTLE_OPTIONS, ...options.throttle },
     redisUrl: options.redisUrl ?? null,
     publicUrl: options.publicUrl,
+    webauthn: options.webauthn && relyingParty(options.webauthn, options.issuer ?? 'SpareKey'),
   };
   const database =
     options.database.kind === 'postgres'
       ? { ...options.database, schema: options.database.schema ?? EMBEDDED_POSTGRES_SCHEMA }
       : options.database;
   return { composition, database };
+}
+
+/**
+ * The relying party, checked like the server's SPAREKEY_WEBAUTHN_* settings. Passkey sign-in (a key alone
+ * signs a person in) is a page of SpareKey's own server, so it is off for an embedding host: its keys are a
+ * second factor after the host's own password.
+ */
+function relyingParty(options: WebauthnOptions, issuer: string): NonNullable<CompositionOptions['webauthn']> {
+  const rpId = typeof options.rpId === 'string' ? options.rpId.trim().toLowerCase() : '';
+  if (!/^[a-z0-9.-]+$/.test(rpId) || rpId.startsWith('.') || rpId.endsWith('.'))
+    throw new RangeError(
+      `createSpareKey: webauthn.rpId must be a host name like example.com, not "${options.rpId}"`,
+    );
+  if (!Array.isArray(options.origins) || options.origins.length === 0)
+    throw new RangeError(
+      'createSpareKey: webauthn.origins must name at least one origin, e.g. https://app.example.com',
+    );
+  const { origins, problems } = checkRelyingParty(rpId, options.origins);
+  const [problem] = problems;
+  if (problem)
+    throw new RangeError(
+      problem.kind === 'not_an_origin'
+        ? `createSpareKey: webauthn.origins: "${problem.text}" is not an http(s) origin like https://app.example.com`
+        : `createSpareKey: webauthn.origins: ${problem.origin} is not on ${rpId} (its host or a subdomain of it)`,
+    );
+  return { rpId, rpName: options.rpName?.trim() || issuer, origins, passkeySignIn: false };
 }

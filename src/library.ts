@@ -7,6 +7,7 @@ import { ok } from './core/result.js';
 import { API_PREFIX, type ApiOptions, registerApi } from './http/plugins/register-api.js';
 import { settingsUpdateFrom } from './http/settings-update.js';
 import { normalizeLibraryOptions, type SpareKeyOptions } from './library-options.js';
+import { securityKeyMethods } from './library-security-keys.js';
 import type { UserRef } from './service/accounts/host-users.js';
 import type { SettingsUpdate } from './service/admin/settings.js';
 import type { UsersWithCodesQuery } from './service/admin/users-with-codes.js';
@@ -15,7 +16,7 @@ import type { IssuedRecoveryCodeSet } from './service/recovery-codes/prepare-rec
 import { backendAuthority } from './service/sign-in/change-authority.js';
 import type { UseCases } from './service/use-cases.js';
 
-export { EMBEDDED_POSTGRES_SCHEMA, type SpareKeyOptions } from './library-options.js';
+export { EMBEDDED_POSTGRES_SCHEMA, type SpareKeyOptions, type WebauthnOptions } from './library-options.js';
 
 /** Who asked: recorded in the audit log. Optional everywhere; pass it from your request handler. */
 export type Context = RequestContext;
@@ -234,6 +235,8 @@ export function spareKeyApi(useCases: UseCases, closeStore?: () => Promise<void>
           useCases.resetUserMfa({ userId, reason: input.reason, context: input.context }),
         ),
     },
+    /** Security keys and passkeys for your own pages (createSpareKey's `webauthn` option). */
+    securityKeys: securityKeyMethods(useCases, forUser),
     recoveryCodes: {
       /**
        * A new set (the old one stops working at once). Not needed after confirmTotp of a first factor,

@@ -1,3 +1,5 @@
+import { checkRelyingParty, hostOf } from '../core/webauthn-relying-party.js';
+
 /** Where security keys and passkeys work: the relying party id and the origins ceremonies may come from. */
 export interface WebauthnConfig {
   rpId: string;
@@ -21,40 +23,15 @@ export function parseWebauthnConfig(
   const listed = env.SPAREKEY_WEBAUTHN_ORIGINS?.split(',')
     .map((origin) => origin.trim())
     .filter((origin) => origin.length > 0);
-  const origins: string[] = [];
-  for (const text of listed && listed.length > 0 ? listed : [publicUrl]) {
-    const origin = originOf(text);
-    if (!origin) {
-      problems.push(
-        `SPAREKEY_WEBAUTHN_ORIGINS: "${text}" is not an http(s) origin like https://auth.example.com.`,
-      );
-      continue;
-    }
-    const host = hostOf(origin);
-    if (host !== rpId && !host.endsWith(`.${rpId}`)) {
-      problems.push(
-        `The security-key origin ${origin} is not on ${rpId} (SPAREKEY_WEBAUTHN_RP_ID): use the RP ID's own host or a subdomain of it.`,
-      );
-      continue;
-    }
-    origins.push(origin);
-  }
+  const { origins, problems: found } = checkRelyingParty(
+    rpId,
+    listed && listed.length > 0 ? listed : [publicUrl],
+  );
+  for (const problem of found)
+    problems.push(
+      problem.kind === 'not_an_origin'
+        ? `SPAREKEY_WEBAUTHN_ORIGINS: "${problem.text}" is not an http(s) origin like https://auth.example.com.`
+        : `The security-key origin ${problem.origin} is not on ${rpId} (SPAREKEY_WEBAUTHN_RP_ID): use the RP ID's own host or a subdomain of it.`,
+    );
   return { rpId, origins, passkeySignIn };
 }
-
-function originOf(text: string): string | undefined {
-  try {
-    const url = new URL(text);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const hostOf = (url: string) => {
-  try {
-    return new URL(url).hostname;
-  } catch {
-    return '';
-  }
-};

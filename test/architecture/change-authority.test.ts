@@ -10,6 +10,7 @@ import { describe, expect, test } from 'vitest';
 const srcDir = join(import.meta.dirname, '../../src');
 const BACKEND_PATHS = [
   'library.ts',
+  'library-security-keys.ts',
   'cli/',
   'http/routes/users-recovery-codes.ts',
   'http/routes/users-security-keys.ts',

@@ -55,7 +55,9 @@ const files = sourceFiles(srcDir).map((path) => {
  */
 const isEdge = (rel: string) =>
   ['web', 'http', 'oidc', 'cli'].includes(rel.split('/')[0]!) ||
-  ['library.ts', 'library-options.ts', 'index.ts', 'build-server.ts'].includes(rel);
+  ['library.ts', 'library-options.ts', 'library-security-keys.ts', 'index.ts', 'build-server.ts'].includes(
+    rel,
+  );
 
 /** A layer-qualified path of what `specifier`, imported by `file`, names (relative to src/). */
 const importTarget = (file: { path: string }, specifier: string) =>

@@ -5,13 +5,18 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import type {
   ChainVerification,
+  HostCeremony,
+  KeyRegistrationFailure,
   MfaOverview,
   RecoveryCodeStatus,
   RecoveryOutcome,
   Result,
+  SecurityKeyFailure,
+  SecurityKeySummary,
   SpareKey,
   SpareKeyOptions,
   TotpEnrollment,
+  WebauthnOptions,
 } from '../../src/index.js';
 import { compiledPath } from '../helpers/compiled-build.js';
 
@@ -41,6 +46,11 @@ type PromisedTypes = [
   SpareKey,
   SpareKeyOptions,
   TotpEnrollment,
+  HostCeremony<unknown>,
+  KeyRegistrationFailure,
+  SecurityKeyFailure,
+  SecurityKeySummary,
+  WebauthnOptions,
 ];
 
 describe('the package entry point and bin, as package.json names them', () => {
