@@ -15,6 +15,8 @@ export type Command = {
   options?: ParseArgsConfig['options'];
   /** How many positional arguments it takes (no max: any number); fewer or more is wrong usage (exit 2). Default: none. */
   positionals?: { min: number; max?: number };
+  /** Further wrong-usage checks of the parsed arguments (exit 2 with the message), before anything is opened. */
+  usageProblem?(args: { positionals: string[]; values: Record<string, unknown> }): string | undefined;
   run(
     useCases: UseCases,
     args: { positionals: string[]; values: Record<string, unknown> },

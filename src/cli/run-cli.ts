@@ -62,7 +62,7 @@ function parseCommandArgs(command: Command, rest: readonly string[]): Parsed | s
   const count = parsed.positionals.length;
   if (count < min) return `Missing ${min - count === 1 ? 'an argument' : 'arguments'}.`;
   if (count > max) return `Unexpected argument "${parsed.positionals[max]}".`;
-  return parsed;
+  return command.usageProblem?.(parsed) ?? parsed;
 }
 
 /**

@@ -23,6 +23,9 @@ describe('the sparekey CLI', () => {
       'user add',
       'user list',
       'user roles',
+      'user email',
+      'user delete',
+      'mfa status',
       'mfa reset',
       'codes status',
       'stats',
@@ -35,7 +38,7 @@ describe('the sparekey CLI', () => {
       expect(help.out).toContain(`sparekey ${command}`);
     }
     expect((await cli(dataDir, ['mfa', 'reset', '--help'])).out).toContain(
-      'Usage: sparekey mfa reset <email> --reason',
+      'Usage: sparekey mfa reset (<email> | --external-id <id>) --reason',
     );
     expect((await cli(dataDir, ['frobnicate'])).status).toBe(2);
     expect((await cli(dataDir, ['stats', '--nope'])).status).toBe(2);

@@ -39,7 +39,7 @@ describe('CLI usage', () => {
     expect(serveHelp.out).toMatch(/^Usage: sparekey serve\n/);
     expect((await cli(['--help'], unreachable)).out).toContain('sparekey serve');
     expect((await cli(['codes', 'status', '--help'], unreachable)).out).toContain(
-      'Usage: sparekey codes status <email>',
+      'Usage: sparekey codes status (<email> | --external-id <id>)',
     );
   });
 

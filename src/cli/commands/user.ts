@@ -1,8 +1,12 @@
 import { errorMessage } from '../../core/errors.js';
 import { CLI_CONTEXT, type Command } from '../command.js';
 import { accountByEmail } from './account-by-email.js';
+import { findUserTarget, USER_TARGET_OPTIONS, USER_TARGET_USAGE, userTargetProblem } from './user-target.js';
 
-/** Accounts: create one (password on standard input), list them, replace an account's roles. */
+/**
+ * Accounts: create one (password on standard input), list them, replace an account's roles; change a
+ * user's email or delete a user (erasure), by email or by the host application's id (--external-id).
+ */
 export const userCommands: Record<string, Command> = {
   'user add': {
     usage: 'sparekey user add <email> [--role <role>]... < password-on-stdin',
@@ -63,6 +67,51 @@ export const userCommands: Record<string, Command> = {
         return 1;
       }
       io.out(`${account.email}: ${result.value.roles.join(', ') || '(no roles)'}`);
+      return 0;
+    },
+  },
+  'user email': {
+    usage: `sparekey user email ${USER_TARGET_USAGE} (--to <address> | --remove)`,
+    positionals: { min: 0, max: 1 },
+    summary: "Set or remove a user's email address (for security notices); the old address is told.",
+    options: { ...USER_TARGET_OPTIONS, to: { type: 'string' }, remove: { type: 'boolean' } },
+    usageProblem: (args) =>
+      userTargetProblem(args) ??
+      ((args.values.to === undefined) === (args.values.remove === undefined)
+        ? 'Give the new address with --to, or --remove to remove it (one of the two).'
+        : undefined),
+    run: async (useCases, args, io) => {
+      const user = await findUserTarget(useCases, args, io);
+      if (!user) return 1;
+      const email = args.values.remove ? null : String(args.values.to);
+      const result = await useCases.changeEmail({ userId: user.id, email, context: CLI_CONTEXT });
+      if (!result.ok) {
+        io.err(errorMessage(result.error));
+        return 1;
+      }
+      io.out(`${user.label}: email ${result.value.email ?? 'removed'}.`);
+      return 0;
+    },
+  },
+  'user delete': {
+    usage: `sparekey user delete ${USER_TARGET_USAGE}`,
+    positionals: { min: 0, max: 1 },
+    summary:
+      'Delete a user with their factors, recovery codes, sessions, remembered browsers and API keys (erasure); the audit log keeps the events under their random id.',
+    options: USER_TARGET_OPTIONS,
+    usageProblem: userTargetProblem,
+    run: async (useCases, args, io) => {
+      const user = await findUserTarget(useCases, args, io);
+      if (!user) return 1;
+      const result = await useCases.deleteUser({ userId: user.id, context: CLI_CONTEXT });
+      if (!result.ok) {
+        io.err(errorMessage(result.error));
+        return 1;
+      }
+      const removed = result.value;
+      io.out(
+        `Deleted ${user.label}: ${removed.factors} factors, ${removed.recoveryCodeSets} recovery-code sets, ${removed.sessions} sessions, ${removed.rememberedDevices} remembered browsers, ${removed.apiKeys} API keys.`,
+      );
       return 0;
     },
   },
