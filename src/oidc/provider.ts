@@ -10,7 +10,8 @@ export const OIDC_MOUNT_PATH = '/oidc';
 
 /**
  * Token lifetimes. ID and access tokens live an hour: the rotated-out signing key stays published for
- * two (RETIRED_KEY_PUBLISHED_MS), so every token it signed expires before it goes.
+ * two after the next one starts signing (RETIRED_KEY_PUBLISHED_MS), so every token it signed expires
+ * before it goes.
  */
 export const OIDC_TOKEN_TTL_SECONDS = {
   AccessToken: 60 * 60,

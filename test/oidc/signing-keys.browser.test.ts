@@ -10,6 +10,7 @@ import type { Config } from '../../src/config/config.js';
 import { readSealingKeysFile, sealingKeySource } from '../../src/config/sealing-keys-file.js';
 import { buildSealingKeyRing, sealingKeyFromBytes } from '../../src/core/sealing-key-ring.js';
 import { openSecret, sealedKeyId } from '../../src/core/secret-box.js';
+import { NEXT_KEY_PUBLISHED_AHEAD_MS } from '../../src/service/oidc/signing-keys.js';
 import { systemRandom } from '../../src/service/ports/system-random.js';
 import { createUseCases } from '../../src/service/use-cases.js';
 import { browserAvailable, newTestPage } from '../helpers/browser.js';
@@ -25,7 +26,9 @@ import {
 
 /**
  * Issue 22, signing keys, with real tokens: an ID token signed before `sparekey oidc rotate-keys` still
- * validates against the JWKS afterwards while it lives, new ones carry the new kid; `sparekey secret rotate`
+ * validates against the JWKS afterwards while it lives; the new key is published ten minutes before it
+ * signs, so an application's cached JWKS (openid-client checks every ID token's signature here) already
+ * has it; then new tokens carry the new kid; `sparekey secret rotate`
  * re-seals the keys so the provider signs, and old tokens validate, without the old sealing key.
  * Tokens come from openid-client through Chromium; they are checked with `jose` against the published JWKS.
  */
@@ -37,12 +40,13 @@ describe.skipIf(!browserAvailable())('OpenID Connect signing keys, with tokens a
   let email: string;
   let secret: string;
   let clientId: string;
+  let clientSecret: string | null;
   let keyDir: string;
   /** ID tokens issued so far, oldest first. */
   const issued: string[] = [];
 
   beforeAll(async () => {
-    ({ clientId } = await registerApp(world.server, world.rp));
+    ({ clientId, secret: clientSecret } = await registerApp(world.server, world.rp));
     ({ context, page } = await newTestPage(world.browser));
     email = uniqueEmail('oidc-keys');
     await signUp(page, world.server, email);
@@ -77,6 +81,19 @@ describe.skipIf(!browserAvailable())('OpenID Connect signing keys, with tokens a
     return idToken;
   }
 
+  /**
+   * Ten minutes on (SpareKey's clock): the new key signs from now. The application's JWKS copy is that
+   * old too, and openid-client fetches again a copy older than five minutes: a new discovery stands for it.
+   */
+  async function tenMinutesLater(): Promise<void> {
+    world.server.env.clock.advance(NEXT_KEY_PUBLISHED_AHEAD_MS);
+    await world.rp.configure({
+      issuer: issuerOf(world.server),
+      clientId,
+      clientSecret: clientSecret ?? undefined,
+    });
+  }
+
   async function cli(args: string, config: Partial<Config> = {}): Promise<string> {
     const lines: string[] = [];
     const io = {
@@ -96,11 +113,17 @@ describe.skipIf(!browserAvailable())('OpenID Connect signing keys, with tokens a
     expect((await jwks()).keys.map((key) => key.kid)).toEqual([firstKid]);
 
     expect(await cli('oidc rotate-keys')).toMatch(/^New signing key /);
-    const published = await jwks();
-    expect(published.keys).toHaveLength(2);
-    expect(published.keys[1]?.kid).toBe(firstKid);
-    await expect(verify(before, published)).resolves.toBeDefined();
+    const early = await jwks();
+    expect(early.keys).toHaveLength(2);
+    const nextKid = early.keys[1]?.kid;
+    await expect(verify(before, early)).resolves.toBeDefined();
+    // Published but not yet signing: the application, holding the JWKS it fetched before, still validates.
+    expect(kidOf(await idTokenFromApp())).toBe(firstKid);
 
+    await tenMinutesLater();
+    const published = await jwks();
+    expect(published.keys.map((key) => key.kid)).toEqual([nextKid, firstKid]);
+    await expect(verify(before, published)).resolves.toBeDefined();
     const after = await idTokenFromApp();
     expect(kidOf(after)).toBe(published.keys[0]?.kid);
     expect(kidOf(after)).not.toBe(firstKid);
@@ -153,6 +176,8 @@ describe.skipIf(!browserAvailable())('OpenID Connect signing keys, with tokens a
     // The running server reloads every key from the store at the next rotation: with only the new
     // sealing key it still opens the re-sealed ones, signs with the newest, and the old tokens validate.
     await cli('oidc rotate-keys');
+    expect(kidOf(await idTokenFromApp())).toBe(publishedBefore.keys[0]?.kid);
+    await tenMinutesLater();
     const fresh = await idTokenFromApp('?prompt=login');
     const published = await jwks();
     expect(published.keys.map((key) => key.kid)).toEqual([

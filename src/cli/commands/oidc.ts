@@ -152,10 +152,10 @@ export const oidcCommands: Record<string, Command> = {
   'oidc rotate-keys': {
     usage: 'sparekey oidc rotate-keys',
     summary:
-      'Make a new OpenID Connect signing key current; the previous one stays published for two hours, until the tokens it signed expire.',
+      'Publish a new OpenID Connect signing key, which signs from ten minutes on (once applications have fetched it); the previous one stays published two hours more, until the tokens it signed expire.',
     run: async (useCases, _args, io) => {
       const { kid } = await useCases.rotateSigningKeys(CLI_CONTEXT);
-      io.out(`New signing key ${kid}: running servers sign with it within 30 seconds.`);
+      io.out(`New signing key ${kid}: published now; running servers sign with it from ten minutes on.`);
       return 0;
     },
   },

@@ -1,16 +1,25 @@
 import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import type { SealingKeyRing } from '../../core/sealing-key-ring.js';
 import { openSecret, sealedKeyId, sealSecret } from '../../core/secret-box.js';
+import type { OidcSigningKeyRecord } from '../../store/oidc-store.js';
 import { auditEvent } from '../audit/audit.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
 import { sealingKeyRing } from '../factors/totp-factor-secret.js';
 
 /**
- * How long a rotated-out signing key stays published: longer than anything it signed lives (ID tokens
- * and access tokens, see OIDC_TOKEN_TTL_SECONDS), so a token signed just before a rotation still
- * validates until it expires, then the key goes (the purge deletes it).
+ * How long a rotated-out signing key stays published after the next one starts signing: longer than
+ * anything it signed lives (ID tokens and access tokens, see OIDC_TOKEN_TTL_SECONDS), so a token signed
+ * just before the switch still validates until it expires, then the key goes (the purge deletes it).
  */
 export const RETIRED_KEY_PUBLISHED_MS = 2 * 60 * 60_000;
+
+/**
+ * How long a new key is published before it signs anything. Applications keep a copy of the JWKS and do
+ * not fetch it again for every token: openid-client, for one, keeps its copy up to five minutes and will
+ * not fetch it again for an unknown key within a minute of the last fetch. A token signed with a key
+ * published a moment earlier would be refused by them; ten minutes ahead, every such copy has it.
+ */
+export const NEXT_KEY_PUBLISHED_AHEAD_MS = 10 * 60_000;
 
 /** A private signing key as a JWK (RS256: what Grafana, Gitea and Nextcloud all accept). */
 export type SigningJwk = JsonWebKey & { kid: string; alg: 'RS256'; use: 'sig' };
@@ -40,12 +49,29 @@ function open(deps: ServiceDeps, kid: string, sealed: string): SigningJwk {
 }
 
 /**
- * The published signing keys, current first (oidc-provider signs with the first), private parts included.
- * On the first start there are none: one is generated; of instances starting together, one creates it
- * (the claim) and the others read it.
+ * The published keys with the one that signs first (oidc-provider signs with the first): the newest key
+ * published for at least NEXT_KEY_PUBLISHED_AHEAD_MS, or, when none is (a first start), the oldest one.
+ * The others follow, newest first.
+ */
+function signingKeyFirst(rows: readonly OidcSigningKeyRecord[], now: Date): OidcSigningKeyRecord[] {
+  const newestFirst = [...rows].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+  const matured = now.getTime() - NEXT_KEY_PUBLISHED_AHEAD_MS;
+  const signing = newestFirst.find((row) => row.createdAt.getTime() <= matured) ?? newestFirst.at(-1);
+  return signing ? [signing, ...newestFirst.filter((row) => row !== signing)] : [];
+}
+
+async function publishedKeys(deps: ServiceDeps): Promise<OidcSigningKeyRecord[]> {
+  const now = deps.clock.now();
+  return signingKeyFirst(await deps.store.listOidcSigningKeys(now), now);
+}
+
+/**
+ * The published signing keys, the one that signs first, private parts included. On the first start there
+ * are none: one is generated; of instances starting together, one creates it (the claim) and the others
+ * read it.
  */
 export async function loadSigningKeys(deps: ServiceDeps): Promise<SigningJwk[]> {
-  let rows = await deps.store.listOidcSigningKeys(deps.clock.now());
+  let rows = await publishedKeys(deps);
   if (rows.length === 0) {
     const jwk = newSigningKey(deps);
     const now = deps.clock.now();
@@ -54,14 +80,14 @@ export async function loadSigningKeys(deps: ServiceDeps): Promise<SigningJwk[]> 
       if (claimed)
         await tx.addOidcSigningKey({ kid: jwk.kid, sealedJwk: seal(deps, jwk), createdAt: now }, now);
     });
-    rows = await deps.store.listOidcSigningKeys(deps.clock.now());
+    rows = await publishedKeys(deps);
   }
   return rows.map((row) => open(deps, row.kid, row.sealedJwk));
 }
 
 /**
- * `sparekey oidc rotate-keys`: a new key signs from now on; the previous one stays published for
- * RETIRED_KEY_PUBLISHED_MS. Returns the new key's id.
+ * `sparekey oidc rotate-keys`: a new key is published now and signs from NEXT_KEY_PUBLISHED_AHEAD_MS on;
+ * the previous one stays published for RETIRED_KEY_PUBLISHED_MS after that. Returns the new key's id.
  */
 export async function rotateSigningKeys(
   deps: ServiceDeps,
@@ -73,7 +99,7 @@ export async function rotateSigningKeys(
     await tx.claimSetting(FIRST_KEY_CLAIM, jwk.kid, now);
     await tx.addOidcSigningKey(
       { kid: jwk.kid, sealedJwk: seal(deps, jwk), createdAt: now },
-      new Date(now.getTime() + RETIRED_KEY_PUBLISHED_MS),
+      new Date(now.getTime() + NEXT_KEY_PUBLISHED_AHEAD_MS + RETIRED_KEY_PUBLISHED_MS),
     );
     await tx.appendAuditEvent(
       auditEvent(now, 'oidc_keys_rotated', 'success', null, context, { kid: jwk.kid }),
@@ -82,10 +108,12 @@ export async function rotateSigningKeys(
   return { kid: jwk.kid };
 }
 
-/** The ids of the published keys, current first: instances compare it to notice a rotation. */
+/**
+ * The ids of the published keys, the signing one first: instances compare it to notice a rotation, and
+ * the moment a published key starts signing.
+ */
 export async function signingKeyVersion(deps: ServiceDeps): Promise<string> {
-  const rows = await deps.store.listOidcSigningKeys(deps.clock.now());
-  return rows.map((row) => row.kid).join(',');
+  return (await publishedKeys(deps)).map((row) => row.kid).join(',');
 }
 
 /**
