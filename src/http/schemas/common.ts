@@ -20,7 +20,8 @@ export const ErrorBody = Type.Object(
   {
     error: Type.Object(
       {
-        code: Type.Enum([...apiErrorCodes], {
+        code: Type.String({
+          enum: [...apiErrorCodes],
           description: 'Stable machine-readable code, e.g. code_already_used',
         }),
         message: Type.String({ description: 'What went wrong, in words a person understands' }),
