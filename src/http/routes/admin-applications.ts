@@ -12,7 +12,7 @@ import {
   RegisteredApplication,
   RotatedSecret,
 } from '../schemas/admin-applications.js';
-import { errors } from '../schemas/common.js';
+import { answer, errors } from '../schemas/common.js';
 
 const TAGS = ['applications'];
 
@@ -36,7 +36,7 @@ export function registerAdminApplicationRoutes(parent: FastifyInstance, useCases
         operationId: 'listApplications',
         summary: 'The registered applications, oldest first (never their secrets)',
         tags: TAGS,
-        response: { 200: ApplicationList, ...errors() },
+        response: { 200: answer('The applications, without their secrets', ApplicationList), ...errors() },
       },
     },
     async function listApplications() {
@@ -53,7 +53,13 @@ export function registerAdminApplicationRoutes(parent: FastifyInstance, useCases
         summary: 'Register an application; a confidential one gets its secret in this response only',
         tags: TAGS,
         body: NewApplication,
-        response: { 201: RegisteredApplication, ...errors() },
+        response: {
+          201: answer(
+            'Registered: the application, and for a confidential one its secret (shown once)',
+            RegisteredApplication,
+          ),
+          ...errors(),
+        },
       },
     },
     async function registerApplication(request, reply) {
@@ -87,7 +93,7 @@ export function registerAdminApplicationRoutes(parent: FastifyInstance, useCases
         summary: 'One registered application',
         tags: TAGS,
         params: ClientIdParams,
-        response: { 200: Application, ...errors(404) },
+        response: { 200: answer('The application, without its secret', Application), ...errors(404) },
       },
     },
     async function getApplication(request, reply) {
@@ -106,7 +112,7 @@ export function registerAdminApplicationRoutes(parent: FastifyInstance, useCases
         tags: TAGS,
         params: ClientIdParams,
         body: ApplicationSettings,
-        response: { 200: Application, ...errors(404) },
+        response: { 200: answer('Saved: the application as it is now', Application), ...errors(404) },
       },
     },
     async function updateApplication(request, reply) {
@@ -137,7 +143,10 @@ export function registerAdminApplicationRoutes(parent: FastifyInstance, useCases
         summary: 'A new secret, in this response only; the old one stops working at once',
         tags: TAGS,
         params: ClientIdParams,
-        response: { 200: RotatedSecret, ...errors(404, 409) },
+        response: {
+          200: answer('The new secret, in this answer only', RotatedSecret),
+          ...errors(404, 409),
+        },
       },
     },
     async function rotateApplicationSecret(request, reply) {
@@ -165,7 +174,13 @@ export function registerAdminApplicationRoutes(parent: FastifyInstance, useCases
             : 'Enable a disabled application again',
           tags: TAGS,
           params: ClientIdParams,
-          response: { 200: Application, ...errors(404) },
+          response: {
+            200: answer(
+              disabled ? 'Disabled: the application as it is now' : 'Enabled: the application as it is now',
+              Application,
+            ),
+            ...errors(404),
+          },
         },
       },
       async function setApplicationDisabled(request, reply) {
@@ -187,7 +202,10 @@ export function registerAdminApplicationRoutes(parent: FastifyInstance, useCases
         summary: 'Delete an application; its sign-ins stay in the audit log',
         tags: TAGS,
         params: ClientIdParams,
-        response: { 204: { type: 'null', description: 'Deleted' }, ...errors(404) },
+        response: {
+          204: { type: 'null', description: 'Deleted: its client id no longer works' },
+          ...errors(404),
+        },
       },
     },
     async function deleteApplication(request, reply) {
