@@ -42,7 +42,11 @@ describe.skipIf(!browserAvailable() || !postgresAvailable())(
       const database = await freshDatabase('postgres', { SPAREKEY_PUBLIC_URL: publicUrl });
       drop = database.drop;
       // Started together on a fresh database: they migrate it, and make the first signing key, at once.
-      servers = await Promise.all([startServerProcess(database.env), startServerProcess(database.env)]);
+      // A generous wait for readiness: on a busy 2-core machine two cold starts take longer than 30 s.
+      servers = await Promise.all([
+        startServerProcess(database.env, 120_000),
+        startServerProcess(database.env, 120_000),
+      ]);
       ({ deps, close } = await openLikeTheServers(database.env));
       // The callback (carrying the code the first process issued) is held while the first process stops
       // and the public address moves to the second; then the application redeems the code there.
@@ -55,7 +59,7 @@ describe.skipIf(!browserAvailable() || !postgresAvailable())(
         },
       });
       browser = await launchBrowser();
-    }, 120_000);
+    }, 240_000);
     afterAll(async () => {
       await browser?.close();
       await rp?.close();
