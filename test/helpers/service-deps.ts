@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { loadCommonPasswords } from '../../src/config/common-passwords.js';
 import { MINIMUM_TEST_PASSWORD_PARAMS } from '../../src/core/password.js';
 import type { Kdf } from '../../src/core/recovery-code-digest.js';
@@ -12,9 +11,10 @@ import { fetchOutboundHttp } from '../../src/outbound/fetch-outbound-http.js';
 import type { ServiceDeps } from '../../src/service/deps.js';
 import { systemRandom } from '../../src/service/ports/system-random.js';
 import type { ThrottleOptions } from '../../src/service/throttle/throttle-counters.js';
-import { type OpenedStore, openStore } from '../../src/store/open-store.js';
-import { testDatabaseUrl, uniqueSchemaName } from './postgres.js';
+import { type DatabaseConfig, type OpenedStore, openStore } from '../../src/store/open-store.js';
+import { uniqueSchemaName } from './postgres.js';
 import { type SmtpCapture, startSmtpCapture } from './smtp-capture.js';
+import { copyPostgresTemplate, copySqliteTemplate } from './store-templates.js';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -68,11 +68,16 @@ export interface TestEnvironment {
   smtp: SmtpCapture;
   /** SQLite: the database file; PostgreSQL: the schema. */
   location: string;
+  /** How to open the same database again (a second connection, a server process). */
+  database: DatabaseConfig;
   engine: Engine;
   close(): Promise<void>;
 }
 
-/** Real storage on either engine, fast KDF parameters, a test clock. Nothing is mocked. */
+/**
+ * Real storage on either engine (a copy of the run's migrated template, see store-templates.ts), fast KDF
+ * parameters, a test clock. Nothing is mocked.
+ */
 export async function createTestEnvironment(
   engine: Engine,
   options: { notifications?: boolean; timeZone?: string; throttle?: ThrottleOptions } = {},
@@ -81,21 +86,21 @@ export async function createTestEnvironment(
   const kdf = countingKdf();
   let opened: OpenedStore;
   let location: string;
+  let database: DatabaseConfig;
   let cleanup: () => Promise<void>;
   if (engine === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'sparekey-test-'));
     location = join(dir, 'sparekey.db');
-    opened = await openStore({ kind: 'sqlite', path: location });
+    copySqliteTemplate(location);
+    database = { kind: 'sqlite', path: location };
+    opened = await openStore(database);
     cleanup = async () => rmSync(dir, { recursive: true, force: true });
   } else {
     location = uniqueSchemaName('svc');
-    opened = await openStore({ kind: 'postgres', url: testDatabaseUrl, schema: location, poolSize: 10 });
-    cleanup = async () => {
-      const client = new pg.Client({ connectionString: testDatabaseUrl });
-      await client.connect();
-      await client.query(`drop schema if exists "${location}" cascade`);
-      await client.end();
-    };
+    const copy = await copyPostgresTemplate(location);
+    database = { kind: 'postgres', url: copy.url, schema: location, poolSize: 10 };
+    opened = await openStore(database);
+    cleanup = copy.drop;
   }
   const smtp = await startSmtpCapture();
   const deps: ServiceDeps = {
@@ -124,6 +129,7 @@ export async function createTestEnvironment(
     opened,
     smtp,
     location,
+    database,
     engine,
     close: async () => {
       await smtp.close();

@@ -5,7 +5,7 @@ import { createApiKey } from '../../src/service/admin/api-keys.js';
 import { verifyRecoveryCode } from '../../src/service/recovery-codes/verify-recovery-code.js';
 import { openStore } from '../../src/store/open-store.js';
 import { configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
-import { postgresAvailable, testDatabaseUrl } from '../helpers/postgres.js';
+import { postgresAvailable } from '../helpers/postgres.js';
 import { createTestEnvironment, createTestUser, type TestEnvironment } from '../helpers/service-deps.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 
@@ -99,9 +99,10 @@ describe('operations: health, readiness, Prometheus metrics, JSON logs (issue 6.
     '/readyz on PostgreSQL: ready while the server answers, 503 while it is unreachable, ready again once it is back',
     async () => {
       env = await createTestEnvironment('postgres');
-      const server = new URL(testDatabaseUrl);
+      if (env.database.kind !== 'postgres') throw new Error('a PostgreSQL environment');
+      const server = new URL(env.database.url);
       const proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
-      const throughProxy = new URL(testDatabaseUrl);
+      const throughProxy = new URL(env.database.url);
       throughProxy.host = `127.0.0.1:${proxy.port}`;
       const opened = await openStore({
         kind: 'postgres',

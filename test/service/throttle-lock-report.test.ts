@@ -15,7 +15,6 @@ import { type OpenedStore, openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { testEngines } from '../helpers/engines.js';
 import { authenticatorCode, configureRecoveryCodes, enableTotp } from '../helpers/mfa.js';
-import { testDatabaseUrl } from '../helpers/postgres.js';
 import { redisAvailable, testRedisCounters } from '../helpers/redis.js';
 import { createTestEnvironment, type TestEnvironment } from '../helpers/service-deps.js';
 import { unlockTokenIn } from '../helpers/smtp-capture.js';
@@ -182,10 +181,7 @@ describe.each(setups)(
       await chargeFailures(key, lockAfter);
       env.clock.advance(LOCK_REPORT_GRACE_MS);
       // A second connection pool on the same database stands for a second server process.
-      const second: OpenedStore =
-        setup.engine === 'sqlite'
-          ? await openStore({ kind: 'sqlite', path: env.location })
-          : await openStore({ kind: 'postgres', url: testDatabaseUrl, schema: env.location, poolSize: 10 });
+      const second: OpenedStore = await openStore(env.database);
       try {
         const other = { ...deps, store: second.store };
         const results = await Promise.all(
