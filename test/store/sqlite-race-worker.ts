@@ -1,5 +1,5 @@
 /**
- * One racing process: `node --import tsx test/store/sqlite-race-worker.ts '<RaceTask JSON>'`.
+ * One racing process, bundled to JavaScript by sqlite-race-processes.ts: `node worker.mjs '<RaceTask JSON>'`.
  * Opens its own store on the shared file, prints "ready", waits for "go" on stdin (the parent's start
  * barrier, sent once every worker is ready), runs its operations concurrently, prints a RaceResult line.
  * The 'audit' task opens after "go" instead, so that several processes migrate one fresh file at once.
