@@ -1,12 +1,13 @@
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
 import { clientSecretMatches } from '../service/oidc/clients.js';
+import { OIDC_MOUNT_PATH } from '../service/oidc/issuer.js';
 import { ACR_ONE_FACTOR, ACR_TWO_FACTORS } from '../service/oidc/sign-in-evidence.js';
 import type { UseCases } from '../service/use-cases.js';
 import { errorPage, logoutPage, signedOutPage } from './oidc-pages.js';
 import { sessionStillValidCheck } from './session-check.js';
 
-/** Where the provider lives under SpareKey's address: its issuer is SPAREKEY_PUBLIC_URL + this. */
-export const OIDC_MOUNT_PATH = '/oidc';
+/** Where the provider lives (the issuer's path); defined with the issuer in service/oidc/issuer.ts. */
+export { OIDC_MOUNT_PATH };
 
 /**
  * Token lifetimes. ID and access tokens live an hour: the rotated-out signing key stays published for

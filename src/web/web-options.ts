@@ -37,6 +37,10 @@ export const notices = {
   'role-added': 'The role was added.',
   'mfa-reset': 'Two-factor authentication was reset: the user was signed out everywhere and emailed.',
   'api-key-revoked': 'The API key was revoked: it stops working at once.',
+  'application-disabled':
+    'The application was disabled: nobody can sign in to it, and its codes and tokens are refused.',
+  'application-enabled': 'The application was enabled: people can sign in to it again.',
+  'application-deleted': 'The application was deleted. Its past sign-ins stay in the audit log.',
   'audit-purged': 'Old audit events were deleted; the chain was re-anchored.',
   'mfa-required': 'Your role requires two-factor authentication: set it up to continue.',
   'mfa-required-app':

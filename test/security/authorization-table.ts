@@ -207,6 +207,13 @@ export const MATRIX: Record<string, string> = {
   'POST /admin/webhooks/deliveries/:deliveryId/redeliver': 'U U F F N U U U U U U U',
   'GET /admin/roles': 'U U F F A U U U U U U U',
   'POST /admin/roles': 'U U F F A U U U U U U U',
+  // issue 22: Administration → Applications (path: the world's registered application)
+  'GET /admin/applications': 'U U F F A U U U U U U U',
+  'POST /admin/applications': 'U U F F A U U U U U U U',
+  'POST /admin/applications/:clientId/rotate-secret': 'U U F F A U U U U U U U',
+  'POST /admin/applications/:clientId/disable': 'U U F F A U U U U U U U',
+  'POST /admin/applications/:clientId/enable': 'U U F F A U U U U U U U',
+  'POST /admin/applications/:clientId/delete': 'U U F F A U U U U U U U',
   'GET /admin/api-keys': 'U U F F A U U U U U U U',
   'POST /admin/api-keys': 'U U F F A U U U U U U U',
   'POST /admin/api-keys/:keyId/revoke': 'U U F F A U U U U U U U',

@@ -64,6 +64,15 @@ const FORM_FIELDS: Record<string, string[]> = {
   'POST /admin/settings': ['enabled', 'policy'],
   'POST /admin/users/:userId/roles': ['roles'],
   'POST /admin/api-keys': ['scopes'],
+  'POST /admin/applications': [
+    'name',
+    'redirectUris',
+    'postLogoutRedirectUris',
+    'kind',
+    'firstParty',
+    'twoFactorRequired',
+    'scopes',
+  ],
 };
 
 /** Bodies that the matrix's minimal ones leave refused, made acceptable (':fresh…' differs per run). */
@@ -73,6 +82,11 @@ const ACCEPTED_BODIES: Record<string, Record<string, unknown>> = {
   'POST /api/v1/users': { email: ':fresh-email', password: TEST_PASSWORD },
   'POST /api/v1/api-keys': { name: ':fresh-name', scopes: ['audit:read'] },
   'POST /admin/api-keys': { name: ':fresh-name', scopes: 'audit:read' },
+  'POST /admin/applications': {
+    name: ':fresh-name',
+    redirectUris: 'https://app.example.test/callback',
+    scopes: 'openid',
+  },
   'POST /admin/roles': { name: ':fresh-name' },
   'PATCH /api/v1/settings': { lowThreshold: 2 },
   'POST /api/v1/applications': {

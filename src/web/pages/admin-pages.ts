@@ -10,7 +10,7 @@ export const when = (at: Date | null) =>
 export function adminNav(current: string): Html {
   const link = (href: string, text: string) =>
     html`<a href="${href}" ${current === href ? html`aria-current="page"` : ''}>${text}</a>`;
-  return html`<nav class="admin-nav" aria-label="Administration">${link('/admin', 'Statistics')}${link('/admin/settings', 'Recovery-code settings')}${link('/admin/users', 'Users with codes')}${link('/admin/roles', 'Roles')}${link('/admin/audit', 'Audit log')}${link('/admin/api-keys', 'API keys')}${link('/admin/webhooks', 'Webhooks')}${link('/admin/access-rules', 'Access rules')}</nav>`;
+  return html`<nav class="admin-nav" aria-label="Administration">${link('/admin', 'Statistics')}${link('/admin/settings', 'Recovery-code settings')}${link('/admin/users', 'Users with codes')}${link('/admin/roles', 'Roles')}${link('/admin/audit', 'Audit log')}${link('/admin/applications', 'Applications')}${link('/admin/api-keys', 'API keys')}${link('/admin/webhooks', 'Webhooks')}${link('/admin/access-rules', 'Access rules')}</nav>`;
 }
 
 /** A bar chart as SVG markup (no script, no inline style), with the numbers in a table for screen readers. */
@@ -66,7 +66,17 @@ ${stats.factorsByKind.map((row) =>
 )}
 </div>
 <h2>Last 30 days</h2>
-${usageChart(stats.last30Days)}`;
+${usageChart(stats.last30Days)}
+<h2>Sign-ins per application</h2>
+${
+  stats.signInsByApplication.length === 0
+    ? html`<p id="no-application-sign-ins">No application signs in through SpareKey yet: <a href="/admin/applications">register one</a>.</p>`
+    : html`<div class="table-wrap"><table id="sign-ins-by-application"><thead><tr><th scope="col">Application</th><th scope="col">Today</th><th scope="col">Last 30 days</th></tr></thead>
+<tbody>${stats.signInsByApplication.map(
+        (row) =>
+          html`<tr data-client-id="${row.clientId}"><td>${row.name}${row.disabled ? ' (disabled)' : ''}</td><td>${row.today.toLocaleString('en')}</td><td>${row.last30Days.toLocaleString('en')}</td></tr>`,
+      )}</tbody></table></div>`
+}`;
 }
 
 export function adminSettingsPage(input: {

@@ -4,6 +4,7 @@ import { sendPage } from '../web-context.js';
 import type { WebOptions } from '../web-options.js';
 import { registerAccessRulesRoutes } from './admin-access-rules-routes.js';
 import { registerAdminApiKeyRoutes } from './admin-api-key-routes.js';
+import { registerAdminApplicationRoutes } from './admin-application-routes.js';
 import { registerAuditRoutes } from './admin-audit-routes.js';
 import { adminOnly } from './admin-guard.js';
 import { registerAdminSettingsRoutes } from './admin-settings-routes.js';
@@ -31,6 +32,7 @@ export function registerAdminRoutes(app: FastifyInstance, web: WebOptions): void
   registerAdminSettingsRoutes(app, web);
   registerAdminUserRoutes(app, web);
   registerAdminApiKeyRoutes(app, web);
+  registerAdminApplicationRoutes(app, web);
   registerAuditRoutes(app, web);
   registerWebhookRoutes(app, web);
   registerAccessRulesRoutes(app, web);
