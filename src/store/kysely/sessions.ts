@@ -1,5 +1,6 @@
-import type { CompiledQuery, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { NewSession, SessionRecord, SessionStage, UserRecord } from '../store.js';
+import { compiledOnce } from './compiled-once.js';
 import { type StoreContext, toDate } from './context.js';
 import type { Database, SessionsTable } from './database.js';
 import { toUserRecord } from './users.js';
@@ -69,14 +70,11 @@ function sessionWithUserQuery(db: Kysely<Database>, idHash: string) {
     .orderBy('user_roles.role');
 }
 
-type SessionWithUserRow = Awaited<ReturnType<ReturnType<typeof sessionWithUserQuery>['execute']>>[number];
-
 /**
- * The statement, compiled once per database handle: every request with a session cookie runs it (and
- * forward auth's verdicts, one per request to a protected app), and building and compiling Kysely's
- * query tree cost more than SQLite's answer. Only the id changes, and it is the only parameter.
+ * Compiled once per database handle (compiled-once.ts): every request with a session cookie runs it, and
+ * forward auth's verdicts, one per request to a protected app. The id is its only parameter.
  */
-const compiledSessionWithUser = new WeakMap<Kysely<Database>, CompiledQuery<SessionWithUserRow>>();
+const sessionWithUser = compiledOnce('findSessionWithUser', (db) => sessionWithUserQuery(db, ''), 1);
 
 /**
  * One statement for the session, its user and the user's roles: one row per role (or one row with a null
@@ -86,13 +84,7 @@ export async function findSessionWithUser(
   ctx: StoreContext,
   idHash: string,
 ): Promise<{ session: SessionRecord; user: UserRecord } | undefined> {
-  let compiled = compiledSessionWithUser.get(ctx.db);
-  if (!compiled) {
-    compiled = sessionWithUserQuery(ctx.db, '').compile();
-    if (compiled.parameters.length !== 1) throw new Error('findSessionWithUser: one parameter expected');
-    compiledSessionWithUser.set(ctx.db, compiled);
-  }
-  const { rows } = await ctx.db.executeQuery<SessionWithUserRow>({ ...compiled, parameters: [idHash] });
+  const { rows } = await sessionWithUser(ctx.db, [idHash]);
   const first = rows[0];
   if (!first) return undefined;
   const roles = rows.flatMap((row) => (row.role === null ? [] : [row.role]));

@@ -1,7 +1,18 @@
+import { compiledOnce } from './compiled-once.js';
 import type { StoreContext } from './context.js';
 
+/**
+ * Compiled once per database handle (compiled-once.ts): forward auth reads two settings for every verdict
+ * (the console's access rules, the recovery-code settings). The key is its only parameter.
+ */
+const settingValue = compiledOnce(
+  'getSetting',
+  (db) => db.selectFrom('settings').select('value').where('key', '=', ''),
+  1,
+);
+
 export async function getSetting(ctx: StoreContext, key: string): Promise<unknown | undefined> {
-  const row = await ctx.db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst();
+  const row = (await settingValue(ctx.db, [key])).rows[0];
   return row === undefined ? undefined : JSON.parse(row.value);
 }
 
