@@ -37,15 +37,18 @@ export const EMPTY_DRAFT: ApplicationDraft = {
 const checked = (on: boolean) => (on ? html` checked` : '');
 
 function clientRow(client: OidcClientRecord, csrf: string): Html {
-  const action = (path: string, label: string, extra = '') =>
-    html`<form method="post" action="/admin/applications/${client.id}/${path}" class="inline">${csrfField(csrf)}<button type="submit" class="link${extra}">${label}</button></form>`;
-  return html`<tr data-client-id="${client.id}"><td>${client.name}</td><td><code>${client.id}</code></td><td>${client.kind}</td><td>${client.disabledAt ? `disabled ${when(client.disabledAt)}` : 'enabled'}</td><td>${client.twoFactorRequired ? 'required' : 'as the user’s role says'}</td><td>${client.firstParty ? 'first-party (no consent page)' : 'asks for consent'}</td><td>${client.scopes.join(' ')}</td><td>${client.redirectUris.map((uri) => html`<code>${uri}</code> `)}</td><td class="actions">${
-    client.kind === 'confidential' ? action('rotate-secret', `Rotate the secret of ${client.name}`) : ''
+  // Short words on the buttons; each one's accessible name says which application it acts on.
+  const action = (path: string, label: string, name: string, extra = '') =>
+    html`<form method="post" action="/admin/applications/${client.id}/${path}" class="inline">${csrfField(csrf)}<button type="submit" class="link${extra}" aria-label="${name}">${label}</button></form> `;
+  return html`<tr data-client-id="${client.id}"><td><strong>${client.name}</strong><br><code>${client.id}</code><br><span class="hint">${client.redirectUris.join(' ')}</span></td><td>${client.kind}</td><td>${client.disabledAt ? `disabled ${when(client.disabledAt)}` : 'enabled'}</td><td>${client.twoFactorRequired ? 'two factors required' : 'as the person’s role requires'}; ${client.firstParty ? 'first-party (no consent page)' : 'asks for consent'}</td><td>${client.scopes.join(' ')}</td><td>${
+    client.kind === 'confidential'
+      ? action('rotate-secret', 'Rotate secret', `Rotate the secret of ${client.name}`)
+      : ''
   }${
     client.disabledAt
-      ? action('enable', `Enable ${client.name}`)
-      : action('disable', `Disable ${client.name}`)
-  }${action('delete', `Delete ${client.name}`, ' danger')}</td></tr>`;
+      ? action('enable', 'Enable', `Enable ${client.name}`)
+      : action('disable', 'Disable', `Disable ${client.name}`)
+  }${action('delete', 'Delete', `Delete ${client.name}`, ' danger')}</td></tr>`;
 }
 
 /** Administration → Applications: the OpenID Connect clients, with the one-time secret when just made. */
@@ -78,7 +81,7 @@ ${
 ${
   input.clients.length === 0
     ? html`<p id="empty-state">No applications yet.</p>`
-    : html`<div class="table-wrap"><table id="applications"><thead><tr><th scope="col">Name</th><th scope="col">Client id</th><th scope="col">Kind</th><th scope="col">Status</th><th scope="col">Two-factor</th><th scope="col">Consent</th><th scope="col">Scopes</th><th scope="col">Redirect URIs</th><th scope="col">Actions</th></tr></thead>
+    : html`<div class="table-wrap"><table id="applications"><thead><tr><th scope="col">Application, client id, redirect URIs</th><th scope="col">Kind</th><th scope="col">Status</th><th scope="col">Sign-in rules</th><th scope="col">Scopes</th><th scope="col">Actions</th></tr></thead>
 <tbody>${input.clients.map((client) => clientRow(client, input.csrf))}</tbody></table></div>`
 }
 <h2>Register an application</h2>
