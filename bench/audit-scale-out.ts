@@ -1,21 +1,27 @@
 /**
  * Issue 25: audited actions scale with connections and instances (decision 0007). For each engine, with
- * 1 and 2 SpareKey server processes (`src/main.ts`) on one database and autocannon at 1, 4, 16 and 64
- * connections (split between the processes):
- *   - POST verify-recovery-code, every request a different code (consumed, audited), in requests/s;
- *   - beside it, the database's own commit rate at the same concurrency: a bare single-row INSERT + COMMIT
+ * 1 and 2 SpareKey server processes (compiled `dist/main.js`, as `npm start` runs it) on one database, at
+ * 1, 4, 16 and 64 connections (split between the processes):
+ *   - POST verify-recovery-code with a backend's API key, every request a different code (consumed,
+ *     audited), in requests/s;
+ *   - a person's sign-in + TOTP flow (POST /auth/sign-in, then /auth/second-factor/totp with its token),
+ *     every flow a different user from an address of its own (X-Forwarded-For, the servers trust the proxy),
+ *     in flows/s (two requests, two password-or-code checks, three audited transactions each);
+ *   - beside them, the database's own commit rate at the same concurrency: a bare single-row INSERT + COMMIT
  *     (PostgreSQL: a pool of that size; SQLite: one connection with WAL and synchronous=FULL, as each
  *     server process has, since SQLite commits one writer at a time whatever the concurrency);
  *   - the sealing lag of the run's events (sealed_at - at): p50 and p99;
- *   - the servers' peak resident memory (VmHWM), the larger of the two.
+ *   - the servers' CPU time per request and per flow (what each costs, whatever else runs on the machine);
+ *   - each server's peak resident memory (VmHWM), the larger of the two.
  *
- *   npm run bench:audit                  # both engines, 5 s per run
- *   BENCH_QUICK=1 npm run bench:audit    # 2 s per run
+ *   npm run bench:audit                  # both engines, 8 s per load
+ *   BENCH_QUICK=1 npm run bench:audit    # 4 s per load
  *   BENCH_ENGINES=postgres               # one engine
+ *   BENCH_CONNECTION_LEVELS=16,64        # only those
+ *   BENCH_INSTANCES=1,2,4                # SQLite: several processes on one file
  */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { sql } from 'kysely';
 import * as OTPAuth from 'otpauth';
@@ -29,39 +35,39 @@ import type { ServiceDeps } from '../src/service/deps.js';
 import { confirmTotp } from '../src/service/factors/confirm-totp.js';
 import { enrollTotp } from '../src/service/factors/enroll-totp.js';
 import { type OpenedStore, openStore } from '../src/store/open-store.js';
+import { flowLoad, SeededPool, type SeededUser, verifyLoad } from './support/audited-load.js';
+import { buildServer } from './support/build-server.js';
 import { benchServerDatabase } from './support/server-database.js';
 import { freePort, type ServerProcess, startServer } from './support/server-process.js';
 
 const QUICK = process.env.BENCH_QUICK === '1' || process.argv.includes('--quick');
 const ENGINES = (process.env.BENCH_ENGINES ?? 'postgres,sqlite').split(',');
-const SECONDS = QUICK ? 2 : 5;
-/** BENCH_CONNECTION_LEVELS=16,64 runs only those. */
-const CONNECTION_LEVELS = (process.env.BENCH_CONNECTION_LEVELS ?? '').split(',').filter(Boolean).map(Number);
-const CONNECTIONS = CONNECTION_LEVELS.length > 0 ? CONNECTION_LEVELS : [1, 4, 16, 64];
-const INSTANCES = [1, 2];
-/** Users with 10 codes each seeded per run; a run also stops when its codes are spent. */
-const USERS_PER_RUN = QUICK ? 60 : 300;
-const PASSWORD = 'correct horse battery staple';
+const SECONDS = QUICK ? 4 : 8;
+const listed = (name: string) => (process.env[name] ?? '').split(',').filter(Boolean).map(Number);
+const CONNECTIONS =
+  listed('BENCH_CONNECTION_LEVELS').length > 0 ? listed('BENCH_CONNECTION_LEVELS') : [1, 4, 16, 64];
+const INSTANCES = listed('BENCH_INSTANCES').length > 0 ? listed('BENCH_INSTANCES') : [1, 2];
 /**
- * BENCH_SPREAD_ADDRESSES=1: each request from its own X-Forwarded-For address (the servers trust the
- * proxy header), so the per-address throttle counter is not one row shared by the whole load.
+ * Users seeded per database, each with TOTP and 10 recovery codes, shared by the runs at every
+ * concurrency: the flow load signs each in at most once per 30-second TOTP step, the verify load spends
+ * their codes; a load stops early when its users or codes run out (its rate is over the time it ran).
  */
-const SPREAD_ADDRESSES = process.env.BENCH_SPREAD_ADDRESSES === '1';
+const USERS = Number(process.env.BENCH_USERS_PER_DATABASE ?? (QUICK ? 300 : 1000));
+const PASSWORD = 'correct horse battery staple';
 
 interface Row {
   engine: string;
   instances: number;
   connections: number;
   verifyPerSecond: number;
+  verifyCpuMs: number;
+  flowsPerSecond: number;
+  flowCpuMs: number;
   failed: number;
   commitsPerSecond: number;
   lagP50Ms: number;
   lagP99Ms: number;
   peakRssMiB: number;
-}
-
-function databaseEnv(engine: string) {
-  return benchServerDatabase(engine, 'audit', SPREAD_ADDRESSES ? { SPAREKEY_TRUST_PROXY: 'on' } : {});
 }
 
 async function withDatabase<T>(
@@ -78,9 +84,12 @@ async function withDatabase<T>(
   }
 }
 
-/** Users with TOTP on and their 10 recovery codes; the codes interleaved so consecutive spends differ in user. */
-async function seedSpends(deps: ServiceDeps, users: number, label: string) {
-  const sets: { userId: string; codes: readonly string[] }[] = [];
+/**
+ * Users with TOTP on (confirmed with the current step's code; a flow sends the next step's, never a
+ * replay) and their 10 recovery codes.
+ */
+async function seedUsers(deps: ServiceDeps, users: number, label: string): Promise<SeededUser[]> {
+  const seeded: SeededUser[] = [];
   let next = 0;
   const worker = async () => {
     while (next < users) {
@@ -90,9 +99,8 @@ async function seedSpends(deps: ServiceDeps, users: number, label: string) {
       const { userId } = created.value;
       const enrollment = await enrollTotp(deps, { userId, context: {} });
       if (!enrollment.ok) throw new Error(enrollment.error);
-      const code = new OTPAuth.TOTP({
-        secret: OTPAuth.Secret.fromBase32(enrollment.value.secret),
-      }).generate();
+      const totpSecret = enrollment.value.secret;
+      const code = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(totpSecret) }).generate();
       const confirmed = await confirmTotp(deps, {
         userId,
         factorId: enrollment.value.factorId,
@@ -100,13 +108,18 @@ async function seedSpends(deps: ServiceDeps, users: number, label: string) {
         context: {},
       });
       if (!confirmed.ok || !confirmed.value.recoveryCodes) throw new Error('could not confirm TOTP');
-      sets.push({ userId, codes: confirmed.value.recoveryCodes.codes });
+      seeded.push({
+        userId,
+        email,
+        password: PASSWORD,
+        totpSecret,
+        recoveryCodes: confirmed.value.recoveryCodes.codes,
+        lastFlowStep: 0,
+      });
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));
-  return Array.from({ length: 10 }, (_, slot) =>
-    sets.map((set) => ({ userId: set.userId, code: set.codes[slot] as string })),
-  ).flat();
+  return seeded;
 }
 
 /** Bare INSERT + COMMIT transactions at `connections` concurrency for SECONDS: the database's limit. */
@@ -149,58 +162,6 @@ async function commitRate(engine: string, env: Record<string, string>, connectio
   return commits / SECONDS;
 }
 
-async function verifyLoad(
-  servers: ServerProcess[],
-  apiKey: string,
-  spends: { userId: string; code: string }[],
-  connections: number,
-) {
-  let next = 0;
-  let responses = 0;
-  let failed = 0;
-  const started = performance.now();
-  let last = started;
-  const instances = servers.map((server, index) => {
-    const share = Math.floor(connections / servers.length) + (index < connections % servers.length ? 1 : 0);
-    if (share === 0) return Promise.resolve();
-    const instance = autocannon({
-      url: server.url,
-      connections: share,
-      duration: SECONDS,
-      requests: [
-        {
-          method: 'POST',
-          setupRequest: (request) => {
-            const spend = spends[next++ % spends.length] as { userId: string; code: string };
-            return {
-              ...request,
-              path: `/api/v1/users/${spend.userId}/recovery-codes/verify`,
-              headers: {
-                'content-type': 'application/json',
-                authorization: `Bearer ${apiKey}`,
-                ...(SPREAD_ADDRESSES
-                  ? { 'x-forwarded-for': `10.${(next >> 16) & 255}.${(next >> 8) & 255}.${next & 255}` }
-                  : {}),
-              },
-              body: JSON.stringify({ code: spend.code }),
-            };
-          },
-        },
-      ],
-    }) as unknown as autocannon.Instance & Promise<autocannon.Result>;
-    instance.on('response', (_client, status) => {
-      responses++;
-      if (status !== 200) failed++;
-      last = performance.now();
-      // Never reuse a code: stop with a spare one per connection.
-      if (next >= spends.length - connections) instance.stop();
-    });
-    return instance;
-  });
-  await Promise.all(instances);
-  return { verifyPerSecond: responses / ((last - started) / 1000), failed };
-}
-
 /** Waits for the sealer, then the lag (sealed_at - at) of the events since `sinceMs`, sorted. */
 async function sealingLags(opened: OpenedStore, sinceMs: number): Promise<number[]> {
   for (let i = 0; i < 400 && (await opened.store.getAuditSealingState()).unsealed > 0; i++)
@@ -210,16 +171,21 @@ async function sealingLags(opened: OpenedStore, sinceMs: number): Promise<number
   return rows.map((row) => Number(row.lag));
 }
 
+async function startServers(count: number, env: Record<string, string>): Promise<ServerProcess[]> {
+  const servers: ServerProcess[] = [];
+  for (let i = 0; i < count; i++)
+    servers.push(await startServer('dist/main.js', await freePort(), env, '/readyz'));
+  return servers;
+}
+
 async function benchEngine(engine: string): Promise<Row[]> {
   const rows: Row[] = [];
   const commits = new Map<number, number>();
   for (const instanceCount of INSTANCES) {
-    const { env, cleanup } = await databaseEnv(engine);
-    const servers: ServerProcess[] = [];
+    const { env, cleanup } = await benchServerDatabase(engine, 'audit', { SPAREKEY_TRUST_PROXY: 'on' });
+    let servers: ServerProcess[] = [];
     try {
-      servers.push(await startServer('src/main.ts', await freePort(), env, '/readyz'));
-      for (let i = 1; i < instanceCount; i++)
-        servers.push(await startServer('src/main.ts', await freePort(), env, '/readyz'));
+      servers = await startServers(instanceCount, env);
       const apiKey = await withDatabase(env, async (deps) => {
         await updateRecoveryCodeSettings(deps, { enabled: true }, {});
         const key = await createApiKey(deps, {
@@ -230,11 +196,15 @@ async function benchEngine(engine: string): Promise<Row[]> {
         if (!key.ok) throw new Error(key.error);
         return key.value.key;
       });
+      const seedingStarted = performance.now();
+      const pool = new SeededPool(
+        await withDatabase(env, (deps) => seedUsers(deps, USERS, `${engine}-${instanceCount}`)),
+      );
+      console.error(`seeded ${USERS} users in ${((performance.now() - seedingStarted) / 1000).toFixed(0)} s`);
       for (const connections of CONNECTIONS) {
-        const label = `${engine}-${instanceCount}-${connections}`;
-        const spends = await withDatabase(env, (deps) => seedSpends(deps, USERS_PER_RUN, label));
         const sinceMs = Date.now();
-        const load = await verifyLoad(servers, apiKey, spends, connections);
+        const verify = await verifyLoad(servers, apiKey, pool, connections, SECONDS);
+        const flows = await flowLoad(servers, pool, connections, SECONDS);
         const lags = await withDatabase(env, (_deps, opened) => sealingLags(opened, sinceMs));
         const at = (p: number) =>
           lags[Math.min(lags.length - 1, Math.floor((p / 100) * lags.length))] ?? Number.NaN;
@@ -243,7 +213,11 @@ async function benchEngine(engine: string): Promise<Row[]> {
           engine,
           instances: instanceCount,
           connections,
-          ...load,
+          verifyPerSecond: verify.perSecond,
+          verifyCpuMs: verify.cpuMsEach,
+          flowsPerSecond: flows.perSecond,
+          flowCpuMs: flows.cpuMsEach,
+          failed: verify.failed + flows.failed,
           commitsPerSecond: commits.get(connections) as number,
           lagP50Ms: at(50),
           lagP99Ms: at(99),
@@ -259,18 +233,20 @@ async function benchEngine(engine: string): Promise<Row[]> {
   return rows;
 }
 
+buildServer();
 const rows: Row[] = [];
 for (const engine of ENGINES) rows.push(...(await benchEngine(engine)));
 console.log(
-  `\nAudited actions at scale (KDF at its minimum; autocannon on 127.0.0.1, ${SECONDS} s per run; servers, database and load generator share the machine)\n`,
+  `\nAudited actions at scale (KDF at its minimum; autocannon on 127.0.0.1, ${SECONDS} s per load; servers, database and load generator share the machine)\n`,
 );
 console.log(
-  '| engine | instances | connections | verify-recovery-code | database commit rate | verify / commits | failed | sealing lag p50 / p99 | peak RSS |',
+  '| engine | instances | connections | database commit rate | verify-recovery-code | verify / commits | server CPU per verify | sign-in + TOTP | flows / commits | server CPU per flow | failed | sealing lag p50 / p99 | peak RSS |',
 );
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const row of rows) {
+  const ratio = (value: number) => (value / row.commitsPerSecond).toFixed(2);
   console.log(
-    `| ${row.engine} | ${row.instances} | ${row.connections} | ${row.verifyPerSecond.toFixed(0)} req/s | ${row.commitsPerSecond.toFixed(0)} /s | ${(row.verifyPerSecond / row.commitsPerSecond).toFixed(2)} | ${row.failed} | ${row.lagP50Ms.toFixed(0)} / ${row.lagP99Ms.toFixed(0)} ms | ${row.peakRssMiB.toFixed(0)} MiB |`,
+    `| ${row.engine} | ${row.instances} | ${row.connections} | ${row.commitsPerSecond.toFixed(0)} /s | ${row.verifyPerSecond.toFixed(0)} req/s | ${ratio(row.verifyPerSecond)} | ${row.verifyCpuMs.toFixed(1)} ms | ${row.flowsPerSecond.toFixed(0)} flows/s | ${ratio(row.flowsPerSecond)} | ${row.flowCpuMs.toFixed(1)} ms | ${row.failed} | ${row.lagP50Ms.toFixed(0)} / ${row.lagP99Ms.toFixed(0)} ms | ${row.peakRssMiB.toFixed(0)} MiB |`,
   );
 }
 process.exitCode = rows.some((row) => row.failed > 0) ? 1 : 0;
