@@ -76,6 +76,33 @@ describe.skipIf(!browserAvailable())('refresh tokens', () => {
     }
   });
 
+  test('one refresh token redeemed twice at once: at most one answer carries tokens, and the race counts as reuse (the grant is revoked)', async () => {
+    const { server, rp } = world;
+    await registerApp(server, rp, { scopes: ['openid', 'email', 'offline_access'] });
+    const { context, page } = await signedInBrowser();
+    try {
+      await page.goto(`${rp.url}/login?${OFFLINE}`);
+      await landedOnApp(page, rp);
+      const token = String(rp.results.at(-1)?.tokens?.refresh_token);
+      const sub = String(rp.results.at(-1)?.claims?.sub);
+      const answers = await Promise.allSettled([
+        oidc.refreshTokenGrant(rp.config(), token),
+        oidc.refreshTokenGrant(rp.config(), token),
+      ]);
+      const won = answers.flatMap((answer) => (answer.status === 'fulfilled' ? [answer.value] : []));
+      expect(won.length).toBeLessThanOrEqual(1);
+      // Whatever the winner got is dead: one token used twice means someone else holds a copy.
+      for (const tokens of won) {
+        expect(await refusal(oidc.refreshTokenGrant(rp.config(), String(tokens.refresh_token)))).toMatch(
+          /^invalid_grant/,
+        );
+        expect(await refusal(oidc.fetchUserInfo(rp.config(), tokens.access_token, sub))).not.toBe('accepted');
+      }
+    } finally {
+      await context.close();
+    }
+  });
+
   test('no refresh token when the allowed application does not ask for offline_access, or asks without prompt=consent', async () => {
     const { server, rp } = world;
     await registerApp(server, rp, { scopes: ['openid', 'email', 'offline_access'] });
