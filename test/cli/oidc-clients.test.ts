@@ -146,7 +146,7 @@ describe('sparekey oidc client', () => {
     const events = exported
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line) as { action: string; actor_id: string; details: string })
+      .map((line) => JSON.parse(line) as { action: string; actorId: string; details: string })
       .filter((event) => (JSON.parse(event.details) as { client_id?: string }).client_id === id);
     expect(events.map((event) => event.action)).toEqual([
       'oidc_client_registered',
@@ -155,6 +155,6 @@ describe('sparekey oidc client', () => {
       'oidc_client_enabled',
       'oidc_client_deleted',
     ]);
-    for (const event of events) expect(event.actor_id).toBe('cli');
+    for (const event of events) expect(event.actorId).toBe('cli');
   });
 });
