@@ -46,6 +46,8 @@ const OPAQUE = /"[A-Za-z0-9_\-+/=$.:,]{20,}"/g;
 /** Short random ids (an API key's public id is 12 hex digits). */
 const HEX_ID = /\b(?=[0-9]*[a-f])[0-9a-f]{12,}\b/g;
 const SLOT = /\["slot",\d+\]/g;
+/** The counter shard a set is counted in follows from its owner's id, which differs from world to world. */
+const COUNT_SHARD = /\["count_shard",\d+\]/g;
 /** The world's accounts are `label-xxxxxxxx@example.test`. */
 const WORLD_EMAIL = /\b([a-z]+)-[0-9a-f]{8}@example\.test/g;
 
@@ -71,6 +73,7 @@ export function normalize(text: string, world: World, named: Record<string, stri
       .replace(HEX_ID, '<hex>')
       // A new code's slot is drawn at random (its place on the sheet), like its value.
       .replace(SLOT, '["slot","<n>"]')
+      .replace(COUNT_SHARD, '["count_shard","<n>"]')
   );
 }
 
