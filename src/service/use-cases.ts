@@ -38,6 +38,7 @@ import {
   finishHostKeyRegistration,
   startHostKeyAuthentication,
   startHostKeyRegistration,
+  startPasskeySignIn,
   verifyHostKeyAuthentication,
 } from './factors/webauthn/host-ceremonies.js';
 import { listSecurityKeys, renameSecurityKey } from './factors/webauthn/manage-keys.js';
@@ -182,6 +183,7 @@ export function createUseCases(deps: ServiceDeps) {
     finishHostKeyRegistration: bound(deps, finishHostKeyRegistration),
     startHostKeyAuthentication: bound(deps, startHostKeyAuthentication),
     startHostKeyRegistration: bound(deps, startHostKeyRegistration),
+    startPasskeySignIn: bound(deps, startPasskeySignIn),
     verifyHostKeyAuthentication: bound(deps, verifyHostKeyAuthentication),
     // factors/webauthn/manage-keys
     listSecurityKeys: bound(deps, listSecurityKeys),

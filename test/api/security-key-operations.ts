@@ -1,5 +1,5 @@
 /**
- * The security-key operations need a key's real answer, which only a browser gives: they are driven with
+ * The security-key and passkey operations need a key's real answer, which only a browser gives: they are driven with
  * Chromium's virtual authenticator in security-keys-api.browser.test.ts, which checks that each of them
  * answered a 2xx there. api.test.ts, which proves every other operation was called successfully, leaves
  * these to it.
@@ -12,6 +12,8 @@ export const KEY_OPERATIONS_DRIVEN_IN_CHROMIUM = [
   'startMyStepUpWithSecurityKey',
   'startSignInWithSecurityKey',
   'signInWithSecurityKey',
+  'startPasskeySignIn',
+  'signInWithPasskey',
   ...['', 'ByExternalId'].flatMap((suffix) => [
     `listSecurityKeys${suffix}`,
     `startSecurityKeyRegistration${suffix}`,

@@ -215,6 +215,36 @@ describe.skipIf(!browserAvailable())('security keys through the JSON API, with C
     await context.close();
   });
 
+  test('passkey sign-in: a resident key with user verification signs in without a password, once per challenge', async () => {
+    const { token } = await signedInUser();
+    const { context, page } = await hostPage();
+    const { registered } = await registerMine(page, token, 'Phone');
+    expect(registered.status).toBe(201);
+
+    const started = await api('POST', '/auth/passkey/options', {});
+    expect(started.status).toBe(200);
+    expect(started.json.ceremonyId).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // No account is named: the browser offers the passkeys it holds for this site.
+    expect(started.json.options.allowCredentials ?? []).toEqual([]);
+    expect(started.json.options.userVerification).toBe('required');
+    const answer = await getInPage(page, started.json.options);
+    const body = { ceremonyId: started.json.ceremonyId, response: answer };
+    for (const extra of [{ userId: 'someone-else' }, { email: 'admin@example.test' }, { stage: 'signed_in' }])
+      expect((await api('POST', '/auth/passkey', { body: { ...body, ...extra } })).status).toBe(400);
+    const signedIn = await api('POST', '/auth/passkey', { body });
+    expect(signedIn.status).toBe(200);
+    expect(signedIn.json.stage).toBe('signed_in');
+    expect(
+      (await api('GET', '/me/security-keys', { token: signedIn.json.token })).json.securityKeys,
+    ).toHaveLength(1);
+    const [event] = await events('sign_in');
+    expect(event?.details).toMatchObject({ method: 'passkey' });
+    const replayed = await api('POST', '/auth/passkey', { body });
+    expect(replayed.status).toBe(400);
+    expect(replayed.json.error.code).toBe('webauthn_challenge_invalid');
+    await context.close();
+  });
+
   test('a key answering a page on an origin the operator did not list is refused, at registration and sign-in', async () => {
     const { email, token } = await signedInUser();
     const { context, page } = await hostPage(stranger.url);
@@ -367,7 +397,7 @@ describe.skipIf(!browserAvailable())('security keys through the JSON API, with C
       Object.entries(byMethod).map(([method, operation]) => ({ path, method, id: operation.operationId })),
     );
     // The list api.test.ts leaves to this file is every key operation, no more and no less.
-    const keyOperations = operations.filter((operation) => /SecurityKey/.test(operation.id));
+    const keyOperations = operations.filter((operation) => /SecurityKey|Passkey/.test(operation.id));
     expect(keyOperations.map((operation) => operation.id).sort()).toEqual(
       [...KEY_OPERATIONS_DRIVEN_IN_CHROMIUM].sort(),
     );

@@ -87,6 +87,10 @@ export const MATRIX: Record<string, string> = {
   'POST /api/v1/auth/second-factor/email/send': 'U A U U U U U U U U U U',
   'POST /api/v1/auth/second-factor/email': 'U A U U U U U U U U U U',
   'POST /api/v1/auth/second-factor/recovery-code': 'U A U U U U U U U U U U',
+  // passkey sign-in is public; no key offered in this world: its options are not found, and an empty
+  // answer is refused for its input
+  'POST /api/v1/auth/passkey/options': 'N N N N N N N N N N N N',
+  'POST /api/v1/auth/passkey': 'A A A A A A A A A A A A',
   // no key offered in this world: the options are not found; an empty answer is refused for its input
   'POST /api/v1/auth/second-factor/security-key/options': 'U N U U U U U U U U U U',
   'POST /api/v1/auth/second-factor/security-key': 'U A U U U U U U U U U U',

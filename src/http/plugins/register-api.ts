@@ -8,6 +8,7 @@ import { registerAdminAuditRoutes } from '../routes/admin-audit.js';
 import { registerAdminSettingsRoutes } from '../routes/admin-settings.js';
 import { registerAdminUserRoutes } from '../routes/admin-users.js';
 import { registerAuthRoutes } from '../routes/auth.js';
+import { registerPasskeySignInRoutes } from '../routes/auth-passkey.js';
 import { registerHostUserRoutes } from '../routes/external-users.js';
 import { registerMeRoutes } from '../routes/me.js';
 import { registerMySecurityKeyRoutes } from '../routes/me-security-keys.js';
@@ -76,6 +77,7 @@ export async function registerApi(
       registerAdminApplicationRoutes(api, useCases);
       if (options.endUserRoutes ?? true) {
         registerAuthRoutes(api, useCases);
+        registerPasskeySignInRoutes(api, useCases);
         registerMeRoutes(api, useCases);
         registerMySecurityKeyRoutes(api, useCases);
       }

@@ -8,7 +8,11 @@ import { ok, type Result } from '../../../core/result.js';
 import type { RequestContext, ServiceDeps } from '../../deps.js';
 import type { Throttled } from '../../throttle/throttle-counters.js';
 import type { FactorConfirmation } from '../complete-enrollment.js';
-import { securityKeyAuthenticationOptions, verifySecurityKey } from './authenticate-key.js';
+import {
+  passkeySignInOptions,
+  securityKeyAuthenticationOptions,
+  verifySecurityKey,
+} from './authenticate-key.js';
 import type { AssertionFailure } from './check-assertion.js';
 import {
   type KeyRegistrationFailure,
@@ -106,4 +110,22 @@ export function verifyHostKeyAuthentication(
     ceremony: 'second_factor',
     context: input.context,
   });
+}
+
+/**
+ * "Sign in with a passkey" for an app that draws SpareKey's flows (the JSON sign-in): options for a
+ * discoverable credential, bound to a new ceremony id the app keeps until it sends the answer
+ * (beginPasskeySignIn takes it back as the binding).
+ */
+export async function startPasskeySignIn(
+  deps: ServiceDeps,
+): Promise<
+  Result<
+    HostCeremony<PublicKeyCredentialRequestOptionsJSON>,
+    'security_keys_unavailable' | 'passkey_sign_in_disabled'
+  >
+> {
+  const ceremonyId = newCeremonyId(deps);
+  const options = await passkeySignInOptions(deps, { binding: ceremonyId });
+  return options.ok ? ok({ ceremonyId, options: options.value }) : options;
 }
