@@ -50,11 +50,12 @@ describe('the example host app (its own users and sessions)', () => {
       });
       cookie = /sid=[\w-]+/.exec(response.headers.get('set-cookie') ?? '')?.[0] ?? cookie;
       const text = await response.text();
-      // biome-ignore lint/suspicious/noExplicitAny: JSON answers are read field by field in the assertions
+      const isJson = response.headers.get('content-type')?.includes('json');
       return {
         status: response.status,
         headers: response.headers,
-        json: (response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : { text }) as any,
+        // biome-ignore lint/suspicious/noExplicitAny: JSON answers are read field by field in the assertions
+        json: (isJson ? JSON.parse(text) : { text }) as any,
       };
     };
   }
