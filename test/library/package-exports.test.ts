@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import ts from 'typescript';
 import { describe, expect, test } from 'vitest';
 import type {
   ChainVerification,
@@ -65,7 +66,12 @@ describe('the package entry point and bin, as package.json names them', () => {
   test('the types entry is the declaration file tsc writes beside that entry, from the entry source', () => {
     expect(pkg.types).toBe(pkg.exports['.'].types);
     expect(pkg.exports['.'].types).toBe(pkg.exports['.'].import.replace(/\.js$/, '.d.ts'));
-    const options = { ...JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8')).compilerOptions };
+    // tsconfig.json is JSON with comments, read as tsc reads it.
+    const tsconfig = ts.parseConfigFileTextToJson(
+      'tsconfig.json',
+      readFileSync(join(root, 'tsconfig.json'), 'utf8'),
+    );
+    const options = { ...tsconfig.config.compilerOptions };
     Object.assign(options, build.compilerOptions);
     expect(options.declaration).toBe(true);
     expect(options.outDir).toBe('dist');
