@@ -183,7 +183,7 @@ function cells(row: Record<string, unknown>, user: ParityUser, known: Set<string
     .map(([column, value]) => {
       const kind = normalise(column, value, user);
       const isNew = kind.startsWith('<') && known !== undefined && !known.has(cellKey(column, value));
-      return `${column}=${isNew && !['<user>', '<time>', '<slot>'].includes(kind) ? `<new ${kind.slice(1)}` : kind}`;
+      return `${column}=${isNew && !['<user>', '<time>', '<slot>', '<shard>'].includes(kind) ? `<new ${kind.slice(1)}` : kind}`;
     })
     .join(' ');
 }
@@ -195,6 +195,8 @@ function normalise(column: string, value: unknown, user: ParityUser): string {
   if (value instanceof Uint8Array) return '<bytes>';
   // A recovery code's slot is drawn at random (decision 0001).
   if (column === 'slot') return '<slot>';
+  // The counter shard a set is counted in follows from its owner's id (decision 0011), which each run draws anew.
+  if (column === 'count_shard') return '<shard>';
   if (typeof value !== 'string') return String(value);
   if (user.id && value === user.id) return '<user>';
   if (UUID.test(value)) return '<id>';

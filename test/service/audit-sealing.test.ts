@@ -108,7 +108,7 @@ describe.each(testEngines())('the sealed audit chain on %s', (engine) => {
       .map((line) => JSON.parse(line));
     expect(lines.find((line) => line.seq === pending.seq)).toMatchObject({
       sealed: false,
-      chain_seq: null,
+      chainSeq: null,
       hash: null,
     });
     expect(lines.filter((line) => line.sealed).every((line) => line.hash.length === 64)).toBe(true);
