@@ -40,6 +40,17 @@ export async function ensureTestDatabase(): Promise<boolean> {
   }
 }
 
+/** Runs `work` on one connection to the test database (for CREATE/DROP DATABASE and the like), then closes it. */
+export async function withTestDatabaseClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: testDatabaseUrl });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
 /** A fresh schema name for one test file or suite. */
 export function uniqueSchemaName(prefix: string): string {
   return `${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 10)}`.toLowerCase();

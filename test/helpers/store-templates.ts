@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { openStore } from '../../src/store/open-store.js';
-import { testDatabaseUrl } from './postgres.js';
+import { testDatabaseUrl, withTestDatabaseClient } from './postgres.js';
 
 /** The schema every template database is migrated in; each copy renames it to the test's own name. */
 const TEMPLATE_SCHEMA = 'sparekey_template';
@@ -20,16 +20,6 @@ function urlOf(database: string): string {
   const url = new URL(testDatabaseUrl);
   url.pathname = `/${database}`;
   return url.toString();
-}
-
-async function withAdminClient<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: testDatabaseUrl });
-  await client.connect();
-  try {
-    return await run(client);
-  } finally {
-    await client.end();
-  }
 }
 
 /**
@@ -50,7 +40,7 @@ export async function createStoreTemplates(
   if (postgres) {
     postgresDatabase = `sparekey_template_${process.pid}`;
     const name = postgresDatabase;
-    await withAdminClient(async (client) => {
+    await withTestDatabaseClient(async (client) => {
       await client.query(`drop database if exists "${name}" with (force)`);
       await client.query(`create database "${name}"`);
     });
@@ -68,7 +58,9 @@ export async function createStoreTemplates(
       rmSync(sqlitePath, { force: true });
       if (postgresDatabase) {
         const name = postgresDatabase;
-        await withAdminClient((client) => client.query(`drop database if exists "${name}" with (force)`));
+        await withTestDatabaseClient((client) =>
+          client.query(`drop database if exists "${name}" with (force)`),
+        );
       }
     },
   };
@@ -87,7 +79,9 @@ export async function copyPostgresTemplate(schema: string): Promise<{ url: strin
   const template = inject('storeTemplates').postgresDatabase;
   if (!template) throw new Error('PostgreSQL is unreachable: no template database');
   const database = `sparekey_${schema}`;
-  await withAdminClient((client) => client.query(`create database "${database}" template "${template}"`));
+  await withTestDatabaseClient((client) =>
+    client.query(`create database "${database}" template "${template}"`),
+  );
   const url = urlOf(database);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -99,7 +93,7 @@ export async function copyPostgresTemplate(schema: string): Promise<{ url: strin
   return {
     url,
     drop: () =>
-      withAdminClient(
+      withTestDatabaseClient(
         async (admin) => void (await admin.query(`drop database if exists "${database}" with (force)`)),
       ),
   };

@@ -2,12 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { createServiceDeps } from '../../src/compose.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { ServiceDeps } from '../../src/service/deps.js';
 import { type OpenedStore, openStore } from '../../src/store/open-store.js';
-import { testDatabaseUrl } from '../helpers/postgres.js';
+import { testDatabaseUrl, withTestDatabaseClient } from '../helpers/postgres.js';
 import type { Engine } from '../helpers/service-deps.js';
 
 /**
@@ -57,18 +56,12 @@ export async function freshDatabase(
     return { env, drop: async () => rmSync(dir, { recursive: true, force: true }) };
   }
   const name = `sparekey_scale_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: testDatabaseUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
+  await withTestDatabaseClient((admin) => admin.query(`create database ${name}`));
   const url = new URL(testDatabaseUrl);
   url.pathname = `/${name}`;
   env.DATABASE_URL = url.toString();
   const drop = async () => {
-    const client = new pg.Client({ connectionString: testDatabaseUrl });
-    await client.connect();
-    await client.query(`drop database if exists ${name} with (force)`);
-    await client.end();
+    await withTestDatabaseClient((client) => client.query(`drop database if exists ${name} with (force)`));
   };
   return { env, drop };
 }
