@@ -27,11 +27,12 @@ export interface OidcStore {
   deleteOidcClient(id: string): Promise<WriteOutcome<'deleted'>>;
 
   /**
-   * Counts one sign-in to the application in the UTC quarter hour of `at` (one statement: an upsert that
-   * adds one, so concurrent sign-ins on any number of instances are all counted). Called in the
-   * transaction that issues the authorization code and audits the sign-in.
+   * Counts one sign-in by `userId` to the application in the UTC quarter hour of `at` (one statement: an
+   * upsert that adds one, so concurrent sign-ins on any number of instances are all counted), in the
+   * user's counter shard, so unrelated users' sign-ins do not wait for each other (decision 0011). Called
+   * in the transaction that issues the authorization code and audits the sign-in.
    */
-  countOidcSignIn(clientId: string, at: Date): Promise<void>;
+  countOidcSignIn(clientId: string, userId: string, at: Date): Promise<void>;
   /**
    * Sign-ins per application per quarter hour in [from, to) (both rounded down to quarter hours), oldest
    * first. Applications with none are absent.

@@ -214,8 +214,9 @@ describe('Administration → Applications (pages)', () => {
       ['name', 'Counted app'],
     ]);
     const id = created.body.match(/id="new-client-id">(app_[\w-]+)</)?.[1] as string;
-    await web.env.deps.store.countOidcSignIn(id, web.env.clock.now());
-    await web.env.deps.store.countOidcSignIn(id, web.env.clock.now());
+    // Two users' sign-ins, counted in their own counter shards: the page shows the sum.
+    await web.env.deps.store.countOidcSignIn(id, 'user-a', web.env.clock.now());
+    await web.env.deps.store.countOidcSignIn(id, 'user-b', web.env.clock.now());
     const dashboard = await admin.get('/admin');
     expect(dashboard.body).toContain('<h2>Sign-ins per application</h2>');
     expect(dashboard.body).toMatch(

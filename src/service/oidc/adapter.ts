@@ -56,15 +56,16 @@ export function oidcAdapterFor(
       // with the client and the authentication methods the application is told (amr), and counted for
       // the statistics' sign-ins per application.
       const clientId = String(payload.clientId ?? '');
+      const accountId = String(payload.accountId ?? '');
       await deps.store.transaction(async (tx) => {
         await tx.upsertOidcModel(this.model, id, row);
-        await tx.countOidcSignIn(clientId, now);
+        await tx.countOidcSignIn(clientId, accountId, now);
         await tx.appendAuditEvent(
           auditEvent(
             now,
             'oidc_sign_in',
             'success',
-            String(payload.accountId ?? ''),
+            accountId,
             {},
             {
               client_id: clientId,

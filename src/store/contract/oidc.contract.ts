@@ -142,10 +142,16 @@ export function defineOidcContract(makeStore: MakeStore): void {
       // The UTC quarter hour a time falls in (T0 is not on one).
       const quarterOf = (offsetMs: number) =>
         new Date(at(offsetMs).getTime() - (at(offsetMs).getTime() % QUARTER));
-      // Concurrent upserts of one counter row on separate connections: none may be lost.
-      await Promise.all(Array.from({ length: 12 }, () => store.countOidcSignIn(grafana.id, at(QUARTER + 5))));
-      await store.countOidcSignIn(grafana.id, at(2 * QUARTER));
-      await store.countOidcSignIn(gitea.id, at(QUARTER + 9));
+      // Concurrent upserts on separate connections, by one user (one counter row) and by others (spread
+      // over the shards, decision 0011): none may be lost, and the statistics are the sum.
+      await Promise.all([
+        ...Array.from({ length: 6 }, () => store.countOidcSignIn(grafana.id, 'user-same', at(QUARTER + 5))),
+        ...Array.from({ length: 6 }, (_, i) =>
+          store.countOidcSignIn(grafana.id, `user-${i}`, at(QUARTER + 5)),
+        ),
+      ]);
+      await store.countOidcSignIn(grafana.id, 'user-1', at(2 * QUARTER));
+      await store.countOidcSignIn(gitea.id, 'user-1', at(QUARTER + 9));
       const counts = await store.listOidcSignInCounts({ from: at(0), to: at(3 * QUARTER) });
       const mine = counts.filter((row) => row.clientId === grafana.id || row.clientId === gitea.id);
       const first = [

@@ -277,10 +277,12 @@ export interface OidcClientsTable {
   disabled_at: number | null;
 }
 
-/** Sign-ins per application per UTC quarter hour (migration 0014). */
+/** Sign-ins per application per UTC quarter hour (migration 0014), sharded by user (0016). */
 export interface OidcSignInCountsTable {
   client_id: string;
   bucket_start: number;
+  /** Which of the COUNTER_SHARDS rows of that application and quarter hour: the statistics are their sum. */
+  shard: number;
   events: number;
 }
 

@@ -149,7 +149,7 @@ function bind(db: Kysely<Database>, engine: Engine, inTransaction: boolean): Sto
     listOidcClients: () => oidc.listOidcClients(ctx),
     updateOidcClient: (id, changes, at) => oidc.updateOidcClient(ctx, id, changes, at),
     deleteOidcClient: (id) => oidc.deleteOidcClient(ctx, id),
-    countOidcSignIn: (clientId, at) => oidc.countOidcSignIn(ctx, clientId, at),
+    countOidcSignIn: (clientId, userId, at) => oidc.countOidcSignIn(ctx, clientId, userId, at),
     listOidcSignInCounts: (query) => oidc.listOidcSignInCounts(ctx, query),
     listOidcSigningKeys: (at) => oidc.listOidcSigningKeys(ctx, at),
     addOidcSigningKey: (key, retireAt) => oidc.addOidcSigningKey(ctx, key, retireAt),

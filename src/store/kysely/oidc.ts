@@ -11,6 +11,7 @@ import type {
   OidcSigningKeyRecord,
 } from '../oidc-store.js';
 import { changedExactlyOne, type StoreContext, toDate, toDateOrNull } from './context.js';
+import { counterShardOf } from './counter-shards.js';
 import type { OidcClientsTable, OidcModelsTable } from './database.js';
 
 const toModelRecord = (row: Pick<OidcModelsTable, 'payload' | 'expires_at' | 'consumed_at'>) => ({
@@ -167,15 +168,22 @@ export async function deleteOidcClient(ctx: StoreContext, id: string): Promise<{
   });
 }
 
-export async function countOidcSignIn(ctx: StoreContext, clientId: string, at: Date): Promise<void> {
+export async function countOidcSignIn(
+  ctx: StoreContext,
+  clientId: string,
+  userId: string,
+  at: Date,
+): Promise<void> {
   const bucketStart = at.getTime() - (at.getTime() % AUDIT_BUCKET_MS);
-  // One statement: under concurrency the conflicting insert becomes an increment on either engine.
+  // One statement: under concurrency the conflicting insert becomes an increment on either engine. The
+  // row is the user's shard's (decision 0011): the transaction that issues the code holds its lock to
+  // commit, and a row per application would make every user signing in to it wait for the others.
   await ctx.db
     .insertInto('oidc_sign_in_counts')
-    .values({ client_id: clientId, bucket_start: bucketStart, events: 1 })
+    .values({ client_id: clientId, bucket_start: bucketStart, shard: counterShardOf(userId), events: 1 })
     .onConflict((conflict) =>
       conflict
-        .columns(['client_id', 'bucket_start'])
+        .columns(['client_id', 'bucket_start', 'shard'])
         .doUpdateSet((eb) => ({ events: eb('oidc_sign_in_counts.events', '+', 1) })),
     )
     .execute();
@@ -187,11 +195,14 @@ export async function listOidcSignInCounts(
 ): Promise<OidcSignInBucket[]> {
   const from = query.from.getTime() - (query.from.getTime() % AUDIT_BUCKET_MS);
   const to = query.to.getTime() - (query.to.getTime() % AUDIT_BUCKET_MS);
+  // The sum over the shards, in one statement (one snapshot).
   const rows = await ctx.db
     .selectFrom('oidc_sign_in_counts')
-    .select(['client_id', 'bucket_start', 'events'])
+    .select(['client_id', 'bucket_start'])
+    .select((eb) => eb.fn.sum<number | string | bigint>('events').as('events'))
     .where('bucket_start', '>=', from)
     .where('bucket_start', '<', to)
+    .groupBy(['client_id', 'bucket_start'])
     .orderBy('bucket_start')
     .orderBy('client_id')
     .execute();

@@ -6,6 +6,7 @@ import type {
   RecoveryCodeSummary,
 } from '../store.js';
 import { changedExactlyOne, type StoreContext, toDate, toDateOrNull } from './context.js';
+import { COUNTER_SHARDS, counterShardOf } from './counter-shards.js';
 import type { Database } from './database.js';
 
 /*
@@ -209,17 +210,10 @@ async function deleteSetOf(db: Kysely<Database>, userId: string): Promise<Counte
  * set held the same count queued on it, whoever they were. Spread by owner, two users meet on a row only
  * when their ids share a shard (1 in 128) and their sets the count. Reads sum at most 33 x 128 rows.
  */
-export const SET_COUNT_SHARDS = 128;
+export const SET_COUNT_SHARDS = COUNTER_SHARDS;
 
-/** The shard a user's sets are counted in: FNV-1a of the id, so it is fixed and spread whatever the id's form. */
-export function setCountShardOf(userId: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < userId.length; i++) {
-    hash ^= userId.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % SET_COUNT_SHARDS;
-}
+/** The shard a user's sets are counted in (counter-shards.ts). */
+export const setCountShardOf = counterShardOf;
 
 /** A counter row: a `remaining` value and one of its shards. */
 interface CountedAt {

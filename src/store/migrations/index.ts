@@ -15,6 +15,7 @@ import * as m0012 from './0012-audit-sealing.js';
 import * as m0013 from './0013-session-sign-in-method.js';
 import * as m0014 from './0014-oidc-sign-in-counts.js';
 import * as m0015 from './0015-set-count-shards.js';
+import * as m0016 from './0016-oidc-sign-in-count-shards.js';
 
 /**
  * Every migration, listed statically: no filesystem scanning, so bundles and compiled output carry them
@@ -36,6 +37,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0013-session-sign-in-method': m0013,
   '0014-oidc-sign-in-counts': m0014,
   '0015-set-count-shards': m0015,
+  '0016-oidc-sign-in-count-shards': m0016,
 };
 
 export interface MigrateOptions {
