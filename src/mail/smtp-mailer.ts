@@ -1,4 +1,4 @@
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Mailer, MailMessage } from '../service/ports/mailer.js';
 
 export interface SmtpMailerOptions {
@@ -7,18 +7,29 @@ export interface SmtpMailerOptions {
   from: string;
 }
 
-/** Sends mail through an SMTP relay with nodemailer. */
+/**
+ * Sends mail through an SMTP relay with nodemailer. nodemailer is loaded, and the transport made, with
+ * the first message: a process that sends no mail never holds it in memory.
+ */
 export function createSmtpMailer(options: SmtpMailerOptions): Mailer & { close(): void } {
-  const transport = nodemailer.createTransport(options.url);
+  let transport: Promise<Transporter> | undefined;
+  let made: Transporter | undefined;
+  const opened = (): Promise<Transporter> => {
+    transport ??= import('nodemailer').then(({ default: nodemailer }) => {
+      made = nodemailer.createTransport(options.url);
+      return made;
+    });
+    return transport;
+  };
   return {
     async send(message: MailMessage): Promise<void> {
-      await transport.sendMail({
+      await (await opened()).sendMail({
         from: options.from,
         to: message.to,
         subject: message.subject,
         text: message.text,
       });
     },
-    close: () => transport.close(),
+    close: () => made?.close(),
   };
 }

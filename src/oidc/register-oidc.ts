@@ -52,9 +52,11 @@ export async function registerOidc(app: FastifyInstance, options: OidcOptions): 
     onBuilt: (provider) => endSpareKeySessionOnLogout(app, useCases, provider),
   });
 
-  // Built (and on a first start the signing key generated) when the server starts, not by a request.
+  // Built at start (and on a first start the signing key generated) when applications are registered, so
+  // their first request finds it ready. Without any, oidc-provider (with jose and koa, several MiB of the
+  // process's memory) is loaded only by the first request under /oidc, which then waits for it once.
   app.addHook('onReady', async () => {
-    await holder.current();
+    if ((await useCases.listOidcClients()).length > 0) await holder.current();
   });
 
   await app.register(async (scope) => {

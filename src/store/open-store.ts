@@ -1,7 +1,5 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './kysely/database.js';
-import { openPostgresStore } from './postgres/open-postgres.js';
-import { openSqliteStore } from './sqlite/open-sqlite.js';
 import type { Store } from './store.js';
 
 export type DatabaseConfig =
@@ -15,13 +13,21 @@ export interface OpenedStore {
   close(): Promise<void>;
 }
 
-/** Opens the configured database (creating the SQLite file's directory) and migrates it to the latest schema. */
+/**
+ * Opens the configured database (creating the SQLite file's directory) and migrates it to the latest schema.
+ * Only the configured engine's driver is loaded: a SQLite deployment never loads `pg`, a PostgreSQL one
+ * never loads better-sqlite3 (each costs several MiB of a process's memory).
+ */
 export async function openStore(config: DatabaseConfig): Promise<OpenedStore> {
   switch (config.kind) {
-    case 'sqlite':
+    case 'sqlite': {
+      const { openSqliteStore } = await import('./sqlite/open-sqlite.js');
       return openSqliteStore(config.path);
-    case 'postgres':
+    }
+    case 'postgres': {
+      const { openPostgresStore } = await import('./postgres/open-postgres.js');
       return openPostgresStore(config);
+    }
   }
 }
 

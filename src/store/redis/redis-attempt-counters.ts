@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type {
   AttemptKind,
   ChargeVerdict,
@@ -67,7 +67,15 @@ export function createRedisAttemptCounters(
   url: string,
   options: { prefix?: string } = {},
 ): RedisAttemptCounters {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+  // ioredis is loaded with the first counter operation, not when this module is: a deployment without
+  // REDIS_URL never loads it (it is among the largest dependencies in a process's memory).
+  let client: Promise<Redis> | undefined;
+  const connection = (): Promise<Redis> => {
+    client ??= import('ioredis').then(
+      ({ Redis }) => new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true }),
+    );
+    return client;
+  };
   const prefix = options.prefix ?? 'sparekey:throttle:';
   const name = (key: string) => `${prefix}${key}`;
   return {
@@ -77,6 +85,7 @@ export function createRedisAttemptCounters(
       kind: AttemptKind,
       at: Date,
     ): Promise<ChargeVerdict> {
+      const redis = await connection();
       const [outcome, value, lockedNow, lockedAtOrNone] = (await redis.eval(
         CHARGE,
         1,
@@ -99,13 +108,13 @@ export function createRedisAttemptCounters(
       return { charged: true, failures: Number(value), lockedNow: lockedNow === 1, lockedAt };
     },
     async settleAttempt(key: string, policy: ThrottlePolicy, mode: SettleMode, at: Date): Promise<void> {
-      await redis.eval(SETTLE, 1, name(key), mode, at.getTime(), policy.lockAfter ?? -1);
+      await (await connection()).eval(SETTLE, 1, name(key), mode, at.getTime(), policy.lockAfter ?? -1);
     },
     async clearAttempts(key: string): Promise<void> {
-      await redis.del(name(key));
+      await (await connection()).del(name(key));
     },
     async findAttempts(key: string): Promise<ThrottleState | undefined> {
-      const fields = await redis.hgetall(name(key));
+      const fields = await (await connection()).hgetall(name(key));
       if (fields.failures === undefined) return undefined;
       const numberOrNull = (text: string | undefined) => (text ? Number(text) : null);
       return {
@@ -116,7 +125,7 @@ export function createRedisAttemptCounters(
       };
     },
     async close(): Promise<void> {
-      await redis.quit();
+      if (client) await (await client).quit();
     },
   };
 }

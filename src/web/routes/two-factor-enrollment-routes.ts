@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import QRCode from 'qrcode';
 import type { ErrorCode } from '../../core/errors.js';
 import { accountLabel } from '../../service/accounts/account-label.js';
 import type { TotpEnrollment } from '../../service/factors/enroll-totp.js';
@@ -26,7 +25,7 @@ export function registerEnrollmentRoutes(app: FastifyInstance, view: TwoFactorVi
         csrf: csrfToken(request, reply),
         factorId: enrollment.factorId,
         secretBase32: enrollment.secret,
-        qrSvg: await QRCode.toString(enrollment.uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
+        qrSvg: await qrSvg(enrollment.uri),
         issuer: useCases.options.issuer,
         error: error && messageFor(error),
       }),
@@ -115,4 +114,10 @@ export function registerEnrollmentRoutes(app: FastifyInstance, view: TwoFactorVi
   app.post(`${HOME}/email/start`, csrf, view.withUser(startEmail));
   app.post(`${HOME}/email/resend`, csrf, view.withUser(resendEmailCode));
   app.post(`${HOME}/email/confirm`, csrf, view.withUser(confirmEmailCode));
+}
+
+/** The otpauth URI as an SVG QR code; the qrcode package is loaded with the first enrollment page. */
+async function qrSvg(uri: string): Promise<string> {
+  const { default: QRCode } = await import('qrcode');
+  return QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
 }

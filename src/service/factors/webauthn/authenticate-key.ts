@@ -1,7 +1,6 @@
-import {
-  type AuthenticationResponseJSON,
-  generateAuthenticationOptions,
-  type PublicKeyCredentialRequestOptionsJSON,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialRequestOptionsJSON,
 } from '@simplewebauthn/server';
 import { fail, ok, type Result } from '../../../core/result.js';
 import type { RequestContext, ServiceDeps } from '../../deps.js';
@@ -9,6 +8,7 @@ import { throttled } from '../../throttle/throttle.js';
 import { accountThrottleKey, type Throttled } from '../../throttle/throttle-counters.js';
 import { issueChallenge, WEBAUTHN_CHALLENGE_TTL_MS, webauthnSettings } from './challenges.js';
 import { type AssertionFailure, checkAssertion } from './check-assertion.js';
+import { webauthnLibrary } from './webauthn-library.js';
 
 /**
  * The options for navigator.credentials.get() when the account is known (the second sign-in step, or
@@ -23,6 +23,7 @@ export async function securityKeyAuthenticationOptions(
   const keys = await deps.store.listWebauthnCredentials(input.userId);
   if (keys.length === 0) return fail('factor_not_found');
   const challenge = await issueChallenge(deps, { ...input, userId: input.userId });
+  const { generateAuthenticationOptions } = await webauthnLibrary();
   return ok(
     await generateAuthenticationOptions({
       rpID: settings.rpId,
@@ -78,6 +79,7 @@ export async function passkeySignInOptions(
   if (!settings) return fail('security_keys_unavailable');
   if (!settings.passkeySignIn) return fail('passkey_sign_in_disabled');
   const challenge = await issueChallenge(deps, { ceremony: 'passkey', binding: input.binding, userId: null });
+  const { generateAuthenticationOptions } = await webauthnLibrary();
   return ok(
     await generateAuthenticationOptions({
       rpID: settings.rpId,

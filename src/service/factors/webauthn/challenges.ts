@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { decodeClientDataJSON } from '@simplewebauthn/server/helpers';
 import type { WebauthnCeremony } from '../../../store/store.js';
 import type { ServiceDeps, WebauthnSettings } from '../../deps.js';
+import { webauthnHelpers } from './webauthn-library.js';
 
 /** How long a ceremony may take: the challenge dies 5 minutes after it was issued. */
 export const WEBAUTHN_CHALLENGE_TTL_MS = 5 * 60_000;
@@ -45,7 +45,8 @@ export async function spendChallenge(
   deps: ServiceDeps,
   input: { ceremony: WebauthnCeremony; binding: string; response: unknown },
 ): Promise<{ challenge: string; userId: string | null } | undefined> {
-  const challenge = signedChallenge(input.response);
+  const { decodeClientDataJSON } = await webauthnHelpers();
+  const challenge = signedChallenge(input.response, decodeClientDataJSON);
   if (!challenge) return undefined;
   const spent = await deps.store.consumeWebauthnChallenge({
     challenge,
@@ -57,7 +58,10 @@ export async function spendChallenge(
 }
 
 /** The challenge inside a response's client data; undefined for anything malformed. */
-function signedChallenge(response: unknown): string | undefined {
+function signedChallenge(
+  response: unknown,
+  decodeClientDataJSON: (data: string) => { challenge?: unknown },
+): string | undefined {
   const clientDataJSON = (response as { response?: { clientDataJSON?: unknown } } | null)?.response
     ?.clientDataJSON;
   if (typeof clientDataJSON !== 'string' || clientDataJSON.length > 4096) return undefined;

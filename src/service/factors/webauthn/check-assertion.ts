@@ -1,15 +1,15 @@
-import {
-  type AuthenticationResponseJSON,
-  type AuthenticatorTransport,
-  verifyAuthenticationResponse,
+import type {
+  AuthenticationResponseJSON,
+  AuthenticatorTransport,
+  VerifiedAuthenticationResponse,
 } from '@simplewebauthn/server';
-import { isoBase64URL } from '@simplewebauthn/server/helpers';
 import { fail, ok, type Result } from '../../../core/result.js';
 import type { WebauthnCeremony, WebauthnCredentialRecord } from '../../../store/store.js';
 import { auditEvent } from '../../audit/audit.js';
 import type { RequestContext, ServiceDeps } from '../../deps.js';
 import { emitWebhookEvent } from '../../webhooks/webhooks.js';
 import { spendChallenge, userHandleText, webauthnSettings } from './challenges.js';
+import { webauthnHelpers, webauthnLibrary } from './webauthn-library.js';
 
 export type AssertionFailure =
   | 'security_keys_unavailable'
@@ -65,7 +65,11 @@ export async function checkAssertion(
   }
   const failed = (reason: string) =>
     refuse('security_key_failed', credential.userId, { factorId: credential.id, reason });
-  let verified: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
+  const [{ verifyAuthenticationResponse }, { isoBase64URL }] = await Promise.all([
+    webauthnLibrary(),
+    webauthnHelpers(),
+  ]);
+  let verified: VerifiedAuthenticationResponse;
   try {
     verified = await verifyAuthenticationResponse({
       response: input.response,

@@ -1,8 +1,7 @@
-import {
-  generateRegistrationOptions,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type RegistrationResponseJSON,
-  verifyRegistrationResponse,
+import type {
+  PublicKeyCredentialCreationOptionsJSON,
+  RegistrationResponseJSON,
+  VerifiedRegistrationResponse,
 } from '@simplewebauthn/server';
 import { fail, ok, type Result } from '../../../core/result.js';
 import { accountLabel } from '../../accounts/account-label.js';
@@ -18,6 +17,7 @@ import {
   WEBAUTHN_CHALLENGE_TTL_MS,
   webauthnSettings,
 } from './challenges.js';
+import { webauthnLibrary } from './webauthn-library.js';
 
 /** Enough for every key a person owns; it also bounds the excludeCredentials list sent to the browser. */
 export const MAX_SECURITY_KEYS = 20;
@@ -60,6 +60,7 @@ export async function securityKeyRegistrationOptions(
     binding: input.binding,
     userId: user.id,
   });
+  const { generateRegistrationOptions } = await webauthnLibrary();
   return ok(
     await generateRegistrationOptions({
       rpName: settings.rpName,
@@ -110,7 +111,8 @@ export async function registerSecurityKey(
   };
   const spent = await spendChallenge(deps, { ceremony: 'registration', ...input });
   if (!spent || spent.userId !== user.id) return refuse('webauthn_challenge_invalid', 'challenge');
-  let info: Awaited<ReturnType<typeof verifyRegistrationResponse>>['registrationInfo'];
+  const { verifyRegistrationResponse } = await webauthnLibrary();
+  let info: VerifiedRegistrationResponse['registrationInfo'];
   try {
     const verified = await verifyRegistrationResponse({
       response: input.response,
