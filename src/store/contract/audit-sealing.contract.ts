@@ -118,6 +118,29 @@ export function defineAuditSealingContract(makeStore: MakeStore): void {
       expectChainVerifies(events, AUDIT_GENESIS_HASH);
     });
 
+    test('one round links a batch larger than one statement holds (1,200 events), in order, and it verifies', async () => {
+      const { store } = opened();
+      await sealAll(store);
+      const before = await store.getAuditChainHead();
+      await append(store, 1200);
+      const round = await store.sealAuditEvents({ holder: 'batch', leaseMs: LONG_LEASE_MS, limit: 1500 });
+      expect(round).toMatchObject({ role: 'sealer', sealed: 1200 });
+      await store.releaseAuditSealer('batch');
+      const events = await store.listSealedAuditEvents({ afterChainSeq: before.lastSeq, limit: 2000 });
+      expect(events).toHaveLength(1200);
+      // Chain order is seq order within a round, with no gap and no repeat, and the head is the last link.
+      expect(events.map((event) => event.chainSeq)).toEqual(
+        Array.from({ length: 1200 }, (_, i) => before.lastSeq + i + 1),
+      );
+      expect(events.every((event, i) => i === 0 || event.seq > (events[i - 1]?.seq ?? 0))).toBe(true);
+      expect(await store.getAuditChainHead()).toMatchObject({
+        lastSeq: before.lastSeq + 1200,
+        lastHash: events.at(-1)?.hash,
+      });
+      expect((await store.getAuditSealingState()).unsealed).toBe(0);
+      expectChainVerifies(events, before.lastHash);
+    });
+
     test('statistics count every event exactly once, sealed or not, and while it is being sealed', async () => {
       const { store } = opened();
       const base = at(90 * 24 * 3600_000);
