@@ -10,6 +10,7 @@ import { FORWARD_AUTH_PATHS, registerForwardAuthRoutes } from './http/routes/for
 import { registerHealthRoutes } from './http/routes/health.js';
 import { securityHeaders } from './http/security-headers.js';
 import { makeRequestSchemasStrict } from './http/strict-schemas.js';
+import { MAX_PATH_PARAMETER_LENGTH } from './http/user-addressing.js';
 import { registerOidc } from './oidc/register-oidc.js';
 import { startAuditSealerFor } from './service/audit/audit-sealer.js';
 import type { ServiceDeps } from './service/deps.js';
@@ -94,6 +95,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     genReqId: requestId,
     // Recovery codes and OTPs are short; nothing SpareKey accepts needs a large body.
     bodyLimit: 64 * 1024,
+    // A host's id may be 255 characters (Fastify's default stops path parameters at 100 with a 414);
+    // every path parameter's schema bounds it further.
+    routerOptions: { maxParamLength: MAX_PATH_PARAMETER_LENGTH },
     // Bodies are not coerced and nothing is silently dropped: see request-validation.ts.
     schemaController: requestValidation(),
     // Answers made before routing: the error shape and the security headers all the same.

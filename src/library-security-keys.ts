@@ -8,7 +8,7 @@ type Context = RequestContext;
 type ForUser = <T>(
   ref: UserRef,
   run: (userId: string) => Promise<T>,
-) => Promise<T | { ok: false; error: 'user_not_found' }>;
+) => Promise<T | { ok: false; error: 'user_not_found' | 'invalid_external_id' }>;
 
 /**
  * The library's security keys and passkeys, by SpareKey's `userId` or your `externalId` (createSpareKey's

@@ -2,13 +2,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyRequest, type RequestPayload } from 'fastify';
 import { openServices } from './compose.js';
+import { isCodeInputInBounds } from './core/code-input.js';
 import type { PostRecoveryPolicy } from './core/policy.js';
 import { ok } from './core/result.js';
 import { API_PREFIX, type ApiOptions, registerApi } from './http/plugins/register-api.js';
 import { settingsUpdateFrom } from './http/settings-update.js';
+import { MAX_PATH_PARAMETER_LENGTH } from './http/user-addressing.js';
 import { normalizeLibraryOptions, type SpareKeyOptions } from './library-options.js';
 import { securityKeyMethods } from './library-security-keys.js';
-import type { UserRef } from './service/accounts/host-users.js';
+import { isValidExternalId, type UserRef } from './service/accounts/host-users.js';
 import type { SettingsUpdate } from './service/admin/settings.js';
 import type { UsersWithCodesQuery } from './service/admin/users-with-codes.js';
 import type { RequestContext } from './service/deps.js';
@@ -39,7 +41,9 @@ export async function createSpareKey(options: SpareKeyOptions) {
     /**
      * Mounts the JSON API (/api/v1/...) into your Fastify app, headless by default: the API-key routes your
      * backend calls, no sign-up, no end-user routes, no pages (`{ endUserRoutes: true }` adds the end-user
-     * routes): `app.register(sparekey.fastifyPlugin, { prefix: '/sparekey' })`.
+     * routes): `app.register(sparekey.fastifyPlugin, { prefix: '/sparekey' })`. For host ids over 100
+     * characters, create your Fastify with `routerOptions: { maxParamLength: 1024 }` (the router's default
+     * answers 414 before the route).
      */
     fastifyPlugin: async (instance: FastifyInstance, options: ApiOptions = {}) =>
       registerApi(instance, useCases, { endUserRoutes: options.endUserRoutes ?? false }),
@@ -50,7 +54,10 @@ export async function createSpareKey(options: SpareKeyOptions) {
      */
     middleware: async (options: ApiOptions = {}) => {
       if (!mounted) {
-        mounted = Fastify({ bodyLimit: 64 * 1024 });
+        mounted = Fastify({
+          bodyLimit: 64 * 1024,
+          routerOptions: { maxParamLength: MAX_PATH_PARAMETER_LENGTH },
+        });
         mounted.addHook('preParsing', bodyParsedByHost);
         await registerApi(mounted, useCases, { endUserRoutes: options.endUserRoutes ?? false });
         await mounted.ready();
@@ -98,15 +105,29 @@ export function spareKeyApi(useCases: UseCases, closeStore?: () => Promise<void>
     backendAuthority({ kind: 'library', actorId: context?.actorId ?? 'library' });
   /**
    * Runs a use case for the user a reference names (SpareKey's `userId` or the host's `externalId`); a
-   * host id nobody has is `user_not_found`, like an unknown SpareKey id.
+   * host id nobody has is `user_not_found`, like an unknown SpareKey id, and one that no user can have
+   * (empty, over 255 characters, a control character) is `invalid_external_id`, as the JSON API answers
+   * for the same path.
    */
   const forUser = async <T>(
     ref: UserRef,
     run: (userId: string) => Promise<T>,
-  ): Promise<T | { ok: false; error: 'user_not_found' }> => {
+  ): Promise<T | { ok: false; error: 'user_not_found' | 'invalid_external_id' }> => {
+    if ('externalId' in ref && !isValidExternalId(ref.externalId))
+      return { ok: false, error: 'invalid_external_id' };
     const userId = await useCases.resolveUserRef(ref);
     return userId === undefined ? { ok: false, error: 'user_not_found' } : run(userId);
   };
+  /**
+   * A code out of its bounds (not a string, empty, over 256 characters) is refused before the use case,
+   * with the code the JSON API's schema answers for it: no throttle charge, no audit event, on both edges.
+   */
+  const withCode = <T, F extends 'invalid_code' | 'malformed_code'>(
+    code: unknown,
+    failure: F,
+    run: () => Promise<T>,
+  ): Promise<T | { ok: false; error: F }> =>
+    isCodeInputInBounds(code) ? run() : Promise.resolve({ ok: false, error: failure });
   /** For the reads that answer for anyone (an unknown user has no factors and no codes). */
   const idOf = async (ref: string | UserRef) =>
     typeof ref === 'string' ? ref : ((await useCases.resolveUserRef(ref)) ?? '');
@@ -182,27 +203,33 @@ export function spareKeyApi(useCases: UseCases, closeStore?: () => Promise<void>
        */
       confirmTotp: (input: UserRef & { factorId: string; code: string; context?: Context }) =>
         forUser(input, (userId) =>
-          useCases.confirmTotp({
-            userId,
-            factorId: input.factorId,
-            code: input.code,
-            context: ctx(input.context),
-          }),
+          withCode(input.code, 'invalid_code', () =>
+            useCases.confirmTotp({
+              userId,
+              factorId: input.factorId,
+              code: input.code,
+              context: ctx(input.context),
+            }),
+          ),
         ),
       verifyTotp: (input: UserRef & { code: string; context?: Context }) =>
         forUser(input, (userId) =>
-          useCases.verifyTotp({ userId, code: input.code, context: ctx(input.context) }),
+          withCode(input.code, 'invalid_code', () =>
+            useCases.verifyTotp({ userId, code: input.code, context: ctx(input.context) }),
+          ),
         ),
       startEmailFactor: (input: UserRef & { context?: Context }) =>
         forUser(input, (userId) => useCases.startEmailFactor({ userId, context: ctx(input.context) })),
       confirmEmailFactor: (input: UserRef & { factorId: string; code: string; context?: Context }) =>
         forUser(input, (userId) =>
-          useCases.confirmEmailFactor({
-            userId,
-            factorId: input.factorId,
-            code: input.code,
-            context: ctx(input.context),
-          }),
+          withCode(input.code, 'invalid_code', () =>
+            useCases.confirmEmailFactor({
+              userId,
+              factorId: input.factorId,
+              code: input.code,
+              context: ctx(input.context),
+            }),
+          ),
         ),
       sendEmailCode: (input: UserRef & { attemptId: string; context?: Context }) =>
         forUser(input, (userId) =>
@@ -210,12 +237,14 @@ export function spareKeyApi(useCases: UseCases, closeStore?: () => Promise<void>
         ),
       verifyEmailCode: (input: UserRef & { attemptId: string; code: string; context?: Context }) =>
         forUser(input, (userId) =>
-          useCases.verifyEmailOtp({
-            userId,
-            attemptId: input.attemptId,
-            code: input.code,
-            context: ctx(input.context),
-          }),
+          withCode(input.code, 'invalid_code', () =>
+            useCases.verifyEmailOtp({
+              userId,
+              attemptId: input.attemptId,
+              code: input.code,
+              context: ctx(input.context),
+            }),
+          ),
         ),
       removeFactor: (input: UserRef & { factorId: string; context?: Context }) =>
         forUser(input, (userId) =>
@@ -256,7 +285,9 @@ export function spareKeyApi(useCases: UseCases, closeStore?: () => Promise<void>
         }),
       verify: (input: UserRef & { code: string; context?: Context }) =>
         forUser(input, (userId) =>
-          useCases.verifyRecoveryCode({ userId, code: input.code, context: ctx(input.context) }),
+          withCode(input.code, 'malformed_code', () =>
+            useCases.verifyRecoveryCode({ userId, code: input.code, context: ctx(input.context) }),
+          ),
         ),
       status: async (user: string | UserRef) => useCases.getRecoveryCodeStatus({ userId: await idOf(user) }),
     },

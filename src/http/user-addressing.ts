@@ -1,5 +1,5 @@
 import { type TObject, type TSchema, type TString, Type } from 'typebox';
-import { MAX_EXTERNAL_ID_LENGTH } from '../service/accounts/host-users.js';
+import { EXTERNAL_ID_PATTERN, MAX_EXTERNAL_ID_LENGTH } from '../service/accounts/host-users.js';
 import type { UseCases } from '../service/use-cases.js';
 
 /**
@@ -16,6 +16,16 @@ export interface UserAddressing {
   resolve(useCases: UseCases, params: unknown): Promise<string | undefined>;
 }
 
+/**
+ * The router's limit on a path parameter, in decoded characters (Fastify's default, 100, is shorter than a
+ * host's id). It is above the longest valid value (a host id, 255) so that a value a little too long still
+ * reaches its route's schema and gets the domain code (`invalid_external_id`, as in the library); beyond it
+ * the router answers 414 `uri_too_long` before any schema runs, a transport limit like 413. The server's and
+ * the middleware's own Fastify instances set it; a host mounting `fastifyPlugin` in its own instance sets
+ * `routerOptions: { maxParamLength: 1024 }` there to address ids over 100 characters (docs/api.md).
+ */
+export const MAX_PATH_PARAMETER_LENGTH = 1024;
+
 export const UserIdParams = Type.Object({
   userId: Type.String({ minLength: 1, maxLength: 64, description: "SpareKey's id for the user" }),
 });
@@ -24,6 +34,8 @@ export const ExternalIdParams = Type.Object({
   externalId: Type.String({
     minLength: 1,
     maxLength: MAX_EXTERNAL_ID_LENGTH,
+    // isValidExternalId's rule: no control characters (they would break log lines and CSV exports).
+    pattern: EXTERNAL_ID_PATTERN,
     description: "Your application's own id for the user (up to 255 characters), as given to ensureUser",
   }),
 });

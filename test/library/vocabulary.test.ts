@@ -113,7 +113,8 @@ beforeAll(async () => {
     kdfProfile: 'minimum',
   });
   await sparekey.admin.updateSettings({ enabled: true });
-  host = Fastify();
+  // As docs/api.md tells a host: its router must let a path parameter of a host id's length through.
+  host = Fastify({ routerOptions: { maxParamLength: 1024 } });
   host.addHook('onRoute', (route) => {
     const schema = route.schema as
       | { operationId?: string; response?: Record<string, JsonSchema> }
@@ -164,6 +165,94 @@ function expectSameFields(
     fieldsOf(library).filter((field) => !declared.has(field)),
     `${operationId}: undeclared fields`,
   ).toEqual([]);
+}
+
+type ParityCase = [
+  string,
+  () => Promise<{ ok: boolean; error?: string }>,
+  () => Promise<{ status: number; json: Record<string, unknown> }>,
+];
+
+/** Codes out of their bounds (1 to 256 characters) on each operation that takes one. */
+function codeBoundCases(lib: string, web: string, libFactor: string, apiFactor: string): ParityCase[] {
+  const long = '1'.repeat(257);
+  // What a host's JavaScript hands over when its request had no code.
+  const missing = undefined as unknown as string;
+  return [
+    [
+      'an empty authenticator code to confirm',
+      () => sparekey.mfa.confirmTotp({ externalId: lib, factorId: libFactor, code: '' }),
+      () => api('POST', `/external-users/${web}/factors/totp/${apiFactor}/confirm`, { code: '' }),
+    ],
+    [
+      'an over-long authenticator code',
+      () => sparekey.mfa.verifyTotp({ externalId: lib, code: long }),
+      () => api('POST', `/external-users/${web}/factors/totp/verify`, { code: long }),
+    ],
+    [
+      'an empty authenticator code to verify',
+      () => sparekey.mfa.verifyTotp({ externalId: lib, code: '' }),
+      () => api('POST', `/external-users/${web}/factors/totp/verify`, { code: '' }),
+    ],
+    [
+      'no authenticator code at all',
+      () => sparekey.mfa.verifyTotp({ externalId: lib, code: missing }),
+      () => api('POST', `/external-users/${web}/factors/totp/verify`, {}),
+    ],
+    [
+      'an empty recovery code',
+      () => sparekey.recoveryCodes.verify({ externalId: lib, code: '' }),
+      () => api('POST', `/external-users/${web}/recovery-codes/verify`, { code: '' }),
+    ],
+    [
+      'an over-long recovery code',
+      () => sparekey.recoveryCodes.verify({ externalId: lib, code: long }),
+      () => api('POST', `/external-users/${web}/recovery-codes/verify`, { code: long }),
+    ],
+    [
+      'no recovery code at all',
+      () => sparekey.recoveryCodes.verify({ externalId: lib, code: missing }),
+      () => api('POST', `/external-users/${web}/recovery-codes/verify`, {}),
+    ],
+  ];
+}
+
+/** Host ids no user can have: over 255 characters, empty, with a control character. */
+function externalIdCases(): ParityCase[] {
+  const over = 'h'.repeat(256);
+  const far = 'h'.repeat(1000);
+  return [
+    [
+      'a host id of 256 characters, to enroll',
+      () => sparekey.mfa.enrollTotp({ externalId: over }),
+      () => api('POST', `/external-users/${over}/factors/totp`),
+    ],
+    [
+      'a host id of 256 characters, to ensure',
+      () => sparekey.users.ensure({ externalId: over }),
+      () => api('PUT', `/external-users/${over}`, {}),
+    ],
+    [
+      'a host id of 1000 characters, to verify a code',
+      () => sparekey.recoveryCodes.verify({ externalId: far, code: 'K-7Q2MX-9HD4T' }),
+      () => api('POST', `/external-users/${far}/recovery-codes/verify`, { code: 'K-7Q2MX-9HD4T' }),
+    ],
+    [
+      'a host id of 256 characters, to delete',
+      () => sparekey.users.delete({ externalId: over }),
+      () => api('DELETE', `/external-users/${over}`),
+    ],
+    [
+      'an empty host id',
+      () => sparekey.recoveryCodes.generate({ externalId: '' }),
+      () => api('POST', '/external-users//recovery-codes'),
+    ],
+    [
+      'a host id with a control character',
+      () => sparekey.users.changeEmail({ externalId: 'a\u0001b', email: null }),
+      () => api('PUT', '/external-users/a%01b/email', { email: null }),
+    ],
+  ];
 }
 
 describe('one vocabulary: library (built entry) and JSON API, one flow by the host ids', () => {
@@ -279,7 +368,7 @@ describe('one vocabulary: library (built entry) and JSON API, one flow by the ho
     const lib = 'vocab-errors-library';
     const web = 'vocab-errors-api';
     const now = Date.now();
-    succeeded(await sparekey.users.ensure({ externalId: lib }));
+    const libUser = succeeded(await sparekey.users.ensure({ externalId: lib })).userId;
     expect((await api('PUT', `/external-users/${web}`, {})).status).toBe(201);
     const enrolled = succeeded(await sparekey.mfa.enrollTotp({ externalId: lib }));
     succeeded(
@@ -304,7 +393,7 @@ describe('one vocabulary: library (built entry) and JSON API, one flow by the ho
     await sparekey.recoveryCodes.verify({ externalId: lib, code: libCodes[1] as string });
     await api('POST', `/external-users/${web}/recovery-codes/verify`, { code: apiCodes[1] });
 
-    const cases: [string, () => Promise<{ ok: boolean; error?: string }>, () => ReturnType<typeof api>][] = [
+    const cases: ParityCase[] = [
       [
         'a second authenticator',
         () => sparekey.mfa.enrollTotp({ externalId: lib }),
@@ -349,12 +438,34 @@ describe('one vocabulary: library (built entry) and JSON API, one flow by the ho
         () => sparekey.users.ensure({ externalId: 'vocab-new', email: '' }),
         () => api('PUT', '/external-users/vocab-new-api', { email: '' }),
       ],
+      // A code out of its bounds: the specific code, not invalid_request (and no throttle charge).
+      ...codeBoundCases(lib, web, enrolled.factorId, apiEnrollment.factorId),
+      // A host id no user can have: invalid_external_id, not user_not_found or a 414.
+      ...externalIdCases(),
     ];
+    const table: { what: string; library: string | undefined; api: string }[] = [];
     for (const [what, library, overApi] of cases) {
       const fromLibrary = await library();
       const answer = await overApi();
       expect(fromLibrary.ok, what).toBe(false);
-      expect((answer.json.error as { code: string } | undefined)?.code, what).toBe(fromLibrary.error);
+      table.push({ what, library: fromLibrary.error, api: (answer.json.error as { code: string }).code });
     }
+    expect(table.filter((row) => row.api !== row.library)).toEqual([]);
+    // The specific codes, as docs/api.md's error table states them.
+    const codeOf = (what: string) => table.find((row) => row.what === what)?.library;
+    expect(codeOf('an empty authenticator code to confirm')).toBe('invalid_code');
+    expect(codeOf('an over-long authenticator code')).toBe('invalid_code');
+    expect(codeOf('no recovery code at all')).toBe('malformed_code');
+    expect(codeOf('a host id of 256 characters, to enroll')).toBe('invalid_external_id');
+    // Refused at the edge on both sides: no attempt was charged or audited for the codes out of bounds;
+    // the failed attempts of the library's user are the used recovery code and the wrong authenticator code.
+    let log = '';
+    for await (const chunk of sparekey.admin.exportAudit('jsonl')) log += chunk;
+    const failed = log
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { action: string; userId: string | null })
+      .filter((event) => event.userId === libUser && /_failed$/.test(event.action));
+    expect(failed.map((event) => event.action)).toEqual(['recovery_code_failed', 'totp_failed']);
   });
 });

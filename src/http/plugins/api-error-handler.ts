@@ -32,18 +32,41 @@ export function registerApiErrorHandler(api: FastifyInstance): void {
 const VALUE_KEYWORDS = new Set(['required', 'minLength', 'maxLength']);
 
 /**
- * The domain code a route declared (`config.fieldErrors`) for the body field the failed check is about, so
- * an empty reason is `reason_required` here as in the library and the CLI; undefined for any other failure
- * (an unknown field, a wrong type), which stays invalid_request.
+ * Path parameters that mean the same on every route that has them. A host id out of its bounds (empty,
+ * over 255 characters, a control character) is `invalid_external_id`, as the library's `users.ensure` and
+ * every library method taking `{ externalId }` answer; a path value is always a string, so any failed check
+ * of it is about its value.
+ */
+const PATH_FIELD_ERRORS: Partial<Record<string, ErrorCode>> = { externalId: 'invalid_external_id' };
+
+/**
+ * The domain code for the field a failed check is about, so the API answers what the library and the CLI
+ * answer for the same value: a body field the route declared (`config.fieldErrors`: an empty reason is
+ * `reason_required`, an empty code `invalid_code`), or a path parameter of PATH_FIELD_ERRORS. Undefined for
+ * any other failure (an unknown field, a wrong type), which stays invalid_request.
  */
 function fieldErrorCode(request: FastifyRequest, error: FastifyError): ErrorCode | undefined {
-  const fieldErrors = request.routeOptions.config.fieldErrors;
   const [first] = error.validation ?? [];
-  if (!fieldErrors || error.validationContext !== 'body' || !first || !VALUE_KEYWORDS.has(first.keyword))
+  if (!first) return undefined;
+  if (error.validationContext === 'params') return PATH_FIELD_ERRORS[first.instancePath.slice(1)];
+  const fieldErrors = request.routeOptions.config.fieldErrors;
+  if (!fieldErrors || error.validationContext !== 'body' || !VALUE_KEYWORDS.has(first.keyword))
     return undefined;
+  // A body with a field the schema does not name is of the wrong shape, whatever else is wrong with it
+  // (the validator stops at its first finding, which may be the missing field).
+  if (hasUnknownField(request)) return undefined;
   const field =
     first.keyword === 'required'
       ? String((first.params as { missingProperty?: unknown }).missingProperty ?? '')
       : first.instancePath.slice(1);
   return fieldErrors[field];
+}
+
+/** True when the body is an object with a key its route's body schema does not declare. */
+function hasUnknownField(request: FastifyRequest): boolean {
+  const body = request.body;
+  if (body === null || typeof body !== 'object') return false;
+  const schema = request.routeOptions.schema?.body as { properties?: Record<string, unknown> } | undefined;
+  const declared = schema?.properties ?? {};
+  return Object.keys(body).some((key) => !Object.hasOwn(declared, key));
 }

@@ -18,7 +18,7 @@ import {
   SignInBody,
   SignUpAccepted,
 } from '../schemas/auth.js';
-import { answer, errors } from '../schemas/common.js';
+import { answer, codeFieldErrors, errors } from '../schemas/common.js';
 import { recoveryOutcomeBody } from '../schemas/recovery-outcome.js';
 import { KeySignInBody, RequestOptionsAnswer } from '../schemas/security-keys.js';
 
@@ -151,7 +151,7 @@ export function registerAuthRoutes(parent: FastifyInstance, useCases: UseCases):
   app.post(
     '/auth/second-factor/totp',
     {
-      config: { session: 'second_factor' },
+      config: { session: 'second_factor', fieldErrors: codeFieldErrors.otp },
       schema: {
         ...SESSION,
         operationId: 'signInWithTotp',
@@ -250,7 +250,7 @@ export function registerAuthRoutes(parent: FastifyInstance, useCases: UseCases):
   app.post(
     '/auth/second-factor/email',
     {
-      config: { session: 'second_factor' },
+      config: { session: 'second_factor', fieldErrors: codeFieldErrors.otp },
       schema: {
         ...SESSION,
         operationId: 'signInWithEmailCode',
@@ -272,7 +272,7 @@ export function registerAuthRoutes(parent: FastifyInstance, useCases: UseCases):
   app.post(
     '/auth/second-factor/recovery-code',
     {
-      config: { session: 'second_factor' },
+      config: { session: 'second_factor', fieldErrors: codeFieldErrors.recoveryCode },
       schema: {
         ...SESSION,
         operationId: 'signInWithRecoveryCode',

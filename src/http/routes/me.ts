@@ -8,6 +8,7 @@ import { sendConfirmedFactor } from '../confirmed-factor-reply.js';
 import {
   answer,
   CodeBody,
+  codeFieldErrors,
   EmailFactorStarted,
   errors,
   issuedCodesBody,
@@ -120,7 +121,7 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
   app.post(
     '/me/factors/totp/:factorId/confirm',
     {
-      config: { session: 'signed_in', duringTwoFactorSetup: true },
+      config: { session: 'signed_in', duringTwoFactorSetup: true, fieldErrors: codeFieldErrors.otp },
       schema: {
         ...SESSION,
         operationId: 'confirmMyTotp',
@@ -177,7 +178,7 @@ export function registerMeRoutes(parent: FastifyInstance, useCases: UseCases): v
   app.post(
     '/me/factors/email/:factorId/confirm',
     {
-      config: { session: 'signed_in', duringTwoFactorSetup: true },
+      config: { session: 'signed_in', duringTwoFactorSetup: true, fieldErrors: codeFieldErrors.otp },
       schema: {
         ...SESSION,
         operationId: 'confirmMyEmailFactor',

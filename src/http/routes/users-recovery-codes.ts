@@ -7,6 +7,7 @@ import { apiContext, sendApiError, sendApiFailure } from '../api-replies.js';
 import {
   answer,
   CodeBody,
+  codeFieldErrors,
   EmailFactorStarted,
   errors,
   IssuedCodes,
@@ -85,7 +86,7 @@ export function registerRecoveryCodeRoutes(
   app.post(
     `${by.prefix}/recovery-codes/verify`,
     {
-      config: { scope: 'recovery_codes:write' },
+      config: { scope: 'recovery_codes:write', fieldErrors: codeFieldErrors.recoveryCode },
       schema: {
         operationId: `verifyRecoveryCode${by.operationSuffix}`,
         summary: 'Verify a recovery code as the second factor; it works once, then the policy applies',
@@ -202,7 +203,7 @@ export function registerRecoveryCodeRoutes(
   app.post(
     `${by.prefix}/factors/totp/:factorId/confirm`,
     {
-      config: { scope: 'mfa:write' },
+      config: { scope: 'mfa:write', fieldErrors: codeFieldErrors.otp },
       schema: {
         operationId: `confirmUserTotp${by.operationSuffix}`,
         summary:
@@ -241,7 +242,7 @@ export function registerRecoveryCodeRoutes(
   app.post(
     `${by.prefix}/factors/totp/verify`,
     {
-      config: { scope: 'mfa:write' },
+      config: { scope: 'mfa:write', fieldErrors: codeFieldErrors.otp },
       schema: {
         operationId: `verifyUserTotp${by.operationSuffix}`,
         summary: "Verify a user's authenticator code (each time step is accepted once)",

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { CodeInput } from './common.js';
 import { RecoveryOutcomeFields } from './recovery-outcome.js';
 
 /** The JSON bodies and answers of the end-user sign-in routes (routes/auth.ts). */
@@ -19,7 +20,7 @@ export const SignInBody = Type.Object({
   ),
 });
 export const SecondFactorCode = Type.Object({
-  code: Type.String({ minLength: 1, maxLength: 256 }),
+  code: CodeInput,
   rememberBrowser: Type.Optional(
     Type.Boolean({
       description:

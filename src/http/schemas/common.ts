@@ -1,4 +1,5 @@
 import { type TSchema, Type } from 'typebox';
+import { MAX_CODE_INPUT_LENGTH } from '../../core/code-input.js';
 import { errorMessages } from '../../core/errors.js';
 import type { TotpEnrollment as TotpEnrollmentValue } from '../../service/factors/enroll-totp.js';
 import type { RecoveryCodeStatus as RecoveryCodeStatusValue } from '../../service/recovery-codes/recovery-code-status.js';
@@ -53,7 +54,19 @@ export const RecoveryCodeStatus = Type.Object({
   lastUsedAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
 });
 
-export const CodeBody = Type.Object({ code: Type.String({ minLength: 1, maxLength: 256 }) });
+/**
+ * A code as typed. Out of its bounds (empty, missing, over-long) a route answers the code the library does
+ * for the same input (`codeFieldErrors`), not the generic invalid_request.
+ */
+export const CodeInput = Type.String({ minLength: 1, maxLength: MAX_CODE_INPUT_LENGTH });
+
+export const CodeBody = Type.Object({ code: CodeInput });
+
+/** `config.fieldErrors` of a route whose body has a `code`: an authenticator or emailed code, or a recovery code. */
+export const codeFieldErrors = {
+  otp: { code: 'invalid_code' },
+  recoveryCode: { code: 'malformed_code' },
+} as const;
 
 /** A started authenticator: the key to type and the otpauth URI for the QR code. */
 export const TotpEnrollment = Type.Object({

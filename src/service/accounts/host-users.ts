@@ -19,9 +19,13 @@ export type UserRef = { userId: string } | { externalId: string };
 
 export const MAX_EXTERNAL_ID_LENGTH = 255;
 
+/** No control character (C0 or DEL): the JSON Schema form of isValidExternalId's rule, for the API's path. */
+export const EXTERNAL_ID_PATTERN = '^[^\\u0000-\\u001f\\u007f]*$';
+
 /** 1 to 255 characters, no control characters (they would break log lines and CSV exports). */
 export function isValidExternalId(externalId: string): boolean {
   return (
+    typeof externalId === 'string' &&
     externalId.length >= 1 &&
     externalId.length <= MAX_EXTERNAL_ID_LENGTH &&
     ![...externalId].some((char) => {
