@@ -70,6 +70,8 @@ export const errorMessages = {
   reason_required: 'Give the reason for the reset (up to 500 characters): it is kept in the audit log.',
   invalid_role_name: 'Role names are 1 to 40 lowercase letters, digits, dashes or underscores.',
   role_exists: 'That role already exists.',
+  last_administrator:
+    'This is the only administrator: make another account an administrator first, so someone can still run the site.',
   email_address_missing: 'This account has no email address, so no code or notice can be emailed to it.',
   external_id_taken: 'Another account already has that external id.',
   invalid_external_id: 'An external id is 1 to 255 characters, without control characters.',

@@ -15,6 +15,8 @@ export type PostRecoveryPolicy = (typeof postRecoveryPolicies)[number];
 
 export const builtInRoles = ['administrator', 'editor', 'author', 'subscriber'] as const;
 export const DEFAULT_USER_ROLE = 'subscriber';
+/** The role of the accounts that run the site: the last one can be neither deleted nor demoted. */
+export const ADMINISTRATOR_ROLE = 'administrator';
 
 /** The operator's recovery-code settings (stored in the database, changed from the admin console). */
 export interface RecoveryCodeSettings {

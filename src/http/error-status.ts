@@ -60,6 +60,7 @@ const statuses: Record<ErrorCode, number> = {
   external_id_taken: 409,
   invalid_external_id: 400,
   role_exists: 409,
+  last_administrator: 409,
   invalid_settings: 400,
   invalid_filter: 400,
   mfa_setup_required: 403,

@@ -43,6 +43,7 @@ const winOrLose = {
   revokeApiKey: 'revoked',
   setPasswordHash: 'updated',
   setUserEmail: 'updated',
+  setUserRoles: 'updated',
   updateOidcClient: 'updated',
 } as const;
 type WinOrLose = typeof winOrLose;
@@ -64,7 +65,6 @@ type AlwaysTakesEffect =
   | 'rememberDevice'
   | 'replaceEmailOtpChallenge'
   | 'replaceRecoveryCodeSet'
-  | 'setUserRoles'
   | 'settleAttempt'
   | 'touchApiKey'
   | 'touchRememberedDevice'

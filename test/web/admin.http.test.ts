@@ -227,4 +227,15 @@ describe('administration over HTTP: access and every error path', () => {
     expect(revoked.statusCode).toBe(303);
     expect((await api(key)).statusCode).toBe(401);
   });
+
+  test('roles: the only administrator keeps the role (409 last_administrator) and the page says why', async () => {
+    for (const user of await web.env.deps.store.listUsers({ limit: 1000 }))
+      if (user.id !== adminId && user.roles.includes('administrator'))
+        await web.env.deps.store.setUserRoles(user.id, ['editor']);
+    await admin.get(`/admin/users/${adminId}`);
+    const refused = await admin.post(`/admin/users/${adminId}/roles`, { roles: 'editor' });
+    expect(refused.statusCode).toBe(409);
+    expect(alertText(refused.body)).toBe(errorMessages.last_administrator);
+    expect((await web.env.deps.store.findUserById(adminId))?.roles).toContain('administrator');
+  });
 });

@@ -98,10 +98,10 @@ function registerDelete(
         summary:
           'Delete a user with their factors, recovery codes, sessions, remembered browsers and API keys (erasure)',
         description:
-          'One transaction. The audit log keeps its events, which name users by SpareKey’s random id only, and records the deletion (user_deleted).',
+          'One transaction. The audit log keeps its events, which name users by SpareKey’s random id only, and records the deletion (user_deleted). The only administrator is not deleted (409 last_administrator).',
         tags: ['users'],
         params: by.params,
-        response: { 200: DeletedUser, ...errors(404) },
+        response: { 200: DeletedUser, ...errors(404, 409) },
       },
     },
     async function deleteUserRoute(request, reply) {

@@ -160,15 +160,15 @@ export async function changeEmail(
 export async function deleteUser(
   deps: ServiceDeps,
   input: { userId: string; context: RequestContext },
-): Promise<Result<DeletedUser, 'user_not_found'>> {
+): Promise<Result<DeletedUser, 'user_not_found' | 'last_administrator'>> {
   const now = deps.clock.now();
-  const removed = await deps.store.transaction(async (tx) => {
+  return deps.store.transaction(async (tx) => {
+    // The only administrator is not deleted (by any edge): someone must still be able to run the site.
     const outcome = await tx.deleteUser(input.userId);
-    if (!outcome.deleted) return undefined;
+    if (!outcome.deleted) return fail(outcome.reason);
     await tx.appendAuditEvent(
       auditEvent(now, 'user_deleted', 'success', input.userId, input.context, { ...outcome.removed }),
     );
-    return outcome.removed;
+    return ok(outcome.removed);
   });
-  return removed ? ok(removed) : fail('user_not_found');
 }

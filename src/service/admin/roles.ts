@@ -25,25 +25,29 @@ export async function addRole(
   });
 }
 
-/** Replaces a user's roles with known roles only; the audit event has the roles before and after. */
+/**
+ * Replaces a user's roles with known roles only; the audit event has the roles before and after. The
+ * only administrator keeps the role (`last_administrator`): someone must still be able to run the site.
+ */
 export async function assignRoles(
   deps: ServiceDeps,
   input: { userId: string; roles: readonly string[]; context: RequestContext },
-): Promise<Result<{ roles: string[] }, 'user_not_found' | 'unknown_role'>> {
+): Promise<Result<{ roles: string[] }, 'user_not_found' | 'unknown_role' | 'last_administrator'>> {
   const known = new Set(await listRoles(deps));
   const roles = [...new Set(input.roles)];
   if (!roles.every((role) => known.has(role))) return fail('unknown_role');
-  const user = await deps.store.findUserById(input.userId);
-  if (!user) return fail('user_not_found');
   const now = deps.clock.now();
-  await deps.store.transaction(async (tx) => {
-    await tx.setUserRoles(user.id, roles);
+  return deps.store.transaction(async (tx) => {
+    const user = await tx.findUserById(input.userId);
+    if (!user) return fail('user_not_found');
+    const set = await tx.setUserRoles(user.id, roles);
+    if (!set.updated) return fail(set.reason);
     await tx.appendAuditEvent(
       auditEvent(now, 'roles_changed', 'success', user.id, input.context, {
         before: user.roles.join(','),
         after: [...roles].sort().join(','),
       }),
     );
+    return ok({ roles: [...roles].sort() });
   });
-  return ok({ roles: [...roles].sort() });
 }

@@ -174,7 +174,7 @@ export function defineHostUserContract(makeStore: MakeStore): void {
       expect(await store.getRecoveryCodeSummary(bystander.id)).toBeDefined();
       expect(await store.listRememberedDevices(bystander.id, T0)).toHaveLength(1);
       expect((await store.listApiKeys()).filter((key) => key.createdBy === bystander.id)).toHaveLength(1);
-      expect(await store.deleteUser(user.id)).toEqual({ deleted: false });
+      expect(await store.deleteUser(user.id)).toEqual({ deleted: false, reason: 'user_not_found' });
     });
   });
 }

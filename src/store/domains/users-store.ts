@@ -16,12 +16,23 @@ export interface UsersStore {
    * Deletes the user and, through the foreign keys, everything that is theirs (roles, factors, recovery
    * codes, sessions, remembered browsers, links, emailed codes, throttle rows), and the API keys they
    * created, under the user's lock, and says how many of each went (`deleted` is false for an unknown
-   * user). Audit events are not touched (they hold the id only).
+   * user). Audit events are not touched (they hold the id only). Refused (`last_administrator`) for the
+   * only administrator: someone must still be able to run the site.
    */
-  deleteUser(userId: string): Promise<WriteOutcome<'deleted', never, { removed: DeletedUser }>>;
+  deleteUser(
+    userId: string,
+  ): Promise<WriteOutcome<'deleted', 'user_not_found' | 'last_administrator', { removed: DeletedUser }>>;
   /** Replaces the user's password hash; `updated` is false for an unknown user. */
   setPasswordHash(userId: string, passwordHash: string): Promise<WriteOutcome<'updated'>>;
-  setUserRoles(userId: string, roles: readonly string[]): Promise<void>;
+  /**
+   * Replaces the user's roles. Refused (`last_administrator`) when it would take the administrator role
+   * from the only administrator; concurrent removals of administrators are serialized, so two of them
+   * never leave none.
+   */
+  setUserRoles(
+    userId: string,
+    roles: readonly string[],
+  ): Promise<WriteOutcome<'updated', 'user_not_found' | 'last_administrator'>>;
   countUsers(): Promise<number>;
   /** Every account, by email (keyset: pass the last email as `afterEmail`). */
   listUsers(query: { afterEmail?: string; limit: number }): Promise<UserRecord[]>;

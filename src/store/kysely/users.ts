@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { ADMINISTRATOR_ROLE } from '../../core/policy.js';
 import type {
   DeletedUser,
   NewUser,
@@ -117,9 +118,10 @@ export async function setUserEmail(
 export async function deleteUser(
   ctx: StoreContext,
   userId: string,
-): Promise<WriteOutcome<'deleted', never, { removed: DeletedUser }>> {
+): Promise<WriteOutcome<'deleted', 'user_not_found' | 'last_administrator', { removed: DeletedUser }>> {
   return ctx.atomic(async (db) => {
-    if (!(await lockUser(ctx, db, userId))) return { deleted: false };
+    if (await isLastAdministrator(ctx, db, userId)) return { deleted: false, reason: 'last_administrator' };
+    if (!(await lockUser(ctx, db, userId))) return { deleted: false, reason: 'user_not_found' };
     const count = async (
       table:
         | 'mfa_factors'
@@ -175,14 +177,55 @@ export async function setUserRoles(
   ctx: StoreContext,
   userId: string,
   roles: readonly string[],
-): Promise<void> {
-  await ctx.atomic(async (db) => {
+): Promise<WriteOutcome<'updated', 'user_not_found' | 'last_administrator'>> {
+  return ctx.atomic(async (db) => {
+    if (!roles.includes(ADMINISTRATOR_ROLE) && (await isLastAdministrator(ctx, db, userId)))
+      return { updated: false, reason: 'last_administrator' } as const;
     // The user lock serializes concurrent replacements, so the result is one caller's list, never a mix
     // (and never a unique violation from two callers inserting the same role).
-    await lockUser(ctx, db, userId);
+    if (!(await lockUser(ctx, db, userId))) return { updated: false, reason: 'user_not_found' } as const;
     await db.deleteFrom('user_roles').where('user_id', '=', userId).execute();
     await insertRoles(db, userId, roles);
+    return { updated: true } as const;
   });
+}
+
+/**
+ * Whether `userId` is the only administrator, so that deleting it or taking its role would leave nobody
+ * to run the site. On PostgreSQL it first locks the user's row and every administrator's, in id order,
+ * so two removals of administrators serialize: the second waits for the first to commit, and its next
+ * statement (a new READ COMMITTED snapshot) sees what the first did. Without the locks, two transactions
+ * could each see the other administrator and remove the last two at once. SQLite's one writer already
+ * serializes them. Administrators are few, and only these removals lock them all.
+ */
+async function isLastAdministrator(
+  ctx: StoreContext,
+  db: Kysely<Database>,
+  userId: string,
+): Promise<boolean> {
+  if (ctx.engine.supportsRowLocks) {
+    await db
+      .selectFrom('users')
+      .select('id')
+      .where((eb) =>
+        eb.or([
+          eb('id', '=', userId),
+          eb(
+            'id',
+            'in',
+            eb.selectFrom('user_roles').select('user_id').where('role', '=', ADMINISTRATOR_ROLE),
+          ),
+        ]),
+      )
+      .orderBy('id')
+      .forNoKeyUpdate()
+      .execute();
+  }
+  const administrators = db.selectFrom('user_roles').select('user_id').where('role', '=', ADMINISTRATOR_ROLE);
+  const self = await administrators.where('user_id', '=', userId).executeTakeFirst();
+  if (self === undefined) return false;
+  const another = await administrators.where('user_id', '<>', userId).limit(1).executeTakeFirst();
+  return another === undefined;
 }
 
 export async function countUsers(ctx: StoreContext): Promise<number> {
