@@ -44,9 +44,9 @@ import {
 import { listSecurityKeys, renameSecurityKey } from './factors/webauthn/manage-keys.js';
 import { registerSecurityKey, securityKeyRegistrationOptions } from './factors/webauthn/register-key.js';
 import { loadAccessRules, saveConsoleAccessRules } from './forward-auth/access-rules.js';
-import { decideForwardAuth } from './forward-auth/decide.js';
 import { previewAccess } from './forward-auth/preview.js';
 import { checkReturnAddress, landAfterSignIn } from './forward-auth/return-address.js';
+import { forwardAuthVerdict } from './forward-auth/verdict-reads.js';
 import { purgeExpiredRecords } from './maintenance/purge.js';
 import { isReady } from './maintenance/readiness.js';
 import { oidcAdapterFor } from './oidc/adapter.js';
@@ -194,8 +194,8 @@ export function createUseCases(deps: ServiceDeps) {
     // forward-auth/access-rules
     loadAccessRules: bound(deps, loadAccessRules),
     saveConsoleAccessRules: bound(deps, saveConsoleAccessRules),
-    // forward-auth/decide
-    decideForwardAuth: bound(deps, decideForwardAuth),
+    // forward-auth/verdict-reads
+    forwardAuthVerdict: bound(deps, forwardAuthVerdict),
     // forward-auth/preview
     previewAccess: bound(deps, previewAccess),
     // forward-auth/return-address

@@ -40,6 +40,15 @@ export interface Store
     AuditStore,
     OidcStore {
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
+  /**
+   * A mark of the database's committed state, for caches of what was read: two equal marks, read one
+   * after the other, mean no connection of any process committed a write in between (the other way round
+   * is not promised: a mark may move without a change that matters). Synchronous and cheap (SQLite: a
+   * `PRAGMA data_version` on a connection of its own that never writes, about 2 µs). Undefined when the
+   * engine cannot tell (PostgreSQL, an in-memory SQLite database), inside a transaction, or when the read
+   * failed: then nothing read may be reused. Read the mark BEFORE the reads it vouches for.
+   */
+  getChangeMark(): number | undefined;
 }
 
 export type * from './domains/action-tokens-store.js';

@@ -52,9 +52,8 @@ export function registerForwardAuthRoutes(
     reply.headers(headers);
     const target = protectedRequest(request);
     if (!target) return sendApiError(reply, 'forward_auth_headers_missing');
-    const token = sessionToken(request, cookieName);
-    const decision = await useCases.decideForwardAuth({
-      session: token ? await useCases.resolveSession(token) : undefined,
+    const decision = await useCases.forwardAuthVerdict({
+      token: sessionToken(request, cookieName),
       request: target,
       context: { ip: request.ip, userAgent: header(request, 'user-agent') ?? null },
     });

@@ -1,12 +1,31 @@
 import { type AccessPolicy, matchAccessRule } from '../../core/access-rules.js';
-import { mfaSetupRequired } from '../../core/policy.js';
+import { mfaSetupRequired, type RecoveryCodeSettings } from '../../core/policy.js';
 import { loadRecoveryCodeSettings } from '../admin/settings.js';
 import { auditEvent } from '../audit/audit.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
 import { isMfaEnabled } from '../factors/mfa-state.js';
 import type { ActiveSession } from '../sessions/sessions.js';
-import { loadAccessRules } from './access-rules.js';
+import { type EffectiveAccessRules, loadAccessRules } from './access-rules.js';
 import { checkReturnAddress } from './return-address.js';
+
+/**
+ * What a verdict reads besides the session. `directReads` asks the database each time (the console's
+ * preview); the verdicts' reads (verdict-reads.ts) may answer from what they read before, while the database
+ * has not changed.
+ */
+export interface AccessReads {
+  accessRules(): Promise<EffectiveAccessRules>;
+  recoveryCodeSettings(): Promise<RecoveryCodeSettings>;
+  mfaEnabled(userId: string): Promise<boolean>;
+}
+
+export function directReads(deps: ServiceDeps): AccessReads {
+  return {
+    accessRules: () => loadAccessRules(deps),
+    recoveryCodeSettings: () => loadRecoveryCodeSettings(deps.store),
+    mfaEnabled: (userId) => isMfaEnabled(deps.store, userId),
+  };
+}
 
 /** The request to a protected app, as the reverse proxy reported it. */
 export interface ProtectedRequest {
@@ -43,9 +62,14 @@ export interface Evaluation {
 export async function decideForwardAuth(
   deps: ServiceDeps,
   input: { session: ActiveSession | undefined; request: ProtectedRequest; context: RequestContext },
+  reads: AccessReads = directReads(deps),
 ): Promise<ForwardAuthDecision> {
   const signedIn = input.session?.record.stage === 'signed_in' ? input.session : undefined;
-  const { decision, rule } = await evaluateAccess(deps, { user: signedIn?.user, request: input.request });
+  const { decision, rule } = await evaluateAccess(
+    deps,
+    { user: signedIn?.user, request: input.request },
+    reads,
+  );
   deps.metrics?.forwardAuthDecision(decision.kind);
   if (decision.kind === 'denied') {
     await auditDenial(deps, input, signedIn, {
@@ -66,6 +90,7 @@ export async function evaluateAccess(
     user: { id: string; email: string | null; roles: readonly string[] } | undefined;
     request: ProtectedRequest;
   },
+  reads: AccessReads = directReads(deps),
 ): Promise<Evaluation> {
   const address = checkReturnAddress(deps, input.request.url);
   if (!address || address.startsWith('/')) {
@@ -73,7 +98,7 @@ export async function evaluateAccess(
   }
   const url = new URL(address);
   const match = matchAccessRule(
-    await loadAccessRules(deps),
+    await reads.accessRules(),
     { host: url.hostname, path: url.pathname, method: input.request.method },
     input.user?.roles,
   );
@@ -84,7 +109,7 @@ export async function evaluateAccess(
     return { decision: { kind: 'denied', reason: 'access_denied' }, rule: match.rule };
   if (!user)
     return { decision: { kind: 'sign_in', location: signInLocation(deps, address) }, rule: match.rule };
-  if (await secondFactorOwed(deps, match.policy, user)) {
+  if (await secondFactorOwed(reads, match.policy, user)) {
     return {
       decision: { kind: 'second_factor_setup', location: setupLocation(deps, address) },
       rule: match.rule,
@@ -101,18 +126,15 @@ export async function evaluateAccess(
  * honours the operator's "roles that must set up two-factor".
  */
 async function secondFactorOwed(
-  deps: ServiceDeps,
+  reads: AccessReads,
   policy: 'one_factor' | 'two_factor',
   user: { id: string; roles: readonly string[] },
 ): Promise<boolean> {
-  if (policy === 'two_factor') return !(await isMfaEnabled(deps.store, user.id));
+  if (policy === 'two_factor') return !(await reads.mfaEnabled(user.id));
   // Read for each verdict, like the rules: a change applies to the next request, on every instance.
-  const settings = await loadRecoveryCodeSettings(deps.store);
+  const settings = await reads.recoveryCodeSettings();
   if (!user.roles.some((role) => settings.mfaRequiredRoles.includes(role))) return false;
-  return mfaSetupRequired(settings, {
-    roles: user.roles,
-    mfaEnabled: await isMfaEnabled(deps.store, user.id),
-  });
+  return mfaSetupRequired(settings, { roles: user.roles, mfaEnabled: await reads.mfaEnabled(user.id) });
 }
 
 function signInLocation(deps: ServiceDeps, address: string): string {

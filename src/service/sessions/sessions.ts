@@ -143,19 +143,31 @@ export async function resolveSession(deps: ServiceDeps, token: string): Promise<
   if (!idHash) return undefined;
   // One read for the session, its user and roles: every request with a cookie pays for it.
   const found = await deps.store.findSessionWithUser(idHash);
-  const now = deps.clock.now();
   if (!found) return undefined;
-  const { session: record, user } = found;
+  const record = await checkSessionTimes(deps, found.session);
+  return record && { record, user: found.user };
+}
+
+/**
+ * A session record read earlier, against the clock now: undefined once it has expired (idle or absolute
+ * deadline; the row is deleted), else the record, with its idle deadline slid (and written) when a minute
+ * has passed since it was last slid. Forward auth applies it to every verdict, from a cached record too.
+ */
+export async function checkSessionTimes(
+  deps: ServiceDeps,
+  record: SessionRecord,
+): Promise<SessionRecord | undefined> {
+  const now = deps.clock.now();
   if (record.expiresAt.getTime() <= now.getTime()) {
-    await deps.store.deleteSession(idHash);
+    await deps.store.deleteSession(record.idHash);
     return undefined;
   }
   if (record.stage === 'signed_in' && now.getTime() - record.lastSeenAt.getTime() >= TOUCH_INTERVAL_MS) {
     const expiresAt = deadlineFor(record.stage, record.createdAt, now);
-    await deps.store.touchSession(idHash, now, expiresAt);
-    return { record: { ...record, lastSeenAt: now, expiresAt }, user };
+    await deps.store.touchSession(record.idHash, now, expiresAt);
+    return { ...record, lastSeenAt: now, expiresAt };
   }
-  return { record, user };
+  return record;
 }
 
 export async function endSession(deps: ServiceDeps, input: { token: string; context: RequestContext }) {

@@ -21,4 +21,10 @@ export interface Engine {
    * (the audit sealer's) are timed on the one clock they all see, not on each instance's own.
    */
   readonly nowMs: RawBuilder<number>;
+  /**
+   * A number that moves whenever a write is committed to the database by any connection of any process
+   * (this process's own included), read synchronously; undefined when the engine has no cheap way to tell
+   * (PostgreSQL, an in-memory SQLite database) or the read failed. See `Store.getChangeMark`.
+   */
+  changeMark(): number | undefined;
 }

@@ -39,6 +39,8 @@ function bind(db: Kysely<Database>, engine: Engine, inTransaction: boolean): Sto
     // Nested calls run in the enclosing transaction: one commit, one rollback, for the whole unit.
     transaction: (work) =>
       inTransaction ? work(store) : engine.transaction(db, (trx) => work(bind(trx, engine, true))),
+    // Inside a transaction its own uncommitted writes would not move the mark: nothing to cache there.
+    getChangeMark: () => (inTransaction ? undefined : engine.changeMark()),
 
     createUser: (user) => users.createUser(ctx, user),
     findUserByEmail: (email) => users.findUserByEmail(ctx, email),

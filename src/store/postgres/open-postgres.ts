@@ -31,6 +31,8 @@ export interface PostgresConfig {
  */
 export const postgresEngine: Engine = {
   supportsRowLocks: true,
+  // No cheap, sound equivalent of SQLite's data_version: every read goes to the database.
+  changeMark: () => undefined,
   nowMs: sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`,
   transaction: async (db, work) => {
     // Lock orders are fixed (see ../kysely/recovery-codes.ts), but a transaction that changes the

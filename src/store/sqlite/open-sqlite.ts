@@ -41,12 +41,49 @@ async function immediateTransaction<T>(
 }
 
 /** The store's transactions: BEGIN IMMEDIATE as above, the concurrent ones sharing a commit (group-commit.ts). */
-function sqliteEngine(connection: ConnectionState): Engine {
+function sqliteEngine(connection: ConnectionState, watcher: ChangeWatcher | undefined): Engine {
   return {
     supportsRowLocks: false,
     transaction: groupCommit(connection),
     nowMs: sql<number>`cast((julianday('now') - 2440587.5) * 86400000 as integer)`,
+    changeMark: () => watcher?.mark(),
   };
+}
+
+interface ChangeWatcher {
+  mark(): number | undefined;
+  close(): void;
+}
+
+/**
+ * The store's change mark (`Store.getChangeMark`): `PRAGMA data_version` on a second connection to the file
+ * that never writes (query_only). SQLite changes a connection's data_version whenever ANOTHER connection
+ * commits, from this process (the store's own connection, which does all of its writing) or any other; a
+ * connection's own commits would not move it, hence the second connection. The pragma opens a read
+ * transaction, so it sees every commit acknowledged before it runs. An in-memory database has no second
+ * connection (and no other process): no mark, so nothing is cached.
+ */
+function openChangeWatcher(path: string): ChangeWatcher | undefined {
+  if (path === ':memory:' || path === '') return undefined;
+  const watcher = new SqliteDatabase(path, { timeout: BUSY_TIMEOUT_MS, fileMustExist: true });
+  try {
+    watcher.pragma('query_only = ON');
+    const version = watcher.prepare('PRAGMA data_version').pluck();
+    return {
+      mark: () => {
+        try {
+          return version.get() as number;
+        } catch {
+          // Busy for the whole timeout, or the file is gone: no mark, so the caller reads afresh.
+          return undefined;
+        }
+      },
+      close: () => watcher.close(),
+    };
+  } catch (error) {
+    watcher.close();
+    throw error;
+  }
 }
 
 /**
@@ -96,5 +133,16 @@ export async function openSqliteStore(path: string): Promise<OpenedStore> {
     await db.destroy();
     throw error;
   }
-  return { store: createKyselyStore(db, sqliteEngine(database)), db, close: () => db.destroy() };
+  let watcher: ChangeWatcher | undefined;
+  try {
+    watcher = openChangeWatcher(path);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  const close = async () => {
+    watcher?.close();
+    await db.destroy();
+  };
+  return { store: createKyselyStore(db, sqliteEngine(database, watcher)), db, close };
 }
