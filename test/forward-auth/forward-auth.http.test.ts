@@ -139,7 +139,7 @@ describe('the verification endpoint (issue: forward auth)', () => {
   });
 });
 
-describe('a verdict is answered from the current state, never from a cache (issue 24: fast, without going stale)', () => {
+describe('a verdict is answered from the current state, never from a stale cache (issue 24: fast, without going stale)', () => {
   const WIKI = 'https://wiki.example.com/page';
 
   async function userOf(email: string) {
