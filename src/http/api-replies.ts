@@ -39,6 +39,8 @@ export function apiContext(request: FastifyRequest): RequestContext & { actorId:
     // With an API key the caller is the site's backend: its address is not the end user's. Without one
     // (sign-up and sign-in, or a session token) the caller is the user's own app, charged per address.
     viaBackend: request.apiKey !== undefined,
+    // The key's `api_key_used`, for the operation to commit with its own first write (carryKeyUse routes).
+    ...(request.carriedAudit ? { carriedAudit: request.carriedAudit } : {}),
   };
 }
 

@@ -5,6 +5,7 @@ import type { SealingKeySource } from '../core/sealing-key-ring.js';
 import type { ServerKeys } from '../core/server-keys.js';
 import type { TotpSettings } from '../core/totp.js';
 import type { AttemptCounters, Store } from '../store/store.js';
+import type { CarriedAuditEvents } from './audit/carried-audit.js';
 import type { Mailer } from './ports/mailer.js';
 import type { ServiceMetrics } from './ports/metrics.js';
 import type { OutboundHttp } from './ports/outbound-http.js';
@@ -92,4 +93,9 @@ export interface RequestContext {
    * throttled per account only, never per address (one busy backend would otherwise block everyone).
    */
   viaBackend?: boolean;
+  /**
+   * Events the edge decided on before the operation (an API key's use), to commit with the operation's
+   * own events instead of in a transaction of their own (audit/carried-audit.ts).
+   */
+  carriedAudit?: CarriedAuditEvents;
 }

@@ -21,6 +21,7 @@ import {
   readAuditLog,
   verifyAuditLog,
 } from './audit/audit-log.js';
+import { writeCarriedAuditEvents } from './audit/carried-audit.js';
 import type { ServiceDeps, ServiceOptions } from './deps.js';
 import { confirmTotp } from './factors/confirm-totp.js';
 import { confirmEmailFactor, resendEmailFactorCode, startEmailFactor } from './factors/email-factor.js';
@@ -131,6 +132,8 @@ export function createUseCases(deps: ServiceDeps) {
     revokeApiKey: bound(deps, revokeApiKey),
     // admin/authorize-api-key
     authorizeApiKey: bound(deps, authorizeApiKey),
+    // audit/carried-audit: what an edge carried for an operation that did not write it
+    writeCarriedAuditEvents: bound(deps, writeCarriedAuditEvents),
     // admin/reseal-secrets
     countSealedSecretsByKey: bound(deps, countSealedSecretsByKey),
     resealSecrets: bound(deps, resealSecrets),

@@ -84,6 +84,7 @@ type Counts =
 /** Writes whose answer is a result of their own: the event appended, a throttle verdict, claims, tallies. */
 type OwnResults =
   | 'appendAuditEvent'
+  | 'appendAuditEvents'
   | 'chargeAttempt'
   | 'claimDueWebhookDeliveries'
   | 'purgeAuditEventsBefore'

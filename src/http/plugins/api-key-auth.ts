@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyScope } from '../../core/api-key.js';
 import type { ErrorCode } from '../../core/errors.js';
 import type { ApiKeyRecord } from '../../service/admin/authorize-api-key.js';
+import { CarriedAuditEvents } from '../../service/audit/carried-audit.js';
 import type { ActiveSession } from '../../service/sessions/sessions.js';
 import type { UseCases } from '../../service/use-cases.js';
 import { sendApiError } from '../api-replies.js';
@@ -28,11 +29,35 @@ declare module 'fastify' {
      * so every edge speaks one error vocabulary (plugins/api-error-handler.ts).
      */
     fieldErrors?: Partial<Record<string, ErrorCode>>;
+    /**
+     * API-key routes whose use case commits the key's `api_key_used` event with its own first write
+     * (through `apiContext`) instead of the edge writing it in a transaction of its own. Whatever the
+     * operation did not write is written before the answer is sent (register-api.ts), so the call is on
+     * record exactly once either way.
+     */
+    carryKeyUse?: boolean;
   }
   interface FastifyRequest {
     apiKey: ApiKeyRecord | undefined;
     apiSession: ActiveSession | undefined;
+    /** The audit events carried to this request's operation (routes with `carryKeyUse`). */
+    carriedAudit: CarriedAuditEvents | undefined;
   }
+}
+
+/**
+ * onSend, for the routes with `carryKeyUse`: what the operation did not commit with its own events (it
+ * wrote none, or its transaction rolled back) is written now, before the answer leaves. If that write
+ * fails the answer becomes the error (500), and it is not tried again for that error's answer.
+ */
+export function writeCarriedAudit(useCases: UseCases) {
+  return async (request: FastifyRequest, _reply: FastifyReply, payload: unknown) => {
+    const carried = request.carriedAudit;
+    if (carried === undefined) return payload;
+    request.carriedAudit = undefined;
+    await useCases.writeCarriedAuditEvents(carried);
+    return payload;
+  };
 }
 
 /**
@@ -62,16 +87,19 @@ export function requireApiKey(useCases: UseCases) {
         return sendApiError(reply, 'mfa_setup_required');
       return;
     }
+    const carry = request.routeOptions.config.carryKeyUse ? new CarriedAuditEvents() : undefined;
     const authorized = await useCases.authorizeApiKey({
       key: token,
       scope: request.routeOptions.config.scope,
       operation: `${request.method} ${request.routeOptions.url ?? ''}`,
       context: { ip: request.ip, userAgent: request.headers['user-agent'] ?? null },
+      carry,
     });
     if (!authorized.ok) {
       if (authorized.error === 'api_key_required') reply.header('www-authenticate', 'Bearer');
       return sendApiError(reply, authorized.error);
     }
     request.apiKey = authorized.value;
+    request.carriedAudit = carry;
   };
 }

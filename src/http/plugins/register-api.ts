@@ -18,7 +18,7 @@ import { ErrorBody } from '../schemas/common.js';
 import { makeRequestSchemasStrict } from '../strict-schemas.js';
 import { BY_EXTERNAL_ID, BY_USER_ID } from '../user-addressing.js';
 import { registerApiErrorHandler } from './api-error-handler.js';
-import { requireApiKey } from './api-key-auth.js';
+import { requireApiKey, writeCarriedAudit } from './api-key-auth.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -62,7 +62,9 @@ export async function registerApi(
       registerJsonBodyParser(api);
       api.decorateRequest('apiKey', undefined);
       api.decorateRequest('apiSession', undefined);
+      api.decorateRequest('carriedAudit', undefined);
       api.addHook('onRequest', requireApiKey(useCases));
+      api.addHook('onSend', writeCarriedAudit(useCases));
       registerApiErrorHandler(api);
       registerRecoveryCodeRoutes(api, useCases, BY_USER_ID);
       registerRecoveryCodeRoutes(api, useCases, BY_EXTERNAL_ID);

@@ -86,7 +86,7 @@ export function registerRecoveryCodeRoutes(
   app.post(
     `${by.prefix}/recovery-codes/verify`,
     {
-      config: { scope: 'recovery_codes:write', fieldErrors: codeFieldErrors.recoveryCode },
+      config: { scope: 'recovery_codes:write', fieldErrors: codeFieldErrors.recoveryCode, carryKeyUse: true },
       schema: {
         operationId: `verifyRecoveryCode${by.operationSuffix}`,
         summary: 'Verify a recovery code as the second factor; it works once, then the policy applies',

@@ -2,6 +2,7 @@ import { type ApiKeyScope, apiKeySecretMatches, parseApiKey, scopeAllows } from 
 import { fail, ok, type Result } from '../../core/result.js';
 import type { ApiKeyRecord } from '../../store/store.js';
 import { auditEvent } from '../audit/audit.js';
+import type { CarriedAuditEvents } from '../audit/carried-audit.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
 
 export type { ApiKeyRecord };
@@ -28,6 +29,11 @@ export async function authorizeApiKey(
     /** What was asked, e.g. `GET /api/v1/statistics`, recorded with the outcome. */
     operation: string;
     context: RequestContext;
+    /**
+     * When given, the `api_key_used` of a call let through is put here for the operation to commit with
+     * its own events (audit/carried-audit.ts) instead of being written now. Refusals are written now.
+     */
+    carry?: CarriedAuditEvents;
   },
 ): Promise<Result<ApiKeyRecord, 'api_key_required' | 'api_scope_missing'>> {
   const checked = await verifyApiKey(deps, input.key);
@@ -56,9 +62,12 @@ export async function authorizeApiKey(
   }
   await noteLastUsed(deps, key, now);
   // Every use of a key is on record: which key, which operation, from where.
-  await deps.store.appendAuditEvent(
-    auditEvent(now, 'api_key_used', 'success', null, context, { keyId: key.id, operation: input.operation }),
-  );
+  const used = auditEvent(now, 'api_key_used', 'success', null, context, {
+    keyId: key.id,
+    operation: input.operation,
+  });
+  if (input.carry) input.carry.add(used);
+  else await deps.store.appendAuditEvent(used);
   return ok(key);
 }
 

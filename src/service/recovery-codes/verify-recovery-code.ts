@@ -6,6 +6,7 @@ import type { WebhookEventType } from '../../core/webhook.js';
 import type { RecoveryCodeRecord, Store } from '../../store/store.js';
 import { loadRecoveryCodeSettings } from '../admin/settings.js';
 import { auditEvent } from '../audit/audit.js';
+import { appendWithCarried } from '../audit/carried-audit.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
 import { notifyRecoveryCodeUsed } from '../notifications/notifications.js';
 import { type Settlement, throttled } from '../throttle/throttle.js';
@@ -93,11 +94,12 @@ async function evaluateRecoveryCode(
 ): Promise<Result<RecoveryOutcome, RecoveryCodeFailure>> {
   const { store, clock } = deps;
   const refuse = async (error: RecoveryCodeFailure) => {
-    await store.appendAuditEvent(
+    const written = await appendWithCarried(store, input.context, [
       auditEvent(clock.now(), 'recovery_code_failed', 'failure', input.userId, input.context, {
         reason: error,
       }),
-    );
+    ]);
+    written();
     deps.metrics?.recoveryCodeAttempt('refused', error);
     return fail(error);
   };
@@ -110,6 +112,7 @@ async function evaluateRecoveryCode(
 
   // Replacement codes are hashed before the transaction, so no lock is held during KDF work.
   const replacement = settings.policy === 'rotate' ? await prepareRecoveryCodeSet(deps, settings) : undefined;
+  let written: (() => void) | undefined;
   const outcome = await store.transaction(async (tx) => {
     const now = clock.now();
     const consumption = await tx.consumeRecoveryCode(record.setId, record.slot, now);
@@ -122,8 +125,13 @@ async function evaluateRecoveryCode(
       slot: record.slot,
       left: consumption,
       replacement,
+      written: (done) => {
+        written = done;
+      },
     });
   });
+  // Committed: what the context carried went in with the use's event.
+  written?.();
   if (!outcome) return refuse('code_already_used');
   deps.metrics?.recoveryCodeAttempt('accepted');
   await notifyRecoveryCodeUsed(deps, {
@@ -161,10 +169,18 @@ async function applyPolicy(
     /** What the set has left after this use. */
     left: { remaining: number; total: number };
     replacement: Awaited<ReturnType<typeof prepareRecoveryCodeSet>> | undefined;
+    /** Told what to call once the transaction has committed (the carried events it wrote). */
+    written: (done: () => void) => void;
   },
 ): Promise<RecoveryOutcome> {
-  const event = (action: Parameters<typeof auditEvent>[1], details = {}) =>
-    tx.appendAuditEvent(auditEvent(use.now, action, 'success', use.userId, use.context, details));
+  // The first event goes in with what the context still carries (audit/carried-audit.ts), one INSERT.
+  let first = true;
+  const event = async (action: Parameters<typeof auditEvent>[1], details = {}) => {
+    const audited = auditEvent(use.now, action, 'success', use.userId, use.context, details);
+    if (!first) return void (await tx.appendAuditEvent(audited));
+    first = false;
+    use.written(await appendWithCarried(tx, use.context, [audited]));
+  };
   const hook = (type: WebhookEventType, data: Record<string, unknown>) =>
     emitWebhookEvent(deps, tx, { type, at: use.now, userId: use.userId, context: use.context, data });
   const used = { setId: use.setId, slot: use.slot, policy: settings.policy };

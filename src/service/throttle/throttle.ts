@@ -3,6 +3,7 @@ import type { Result } from '../../core/result.js';
 import type { AttemptKind, SettleMode, ThrottlePolicy } from '../../core/throttle.js';
 import type { AttemptCounters, Store } from '../../store/store.js';
 import { auditEvent } from '../audit/audit.js';
+import { appendWithCarried } from '../audit/carried-audit.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
 import { type AccountLock, reportLock, reportOverdueLock } from './lock-report.js';
 import { addressKey, policies, refusal, type Throttled } from './throttle-counters.js';
@@ -52,7 +53,7 @@ async function charge(
     wanted.push({ key: addressKey(subject.context.ip), policy: address, account: false });
   }
   if (subject.accountKey) wanted.push({ key: subject.accountKey, policy: account, account: true });
-  const stopped = await withCounters(deps, async (into) => {
+  const stopped = await withCounters(deps, subject.context, async (into) => {
     for (const next of wanted) {
       const verdict = await into.chargeAttempt(next.key, next.policy, subject.kind, now);
       if (next.account) charged.lockedAt = verdict.lockedAt;
@@ -67,14 +68,15 @@ async function charge(
     // Every refusal is audited (STANDARDS req 50): who was refused, from where, and for how long.
     deps.metrics?.attemptThrottled(subject.kind);
     charged.refused = refusal(stopped.verdict);
-    await deps.store.appendAuditEvent(
+    const written = await appendWithCarried(deps.store, subject.context, [
       auditEvent(now, 'rate_limited', 'failure', subject.userId, subject.context, {
         scope: stopped.by.account ? 'account' : 'address',
         step: subject.kind,
         reason: stopped.verdict.reason,
         retryAfterSeconds: charged.refused.retryAfterSeconds ?? null,
       }),
-    );
+    ]);
+    written();
   }
   return charged;
 }
@@ -83,10 +85,25 @@ async function charge(
  * Runs `work` on the failed-attempt counters. When they live in the database, the address's and the
  * account's changes share one transaction, so an attempt costs one durable commit, not two; Redis counters
  * take each call as it comes. (Lock order on PostgreSQL: address row, then account row, always.)
+ *
+ * The charge is an operation's first write: the audit events its context carries (an API key's use,
+ * audit/carried-audit.ts) commit in the charge's transaction, so nothing the attempt does is on record
+ * without them, and they cost no commit of their own. With Redis counters they wait for the operation's
+ * first audited write in the database.
  */
-function withCounters<T>(deps: ServiceDeps, work: (into: AttemptCounters) => Promise<T>): Promise<T> {
+async function withCounters<T>(
+  deps: ServiceDeps,
+  context: RequestContext | null,
+  work: (into: AttemptCounters) => Promise<T>,
+): Promise<T> {
   if (deps.attemptCounters) return work(deps.attemptCounters);
-  return deps.store.transaction((tx) => work(tx));
+  const carried = context?.carriedAudit?.pending() ?? [];
+  const result = await deps.store.transaction(async (tx) => {
+    if (carried.length > 0) await tx.appendAuditEvents(carried);
+    return work(tx);
+  });
+  context?.carriedAudit?.written(carried);
+  return result;
 }
 
 /** The lock the attempt made or met, when there is one and an account to report it to. */
@@ -149,7 +166,9 @@ export async function throttled<T, E extends ErrorCode>(
   const result = await attempt(settlement);
   if (result.ok) {
     if (!settledWithin) {
-      await withCounters(deps, (into) => settle(deps, into, charged.charges, settleAccount(result.value)));
+      await withCounters(deps, null, (into) =>
+        settle(deps, into, charged.charges, settleAccount(result.value)),
+      );
     }
   }
   // The charge that reaches the lock only sticks if the attempt failed (a success gives it back). The lock

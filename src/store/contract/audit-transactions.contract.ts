@@ -111,6 +111,42 @@ export function defineAuditAndTransactionContract(makeStore: MakeStore): void {
       });
     });
 
+    test('events appended together are numbered in the order given and commit or roll back with the transaction', async () => {
+      const { store } = opened();
+      const user = await givenUser(store);
+      const failing = store.transaction(async (tx) => {
+        await tx.appendAuditEvents([
+          auditInput({ userId: user.id, action: 'api_key_used' }),
+          auditInput({ userId: user.id, action: 'recovery_code_used' }),
+        ]);
+        throw new Error('boom');
+      });
+      await expect(failing).rejects.toThrow('boom');
+      expect(await store.listAuditEvents({ userId: user.id, limit: 5 })).toEqual([]);
+      expect(await store.appendAuditEvents([])).toEqual([]);
+      const appended = await store.transaction((tx) =>
+        tx.appendAuditEvents([
+          auditInput({ userId: user.id, action: 'api_key_used', details: { n: 1 } }),
+          auditInput({ userId: user.id, action: 'recovery_code_used', details: { n: 2 } }),
+          auditInput({ userId: user.id, action: 'mfa_disabled', details: { n: 3 } }),
+        ]),
+      );
+      expect(appended.map((event) => event.action)).toEqual([
+        'api_key_used',
+        'recovery_code_used',
+        'mfa_disabled',
+      ]);
+      expect(appended[1]!.seq).toBeGreaterThan(appended[0]!.seq);
+      expect(appended[2]!.seq).toBeGreaterThan(appended[1]!.seq);
+      const listed = await store.listAuditEvents({ userId: user.id, limit: 5 });
+      expect(listed.map((event) => [event.seq, event.action, event.details])).toEqual(
+        [...appended].reverse().map((event) => [event.seq, event.action, event.details]),
+      );
+      const chained = (await allAuditEvents(store)).filter((event) => event.userId === user.id);
+      expect(chained.map((event) => event.seq)).toEqual(appended.map((event) => event.seq));
+      expectChainVerifies(await allAuditEvents(store), AUDIT_GENESIS_HASH);
+    });
+
     test('a nested transaction is part of the outer one and rolls back with it', async () => {
       const { store } = opened();
       const user = await givenUser(store);

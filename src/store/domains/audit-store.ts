@@ -7,6 +7,8 @@ import type { AuditEvent, AuditEventInput, SealedAuditEvent } from '../../core/a
 export interface AuditStore {
   /** Inserts the event in the caller's transaction, not yet sealed (its chain fields are null). */
   appendAuditEvent(event: AuditEventInput): Promise<AuditEvent>;
+  /** Inserts several events with one statement, numbered (seq) in the order given; none is sealed. */
+  appendAuditEvents(events: readonly AuditEventInput[]): Promise<AuditEvent[]>;
   /** Newest first (by seq), sealed or not. */
   listAuditEvents(query: AuditQuery): Promise<AuditEvent[]>;
   /** Oldest first (by seq), after `afterSeq`, sealed or not: for streaming exports. */

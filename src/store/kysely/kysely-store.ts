@@ -159,6 +159,7 @@ function bind(db: Kysely<Database>, engine: Engine, inTransaction: boolean): Sto
       oidc.replaceSealedOidcSigningKey(ctx, kid, expected, next),
 
     appendAuditEvent: (event) => audit.appendAuditEvent(ctx, event),
+    appendAuditEvents: (events) => audit.appendAuditEvents(ctx, events),
     listAuditEvents: (query) => audit.listAuditEvents(ctx, query),
     listAuditEventsAscending: (query) => audit.listAuditEventsAscending(ctx, query),
     listSealedAuditEvents: (query) => auditSealing.listSealedAuditEvents(ctx, query),
