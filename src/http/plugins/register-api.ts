@@ -59,6 +59,10 @@ export async function registerApi(
       // fields refused, bodies not coerced, JSON depth limited. buildServer sets the same for the whole app.
       api.addHook('onRoute', makeRequestSchemasStrict);
       api.setValidatorCompiler(requestValidatorCompiler());
+      // JSON only: Fastify's own text/plain parser (or a parser of the context the API is mounted in)
+      // would hand a route a string to validate, answered 400 invalid_request. A body in any other media
+      // type is a 415 unsupported_media_type in the error shape, as the OpenAPI document declares.
+      api.removeAllContentTypeParsers();
       registerJsonBodyParser(api);
       api.decorateRequest('apiKey', undefined);
       api.decorateRequest('apiSession', undefined);
