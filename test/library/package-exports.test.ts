@@ -54,6 +54,76 @@ type PromisedTypes = [
   WebauthnOptions,
 ];
 
+/** Values that need no name: strings, numbers, booleans, their literals, null, undefined, void. */
+const PLAIN =
+  ts.TypeFlags.StringLike |
+  ts.TypeFlags.NumberLike |
+  ts.TypeFlags.BooleanLike |
+  ts.TypeFlags.Null |
+  ts.TypeFlags.Undefined |
+  ts.TypeFlags.Void;
+
+/**
+ * Every library method's result, as the type checker sees it from src/index.ts: for a `Result`, the value of
+ * success (failures are error codes); otherwise the answer itself. Each must be a type the entry exports by
+ * name (an anonymous object of the same shape does not count), a standard type (string, Date, an async
+ * generator) or an array of such, so a host can name what it gets. A method added without a named, exported
+ * result fails here.
+ */
+function unnamedResults(): string[] {
+  const tsconfig = ts.parseConfigFileTextToJson(
+    'tsconfig.json',
+    readFileSync(join(root, 'tsconfig.json'), 'utf8'),
+  );
+  const { options } = ts.convertCompilerOptionsFromJson(tsconfig.config.compilerOptions, root);
+  const entryPath = join(root, 'src/index.ts');
+  const program = ts.createProgram([entryPath], { ...options, noEmit: true });
+  const checker = program.getTypeChecker();
+  const entry = checker.getSymbolAtLocation(program.getSourceFile(entryPath) as ts.SourceFile);
+  if (!entry) throw new Error('src/index.ts is not a module');
+  const exports = checker.getExportsOfModule(entry);
+  const resolve = (symbol: ts.Symbol) =>
+    symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+  const exportedNames = new Set(exports.map((symbol) => resolve(symbol).name));
+  const standard = (type: ts.Type) =>
+    (type.getSymbol()?.declarations ?? []).some((declaration) =>
+      /node_modules/.test(declaration.getSourceFile().fileName),
+    );
+  const named = (type: ts.Type): boolean => {
+    if (type.flags & PLAIN) return true;
+    const symbol = type.aliasSymbol ?? type.getSymbol();
+    if (symbol && exportedNames.has(symbol.name)) return true;
+    if (checker.isArrayType(type))
+      return named(checker.getTypeArguments(type as ts.TypeReference)[0] as ts.Type);
+    return standard(type);
+  };
+  const succeeded = (answer: ts.Type): ts.Type[] =>
+    (answer.isUnion() ? answer.types : [answer]).flatMap((part) => {
+      const ok = part.getProperty('ok');
+      if (!ok) return [part];
+      const value = part.getProperty('value');
+      const isSuccess = checker.typeToString(checker.getTypeOfSymbol(ok)) === 'true';
+      return isSuccess && value ? [checker.getTypeOfSymbol(value)] : [];
+    });
+  const spareKey = exports.find((symbol) => symbol.name === 'SpareKey');
+  if (!spareKey) throw new Error('SpareKey is not exported');
+  const unnamed: string[] = [];
+  const groups = checker.getDeclaredTypeOfSymbol(resolve(spareKey)).getProperties();
+  for (const group of groups) {
+    const methods = checker.getTypeOfSymbol(group).getProperties();
+    for (const method of methods) {
+      const [signature] = checker.getTypeOfSymbol(method).getCallSignatures();
+      if (!signature) continue;
+      const answer = checker.getAwaitedType(signature.getReturnType()) ?? signature.getReturnType();
+      if (named(answer)) continue;
+      for (const value of succeeded(answer))
+        if (!named(value)) unnamed.push(`${group.name}.${method.name}: ${checker.typeToString(value)}`);
+    }
+  }
+  expect(groups.length).toBeGreaterThan(5);
+  return unnamed;
+}
+
 describe('the package entry point and bin, as package.json names them', () => {
   test('the import entry is the compiled library: exactly createSpareKey and the error catalog', async () => {
     expect(pkg.main).toBe(pkg.exports['.'].import);
@@ -80,6 +150,10 @@ describe('the package entry point and bin, as package.json names them', () => {
     const promised: PromisedTypes | undefined = undefined;
     expect(promised).toBeUndefined();
   });
+
+  test('every library method answers with a type the entry exports (issue 21.1)', () => {
+    expect(unnamedResults()).toEqual([]);
+  }, 60_000);
 
   test('the bin is the compiled CLI: a node script that prints the version', () => {
     const bin = built(pkg.bin.sparekey);

@@ -35,6 +35,11 @@ export function checkNewPassword(
   });
 }
 
+/** An account an administrator created (`users.create`, `sparekey user add`). */
+export interface CreatedUser {
+  userId: string;
+}
+
 /**
  * Creates an account with a password (argon2id, peppered) and the given roles (the default role when
  * omitted). For trusted callers only: an administrator (API key with the `admin` scope, the CLI, the
@@ -44,7 +49,7 @@ export function checkNewPassword(
 export async function createUser(
   deps: ServiceDeps,
   input: { email: string; password: string; roles?: readonly string[]; context: RequestContext },
-): Promise<Result<{ userId: string }, SignUpFailure>> {
+): Promise<Result<CreatedUser, SignUpFailure>> {
   const email = parseEmailAddress(input.email);
   if (!email.ok) return email;
   const problem = checkNewPassword(deps, { email: email.value, password: input.password });

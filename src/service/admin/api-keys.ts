@@ -43,10 +43,15 @@ export async function createApiKey(
   return ok({ id: generated.id, key: generated.key, scopes: scopes as ApiKeyScope[] });
 }
 
+/** The key that was revoked. */
+export interface RevokedApiKey {
+  id: string;
+}
+
 export async function revokeApiKey(
   deps: ServiceDeps,
   input: { id: string; context: RequestContext },
-): Promise<Result<{ id: string }, 'api_key_not_found'>> {
+): Promise<Result<RevokedApiKey, 'api_key_not_found'>> {
   const now = deps.clock.now();
   return deps.store.transaction(async (tx) => {
     const { revoked } = await tx.revokeApiKey(input.id, now);

@@ -9,10 +9,20 @@ export async function listRoles(deps: ServiceDeps): Promise<string[]> {
   return [...builtInRoles, ...custom.filter((role) => !(builtInRoles as readonly string[]).includes(role))];
 }
 
+/** A role as it was added: its name normalised (trimmed, lowercase). */
+export interface AddedRole {
+  name: string;
+}
+
+/** A user's roles after they were replaced. */
+export interface AssignedRoles {
+  roles: string[];
+}
+
 export async function addRole(
   deps: ServiceDeps,
   input: { name: string; context: RequestContext },
-): Promise<Result<{ name: string }, 'invalid_role_name' | 'role_exists'>> {
+): Promise<Result<AddedRole, 'invalid_role_name' | 'role_exists'>> {
   const name = input.name.trim().toLowerCase();
   if (!ROLE_NAME.test(name)) return fail('invalid_role_name');
   if ((builtInRoles as readonly string[]).includes(name)) return fail('role_exists');
@@ -32,7 +42,7 @@ export async function addRole(
 export async function assignRoles(
   deps: ServiceDeps,
   input: { userId: string; roles: readonly string[]; context: RequestContext },
-): Promise<Result<{ roles: string[] }, 'user_not_found' | 'unknown_role' | 'last_administrator'>> {
+): Promise<Result<AssignedRoles, 'user_not_found' | 'unknown_role' | 'last_administrator'>> {
   const known = new Set(await listRoles(deps));
   const roles = [...new Set(input.roles)];
   if (!roles.every((role) => known.has(role))) return fail('unknown_role');

@@ -7,6 +7,11 @@ import { type EmailOtpFailure, evaluateEmailOtp, sendEmailOtp } from './email-ot
 /** Enrollment codes are bound to the pending factor, never to a sign-in attempt. */
 const enrollmentAttemptId = (factorId: string) => `enroll:${factorId}`;
 
+/** An email factor waiting for the emailed code (confirmEmailFactor with this id). */
+export interface StartedEmailFactor {
+  factorId: string;
+}
+
 /**
  * Starts adding "email me a code" as a second factor: a pending factor, and a code sent to the account's
  * address that proves the user reads that mailbox. Earlier unconfirmed email enrollments are dropped.
@@ -16,7 +21,7 @@ export async function startEmailFactor(
   input: { userId: string; context: RequestContext },
 ): Promise<
   Result<
-    { factorId: string },
+    StartedEmailFactor,
     | 'email_otp_disabled'
     | 'user_not_found'
     | 'email_address_missing'

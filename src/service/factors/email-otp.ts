@@ -16,6 +16,16 @@ import {
   type Throttled,
 } from '../throttle/throttle-counters.js';
 
+/** An emailed code on its way: it works until `expiresAt`. */
+export interface SentEmailCode {
+  expiresAt: Date;
+}
+
+/** A right emailed code: the challenge it answered. */
+export interface EmailCodeVerification {
+  challengeId: string;
+}
+
 /**
  * Emails a one-time code for one sign-in attempt. A resend replaces the attempt's earlier code, so only
  * the newest one is live (OWASP MFA CS). The code is stored only as an HMAC bound to its challenge.
@@ -34,7 +44,7 @@ export async function sendEmailOtp(
     alsoWrite?: (tx: Store) => Promise<void>;
   },
 ): Promise<
-  Result<{ expiresAt: Date }, 'email_otp_disabled' | 'user_not_found' | 'email_address_missing'> | Throttled
+  Result<SentEmailCode, 'email_otp_disabled' | 'user_not_found' | 'email_address_missing'> | Throttled
 > {
   const { store, clock, options } = deps;
   if (!options.emailOtp.enabled) return fail('email_otp_disabled');
@@ -116,7 +126,7 @@ export type EmailOtpFailure = 'invalid_code' | 'email_code_expired' | 'email_cod
 export async function verifyEmailOtp(
   deps: ServiceDeps,
   input: { userId: string; attemptId: string; code: string; context: RequestContext },
-): Promise<Result<{ challengeId: string }, EmailOtpFailure> | Throttled> {
+): Promise<Result<EmailCodeVerification, EmailOtpFailure> | Throttled> {
   const { userId, context } = input;
   const subject = { accountKey: accountThrottleKey(userId), userId, kind: 'second_factor', context } as const;
   return throttled(deps, subject, () => evaluateEmailOtp(deps, input));

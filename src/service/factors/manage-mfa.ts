@@ -14,6 +14,9 @@ import {
 import { emitWebhookEvent } from '../webhooks/webhooks.js';
 import { listSecurityKeys, type SecurityKeySummary } from './webauthn/manage-keys.js';
 
+/** The kinds of second factor, as results name them (`FactorRemoval.kind`, `MfaOverview.factors`). */
+export type { FactorKind };
+
 export interface MfaOverview {
   factors: { id: string; kind: FactorKind; addedAt: Date; lastUsedAt: Date | null }[];
   mfaEnabled: boolean;
@@ -74,6 +77,12 @@ export async function hasFactor(
   return factors.some((factor) => factor.id === input.factorId && factor.confirmedAt !== null);
 }
 
+/** A removed factor's kind; `token` is the session's new token when an end user's step-up authorised it. */
+export type FactorRemoval = { kind: FactorKind } & SessionRotation;
+
+/** Two-factor turned off: how many factors went; `token` as for FactorRemoval. */
+export type MfaDisabled = { factorsRemoved: number } & SessionRotation;
+
 /**
  * Removes one of several factors. The last one cannot be removed this way: that is "turn two-factor
  * off", which also deletes the recovery codes (a set without a factor would be a lone password bypass).
@@ -90,9 +99,7 @@ export async function removeFactor(
     authority: ChangeAuthority;
     context: RequestContext;
   },
-): Promise<
-  Result<{ kind: FactorKind } & SessionRotation, 'factor_not_found' | 'last_factor' | 'not_signed_in'>
-> {
+): Promise<Result<FactorRemoval, 'factor_not_found' | 'last_factor' | 'not_signed_in'>> {
   const now = deps.clock.now();
   const { sessionToken } = authorizeChange(input.authority, input.userId);
   const removed = await deps.store.transaction(async (tx) => {
@@ -148,7 +155,7 @@ export async function removeFactor(
 export async function disableMfa(
   deps: ServiceDeps,
   input: { userId: string; authority: ChangeAuthority; context: RequestContext },
-): Promise<Result<{ factorsRemoved: number } & SessionRotation, 'mfa_not_enabled' | 'not_signed_in'>> {
+): Promise<Result<MfaDisabled, 'mfa_not_enabled' | 'not_signed_in'>> {
   const { sessionToken } = authorizeChange(input.authority, input.userId);
   return deps.store.transaction(async (tx) => {
     const confirmed = (await tx.listFactors(input.userId)).filter((factor) => factor.confirmedAt !== null);

@@ -13,6 +13,11 @@ export async function isUnlockLinkLive(deps: ServiceDeps, token: string): Promis
   return Boolean(idHash && (await deps.store.findActionToken(idHash, UNLOCK_PURPOSE, deps.clock.now())));
 }
 
+/** Whose second factors an unlock link unlocked. */
+export interface UnlockedSecondFactor {
+  userId: string;
+}
+
 /**
  * Unlocks an account's second factors with the emailed link and the account password: both factors of the
  * lock's "password + email" proof. The password attempt is throttled like a sign-in; the link is spent only
@@ -21,7 +26,7 @@ export async function isUnlockLinkLive(deps: ServiceDeps, token: string): Promis
 export async function unlockSecondFactor(
   deps: ServiceDeps,
   input: { token: string; password: string; context: RequestContext },
-): Promise<Result<{ userId: string }, 'unlock_link_invalid' | 'wrong_password'> | Throttled> {
+): Promise<Result<UnlockedSecondFactor, 'unlock_link_invalid' | 'wrong_password'> | Throttled> {
   const idHash = hashSessionToken(input.token);
   const owner = idHash && (await deps.store.findActionToken(idHash, UNLOCK_PURPOSE, deps.clock.now()));
   if (!idHash || !owner) return fail('unlock_link_invalid');

@@ -90,6 +90,11 @@ export async function startHostKeyAuthentication(
   return options.ok ? ok({ ceremonyId, options: options.value }) : options;
 }
 
+/** A key's accepted answer: the factor (security key) it came from. */
+export interface SecurityKeyVerification {
+  factorId: string;
+}
+
 /**
  * Verifies the key's answer as the user's second factor: the challenge of `ceremonyId` is spent (once),
  * the key must be the user's, and the attempt is charged to the account like every second factor.
@@ -102,7 +107,7 @@ export function verifyHostKeyAuthentication(
     response: AuthenticationResponseJSON;
     context: RequestContext;
   },
-): Promise<Result<{ factorId: string }, AssertionFailure> | Throttled> {
+): Promise<Result<SecurityKeyVerification, AssertionFailure> | Throttled> {
   return verifySecurityKey(deps, {
     userId: input.userId,
     binding: input.ceremonyId,

@@ -30,11 +30,16 @@ export async function listSecurityKeys(
   }));
 }
 
+/** A key's name as it was saved (trimmed). */
+export interface RenamedSecurityKey {
+  name: string;
+}
+
 /** Renames one of the user's own keys. No step-up: a name grants nothing. */
 export async function renameSecurityKey(
   deps: ServiceDeps,
   input: { userId: string; factorId: string; name: string; context: RequestContext },
-): Promise<Result<{ name: string }, 'security_key_name_invalid' | 'factor_not_found'>> {
+): Promise<Result<RenamedSecurityKey, 'security_key_name_invalid' | 'factor_not_found'>> {
   const name = securityKeyName(input.name);
   if (!name) return fail('security_key_name_invalid');
   const { renamed } = await deps.store.renameWebauthnCredential(input.userId, input.factorId, name);
