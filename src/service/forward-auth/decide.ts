@@ -14,9 +14,10 @@ import { checkReturnAddress } from './return-address.js';
  * has not changed.
  */
 export interface AccessReads {
-  accessRules(): Promise<EffectiveAccessRules>;
-  recoveryCodeSettings(): Promise<RecoveryCodeSettings>;
-  mfaEnabled(userId: string): Promise<boolean>;
+  /** A value at once when it is at hand (no promise, no turn of the microtask queue), else a promise. */
+  accessRules(): EffectiveAccessRules | Promise<EffectiveAccessRules>;
+  recoveryCodeSettings(): RecoveryCodeSettings | Promise<RecoveryCodeSettings>;
+  mfaEnabled(userId: string): boolean | Promise<boolean>;
 }
 
 export function directReads(deps: ServiceDeps): AccessReads {
@@ -97,8 +98,9 @@ export async function evaluateAccess(
     return { decision: { kind: 'denied', reason: 'address_not_protected' }, rule: undefined };
   }
   const url = new URL(address);
+  const pending = reads.accessRules();
   const match = matchAccessRule(
-    await reads.accessRules(),
+    pending instanceof Promise ? await pending : pending,
     { host: url.hostname, path: url.pathname, method: input.request.method },
     input.user?.roles,
   );
@@ -109,7 +111,8 @@ export async function evaluateAccess(
     return { decision: { kind: 'denied', reason: 'access_denied' }, rule: match.rule };
   if (!user)
     return { decision: { kind: 'sign_in', location: signInLocation(deps, address) }, rule: match.rule };
-  if (await secondFactorOwed(reads, match.policy, user)) {
+  const owed = secondFactorOwed(reads, match.policy, user);
+  if (owed instanceof Promise ? await owed : owed) {
     return {
       decision: { kind: 'second_factor_setup', location: setupLocation(deps, address) },
       rule: match.rule,
@@ -123,18 +126,27 @@ export async function evaluateAccess(
 /**
  * A two_factor rule needs a confirmed second factor: a signed-in session of someone who has one passed it
  * at sign-in (or on a browser remembered after passing it), or just set it up. A one_factor rule still
- * honours the operator's "roles that must set up two-factor".
+ * honours the operator's "roles that must set up two-factor". A value at once when the reads have theirs
+ * at hand, else a promise.
  */
-async function secondFactorOwed(
+function secondFactorOwed(
   reads: AccessReads,
   policy: 'one_factor' | 'two_factor',
   user: { id: string; roles: readonly string[] },
-): Promise<boolean> {
-  if (policy === 'two_factor') return !(await reads.mfaEnabled(user.id));
+): boolean | Promise<boolean> {
+  if (policy === 'two_factor') return then(reads.mfaEnabled(user.id), (enabled) => !enabled);
   // Read for each verdict, like the rules: a change applies to the next request, on every instance.
-  const settings = await reads.recoveryCodeSettings();
-  if (!user.roles.some((role) => settings.mfaRequiredRoles.includes(role))) return false;
-  return mfaSetupRequired(settings, { roles: user.roles, mfaEnabled: await reads.mfaEnabled(user.id) });
+  return then(reads.recoveryCodeSettings(), (settings) => {
+    if (!user.roles.some((role) => settings.mfaRequiredRoles.includes(role))) return false;
+    return then(reads.mfaEnabled(user.id), (mfaEnabled) =>
+      mfaSetupRequired(settings, { roles: user.roles, mfaEnabled }),
+    );
+  });
+}
+
+/** `next(value)`, at once for a value, after it for a promise. */
+function then<T, R>(value: T | Promise<T>, next: (value: T) => R | Promise<R>): R | Promise<R> {
+  return value instanceof Promise ? value.then(next) : next(value);
 }
 
 function signInLocation(deps: ServiceDeps, address: string): string {

@@ -4,11 +4,12 @@ import type { SessionRecord, Store, UserRecord } from '../../store/store.js';
 import { loadRecoveryCodeSettings } from '../admin/settings.js';
 import type { RequestContext, ServiceDeps } from '../deps.js';
 import { isMfaEnabled } from '../factors/mfa-state.js';
-import { type ActiveSession, checkSessionTimes } from '../sessions/sessions.js';
+import { type ActiveSession, checkSessionTimes, sessionTimes } from '../sessions/sessions.js';
 import { type EffectiveAccessRules, loadAccessRules } from './access-rules.js';
 import {
   type AccessReads,
   decideForwardAuth,
+  directReads,
   type ForwardAuthDecision,
   type ProtectedRequest,
 } from './decide.js';
@@ -80,54 +81,71 @@ export async function forwardAuthVerdict(
 ): Promise<ForwardAuthDecision> {
   // The mark first: everything below is read after it.
   const snapshot = snapshotFor(deps.store);
-  const session = input.token ? await sessionFor(deps, snapshot, input.token) : undefined;
+  let session: ActiveSession | undefined;
+  const idHash = input.token && hashSessionToken(input.token);
+  if (idHash) {
+    let found = snapshot?.sessions.get(idHash);
+    if (found === undefined) found = await readSession(deps, snapshot, idHash);
+    if (found) {
+      // The clock is asked every time; only a session with something to write (expired, or its idle
+      // refresh due) goes through the write.
+      const record =
+        sessionTimes(found.session, deps.clock.now()) === 'live'
+          ? found.session
+          : await checkSessionTimes(deps, found.session);
+      session = record && { record, user: found.user };
+    }
+  }
   return decideForwardAuth(
     deps,
     { session, request: input.request, context: input.context },
-    readsFrom(deps, snapshot),
+    snapshot ? new SnapshotReads(deps, snapshot) : directReads(deps),
   );
 }
 
-async function sessionFor(
+async function readSession(
   deps: ServiceDeps,
   snapshot: Snapshot | undefined,
-  token: string,
-): Promise<ActiveSession | undefined> {
-  const idHash = hashSessionToken(token);
-  if (!idHash) return undefined;
-  let found = snapshot?.sessions.get(idHash);
-  if (found === undefined) {
-    const read = await deps.store.findSessionWithUser(idHash);
-    // The verdict needs the user's id, address and roles; the password hash is not kept in memory.
-    found = read ? { session: read.session, user: { ...read.user, passwordHash: null } } : null;
-    if (snapshot) remember(snapshot.sessions, idHash, found);
-  }
-  if (!found) return undefined;
-  const record = await checkSessionTimes(deps, found.session);
-  return record && { record, user: found.user };
+  idHash: string,
+): Promise<CachedSession | null> {
+  const read = await deps.store.findSessionWithUser(idHash);
+  // The verdict needs the user's id, address and roles; the password hash is not kept in memory.
+  const found = read ? { session: read.session, user: { ...read.user, passwordHash: null } } : null;
+  if (snapshot) remember(snapshot.sessions, idHash, found);
+  return found;
 }
 
-function readsFrom(deps: ServiceDeps, snapshot: Snapshot | undefined): AccessReads {
-  return {
-    accessRules: async () => {
-      const configured = deps.options.forwardAuth;
-      if (snapshot?.rules && snapshot.rules.configured === configured) return snapshot.rules.rules;
-      const rules = await loadAccessRules(deps);
-      if (snapshot) snapshot.rules = { configured, rules };
+/** The reads of decideForwardAuth, from the snapshot when it has them (a value, no promise). */
+class SnapshotReads implements AccessReads {
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly snapshot: Snapshot,
+  ) {}
+
+  accessRules(): EffectiveAccessRules | Promise<EffectiveAccessRules> {
+    const configured = this.deps.options.forwardAuth;
+    const kept = this.snapshot.rules;
+    if (kept && kept.configured === configured) return kept.rules;
+    return loadAccessRules(this.deps).then((rules) => {
+      this.snapshot.rules = { configured, rules };
       return rules;
-    },
-    recoveryCodeSettings: async () => {
-      if (snapshot?.settings) return snapshot.settings;
-      const settings = await loadRecoveryCodeSettings(deps.store);
-      if (snapshot) snapshot.settings = settings;
+    });
+  }
+
+  recoveryCodeSettings(): RecoveryCodeSettings | Promise<RecoveryCodeSettings> {
+    if (this.snapshot.settings) return this.snapshot.settings;
+    return loadRecoveryCodeSettings(this.deps.store).then((settings) => {
+      this.snapshot.settings = settings;
       return settings;
-    },
-    mfaEnabled: async (userId) => {
-      const known = snapshot?.mfa.get(userId);
-      if (known !== undefined) return known;
-      const enabled = await isMfaEnabled(deps.store, userId);
-      if (snapshot) remember(snapshot.mfa, userId, enabled);
+    });
+  }
+
+  mfaEnabled(userId: string): boolean | Promise<boolean> {
+    const known = this.snapshot.mfa.get(userId);
+    if (known !== undefined) return known;
+    return isMfaEnabled(this.deps.store, userId).then((enabled) => {
+      remember(this.snapshot.mfa, userId, enabled);
       return enabled;
-    },
-  };
+    });
+  }
 }

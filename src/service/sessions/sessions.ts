@@ -158,16 +158,30 @@ export async function checkSessionTimes(
   record: SessionRecord,
 ): Promise<SessionRecord | undefined> {
   const now = deps.clock.now();
-  if (record.expiresAt.getTime() <= now.getTime()) {
-    await deps.store.deleteSession(record.idHash);
-    return undefined;
+  switch (sessionTimes(record, now)) {
+    case 'expired':
+      await deps.store.deleteSession(record.idHash);
+      return undefined;
+    case 'refresh_due': {
+      const expiresAt = deadlineFor(record.stage, record.createdAt, now);
+      await deps.store.touchSession(record.idHash, now, expiresAt);
+      return { ...record, lastSeenAt: now, expiresAt };
+    }
+    case 'live':
+      return record;
   }
-  if (record.stage === 'signed_in' && now.getTime() - record.lastSeenAt.getTime() >= TOUCH_INTERVAL_MS) {
-    const expiresAt = deadlineFor(record.stage, record.createdAt, now);
-    await deps.store.touchSession(record.idHash, now, expiresAt);
-    return { ...record, lastSeenAt: now, expiresAt };
-  }
-  return record;
+}
+
+/**
+ * Where a session stands at `now`: expired (idle or absolute deadline passed), due for its once-a-minute
+ * idle refresh, or live with nothing to write. Pure: checkSessionTimes acts on it; forward auth asks it
+ * first so that a live session costs no promise.
+ */
+export function sessionTimes(record: SessionRecord, now: Date): 'expired' | 'refresh_due' | 'live' {
+  if (record.expiresAt.getTime() <= now.getTime()) return 'expired';
+  if (record.stage === 'signed_in' && now.getTime() - record.lastSeenAt.getTime() >= TOUCH_INTERVAL_MS)
+    return 'refresh_due';
+  return 'live';
 }
 
 export async function endSession(deps: ServiceDeps, input: { token: string; context: RequestContext }) {
