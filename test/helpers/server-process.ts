@@ -24,14 +24,15 @@ export interface ServerProcess {
 
 /**
  * Starts the server (`src/main.ts`, compiled once per run by the global setup) as a real process with `env`
- * (and PATH/HOME), and waits until /readyz answers 200.
+ * (and PATH/HOME), and waits until /readyz answers 200. `nodeArgs` go to node before the script.
  */
 export async function startServerProcess(
   env: Record<string, string>,
   timeoutMs = 30_000,
+  nodeArgs: string[] = [],
 ): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [compiledPath('main.js')], {
+  const child = spawn(process.execPath, [...nodeArgs, compiledPath('main.js')], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
