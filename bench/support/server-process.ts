@@ -28,6 +28,17 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
+/**
+ * The Node flags of the server process, as package.json's start script (`npm start`) gives them, the one
+ * place they are set (docs/deployment.md's systemd unit repeats them; test/http/server-node-flags.test.ts
+ * keeps the two equal).
+ */
+export function serverNodeFlags(): string[] {
+  const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } };
+  const words = manifest.scripts.start.split(/\s+/);
+  return words.slice(words.indexOf('node') + 1, words.indexOf('dist/main.js'));
+}
+
 /** Starts `script` in its own Node process on `port` and waits until `readyPath` answers. */
 export async function startServer(
   script: string,
@@ -40,9 +51,11 @@ export async function startServer(
   const profile = process.env.BENCH_PROFILE_DIR
     ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR]
     : [];
-  // Compiled JavaScript (dist/) runs on plain Node; TypeScript sources through tsx.
+  // Compiled JavaScript (dist/) runs on plain Node, the server with the Node flags `npm start` gives it;
+  // TypeScript sources through tsx.
   const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  const child = spawn(process.execPath, [...profile, ...loader, script], {
+  const flags = script === 'dist/main.js' ? serverNodeFlags() : [];
+  const child = spawn(process.execPath, [...profile, ...flags, ...loader, script], {
     env: { ...process.env, ...env, PORT: String(port), NODE_ENV: 'production' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
