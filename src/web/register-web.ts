@@ -37,6 +37,9 @@ export async function registerWeb(app: FastifyInstance, web: WebOptions): Promis
   await app.register(fastifyHelmet, helmetOptionsFor(web.useCases.options.forwardAuth?.cookieDomain));
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody, { bodyLimit: 16 * 1024 });
+  // The pages take submitted forms (and JSON, from their scripts); a text/plain body, which Fastify would
+  // read as a string, is refused with 415 unsupported_media_type like any other media type, as the API does.
+  app.removeContentTypeParser('text/plain');
   await app.register(fastifyCsrf, {
     cookieKey: CSRF_COOKIE,
     cookieOpts: cookieAttributes,

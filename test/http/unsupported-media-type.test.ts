@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { errorMessages } from '../../src/core/errors.js';
 import { createSpareKey } from '../../src/index.js';
 import { stateSnapshot } from '../helpers/state-snapshot.js';
-import { FormClient } from '../helpers/web-client.js';
+import { alertText, FormClient } from '../helpers/web-client.js';
 import { signUpThroughPages } from '../helpers/web-flows.js';
 import {
   bodyFor,
@@ -96,10 +96,21 @@ describe('the JSON API refuses bodies that are not JSON with 415', () => {
     expect(noBody.statusCode).toBe(201);
   });
 
-  test('the pages still take submitted forms (application/x-www-form-urlencoded)', async () => {
+  test('the pages still take submitted forms (application/x-www-form-urlencoded); text/plain is 415 there too', async () => {
     const client = new FormClient(setup.app);
     await signUpThroughPages(client, 'form-poster@example.test');
     expect(await setup.env.deps.store.findUserByEmail('form-poster@example.test')).toBeDefined();
+    for (const contentType of ['text/plain', 'application/xml']) {
+      const page = await setup.app.inject({
+        method: 'POST',
+        url: '/sign-in',
+        headers: { 'content-type': contentType },
+        payload: 'email=a@example.test&password=x',
+      });
+      expect(page.statusCode, contentType).toBe(415);
+      expect(page.headers['content-type']).toMatch(/^text\/html/);
+      expect(alertText(page.body)).toBe(errorMessages.unsupported_media_type);
+    }
   });
 });
 
