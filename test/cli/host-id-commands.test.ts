@@ -109,6 +109,27 @@ describe('CLI commands by the host application id (--external-id)', () => {
     expect((await useCases.findUserByExternalId('host-43'))?.email).toBeNull();
   });
 
+  test('user roles by host id: replaced, an unknown role refused (unknown_role), an unknown id refused', async () => {
+    expect(await cli(['user', 'roles', '--external-id', 'host-43', 'editor', 'author'])).toEqual({
+      status: 0,
+      out: 'external id "host-43": author, editor\n',
+      err: '',
+    });
+    const user = await useCases.findUserByExternalId('host-43');
+    expect(user?.roles).toEqual(['author', 'editor']);
+    expect(await cli(['user', 'roles', '--external-id', 'host-43', 'god'])).toEqual({
+      status: 1,
+      out: '',
+      err: `${errorMessages.unknown_role}\n`,
+    });
+    expect((await useCases.findUserByExternalId('host-43'))?.roles).toEqual(['author', 'editor']);
+    expect(await cli(['user', 'roles', '--external-id', 'nobody', 'editor'])).toEqual({
+      status: 1,
+      out: '',
+      err: 'No user has the external id "nobody".\n',
+    });
+  });
+
   test('user delete by host id removes the user and everything of theirs; the log records it', async () => {
     const userId = (await useCases.findUserByExternalId('host-43'))?.id;
     const deleted = await cli(['user', 'delete', '--external-id', 'host-43']);
@@ -135,6 +156,12 @@ describe('CLI commands by the host application id (--external-id)', () => {
       ['user', 'email', '--external-id', '42'],
       ['user', 'email', '--external-id', '42', '--to', 'a@example.test', '--remove'],
       ['user', 'email', '--to', 'a@example.test'],
+      // No role would remove every role: refused, by host id as by email.
+      ['user', 'roles', '--external-id', '42'],
+      ['user', 'roles', 'a@example.test'],
+      ['user', 'roles', '--external-id', '', 'editor'],
+      ['user', 'roles', 'a@example.test', '--external-id', '42', 'editor'],
+      ['user', 'roles'],
     ]) {
       const run = await runCliInProcess(args, unreachable);
       expect(run.status, args.join(' ')).toBe(2);
@@ -143,6 +170,9 @@ describe('CLI commands by the host application id (--external-id)', () => {
     }
     expect((await runCliInProcess(['user', 'delete', '--help'], unreachable)).out).toContain(
       'Usage: sparekey user delete (<email> | --external-id <id>)',
+    );
+    expect((await runCliInProcess(['user', 'roles', '--help'], unreachable)).out).toContain(
+      'Usage: sparekey user roles (<email> | --external-id <id>) <role>...',
     );
   });
 });

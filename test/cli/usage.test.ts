@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -60,6 +60,24 @@ describe('CLI usage', () => {
       expect(run.err, args.join(' ')).toMatch(/Usage: sparekey|Unknown command/);
       expect(run.err, args.join(' ')).not.toContain('cannot open');
     }
+  });
+
+  test('no command generates or prints recovery codes: an operator resets, the user sets up again (decision 0013; STANDARDS req 9, 53)', async () => {
+    const refused = await cli(['codes', 'regenerate', 'a@example.test'], unreachable);
+    expect(refused.status).toBe(2);
+    expect(refused.err).toMatch(/Unknown command/);
+    const help = (await cli(['--help'], unreachable)).out;
+    expect(help).toContain('sparekey mfa reset');
+    expect(help).not.toMatch(/generate|regenerate/);
+    // No command file reaches a use case that issues codes (generation, or a confirmation that issues the
+    // first set): the source is the proof, as no output check can cover a command that does not exist yet.
+    const commandsDir = join(import.meta.dirname, '../../src/cli/commands');
+    const issuing =
+      /generateRecoveryCodes|RecoveryCodeSet|confirmTotp|confirmEmailFactor|finishHostKeyRegistration/;
+    const offenders = readdirSync(commandsDir).filter((name) =>
+      issuing.test(readFileSync(join(commandsDir, name), 'utf8')),
+    );
+    expect(offenders).toEqual([]);
   });
 
   test('user add refuses a role that does not exist, and creates nothing', async () => {

@@ -1,6 +1,5 @@
 import { errorMessage } from '../../core/errors.js';
 import { CLI_CONTEXT, type Command } from '../command.js';
-import { accountByEmail } from './account-by-email.js';
 import { findUserTarget, USER_TARGET_OPTIONS, USER_TARGET_USAGE, userTargetProblem } from './user-target.js';
 
 /**
@@ -51,22 +50,24 @@ export const userCommands: Record<string, Command> = {
     },
   },
   'user roles': {
-    usage: 'sparekey user roles <email> <role>...',
-    summary: "Replace an account's roles (at least one: an account keeps a role).",
-    positionals: { min: 2 },
-    run: async (useCases, { positionals }, io) => {
-      const account = await accountByEmail(useCases, positionals[0], io);
-      if (!account) return 1;
+    usage: `sparekey user roles ${USER_TARGET_USAGE} <role>...`,
+    summary: "Replace a user's roles (at least one: an account keeps a role).",
+    positionals: { min: 1 },
+    options: USER_TARGET_OPTIONS,
+    usageProblem: rolesUsageProblem,
+    run: async (useCases, args, io) => {
+      const user = await findUserTarget(useCases, args, io);
+      if (!user) return 1;
       const result = await useCases.assignRoles({
-        userId: account.id,
-        roles: positionals.slice(1),
+        userId: user.id,
+        roles: rolesOf(args),
         context: CLI_CONTEXT,
       });
       if (!result.ok) {
         io.err(errorMessage(result.error));
         return 1;
       }
-      io.out(`${account.email}: ${result.value.roles.join(', ') || '(no roles)'}`);
+      io.out(`${user.label}: ${result.value.roles.join(', ') || '(no roles)'}`);
       return 0;
     },
   },
@@ -116,3 +117,22 @@ export const userCommands: Record<string, Command> = {
     },
   },
 };
+
+/** The roles `user roles` names: every positional after the email, or every one with --external-id. */
+function rolesOf(args: { positionals: string[]; values: Record<string, unknown> }): string[] {
+  return args.values['external-id'] === undefined ? args.positionals.slice(1) : args.positionals;
+}
+
+/**
+ * `user roles` names its user like the other by-user commands, then at least one role: none would mean
+ * "remove every role", which is refused as wrong usage. A role name never has an "@" (ROLE_NAME), so an
+ * address beside --external-id is a user named twice, not a role.
+ */
+function rolesUsageProblem(args: { positionals: string[]; values: Record<string, unknown> }) {
+  const externalId = args.values['external-id'];
+  if (externalId !== undefined && args.positionals.some((value) => value.includes('@')))
+    return 'Name the user by email or by --external-id, not both.';
+  if (externalId === '') return '--external-id needs the id.';
+  if (rolesOf(args).length === 0) return 'Give at least one role: an account keeps a role.';
+  return undefined;
+}
