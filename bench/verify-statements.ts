@@ -8,7 +8,10 @@
  *
  *   npx tsx bench/verify-statements.ts                       # PostgreSQL, 100 users x 10 codes
  *   BENCH_ENGINES=sqlite BENCH_USERS=50 npx tsx bench/verify-statements.ts
+ *   BENCH_PROFILE=/tmp/verify.cpuprofile ...                # a CPU profile of the measured part only
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import * as OTPAuth from 'otpauth';
 import pg from 'pg';
@@ -90,6 +93,12 @@ try {
   const warm = spends.splice(0, 32);
   await Promise.all(warm.map(verify));
   await new Promise((resolve) => setTimeout(resolve, 500));
+  const profiler = process.env.BENCH_PROFILE ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
   counting = true;
   const cpu = process.cpuUsage();
   const started = performance.now();
@@ -105,6 +114,11 @@ try {
   const elapsed = performance.now() - started;
   const used = process.cpuUsage(cpu);
   counting = false;
+  if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(process.env.BENCH_PROFILE as string, JSON.stringify(profile));
+    profiler.disconnect();
+  }
   const n = spends.length;
   const total = [...statements.values()].reduce((a, b) => a + b, 0);
   const begins = [...statements].filter(([k]) => /^begin/i.test(k)).reduce((a, [, v]) => a + v, 0);

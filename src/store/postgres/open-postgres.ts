@@ -14,6 +14,7 @@ import type { Engine } from '../kysely/engine.js';
 import { createKyselyStore } from '../kysely/kysely-store.js';
 import { migrateToLatest } from '../migrations/index.js';
 import type { OpenedStore } from '../open-store.js';
+import { coalescingSocket } from './coalescing-socket.js';
 
 export interface PostgresConfig {
   url: string;
@@ -86,6 +87,8 @@ export async function openPostgresStore(config: PostgresConfig): Promise<OpenedS
     connectionString: config.url,
     max: config.poolSize ?? 10,
     types,
+    // A statement's protocol messages leave in one system call (coalescing-socket.ts).
+    stream: coalescingSocket,
     // Set at connect time on every pooled connection, so no query can run in the wrong schema.
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
   });
