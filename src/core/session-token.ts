@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { RandomSource } from './random.js';
 
 /** 256 bits from the CSPRNG (OWASP Session CS: at least 64 bits of entropy; we take a key's worth). */
@@ -20,8 +20,8 @@ export function generateSessionToken(random: RandomSource): string {
 /** The store keeps only this hash, so a database copy cannot be turned back into cookies. */
 export function hashSessionToken(token: string): string | undefined {
   if (!TOKEN_SHAPE.test(token)) return undefined;
-  // One-shot: no Hash object per call (every request with a cookie, and every forward-auth verdict, hashes).
-  return hash('sha256', token, 'hex');
+  // Not the one-shot crypto.hash: package.json promises Node >= 20, and it arrived in 20.12.
+  return createHash('sha256').update(token).digest('hex');
 }
 
 /** The idle deadline slides with use but never passes the absolute one. */
