@@ -60,6 +60,22 @@ describe('the OpenAPI document (issue 21.3)', () => {
     );
   });
 
+  test('every operation on a user by SpareKey id has its twin by the host id, with the same scope (issue 21.1)', () => {
+    const byUserId = operations.filter(({ path }) => path.startsWith('/api/v1/users/{userId}'));
+    expect(byUserId.length).toBeGreaterThan(10);
+    const missing = byUserId.flatMap(({ method, path, operation }) => {
+      const twinPath = path.replace('/api/v1/users/{userId}', '/api/v1/external-users/{externalId}');
+      const twin = spec.paths[twinPath]?.[method.toLowerCase()];
+      if (!twin) return [`${method} ${twinPath}`];
+      expect(twin.operationId, twinPath).toBe(`${operation.operationId}ByExternalId`);
+      // Deleting SpareKey's own accounts needs admin; the host-id form reaches only users a host created.
+      if (operation.operationId !== 'deleteUser')
+        expect(twin['x-required-scope'], twinPath).toBe(operation['x-required-scope']);
+      return [];
+    });
+    expect(missing).toEqual([]);
+  });
+
   test('every response has a real description: none is "Default Response"', () => {
     expect(JSON.stringify(spec)).not.toContain('Default Response');
     for (const { method, path, operation } of operations)

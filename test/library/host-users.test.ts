@@ -77,6 +77,16 @@ describe.each(testEngines())('users by the host application id on %s', (engine) 
         ok: false,
         error: 'user_not_found',
       });
+      // The rest of the by-user methods through the same lookup: roles, and turning two-factor off.
+      expect(await sparekey.users.assignRoles({ externalId: hostId, roles: ['editor'] })).toEqual({
+        ok: true,
+        value: { roles: ['editor'] },
+      });
+      expect(await sparekey.mfa.disable({ externalId: hostId })).toMatchObject({
+        ok: true,
+        value: { factorsRemoved: 1 },
+      });
+      expect((await sparekey.mfa.overview({ externalId: hostId })).mfaEnabled).toBe(false);
     } finally {
       await sparekey.close();
     }

@@ -63,14 +63,10 @@ const PLAIN =
   ts.TypeFlags.Undefined |
   ts.TypeFlags.Void;
 
-/**
- * Every library method's result, as the type checker sees it from src/index.ts: for a `Result`, the value of
- * success (failures are error codes); otherwise the answer itself. Each must be a type the entry exports by
- * name (an anonymous object of the same shape does not count), a standard type (string, Date, an async
- * generator) or an array of such, so a host can name what it gets. A method added without a named, exported
- * result fails here.
- */
-function unnamedResults(): string[] {
+/** The type checker over src/index.ts with the project's options (one program for the tests below). */
+let checked: { checker: ts.TypeChecker; exports: ts.Symbol[] } | undefined;
+function entryTypes() {
+  if (checked) return checked;
   const tsconfig = ts.parseConfigFileTextToJson(
     'tsconfig.json',
     readFileSync(join(root, 'tsconfig.json'), 'utf8'),
@@ -81,10 +77,41 @@ function unnamedResults(): string[] {
   const checker = program.getTypeChecker();
   const entry = checker.getSymbolAtLocation(program.getSourceFile(entryPath) as ts.SourceFile);
   if (!entry) throw new Error('src/index.ts is not a module');
-  const exports = checker.getExportsOfModule(entry);
-  const resolve = (symbol: ts.Symbol) =>
-    symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
-  const exportedNames = new Set(exports.map((symbol) => resolve(symbol).name));
+  checked = { checker, exports: checker.getExportsOfModule(entry) };
+  return checked;
+}
+
+const resolveAlias = (checker: ts.TypeChecker, symbol: ts.Symbol) =>
+  symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+
+/** Each library method as [group.method, its call signature], from the exported SpareKey type. */
+function libraryMethods(): [string, ts.Signature][] {
+  const { checker, exports } = entryTypes();
+  const spareKey = exports.find((symbol) => symbol.name === 'SpareKey');
+  if (!spareKey) throw new Error('SpareKey is not exported');
+  const groups = checker.getDeclaredTypeOfSymbol(resolveAlias(checker, spareKey)).getProperties();
+  expect(groups.length).toBeGreaterThan(5);
+  return groups.flatMap((group) =>
+    checker
+      .getTypeOfSymbol(group)
+      .getProperties()
+      .flatMap((method): [string, ts.Signature][] => {
+        const [signature] = checker.getTypeOfSymbol(method).getCallSignatures();
+        return signature ? [[`${group.name}.${method.name}`, signature]] : [];
+      }),
+  );
+}
+
+/**
+ * Every library method's result, as the type checker sees it from src/index.ts: for a `Result`, the value of
+ * success (failures are error codes); otherwise the answer itself. Each must be a type the entry exports by
+ * name (an anonymous object of the same shape does not count), a standard type (string, Date, an async
+ * generator) or an array of such, so a host can name what it gets. A method added without a named, exported
+ * result fails here.
+ */
+function unnamedResults(): string[] {
+  const { checker, exports } = entryTypes();
+  const exportedNames = new Set(exports.map((symbol) => resolveAlias(checker, symbol).name));
   const standard = (type: ts.Type) =>
     (type.getSymbol()?.declarations ?? []).some((declaration) =>
       /node_modules/.test(declaration.getSourceFile().fileName),
@@ -105,23 +132,34 @@ function unnamedResults(): string[] {
       const isSuccess = checker.typeToString(checker.getTypeOfSymbol(ok)) === 'true';
       return isSuccess && value ? [checker.getTypeOfSymbol(value)] : [];
     });
-  const spareKey = exports.find((symbol) => symbol.name === 'SpareKey');
-  if (!spareKey) throw new Error('SpareKey is not exported');
   const unnamed: string[] = [];
-  const groups = checker.getDeclaredTypeOfSymbol(resolve(spareKey)).getProperties();
-  for (const group of groups) {
-    const methods = checker.getTypeOfSymbol(group).getProperties();
-    for (const method of methods) {
-      const [signature] = checker.getTypeOfSymbol(method).getCallSignatures();
-      if (!signature) continue;
-      const answer = checker.getAwaitedType(signature.getReturnType()) ?? signature.getReturnType();
-      if (named(answer)) continue;
-      for (const value of succeeded(answer))
-        if (!named(value)) unnamed.push(`${group.name}.${method.name}: ${checker.typeToString(value)}`);
-    }
+  for (const [name, signature] of libraryMethods()) {
+    const answer = checker.getAwaitedType(signature.getReturnType()) ?? signature.getReturnType();
+    if (named(answer)) continue;
+    for (const value of succeeded(answer))
+      if (!named(value)) unnamed.push(`${name}: ${checker.typeToString(value)}`);
   }
-  expect(groups.length).toBeGreaterThan(5);
   return unnamed;
+}
+
+/**
+ * The methods whose input names a user by SpareKey's id (`{ userId }`, or the id itself) but cannot name
+ * them by the host's (`{ externalId }`): issue 21.1 wants none. Each input's type is asked whether an
+ * object with `externalId` in place of `userId` is assignable to it.
+ */
+function methodsWithoutHostIds(): string[] {
+  const { checker } = entryTypes();
+  const missing: string[] = [];
+  for (const [name, signature] of libraryMethods()) {
+    const [input] = signature.getParameters();
+    if (!input) continue;
+    const type = checker.getTypeOfSymbol(input);
+    const parts = type.isUnion() ? type.types : [type];
+    const byUserId = parts.some((part) => part.getProperty('userId'));
+    const byHostId = parts.some((part) => part.getProperty('externalId'));
+    if (byUserId && !byHostId) missing.push(name);
+  }
+  return missing;
 }
 
 describe('the package entry point and bin, as package.json names them', () => {
@@ -153,6 +191,10 @@ describe('the package entry point and bin, as package.json names them', () => {
 
   test('every library method answers with a type the entry exports (issue 21.1)', () => {
     expect(unnamedResults()).toEqual([]);
+  }, 60_000);
+
+  test('every library method that takes { userId } also takes { externalId } (issue 21.1)', () => {
+    expect(methodsWithoutHostIds()).toEqual([]);
   }, 60_000);
 
   test('the bin is the compiled CLI: a node script that prints the version', () => {
