@@ -109,8 +109,18 @@ async function readSession(
   idHash: string,
 ): Promise<CachedSession | null> {
   const read = await deps.store.findSessionWithUser(idHash);
-  // The verdict needs the user's id, address and roles; the password hash is not kept in memory.
-  const found = read ? { session: read.session, user: { ...read.user, passwordHash: null } } : null;
+  // The verdict needs the user's id, address and roles; the password hash is not kept in memory. Frozen:
+  // later verdicts share these objects, so a change by one caller would otherwise reach the next.
+  const found = read
+    ? {
+        session: Object.freeze(read.session),
+        user: Object.freeze({
+          ...read.user,
+          roles: Object.freeze(read.user.roles) as string[],
+          passwordHash: null,
+        }),
+      }
+    : null;
   if (snapshot) remember(snapshot.sessions, idHash, found);
   return found;
 }
