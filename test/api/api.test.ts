@@ -158,6 +158,22 @@ describe('the JSON API', () => {
       code: 'A-AAAAA-AAAAA',
     });
     expect(wrong.json.error.code).toBe('invalid_code');
+    // A code out of its bounds is the specific code on the end-user routes too (docs/api.md, Error codes).
+    for (const body of [{ code: '' }, {}, { code: 'A'.repeat(257) }]) {
+      const [recovery, totp] = [
+        await post('/api/v1/auth/second-factor/recovery-code', challenge.json.token, body),
+        await post('/api/v1/auth/second-factor/totp', challenge.json.token, body),
+      ];
+      expect([recovery.json.error.code, totp.json.error.code], JSON.stringify(body)).toEqual([
+        'malformed_code',
+        'invalid_code',
+      ]);
+    }
+    // The shape still comes first: an unknown field is invalid_request even with the code missing.
+    expect(
+      (await post('/api/v1/auth/second-factor/totp', challenge.json.token, { totp: '123456' })).json.error
+        .code,
+    ).toBe('invalid_request');
     const recovered = await post('/api/v1/auth/second-factor/recovery-code', challenge.json.token, {
       code: codes[0],
     });

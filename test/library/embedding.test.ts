@@ -67,6 +67,24 @@ describe('embedding SpareKey in a host application', () => {
         signal: AbortSignal.timeout(5_000),
       });
       expect(refused.status).toBe(400);
+      // A host id of 255 characters gets through the middleware's router (Fastify's default limit is 100);
+      // one of 256 is invalid_external_id, as in the library.
+      for (const [length, status] of [
+        [255, 201],
+        [256, 400],
+      ] as const) {
+        const answer = await fetch(`${base}/external-users/${'7'.repeat(length)}`, {
+          method: 'PUT',
+          headers,
+          body: '{}',
+          signal: AbortSignal.timeout(5_000),
+        });
+        expect(answer.status, `${length} characters`).toBe(status);
+        if (status === 400)
+          expect(((await answer.json()) as { error: { code: string } }).error.code).toBe(
+            'invalid_external_id',
+          );
+      }
       // The end-user routes are not there unless asked for.
       const signUp = await fetch(`${base}/auth/sign-up`, { method: 'POST', headers, body: '{}' });
       expect(signUp.status).toBe(404);
