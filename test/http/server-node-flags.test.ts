@@ -15,6 +15,7 @@ const startScript = (
   }
 ).scripts.start as string;
 const deployment = readFileSync(new URL('docs/deployment.md', root), 'utf8');
+const main = readFileSync(new URL('src/main.ts', root), 'utf8');
 
 describe('the server process flags (issue 25)', () => {
   const flags = startScript.match(/^node (.*) dist\/main\.js$/)?.[1] ?? '';
@@ -31,5 +32,14 @@ describe('the server process flags (issue 25)', () => {
     for (const line of deployment.split('\n').filter((text) => text.includes('dist/main.js'))) {
       expect(line).toContain(flags);
     }
+  });
+
+  test("the server entry (src/main.ts) caps the old generation's growth itself, so every way of running it gets it", () => {
+    expect(main).toMatch(/const HEAP_GROWING_FLAG = '--heap-growing-percent=\d+';/);
+    expect(main).toMatch(
+      /async function main\(\): Promise<void> \{\n\s+setFlagsFromString\(HEAP_GROWING_FLAG\);/,
+    );
+    // Named where the deployment page explains the flags.
+    expect(deployment).toContain(main.match(/--heap-growing-percent=\d+/)?.[0]);
   });
 });
