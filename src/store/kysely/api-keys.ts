@@ -1,4 +1,5 @@
 import type { ApiKeyRecord, NewApiKey } from '../store.js';
+import { compiledOnce } from './compiled-once.js';
 import { type StoreContext, toDate, toDateOrNull } from './context.js';
 import type { ApiKeysTable } from './database.js';
 
@@ -27,8 +28,15 @@ export async function createApiKey(ctx: StoreContext, key: NewApiKey): Promise<v
     .execute();
 }
 
+/** Every API-key call reads its key: compiled once (compiled-once.ts). */
+const apiKeyById = compiledOnce(
+  'findApiKey',
+  (db) => db.selectFrom('api_keys').selectAll().where('id', '=', ''),
+  1,
+);
+
 export async function findApiKey(ctx: StoreContext, id: string): Promise<ApiKeyRecord | undefined> {
-  const row = await ctx.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = (await apiKeyById(ctx.db, [id])).rows[0];
   return row && toRecord(row);
 }
 

@@ -1,6 +1,7 @@
 import { type Selectable, sql } from 'kysely';
 import { type AuditEvent, type AuditEventInput, canonicalAuditEvent } from '../../core/audit.js';
 import { AUDIT_BUCKET_MS, type AuditBucketCount, type AuditQuery } from '../store.js';
+import { compiledOnce } from './compiled-once.js';
 import type { StoreContext } from './context.js';
 import type { AuditEventsTable } from './database.js';
 
@@ -12,22 +13,41 @@ export async function appendAuditEvent(ctx: StoreContext, input: AuditEventInput
   // another user's transaction needs, so audited actions of different users commit in parallel. The
   // sealer links the event into the chain once it is committed (audit-sealing.ts); a rolled-back
   // transaction takes its event with it, leaving only an unused number.
-  const row = await ctx.db
-    .insertInto('audit_events')
-    .values({
-      at: event.at.getTime(),
-      action: event.action,
-      outcome: event.outcome,
-      user_id: event.userId,
-      actor_id: event.actorId,
-      ip: event.ip,
-      user_agent: event.userAgent,
-      details: JSON.stringify(event.details),
-    })
-    .returning('seq')
-    .executeTakeFirstOrThrow();
+  const row = (
+    await eventInserted(ctx.db, [
+      event.at.getTime(),
+      event.action,
+      event.outcome,
+      event.userId,
+      event.actorId,
+      event.ip,
+      event.userAgent,
+      JSON.stringify(event.details),
+    ])
+  ).rows[0];
+  if (row === undefined) throw new Error('appendAuditEvent: the insert returned no row');
   return { ...event, seq: row.seq, chainSeq: null, prevHash: null, hash: null };
 }
+
+/** Nearly every request appends an event: compiled once (compiled-once.ts); parameters in column order. */
+const eventInserted = compiledOnce(
+  'appendAuditEvent',
+  (db) =>
+    db
+      .insertInto('audit_events')
+      .values({
+        at: 0,
+        action: '',
+        outcome: '',
+        user_id: null,
+        actor_id: null,
+        ip: null,
+        user_agent: null,
+        details: '',
+      })
+      .returning('seq'),
+  8,
+);
 
 /**
  * Several events in one INSERT (one round trip), numbered in the order given: an operation's events, and

@@ -43,3 +43,22 @@ test('a parameter count that does not match the compiled statement is refused, n
   );
   await expect(drifted(opened.db, ['a'])).rejects.toThrow(/drifted: 1 parameter\(s\) expected, 2 compiled/);
 });
+
+test('compiled once for the root handle and every transaction opened from it', async () => {
+  let builds = 0;
+  const counted = compiledOnce(
+    'counted',
+    (db) => {
+      builds += 1;
+      return db.selectFrom('settings').select('value').where('key', '=', '');
+    },
+    1,
+  );
+  expect((await counted(opened.db, ['a'])).rows).toEqual([{ value: '{"n":1}' }]);
+  for (const key of ['a', 'b']) {
+    await opened.db.transaction().execute(async (tx) => {
+      expect((await counted(tx, [key])).rows).toHaveLength(1);
+    });
+  }
+  expect(builds).toBe(1);
+});

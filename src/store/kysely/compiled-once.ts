@@ -14,10 +14,15 @@ export function compiledOnce<Row>(
   build: (db: Kysely<Database>) => Compilable<Row>,
   parameterCount: number,
 ): (db: Kysely<Database>, parameters: readonly unknown[]) => Promise<QueryResult<Row>> {
-  // Per handle: a transaction's handle is another Kysely instance, and an engine compiles its own SQL.
-  const compiled = new WeakMap<Kysely<Database>, CompiledQuery<Row>>();
+  // Per dialect adapter: the SQL depends only on the engine's dialect (and on plugins, which our handles
+  // have none of). A transaction's handle is another Kysely instance but shares its root's adapter, so the
+  // statements a transaction runs are compiled once too, not once per transaction. A handle with plugins
+  // is keyed by itself, as every handle was before.
+  const compiled = new WeakMap<object, CompiledQuery<Row>>();
   return async (db, parameters) => {
-    let query = compiled.get(db);
+    const executor = db.getExecutor();
+    const key = executor.plugins.length === 0 ? executor.adapter : db;
+    let query = compiled.get(key);
     if (!query) {
       query = build(db).compile();
       if (query.parameters.length !== parameterCount) {
@@ -25,7 +30,7 @@ export function compiledOnce<Row>(
           `${name}: ${parameterCount} parameter(s) expected, ${query.parameters.length} compiled`,
         );
       }
-      compiled.set(db, query);
+      compiled.set(key, query);
     }
     if (parameters.length !== parameterCount) {
       throw new Error(`${name}: ${parameterCount} parameter(s) expected, ${parameters.length} given`);

@@ -5,6 +5,7 @@ import type {
   RecoveryCodeRecord,
   RecoveryCodeSummary,
 } from '../store.js';
+import { compiledOnce } from './compiled-once.js';
 import { changedExactlyOne, type StoreContext, toDate, toDateOrNull } from './context.js';
 import { COUNTER_SHARDS, counterShardOf } from './counter-shards.js';
 import type { Database } from './database.js';
@@ -56,18 +57,87 @@ export async function replaceRecoveryCodeSet(
   });
 }
 
+/*
+ * The statements of every verification, compiled once (compiled-once.ts): building Kysely's tree costs the
+ * server more than PostgreSQL's answer to such a small indexed statement. Parameters in SQL order.
+ */
+const codeBySlot = compiledOnce(
+  'findRecoveryCode',
+  (db) =>
+    db
+      .selectFrom('recovery_codes as c')
+      .innerJoin('recovery_code_sets as s', 's.id', 'c.set_id')
+      .select(['c.set_id', 'c.slot', 'c.digest', 'c.used_at'])
+      .where('s.user_id', '=', '')
+      .where('c.slot', '=', 0),
+  2,
+);
+/** [setId] */
+const lockSetOwner = compiledOnce(
+  'lockSetOwner',
+  (db) =>
+    db
+      .selectFrom('users')
+      .select('id')
+      .where('id', '=', (eb) => eb.selectFrom('recovery_code_sets').select('user_id').where('id', '=', ''))
+      .forNoKeyUpdate(),
+  1,
+);
+/** [usedAt, setId, slot] */
+const markCodeUsed = compiledOnce(
+  'markCodeUsed',
+  (db) =>
+    db
+      .updateTable('recovery_codes')
+      .set({ used_at: 0 })
+      .where('set_id', '=', '')
+      .where('slot', '=', 0)
+      .where('used_at', 'is', null),
+  3,
+);
+/** [1, lastUsedAt, setId] */
+const countCodeUse = compiledOnce(
+  'countCodeUse',
+  (db) =>
+    db
+      .updateTable('recovery_code_sets')
+      .set((eb) => ({ remaining: eb('remaining', '-', 1), last_used_at: 0 }))
+      .where('id', '=', '')
+      .returning(['remaining', 'total', 'count_shard']),
+  3,
+);
+/** [delta, remaining, shard] */
+const subtractSetCount = compiledOnce(
+  'subtractSetCount',
+  (db) =>
+    db
+      .updateTable('recovery_code_set_counts')
+      .set((eb) => ({ sets: eb('sets', '+', 0) }))
+      .where('remaining', '=', 0)
+      .where('shard', '=', 0),
+  3,
+);
+/** [remaining, shard, delta, delta] */
+const addSetCount = compiledOnce(
+  'addSetCount',
+  (db) =>
+    db
+      .insertInto('recovery_code_set_counts')
+      .values({ remaining: 0, shard: 0, sets: 0 })
+      .onConflict((conflict) =>
+        conflict
+          .columns(['remaining', 'shard'])
+          .doUpdateSet((eb) => ({ sets: eb('recovery_code_set_counts.sets', '+', 0) })),
+      ),
+  4,
+);
+
 export async function findRecoveryCode(
   ctx: StoreContext,
   userId: string,
   slot: number,
 ): Promise<RecoveryCodeRecord | undefined> {
-  const row = await ctx.db
-    .selectFrom('recovery_codes as c')
-    .innerJoin('recovery_code_sets as s', 's.id', 'c.set_id')
-    .select(['c.set_id', 'c.slot', 'c.digest', 'c.used_at'])
-    .where('s.user_id', '=', userId)
-    .where('c.slot', '=', slot)
-    .executeTakeFirst();
+  const row = (await codeBySlot(ctx.db, [userId, slot])).rows[0];
   return row && { setId: row.set_id, slot: row.slot, digest: row.digest, usedAt: toDateOrNull(row.used_at) };
 }
 
@@ -83,38 +153,19 @@ export async function consumeRecoveryCode(
     // lock code -> set -> user while a regeneration locks user -> codes, and PostgreSQL would abort one
     // of them as a deadlock. Consumes of one user's codes serialize; different users never wait. (SQLite
     // has no row locks: BEGIN IMMEDIATE already holds the one write lock, so there is nothing to take.)
-    if (ctx.engine.supportsRowLocks) {
-      await db
-        .selectFrom('users')
-        .select('id')
-        .where('id', '=', (eb) =>
-          eb.selectFrom('recovery_code_sets').select('user_id').where('id', '=', setId),
-        )
-        .forNoKeyUpdate()
-        .executeTakeFirst();
-    }
+    if (ctx.engine.supportsRowLocks) await lockSetOwner(db, [setId]);
     // Single use like Kratos: one conditional UPDATE, then check that exactly one row changed. Under
     // PostgreSQL READ COMMITTED a second concurrent UPDATE of the same code waits on the row lock, then
     // re-evaluates `used_at IS NULL` against the first caller's committed row and changes 0 rows. If a
     // replacement deleted the set (and so the code) first, the row is gone and 0 rows change. SQLite runs
     // the whole transaction under BEGIN IMMEDIATE, one writer at a time, across processes too.
-    const used = await db
-      .updateTable('recovery_codes')
-      .set({ used_at: at.getTime() })
-      .where('set_id', '=', setId)
-      .where('slot', '=', slot)
-      .where('used_at', 'is', null)
-      .executeTakeFirst();
-    if (!changedExactlyOne(used)) return { consumed: false };
+    const used = await markCodeUsed(db, [at.getTime(), setId, slot]);
+    if (used.numAffectedRows !== 1n) return { consumed: false };
     // The counter moves in the same transaction, relative to the committed value (`remaining - 1` is
     // evaluated after any concurrent consumer of another code commits), so two different codes used at
     // once both count and no consumed code is "resurrected" by a stale write-back.
-    const set = await db
-      .updateTable('recovery_code_sets')
-      .set((eb) => ({ remaining: eb('remaining', '-', 1), last_used_at: at.getTime() }))
-      .where('id', '=', setId)
-      .returning(['remaining', 'total', 'count_shard'])
-      .executeTakeFirstOrThrow();
+    const set = (await countCodeUse(db, [1, at.getTime(), setId])).rows[0];
+    if (set === undefined) throw new Error(`consumeRecoveryCode: set ${setId} is gone`);
     await adjustSetCounts(db, [
       { remaining: set.remaining + 1, shard: set.count_shard, delta: -1 },
       { remaining: set.remaining, shard: set.count_shard, delta: 1 },
@@ -238,23 +289,10 @@ async function adjustSetCounts(db: Kysely<Database>, changes: readonly (CountedA
     if (delta === 0) continue;
     if (delta < 0) {
       // A set leaving a row was counted into it, so the row exists (the CHECK catches a drift).
-      await db
-        .updateTable('recovery_code_set_counts')
-        .set((eb) => ({ sets: eb('sets', '+', delta) }))
-        .where('remaining', '=', remaining)
-        .where('shard', '=', shard)
-        .execute();
+      await subtractSetCount(db, [delta, remaining, shard]);
       continue;
     }
-    await db
-      .insertInto('recovery_code_set_counts')
-      .values({ remaining, shard, sets: delta })
-      .onConflict((conflict) =>
-        conflict
-          .columns(['remaining', 'shard'])
-          .doUpdateSet((eb) => ({ sets: eb('recovery_code_set_counts.sets', '+', delta) })),
-      )
-      .execute();
+    await addSetCount(db, [remaining, shard, delta, delta]);
   }
 }
 

@@ -9,6 +9,7 @@ import {
   type ThrottleState,
 } from '../../core/throttle.js';
 import type { NewActionToken, WriteOutcome } from '../store.js';
+import { compiledOnce } from './compiled-once.js';
 import { changedExactlyOne, lockUser, type StoreContext } from './context.js';
 import type { Database } from './database.js';
 
@@ -20,16 +21,37 @@ import type { Database } from './database.js';
  * BEGIN IMMEDIATE already serializes the writers.
  */
 async function lockedCounter(db: Kysely<Database>, key: string): Promise<ThrottleState> {
-  const row = await db
-    .insertInto('throttle_counters')
-    .values({ key, failures: 0, blocked_until: null, locked_at: null, updated_at: 0 })
-    .onConflict((oc) =>
-      oc.column('key').doUpdateSet((eb) => ({ failures: eb.ref('throttle_counters.failures') })),
-    )
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const row = (await counterLocked(db, [key, 0, null, null, 0])).rows[0];
+  if (row === undefined) throw new Error(`throttle counter ${key}: the upsert returned no row`);
   return toState(row);
 }
+
+/*
+ * Every attempt's statements, compiled once (compiled-once.ts). Parameters in SQL order:
+ * counterLocked [key, failures, blocked_until, locked_at, updated_at] (the values of a new row);
+ * counterWritten [failures, blocked_until, locked_at, updated_at, key].
+ */
+const counterLocked = compiledOnce(
+  'lockedCounter',
+  (db) =>
+    db
+      .insertInto('throttle_counters')
+      .values({ key: '', failures: 0, blocked_until: null, locked_at: null, updated_at: 0 })
+      .onConflict((oc) =>
+        oc.column('key').doUpdateSet((eb) => ({ failures: eb.ref('throttle_counters.failures') })),
+      )
+      .returningAll(),
+  5,
+);
+const counterWritten = compiledOnce(
+  'writeCounter',
+  (db) =>
+    db
+      .updateTable('throttle_counters')
+      .set({ failures: 0, blocked_until: null, locked_at: null, updated_at: 0 })
+      .where('key', '=', ''),
+  5,
+);
 
 function toState(row: Database['throttle_counters']): ThrottleState {
   return {
@@ -41,16 +63,7 @@ function toState(row: Database['throttle_counters']): ThrottleState {
 }
 
 async function writeCounter(db: Kysely<Database>, key: string, state: ThrottleState): Promise<void> {
-  await db
-    .updateTable('throttle_counters')
-    .set({
-      failures: state.failures,
-      blocked_until: state.blockedUntil,
-      locked_at: state.lockedAt,
-      updated_at: state.updatedAt,
-    })
-    .where('key', '=', key)
-    .execute();
+  await counterWritten(db, [state.failures, state.blockedUntil, state.lockedAt, state.updatedAt, key]);
 }
 
 export function chargeAttempt(

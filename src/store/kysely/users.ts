@@ -9,6 +9,7 @@ import type {
   UserWithCodes,
   WriteOutcome,
 } from '../store.js';
+import { compiledOnce } from './compiled-once.js';
 import { changedExactlyOne, lockUser, type StoreContext, toDate } from './context.js';
 import type { Database, UsersTable } from './database.js';
 import { removeSetOf } from './recovery-codes.js';
@@ -155,8 +156,15 @@ export async function deleteUser(
   });
 }
 
+/** Read by most requests (the API's user paths, notices, webhooks): compiled once (compiled-once.ts). */
+const userById = compiledOnce(
+  'findUserById',
+  (db) => db.selectFrom('users').selectAll().where('id', '=', ''),
+  1,
+);
+
 export async function findUserById(ctx: StoreContext, userId: string): Promise<UserRecord | undefined> {
-  const row = await ctx.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+  const row = (await userById(ctx.db, [userId])).rows[0];
   return row && toUserRecord(row, await listRoles(ctx.db, row.id));
 }
 
@@ -245,14 +253,14 @@ async function insertRoles(db: Kysely<Database>, userId: string, roles: readonly
     .execute();
 }
 
+const rolesByUser = compiledOnce(
+  'listRoles',
+  (db) => db.selectFrom('user_roles').select('role').where('user_id', '=', '').orderBy('role'),
+  1,
+);
+
 async function listRoles(db: Kysely<Database>, userId: string): Promise<string[]> {
-  const rows = await db
-    .selectFrom('user_roles')
-    .select('role')
-    .where('user_id', '=', userId)
-    .orderBy('role')
-    .execute();
-  return rows.map((row) => row.role);
+  return (await rolesByUser(db, [userId])).rows.map((row) => row.role);
 }
 
 type UserRow = Omit<UsersTable, 'code_set_version'> & { code_set_version: number };
