@@ -6,15 +6,22 @@ import { createSpareKey } from '../../src/index.js';
 import { testEngines } from '../helpers/engines.js';
 import { testDatabaseUrl, uniqueSchemaName } from '../helpers/postgres.js';
 import { totpCode } from '../helpers/rfc6238.js';
+import { startSmtpCapture } from '../helpers/smtp-capture.js';
 
 const secret = Buffer.alloc(32, 9).toString('base64');
 
-async function openLibrary(engine: string) {
+async function openLibrary(engine: string, smtp?: { url: string; from: string }) {
   const database =
     engine === 'sqlite'
       ? ({ kind: 'sqlite', path: join(mkdtempSync(join(tmpdir(), 'sparekey-host-')), 'host.db') } as const)
       : ({ kind: 'postgres', url: testDatabaseUrl, schema: uniqueSchemaName('host') } as const);
-  const sparekey = await createSpareKey({ database, secret, issuer: 'Example', kdfProfile: 'minimum' });
+  const sparekey = await createSpareKey({
+    database,
+    secret,
+    issuer: 'Example',
+    kdfProfile: 'minimum',
+    ...(smtp ? { smtp } : {}),
+  });
   // Recovery codes are off until an operator turns them on (the master switch's default).
   await sparekey.admin.updateSettings({ enabled: true });
   return sparekey;
@@ -89,6 +96,48 @@ describe.each(testEngines())('users by the host application id on %s', (engine) 
       expect((await sparekey.mfa.overview({ externalId: hostId })).mfaEnabled).toBe(false);
     } finally {
       await sparekey.close();
+    }
+  });
+
+  test('emailed codes and removing a factor by host id: start, confirm, send, verify, remove', async () => {
+    const smtp = await startSmtpCapture();
+    const sparekey = await openLibrary(engine, { url: smtp.url, from: 'SpareKey <no-reply@example.test>' });
+    /** The six-digit code in the newest email (each send is awaited before it answers). */
+    const emailedCode = () => smtp.messages.at(-1)?.text.match(/\b(\d{6})\b/)?.[1] as string;
+    try {
+      const externalId = 'host-user-e9d7';
+      const ensured = await sparekey.users.ensure({ externalId, email: 'e9d7@example.test' });
+      expect(ensured.ok).toBe(true);
+      const started = await sparekey.mfa.startEmailFactor({ externalId });
+      if (!started.ok) throw new Error(started.error);
+      const confirmed = await sparekey.mfa.confirmEmailFactor({
+        externalId,
+        factorId: started.value.factorId,
+        code: emailedCode(),
+      });
+      expect(confirmed).toMatchObject({ ok: true, value: { mfaEnabled: true } });
+      const sent = await sparekey.mfa.sendEmailCode({ externalId, attemptId: 'sign-in-1' });
+      expect(sent.ok && sent.value.expiresAt).toBeInstanceOf(Date);
+      const verified = await sparekey.mfa.verifyEmailCode({
+        externalId,
+        attemptId: 'sign-in-1',
+        code: emailedCode(),
+      });
+      expect(verified.ok, JSON.stringify(verified)).toBe(true);
+      // A second factor, so that one can be removed (the last one cannot: that is mfa.disable).
+      const enrollment = await sparekey.mfa.enrollTotp({ externalId });
+      if (!enrollment.ok) throw new Error(enrollment.error);
+      const code = totpCode(enrollment.value.secret, { timeMs: Date.now() });
+      const factorId = enrollment.value.factorId;
+      expect((await sparekey.mfa.confirmTotp({ externalId, factorId, code })).ok).toBe(true);
+      expect(await sparekey.mfa.removeFactor({ externalId, factorId })).toMatchObject({
+        ok: true,
+        value: { kind: 'totp' },
+      });
+      expect((await sparekey.mfa.overview({ externalId })).factors.map((f) => f.kind)).toEqual(['email']);
+    } finally {
+      await sparekey.close();
+      await smtp.close();
     }
   });
 
