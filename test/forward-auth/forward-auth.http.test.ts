@@ -8,7 +8,7 @@ import { enableTotpThroughPages, passwordStep, signUpThroughPages } from '../hel
 import { type ForwardAuthWorld, startForwardAuthWorld } from './forward-auth-world.js';
 
 const PAGE = 'https://app.example.com/reports/q3?tab=2';
-/** helmet's set (src/http/security-headers.ts), which every answer carries. */
+/** helmet's set (src/http/security-headers.ts), which every answer a browser can see carries. */
 const SECURITY_HEADERS = [
   'content-security-policy',
   'strict-transport-security',
@@ -23,6 +23,8 @@ const SECURITY_HEADERS = [
   'x-permitted-cross-domain-policies',
   'x-xss-protection',
 ];
+/** What every HTTP answer has, whatever the route. */
+const TRANSPORT_HEADERS = ['content-length', 'date', 'connection', 'keep-alive'];
 const SIGN_IN = `https://auth.example.com/sign-in?return_to=${encodeURIComponent(PAGE)}`;
 
 let world: ForwardAuthWorld;
@@ -148,15 +150,43 @@ describe('a verdict is answered from the current state, never from a stale cache
     return user;
   }
 
-  test('a verdict carries the same security headers as a page, though helmet does not run for it', async () => {
+  test('every verdict a browser can see (401, 302, 303, 403, 400) carries the same security headers as a page, though helmet does not run for it', async () => {
     const page = (await world.app.inject({ method: 'GET', url: '/sign-in' })).headers;
     const client = await signedUp('fa-headers@example.test');
-    for (const response of [
-      await world.verify(client, PAGE),
+    const seen = [
       await world.verify(undefined, PAGE),
+      await world.verify(undefined, PAGE, { mode: 'forward-auth' }),
+      await world.verify(undefined, PAGE, { mode: 'forward-auth', method: 'POST' }),
+      await world.verify(client, 'https://evil.test/'),
       await world.verify(undefined, 'https://evil.test/'),
-    ]) {
+      await world.verify(client, 'https://app.example.com/blocked/x'),
+      await world.app.inject({ method: 'GET', url: '/api/verify/auth-request' }),
+    ];
+    expect(seen.map((response) => response.statusCode)).toEqual([401, 302, 303, 403, 403, 403, 400]);
+    for (const response of seen) {
       for (const name of SECURITY_HEADERS) expect(response.headers[name], name).toBe(page[name]);
+      expect(response.headers['cache-control']).toBe('no-store');
+    }
+  });
+
+  test('a 200 verdict, which only the proxy sees (docs/security.md), carries exactly Remote-*, no-store and nosniff', async () => {
+    const client = await signedUp('fa-headers-200@example.test');
+    for (const mode of ['auth-request', 'forward-auth'] as const) {
+      const allowed = await world.verify(client, PAGE, { mode });
+      expect(allowed.statusCode).toBe(200);
+      expect(allowed.body).toBe('');
+      const names = Object.keys(allowed.headers).filter((name) => !TRANSPORT_HEADERS.includes(name));
+      expect(names.sort()).toEqual([
+        'cache-control',
+        'remote-email',
+        'remote-groups',
+        'remote-name',
+        'remote-user',
+        'x-content-type-options',
+        'x-request-id',
+      ]);
+      expect(allowed.headers['cache-control']).toBe('no-store');
+      expect(allowed.headers['x-content-type-options']).toBe('nosniff');
     }
   });
 

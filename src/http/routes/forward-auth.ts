@@ -33,7 +33,8 @@ export interface VerdictOptions {
  * their own (build-server.ts), beside the site's: none of the pages' plugins and hooks run for them
  * (helmet, which builds its header middlewares again on every request, the cookie plugin, form parsing,
  * CSRF, the session and must-set-up-2FA hooks). What a verdict needs of them it does itself:
- * - it sets the very same security headers as a page, in one step;
+ * - every answer a browser can see (401, 302/303, 400, 403, 500) has the very same security headers as a
+ *   page, set in one step; a 200, which only the proxy sees, has Remote-*, no-store and nosniff only;
  * - it reads its one cookie from the Cookie header and resolves the session (one read of the session,
  *   its user and roles);
  * - it is not logged per request (`logLevel: 'warn'`: no "incoming request"/"request completed" lines at
@@ -41,6 +42,9 @@ export interface VerdictOptions {
  *   counted in /metrics (docs/operations.md).
  * The root's hooks still run: the request id and the request count.
  */
+/** The only headers of a 200 verdict besides Remote-* (see the handler). */
+const ALLOWED_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } as const;
+
 export function registerForwardAuthRoutes(
   app: FastifyInstance,
   useCases: UseCases,
@@ -49,28 +53,34 @@ export function registerForwardAuthRoutes(
   const headers = Object.fromEntries(options.securityHeaders);
   const cookieName = options.sessionCookieName;
   const handler = (mode: Mode) => async (request: FastifyRequest, reply: FastifyReply) => {
-    reply.headers(headers);
     const target = protectedRequest(request);
-    if (!target) return sendApiError(reply, 'forward_auth_headers_missing');
+    if (!target) return sendApiError(reply.headers(headers), 'forward_auth_headers_missing');
     const decision = await useCases.forwardAuthVerdict({
       token: sessionToken(request, cookieName),
       request: target,
       context: { ip: request.ip, userAgent: header(request, 'user-agent') ?? null },
     });
-    reply.header('cache-control', 'no-store');
+    if (decision.kind === 'allowed') {
+      // A 200 has no body and never reaches a browser: the proxy consumes it and passes on (upstream, to
+      // the app) only the headers it is told to (nginx auth_request_set, Caddy copy_headers, Traefik
+      // authResponseHeaders). The page security headers (CSP, frame options, HSTS...) would protect
+      // nothing here; it carries Remote-*, no-store and nosniff only (docs/security.md, "Forward auth").
+      // The person's address is their name in SpareKey: there is no separate display name. A host
+      // application's user without an address is named by their id.
+      const { identity } = decision;
+      return reply
+        .code(200)
+        .headers(ALLOWED_HEADERS)
+        .header('remote-user', identity.email || identity.userId)
+        .header('remote-email', identity.email)
+        .header('remote-name', identity.email)
+        .header('remote-groups', identity.roles.join(','))
+        .send();
+    }
+    // Every other answer may be shown to the browser (nginx turns the 401 into a redirect, Caddy and Traefik
+    // hand the 302/303 and the 403 over as they are): the very same security headers as a page.
+    reply.headers(headers).header('cache-control', 'no-store');
     switch (decision.kind) {
-      case 'allowed': {
-        const { identity } = decision;
-        // The person's address is their name in SpareKey: there is no separate display name. A host
-        // application's user without an address is named by their id.
-        return reply
-          .code(200)
-          .header('remote-user', identity.email || identity.userId)
-          .header('remote-email', identity.email)
-          .header('remote-name', identity.email)
-          .header('remote-groups', identity.roles.join(','))
-          .send();
-      }
       case 'sign_in':
       case 'second_factor_setup':
         if (mode === 'status_401') return reply.code(401).header('location', decision.location).send();
