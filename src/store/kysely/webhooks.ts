@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type {
   NewWebhookEndpoint,
   WebhookDeliveryClaim,
@@ -6,7 +6,9 @@ import type {
   WebhookEndpointRecord,
   WriteOutcome,
 } from '../store.js';
+import { compiledOnce } from './compiled-once.js';
 import { changedExactlyOne, type StoreContext, toDate } from './context.js';
+import type { Database } from './database.js';
 
 export async function createWebhookEndpoint(ctx: StoreContext, endpoint: NewWebhookEndpoint): Promise<void> {
   await ctx.db
@@ -71,6 +73,15 @@ function pendingDelivery(delivery: {
 }
 
 /** One pending delivery per endpoint subscribed to `type`, in the caller's transaction (the outbox). */
+/**
+ * The endpoints subscribed to an event type ([`% type %`]): asked by every audited action that emits a
+ * webhook event, inside its transaction, so compiled once (compiled-once.ts), with and without KEY SHARE.
+ */
+const subscribedQuery = (db: Kysely<Database>) =>
+  db.selectFrom('webhook_endpoints').select('id').where(sql<boolean>`(' ' || events || ' ') like ${''}`);
+const subscribedKeyShared = compiledOnce('subscribedEndpoints', (db) => subscribedQuery(db).forKeyShare(), 1);
+const subscribedUnlocked = compiledOnce('subscribedEndpoints', subscribedQuery, 1);
+
 export async function enqueueWebhookDeliveries(
   ctx: StoreContext,
   event: { type: string; payload: () => Promise<string>; at: Date },
@@ -80,12 +91,8 @@ export async function enqueueWebhookDeliveries(
     // KEY SHARE (PostgreSQL): an endpoint being removed right now is waited for and then skipped, instead
     // of failing this delivery's foreign key, and with it the event's whole transaction, a moment later.
     // A removal that comes second waits for this transaction and takes the new delivery with it (cascade).
-    const endpoints = await db
-      .selectFrom('webhook_endpoints')
-      .select('id')
-      .where(sql<boolean>`(' ' || events || ' ') like ${`% ${event.type} %`}`)
-      .$if(ctx.engine.supportsRowLocks, (query) => query.forKeyShare())
-      .execute();
+    const subscribed = ctx.engine.supportsRowLocks ? subscribedKeyShared : subscribedUnlocked;
+    const endpoints = (await subscribed(db, [`% ${event.type} %`])).rows;
     if (endpoints.length === 0) return 0;
     const payload = await event.payload();
     await db
