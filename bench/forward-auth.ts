@@ -135,6 +135,13 @@ try {
         `the verdict is not "allowed" (${check.status}): the bench would measure something else`,
       );
     }
+    // The 200 comes from the cookie (with a cookie domain it is __Secure-, not __Host-): without it the
+    // same request must be asked to sign in, or the bench would measure an anonymous verdict.
+    const { cookie: _cookie, ...anonymous } = headers;
+    const without = await fetch(`${server.url}/api/verify/auth-request`, { headers: anonymous });
+    if (without.status !== 401) {
+      throw new Error(`without the session cookie the verdict is ${without.status}, not 401`);
+    }
     for (let round = 0; round < ROUNDS; round++) {
       rounds.push({
         hello: await drive(hello, { url: `${hello.url}/hello` }),
