@@ -255,6 +255,28 @@ function externalIdCases(): ParityCase[] {
   ];
 }
 
+/** SpareKey ids of nobody: unknown, over the path's 64 characters. */
+function userIdCases(): ParityCase[] {
+  const long = 'u'.repeat(65);
+  return [
+    [
+      'a SpareKey id nobody has, to verify a recovery code',
+      () => sparekey.recoveryCodes.verify({ userId: 'nobody', code: 'K-7Q2MX-9HD4T' }),
+      () => api('POST', '/users/nobody/recovery-codes/verify', { code: 'K-7Q2MX-9HD4T' }),
+    ],
+    [
+      'a SpareKey id nobody has, to verify an authenticator code',
+      () => sparekey.mfa.verifyTotp({ userId: 'nobody', code: '123456' }),
+      () => api('POST', '/users/nobody/factors/totp/verify', { code: '123456' }),
+    ],
+    [
+      'a SpareKey id of 65 characters',
+      () => sparekey.recoveryCodes.generate({ userId: long }),
+      () => api('POST', `/users/${long}/recovery-codes`),
+    ],
+  ];
+}
+
 describe('one vocabulary: library (built entry) and JSON API, one flow by the host ids', () => {
   test('the result types are exported from the package entry', () => {
     expect(resultTypesAreExported).toBeTypeOf('function');
@@ -442,6 +464,9 @@ describe('one vocabulary: library (built entry) and JSON API, one flow by the ho
       ...codeBoundCases(lib, web, enrolled.factorId, apiEnrollment.factorId),
       // A host id no user can have: invalid_external_id, not user_not_found or a 414.
       ...externalIdCases(),
+      // SpareKey's own id of nobody: user_not_found before any flow (it was invalid_code and
+      // mfa_not_enabled in the library, and invalid_request over the API when over-long).
+      ...userIdCases(),
     ];
     const table: { what: string; library: string | undefined; api: string }[] = [];
     for (const [what, library, overApi] of cases) {

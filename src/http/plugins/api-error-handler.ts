@@ -34,10 +34,14 @@ const VALUE_KEYWORDS = new Set(['required', 'minLength', 'maxLength']);
 /**
  * Path parameters that mean the same on every route that has them. A host id out of its bounds (empty,
  * over 255 characters, a control character) is `invalid_external_id`, as the library's `users.ensure` and
- * every library method taking `{ externalId }` answer; a path value is always a string, so any failed check
- * of it is about its value.
+ * every library method taking `{ externalId }` answer; a SpareKey id out of its bounds names nobody, so it is
+ * `user_not_found`, as the library answers for `{ userId }`. A path value is always a string, so any failed
+ * check of it is about its value.
  */
-const PATH_FIELD_ERRORS: Partial<Record<string, ErrorCode>> = { externalId: 'invalid_external_id' };
+const PATH_FIELD_ERRORS: Partial<Record<string, ErrorCode>> = {
+  externalId: 'invalid_external_id',
+  userId: 'user_not_found',
+};
 
 /**
  * The domain code for the field a failed check is about, so the API answers what the library and the CLI

@@ -35,9 +35,13 @@ export function isValidExternalId(externalId: string): boolean {
   );
 }
 
-/** SpareKey's id for a reference, or undefined when no such user exists. */
+/**
+ * SpareKey's id for a reference, or undefined when no such user exists: by either id, so an edge answers
+ * user_not_found for an unknown user before any flow runs (the JSON API looks the path's user up the same
+ * way), rather than whatever the flow makes of a user with no rows (invalid_code, mfa_not_enabled).
+ */
 export async function resolveUserRef(deps: ServiceDeps, ref: UserRef): Promise<string | undefined> {
-  if ('userId' in ref) return ref.userId;
+  if ('userId' in ref) return (await deps.store.findUserById(ref.userId))?.id;
   if (!isValidExternalId(ref.externalId)) return undefined;
   return (await deps.store.findUserByExternalId(ref.externalId))?.id;
 }
