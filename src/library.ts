@@ -10,7 +10,7 @@ import { settingsUpdateFrom } from './http/settings-update.js';
 import { MAX_PATH_PARAMETER_LENGTH } from './http/user-addressing.js';
 import { normalizeLibraryOptions, type SpareKeyOptions } from './library-options.js';
 import { securityKeyMethods } from './library-security-keys.js';
-import { isValidExternalId, type UserRef } from './service/accounts/host-users.js';
+import { isValidExternalId, MAX_EXTERNAL_ID_LENGTH, type UserRef } from './service/accounts/host-users.js';
 import type { SettingsUpdate } from './service/admin/settings.js';
 import type { UsersWithCodesQuery } from './service/admin/users-with-codes.js';
 import type { RequestContext } from './service/deps.js';
@@ -45,8 +45,10 @@ export async function createSpareKey(options: SpareKeyOptions) {
      * characters, create your Fastify with `routerOptions: { maxParamLength: 1024 }` (the router's default
      * answers 414 before the route).
      */
-    fastifyPlugin: async (instance: FastifyInstance, options: ApiOptions = {}) =>
-      registerApi(instance, useCases, { endUserRoutes: options.endUserRoutes ?? false }),
+    fastifyPlugin: async (instance: FastifyInstance, options: ApiOptions = {}) => {
+      warnIfHostIdsCutShort(instance);
+      await registerApi(instance, useCases, { endUserRoutes: options.endUserRoutes ?? false });
+    },
     /**
      * Connect/Express middleware serving the JSON API at /api/v1 below where it is mounted, headless by
      * default like fastifyPlugin: `app.use('/sparekey', await sparekey.middleware())`. It may be mounted
@@ -76,6 +78,23 @@ export async function createSpareKey(options: SpareKeyOptions) {
 }
 
 export type SpareKey = Awaited<ReturnType<typeof createSpareKey>>;
+
+/**
+ * A host's Fastify decides the router's limit on a path value, and its default (100) is below the 255
+ * characters a host id may have: such ids would get Fastify's own 414, not SpareKey's error shape. The
+ * plugin cannot raise the limit of an instance it is given, so it says so once, at start, in the host's log.
+ */
+function warnIfHostIdsCutShort(instance: FastifyInstance): void {
+  const config = instance.initialConfig as {
+    maxParamLength?: number;
+    routerOptions?: { maxParamLength?: number };
+  };
+  const limit = config.routerOptions?.maxParamLength ?? config.maxParamLength ?? 100;
+  if (limit >= MAX_EXTERNAL_ID_LENGTH) return;
+  instance.log.warn(
+    `SpareKey: this Fastify answers 414 for a path value over ${limit} characters, so host ids up to ${MAX_EXTERNAL_ID_LENGTH} characters cannot all be addressed; create it with routerOptions: { maxParamLength: ${MAX_PATH_PARAMETER_LENGTH} } (docs/api.md)`,
+  );
+}
 
 /**
  * preParsing: when the host's own parser (express.json(), body-parser) already read the request stream

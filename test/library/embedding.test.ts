@@ -38,6 +38,27 @@ describe('embedding SpareKey in a host application', () => {
     }
   });
 
+  test('the Fastify plugin warns once, in the host log, when the host router cuts host ids short (default 100 characters); not when it allows them', async () => {
+    const sparekey = await createSpareKey({ database: sqlite(), secret, kdfProfile: 'minimum' });
+    const warnings = async (options: { routerOptions?: { maxParamLength: number } }) => {
+      const lines: string[] = [];
+      const stream = { write: (line: string) => void lines.push(line) };
+      const host = Fastify({ ...options, logger: { level: 'warn', stream } });
+      await host.register(sparekey.fastifyPlugin, { prefix: '/mfa' });
+      await host.ready();
+      await host.close();
+      return lines.map((line) => JSON.parse(line).msg as string);
+    };
+    try {
+      const short = await warnings({});
+      expect(short).toHaveLength(1);
+      expect(short[0]).toMatch(/414 for a path value over 100 characters.*maxParamLength: 1024/);
+      expect(await warnings({ routerOptions: { maxParamLength: 1024 } })).toEqual([]);
+    } finally {
+      await sparekey.close();
+    }
+  });
+
   test('Express: mounted after express.json(), the middleware uses the body the host parsed (it used to hang)', async () => {
     const sparekey = await createSpareKey({ database: sqlite(), secret, kdfProfile: 'minimum' });
     const app = express();
