@@ -52,7 +52,9 @@ const INSTANCES = listed('BENCH_INSTANCES').length > 0 ? listed('BENCH_INSTANCES
  * concurrency: the flow load signs each in at most once per 30-second TOTP step, the verify load spends
  * their codes; a load stops early when its users or codes run out (its rate is over the time it ran).
  */
-const USERS = Number(process.env.BENCH_USERS_PER_DATABASE ?? (QUICK ? 300 : 1000));
+// Enough for the rates an idle 2-core machine reaches (SQLite: about 1,400 verifications/s): with 500 users
+// the 2026-12-03 run replayed TOTP steps and used codes (docs/benchmarks.md).
+const USERS = Number(process.env.BENCH_USERS_PER_DATABASE ?? (QUICK ? 3000 : 6000));
 const PASSWORD = 'correct horse battery staple';
 
 interface Row {
