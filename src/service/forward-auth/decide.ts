@@ -63,7 +63,7 @@ export interface Evaluation {
 export async function decideForwardAuth(
   deps: ServiceDeps,
   input: { session: ActiveSession | undefined; request: ProtectedRequest; context: RequestContext },
-  reads: AccessReads = directReads(deps),
+  reads: AccessReads,
 ): Promise<ForwardAuthDecision> {
   const signedIn = input.session?.record.stage === 'signed_in' ? input.session : undefined;
   const { decision, rule } = await evaluateAccess(
