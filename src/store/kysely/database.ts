@@ -161,7 +161,7 @@ export interface RolesTable {
 export interface RecoveryCodeSetCountsTable {
   /** A `remaining` value, 0..32. */
   remaining: number;
-  /** Which of the SET_COUNT_SHARDS rows of that value: the statistics are their sum. */
+  /** Which of the COUNTER_SHARDS rows of that value (counter-shards.ts): the statistics are their sum. */
   shard: number;
   /** How many sets counted in this shard have it now (never below zero). */
   sets: number;

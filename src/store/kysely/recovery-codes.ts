@@ -7,7 +7,7 @@ import type {
 } from '../store.js';
 import { compiledOnce } from './compiled-once.js';
 import { changedExactlyOne, type StoreContext, toDate, toDateOrNull } from './context.js';
-import { COUNTER_SHARDS, counterShardOf } from './counter-shards.js';
+import { counterShardOf } from './counter-shards.js';
 import type { Database } from './database.js';
 
 /*
@@ -33,7 +33,11 @@ export async function replaceRecoveryCodeSet(
       throw new Error(`replaceRecoveryCodeSet: no user ${userId}`);
     }
     const old = await deleteSetOf(db, userId);
-    const shard = setCountShardOf(userId);
+    // Each `remaining` count is spread over COUNTER_SHARDS rows by owner (counter-shards.ts): every recovery
+    // transaction moves its set between two counter rows and holds their locks to commit (PostgreSQL), so
+    // two users meet on a row only when their ids share a shard and their sets the count. Reads sum at
+    // most 33 x COUNTER_SHARDS rows.
+    const shard = counterShardOf(userId);
     await adjustSetCounts(db, [
       ...(old === undefined ? [] : [{ ...old, delta: -1 }]),
       { remaining: set.codes.length, shard, delta: 1 },
@@ -254,17 +258,6 @@ async function deleteSetOf(db: Kysely<Database>, userId: string): Promise<Counte
     .executeTakeFirst();
   return deleted && { remaining: deleted.remaining, shard: deleted.count_shard };
 }
-
-/**
- * How many rows each `remaining` count is spread over. Every recovery transaction moves its set between
- * two counter rows and holds their locks to commit (PostgreSQL); with one row per count, every user whose
- * set held the same count queued on it, whoever they were. Spread by owner, two users meet on a row only
- * when their ids share a shard (1 in 128) and their sets the count. Reads sum at most 33 x 128 rows.
- */
-export const SET_COUNT_SHARDS = COUNTER_SHARDS;
-
-/** The shard a user's sets are counted in (counter-shards.ts). */
-export const setCountShardOf = counterShardOf;
 
 /** A counter row: a `remaining` value and one of its shards. */
 interface CountedAt {
