@@ -2,11 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { loadConfig } from '../../src/config/load-config.js';
 import { errorMessages } from '../../src/core/errors.js';
-import { openServiceDeps } from '../../src/open-service-deps.js';
 import type { UseCases } from '../../src/service/use-cases.js';
-import { runCliInProcess } from '../helpers/cli-in-process.js';
+import { openUseCasesOf, runCliInProcess } from '../helpers/cli-in-process.js';
 import { totpCode } from '../helpers/rfc6238.js';
 
 /**
@@ -31,11 +29,7 @@ let close: () => Promise<void>;
 beforeAll(async () => {
   // The host's side, on the same database and configuration as the CLI: a user by its own id with an
   // authenticator and recovery codes (what the library's users.ensure, enrollTotp and confirmTotp do).
-  const loaded = loadConfig(env);
-  if (!loaded.ok) throw new Error(loaded.problems.join('; '));
-  const opened = await openServiceDeps(loaded.config);
-  if (!opened.ok) throw new Error(opened.problem);
-  ({ useCases, close } = opened);
+  ({ useCases, close } = await openUseCasesOf(env));
   await useCases.updateRecoveryCodeSettings({ enabled: true }, {});
   for (const externalId of ['42', 'host-43']) {
     const ensured = await useCases.ensureUser({ externalId, email: null, context: {} });

@@ -2,11 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { loadConfig } from '../../src/config/load-config.js';
 import { errorMessages } from '../../src/core/errors.js';
-import { openServiceDeps } from '../../src/open-service-deps.js';
 import type { UseCases } from '../../src/service/use-cases.js';
-import { runCliInProcess } from '../helpers/cli-in-process.js';
+import { openUseCasesOf, runCliInProcess } from '../helpers/cli-in-process.js';
 
 /**
  * `sparekey user delete` and `sparekey user roles` keep the last administrator: refused with the catalog's
@@ -23,11 +21,7 @@ let useCases: UseCases;
 let close: () => Promise<void>;
 
 beforeAll(async () => {
-  const loaded = loadConfig(env);
-  if (!loaded.ok) throw new Error(loaded.problems.join('; '));
-  const opened = await openServiceDeps(loaded.config);
-  if (!opened.ok) throw new Error(opened.problem);
-  ({ useCases, close } = opened);
+  ({ useCases, close } = await openUseCasesOf(env));
   const created = await useCases.createUser({
     email: 'root@example.test',
     password,

@@ -1,5 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { runCli } from '../../src/cli/run-cli.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { openServiceDeps } from '../../src/open-service-deps.js';
+import type { UseCases } from '../../src/service/use-cases.js';
 import { compiledPath } from './compiled-build.js';
 
 export interface CliRun {
@@ -42,4 +45,18 @@ export function runCliProcess(args: string[], env: NodeJS.ProcessEnv, stdin = ''
     encoding: 'utf8',
   });
   return { status: run.status, out: run.stdout, err: run.stderr };
+}
+
+/**
+ * The use cases of the deployment `env` configures, opened in this process: a test's own side of the
+ * database the CLI it runs opens (to set up users, or to check what a command changed).
+ */
+export async function openUseCasesOf(
+  env: NodeJS.ProcessEnv,
+): Promise<{ useCases: UseCases; close: () => Promise<void> }> {
+  const loaded = loadConfig(env);
+  if (!loaded.ok) throw new Error(loaded.problems.join('; '));
+  const opened = await openServiceDeps(loaded.config);
+  if (!opened.ok) throw new Error(opened.problem);
+  return { useCases: opened.useCases, close: opened.close };
 }

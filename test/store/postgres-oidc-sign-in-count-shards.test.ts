@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { counterShardOf } from '../../src/store/kysely/counter-shards.js';
 import { type OpenedStore, openStore } from '../../src/store/open-store.js';
+import { finishesWhileHeld, idInShard } from '../helpers/lock-probe.js';
 import { postgresAvailable, testDatabaseUrl, uniqueSchemaName } from '../helpers/postgres.js';
 
 /**
@@ -28,42 +28,19 @@ describe.skipIf(!postgresAvailable())('PostgreSQL: OpenID Connect sign-in counte
     }
   });
 
-  const userIn = (inShard: (shard: number) => boolean) => {
-    let id = randomUUID();
-    while (!inShard(counterShardOf(id))) id = randomUUID();
-    return id;
-  };
-
   /** Holds `first`'s sign-in open in a transaction while `second` signs in to the same application. */
   async function secondFinishesWhileFirstIsOpen(clientId: string, first: string, second: string) {
-    let release: () => void = () => undefined;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let firstCounted: () => void = () => undefined;
-    const counted = new Promise<void>((resolve) => {
-      firstCounted = resolve;
-    });
-    const holding = opened.store.transaction(async (tx) => {
-      await tx.countOidcSignIn(clientId, first, at);
-      firstCounted();
-      await released;
-    });
-    await counted;
-    const secondSignIn = opened.store.countOidcSignIn(clientId, second, at);
-    const finishedFirst = await Promise.race([
-      secondSignIn.then(() => true),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1500)),
-    ]);
-    release();
-    await holding;
-    await secondSignIn;
+    const { finishedFirst } = await finishesWhileHeld(
+      opened.store,
+      (tx) => tx.countOidcSignIn(clientId, first, at),
+      () => opened.store.countOidcSignIn(clientId, second, at),
+    );
     return finishedFirst;
   }
 
   test('a user of another shard signs in to the application while one user’s sign-in transaction is open', async () => {
-    const first = userIn(() => true);
-    const second = userIn((shard) => shard !== counterShardOf(first));
+    const first = idInShard(() => true);
+    const second = idInShard((shard) => shard !== counterShardOf(first));
     expect(await secondFinishesWhileFirstIsOpen('app_one', first, second)).toBe(true);
     const counts = await opened.store.listOidcSignInCounts({
       from: at,
@@ -73,8 +50,8 @@ describe.skipIf(!postgresAvailable())('PostgreSQL: OpenID Connect sign-in counte
   });
 
   test('the probe detects a shared row: two users of one shard still meet on it (1 in 128)', async () => {
-    const first = userIn(() => true);
-    const second = userIn((shard) => shard === counterShardOf(first));
+    const first = idInShard(() => true);
+    const second = idInShard((shard) => shard === counterShardOf(first));
     expect(await secondFinishesWhileFirstIsOpen('app_two', first, second)).toBe(false);
     const counts = await opened.store.listOidcSignInCounts({
       from: at,

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { givenUser, newCodeSet, T0 } from '../../src/store/contract/fixtures.js';
-import { setCountShardOf } from '../../src/store/kysely/recovery-codes.js';
+import { counterShardOf } from '../../src/store/kysely/counter-shards.js';
 import { type OpenedStore, openStore } from '../../src/store/open-store.js';
+import { finishesWhileHeld, idInShard } from '../helpers/lock-probe.js';
 import { postgresAvailable, testDatabaseUrl, uniqueSchemaName } from '../helpers/postgres.js';
 
 /**
@@ -30,12 +30,11 @@ describe.skipIf(!postgresAvailable())('PostgreSQL: recovery-code set counters sh
 
   /** A user whose id falls in (or out of) `shard`, with a set of 5 codes. */
   async function userWithCodes(inShard: (shard: number) => boolean) {
-    let id = randomUUID();
-    while (!inShard(setCountShardOf(id))) id = randomUUID();
+    const id = idInShard(inShard);
     const user = await givenUser(opened.store, { id });
     const set = newCodeSet(5);
     await opened.store.replaceRecoveryCodeSet(user.id, set);
-    return { user, set, shard: setCountShardOf(id) };
+    return { user, set, shard: counterShardOf(id) };
   }
 
   /**
@@ -46,31 +45,17 @@ describe.skipIf(!postgresAvailable())('PostgreSQL: recovery-code set counters sh
     first: { set: { id: string } },
     second: { set: { id: string } },
   ) {
-    let release: () => void = () => undefined;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let firstUsed: () => void = () => undefined;
-    const used = new Promise<void>((resolve) => {
-      firstUsed = resolve;
-    });
-    const holding = opened.store.transaction(async (tx) => {
-      expect(await tx.consumeRecoveryCode(first.set.id, 0, T0)).toMatchObject({
-        consumed: true,
-        remaining: 4,
-      });
-      firstUsed();
-      await released;
-    });
-    await used;
-    const secondUse = opened.store.consumeRecoveryCode(second.set.id, 0, T0);
-    const finishedFirst = await Promise.race([
-      secondUse.then(() => true),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1500)),
-    ]);
-    release();
-    await holding;
-    expect(await secondUse).toMatchObject({ consumed: true, remaining: 4 });
+    const { finishedFirst, result } = await finishesWhileHeld(
+      opened.store,
+      async (tx) => {
+        expect(await tx.consumeRecoveryCode(first.set.id, 0, T0)).toMatchObject({
+          consumed: true,
+          remaining: 4,
+        });
+      },
+      () => opened.store.consumeRecoveryCode(second.set.id, 0, T0),
+    );
+    expect(result).toMatchObject({ consumed: true, remaining: 4 });
     return finishedFirst;
   }
 
