@@ -60,7 +60,11 @@ describe('the server process', () => {
     expect(home.status).toBe(200);
     expect(await home.text()).toContain('SpareKey');
     // First start with an empty database: a one-time setup link on the console, and it opens the setup page.
-    const link = stdout.match(/(http:\/\/\S+\/setup\?token=[A-Za-z0-9_-]+)/)?.[1];
+    // The server prints it just after it starts listening, so the page can answer before the line arrives.
+    const linkIn = (text: string) => text.match(/(http:\/\/\S+\/setup\?token=[A-Za-z0-9_-]+)/)?.[1];
+    for (const deadline = Date.now() + 5000; !linkIn(stdout) && Date.now() < deadline; )
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    const link = linkIn(stdout);
     expect(link, stdout).toBeDefined();
     const setup = await fetch(link as string);
     expect(setup.status).toBe(200);
