@@ -45,6 +45,12 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 const OPAQUE = /"[A-Za-z0-9_\-+/=$.:,]{20,}"/g;
 /** Short random ids (an API key's public id is 12 hex digits). */
 const HEX_ID = /\b(?=[0-9]*[a-f])[0-9a-f]{12,}\b/g;
+/**
+ * The same 12-character id when it happens to hold no letter (about 1 in 280): HEX_ID leaves bare digit
+ * runs alone (they are times and counts), so this one is matched where an id stands, as a whole string
+ * value or after `apikey:`.
+ */
+const DIGITS_ONLY_ID = /(?<=[":])[0-9]{12}(?=")/g;
 const SLOT = /\["slot",\d+\]/g;
 /** The counter shard a set is counted in follows from its owner's id, which differs from world to world. */
 const COUNT_SHARD = /\["count_shard",\d+\]/g;
@@ -71,6 +77,7 @@ export function normalize(text: string, world: World, named: Record<string, stri
       .replace(UUID, '<uuid>')
       .replace(OPAQUE, '"<opaque>"')
       .replace(HEX_ID, '<hex>')
+      .replace(DIGITS_ONLY_ID, '<hex>')
       // A new code's slot is drawn at random (its place on the sheet), like its value.
       .replace(SLOT, '["slot","<n>"]')
       .replace(COUNT_SHARD, '["count_shard","<n>"]')
