@@ -44,10 +44,7 @@ export const BY_USER_ID: UserAddressing = {
   prefix: '/users/:userId',
   params: UserIdParams,
   operationSuffix: '',
-  resolve: async (useCases, params) => {
-    const { userId } = params as { userId: string };
-    return (await useCases.findUserById(userId))?.id;
-  },
+  resolve: (useCases, params) => useCases.resolveUserRef({ userId: (params as { userId: string }).userId }),
 };
 
 export const BY_EXTERNAL_ID: UserAddressing = {

@@ -41,9 +41,8 @@ export function isValidExternalId(externalId: string): boolean {
  * way), rather than whatever the flow makes of a user with no rows (invalid_code, mfa_not_enabled).
  */
 export async function resolveUserRef(deps: ServiceDeps, ref: UserRef): Promise<string | undefined> {
-  if ('userId' in ref) return (await deps.store.findUserById(ref.userId))?.id;
-  if (!isValidExternalId(ref.externalId)) return undefined;
-  return (await deps.store.findUserByExternalId(ref.externalId))?.id;
+  if ('externalId' in ref && !isValidExternalId(ref.externalId)) return undefined;
+  return deps.store.findUserId(ref);
 }
 
 export interface EnsuredUser {

@@ -25,6 +25,10 @@ export function defineHostUserContract(makeStore: MakeStore): void {
       expect(await store.findUserByExternalId(externalId)).toEqual(expected);
       expect(await store.findUserById(user.id)).toEqual(expected);
       expect(await store.findUserByExternalId(externalId.toUpperCase())).toBeUndefined();
+      expect(await store.findUserId({ externalId })).toBe(user.id);
+      expect(await store.findUserId({ userId: user.id })).toBe(user.id);
+      expect(await store.findUserId({ externalId: externalId.toUpperCase() })).toBeUndefined();
+      expect(await store.findUserId({ userId: randomUUID() })).toBeUndefined();
       await givenUser(store, { email: null, externalId: `${externalId}-2`, passwordHash: null });
       // SpareKey's own accounts carry no external id.
       const own = await givenUser(store);

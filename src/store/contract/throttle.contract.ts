@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { DEFAULT_ACCOUNT_THROTTLE, type ThrottlePolicy } from '../../core/throttle.js';
+import {
+  DEFAULT_ACCOUNT_THROTTLE,
+  DEFAULT_ADDRESS_THROTTLE,
+  chargeAttempt as decideCharge,
+  type ThrottlePolicy,
+  type ThrottleState,
+} from '../../core/throttle.js';
 import type { AttemptCounters } from '../store.js';
 import { at } from './fixtures.js';
 
@@ -81,6 +87,30 @@ export function defineAttemptCountersContract(makeCounters: MakeAttemptCounters)
       expect(await counters().findAttempts(key)).toMatchObject({ failures: 4, blockedUntil: null });
       await counters().settleAttempt(key, policy, 'reset', at(2));
       expect((await counters().findAttempts(key))?.failures ?? 0).toBe(0);
+    });
+
+    test('every charge is the pure decision (core/throttle.ts) on the stored state: free, forgotten, blocked, locked', async () => {
+      // The stores charge a plain attempt in one statement and decide the rest under the row lock; both
+      // must agree with the one rule, step by step, whatever the policy.
+      const oneFree: ThrottlePolicy = { ...policy, freeFailures: 1, lockAfter: 3, forgetAfterMs: 1_000 };
+      const shortForget: ThrottlePolicy = {
+        ...DEFAULT_ADDRESS_THROTTLE,
+        freeFailures: 3,
+        forgetAfterMs: 5_000,
+      };
+      for (const each of [policy, DEFAULT_ADDRESS_THROTTLE, oneFree, shortForget]) {
+        const key = freshKey();
+        let state: ThrottleState | undefined;
+        // Times in ms: bursts, a pause past the forgetting, a wait past each block, the lock's step.
+        const steps = [0, 0, 1, 2, 3, 5_004, 5_005, 5_006, 5_007, 70_000, 140_000, 400_000, 4_000_000];
+        for (const [index, ms] of steps.entries()) {
+          const kind = index % 4 === 3 ? 'sign_in' : 'second_factor';
+          const expected = decideCharge(state, each, kind, at(ms).getTime());
+          expect(await counters().chargeAttempt(key, each, kind, at(ms))).toEqual(expected.verdict);
+          state = expected.next ?? state;
+          expect(await counters().findAttempts(key)).toEqual(state);
+        }
+      }
     });
 
     test('keys are independent', async () => {

@@ -7,6 +7,11 @@ export interface UsersStore {
   findUserById(userId: string): Promise<UserRecord | undefined>;
   /** The user a host application created under its own id (exact match). */
   findUserByExternalId(externalId: string): Promise<UserRecord | undefined>;
+  /**
+   * Only whether the user exists, as SpareKey's id, by either id (exact match): one indexed read, no
+   * roles, for the API's by-user paths, which look their user up on every request.
+   */
+  findUserId(ref: { userId: string } | { externalId: string }): Promise<string | undefined>;
   /** Sets (or, with null, removes) the email address; refused when another account has it. */
   setUserEmail(
     userId: string,

@@ -46,6 +46,7 @@ function bind(db: Kysely<Database>, engine: Engine, inTransaction: boolean): Sto
     findUserByEmail: (email) => users.findUserByEmail(ctx, email),
     findUserById: (userId) => users.findUserById(ctx, userId),
     findUserByExternalId: (externalId) => users.findUserByExternalId(ctx, externalId),
+    findUserId: (ref) => users.findUserId(ctx, ref),
     setUserEmail: (userId, email) => users.setUserEmail(ctx, userId, email),
     deleteUser: (userId) => users.deleteUser(ctx, userId),
     setPasswordHash: (userId, hash) => users.setPasswordHash(ctx, userId, hash),

@@ -1,4 +1,4 @@
-import type { ExpressionBuilder, Kysely } from 'kysely';
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import {
   type AttemptKind,
   type ChargeVerdict,
@@ -53,6 +53,42 @@ const counterWritten = compiledOnce(
   5,
 );
 
+/**
+ * An attempt's usual charge in one statement: a key with no row gets the fresh state, a key that is
+ * neither locked nor blocked gets one more failure (from zero once forgotten), but only while that stays
+ * below both the back-off and the lock, so no block or lock is ever decided here. ON CONFLICT DO UPDATE
+ * sees the row's latest committed version and locks it even when the WHERE leaves it alone (PostgreSQL;
+ * SQLite's BEGIN IMMEDIATE already serializes), so no row returned means "decide it the long way" and the
+ * long way finds the row as it is. Parameters: [key, failures, null, null, updated_at] of a fresh row,
+ * then [forgetAtOrBefore, null, now, now, forgetAtOrBefore, limit].
+ */
+const counterCharged = compiledOnce(
+  'chargeCounter',
+  (db) => {
+    // decideCharge's failure count after this attempt: one more, or one after a forgotten counter.
+    const failuresAfter = () =>
+      sql<number>`(case when throttle_counters.updated_at <= ${0} then 0 else throttle_counters.failures end) + 1`;
+    return db
+      .insertInto('throttle_counters')
+      .values({ key: '', failures: 0, blocked_until: null, locked_at: null, updated_at: 0 })
+      .onConflict((oc) =>
+        oc
+          .column('key')
+          .doUpdateSet({ failures: failuresAfter(), blocked_until: null, updated_at: 0 })
+          .where('throttle_counters.locked_at', 'is', null)
+          .where((eb) =>
+            eb.or([
+              eb('throttle_counters.blocked_until', 'is', null),
+              eb('throttle_counters.blocked_until', '<=', 0),
+            ]),
+          )
+          .where(failuresAfter(), '<', 0),
+      )
+      .returning('failures');
+  },
+  11,
+);
+
 function toState(row: Database['throttle_counters']): ThrottleState {
   return {
     failures: Number(row.failures),
@@ -74,10 +110,52 @@ export function chargeAttempt(
   at: Date,
 ): Promise<ChargeVerdict> {
   return ctx.atomic(async (db) => {
-    const { verdict, next } = decideCharge(await lockedCounter(db, key), policy, kind, at.getTime());
+    const now = at.getTime();
+    const plain = await chargePlainly(db, key, policy, kind, now);
+    if (plain) return plain;
+    const { verdict, next } = decideCharge(await lockedCounter(db, key), policy, kind, now);
     if (next) await writeCounter(db, key, next);
     return verdict;
   });
+}
+
+/**
+ * The charge in one statement when it is a plain one (counterCharged): the verdict decideCharge gives for
+ * it, or undefined when the counter needs deciding under its lock (a block or lock running or reached).
+ */
+async function chargePlainly(
+  db: Kysely<Database>,
+  key: string,
+  policy: ThrottlePolicy,
+  kind: AttemptKind,
+  now: number,
+): Promise<ChargeVerdict | undefined> {
+  const fresh = decideCharge(undefined, policy, kind, now);
+  // A policy whose very first failure blocks or locks has no plain charge.
+  if (!fresh.verdict.charged || fresh.verdict.lockedNow || fresh.next?.blockedUntil !== null)
+    return undefined;
+  // An untouched counter starts over at or before this moment (never, without forgetAfterMs: no row has
+  // a negative updated_at); a charge stays plain below this many failures.
+  const forgetAtOrBefore = policy.forgetAfterMs === null ? -1 : now - policy.forgetAfterMs;
+  // (The column is a 32-bit integer, and so is the comparison.)
+  const limit = Math.min(policy.freeFailures, policy.lockAfter ?? 2 ** 31 - 1);
+  const { failures, blockedUntil, lockedAt, updatedAt } = fresh.next;
+  const row = (
+    await counterCharged(db, [
+      key,
+      failures,
+      blockedUntil,
+      lockedAt,
+      updatedAt,
+      forgetAtOrBefore,
+      null,
+      now,
+      now,
+      forgetAtOrBefore,
+      limit,
+    ])
+  ).rows[0];
+  return row && { charged: true, failures: Number(row.failures), lockedNow: false, lockedAt: null };
 }
 
 export function settleAttempt(

@@ -168,6 +168,29 @@ export async function findUserById(ctx: StoreContext, userId: string): Promise<U
   return row && toUserRecord(row, await listRoles(ctx.db, row.id));
 }
 
+/** The id alone, by either id: compiled once, read by every request to the API's by-user paths. */
+const userIdById = compiledOnce(
+  'findUserId',
+  (db) => db.selectFrom('users').select('id').where('id', '=', ''),
+  1,
+);
+const userIdByExternalId = compiledOnce(
+  'findUserIdByExternalId',
+  (db) => db.selectFrom('users').select('id').where('external_id', '=', ''),
+  1,
+);
+
+export async function findUserId(
+  ctx: StoreContext,
+  ref: { userId: string } | { externalId: string },
+): Promise<string | undefined> {
+  const found =
+    'userId' in ref
+      ? await userIdById(ctx.db, [ref.userId])
+      : await userIdByExternalId(ctx.db, [ref.externalId]);
+  return found.rows[0]?.id;
+}
+
 export async function setPasswordHash(
   ctx: StoreContext,
   userId: string,
