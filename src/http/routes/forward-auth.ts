@@ -1,6 +1,6 @@
 import { fastifyCookie } from '@fastify/cookie';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ProtectedRequest } from '../../service/forward-auth/decide.js';
+import type { ForwardAuthDecision, ProtectedRequest } from '../../service/forward-auth/decide.js';
 import type { UseCases } from '../../service/use-cases.js';
 import { sendApiError } from '../api-replies.js';
 import { clientErrorCode } from '../error-status.js';
@@ -52,14 +52,24 @@ export function registerForwardAuthRoutes(
 ): void {
   const headers = Object.fromEntries(options.securityHeaders);
   const cookieName = options.sessionCookieName;
-  const handler = (mode: Mode) => async (request: FastifyRequest, reply: FastifyReply) => {
+  // Not an async function: a verdict answered from the snapshot is sent in the same turn, with no promise.
+  const handler = (mode: Mode) => (request: FastifyRequest, reply: FastifyReply) => {
     const target = protectedRequest(request);
     if (!target) return sendApiError(reply.headers(headers), 'forward_auth_headers_missing');
-    const decision = await useCases.forwardAuthVerdict({
+    const decision = useCases.forwardAuthVerdict({
       token: sessionToken(request, cookieName),
       request: target,
       context: { ip: request.ip, userAgent: header(request, 'user-agent') ?? null },
     });
+    if (decision instanceof Promise) return decision.then((known) => answer(reply, mode, target, known));
+    return answer(reply, mode, target, decision);
+  };
+  const answer = (
+    reply: FastifyReply,
+    mode: Mode,
+    target: ProtectedRequest,
+    decision: ForwardAuthDecision,
+  ) => {
     if (decision.kind === 'allowed') {
       // A 200 has no body and never reaches a browser: the proxy consumes it and passes on (upstream, to
       // the app) only the headers it is told to (nginx auth_request_set, Caddy copy_headers, Traefik

@@ -65,20 +65,31 @@ export async function decideForwardAuth(
   input: { session: ActiveSession | undefined; request: ProtectedRequest; context: RequestContext },
   reads: AccessReads,
 ): Promise<ForwardAuthDecision> {
-  const signedIn = input.session?.record.stage === 'signed_in' ? input.session : undefined;
-  const { decision, rule } = await evaluateAccess(
-    deps,
-    { user: signedIn?.user, request: input.request },
-    reads,
-  );
+  const signedIn = signedInSession(input.session);
+  const evaluation = await evaluateAccess(deps, { user: signedIn?.user, request: input.request }, reads);
+  return concludeVerdict(deps, { ...input, session: signedIn }, evaluation);
+}
+
+/** The session a verdict goes by: a signed-in one (half-way through signing in counts as none). */
+export function signedInSession(session: ActiveSession | undefined): ActiveSession | undefined {
+  return session?.record.stage === 'signed_in' ? session : undefined;
+}
+
+/**
+ * What every verdict does with its evaluation, however it was reached: counts it in /metrics and audits a
+ * denial. A value at once unless there is a denial to write.
+ */
+export function concludeVerdict(
+  deps: ServiceDeps,
+  input: { session: ActiveSession | undefined; request: ProtectedRequest; context: RequestContext },
+  { decision, rule }: Evaluation,
+): ForwardAuthDecision | Promise<ForwardAuthDecision> {
   deps.metrics?.forwardAuthDecision(decision.kind);
-  if (decision.kind === 'denied') {
-    await auditDenial(deps, input, signedIn, {
-      reason: decision.reason,
-      rule: decision.reason === 'address_not_protected' ? null : (rule ?? '(default)'),
-    });
-  }
-  return decision;
+  if (decision.kind !== 'denied') return decision;
+  return auditDenial(deps, input, input.session, {
+    reason: decision.reason,
+    rule: decision.reason === 'address_not_protected' ? null : (rule ?? '(default)'),
+  }).then(() => decision);
 }
 
 /**
