@@ -17,6 +17,12 @@ export interface Engine {
    */
   readonly supportsRowLocks: boolean;
   /**
+   * Whether a statement's WITH may hold INSERT, UPDATE and DELETE (PostgreSQL), so the steps of a write
+   * that every request makes can go to the database as one statement, one round trip. Absent: no (SQLite,
+   * where each statement is a call in the process and costs no round trip anyway).
+   */
+  readonly writesInWith?: boolean;
+  /**
    * The database's clock in epoch milliseconds, as an SQL expression: leases shared by every instance
    * (the audit sealer's) are timed on the one clock they all see, not on each instance's own.
    */

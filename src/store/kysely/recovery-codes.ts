@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type {
   NewRecoveryCodeSet,
   RecoveryCodeConsumption,
@@ -136,6 +136,54 @@ const addSetCount = compiledOnce(
   4,
 );
 
+/**
+ * consumeRecoveryCode's steps as one statement, for an engine whose WITH may write (PostgreSQL): each step
+ * reads the one before, so they run, and take their locks, in the order the steps below take them: the
+ * owner's row (the UPDATE of the code evaluates its uncorrelated EXISTS before it touches a row), the code
+ * row, the set row, then the two counter rows in ascending `remaining`, in one upsert. Under READ
+ * COMMITTED each UPDATE re-evaluates its condition against the latest committed version of a row it waited
+ * for, as the separate statements do: a code a concurrent consumer used, or a set a replacement deleted,
+ * changes no row. But the statement's snapshot is older than the owner's lock when it waited, so a counter
+ * row the previous holder inserted is invisible to a scan: both counter rows are therefore written by
+ * INSERT ... ON CONFLICT, which finds committed rows by the unique index whatever the snapshot. The row
+ * the set leaves is proposed with 0 sets (1 for the row it enters) so the CHECK, which PostgreSQL applies
+ * to the proposed row before the conflict, holds; on conflict each becomes -1 or +1.
+ * [setId, usedAt, setId, slot, lastUsedAt]
+ */
+const consumedInOne = compiledOnce<{
+  used: number | string;
+  remaining: number | null;
+  total: number | null;
+}>(
+  'consumeRecoveryCodeInOne',
+  (db) => ({
+    compile: () =>
+      sql<never>`with owner as (
+          select id from users
+          where id = (select user_id from recovery_code_sets where id = ${''})
+          for no key update
+        ), used as (
+          update recovery_codes set used_at = ${0}
+          where set_id = ${''} and slot = ${0} and used_at is null and exists (select 1 from owner)
+          returning set_id
+        ), counted as (
+          update recovery_code_sets set remaining = remaining - 1, last_used_at = ${0}
+          where id in (select set_id from used)
+          returning remaining, total, count_shard
+        ), moved as (
+          insert into recovery_code_set_counts (remaining, shard, sets)
+          select remaining, count_shard, 1 from counted
+          union all select remaining + 1, count_shard, 0 from counted
+          order by 1
+          on conflict (remaining, shard) do update
+          set sets = recovery_code_set_counts.sets + (case when excluded.sets = 1 then 1 else -1 end)
+        )
+        select (select count(*) from used) as used, counted.remaining, counted.total
+        from (select 1) as one left join counted on true`.compile(db),
+  }),
+  5,
+);
+
 export async function findRecoveryCode(
   ctx: StoreContext,
   userId: string,
@@ -152,6 +200,13 @@ export async function consumeRecoveryCode(
   at: Date,
 ): Promise<RecoveryCodeConsumption> {
   return ctx.atomic(async (db) => {
+    if (ctx.engine.writesInWith) {
+      const row = (await consumedInOne(db, [setId, at.getTime(), setId, slot, at.getTime()])).rows[0];
+      if (row === undefined || Number(row.used) !== 1) return { consumed: false };
+      if (row.remaining === null || row.total === null)
+        throw new Error(`consumeRecoveryCode: set ${setId} is gone`);
+      return { consumed: true, remaining: row.remaining, total: row.total };
+    }
     // The owner's row lock first, as every writer of a user's codes takes it: a transaction that
     // consumes and then replaces the set (the rotate policy) or deletes it (disable_mfa) would otherwise
     // lock code -> set -> user while a regeneration locks user -> codes, and PostgreSQL would abort one

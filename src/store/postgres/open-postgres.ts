@@ -32,6 +32,7 @@ export interface PostgresConfig {
  */
 export const postgresEngine: Engine = {
   supportsRowLocks: true,
+  writesInWith: true,
   // No cheap, sound equivalent of SQLite's data_version: every read goes to the database.
   changeMark: () => undefined,
   nowMs: sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`,
