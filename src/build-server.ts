@@ -1,12 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import Fastify, { type FastifyInstance } from 'fastify';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import Fastify, { type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import { registerJsonBodyParser } from './http/json-body.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { registerOpenApi } from './http/plugins/openapi.js';
 import { registerApi } from './http/plugins/register-api.js';
+import { requestId } from './http/request-id.js';
 import { requestValidation } from './http/request-validation.js';
-import { FORWARD_AUTH_PATHS, registerForwardAuthRoutes } from './http/routes/forward-auth.js';
+import { createVerdictEdge, FORWARD_AUTH_PATHS, type VerdictEdge } from './http/routes/forward-auth.js';
 import { registerHealthRoutes } from './http/routes/health.js';
 import { securityHeaders } from './http/security-headers.js';
 import { makeRequestSchemasStrict } from './http/strict-schemas.js';
@@ -51,14 +51,6 @@ export interface ServerOptions {
   onRouteSchema?: (route: { method: string; url: string; schema: unknown }) => void;
 }
 
-/** An incoming X-Request-Id is kept only if it is short and plain, so it cannot forge or break log lines. */
-const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
-
-function requestId(request: IncomingMessage): string {
-  const given = request.headers['x-request-id'];
-  return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
-}
-
 /**
  * What a request log line holds: no query string (setup and unlock links carry tokens there), no headers
  * (cookies, API keys) and no body (passwords, codes). Paths hold ids, never secrets.
@@ -89,7 +81,17 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     : options.deps;
   // The one object every edge gets: use cases bound to these dependencies, never the store.
   const useCases = createUseCases(deps);
-  const app = Fastify({
+  // Forward auth's verdicts, asked for every request a proxy serves: the HTTP server answers them before
+  // Fastify does anything (see createVerdictEdge), and Fastify's own routes for them give the same answer.
+  const verdicts = createVerdictEdge(useCases, {
+    securityHeaders: headers,
+    sessionCookieName: sessionCookieFor(options.deps.options.forwardAuth?.cookieDomain).name,
+    trustProxy: options.trustProxy ?? false,
+    countRequest: metrics.countVerdictRequest,
+  });
+  let app: FastifyInstance | undefined;
+  const log = () => (app as FastifyInstance).log;
+  app = Fastify({
     logger: loggerOptions(options.logger),
     trustProxy: options.trustProxy ?? false,
     genReqId: requestId,
@@ -103,6 +105,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // Answers made before routing: the error shape and the security headers all the same.
     frameworkErrors: frameworkErrorHandler(useCases, headers),
     clientErrorHandler: clientErrorHandler(headers),
+    serverFactory: verdictsFirst(verdicts, log),
   });
   // Every request schema refuses unknown fields (strict-schemas.ts); JSON bodies have a depth limit.
   app.addHook('onRoute', makeRequestSchemasStrict);
@@ -124,16 +127,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     reply.header('x-request-id', request.id);
     done();
   });
-  metrics.countRequests(app, { countOnly: Object.values(FORWARD_AUTH_PATHS) });
-  // Forward auth's verdicts, asked for every request a proxy serves: a context of their own, beside the
-  // site's, so that they pay only for what they use (see registerForwardAuthRoutes).
-  const sessionCookie = sessionCookieFor(options.deps.options.forwardAuth?.cookieDomain);
-  await app.register(async (verdicts) =>
-    registerForwardAuthRoutes(verdicts, useCases, {
-      securityHeaders: headers,
-      sessionCookieName: sessionCookie.name,
-    }),
-  );
+  // The verdicts count themselves (createVerdictEdge), however they arrive.
+  metrics.countRequests(app, { except: Object.values(FORWARD_AUTH_PATHS) });
+  // Fastify's routes for the verdicts, in a context of their own beside the site's: none of the pages'
+  // plugins and hooks apply to them.
+  await app.register(async (context) => verdicts.register(context));
   const site = await registerSite(app, { ...options, useCases, metrics });
   // What callers read from the app (tests, tooling), though it is decorated in the site's context.
   app.decorate('sessionCookie', site.sessionCookie);
@@ -158,6 +156,24 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     app.addHook('onClose', stop);
   }
   return app;
+}
+
+/**
+ * Fastify's HTTP server, as Fastify itself would make it (its timeouts included), whose requests go to the
+ * verdict edge first: a verdict request is answered there, anything else goes on to Fastify.
+ */
+function verdictsFirst(verdicts: VerdictEdge, log: () => FastifyInstance['log']) {
+  return (fastify: RequestListener, options: FastifyHttpOptions<ReturnType<typeof createServer>>) => {
+    const server = createServer(options.http ?? {}, (request: IncomingMessage, response: ServerResponse) => {
+      if (!verdicts.answerDirect(request, response, log())) fastify(request, response);
+    });
+    server.keepAliveTimeout = options.keepAliveTimeout ?? server.keepAliveTimeout;
+    server.requestTimeout = options.requestTimeout ?? server.requestTimeout;
+    server.setTimeout(options.connectionTimeout ?? 0);
+    if ((options.maxRequestsPerSocket ?? 0) > 0)
+      server.maxRequestsPerSocket = options.maxRequestsPerSocket ?? 0;
+    return server;
+  };
 }
 
 /**

@@ -46,27 +46,52 @@ export function createMetrics() {
     registers: [registry],
   });
 
+  const forwardAuthSeries = new Map<string, { inc(): void }>();
   const serviceMetrics: ServiceMetrics = {
     recoveryCodeAttempt: (outcome, reason) => recoveryCodes.inc({ outcome, reason: reason ?? '' }),
     attemptThrottled: (kind) => throttled.inc({ kind }),
-    forwardAuthDecision: (decision) => forwardAuth.inc({ decision }),
+    // Once per verdict: each decision's series is looked up once.
+    forwardAuthDecision: (decision) => {
+      let series = forwardAuthSeries.get(decision);
+      if (!series) {
+        series = forwardAuth.labels({ decision });
+        forwardAuthSeries.set(decision, series);
+      }
+      series.inc();
+    },
   };
 
   /**
-   * Counts and times every request of `app` and its contexts. Routes in `countOnly` are counted but not
-   * timed: forward auth's verdicts, asked for every request a proxy serves, where the histogram's
-   * observation (a label lookup and a bucket search per request) is a cost paid on the hot path; their
-   * decisions are counted apart too (sparekey_forward_auth_decisions_total).
+   * Counts and times every request of `app` and its contexts, except the routes in `except`: forward
+   * auth's verdicts, which count themselves (countVerdictRequest).
    */
-  function countRequests(app: FastifyInstance, options: { countOnly?: readonly string[] } = {}): void {
-    const countOnly = new Set(options.countOnly);
+  function countRequests(app: FastifyInstance, options: { except?: readonly string[] } = {}): void {
+    const except = new Set(options.except);
     app.addHook('onResponse', function countRequest(request, reply, done) {
       const route = request.routeOptions.url ?? 'unmatched';
+      if (except.has(route)) return done();
       const labels = { method: request.method, route, status: String(reply.statusCode) };
       requests.inc(labels);
-      if (!countOnly.has(route)) duration.observe(labels, reply.elapsedTime / 1000);
+      duration.observe(labels, reply.elapsedTime / 1000);
       done();
     });
+  }
+
+  /**
+   * Counts one verdict request, in the same series as every other request, without timing it: a verdict
+   * is asked for every request a proxy serves, and the histogram's observation (a label lookup and a bucket
+   * search) would be paid on that hot path; the verdicts' decisions are counted apart too
+   * (sparekey_forward_auth_decisions_total). The few label sets are looked up once each.
+   */
+  const verdictSeries = new Map<string, { inc(): void }>();
+  function countVerdictRequest(route: string, method: string, status: number): void {
+    const key = `${route} ${method} ${status}`;
+    let series = verdictSeries.get(key);
+    if (!series) {
+      series = requests.labels({ method, route, status: String(status) });
+      verdictSeries.set(key, series);
+    }
+    series.inc();
   }
 
   /** GET /metrics behind `token` (or, without one, for loopback clients only). */
@@ -82,7 +107,7 @@ export function createMetrics() {
     });
   }
 
-  return { registry, serviceMetrics, countRequests, registerEndpoint };
+  return { registry, serviceMetrics, countRequests, countVerdictRequest, registerEndpoint };
 }
 
 function mayScrape(request: FastifyRequest, token: string | null): boolean {
