@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { RandomSource } from './random.js';
 
 /** 256 bits from the CSPRNG (OWASP Session CS: at least 64 bits of entropy; we take a key's worth). */
@@ -17,11 +17,20 @@ export function generateSessionToken(random: RandomSource): string {
   return Buffer.from(random.bytes(SESSION_TOKEN_BYTES)).toString('base64url');
 }
 
+/**
+ * SHA-256 in hex. Forward auth hashes a token for every request a proxy serves, so the one-shot
+ * `crypto.hash` (no Hash object to build and free) where Node has it (20.12 and later); package.json
+ * promises Node >= 20, so createHash on older ones.
+ */
+const sha256Hex: (text: string) => string =
+  typeof crypto.hash === 'function'
+    ? (text) => crypto.hash('sha256', text, 'hex')
+    : (text) => crypto.createHash('sha256').update(text).digest('hex');
+
 /** The store keeps only this hash, so a database copy cannot be turned back into cookies. */
 export function hashSessionToken(token: string): string | undefined {
   if (!TOKEN_SHAPE.test(token)) return undefined;
-  // Not the one-shot crypto.hash: package.json promises Node >= 20, and it arrived in 20.12.
-  return createHash('sha256').update(token).digest('hex');
+  return sha256Hex(token);
 }
 
 /** The idle deadline slides with use but never passes the absolute one. */

@@ -50,7 +50,7 @@ afterAll(async () => {
 
 interface Answer {
   statusCode: number;
-  headers: Record<string, string | string[] | undefined>;
+  headers: Record<string, unknown>;
   body: string;
 }
 
