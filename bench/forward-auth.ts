@@ -1,16 +1,16 @@
 /**
  * Forward auth's cost (docs/integrations.md): autocannon on 127.0.0.1 drives, in the same run,
  *   - a Fastify hello-world GET in its own Node process (the baseline), and
- *   - SpareKey's server (`src/main.ts`, one Node process, SQLite): GET /api/verify/auth-request as nginx's
- *     auth_request sends it (the session cookie and X-Original-URL), for a signed-in person whom a
- *     one_factor rule lets in: 200 with Remote-* headers,
+ *   - SpareKey's server (compiled `dist/main.js` with the Node flags of `npm start`, one process, SQLite):
+ *     GET /api/verify/auth-request as nginx's auth_request sends it (the session cookie and X-Original-URL),
+ *     for a signed-in person whom a one_factor rule lets in: 200 with Remote-* headers,
  * and prints requests/s and the ratio to hello-world (target >= 0.5: a verdict is answered from the
  * session, with no KDF).
  *
- * Fair on a small shared machine: both servers are started the same way (`node --import tsx`, one
- * process each, NODE_ENV=production), and both are driven by the same load generator in a process of
- * its own (bench/support/load-generator.ts), in alternating rounds so that a change in the machine's load
- * hits both. Besides requests/s (which depends on what else runs), it prints the CPU time each server
+ * Fair on a small shared machine: each server is one Node process with NODE_ENV=production, SpareKey as
+ * `npm start` runs it (src/ is compiled first when it is newer than dist/), and both are driven by the same
+ * load generator in a process of its own (bench/support/load-generator.ts), in alternating rounds so that
+ * a change in the machine's load hits both. Besides requests/s (which depends on what else runs), it prints the CPU time each server
  * process spent per request, read from /proc: its ratio is what the throughput ratio would be with a core
  * to each server, and it holds up on a busy machine.
  *
@@ -22,6 +22,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type autocannon from 'autocannon';
+import { buildServer } from './support/build-server.js';
 import { freePort, type ServerProcess, startServer } from './support/server-process.js';
 
 const QUICK = process.env.BENCH_QUICK === '1' || process.argv.includes('--quick');
@@ -106,7 +107,7 @@ async function startSpareKey(dataDir: string): Promise<{ server: ServerProcess; 
     SPAREKEY_COOKIE_DOMAIN: 'example.com',
     SPAREKEY_ACCESS_RULES_FILE: rulesFile,
   };
-  const server = await startServer('src/main.ts', await freePort(), env, '/readyz');
+  const server = await startServer('dist/main.js', await freePort(), env, '/readyz');
   const signedIn = await fetch(`${server.url}/api/v1/auth/sign-in`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -117,6 +118,7 @@ async function startSpareKey(dataDir: string): Promise<{ server: ServerProcess; 
   return { server, token };
 }
 
+buildServer();
 const dataDir = mkdtempSync(join(tmpdir(), 'sparekey-bench-forward-auth-'));
 const loadBefore = loadavg()[0] ?? 0;
 const rounds: { hello: Load; verdicts: Load }[] = [];
