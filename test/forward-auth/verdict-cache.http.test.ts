@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { parseAccessRules } from '../../src/core/access-rules.js';
 import { hashSessionToken, SESSION_LIFETIMES } from '../../src/core/session-token.js';
 import { type OpenedStore, openStore } from '../../src/store/open-store.js';
 import { SHARED_SESSION_COOKIE } from '../../src/web/web-context.js';
@@ -45,7 +46,7 @@ describe.each(['sqlite', 'postgres'] as const)('verdicts never go stale (%s)', (
   }
 
   /** Two verdicts in a row: the second one is answered from the cache where there is one. */
-  async function warm(client: FormClient, url: string, status: number) {
+  async function warm(client: FormClient | undefined, url: string, status: number) {
     expect((await world.verify(client, url)).statusCode).toBe(status);
     expect((await world.verify(client, url)).statusCode).toBe(status);
   }
@@ -105,6 +106,32 @@ describe.each(['sqlite', 'postgres'] as const)('verdicts never go stale (%s)', (
     await warm(client, OPS, 200);
     await other.store.setUserRoles(userId, ['subscriber']);
     expect((await world.verify(client, OPS)).statusCode).toBe(403);
+  });
+
+  test('a new configuration in this process (rules from the file, the public address): the next verdict follows it, kept evaluations or not', async () => {
+    const { client } = await signedIn(`cache-config-${engine}@example.test`);
+    await warm(client, PAGE, 200);
+    await warm(undefined, PAGE, 401);
+    const before = world.env.deps.options.forwardAuth;
+    const publicUrl = world.env.deps.options.publicUrl;
+    const denying = parseAccessRules({ defaultPolicy: 'deny', rules: [] });
+    if (!denying.ok || !before) throw new Error('rules');
+    try {
+      world.env.deps.options.forwardAuth = { ...before, rules: denying.rules };
+      expect((await world.verify(client, PAGE)).statusCode).toBe(403);
+      world.env.deps.options.forwardAuth = before;
+      expect((await world.verify(client, PAGE)).statusCode).toBe(200);
+      world.env.deps.options.publicUrl = 'https://login.example.com';
+      expect((await world.verify(undefined, PAGE)).headers.location).toMatch(
+        /^https:\/\/login\.example\.com\/sign-in\?/,
+      );
+    } finally {
+      world.env.deps.options.forwardAuth = before;
+      world.env.deps.options.publicUrl = publicUrl;
+    }
+    expect((await world.verify(undefined, PAGE)).headers.location).toMatch(
+      /^https:\/\/auth\.example\.com\/sign-in\?/,
+    );
   });
 
   test("the console's rules changed by another instance: each change applies to the next verdict", async () => {
