@@ -110,29 +110,44 @@ interface AuditLink {
 }
 
 /**
- * Links per UPDATE: 4 parameters each, well under both engines' limits on parameters per statement
- * (PostgreSQL 65,535; SQLite 32,766).
+ * Links per UPDATE, at most. Each length of the VALUES list is an SQL text of its own, which SQLite's
+ * statement cache (src/store/sqlite/statement-cache.ts) keeps compiled, at 0.7-1 KiB per VALUES row: a list
+ * as long as the batch kept one compiled statement per batch size seen, up to 500 (some 90 MiB in a
+ * long-running server; 83 of them, about 4 MiB, after one `npm run bench:audit`). So a statement holds at
+ * most 64 links and its list is padded to the next power of two (paddedLength): 7 texts, about 100 KiB
+ * compiled. A full round of 500 events is 8 statements, still a small share of the round per event.
  */
-const LINKS_PER_STATEMENT = 1000;
+const LINKS_PER_STATEMENT = 64;
+
+/** The VALUES list's length for `links` links: the next power of two, so only a few SQL texts exist. */
+function paddedLength(links: number): number {
+  let length = 1;
+  while (length < links) length *= 2;
+  return length;
+}
+
+/** A VALUES row that matches no event (a null seq equals nothing), padding a list to its length. */
+const PADDING_ROW = sql`(cast(${null} as bigint), cast(${null} as bigint), cast(${null} as text), cast(${null} as text))`;
 
 /**
- * Writes a batch's links with one statement, `UPDATE ... FROM (VALUES ...)` (PostgreSQL, and SQLite since
- * 3.33), instead of one UPDATE per event: the sealer's cost per event is then a share of one round trip.
- * Only rows still unlinked are written; returns how many were, which the caller checks is all of them.
- * The casts give PostgreSQL the VALUES columns' types (SQLite takes them as its affinities); a VALUES
- * list's columns are named column1..column4 by both engines.
+ * Writes up to LINKS_PER_STATEMENT links with one statement, `UPDATE ... FROM (VALUES ...)` (PostgreSQL,
+ * and SQLite since 3.33), instead of one UPDATE per event: the sealer's cost per event is then a share of
+ * one round trip. Only rows still unlinked are written; returns how many were, which the caller checks is
+ * all of them (padding rows write nothing). The casts give PostgreSQL the VALUES columns' types (SQLite
+ * takes them as its affinities); a VALUES list's columns are named column1..column4 by both engines.
  */
 async function writeLinks(
   db: Kysely<Database>,
   links: readonly AuditLink[],
   sealedAt: number,
 ): Promise<number> {
-  const rows = sql.join(
-    links.map(
+  const rows = sql.join([
+    ...links.map(
       (link) =>
         sql`(cast(${link.seq} as bigint), cast(${link.chainSeq} as bigint), cast(${link.prevHash} as text), cast(${link.hash} as text))`,
     ),
-  );
+    ...Array.from({ length: paddedLength(links.length) - links.length }, () => PADDING_ROW),
+  ]);
   const result = await sql`update audit_events
     set chain_seq = v.column2, prev_hash = v.column3, hash = v.column4, sealed_at = ${sealedAt}
     from (values ${rows}) as v
