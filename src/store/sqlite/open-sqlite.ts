@@ -15,6 +15,15 @@ import { withStatementCache } from './statement-cache.js';
 const BUSY_TIMEOUT_MS = 5000;
 
 /**
+ * The store connection's page cache, in KiB. better-sqlite3 builds SQLite with 16 MiB per connection
+ * (SQLite's own default is 2 MiB), which a busy server fills: most of what a SQLite server process held
+ * beyond a PostgreSQL one (issue 25: peak RSS under `npm run bench:audit` 157 MiB; docs/deployment.md).
+ * The operating system's file cache still holds the file: a page not cached here costs one read call,
+ * about 0.3 more per request under that bench at 4 MiB (1.5 at 2 MiB), none of them waiting on the disk.
+ */
+const PAGE_CACHE_KIB = 4000;
+
+/**
  * SQLite has one writer at a time. BEGIN IMMEDIATE takes the write lock up front (waiting up to
  * busy_timeout for it), so transactions from several PROCESSES on one file queue up instead of a
  * deferred transaction failing with SQLITE_BUSY_SNAPSHOT when it upgrades a stale read to a write. Within
@@ -120,6 +129,8 @@ export async function openSqliteStore(path: string): Promise<OpenedStore> {
     database.pragma('synchronous = FULL');
     // Off by default in SQLite, per connection; the schema's ON DELETE CASCADE relies on it.
     database.pragma('foreign_keys = ON');
+    // Negative: a size in KiB, not in pages.
+    database.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
   } catch (error) {
     database.close();
     throw error;
