@@ -3,14 +3,15 @@
  * transactions and CPU. Builds the server in this process (no listening: Fastify's inject, so no HTTP
  * parsing or sockets of the load generator are counted) with its audit sealer running, seeds users with
  * codes and a backend API key, then verifies every code once at BENCH_CONCURRENCY (default 16) and prints
- * the statements per verify (by kind, the sealer's included), the transactions per verify and the process's
- * CPU (user + system) per verify.
+ * the statements per verify (by kind, the sealer's included), the transactions per verify, the process's
+ * CPU (user + system) per verify and, on PostgreSQL at 127.0.0.1, the database's: the CPU its backends
+ * serving this process's connections used (from /proc, so only on the database's machine).
  *
  *   npx tsx bench/verify-statements.ts                       # PostgreSQL, 100 users x 10 codes
  *   BENCH_ENGINES=sqlite BENCH_USERS=50 npx tsx bench/verify-statements.ts
  *   BENCH_PROFILE=/tmp/verify.cpuprofile ...                # a CPU profile of the measured part only
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import * as OTPAuth from 'otpauth';
@@ -33,8 +34,12 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 /** Every statement the pg driver sends, by its first words (SQLite: not counted). */
 const statements = new Map<string, number>();
 let counting = false;
+/** The server processes (backends) behind this process's connections, by pid. */
+const backends = new Set<number>();
 const query = pg.Client.prototype.query;
 pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  const backend = (this as unknown as { processID?: number }).processID;
+  if (backend) backends.add(backend);
   if (counting) {
     const first = args[0] as string | { text: string };
     const text = typeof first === 'string' ? first : first.text;
@@ -44,6 +49,21 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
   // biome-ignore lint/suspicious/noExplicitAny: forwarding the driver's overloads as they are
   return (query as any).apply(this, args);
 } as typeof query;
+
+/** CPU seconds (user + system) the backends used so far; those gone since are not counted. */
+function backendsCpuSeconds(): number {
+  let ticks = 0;
+  for (const pid of backends) {
+    try {
+      // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // Not on this machine, or gone.
+    }
+  }
+  return ticks / 100; // USER_HZ, 100 on Linux
+}
 
 const { env, cleanup } = await benchServerDatabase(ENGINE, 'stmts');
 try {
@@ -100,6 +120,7 @@ try {
     await profiler.post('Profiler.start');
   }
   counting = true;
+  const databaseCpu = backendsCpuSeconds();
   const cpu = process.cpuUsage();
   const started = performance.now();
   let next = 0;
@@ -113,6 +134,7 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 20));
   const elapsed = performance.now() - started;
   const used = process.cpuUsage(cpu);
+  const databaseUsed = backendsCpuSeconds() - databaseCpu;
   counting = false;
   if (profiler) {
     const { profile } = await profiler.post('Profiler.stop');
@@ -123,7 +145,7 @@ try {
   const total = [...statements.values()].reduce((a, b) => a + b, 0);
   const begins = [...statements].filter(([k]) => /^begin/i.test(k)).reduce((a, [, v]) => a + v, 0);
   console.log(
-    `${ENGINE}: ${n} verifications at ${CONCURRENCY} concurrent, ${(n / (elapsed / 1000)).toFixed(0)} /s; CPU ${((used.user + used.system) / 1000 / n).toFixed(2)} ms per verify (user ${(used.user / 1000 / n).toFixed(2)}, system ${(used.system / 1000 / n).toFixed(2)}); ${(total / n).toFixed(2)} statements and ${(begins / n).toFixed(2)} transactions per verify (sealer included)`,
+    `${ENGINE}: ${n} verifications at ${CONCURRENCY} concurrent, ${(n / (elapsed / 1000)).toFixed(0)} /s; CPU ${((used.user + used.system) / 1000 / n).toFixed(2)} ms per verify (user ${(used.user / 1000 / n).toFixed(2)}, system ${(used.system / 1000 / n).toFixed(2)}); ${(total / n).toFixed(2)} statements and ${(begins / n).toFixed(2)} transactions per verify (sealer included)${ENGINE === 'postgres' ? `; database CPU ${((databaseUsed * 1000) / n).toFixed(2)} ms per verify` : ''}`,
   );
   for (const [kind, count] of [...statements].sort((a, b) => b[1] - a[1]))
     console.log(`${(count / n).toFixed(2).padStart(6)}  ${kind}`);
