@@ -28,10 +28,26 @@ export async function createApiKey(ctx: StoreContext, key: NewApiKey): Promise<v
     .execute();
 }
 
-/** Every API-key call reads its key: compiled once (compiled-once.ts). */
+/**
+ * Every API-key call reads its key: compiled once (compiled-once.ts), its columns named so PostgreSQL runs
+ * it as a prepared statement.
+ */
 const apiKeyById = compiledOnce(
   'findApiKey',
-  (db) => db.selectFrom('api_keys').selectAll().where('id', '=', ''),
+  (db) =>
+    db
+      .selectFrom('api_keys')
+      .select([
+        'id',
+        'name',
+        'secret_hash',
+        'scopes',
+        'created_at',
+        'created_by',
+        'revoked_at',
+        'last_used_at',
+      ])
+      .where('id', '=', ''),
   1,
 );
 

@@ -9,6 +9,22 @@ import type { Database } from './database.js';
  * compiled form must have, in the order the caller passes them, so a change to the query that adds or
  * drops one fails at once instead of binding values to the wrong placeholders.
  */
+/**
+ * The SQL of every statement compiled here whose result columns are named (no `*`), with a name for it as
+ * a prepared statement. A PostgreSQL connection prepares such a statement the first time it runs it and
+ * afterwards only binds and executes it (open-postgres.ts): the database no longer parses and plans each
+ * execution, most of what it spends on these small indexed statements. A `*` is left out because a
+ * migration that adds a column (another instance's, during a rolling upgrade) would change the prepared
+ * result and PostgreSQL refuses to run it then ("cached plan must not change result type").
+ */
+const preparedNames = new Map<string, string>();
+const SELECTS_EVERY_COLUMN = /\bselect\s+\*|\breturning\s+\*|\.\*/i;
+
+/** The prepared statement's name for this SQL, when it is one of the statements compiled here. */
+export function preparedStatementName(sqlText: string): string | undefined {
+  return preparedNames.get(sqlText);
+}
+
 export function compiledOnce<Row>(
   name: string,
   build: (db: Kysely<Database>) => Compilable<Row>,
@@ -31,6 +47,9 @@ export function compiledOnce<Row>(
         );
       }
       compiled.set(key, query);
+      if (!SELECTS_EVERY_COLUMN.test(query.sql) && !preparedNames.has(query.sql)) {
+        preparedNames.set(query.sql, `sparekey_${preparedNames.size}_${name}`.slice(0, 63));
+      }
     }
     if (parameters.length !== parameterCount) {
       throw new Error(`${name}: ${parameterCount} parameter(s) expected, ${parameters.length} given`);

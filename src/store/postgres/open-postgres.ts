@@ -9,6 +9,7 @@ import {
   type TableMetadata,
 } from 'kysely';
 import pg from 'pg';
+import { preparedStatementName } from '../kysely/compiled-once.js';
 import type { Database } from '../kysely/database.js';
 import type { Engine } from '../kysely/engine.js';
 import { createKyselyStore } from '../kysely/kysely-store.js';
@@ -99,7 +100,10 @@ export async function openPostgresStore(config: PostgresConfig): Promise<OpenedS
   // pg-pool listens to a client only while it is idle: one whose connection drops while checked out (mid-query,
   // or handed out before the pool saw the drop) emits an 'error' nobody hears, which crashes the process.
   // Its query is rejected all the same, and the pool drops it on release (it is no longer queryable).
-  pool.on('connect', (client) => client.on('error', () => undefined));
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+    prepareCompiledStatements(client);
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const migrationTableSchema = schema ?? 'public';
   try {
@@ -117,6 +121,23 @@ export async function openPostgresStore(config: PostgresConfig): Promise<OpenedS
     throw error;
   }
   return { store: createKyselyStore(db, postgresEngine), db, close: () => db.destroy() };
+}
+
+/**
+ * Runs the statements compiled once (../kysely/compiled-once.ts) as named prepared statements on this
+ * connection: pg parses a name's statement on its first use per connection, then sends only Bind and
+ * Execute, and PostgreSQL reuses the parse and, for these indexed statements, the plan. Everything else
+ * (Kysely's text passed with its values) is sent as before.
+ */
+function prepareCompiledStatements(client: pg.PoolClient): void {
+  const query = client.query;
+  client.query = function (this: pg.PoolClient, ...args: unknown[]) {
+    const [text, values] = args;
+    const name = typeof text === 'string' && args.length === 2 ? preparedStatementName(text) : undefined;
+    // biome-ignore lint/suspicious/noExplicitAny: forwarding the driver's overloads as they are
+    const forward = query as any;
+    return name === undefined ? forward.apply(this, args) : forward.call(this, { name, text, values });
+  } as typeof client.query;
 }
 
 /** Concurrent creators of one schema: how many times a lost race is retried before giving up. */
