@@ -221,6 +221,24 @@ describe('a verdict over a real connection is the answer Fastify gives (issue 24
     expect(mine?.ip).toBe('203.0.113.9');
   });
 
+  test("without trustProxy, X-Forwarded-For is ignored: a denial is audited with the connection's own address", async () => {
+    const direct = await buildServer({ deps: env.deps });
+    await direct.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const address = direct.server.address();
+      if (!address || typeof address === 'string') throw new Error('not listening');
+      const denied = await fetch(`http://127.0.0.1:${address.port}${FORWARD_AUTH_PATHS.authRequest}`, {
+        headers: { ...nginx('https://app.example.com/blocked/no-trust'), 'x-forwarded-for': '203.0.113.10' },
+      });
+      expect(denied.status).toBe(403);
+      const events = await env.deps.store.listAuditEvents({ action: 'forward_auth_denied', limit: 50 });
+      const mine = events.find((event) => (event.details as { path?: string }).path === '/blocked/no-trust');
+      expect(mine?.ip).toBe('127.0.0.1');
+    } finally {
+      await direct.close();
+    }
+  });
+
   test('each verdict request is counted once in /metrics, whichever way it came', async () => {
     const count = async () => {
       const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;

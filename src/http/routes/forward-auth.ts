@@ -61,7 +61,6 @@ interface Arrival {
  */
 export function createVerdictEdge(useCases: UseCases, options: VerdictOptions) {
   const pageHeaders = options.securityHeaders.flat();
-  const trust = options.trustProxy ? () => true : () => false;
 
   function answer(request: IncomingMessage, response: ServerResponse, route: string, arrival: Arrival) {
     const reply = new VerdictReply(response, arrival.id, pageHeaders, (status) =>
@@ -78,7 +77,10 @@ export function createVerdictEdge(useCases: UseCases, options: VerdictOptions) {
       const decision = useCases.forwardAuthVerdict({
         token: sessionToken(request, options.sessionCookieName),
         request: target,
-        context: { ip: clientAddress(request, trust), userAgent: header(request, 'user-agent') ?? null },
+        context: {
+          ip: clientAddress(request, options.trustProxy),
+          userAgent: header(request, 'user-agent') ?? null,
+        },
       });
       const mode = MODES.get(route) as Mode;
       if (decision instanceof Promise) {
@@ -188,7 +190,8 @@ class VerdictReply {
     if (response.headersSent) return;
     headers.push('x-request-id', this.id, 'content-length', String(Buffer.byteLength(body)));
     response.writeHead(status, headers);
-    response.end(body);
+    if (body) response.end(body);
+    else response.end();
     this.counted(status);
   }
 }
@@ -203,11 +206,17 @@ function sessionToken(request: IncomingMessage, cookieName: string): string | un
   return cookies ? parseCookie(cookies)[cookieName] : undefined;
 }
 
-/** The client's address as Fastify's `request.ip` gives it with the same trustProxy setting. */
-function clientAddress(request: IncomingMessage, trust: () => boolean): string | null {
-  const addresses = proxyAddr.all(request, trust);
+/**
+ * The client's address as Fastify's `request.ip` gives it with the same trustProxy setting: the connection's
+ * own address, or behind a trusted proxy the first one X-Forwarded-For names.
+ */
+function clientAddress(request: IncomingMessage, trustProxy: boolean): string | null {
+  if (!trustProxy) return request.socket.remoteAddress ?? null;
+  const addresses = proxyAddr.all(request, trustAll);
   return addresses[addresses.length - 1] ?? null;
 }
+
+const trustAll = () => true;
 
 function isSafeMethod(method: string): boolean {
   return method === 'GET' || method === 'HEAD';
