@@ -66,6 +66,7 @@ interface Row {
   flowsPerSecond: number;
   flowCpuMs: number;
   failed: number;
+  failures: Record<string, number>;
   commitsPerSecond: number;
   lagP50Ms: number;
   lagP99Ms: number;
@@ -220,6 +221,7 @@ async function benchEngine(engine: string): Promise<Row[]> {
           flowsPerSecond: flows.perSecond,
           flowCpuMs: flows.cpuMsEach,
           failed: verify.failed + flows.failed,
+          failures: { ...verify.failures, ...flows.failures },
           commitsPerSecond: commits.get(connections) as number,
           lagP50Ms: at(50),
           lagP99Ms: at(99),
@@ -248,7 +250,14 @@ console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const row of rows) {
   const ratio = (value: number) => (value / row.commitsPerSecond).toFixed(2);
   console.log(
-    `| ${row.engine} | ${row.instances} | ${row.connections} | ${row.commitsPerSecond.toFixed(0)} /s | ${row.verifyPerSecond.toFixed(0)} req/s | ${ratio(row.verifyPerSecond)} | ${row.verifyCpuMs.toFixed(1)} ms | ${row.flowsPerSecond.toFixed(0)} flows/s | ${ratio(row.flowsPerSecond)} | ${row.flowCpuMs.toFixed(1)} ms | ${row.failed} | ${row.lagP50Ms.toFixed(0)} / ${row.lagP99Ms.toFixed(0)} ms | ${row.peakRssMiB.toFixed(0)} MiB |`,
+    `| ${row.engine} | ${row.instances} | ${row.connections} | ${row.commitsPerSecond.toFixed(0)} /s | ${row.verifyPerSecond.toFixed(0)} req/s | ${ratio(row.verifyPerSecond)} | ${row.verifyCpuMs.toFixed(1)} ms | ${row.flowsPerSecond.toFixed(0)} flows/s | ${ratio(row.flowsPerSecond)} | ${row.flowCpuMs.toFixed(1)} ms | ${failedText(row)} | ${row.lagP50Ms.toFixed(0)} / ${row.lagP99Ms.toFixed(0)} ms | ${row.peakRssMiB.toFixed(0)} MiB |`,
   );
 }
 process.exitCode = rows.some((row) => row.failed > 0) ? 1 : 0;
+
+/** `0`, or how many failed and as what: `374 (flow 401: 374)`. */
+function failedText(row: Row): string {
+  if (row.failed === 0) return '0';
+  const kinds = Object.entries(row.failures).map(([kind, count]) => `${kind}: ${count}`);
+  return `${row.failed} (${kinds.join(', ')})`;
+}

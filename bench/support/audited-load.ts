@@ -65,6 +65,8 @@ export class SeededPool {
 export interface LoadResult {
   perSecond: number;
   failed: number;
+  /** The failed answers by what they were (`verify 500`, `flow 401`...), so a failure explains itself. */
+  failures: Record<string, number>;
   /**
    * Server CPU time (all processes, user + system) per completion, in ms: what one costs the servers,
    * whatever else shares the machine, where the rate depends on that.
@@ -85,12 +87,14 @@ function shares(servers: ServerProcess[], connections: number): number[] {
 const addressOf = (n: number) => `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
 
 async function measure(
+  name: string,
   servers: ServerProcess[],
   connections: number,
   start: (server: ServerProcess, connections: number, completed: () => void) => Instance,
 ): Promise<LoadResult> {
   let completions = 0;
   let failed = 0;
+  const failures: Record<string, number> = {};
   const cpu = () => servers.reduce((total, server) => total + server.cpuSeconds(), 0);
   const cpuBefore = cpu();
   const started = performance.now();
@@ -102,7 +106,10 @@ async function measure(
     if (share === 0) return Promise.resolve();
     const instance = start(servers[index] as ServerProcess, share, completed);
     instance.on('response', (_client, status) => {
-      if (status !== 200) failed++;
+      if (status !== 200) {
+        failed++;
+        failures[`${name} ${status}`] = (failures[`${name} ${status}`] ?? 0) + 1;
+      }
       last = performance.now();
     });
     return instance;
@@ -111,6 +118,7 @@ async function measure(
   return {
     perSecond: completions === 0 ? 0 : completions / ((last - started) / 1000),
     failed,
+    failures,
     cpuMsEach: completions === 0 ? Number.NaN : ((cpu() - cpuBefore) * 1000) / completions,
   };
 }
@@ -122,7 +130,7 @@ export function verifyLoad(
   connections: number,
   seconds: number,
 ): Promise<LoadResult> {
-  return measure(servers, connections, (server, share, completed) => {
+  return measure('verify', servers, connections, (server, share, completed) => {
     const instance = autocannon({
       url: server.url,
       connections: share,
@@ -174,7 +182,7 @@ export function flowLoad(
     'x-forwarded-for': context.address as string,
     ...(token ? { authorization: `Bearer ${token}` } : {}),
   });
-  return measure(servers, connections, (server, share, completed) => {
+  return measure('flow', servers, connections, (server, share, completed) => {
     const instance = autocannon({
       url: server.url,
       connections: share,
