@@ -83,6 +83,12 @@ function shares(servers: ServerProcess[], connections: number): number[] {
   );
 }
 
+/**
+ * The next flow's client address: counted across every load of the run, so no two flows share one, on any
+ * database, and no address's throttle counter carries over from an earlier load.
+ */
+let nextAddress = 0;
+
 /** A client address of its own per request or flow (the servers trust X-Forwarded-For from the proxy). */
 const addressOf = (n: number) => `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
 
@@ -176,7 +182,6 @@ export function flowLoad(
   connections: number,
   seconds: number,
 ): Promise<LoadResult> {
-  let next = 0;
   const json = (context: FlowContext, token?: string) => ({
     'content-type': 'application/json',
     'x-forwarded-for': context.address as string,
@@ -194,7 +199,7 @@ export function flowLoad(
           setupRequest: (request, context: FlowContext) => {
             // flowUsersLeft() stops the load before the pool runs dry at this step.
             context.user = pool.takeFlowUser() ?? (pool.users[0] as SeededUser);
-            context.address = addressOf(next++);
+            context.address = addressOf(nextAddress++);
             context.token = undefined;
             return {
               ...request,
