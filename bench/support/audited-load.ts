@@ -144,14 +144,15 @@ export function verifyLoad(
       requests: [
         {
           method: 'POST',
-          onResponse: (status: number) => {
-            if (status === 200) completed();
+          onResponse: (status: number, _body: string, context: { spare?: boolean }) => {
+            if (status === 200 && !context.spare) completed();
           },
-          setupRequest: (request) => {
-            const spend = pool.spends[pool.nextSpend++ % pool.spends.length] as {
-              userId: string;
-              code: string;
-            };
+          setupRequest: (request, context: { spare?: boolean }) => {
+            // Every code once: when they are all spent (the stop below came late), a connection asks
+            // /healthz instead (never counted) rather than sending a used code, which the server must refuse.
+            const spend = pool.spends[pool.nextSpend++];
+            context.spare = spend === undefined;
+            if (!spend) return { ...request, method: 'GET', path: '/healthz', headers: {}, body: undefined };
             return {
               ...request,
               path: `/api/v1/users/${spend.userId}/recovery-codes/verify`,
@@ -197,10 +198,14 @@ export function flowLoad(
           method: 'POST',
           path: '/api/v1/auth/sign-in',
           setupRequest: (request, context: FlowContext) => {
-            // flowUsersLeft() stops the load before the pool runs dry at this step.
-            context.user = pool.takeFlowUser() ?? (pool.users[0] as SeededUser);
+            // flowUsersLeft() stops the load before the pool runs dry at this step; a connection that
+            // still starts a flow after that asks /healthz twice instead (never counted), rather than
+            // replaying a user's step, which the server must refuse.
+            context.user = pool.takeFlowUser();
             context.address = addressOf(nextAddress++);
             context.token = undefined;
+            if (!context.user)
+              return { ...request, method: 'GET', path: '/healthz', headers: {}, body: undefined };
             return {
               ...request,
               headers: json(context),
@@ -215,21 +220,19 @@ export function flowLoad(
           method: 'POST',
           path: '/api/v1/auth/second-factor/totp',
           setupRequest: (request, context: FlowContext) => {
+            const user = context.user;
+            if (!user) return { ...request, method: 'GET', path: '/healthz', headers: {}, body: undefined };
             // The code of the step taken for this user at sign-in (the next one: inside the accepted
             // window, one step each side), later than any step this user used before, so never a replay.
-            const totp = new OTPAuth.TOTP({
-              secret: OTPAuth.Secret.fromBase32((context.user as SeededUser).totpSecret),
-            });
+            const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(user.totpSecret) });
             return {
               ...request,
               headers: json(context, context.token ?? 'none'),
-              body: JSON.stringify({
-                code: totp.generate({ timestamp: (context.user as SeededUser).lastFlowStep * 30_000 }),
-              }),
+              body: JSON.stringify({ code: totp.generate({ timestamp: user.lastFlowStep * 30_000 }) }),
             };
           },
-          onResponse: (status: number) => {
-            if (status === 200) completed();
+          onResponse: (status: number, _body: string, context: FlowContext) => {
+            if (status === 200 && context.user) completed();
           },
         },
       ],
