@@ -2,14 +2,6 @@ import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
 import type { Database } from './database.js';
 
 /**
- * A statement Kysely builds and compiles once per database handle, then runs with fresh parameters. For
- * the statements every request may run (the session behind a cookie, the settings a forward-auth verdict
- * reads): building and compiling Kysely's query tree costs more than the database's answer to such a
- * small indexed read. `build` gets placeholder values; `parameterCount` says how many parameters its
- * compiled form must have, in the order the caller passes them, so a change to the query that adds or
- * drops one fails at once instead of binding values to the wrong placeholders.
- */
-/**
  * The SQL of every statement compiled here whose result columns are named (no `*`), with a name for it as
  * a prepared statement. A PostgreSQL connection prepares such a statement the first time it runs it and
  * afterwards only binds and executes it (open-postgres.ts): the database no longer parses and plans each
@@ -25,6 +17,14 @@ export function preparedStatementName(sqlText: string): string | undefined {
   return preparedNames.get(sqlText);
 }
 
+/**
+ * A statement Kysely builds and compiles once per database handle, then runs with fresh parameters. For
+ * the statements every request may run (the session behind a cookie, the settings a forward-auth verdict
+ * reads): building and compiling Kysely's query tree costs more than the database's answer to such a
+ * small indexed read. `build` gets placeholder values; `parameterCount` says how many parameters its
+ * compiled form must have, in the order the caller passes them, so a change to the query that adds or
+ * drops one fails at once instead of binding values to the wrong placeholders.
+ */
 export function compiledOnce<Row>(
   name: string,
   build: (db: Kysely<Database>) => Compilable<Row>,
