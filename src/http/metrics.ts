@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Histogram, type LabelValues, Registry } from 'prom-client';
 import type { ServiceMetrics } from '../service/ports/metrics.js';
 import { sendApiError } from './api-replies.js';
 
@@ -46,19 +46,12 @@ export function createMetrics() {
     registers: [registry],
   });
 
-  const forwardAuthSeries = new Map<string, { inc(): void }>();
+  const forwardAuthSeries = seriesOnce(forwardAuth);
   const serviceMetrics: ServiceMetrics = {
     recoveryCodeAttempt: (outcome, reason) => recoveryCodes.inc({ outcome, reason: reason ?? '' }),
     attemptThrottled: (kind) => throttled.inc({ kind }),
     // Once per verdict: each decision's series is looked up once.
-    forwardAuthDecision: (decision) => {
-      let series = forwardAuthSeries.get(decision);
-      if (!series) {
-        series = forwardAuth.labels({ decision });
-        forwardAuthSeries.set(decision, series);
-      }
-      series.inc();
-    },
+    forwardAuthDecision: (decision) => forwardAuthSeries(decision, () => ({ decision })).inc(),
   };
 
   /**
@@ -83,15 +76,9 @@ export function createMetrics() {
    * search) would be paid on that hot path; the verdicts' decisions are counted apart too
    * (sparekey_forward_auth_decisions_total). The few label sets are looked up once each.
    */
-  const verdictSeries = new Map<string, { inc(): void }>();
+  const verdictSeries = seriesOnce(requests);
   function countVerdictRequest(route: string, method: string, status: number): void {
-    const key = `${route} ${method} ${status}`;
-    let series = verdictSeries.get(key);
-    if (!series) {
-      series = requests.labels({ method, route, status: String(status) });
-      verdictSeries.set(key, series);
-    }
-    series.inc();
+    verdictSeries(`${route} ${method} ${status}`, () => ({ method, route, status: String(status) })).inc();
   }
 
   /** GET /metrics behind `token` (or, without one, for loopback clients only). */
@@ -108,6 +95,22 @@ export function createMetrics() {
   }
 
   return { registry, serviceMetrics, countRequests, countVerdictRequest, registerEndpoint };
+}
+
+/**
+ * A counter's series by a key that stands for its labels, each looked up (labels hashed) once: for the
+ * counters incremented on every forward-auth verdict. The label sets are few (decisions, statuses).
+ */
+function seriesOnce<T extends string>(counter: Counter<T>) {
+  const byKey = new Map<string, Counter.Internal>();
+  return (key: string, labels: () => LabelValues<T>): Counter.Internal => {
+    let series = byKey.get(key);
+    if (!series) {
+      series = counter.labels(labels());
+      byKey.set(key, series);
+    }
+    return series;
+  };
 }
 
 function mayScrape(request: FastifyRequest, token: string | null): boolean {
