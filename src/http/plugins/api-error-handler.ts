@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/errors.js';
 import { sendApiError } from '../api-replies.js';
 import { clientErrorCode } from '../error-status.js';
-import { INTERNAL_ERROR } from '../schemas/common.js';
+import { INTERNAL_ERROR, INTERNAL_ERROR_MESSAGE } from '../schemas/common.js';
 
 /**
  * The API's error and not-found handlers: every failure in the one error shape. A validation failure is a 400
@@ -21,9 +21,7 @@ export function registerApiErrorHandler(api: FastifyInstance): void {
     if (status >= 400 && status < 500)
       return sendApiError(reply, clientErrorCode(status, error.code), status);
     request.log.error(error);
-    return reply
-      .code(500)
-      .send({ error: { code: INTERNAL_ERROR, message: 'Something went wrong on our side.' } });
+    return reply.code(500).send({ error: { code: INTERNAL_ERROR, message: INTERNAL_ERROR_MESSAGE } });
   });
   api.setNotFoundHandler((_request, reply) => sendApiError(reply, 'not_found'));
 }

@@ -7,6 +7,7 @@ import type { ForwardAuthDecision, ProtectedRequest } from '../../service/forwar
 import type { UseCases } from '../../service/use-cases.js';
 import { errorStatus } from '../error-status.js';
 import { requestId } from '../request-id.js';
+import { INTERNAL_ERROR, INTERNAL_ERROR_MESSAGE } from '../schemas/common.js';
 
 /**
  * The verification endpoints a reverse proxy calls before each request to a protected app
@@ -69,7 +70,7 @@ export function createVerdictEdge(useCases: UseCases, options: VerdictOptions) {
     const failed = (error: unknown) => {
       // Logged, never sent: a 500 in the API's error shape that says nothing of the cause.
       arrival.log.error({ reqId: arrival.id, err: error }, 'forward-auth verdict failed');
-      reply.error(500, 'internal_error', 'Something went wrong on our side.');
+      reply.error(500, INTERNAL_ERROR, INTERNAL_ERROR_MESSAGE);
     };
     try {
       const target = protectedRequest(request);

@@ -8,6 +8,8 @@ import type { RecoveryCodeStatus as RecoveryCodeStatusValue } from '../../servic
 
 /** The code of an answer that failed on our side (500): the only one not in the catalog, which lists expected failures. */
 export const INTERNAL_ERROR = 'internal_error';
+/** What a 500 says: nothing of the cause, which goes to the log. */
+export const INTERNAL_ERROR_MESSAGE = 'Something went wrong on our side.';
 
 /**
  * Every error code the API can answer with: the whole catalog (src/core/errors.ts), read from the code so a
