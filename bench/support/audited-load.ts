@@ -84,6 +84,14 @@ function shares(servers: ServerProcess[], connections: number): number[] {
 }
 
 /**
+ * What a connection asks once the load's material (codes, users at this step) is spent, instead of
+ * replaying any: /healthz, which no load counts.
+ */
+function spare<R extends object>(request: R) {
+  return { ...request, method: 'GET' as const, path: '/healthz', headers: {}, body: undefined };
+}
+
+/**
  * The next flow's client address: counted across every load of the run, so no two flows share one, on any
  * database, and no address's throttle counter carries over from an earlier load.
  */
@@ -152,7 +160,7 @@ export function verifyLoad(
             // /healthz instead (never counted) rather than sending a used code, which the server must refuse.
             const spend = pool.spends[pool.nextSpend++];
             context.spare = spend === undefined;
-            if (!spend) return { ...request, method: 'GET', path: '/healthz', headers: {}, body: undefined };
+            if (!spend) return spare(request);
             return {
               ...request,
               path: `/api/v1/users/${spend.userId}/recovery-codes/verify`,
@@ -204,8 +212,7 @@ export function flowLoad(
             context.user = pool.takeFlowUser();
             context.address = addressOf(nextAddress++);
             context.token = undefined;
-            if (!context.user)
-              return { ...request, method: 'GET', path: '/healthz', headers: {}, body: undefined };
+            if (!context.user) return spare(request);
             return {
               ...request,
               headers: json(context),
@@ -221,7 +228,7 @@ export function flowLoad(
           path: '/api/v1/auth/second-factor/totp',
           setupRequest: (request, context: FlowContext) => {
             const user = context.user;
-            if (!user) return { ...request, method: 'GET', path: '/healthz', headers: {}, body: undefined };
+            if (!user) return spare(request);
             // The code of the step taken for this user at sign-in (the next one: inside the accepted
             // window, one step each side), later than any step this user used before, so never a replay.
             const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(user.totpSecret) });
