@@ -86,7 +86,7 @@ export function concludeVerdict(
 ): ForwardAuthDecision | Promise<ForwardAuthDecision> {
   deps.metrics?.forwardAuthDecision(decision.kind);
   if (decision.kind !== 'denied') return decision;
-  return auditDenial(deps, input, input.session, {
+  return auditDenial(deps, input, {
     reason: decision.reason,
     rule: decision.reason === 'address_not_protected' ? null : (rule ?? '(default)'),
   }).then(() => decision);
@@ -174,17 +174,23 @@ function ownOrigin(deps: ServiceDeps): string {
 
 async function auditDenial(
   deps: ServiceDeps,
-  input: { request: ProtectedRequest; context: RequestContext },
-  signedIn: ActiveSession | undefined,
+  input: { session: ActiveSession | undefined; request: ProtectedRequest; context: RequestContext },
   details: { reason: string; rule: string | null },
 ): Promise<void> {
   const target = describeTarget(input.request.url);
   await deps.store.appendAuditEvent(
-    auditEvent(deps.clock.now(), 'forward_auth_denied', 'failure', signedIn?.user.id ?? null, input.context, {
-      ...target,
-      method: input.request.method.slice(0, 16),
-      ...details,
-    }),
+    auditEvent(
+      deps.clock.now(),
+      'forward_auth_denied',
+      'failure',
+      input.session?.user.id ?? null,
+      input.context,
+      {
+        ...target,
+        method: input.request.method.slice(0, 16),
+        ...details,
+      },
+    ),
   );
 }
 
