@@ -31,7 +31,13 @@ export interface ForwardAuthWorld {
 /** SpareKey at https://auth.example.com protecting *.example.com, with TEST_RULES from its configuration. */
 export async function startForwardAuthWorld(
   engine: Engine = 'sqlite',
-  options: { logs?: NodeJS.WritableStream } = {},
+  options: {
+    logs?: NodeJS.WritableStream;
+    /** Behind the proxy: client addresses from X-Forwarded-For. */
+    trustProxy?: boolean;
+    /** Runs on the app before it is ready (hooks a test adds). */
+    beforeReady?: (app: FastifyInstance) => void;
+  } = {},
 ): Promise<ForwardAuthWorld> {
   const env = await createTestEnvironment(engine);
   const parsed = parseAccessRules(TEST_RULES);
@@ -40,8 +46,10 @@ export async function startForwardAuthWorld(
   env.deps.options.forwardAuth = { cookieDomain: 'example.com', rules: parsed.rules, defaultPolicy: 'deny' };
   const app = await buildServer({
     deps: env.deps,
+    trustProxy: options.trustProxy ?? false,
     ...(options.logs ? { logger: { level: 'info', stream: options.logs } } : {}),
   });
+  options.beforeReady?.(app);
   await app.ready();
   return {
     env,

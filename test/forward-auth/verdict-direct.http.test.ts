@@ -2,13 +2,11 @@ import { request as httpRequest } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildServer } from '../../src/build-server.js';
-import { parseAccessRules } from '../../src/core/access-rules.js';
 import { FORWARD_AUTH_PATHS } from '../../src/http/routes/forward-auth.js';
 import { configureRecoveryCodes } from '../helpers/mfa.js';
-import { createTestEnvironment, type TestEnvironment } from '../helpers/service-deps.js';
-import { FormClient } from '../helpers/web-client.js';
+import type { TestEnvironment } from '../helpers/service-deps.js';
 import { signUpThroughPages } from '../helpers/web-flows.js';
-import { TEST_RULES } from './forward-auth-world.js';
+import { type ForwardAuthWorld, startForwardAuthWorld } from './forward-auth-world.js';
 
 /**
  * Issue 24 ("fast"): the HTTP server hands verdict requests to the verdict edge before Fastify sees them
@@ -16,6 +14,7 @@ import { TEST_RULES } from './forward-auth-world.js';
  * test reaches) give the same answer. Here both ways are asked the same questions over the same server: the
  * answers must be the same, byte for byte but for the date and the request id, and be counted once.
  */
+let world: ForwardAuthWorld;
 let env: TestEnvironment;
 let app: FastifyInstance;
 let origin: string;
@@ -23,30 +22,26 @@ let signedInCookie: string;
 let throughFastify = 0;
 
 beforeAll(async () => {
-  env = await createTestEnvironment('sqlite');
-  const parsed = parseAccessRules(TEST_RULES);
-  if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
-  env.deps.options.publicUrl = 'https://auth.example.com';
-  env.deps.options.forwardAuth = { cookieDomain: 'example.com', rules: parsed.rules, defaultPolicy: 'deny' };
   // Behind the proxy, as docs/integrations.md configures it: the client's address is X-Forwarded-For's.
-  app = await buildServer({ deps: env.deps, trustProxy: true });
-  // Counts what reaches Fastify's own request handling on the verdict paths.
-  app.addHook('onRequest', async (request) => {
-    if (request.url.startsWith('/api/verify/')) throughFastify += 1;
+  world = await startForwardAuthWorld('sqlite', {
+    trustProxy: true,
+    // Counts what reaches Fastify's own request handling on the verdict paths.
+    beforeReady: (app) =>
+      app.addHook('onRequest', async (request) => {
+        if (request.url.startsWith('/api/verify/')) throughFastify += 1;
+      }),
   });
+  ({ env, app } = world);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   if (!address || typeof address === 'string') throw new Error('not listening');
   origin = `http://127.0.0.1:${address.port}`;
   await configureRecoveryCodes(env);
-  const client = new FormClient(app);
+  const client = world.client();
   await signUpThroughPages(client, 'direct@example.test');
   signedInCookie = [...client.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
 });
-afterAll(async () => {
-  await app?.close();
-  await env?.close();
-});
+afterAll(async () => world?.close());
 
 interface Answer {
   statusCode: number;
